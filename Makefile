@@ -1,0 +1,50 @@
+# Thin wrapper over CMake. `make demo` and `make test` work on a fresh Debian 12 machine.
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+PREFIX ?= /usr/local
+JOBS ?= $(shell nproc)
+
+.PHONY: all build demo test test-unit test-integration test-asan bench install clean bootstrap contract
+
+all: build
+
+bootstrap:
+	@bash scripts/bootstrap
+
+$(BUILD)/Makefile: CMakeLists.txt
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+
+build: $(BUILD)/Makefile
+	@cmake --build $(BUILD) -j $(JOBS)
+
+demo: bootstrap build
+	@bash scripts/demo
+
+test: bootstrap build
+	@cd $(BUILD) && ctest --output-on-failure -j 2
+	@$(MAKE) --no-print-directory test-asan
+	@bash tests/contract/run
+
+test-unit: build
+	@cd $(BUILD) && ctest --output-on-failure -L unit
+
+test-integration: build
+	@cd $(BUILD) && ctest --output-on-failure -L integration
+
+test-asan:
+	@cmake -S . -B $(ASAN_BUILD) -DCS_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	@cmake --build $(ASAN_BUILD) -j $(JOBS)
+	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		ctest --output-on-failure -j 2
+
+contract: bootstrap build
+	@bash tests/contract/run
+
+bench: bootstrap build
+	@bash bench/run
+
+install: build
+	@cmake --install $(BUILD) --prefix $(PREFIX)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,74 @@
+#ifndef CS_CLASSY_H
+#define CS_CLASSY_H
+/* Classy API v2 client: OAuth2 client credentials, the organization and list
+ * endpoints, filter encoding and page parsing. It returns records and never
+ * stores them; the sync engine does that. */
+#include "http/http.h"
+#include "model/entity.h"
+#include "util/buf.h"
+#include "util/err.h"
+
+#include <cjson/cJSON.h>
+#include <stdint.h>
+
+#define CS_PER_PAGE 100
+
+typedef struct cs_classy_opts {
+	const char *api_url;   /* e.g. https://api.classy.org/2.0 (no trailing /) */
+	const char *token_url; /* e.g. https://api.classy.org/oauth2/auth */
+	const char *client_id;
+	const char *client_secret; /* copied into locked memory, wiped on free */
+} cs_classy_opts;
+
+typedef struct cs_classy cs_classy;
+
+/* The client borrows http; it must outlive the client. */
+cs_classy *cs_classy_new(const cs_classy_opts *opts, cs_http *http, cs_err *err);
+void cs_classy_free(cs_classy *c);
+
+/* Fetches a token now (used by `org add` to verify credentials). A rejected
+ * secret fails with CS_EAUTH and says which client id was refused. */
+int cs_classy_authenticate(cs_classy *c, cs_err *err);
+
+/* GET /organizations/{id}. On success *name_out (malloc'd, may be NULL) gets
+ * the organization name. 404/403 fail with CS_ENOTFOUND / CS_EAUTH. */
+int cs_classy_get_org(cs_classy *c, long long org_id, char **name_out, cs_err *err);
+
+typedef struct cs_list_query {
+	long long org_id;
+	const cs_entity *entity;
+	int page;             /* 1-based */
+	int per_page;         /* 0 means CS_PER_PAGE */
+	const char *sort;     /* e.g. "updated_at,id" or NULL */
+	const char *filter;   /* unencoded, e.g. "updated_at>=2021-01-01T00:00:00+0000" */
+} cs_list_query;
+
+/* Builds the list URL. The filter is percent-encoded exactly once ('+' is
+ * %2B, '>' is %3E). Pure function, unit-tested. */
+int cs_classy_list_url(const char *api_url, const cs_list_query *q, cs_buf *out);
+
+typedef struct cs_page {
+	cs_buf body;          /* the response bytes; records point into it */
+	cJSON **items;        /* one parsed object per record */
+	cs_record *records;   /* json + exact raw bytes of each record */
+	size_t nrecords, cap;
+	int current_page, last_page, per_page;
+	long total;
+} cs_page;
+
+void cs_page_init(cs_page *p);
+void cs_page_release(cs_page *p); /* frees items; keeps nothing */
+/* Parses a PaginatedResponse held in p->body: envelope fields plus each
+ * element of "data" with its byte span. Malformed or truncated JSON fails
+ * with CS_EPROTO and a message saying where. Pure, unit-tested. */
+int cs_page_parse(cs_page *p, cs_err *err);
+
+/* GET one page of a list endpoint (with token refresh on 401 and the HTTP
+ * retry policy) and parse it into p (which is reset first). A 4xx fails with
+ * CS_EHTTP and the API's own message. */
+int cs_classy_list(cs_classy *c, const cs_list_query *q, cs_page *p, cs_err *err);
+
+/* Counters for run logs; requests include token calls. */
+const cs_http_stats *cs_classy_stats(const cs_classy *c);
+
+#endif

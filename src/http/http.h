@@ -1,0 +1,86 @@
+#ifndef CS_HTTP_H
+#define CS_HTTP_H
+/* HTTP over libcurl: one keep-alive handle per client, TLS verification always
+ * on, timeouts, a retry policy for throttling and transient failures, and a
+ * request budget shared by every client of the same API application. */
+#include "util/buf.h"
+#include "util/err.h"
+
+#include <stdint.h>
+
+typedef struct cs_budget cs_budget;
+
+typedef struct cs_http_opts {
+	long connect_timeout_ms; /* default 10 000 */
+	long timeout_ms;         /* whole request, default 60 000 */
+	int max_retries;         /* transient failures per request, default 8 */
+	long backoff_base_ms;    /* first backoff, default 500; doubles with jitter */
+	long backoff_max_ms;     /* cap for one wait, default 30 000 */
+	long retry_budget_ms;    /* total waiting allowed per request, default 300 000 */
+	size_t max_body;         /* response cap, default 64 MiB */
+	cs_budget *budget;       /* shared request budget, may be NULL */
+	/* Stops waits early when it returns non-zero (SIGTERM); may be NULL. */
+	int (*should_stop)(void);
+} cs_http_opts;
+
+typedef struct cs_http_req {
+	const char *method; /* "GET", "POST", ... */
+	const char *url;
+	const char *const *headers; /* NULL-terminated "Name: value" list, or NULL */
+	const char *body;           /* may be NULL */
+	size_t body_len;
+	int no_retry; /* one attempt only (token fetch retries itself) */
+} cs_http_req;
+
+typedef struct cs_http_resp {
+	long status;
+	cs_buf body;
+	long retry_after_s; /* Retry-After header or body retry_after, -1 if none */
+	long rl_limit;      /* X-RateLimit-Limit, -1 if absent */
+	long rl_remaining;  /* X-RateLimit-Remaining, -1 if absent */
+	long rl_reset;      /* X-RateLimit-Reset, -1 if absent */
+	char content_type[128];
+} cs_http_resp;
+
+typedef struct cs_http_stats {
+	long requests;  /* attempts sent, including retries */
+	long retries;   /* attempts that repeated an earlier one */
+	long throttled; /* 429/503 answers */
+	long errors;    /* transport failures and 5xx */
+	long rl_remaining; /* last X-RateLimit-Remaining seen, -1 if none */
+} cs_http_stats;
+
+typedef struct cs_http cs_http;
+
+int cs_http_global_init(cs_err *err); /* once per process, before threads */
+cs_http *cs_http_new(const cs_http_opts *opts, cs_err *err);
+void cs_http_free(cs_http *h);
+
+void cs_http_resp_init(cs_http_resp *r);
+void cs_http_resp_release(cs_http_resp *r);
+
+/* Sends req and fills resp. Retries, unless req->no_retry:
+ *  - 429 and 503 after Retry-After / body retry_after, else backoff;
+ *  - other 5xx, timeouts, resets and truncated bodies with backoff,
+ *    up to max_retries and retry_budget_ms.
+ * Returns 0 whenever an HTTP answer was received (any status: the caller
+ * judges 4xx), CS_ETRANSPORT when retries ran out on transport failures,
+ * CS_ERATELIMIT when they ran out on throttling, CS_EINTR when should_stop. */
+int cs_http_do(cs_http *h, const cs_http_req *req, cs_http_resp *resp, cs_err *err);
+
+const cs_http_stats *cs_http_get_stats(const cs_http *h);
+
+/* Request budget per API application (client id). It honours
+ * X-RateLimit-Remaining and paces requests before the server throttles.
+ * Budgets are process-wide and looked up by key, so orgs sharing an app
+ * share one budget. */
+cs_budget *cs_budget_get(const char *key, long limit_per_min);
+/* Blocks until a request may be sent. Returns CS_EINTR if should_stop fires. */
+int cs_budget_acquire(cs_budget *b, int (*should_stop)(void));
+void cs_budget_update(cs_budget *b, long limit, long remaining);
+
+/* Sleeps ms, waking early when should_stop fires; returns CS_EINTR then.
+ * Tests shorten every wait with CLASSY_SYNC_TEST_TIME_SCALE (a divisor). */
+int cs_http_sleep_ms(long ms, int (*should_stop)(void));
+
+#endif

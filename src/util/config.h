@@ -1,0 +1,41 @@
+#ifndef CS_CONFIG_H
+#define CS_CONFIG_H
+/* Configuration from the environment, one table drives parsing, validation,
+ * defaults, `.env` files and redacted display (see config.c). */
+#include "util/err.h"
+
+#include <stddef.h>
+
+enum cs_db_type { CS_DB_SQLITE = 0, CS_DB_POSTGRESQL, CS_DB_MYSQL };
+
+typedef struct cs_config {
+	int db_type;
+	char db_path[1024];
+	char db_host[256];
+	int db_port;
+	char db_user[256];
+	char db_password[256]; /* secret */
+	char db_name[256];
+	char api_url[512];
+	char token_url[512];
+	char key_file[1024];
+	char key_b64[128]; /* secret: CLASSY_SYNC_KEY */
+	int log_level;
+	int log_format;
+} cs_config;
+
+/* Fills cfg with defaults, then the .env file (CLASSY_SYNC_ENV_FILE, else
+ * ./.env when it exists), then the real environment, which wins. Every value
+ * is validated; a bad one fails with CS_EUSAGE and a message naming the
+ * variable (and, for a file, the file and line). */
+int cs_config_load(cs_config *cfg, cs_err *err);
+
+/* Calls fn once per known variable with its current value, secrets replaced
+ * by "(set)" or "(unset)". For `config show` and docs. */
+typedef void (*cs_config_visit_fn)(const char *name, const char *value, const char *help,
+				   void *ctx);
+void cs_config_visit(const cs_config *cfg, cs_config_visit_fn fn, void *ctx);
+
+const char *cs_db_type_name(int db_type);
+
+#endif

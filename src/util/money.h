@@ -1,0 +1,31 @@
+#ifndef CS_MONEY_H
+#define CS_MONEY_H
+/* Exact money: an int64 count of ten-thousandths of the currency unit, so
+ * sums never drift (10,000 x 0.10 is exactly 1000.00). Four places cover
+ * every ISO 4217 currency, including the three-decimal ones. */
+#include <stdint.h>
+
+typedef int64_t cs_money;
+#define CS_MONEY_SCALE 10000
+#define CS_MONEY_BUFSZ 32
+
+/* Parses a decimal string ("12", "12.5", "-0.10", "1e2" is rejected).
+ * More than four decimals are rounded half away from zero. Returns -1 on
+ * malformed input or overflow. */
+int cs_money_parse(const char *s, cs_money *out);
+/* Converts a JSON number (a double as cJSON holds it) by rounding to the
+ * nearest ten-thousandth; exact for any amount the API sends. */
+int cs_money_from_double(double d, cs_money *out);
+double cs_money_to_double(cs_money m);
+/* Formats with at least two decimals and at most four: "1000.00", "0.125". */
+void cs_money_format(cs_money m, char *out);
+
+/* Converts a recurring amount to its monthly figure by frequency name:
+ * daily x 365.25/12, weekly x 52/12, bi-weekly x 26/12, monthly x 1,
+ * bi-monthly / 2, quarterly / 3, semi-annually / 6, yearly / 12.
+ * Accepts the spellings the API uses (e.g. "biweekly", "bi-weekly",
+ * "semi-annually", "semiannually", "annually", "yearly"), case-insensitive.
+ * Rounds half away from zero to the scale. Returns -1 for an unknown name. */
+int cs_money_monthly(cs_money amount, const char *frequency, cs_money *out);
+
+#endif
