@@ -25,7 +25,16 @@ int cs_err_wrap(cs_err *e, const char *fmt, ...)
 	vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
 	memcpy(old, e->msg, sizeof(old));
-	snprintf(e->msg, sizeof(e->msg), "%s: %s", prefix, old);
+	/* Truncation of very long chains is acceptable: the prefix matters most. */
+	size_t n = strlen(prefix);
+	if (n > sizeof(e->msg) - 3)
+		n = sizeof(e->msg) - 3;
+	memcpy(e->msg, prefix, n);
+	memcpy(e->msg + n, ": ", 2);
+	size_t room = sizeof(e->msg) - n - 3;
+	size_t m = strnlen(old, room);
+	memcpy(e->msg + n + 2, old, m);
+	e->msg[n + 2 + m] = '\0';
 	if (e->code == 0)
 		e->code = CS_ERR;
 	return e->code;

@@ -27,7 +27,7 @@ void cs_log(int level, const char *fmt, ...)
 {
 	if (level < g_level || level < CS_LOG_DEBUG || level > CS_LOG_ERROR)
 		return;
-	char msg[2048], ts[32];
+	char msg[2048], ts[64];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
