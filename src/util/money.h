@@ -28,4 +28,13 @@ void cs_money_format(cs_money m, char *out);
  * Rounds half away from zero to the scale. Returns -1 for an unknown name. */
 int cs_money_monthly(cs_money amount, const char *frequency, cs_money *out);
 
+/* The normalisation table itself (one row per accepted spelling), so the
+ * store can seed the same factors into SQL instead of repeating them. */
+typedef struct cs_frequency {
+	const char *name; /* lowercase spelling as the API sends it */
+	int num, den;     /* monthly = amount * num / den */
+} cs_frequency;
+extern const cs_frequency cs_frequencies[];
+extern const unsigned cs_nfrequencies;
+
 #endif

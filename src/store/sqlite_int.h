@@ -1,0 +1,46 @@
+#ifndef CS_SQLITE_INT_H
+#define CS_SQLITE_INT_H
+/* Internals shared by the SQLite backend's files. Not for use outside store/. */
+#include "store/store.h"
+
+#include <sqlite3.h>
+
+typedef struct cs_sqlite {
+	cs_store base; /* must be first: the vtable */
+	sqlite3 *db;
+	char path[1024];
+	sqlite3_stmt *upsert[CS_ENT_COUNT]; /* prepared lazily, one per entity */
+	sqlite3_stmt *enqueue;              /* aggregate_queue insert */
+	char synced_at[32];                 /* of the page in flight */
+	int in_page;
+} cs_sqlite;
+
+/* Versioned migrations, applied in order and recorded in schema_migrations. */
+typedef struct cs_sqlite_migration {
+	int version;
+	const char *name;
+	int (*up)(sqlite3 *db, cs_err *err);
+	int (*down)(sqlite3 *db, cs_err *err);
+} cs_sqlite_migration;
+
+extern const cs_sqlite_migration cs_sqlite_migrations[];
+extern const unsigned cs_sqlite_nmigrations;
+
+/* sqlite.c / sqlite_schema.c: shared helpers */
+int cs_sqlite_exec(sqlite3 *db, const char *sql, cs_err *err);
+/* Turns an SQLite failure into a specific message: what failed (what), on
+ * which database, and what to do (disk full, read-only, locked, corrupt). */
+int cs_sqlite_fail(cs_sqlite *s, int rc, const char *what, cs_err *err);
+
+/* sqlite_reference.c: segment thresholds, tag names, frequency factors */
+int cs_sqlite_reference_up(sqlite3 *db, cs_err *err);
+int cs_sqlite_reference_down(sqlite3 *db, cs_err *err);
+/* sqlite_views.c: the analytics views */
+int cs_sqlite_views_up(sqlite3 *db, cs_err *err);
+int cs_sqlite_views_down(sqlite3 *db, cs_err *err);
+/* sqlite_seed.c: reference rows (never overwriting) and the demo org */
+int cs_sqlite_seed(cs_sqlite *s, int demo, long long *inserted, cs_err *err);
+/* sqlite_aggregates.c: supporter aggregates for queued supporters */
+int cs_sqlite_recompute(cs_sqlite *s, long long org, long long *updated, cs_err *err);
+
+#endif
