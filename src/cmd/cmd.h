@@ -1,4 +1,89 @@
 #ifndef CS_CMD_H
 #define CS_CMD_H
+/* Command layer: a dispatch table of git-style subcommands, one file per
+ * command, with per-command option tables that also generate --help. Only
+ * this layer prints to stdout (results) and stderr (progress, errors). */
+#include "store/store.h"
+#include "util/config.h"
+#include "util/err.h"
+
+enum cs_cmd_flags {
+	CS_CMD_CONFIG = 1 << 0,   /* load and validate configuration first */
+	CS_CMD_STORE = 1 << 1,    /* open the store (implies CONFIG) */
+	CS_CMD_MIGRATED = 1 << 2, /* apply pending migrations before running */
+	CS_CMD_KEY = 1 << 3       /* load the master key */
+};
+
+enum cs_opt_type { CS_OPT_FLAG = 0, CS_OPT_STRING, CS_OPT_INT };
+
+typedef struct cs_opt {
+	const char *name; /* long name without dashes */
+	int type;
+	const char *arg;  /* placeholder in help, e.g. "ID" */
+	const char *help;
+} cs_opt;
+
+/* Parsed values, parallel to the option table. */
+#define CS_MAX_OPTS 16
+#define CS_MAX_ARGS 8
+typedef struct cs_args {
+	int set[CS_MAX_OPTS];
+	const char *str[CS_MAX_OPTS];
+	long long num[CS_MAX_OPTS];
+	const char *pos[CS_MAX_ARGS];
+	int npos;
+} cs_args;
+
+typedef struct cs_ctx {
+	cs_config cfg;
+	cs_store *store;
+	unsigned char *key;
+	int stderr_tty;
+	const char *prog; /* "classy-sync org add" for messages */
+} cs_ctx;
+
+typedef struct cs_cmd cs_cmd;
+struct cs_cmd {
+	const char *name;
+	int (*fn)(cs_ctx *ctx, const cs_cmd *self, const cs_args *args);
+	int flags;
+	const char *summary;
+	const char *usage;       /* positional part, e.g. "ID [incremental|full]" */
+	const cs_opt *opts;      /* NULL-name terminated, may be NULL */
+	int min_pos, max_pos;    /* positional argument counts */
+	const cs_cmd *const *sub; /* nested verbs, NULL-terminated */
+	const char *description; /* longer help text, may be NULL */
+};
+
+/* Runs the command table against argv (after the program name). */
+int cs_cmd_run(const cs_cmd *table, const char *prefix, int argc, char **argv);
+/* Index of an option by name in a command's table (for reading cs_args). */
+int cs_opt_index(const cs_opt *opts, const char *name);
+int cs_arg_set(const cs_cmd *cmd, const cs_args *a, const char *name);
+const char *cs_arg_str(const cs_cmd *cmd, const cs_args *a, const char *name);
+long long cs_arg_num(const cs_cmd *cmd, const cs_args *a, const char *name);
+
+/* Prints "classy-sync: error: ..." (and a hint) on stderr; returns the exit code. */
+int cs_cmd_fail(const cs_err *err);
+int cs_cmd_usage_error(const char *prog, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Stop flag set by SIGINT/SIGTERM; the engine finishes its page and stops. */
+int cs_should_stop(void);
+void cs_install_signals(void);
+
+/* The command tables, one per file. */
+extern const cs_cmd cs_cmd_db;
+extern const cs_cmd cs_cmd_org;
+extern const cs_cmd cs_cmd_sync;
+extern const cs_cmd cs_cmd_status;
+extern const cs_cmd cs_cmd_config;
+
 int cs_main(int argc, char **argv);
+
+/* Shared by `sync` and `org sync`: runs entity (or all when NULL) for the
+ * orgs given (all orgs when org_id is 0) and prints the summary. */
+int cs_run_sync(cs_ctx *ctx, long long org_id, const char *entity_name, int full);
+int cs_cmd_org_sync(cs_ctx *ctx, const cs_cmd *self, const cs_args *args);
+
 #endif

@@ -1,0 +1,31 @@
+/* classy-sync config show */
+#include "cmd/cmd.h"
+
+#include <stdio.h>
+
+static void show(const char *name, const char *value, const char *help, void *arg)
+{
+	(void)help;
+	(void)arg;
+	printf("%-22s %s\n", name, value);
+}
+
+static int config_show(cs_ctx *ctx, const cs_cmd *self, const cs_args *args)
+{
+	(void)self;
+	(void)args;
+	cs_config_visit(&ctx->cfg, show, NULL);
+	return 0;
+}
+
+static const cs_cmd config_show_cmd = {"show", config_show, CS_CMD_CONFIG,
+	"print the effective configuration (secrets shown as (set)/(unset))", NULL, NULL, 0, 0,
+	NULL, NULL};
+
+static const cs_cmd *const config_subs[] = {&config_show_cmd, NULL};
+
+const cs_cmd cs_cmd_config = {
+	.name = "config",
+	.summary = "inspect the configuration",
+	.sub = config_subs,
+};

@@ -1,0 +1,240 @@
+/* The dispatcher: walks nested command tables, parses options from each
+ * command's table, prints generated help, and does the shared setup (config,
+ * store, migrations, master key) that a command's flags ask for. */
+#include "cmd/cmd.h"
+
+#include "util/log.h"
+#include "util/secret.h"
+
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t g_stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	g_stop = 1;
+}
+
+int cs_should_stop(void)
+{
+	return g_stop != 0;
+}
+
+void cs_install_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int cs_opt_index(const cs_opt *opts, const char *name)
+{
+	for (int i = 0; opts && opts[i].name; i++)
+		if (!strcmp(opts[i].name, name))
+			return i;
+	return -1;
+}
+
+int cs_arg_set(const cs_cmd *cmd, const cs_args *a, const char *name)
+{
+	int i = cs_opt_index(cmd->opts, name);
+	return i >= 0 && a->set[i];
+}
+
+const char *cs_arg_str(const cs_cmd *cmd, const cs_args *a, const char *name)
+{
+	int i = cs_opt_index(cmd->opts, name);
+	return i >= 0 && a->set[i] ? a->str[i] : NULL;
+}
+
+long long cs_arg_num(const cs_cmd *cmd, const cs_args *a, const char *name)
+{
+	int i = cs_opt_index(cmd->opts, name);
+	return i >= 0 && a->set[i] ? a->num[i] : 0;
+}
+
+int cs_cmd_fail(const cs_err *err)
+{
+	fprintf(stderr, "classy-sync: error: %s\n", err->msg[0] ? err->msg : "unknown failure");
+	return cs_err_exit_code(err->code);
+}
+
+int cs_cmd_usage_error(const char *prog, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s: error: %s\nrun '%s --help' for usage\n", prog, msg, prog);
+	return CS_EXIT_USAGE;
+}
+
+static void print_help(const cs_cmd *cmd, const char *prog, FILE *out)
+{
+	fprintf(out, "usage: %s%s%s%s%s\n", prog, cmd->sub ? " <command>" : "",
+		cmd->usage ? " " : "", cmd->usage ? cmd->usage : "", cmd->opts ? " [options]" : "");
+	fprintf(out, "\n%s\n", cmd->summary);
+	if (cmd->description)
+		fprintf(out, "\n%s\n", cmd->description);
+	if (cmd->sub) {
+		fprintf(out, "\ncommands:\n");
+		for (const cs_cmd *const *s = cmd->sub; *s; s++)
+			fprintf(out, "  %-18s %s\n", (*s)->name, (*s)->summary);
+	}
+	fprintf(out, "\noptions:\n");
+	for (const cs_opt *o = cmd->opts; o && o->name; o++) {
+		char left[64];
+		snprintf(left, sizeof(left), "--%s%s%s", o->name, o->arg ? " " : "",
+			 o->arg ? o->arg : "");
+		fprintf(out, "  %-22s %s\n", left, o->help);
+	}
+	fprintf(out, "  %-22s %s\n", "-h, --help", "show this help");
+	if (cmd->sub)
+		fprintf(out, "\nrun '%s <command> --help' for a command's own options\n", prog);
+}
+
+static int parse_value(const cs_opt *o, const char *v, cs_args *a, int i, const char *prog)
+{
+	a->set[i] = 1;
+	a->str[i] = v;
+	if (o->type == CS_OPT_INT) {
+		char *end;
+		long long n = strtoll(v, &end, 10);
+		if (!*v || *end || n < 0)
+			return cs_cmd_usage_error(prog, "--%s needs a non-negative whole number, got '%s'",
+						  o->name, v);
+		a->num[i] = n;
+	}
+	return 0;
+}
+
+static int parse_args(const cs_cmd *cmd, const char *prog, int argc, char **argv, cs_args *a)
+{
+	memset(a, 0, sizeof(*a));
+	int only_pos = 0;
+	for (int k = 0; k < argc; k++) {
+		const char *s = argv[k];
+		if (only_pos || s[0] != '-' || !s[1]) {
+			if (a->npos >= CS_MAX_ARGS || a->npos >= cmd->max_pos)
+				return cs_cmd_usage_error(prog, "unexpected argument '%s'", s);
+			a->pos[a->npos++] = s;
+			continue;
+		}
+		if (!strcmp(s, "--")) {
+			only_pos = 1;
+			continue;
+		}
+		char name[64];
+		const char *eq = strchr(s, '=');
+		size_t len = eq ? (size_t)(eq - s) : strlen(s);
+		if (s[1] != '-' || len - 2 >= sizeof(name))
+			return cs_cmd_usage_error(prog, "unknown option '%s'", s);
+		memcpy(name, s + 2, len - 2);
+		name[len - 2] = '\0';
+		int i = cs_opt_index(cmd->opts, name);
+		if (i < 0)
+			return cs_cmd_usage_error(prog, "unknown option '--%s'", name);
+		const cs_opt *o = &cmd->opts[i];
+		if (o->type == CS_OPT_FLAG) {
+			if (eq)
+				return cs_cmd_usage_error(prog, "--%s takes no value", name);
+			a->set[i] = 1;
+			continue;
+		}
+		const char *v = eq ? eq + 1 : (k + 1 < argc ? argv[++k] : NULL);
+		if (!v)
+			return cs_cmd_usage_error(prog, "--%s needs a value (%s)", name, o->arg);
+		if (parse_value(o, v, a, i, prog))
+			return CS_EXIT_USAGE;
+	}
+	if (a->npos < cmd->min_pos)
+		return cs_cmd_usage_error(prog, "missing argument: %s", cmd->usage ? cmd->usage : "");
+	return 0;
+}
+
+static int wants_help(int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			return 0;
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return 1;
+	}
+	return 0;
+}
+
+static int setup(cs_ctx *ctx, int flags, cs_err *err)
+{
+	if (!(flags & (CS_CMD_CONFIG | CS_CMD_STORE | CS_CMD_KEY)))
+		return 0;
+	if (cs_config_load(&ctx->cfg, err))
+		return err->code;
+	cs_log_setup(ctx->cfg.log_level, ctx->cfg.log_format);
+	if ((flags & CS_CMD_STORE) && cs_store_open(&ctx->cfg, &ctx->store, err))
+		return err->code;
+	if (flags & CS_CMD_MIGRATED) {
+		int applied = 0;
+		if (ctx->store->migrate(ctx->store, &applied, err))
+			return cs_err_wrap(err, "cannot bring the database schema up to date");
+		if (applied)
+			cs_info("applied %d database migration(s)", applied);
+	}
+	if ((flags & CS_CMD_KEY) && cs_key_load(&ctx->cfg, &ctx->key, err))
+		return err->code;
+	return 0;
+}
+
+static int run_leaf(const cs_cmd *cmd, const char *prog, int argc, char **argv)
+{
+	cs_args args;
+	int rc = parse_args(cmd, prog, argc, argv, &args);
+	if (rc)
+		return rc;
+	cs_ctx ctx;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.stderr_tty = isatty(STDERR_FILENO);
+	ctx.prog = prog;
+	cs_err err = {0};
+	if (setup(&ctx, cmd->flags, &err))
+		rc = cs_cmd_fail(&err);
+	else
+		rc = cmd->fn(&ctx, cmd, &args);
+	cs_key_free(ctx.key);
+	cs_store_close(ctx.store);
+	return rc;
+}
+
+int cs_cmd_run(const cs_cmd *cmd, const char *prog, int argc, char **argv)
+{
+	if (!cmd->sub) {
+		if (wants_help(argc, argv)) {
+			print_help(cmd, prog, stdout);
+			return CS_EXIT_OK;
+		}
+		return run_leaf(cmd, prog, argc, argv);
+	}
+	if (argc == 0 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h") ||
+	    !strcmp(argv[0], "help")) {
+		print_help(cmd, prog, argc == 0 ? stderr : stdout);
+		return argc == 0 ? CS_EXIT_USAGE : CS_EXIT_OK;
+	}
+	for (const cs_cmd *const *s = cmd->sub; *s; s++) {
+		if (strcmp((*s)->name, argv[0]))
+			continue;
+		char sub_prog[256];
+		snprintf(sub_prog, sizeof(sub_prog), "%s %s", prog, (*s)->name);
+		return cs_cmd_run(*s, sub_prog, argc - 1, argv + 1);
+	}
+	return cs_cmd_usage_error(prog, "unknown command '%s'", argv[0]);
+}

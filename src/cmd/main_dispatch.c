@@ -1,8 +1,0 @@
-#include "cmd/cmd.h"
-
-int cs_main(int argc, char **argv)
-{
-	(void)argc;
-	(void)argv;
-	return 0;
-}

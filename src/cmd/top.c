@@ -1,0 +1,45 @@
+/* Entry point: the top of the command tree. */
+#include "cmd/cmd.h"
+
+#include "http/http.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define CS_VERSION "0.1.0"
+
+static int cmd_version(cs_ctx *ctx, const cs_cmd *self, const cs_args *args)
+{
+	(void)ctx;
+	(void)self;
+	(void)args;
+	printf("classy-sync %s\n", CS_VERSION);
+	return 0;
+}
+
+static const cs_cmd cmd_version_def = {
+	.name = "version", .fn = cmd_version, .summary = "print the version",
+};
+
+static const cs_cmd *const top_subs[] = {
+	&cs_cmd_sync, &cs_cmd_org, &cs_cmd_status, &cs_cmd_db, &cs_cmd_config, &cmd_version_def, NULL,
+};
+
+static const cs_cmd top = {
+	.name = "classy-sync",
+	.summary = "mirror Classy (GoFundMe Pro) organizations into SQL and keep them current",
+	.description = "Configuration comes from environment variables or a .env file; see\n"
+		       "'classy-sync config show' and README.md.",
+	.sub = top_subs,
+};
+
+int cs_main(int argc, char **argv)
+{
+	cs_install_signals();
+	cs_err err = {0};
+	if (cs_http_global_init(&err))
+		return cs_cmd_fail(&err);
+	if (argc >= 2 && !strcmp(argv[1], "--version"))
+		return cmd_version(NULL, NULL, NULL);
+	return cs_cmd_run(&top, "classy-sync", argc - 1, argv + 1);
+}
