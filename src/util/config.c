@@ -1,0 +1,295 @@
+#include "util/config.h"
+
+#include "util/envfile.h"
+#include "util/log.h"
+#include "util/secret.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* One table drives everything below: defaults, the .env file, environment
+ * overrides, validation and redacted display. Adding a variable means adding
+ * a row (and a cs_config field), never new code paths. */
+
+enum var_type { T_STR, T_PATH, T_URL, T_INT, T_ENUM, T_KEY };
+#define F_SECRET 1u
+
+typedef struct var {
+	const char *name;
+	int type;
+	unsigned flags;
+	size_t off, size;           /* field in cs_config; size for strings */
+	const char *def;            /* NULL: empty string / 0 */
+	const char *const *allowed; /* T_ENUM: NULL-terminated, index = value */
+	int min, max;               /* T_INT */
+	const char *help;
+} var;
+
+#define FIELD(f) offsetof(cs_config, f), sizeof(((cs_config *)0)->f)
+
+static const char *const db_types[] = {"sqlite", "postgresql", "mysql", NULL};
+static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
+static const char *const log_formats[] = {"text", "json", NULL};
+
+/* The enum tables double as the int values, so they must line up. */
+_Static_assert(CS_DB_SQLITE == 0 && CS_DB_POSTGRESQL == 1 && CS_DB_MYSQL == 2, "db_types");
+_Static_assert(CS_LOG_DEBUG == 0 && CS_LOG_INFO == 1 && CS_LOG_WARN == 2 && CS_LOG_ERROR == 3,
+	       "log_levels");
+_Static_assert(CS_LOG_TEXT == 0 && CS_LOG_JSON == 1, "log_formats");
+
+static const var vars[] = {
+	{"DB_TYPE", T_ENUM, 0, FIELD(db_type), "sqlite", db_types, 0, 0,
+	 "database backend: sqlite, postgresql or mysql"},
+	{"DB_PATH", T_PATH, 0, FIELD(db_path), "./classy-sync.db", NULL, 0, 0,
+	 "SQLite database file"},
+	{"DB_HOST", T_STR, 0, FIELD(db_host), NULL, NULL, 0, 0, "server database host"},
+	{"DB_PORT", T_INT, 0, FIELD(db_port), NULL, NULL, 1, 65535, "server database port"},
+	{"DB_USER", T_STR, 0, FIELD(db_user), NULL, NULL, 0, 0, "server database user"},
+	{"DB_PASSWORD", T_STR, F_SECRET, FIELD(db_password), NULL, NULL, 0, 0,
+	 "server database password"},
+	{"DB_NAME", T_STR, 0, FIELD(db_name), NULL, NULL, 0, 0, "server database name"},
+	{"CLASSY_API_URL", T_URL, 0, FIELD(api_url), "https://api.classy.org/2.0", NULL, 0, 0,
+	 "Classy API base URL"},
+	{"CLASSY_TOKEN_URL", T_URL, 0, FIELD(token_url), "https://api.classy.org/oauth2/auth",
+	 NULL, 0, 0, "OAuth2 token endpoint"},
+	{"CLASSY_SYNC_KEY_FILE", T_PATH, 0, FIELD(key_file), "~/.config/classy-sync/master.key",
+	 NULL, 0, 0, "master key file, created with mode 0600 on first use"},
+	{"CLASSY_SYNC_KEY", T_KEY, F_SECRET, FIELD(key_b64), NULL, NULL, 0, 0,
+	 "base64 32-byte master key, used instead of the key file"},
+	{"LOG_LEVEL", T_ENUM, 0, FIELD(log_level), "info", log_levels, 0, 0,
+	 "debug, info, warn or error"},
+	{"LOG_FORMAT", T_ENUM, 0, FIELD(log_format), "text", log_formats, 0, 0,
+	 "text, or json for one object per line on stderr"},
+};
+#define NVARS (sizeof(vars) / sizeof(vars[0]))
+
+static char *str_field(cs_config *cfg, const var *v)
+{
+	return (char *)cfg + v->off;
+}
+
+static int *int_field(cs_config *cfg, const var *v)
+{
+	return (int *)(void *)((char *)cfg + v->off);
+}
+
+static int set_str(const var *v, const char *val, cs_config *cfg, cs_err *err)
+{
+	size_t n = strlen(val);
+	if (n >= v->size)
+		return cs_err_set(err, CS_EUSAGE, "%s: value is too long (at most %zu bytes)",
+				  v->name, v->size - 1);
+	memcpy(str_field(cfg, v), val, n + 1);
+	return 0;
+}
+
+/* Only "~" and "~/..." expand: that is what the default uses, and guessing
+ * at "~user" would need a passwd lookup for no real benefit. */
+static int set_path(const var *v, const char *val, cs_config *cfg, cs_err *err)
+{
+	if (val[0] != '~' || (val[1] != '\0' && val[1] != '/'))
+		return set_str(v, val, cfg, err);
+	const char *home = getenv("HOME");
+	if (!home || !*home)
+		return cs_err_set(err, CS_EUSAGE,
+				  "%s: cannot expand '~' in '%s' because HOME is not set; set HOME "
+				  "or give an absolute path",
+				  v->name, val);
+	int n = snprintf(str_field(cfg, v), v->size, "%s%s", home, val + 1);
+	if (n < 0 || (size_t)n >= v->size)
+		return cs_err_set(err, CS_EUSAGE, "%s: value is too long (at most %zu bytes)",
+				  v->name, v->size - 1);
+	return 0;
+}
+
+static int host_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '.' || c == '_';
+}
+
+/* Shape check only (libcurl parses for real later): scheme, a host, an
+ * optional port, a path without spaces, query or fragment. */
+static int url_ok(const char *u)
+{
+	const char *p;
+	if (strncasecmp(u, "https://", 8) == 0)
+		p = u + 8;
+	else if (strncasecmp(u, "http://", 7) == 0)
+		p = u + 7;
+	else
+		return 0;
+	const char *host = p;
+	if (*p == '[') { /* IPv6 literal */
+		p = strchr(p, ']');
+		if (!p || p == host + 1)
+			return 0;
+		p++;
+	} else {
+		while (host_char(*p))
+			p++;
+		if (p == host)
+			return 0;
+	}
+	if (*p == ':') {
+		const char *port = ++p;
+		long n = 0;
+		while (*p >= '0' && *p <= '9' && n <= 65535)
+			n = n * 10 + (*p++ - '0');
+		if (p == port || n < 1 || n > 65535)
+			return 0;
+	}
+	if (*p != '\0' && *p != '/')
+		return 0;
+	for (; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == '?' || *p == '#' || *p == 0x7f)
+			return 0;
+	return 1;
+}
+
+static int set_url(const var *v, const char *val, cs_config *cfg, cs_err *err)
+{
+	if (!url_ok(val))
+		return cs_err_set(err, CS_EUSAGE,
+				  "%s: '%s' is not a valid URL (expected http(s)://host[:port]/path)",
+				  v->name, val);
+	int rc = set_str(v, val, cfg, err);
+	if (rc)
+		return rc;
+	/* one trailing '/' goes, so callers can always append "/path" */
+	char *s = str_field(cfg, v);
+	size_t n = strlen(s);
+	if (s[n - 1] == '/')
+		s[n - 1] = '\0';
+	return 0;
+}
+
+static int set_int(const var *v, const char *val, cs_config *cfg, cs_err *err)
+{
+	if (*val == '\0') {
+		*int_field(cfg, v) = 0;
+		return 0;
+	}
+	char *end;
+	long n = strtol(val, &end, 10);
+	if (*end != '\0' || end == val || *val == ' ' || *val == '+' || n < v->min ||
+	    n > v->max)
+		return cs_err_set(err, CS_EUSAGE, "%s: '%s' is not a number from %d to %d", v->name,
+				  val, v->min, v->max);
+	*int_field(cfg, v) = (int)n;
+	return 0;
+}
+
+static int set_enum(const var *v, const char *val, cs_config *cfg, cs_err *err)
+{
+	char list[256] = "";
+	for (int i = 0; v->allowed[i]; i++) {
+		if (strcasecmp(val, v->allowed[i]) == 0) {
+			*int_field(cfg, v) = i;
+			return 0;
+		}
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
+			 v->allowed[i]);
+	}
+	return cs_err_set(err, CS_EUSAGE, "%s: '%s' is not allowed (expected one of: %s)",
+			  v->name, val, list);
+}
+
+/* Checked here so a bad key stops the run before any work; the value
+ * itself never goes into the message. */
+static int set_key(const var *v, const char *val, cs_config *cfg, cs_err *err)
+{
+	unsigned char key[CS_KEY_BYTES + 1];
+	size_t len = 0;
+	if (*val) {
+		int bad = sodium_base642bin(key, sizeof(key), val, strlen(val), " \t\r\n", &len,
+					    NULL, sodium_base64_VARIANT_ORIGINAL);
+		sodium_memzero(key, sizeof(key));
+		if (bad || len != CS_KEY_BYTES)
+			return cs_err_set(err, CS_EUSAGE,
+					  "%s: not a base64 key of %d bytes; generate one with "
+					  "'head -c 32 /dev/urandom | base64'",
+					  v->name, CS_KEY_BYTES);
+	}
+	return set_str(v, val, cfg, err);
+}
+
+typedef int (*setter)(const var *, const char *, cs_config *, cs_err *);
+static const setter setters[] = {
+	[T_STR] = set_str, [T_PATH] = set_path, [T_URL] = set_url,
+	[T_INT] = set_int, [T_ENUM] = set_enum, [T_KEY] = set_key,
+};
+
+/* Precedence: a real environment variable (even an empty one), then the
+ * file, then the default. An empty value means the default. */
+static int apply_var(const var *v, const cs_envfile *ef, cs_config *cfg, cs_err *err)
+{
+	const cs_envfile_entry *e = NULL;
+	const char *val = getenv(v->name);
+	if (!val && (e = cs_envfile_get(ef, v->name)))
+		val = e->value;
+	if (!val || !*val) {
+		e = NULL;
+		val = v->def ? v->def : "";
+	}
+	int rc = setters[v->type](v, val, cfg, err);
+	if (rc && e)
+		cs_err_wrap(err, "'%s' line %d", ef->path, e->line);
+	return rc;
+}
+
+int cs_config_load(cs_config *cfg, cs_err *err)
+{
+	cs_envfile ef = CS_ENVFILE_INIT;
+	int rc = cs_envfile_load_default(&ef, err);
+	if (rc)
+		goto out;
+	memset(cfg, 0, sizeof(*cfg));
+	for (size_t i = 0; i < NVARS; i++)
+		if ((rc = apply_var(&vars[i], &ef, cfg, err)))
+			goto out;
+	cs_envfile_install(&ef);
+out:
+	cs_envfile_release(&ef);
+	return rc;
+}
+
+static const char *enum_name(const char *const *allowed, int i)
+{
+	for (int k = 0; allowed[k]; k++)
+		if (k == i)
+			return allowed[k];
+	return "unknown";
+}
+
+static void value_text(const var *v, const cs_config *cfg, char *buf, size_t n)
+{
+	cs_config *c = (cs_config *)cfg;
+	int iv = v->type == T_ENUM || v->type == T_INT ? *int_field(c, v) : 0;
+	buf[0] = '\0';
+	if (v->type == T_ENUM)
+		snprintf(buf, n, "%s", enum_name(v->allowed, iv));
+	else if (v->type == T_INT && iv)
+		snprintf(buf, n, "%d", iv);
+	else if (v->type != T_INT)
+		snprintf(buf, n, "%s", str_field(c, v));
+	if (v->flags & F_SECRET)
+		snprintf(buf, n, "%s", *buf ? "(set)" : "(unset)");
+}
+
+void cs_config_visit(const cs_config *cfg, cs_config_visit_fn fn, void *ctx)
+{
+	for (size_t i = 0; i < NVARS; i++) {
+		char buf[1100];
+		value_text(&vars[i], cfg, buf, sizeof(buf));
+		fn(vars[i].name, buf, vars[i].help, ctx);
+	}
+}
+
+const char *cs_db_type_name(int db_type)
+{
+	return enum_name(db_types, db_type);
+}
