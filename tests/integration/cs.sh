@@ -1,0 +1,89 @@
+# Helpers for classy-sync integration tests. Source after lib.sh (sandbox helpers).
+#   cs_env            point classy-sync at a fresh database and key in $TEST_TMP
+#   cs ARGS...        run the binary under test ($CS_BIN), output in $OUT/$ERR, status in $RC
+#   cs_ok ARGS...     like cs, but fail the test unless it exits 0
+#   cs_add_org ID     register a sandbox organization (verified)
+#   db SQL            query the test database
+#   assert_matches_sandbox ORG ENTITY [BEFORE]
+#                     the table holds exactly the sandbox's records (raw_json, compared as
+#                     normalised JSON); with BEFORE (ISO time), only records whose updated_at
+#                     is earlier are required, and newer ones may be absent or older
+: "${CS_BIN:?CS_BIN must name the classy-sync binary}"
+
+cs_env() {
+  export DB_TYPE=sqlite
+  export DB_PATH="$TEST_TMP/test.db"
+  export CLASSY_SYNC_KEY_FILE="$TEST_TMP/key/master.key"
+  export CLASSY_SYNC_ENV_FILE=/dev/null
+  export LOG_LEVEL=${LOG_LEVEL:-warn}
+  export CLASSY_SYNC_TEST_TIME_SCALE=${CLASSY_SYNC_TEST_TIME_SCALE:-1000}
+  unset CLASSY_SYNC_KEY
+}
+
+cs() {
+  OUT="$TEST_TMP/out.txt"; ERR="$TEST_TMP/err.txt"
+  set +e
+  "$CS_BIN" "$@" >"$OUT" 2>"$ERR" </dev/null
+  RC=$?
+  set -e
+}
+
+cs_ok() {
+  cs "$@"
+  if [ "$RC" -ne 0 ]; then
+    echo "--- stdout"; cat "$OUT"; echo "--- stderr"; cat "$ERR"
+    fail "classy-sync $* exited $RC"
+  fi
+}
+
+cs_add_org() {
+  CLASSY_CLIENT_SECRET="${2:-sandbox-secret}" "$CS_BIN" org add --org-id "$1" \
+    --client-id "${3:-sandbox-client}" >/dev/null </dev/null || fail "org add $1 failed"
+}
+
+db() { sqlite3 -batch -noheader "$DB_PATH" "$@"; }
+
+# Table name for an API endpoint name.
+cs_table() {
+  case "$1" in
+    recurring-donation-plans|recurring-plans) echo recurring_plans ;;
+    *) echo "$1" ;;
+  esac
+}
+cs_endpoint() {
+  case "$1" in
+    recurring_plans|recurring-plans) echo recurring-donation-plans ;;
+    *) echo "$1" ;;
+  esac
+}
+
+assert_matches_sandbox() {
+  local org=$1 entity=$2 before=${3:-}
+  local table endpoint
+  table=$(cs_table "$entity"); endpoint=$(cs_endpoint "$entity")
+  curl -sf "$SANDBOX_URL/__sandbox/dump?org=$org&entity=$endpoint" >"$TEST_TMP/dump.json" \
+    || fail "cannot dump $endpoint of $org from the sandbox"
+  db "SELECT raw_json FROM $table WHERE organization_id=$org AND deleted_at IS NULL" \
+    | jq -cS . | sort >"$TEST_TMP/db.jsonl"
+  if [ -z "$before" ]; then
+    jq -cS '.[]' "$TEST_TMP/dump.json" | sort >"$TEST_TMP/src.jsonl"
+    if ! cmp -s "$TEST_TMP/src.jsonl" "$TEST_TMP/db.jsonl"; then
+      echo "source: $(wc -l <"$TEST_TMP/src.jsonl") records, database: $(wc -l <"$TEST_TMP/db.jsonl")"
+      diff <(jq -r .id "$TEST_TMP/src.jsonl" | sort) <(jq -r .id "$TEST_TMP/db.jsonl" | sort) | head -5
+      fail "$table of org $org differs from the sandbox"
+    fi
+  else
+    # Every record last changed before $before must be present in exactly that version.
+    jq -cS --arg t "$before" '.[] | select((.updated_at // "") | sub("\\.[0-9]+";"") |
+        sub("\\+0000$";"Z") < $t)' "$TEST_TMP/dump.json" | sort >"$TEST_TMP/src.jsonl"
+    local missing
+    missing=$(comm -23 "$TEST_TMP/src.jsonl" "$TEST_TMP/db.jsonl" | wc -l)
+    if [ "$missing" -ne 0 ]; then
+      comm -23 "$TEST_TMP/src.jsonl" "$TEST_TMP/db.jsonl" | jq -c '{id, updated_at}' | head -5
+      fail "$missing $table record(s) of org $org changed before $before are missing or stale"
+    fi
+  fi
+}
+
+# Current UTC time in the stored form, whole seconds.
+utc_now() { date -u +%Y-%m-%dT%H:%M:%SZ; }

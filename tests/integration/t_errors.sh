@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Bad input of every kind gets a clear message, the right exit code, and no damage.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/cs.sh"
+sandbox_start --orgs 2 --supporters 200 --transactions 300
+cs_env
+cs_ok db migrate
+
+expect() { # expect CODE PATTERN ARGS...
+  local code=$1 pattern=$2; shift 2
+  cs "$@"
+  [ "$RC" -eq "$code" ] || { cat "$ERR"; fail "classy-sync $* exited $RC, expected $code"; }
+  grep -qiE -- "$pattern" "$ERR" || { cat "$ERR"; fail "classy-sync $*: message lacks /$pattern/"; }
+}
+
+# Bad flags and arguments: exit 2.
+expect 2 "unknown option '--bogus'" sync all --bogus
+expect 2 "unknown entity 'donors'" sync donors
+expect 2 "unknown mode 'sideways'" sync all sideways
+expect 2 "needs a non-negative whole number" sync all --org abc
+expect 2 "unknown command 'frobnicate'" frobnicate
+expect 2 "--yes" db reset
+expect 2 "never taken from the command line" org add --org-id 1 --client-id x --client-secret s
+
+# Bad configuration: exit 2, naming the variable, before any work.
+LOG_LEVEL=loud expect 2 "LOG_LEVEL" status
+CLASSY_API_URL="not a url" expect 2 "CLASSY_API_URL" status
+DB_TYPE=oracle expect 2 "DB_TYPE" status
+DB_TYPE=postgresql expect 2 "not built" status
+printf 'LOG_LEVEL=info\nthis line is wrong\n' >"$TEST_TMP/bad.env"
+CLASSY_SYNC_ENV_FILE="$TEST_TMP/bad.env" expect 2 "line 2" status
+
+# Bad credentials and a bad org id: exit 1, nothing saved, secret never echoed.
+export CLASSY_CLIENT_SECRET=wrong-secret-xyz
+expect 1 "rejected" org add --org-id 1001 --client-id sandbox-client
+grep -q "wrong-secret-xyz" "$ERR" && fail "the secret appeared in an error message"
+export CLASSY_CLIENT_SECRET=sandbox-secret
+expect 1 "not found" org add --org-id 999999 --client-id sandbox-client
+cs_ok org list --json
+assert_eq "$(jq length "$OUT")" 0 "organizations saved after failed verification"
+
+# No organizations registered: a clear failure.
+expect 1 "no organizations registered" sync all
+
+# One org with rotated credentials, one fine: partial (exit 3), the good one is synced.
+cs_add_org 1001
+cs_add_org 1002
+curl -sf -X POST "$SANDBOX_URL/__sandbox/set-credentials?client_secret=rotated" >/dev/null
+cs sync all
+assert_eq "$RC" 1 "exit status when every org fails to authenticate"
+grep -qi "rejected" "$ERR" "$OUT" || fail "no credentials message"
+curl -sf -X POST "$SANDBOX_URL/__sandbox/set-credentials?client_secret=sandbox-secret" >/dev/null
+
+# A bad DB_PATH: exit 1 with the path and what to do.
+DB_PATH=/nonexistent/dir/x.db expect 1 "/nonexistent/dir" status
+
+# A read-only database: exit 1, the data untouched.
+cs_ok sync all full --org 1001
+before=$(db "SELECT COUNT(*) FROM supporters")
+chmod 444 "$DB_PATH"
+if [ "$(id -u)" -ne 0 ]; then
+  expect 1 "read-only|readonly|permission" sync all full --org 1001
+fi
+chmod 644 "$DB_PATH"
+assert_eq "$(db "SELECT COUNT(*) FROM supporters")" "$before" "rows after the read-only attempt"
+
+# A full disk mid-sync: exit 1, the page in flight rolled back, earlier pages kept, and a
+# rerun with space completes.
+cs_ok db reset --yes
+cs_ok db migrate
+cs_add_org 1001
+CLASSY_SYNC_TEST_MAX_PAGE_COUNT=60 expect 1 "full" sync all full
+cs_ok sync all full
+for e in campaigns supporters transactions recurring_plans; do assert_matches_sandbox 1001 "$e"; done
+
+# Bad master key permissions: refused with the fix.
+chmod 644 "$CLASSY_SYNC_KEY_FILE"
+expect 1 "chmod 600" sync all
+chmod 600 "$CLASSY_SYNC_KEY_FILE"
+echo ok

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Full sync then incremental against the sandbox: the database equals the sandbox's data, orphans
+# are kept, aggregates are exact, and a no-op incremental makes at most one data request per entity.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/cs.sh"
+sandbox_start --orgs 2 --ties 150 --orphans 5
+cs_env
+cs_ok db migrate
+cs_add_org 1001
+cs_add_org 1002
+
+cs_ok sync all full
+grep -q "total:" "$OUT" || fail "no summary printed"
+for org in 1001 1002; do
+  for e in campaigns supporters transactions recurring_plans; do
+    assert_matches_sandbox "$org" "$e"
+  done
+done
+
+# Orphans are stored and counted.
+cs_ok status --json
+orphans=$(jq '.organizations[] | select(.id==1001) | .orphan_transactions' "$OUT")
+[ "$orphans" -ge 5 ] || fail "expected at least 5 orphan transactions, status says $orphans"
+
+# Aggregates: lifetime amounts equal an independent sum over the sandbox's successful gifts.
+curl -sf "$SANDBOX_URL/__sandbox/dump?org=1001&entity=transactions" >"$TEST_TMP/tx.json"
+expected=$(jq -r '[.[] | select(.status=="success" and .supporter_id!=null)
+            | (.total_gross_amount*100|round)] | add' "$TEST_TMP/tx.json")
+known=$(db "SELECT group_concat(id) FROM supporters WHERE organization_id=1001")
+expected=$(jq -r --arg ids "$known" '($ids|split(",")|map(tonumber)) as $s
+            | [.[] | select(.status=="success" and (.supporter_id as $x | $s|index($x)))
+            | (.total_gross_amount*100|round)] | add // 0' "$TEST_TMP/tx.json")
+actual=$(db "SELECT CAST(ROUND(SUM(lifetime_donation_amount)*100) AS INTEGER) FROM supporters
+             WHERE organization_id=1001")
+assert_eq "$actual" "$expected" "sum of lifetime_donation_amount (cents) for org 1001"
+
+# Changes at the source arrive with an incremental sync.
+curl -sf -X POST "$SANDBOX_URL/__sandbox/mutate?org=1001&entity=supporters&update=25&create=10" >/dev/null
+curl -sf -X POST "$SANDBOX_URL/__sandbox/mutate?org=1001&entity=transactions&update=25&create=10" >/dev/null
+cs_ok sync all
+for e in supporters transactions; do assert_matches_sandbox 1001 "$e"; done
+
+# A no-op incremental: at most one list request per entity and org.
+curl -sf -X POST "$SANDBOX_URL/__sandbox/reset-stats" >/dev/null
+cs_ok sync all
+lists=$(curl -sf "$SANDBOX_URL/__sandbox/stats" | jq .list_requests)
+[ "$lists" -le 8 ] || fail "no-op incremental made $lists list requests for 2 orgs x 4 entities"
+
+# The run log has one row per org and entity run, all successful.
+bad=$(db "SELECT COUNT(*) FROM sync_runs WHERE status <> 'success'")
+assert_eq "$bad" 0 "unsuccessful runs in sync_runs"
+runs=$(db "SELECT COUNT(*) FROM sync_runs WHERE organization_id=1001 AND entity='supporters'")
+assert_eq "$runs" 3 "supporters runs of org 1001"
+echo "ok"
