@@ -1,12 +1,12 @@
-/* Paging strategies and checkpoints. See docs/ARCHITECTURE.md "Incremental
- * sync while the data changes" for the argument behind each rule here. */
+/* Paging strategies. See docs/ARCHITECTURE.md "Invariants" for the argument
+ * behind each rule here. A strategy fetches and parses pages and decides the
+ * next query; it hands each page, with the checkpoint that accounts for it,
+ * to the writer through c->emit. */
 #include "sync/engine_int.h"
 
 #include "util/log.h"
 #include "util/timeutil.h"
 
-#include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,12 +14,12 @@
 #define MAX_TIE_WALKS 8
 #define MAX_MALFORMED_RETRIES 3
 
-int cs_engine_fetch(cs_run_ctx *c, int page, const char *sort, const char *filter, cs_err *err)
+static int fetch(cs_run_ctx *c, int page, const char *sort, const char *filter, cs_err *err)
 {
 	cs_list_query q = {c->org, c->e, page, CS_PER_PAGE, sort, filter};
 	int rc;
-	/* A 200 whose body does not parse is usually a proxy or load balancer
-	 * cutting the answer; asking again is cheap and nothing was stored. */
+	/* A 200 whose body does not parse is usually a proxy cutting the answer;
+	 * asking again is cheap and nothing was stored. */
 	for (int attempt = 1;; attempt++) {
 		rc = cs_classy_list(c->api, &q, &c->page, err);
 		if (rc != CS_EPROTO || attempt == MAX_MALFORMED_RETRIES)
@@ -48,60 +48,52 @@ static int64_t record_second(const cs_record *r)
 	return ms - (((ms % 1000) + 1000) % 1000);
 }
 
-/* Fault injection for the crash-safety tests: CLASSY_SYNC_TEST_KILL_AT=N
- * sends SIGKILL to this process halfway through storing the Nth page of the
- * process, i.e. with rows written but neither committed nor checkpointed. */
-static void maybe_kill(size_t i, size_t n)
+/* Moves the fetched page into a job with a copy of the checkpoint. */
+static int emit_page(cs_run_ctx *c, unsigned char *skip, cs_err *err)
 {
-	static long kill_at = -1, pages;
-	if (kill_at < 0) {
-		const char *v = getenv("CLASSY_SYNC_TEST_KILL_AT");
-		kill_at = v ? atol(v) : 0;
+	cs_job *job = calloc(1, sizeof(*job));
+	if (!job) {
+		free(skip);
+		return cs_err_set(err, CS_ERR, "out of memory");
 	}
-	if (kill_at > 0 && i == n / 2 && ++pages == kill_at)
-		raise(SIGKILL);
-}
-
-int cs_engine_store_page(cs_run_ctx *c, const unsigned char *skip, cs_err *err)
-{
-	char now[CS_TIME_BUFSZ];
-	cs_time_format(cs_now_ms(), 1, now);
-	if (c->st->page_begin(c->st, now, err))
-		return err->code;
-	long long stored = 0;
-	for (size_t i = 0; i < c->page.nrecords; i++) {
-		if (skip && skip[i])
-			continue;
-		if (c->st->page_upsert(c->st, c->e, c->org, &c->page.records[i], err)) {
-			c->st->page_abort(c->st);
-			return cs_err_wrap(err, "cannot store %s record %lld of organization %lld",
-					   c->e->name, record_id(&c->page.records[i]), c->org);
-		}
-		stored++;
-		maybe_kill(i, c->page.nrecords);
-	}
-	if (c->st->page_commit(c->st, &c->state, err)) {
-		c->st->page_abort(c->st);
-		return err->code;
-	}
-	c->res->records += stored;
-	c->res->pages++;
-	cs_engine_report(c);
-	return 0;
-}
-
-void cs_engine_report(cs_run_ctx *c)
-{
-	if (!c->opts->progress)
-		return;
-	cs_progress p = {c->org, c->e, c->opts->full, c->res->records, c->res->pages, c->total,
-			 cs_mono_ms() - c->t0};
-	c->opts->progress(&p, c->opts->progress_ctx);
+	job->page = c->page;
+	cs_page_init(&c->page);
+	job->skip = skip;
+	job->state = c->state;
+	job->total = c->total;
+	return c->emit(c, job, err);
 }
 
 static int stop_requested(const cs_run_ctx *c)
 {
 	return c->opts->should_stop && c->opts->should_stop();
+}
+
+/* Per page of an incremental walk: which records to skip (already stored at
+ * the bound second), how many ids are new at the bound, the newest second. */
+static unsigned char *classify(cs_run_ctx *c, int64_t lower, int64_t *newest, long long *fresh)
+{
+	size_t n = c->page.nrecords;
+	unsigned char *skip = calloc(n ? n : 1, 1);
+	if (!skip)
+		return NULL;
+	*newest = lower;
+	for (size_t i = 0; i < n; i++) {
+		int64_t sec = record_second(&c->page.records[i]);
+		if (sec == INT64_MIN || sec <= lower) {
+			int added = cs_idset_add(&c->seen, record_id(&c->page.records[i]));
+			skip[i] = added == 0;
+			*fresh += added == 1;
+		} else if (sec > *newest) {
+			*newest = sec;
+		}
+	}
+	/* Records at the newest second come back on the next page: remember them. */
+	cs_idset_clear(&c->next_seen);
+	for (size_t i = 0; i < n && *newest > lower; i++)
+		if (record_second(&c->page.records[i]) == *newest)
+			cs_idset_add(&c->next_seen, record_id(&c->page.records[i]));
+	return skip;
 }
 
 /* Incremental: sort by (updated_at, id) ascending and restart at page 1 with
@@ -116,78 +108,52 @@ static int run_incremental(cs_run_ctx *c, cs_err *err)
 	int64_t lower = INT64_MIN;
 	if (c->state.cursor[0] && cs_time_parse(c->state.cursor, &lower, NULL) == 0)
 		lower -= (int64_t)c->lookback_s * 1000;
-	int page = 1, walk_pages = 0, walks = 0;
-	long long walk_new = 0;
-	unsigned char *skip = NULL;
-	int rc = 0;
-
+	int page = 1, walk_pages = 0, walks = 0, rc;
+	long long fresh = 0;
 	for (;;) {
-		if (stop_requested(c)) {
-			rc = cs_err_set(err, CS_EINTR, "stopped by a signal");
-			break;
-		}
+		if (stop_requested(c))
+			return cs_err_set(err, CS_EINTR, "stopped by a signal");
 		char filter[64] = "", bound[CS_TIME_BUFSZ];
 		if (lower != INT64_MIN) {
 			cs_time_format_filter(lower, bound);
 			snprintf(filter, sizeof(filter), "updated_at>=%s", bound);
 		}
-		if ((rc = cs_engine_fetch(c, page, "updated_at,id", filter[0] ? filter : NULL, err)))
-			break;
+		if ((rc = fetch(c, page, "updated_at,id", filter[0] ? filter : NULL, err)))
+			return rc;
 		size_t n = c->page.nrecords;
-		free(skip);
-		skip = calloc(n ? n : 1, 1);
-		if (!skip) {
-			rc = cs_err_set(err, CS_ERR, "out of memory");
-			break;
-		}
-		int64_t newest = lower;
-		for (size_t i = 0; i < n; i++) {
-			int64_t sec = record_second(&c->page.records[i]);
-			if (sec != INT64_MIN && sec < lower)
-				sec = lower; /* cannot happen with >=; guards a misbehaving server */
-			if (sec == INT64_MIN || sec == lower) {
-				int added = cs_idset_add(&c->seen, record_id(&c->page.records[i]));
-				skip[i] = added == 0;
-				walk_new += added == 1;
-			}
-			if (sec > newest)
-				newest = sec;
-		}
+		int last = n < CS_PER_PAGE || c->page.current_page >= c->page.last_page;
+		int64_t newest;
+		unsigned char *skip = classify(c, lower, &newest, &fresh);
+		if (!skip)
+			return cs_err_set(err, CS_ERR, "out of memory");
 		if (newest != INT64_MIN)
 			cs_time_format(newest, 0, c->state.cursor);
-		if ((rc = cs_engine_store_page(c, skip, err)))
-			break;
+		if ((rc = emit_page(c, skip, err)))
+			return rc;
 
-		int last = n < CS_PER_PAGE || c->page.current_page >= c->page.last_page;
 		int group_ended = last || newest > lower;
-		if (group_ended && walk_pages > 0 && walk_new > 0 && walks < MAX_TIE_WALKS) {
-			cs_debug("%s org %lld: re-walking %d pages sharing one second", c->e->name,
-				 c->org, walk_pages + 1);
+		if (group_ended && walk_pages > 0 && fresh > 0 && walks < MAX_TIE_WALKS) {
+			cs_debug("%s org %lld: walking again the %d pages that share one second",
+				 c->e->name, c->org, walk_pages + 1);
 			walks++;
 			page = 1;
 			walk_pages = 0;
-			walk_new = 0;
-			continue;
-		}
-		if (last)
-			break;
-		if (newest > lower) {
+			fresh = 0;
+		} else if (last) {
+			return 0;
+		} else if (newest > lower) {
 			lower = newest;
 			page = 1;
 			walk_pages = walks = 0;
-			walk_new = 0;
-			cs_idset_clear(&c->seen);
-			/* Records at the new bound come back on the next page: skip them. */
-			for (size_t i = 0; i < n; i++)
-				if (record_second(&c->page.records[i]) == lower)
-					cs_idset_add(&c->seen, record_id(&c->page.records[i]));
+			fresh = 0;
+			cs_idset tmp = c->seen;
+			c->seen = c->next_seen;
+			c->next_seen = tmp;
 		} else {
 			walk_pages++;
 			page++;
 		}
 	}
-	free(skip);
-	return rc;
 }
 
 /* Full: keyset paging on id (filter id>last, sort id). Ids never move, so
@@ -195,7 +161,6 @@ static int run_incremental(cs_run_ctx *c, cs_err *err)
  * committed id after a crash. Only a complete walk may soft-delete. */
 static int run_full(cs_run_ctx *c, cs_err *err)
 {
-	char started[CS_TIME_BUFSZ];
 	if (!c->state.full_started_at[0] || c->restart_full) {
 		cs_time_format(cs_now_ms(), 1, c->state.full_started_at);
 		c->state.full_last_id = 0;
@@ -203,57 +168,37 @@ static int run_full(cs_run_ctx *c, cs_err *err)
 		cs_info("%s org %lld: resuming the full sync started %s after id %lld", c->e->name,
 			c->org, c->state.full_started_at, c->state.full_last_id);
 	}
-	memcpy(started, c->state.full_started_at, sizeof(started));
 	int rc;
 	for (;;) {
 		if (stop_requested(c))
 			return cs_err_set(err, CS_EINTR, "stopped by a signal");
 		char filter[64];
 		snprintf(filter, sizeof(filter), "id>%lld", c->state.full_last_id);
-		if ((rc = cs_engine_fetch(c, 1, "id", c->state.full_last_id ? filter : NULL, err)))
+		if ((rc = fetch(c, 1, "id", c->state.full_last_id ? filter : NULL, err)))
 			return rc;
 		for (size_t i = 0; i < c->page.nrecords; i++) {
 			long long id = record_id(&c->page.records[i]);
 			if (id > c->state.full_last_id)
 				c->state.full_last_id = id;
 		}
-		if ((rc = cs_engine_store_page(c, NULL, err)))
+		int last = c->page.nrecords < CS_PER_PAGE ||
+			   c->page.current_page >= c->page.last_page;
+		if ((rc = emit_page(c, NULL, err)))
 			return rc;
-		if (c->page.nrecords < CS_PER_PAGE || c->page.current_page >= c->page.last_page)
+		if (last)
 			break;
 	}
-	return cs_engine_finish_full(c, started, err);
+	cs_job *job = calloc(1, sizeof(*job));
+	if (!job)
+		return cs_err_set(err, CS_ERR, "out of memory");
+	job->finish_full = 1;
+	job->state = c->state;
+	cs_page_init(&job->page);
+	memcpy(job->started, c->state.full_started_at, sizeof(job->started));
+	return c->emit(c, job, err);
 }
 
-/* Marks absent rows and hands over to incremental in one transaction: the
- * next incremental starts where this scan started, so changes made while it
- * ran are re-read. */
-int cs_engine_finish_full(cs_run_ctx *c, const char *started, cs_err *err)
-{
-	char now[CS_TIME_BUFSZ];
-	cs_time_format(cs_now_ms(), 1, now);
-	if (c->st->page_begin(c->st, now, err))
-		return err->code;
-	if (c->st->mark_absent(c->st, c->e, c->org, started, &c->res->marked_deleted, err)) {
-		c->st->page_abort(c->st);
-		return err->code;
-	}
-	int64_t start_ms, cur_ms;
-	cs_time_parse(started, &start_ms, NULL);
-	if (!c->state.cursor[0] || cs_time_parse(c->state.cursor, &cur_ms, NULL) < 0 ||
-	    cur_ms < start_ms)
-		cs_time_format(start_ms - start_ms % 1000, 0, c->state.cursor);
-	c->state.full_started_at[0] = '\0';
-	c->state.full_last_id = 0;
-	memcpy(c->state.last_full_at, now, sizeof(now));
-	if (c->st->page_commit(c->st, &c->state, err)) {
-		c->st->page_abort(c->st);
-		return err->code;
-	}
-	return 0;
-}
-
-int cs_engine_run(cs_run_ctx *c, cs_err *err)
+int cs_engine_strategy(cs_run_ctx *c, cs_err *err)
 {
 	return c->opts->full ? run_full(c, err) : run_incremental(c, err);
 }

@@ -51,6 +51,7 @@ int cs_sync_entity(cs_store *st, cs_classy *api, long long org, const cs_entity 
 			.total = -1, .t0 = cs_mono_ms()};
 	cs_page_init(&c.page);
 	cs_idset_init(&c.seen);
+	cs_idset_init(&c.next_seen);
 	int rc = st->state_get(st, org, e->id, &c.state, err);
 	if (rc) {
 		res->status = CS_RUN_FAILED;
@@ -83,6 +84,7 @@ int cs_sync_entity(cs_store *st, cs_classy *api, long long org, const cs_entity 
 out:
 	cs_page_release(&c.page);
 	cs_idset_release(&c.seen);
+	cs_idset_release(&c.next_seen);
 	return rc;
 }
 
