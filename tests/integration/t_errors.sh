@@ -76,6 +76,6 @@ for e in campaigns supporters transactions recurring_plans; do assert_matches_sa
 
 # Bad master key permissions: refused with the fix.
 chmod 644 "$CLASSY_SYNC_KEY_FILE"
-expect 1 "chmod 600" sync all
+expect 2 "chmod 600" sync all
 chmod 600 "$CLASSY_SYNC_KEY_FILE"
 echo ok
