@@ -58,6 +58,9 @@ typedef struct cs_page {
 
 void cs_page_init(cs_page *p);
 void cs_page_release(cs_page *p); /* frees items; keeps nothing */
+/* Drops the records and the body but keeps the allocations for the next
+ * page, so paging does not reallocate 260 KB every time. */
+void cs_page_reset(cs_page *p);
 /* Parses a PaginatedResponse held in p->body: envelope fields plus each
  * element of "data" with its byte span. Malformed or truncated JSON fails
  * with CS_EPROTO and a message saying where. Pure, unit-tested. */
@@ -70,5 +73,11 @@ int cs_classy_list(cs_classy *c, const cs_list_query *q, cs_page *p, cs_err *err
 
 /* Counters for run logs; requests include token calls. */
 const cs_http_stats *cs_classy_stats(const cs_classy *c);
+/* How many times the client asked the token endpoint for a token. */
+long cs_classy_token_requests(const cs_classy *c);
+
+/* Test hook: the monotonic clock (ms) that token expiry is judged by. NULL
+ * restores the real one. */
+void cs_classy_set_clock(cs_classy *c, int64_t (*mono_ms)(void));
 
 #endif

@@ -40,6 +40,9 @@ typedef struct cs_http_resp {
 	long rl_remaining;  /* X-RateLimit-Remaining, -1 if absent */
 	long rl_reset;      /* X-RateLimit-Reset, -1 if absent */
 	char content_type[128];
+	/* Set when the last failure was resolving or connecting: the URL is the
+	 * likely culprit, so callers can point at the variable that holds it. */
+	int conn_failed;
 } cs_http_resp;
 
 typedef struct cs_http_stats {
@@ -64,11 +67,19 @@ void cs_http_resp_release(cs_http_resp *r);
  *  - other 5xx, timeouts, resets and truncated bodies with backoff,
  *    up to max_retries and retry_budget_ms.
  * Returns 0 whenever an HTTP answer was received (any status: the caller
- * judges 4xx), CS_ETRANSPORT when retries ran out on transport failures,
- * CS_ERATELIMIT when they ran out on throttling, CS_EINTR when should_stop. */
+ * judges 4xx), CS_ETRANSPORT when retries ran out on transport failures or
+ * 5xx answers (err->http_status then holds the status, resp the last
+ * answer), CS_ERATELIMIT when they ran out on throttling, CS_EINTR when
+ * should_stop, CS_EPROTO when the body exceeds max_body. With no_retry, any
+ * answer returns 0 and only a transport failure is an error. */
 int cs_http_do(cs_http *h, const cs_http_req *req, cs_http_resp *resp, cs_err *err);
 
 const cs_http_stats *cs_http_get_stats(const cs_http *h);
+
+/* The budget this client paces against (opts->budget unless replaced). The
+ * Classy client attaches the budget of its client id when none is set. */
+cs_budget *cs_http_budget(const cs_http *h);
+void cs_http_set_budget(cs_http *h, cs_budget *b);
 
 /* Request budget per API application (client id). It honours
  * X-RateLimit-Remaining and paces requests before the server throttles.
@@ -78,6 +89,27 @@ cs_budget *cs_budget_get(const char *key, long limit_per_min);
 /* Blocks until a request may be sent. Returns CS_EINTR if should_stop fires. */
 int cs_budget_acquire(cs_budget *b, int (*should_stop)(void));
 void cs_budget_update(cs_budget *b, long limit, long remaining);
+/* As cs_budget_update, plus X-RateLimit-Reset (-1 if absent): a Unix time in
+ * seconds, or seconds from now when small. cs_http_do calls this. */
+void cs_budget_observe(cs_budget *b, long limit, long remaining, long reset);
+
+/* The pacing rule, pure so it can be tested: how long to wait at now_ms
+ * before the next request, given the last known limit and remaining count,
+ * the end of the window and when the previous request was let through
+ * (0 if never). Zero while remaining is at or above the reserve
+ * max(5, 5% of limit); below it the rest of the window is spread evenly
+ * over what remains, and with nothing left it waits for the reset. */
+long cs_budget_pace_ms(long limit, long remaining, int64_t window_end_ms, int64_t last_grant_ms,
+		       int64_t now_ms);
+
+/* Test hook: replaces the budget's clocks (monotonic and wall, ms) and its
+ * sleep. NULL, or NULL members, restore the real ones. */
+typedef struct cs_budget_hooks {
+	int64_t (*mono_ms)(void);
+	int64_t (*wall_ms)(void);
+	int (*sleep_ms)(long ms, int (*should_stop)(void));
+} cs_budget_hooks;
+void cs_budget_set_hooks(const cs_budget_hooks *hooks);
 
 /* Sleeps ms, waking early when should_stop fires; returns CS_EINTR then.
  * Tests shorten every wait with CLASSY_SYNC_TEST_TIME_SCALE (a divisor). */

@@ -1,0 +1,34 @@
+#ifndef CS_CLASSY_INT_H
+#define CS_CLASSY_INT_H
+/* Internals shared by the Classy client's files; not a public interface. */
+#include "classy/classy.h"
+
+#include <stdint.h>
+
+/* Classy's documented allowance per API application (NOTES.md). The server's
+ * X-RateLimit-Limit replaces it as soon as one answer arrives. */
+#define CS_CLASSY_RATE_LIMIT 1800
+
+struct cs_classy {
+	cs_http *http; /* borrowed */
+	char *api_url, *token_url, *client_id;
+	char *secret;          /* sodium_malloc'd, wiped by sodium_free */
+	char *token;           /* sodium_malloc'd; NULL when there is none */
+	int64_t token_expires; /* monotonic ms */
+	int64_t token_ttl_ms;
+	long token_requests;
+	cs_http_stats stats; /* snapshot for cs_classy_stats */
+	int64_t (*mono_ms)(void);
+};
+
+/* Makes sure a token is cached and not about to expire. */
+int cs_classy_token_ensure(cs_classy *c, cs_err *err);
+/* Forgets the cached token, so the next request fetches a new one. */
+void cs_classy_token_drop(cs_classy *c);
+
+/* The API's own words from an error body: "message", "error" (a string, or an
+ * object with "message" or a field → messages map), "error_description",
+ * "errors"[0], else the first 200 bytes. Control characters become spaces. */
+void cs_classy_api_message(const cs_buf *body, char *out, size_t n);
+
+#endif

@@ -1,0 +1,288 @@
+/* Parsing a PaginatedResponse.
+ *
+ * Every record must reach the store with its parsed object AND its exact
+ * original bytes (raw_json), and re-printing each record with cJSON would
+ * double the JSON cost (NOTES.md). cJSON exposes no source spans, so we walk
+ * the envelope ourselves at the structural level only ('{', '"key"', ':',
+ * ',', '}', '[', ']' and whitespace) and hand every key, envelope value and
+ * element of "data" to cJSON_ParseWithLengthOpts, which parses one value and
+ * returns where it ended. The bytes between a record's start and that end are
+ * its span. Nothing inside a value is scanned twice, so the cost stays linear.
+ */
+#include "classy/classy.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct walker {
+	const char *s;
+	size_t len, pos;
+	cs_err *err;
+} walker;
+
+/* Envelope integers we keep. */
+static const struct {
+	const char *name;
+	size_t off;
+	int is_long;
+} envelope_ints[] = {
+	{"current_page", offsetof(cs_page, current_page), 0},
+	{"last_page", offsetof(cs_page, last_page), 0},
+	{"per_page", offsetof(cs_page, per_page), 0},
+	{"total", offsetof(cs_page, total), 1},
+};
+
+void cs_page_init(cs_page *p)
+{
+	memset(p, 0, sizeof(*p));
+	cs_buf_init(&p->body, 0);
+}
+
+static void clear_records(cs_page *p)
+{
+	for (size_t i = 0; i < p->nrecords; i++)
+		cJSON_Delete(p->items[i]);
+	p->nrecords = 0;
+	p->current_page = p->last_page = p->per_page = 0;
+	p->total = 0;
+}
+
+void cs_page_reset(cs_page *p)
+{
+	clear_records(p);
+	cs_buf_reset(&p->body);
+}
+
+void cs_page_release(cs_page *p)
+{
+	if (!p)
+		return;
+	clear_records(p);
+	free(p->items);
+	free(p->records);
+	cs_buf_release(&p->body);
+	cs_page_init(p);
+}
+
+static int malformed(walker *w, size_t at, const char *what)
+{
+	if (at >= w->len)
+		at = w->len;
+	return cs_err_set(w->err, CS_EPROTO, "malformed JSON in the API response at byte %zu (%s)",
+			  at, what);
+}
+
+static void skip_ws(walker *w)
+{
+	while (w->pos < w->len) {
+		char c = w->s[w->pos];
+		if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+			return;
+		w->pos++;
+	}
+}
+
+/* Skips whitespace and returns the next byte without consuming it, or -1 at
+ * the end of the body. */
+static int peek(walker *w)
+{
+	skip_ws(w);
+	return w->pos < w->len ? (unsigned char)w->s[w->pos] : -1;
+}
+
+static int expect(walker *w, char c, const char *what)
+{
+	int got = peek(w);
+	if (got == -1)
+		return malformed(w, w->pos, "the body ends early; the response was cut short");
+	if (got != c)
+		return malformed(w, w->pos, what);
+	w->pos++;
+	return 0;
+}
+
+/* Parses one JSON value at the current position; NULL (err set) on failure. */
+static cJSON *parse_one(walker *w, const char *what)
+{
+	if (peek(w) == -1) {
+		malformed(w, w->pos, "the body ends early; the response was cut short");
+		return NULL;
+	}
+	const char *end = NULL;
+	cJSON *v = cJSON_ParseWithLengthOpts(w->s + w->pos, w->len - w->pos, &end, 0);
+	if (!v) {
+		size_t at = end ? (size_t)(end - w->s) : w->pos;
+		char msg[160];
+		snprintf(msg, sizeof(msg), "%s%s", what,
+			 at + 1 >= w->len ? "; the response was cut short" : "");
+		malformed(w, at, msg);
+		return NULL;
+	}
+	w->pos = (size_t)(end - w->s);
+	return v;
+}
+
+static int push_record(cs_page *p, cJSON *rec, const char *raw, size_t raw_len)
+{
+	if (p->nrecords == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 128;
+		cJSON **items = realloc(p->items, cap * sizeof(*items));
+		if (!items)
+			return -1;
+		p->items = items;
+		cs_record *records = realloc(p->records, cap * sizeof(*records));
+		if (!records)
+			return -1;
+		p->records = records;
+		p->cap = cap;
+	}
+	p->items[p->nrecords] = rec;
+	p->records[p->nrecords] = (cs_record){rec, raw, raw_len};
+	p->nrecords++;
+	return 0;
+}
+
+static int check_record(walker *w, const cJSON *rec, size_t index, size_t start)
+{
+	if (!cJSON_IsObject(rec))
+		return cs_err_set(w->err, CS_EPROTO,
+				  "record %zu of \"data\" in the API response (byte %zu) is not an "
+				  "object",
+				  index + 1, start);
+	if (!cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(rec, "id")))
+		return cs_err_set(w->err, CS_EPROTO,
+				  "record %zu of \"data\" in the API response (byte %zu) has no "
+				  "numeric \"id\"",
+				  index + 1, start);
+	return 0;
+}
+
+static int parse_data(cs_page *p, walker *w)
+{
+	int rc = expect(w, '[', "\"data\" is not an array");
+	if (rc)
+		return rc;
+	if (peek(w) == ']') {
+		w->pos++;
+		return 0;
+	}
+	for (;;) {
+		char what[64];
+		snprintf(what, sizeof(what), "in record %zu of \"data\"", p->nrecords + 1);
+		skip_ws(w);
+		size_t start = w->pos;
+		cJSON *rec = parse_one(w, what);
+		if (!rec)
+			return CS_EPROTO;
+		rc = check_record(w, rec, p->nrecords, start);
+		if (!rc && push_record(p, rec, w->s + start, w->pos - start) < 0)
+			rc = cs_err_set(w->err, CS_ERR, "cannot hold the API response: out of memory");
+		if (rc) {
+			cJSON_Delete(rec);
+			return rc;
+		}
+		int c = peek(w);
+		if (c == ',') {
+			w->pos++;
+			continue;
+		}
+		if (c == ']') {
+			w->pos++;
+			return 0;
+		}
+		snprintf(what, sizeof(what), "expected ',' or ']' after record %zu of \"data\"",
+			 p->nrecords);
+		return c == -1 ? expect(w, ']', what) : malformed(w, w->pos, what);
+	}
+}
+
+static int parse_envelope_value(cs_page *p, walker *w, const char *key)
+{
+	cJSON *v = parse_one(w, "in a field of the response envelope");
+	if (!v)
+		return CS_EPROTO;
+	for (size_t i = 0; i < sizeof(envelope_ints) / sizeof(envelope_ints[0]); i++) {
+		if (strcmp(key, envelope_ints[i].name) != 0 || !cJSON_IsNumber(v))
+			continue;
+		char *field = (char *)p + envelope_ints[i].off;
+		if (envelope_ints[i].is_long)
+			*(long *)field = (long)v->valuedouble;
+		else
+			*(int *)field = (int)v->valuedouble;
+	}
+	cJSON_Delete(v);
+	return 0;
+}
+
+/* One "key": value member of the envelope. */
+static int parse_member(cs_page *p, walker *w, int *seen_data)
+{
+	size_t key_at = (skip_ws(w), w->pos);
+	cJSON *key = parse_one(w, "expected a field name");
+	if (!key)
+		return CS_EPROTO;
+	int rc = 0;
+	if (!cJSON_IsString(key)) {
+		rc = malformed(w, key_at, "expected a field name");
+		goto out;
+	}
+	rc = expect(w, ':', "expected ':' after a field name");
+	if (rc)
+		goto out;
+	if (strcmp(key->valuestring, "data") == 0) {
+		if ((*seen_data)++) {
+			rc = malformed(w, key_at, "\"data\" appears twice");
+			goto out;
+		}
+		rc = parse_data(p, w);
+	} else {
+		rc = parse_envelope_value(p, w, key->valuestring);
+	}
+out:
+	cJSON_Delete(key);
+	return rc;
+}
+
+static int parse_envelope(cs_page *p, walker *w)
+{
+	int seen_data = 0;
+	int rc = expect(w, '{', "the response is not a JSON object");
+	if (rc)
+		return rc;
+	if (peek(w) == '}') {
+		w->pos++;
+	} else {
+		for (;;) {
+			rc = parse_member(p, w, &seen_data);
+			if (rc)
+				return rc;
+			int c = peek(w);
+			if (c == ',' || c == '}') {
+				w->pos++;
+				if (c == '}')
+					break;
+				continue;
+			}
+			return expect(w, '}', "expected ',' or '}' after a field");
+		}
+	}
+	if (peek(w) != -1)
+		return malformed(w, w->pos, "unexpected bytes after the end of the response");
+	if (!seen_data)
+		return cs_err_set(w->err, CS_EPROTO,
+				  "the API response has no \"data\" array; expected a paginated "
+				  "list");
+	return 0;
+}
+
+int cs_page_parse(cs_page *p, cs_err *err)
+{
+	clear_records(p);
+	walker w = {cs_buf_str(&p->body), p->body.len, 0, err};
+	int rc = parse_envelope(p, &w);
+	if (rc)
+		clear_records(p);
+	return rc;
+}

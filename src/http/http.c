@@ -1,0 +1,546 @@
+/* HTTP over libcurl. One easy handle per client keeps the connection alive
+ * between requests; every request re-applies all options after
+ * curl_easy_reset, which keeps live connections but forgets the previous
+ * request's method, body and headers. */
+#include "http/http.h"
+
+#include "util/log.h"
+#include "util/timeutil.h"
+
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <sodium.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define USER_AGENT "classy-sync/0.1"
+#define SLEEP_SLICE_MS 100L
+
+struct cs_http {
+	CURL *curl;
+	cs_http_opts o; /* with defaults applied */
+	cs_http_stats stats;
+	cs_http_resp *cur; /* the response the callbacks fill */
+	int overflow;      /* the body hit max_body */
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+int cs_http_global_init(cs_err *err)
+{
+	CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (rc != CURLE_OK)
+		return cs_err_set(err, CS_ERR, "cannot initialise libcurl: %s",
+				  curl_easy_strerror(rc));
+	if (sodium_init() < 0)
+		return cs_err_set(err, CS_ERR, "cannot initialise libsodium: no usable randomness");
+	return 0;
+}
+
+static void apply_defaults(cs_http_opts *o)
+{
+	if (o->connect_timeout_ms <= 0)
+		o->connect_timeout_ms = 10000;
+	if (o->timeout_ms <= 0)
+		o->timeout_ms = 60000;
+	/* 0 is "not set"; a negative value means no retries at all. */
+	if (o->max_retries == 0)
+		o->max_retries = 8;
+	else if (o->max_retries < 0)
+		o->max_retries = 0;
+	if (o->backoff_base_ms <= 0)
+		o->backoff_base_ms = 500;
+	if (o->backoff_max_ms <= 0)
+		o->backoff_max_ms = 30000;
+	if (o->retry_budget_ms <= 0)
+		o->retry_budget_ms = 300000;
+	if (o->max_body == 0)
+		o->max_body = CS_BUF_DEFAULT_MAX;
+}
+
+cs_http *cs_http_new(const cs_http_opts *opts, cs_err *err)
+{
+	cs_http *h = calloc(1, sizeof(*h));
+	if (!h) {
+		cs_err_set(err, CS_ERR, "cannot create the HTTP client: out of memory");
+		return NULL;
+	}
+	if (opts)
+		h->o = *opts;
+	apply_defaults(&h->o);
+	h->stats.rl_remaining = -1;
+	h->curl = curl_easy_init();
+	if (!h->curl) {
+		free(h);
+		cs_err_set(err, CS_ERR, "cannot create the HTTP client: curl_easy_init failed");
+		return NULL;
+	}
+	return h;
+}
+
+void cs_http_free(cs_http *h)
+{
+	if (!h)
+		return;
+	curl_easy_cleanup(h->curl);
+	free(h);
+}
+
+const cs_http_stats *cs_http_get_stats(const cs_http *h)
+{
+	return &h->stats;
+}
+
+cs_budget *cs_http_budget(const cs_http *h)
+{
+	return h->o.budget;
+}
+
+void cs_http_set_budget(cs_http *h, cs_budget *b)
+{
+	h->o.budget = b;
+}
+
+static void resp_clear_meta(cs_http_resp *r)
+{
+	r->status = 0;
+	r->retry_after_s = r->rl_limit = r->rl_remaining = r->rl_reset = -1;
+	r->content_type[0] = '\0';
+}
+
+void cs_http_resp_init(cs_http_resp *r)
+{
+	memset(r, 0, sizeof(*r));
+	cs_buf_init(&r->body, 0);
+	resp_clear_meta(r);
+}
+
+void cs_http_resp_release(cs_http_resp *r)
+{
+	if (!r)
+		return;
+	cs_buf_release(&r->body);
+	resp_clear_meta(r);
+}
+
+int cs_http_sleep_ms(long ms, int (*should_stop)(void))
+{
+	const char *scale_env = getenv("CLASSY_SYNC_TEST_TIME_SCALE");
+	long scale = scale_env ? strtol(scale_env, NULL, 10) : 1;
+	if (scale < 1)
+		scale = 1;
+	int64_t left_us = ms > 0 ? (int64_t)ms * 1000 / scale : 0;
+	/* Sleep in slices so a stop request is noticed within SLEEP_SLICE_MS. */
+	for (;;) {
+		if (should_stop && should_stop())
+			return CS_EINTR;
+		if (left_us <= 0)
+			return 0;
+		int64_t us = left_us < SLEEP_SLICE_MS * 1000 ? left_us : SLEEP_SLICE_MS * 1000;
+		struct timespec ts = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000};
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+			if (should_stop && should_stop())
+				return CS_EINTR;
+		}
+		left_us -= us;
+	}
+}
+
+/* ---- callbacks ---------------------------------------------------------- */
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+	cs_http *h = ud;
+	if (cs_buf_append(&h->cur->body, p, size * n) < 0) {
+		h->overflow = 1;
+		return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
+	}
+	return size * n;
+}
+
+static long parse_long(const char *v, size_t n)
+{
+	char tmp[32];
+	if (n == 0 || n >= sizeof(tmp))
+		return -1;
+	memcpy(tmp, v, n);
+	tmp[n] = '\0';
+	char *end;
+	errno = 0;
+	long x = strtol(tmp, &end, 10);
+	if (errno || end == tmp || *end != '\0' || x < 0)
+		return -1;
+	return x;
+}
+
+static void set_retry_after(cs_http_resp *r, const char *v, size_t n)
+{
+	long s = parse_long(v, n);
+	if (s < 0 && n < 64) {
+		/* The other allowed form is an HTTP date. */
+		char tmp[64];
+		memcpy(tmp, v, n);
+		tmp[n] = '\0';
+		time_t t = curl_getdate(tmp, NULL);
+		if (t >= 0)
+			s = t > time(NULL) ? (long)(t - time(NULL)) : 0;
+	}
+	r->retry_after_s = s;
+}
+
+static void set_content_type(cs_http_resp *r, const char *v, size_t n)
+{
+	if (n >= sizeof(r->content_type))
+		n = sizeof(r->content_type) - 1;
+	memcpy(r->content_type, v, n);
+	r->content_type[n] = '\0';
+}
+
+#define LONG_FIELD(f) offsetof(cs_http_resp, f)
+
+static const struct {
+	const char *name;
+	size_t field; /* offset of a long in cs_http_resp, or 0 for a custom parser */
+	void (*parse)(cs_http_resp *r, const char *v, size_t n);
+} header_table[] = {
+	{"retry-after", 0, set_retry_after},
+	{"x-ratelimit-limit", LONG_FIELD(rl_limit), NULL},
+	{"x-ratelimit-remaining", LONG_FIELD(rl_remaining), NULL},
+	{"x-ratelimit-reset", LONG_FIELD(rl_reset), NULL},
+	{"content-type", 0, set_content_type},
+};
+
+static size_t on_header(char *line, size_t size, size_t n, void *ud)
+{
+	cs_http *h = ud;
+	size_t len = size * n;
+	if (len >= 5 && memcmp(line, "HTTP/", 5) == 0) {
+		/* A new status line (after a 100 Continue): forget older headers. */
+		resp_clear_meta(h->cur);
+		return len;
+	}
+	const char *colon = memchr(line, ':', len);
+	if (!colon)
+		return len;
+	size_t name_len = (size_t)(colon - line);
+	const char *v = colon + 1, *end = line + len;
+	while (v < end && (*v == ' ' || *v == '\t'))
+		v++;
+	while (end > v && isspace((unsigned char)end[-1]))
+		end--;
+	for (size_t i = 0; i < sizeof(header_table) / sizeof(header_table[0]); i++) {
+		if (strlen(header_table[i].name) != name_len ||
+		    strncasecmp(line, header_table[i].name, name_len) != 0)
+			continue;
+		if (header_table[i].parse)
+			header_table[i].parse(h->cur, v, (size_t)(end - v));
+		else
+			*(long *)((char *)h->cur + header_table[i].field) =
+				parse_long(v, (size_t)(end - v));
+		break;
+	}
+	return len;
+}
+
+static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	(void)dt, (void)dn, (void)ut, (void)un;
+	cs_http *h = ud;
+	return h->o.should_stop && h->o.should_stop() ? 1 : 0;
+}
+
+/* ---- one attempt -------------------------------------------------------- */
+
+static void set_method(CURL *c, const cs_http_req *req)
+{
+	int is_get = strcmp(req->method, "GET") == 0;
+	if (is_get) {
+		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+		return;
+	}
+	if (req->body || strcmp(req->method, "POST") == 0) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+	}
+	if (strcmp(req->method, "POST") != 0)
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
+}
+
+static CURLcode perform(cs_http *h, const cs_http_req *req, struct curl_slist *hdrs,
+			cs_http_resp *resp)
+{
+	CURL *c = h->curl;
+	curl_easy_reset(c);
+	curl_easy_setopt(c, CURLOPT_URL, req->url);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, h->o.connect_timeout_ms);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, h->o.timeout_ms);
+	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(c, CURLOPT_USERAGENT, USER_AGENT);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, h);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, h);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
+	set_method(c, req);
+
+	h->errbuf[0] = '\0';
+	h->overflow = 0;
+	h->cur = resp;
+	cs_buf_reset(&resp->body);
+	resp->body.max = h->o.max_body;
+	resp_clear_meta(resp);
+	resp->conn_failed = 0;
+
+	CURLcode rc = curl_easy_perform(c);
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
+	h->cur = NULL;
+	return rc;
+}
+
+/* Transport failures worth another attempt, and how to name them. */
+static const struct {
+	CURLcode code;
+	const char *what;
+} retryable[] = {
+	{CURLE_COULDNT_CONNECT, NULL /* from errno */},
+	{CURLE_OPERATION_TIMEDOUT, "timed out"},
+	{CURLE_RECV_ERROR, "the connection failed while receiving"},
+	{CURLE_SEND_ERROR, "the connection failed while sending"},
+	{CURLE_GOT_NOTHING, "the server closed the connection without answering"},
+	{CURLE_PARTIAL_FILE, "the response body was cut short"},
+};
+
+static int is_retryable(CURLcode rc)
+{
+	for (size_t i = 0; i < sizeof(retryable) / sizeof(retryable[0]); i++)
+		if (retryable[i].code == rc)
+			return 1;
+	return 0;
+}
+
+/* Describes a transport failure in lowercase words, without the URL. */
+static void describe_failure(cs_http *h, CURLcode rc, char *out, size_t n)
+{
+	for (size_t i = 0; i < sizeof(retryable) / sizeof(retryable[0]); i++) {
+		if (retryable[i].code == rc && retryable[i].what) {
+			snprintf(out, n, "%s", retryable[i].what);
+			return;
+		}
+	}
+	long os_errno = 0;
+	curl_easy_getinfo(h->curl, CURLINFO_OS_ERRNO, &os_errno);
+	char tmp[128];
+	if (rc == CURLE_COULDNT_CONNECT && os_errno)
+		snprintf(out, n, "%s", strerror_r((int)os_errno, tmp, sizeof(tmp)));
+	else if (rc == CURLE_COULDNT_RESOLVE_HOST)
+		snprintf(out, n, "could not resolve the host");
+	else
+		snprintf(out, n, "%s", h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc));
+	out[0] = (char)tolower((unsigned char)out[0]);
+}
+
+static long body_retry_after(const cs_http_resp *r)
+{
+	if (r->body.len == 0 || r->body.len > 4096)
+		return -1;
+	cJSON *j = cJSON_ParseWithLength(r->body.data, r->body.len);
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "retry_after");
+	long s = cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 86400
+			 ? (long)v->valuedouble
+			 : -1;
+	cJSON_Delete(j);
+	return s;
+}
+
+static long backoff_ms(const cs_http_opts *o, int retry)
+{
+	long cap = o->backoff_base_ms;
+	for (int i = 0; i < retry && cap < o->backoff_max_ms; i++)
+		cap *= 2;
+	if (cap > o->backoff_max_ms)
+		cap = o->backoff_max_ms;
+	/* Full jitter: clients that failed together do not retry together. */
+	return (long)randombytes_uniform((uint32_t)cap + 1);
+}
+
+static struct curl_slist *build_headers(const cs_http_req *req, int *oom)
+{
+	struct curl_slist *list = NULL;
+	*oom = 0;
+	for (const char *const *p = req->headers; p && *p; p++) {
+		struct curl_slist *next = curl_slist_append(list, *p);
+		if (!next) {
+			*oom = 1;
+			break;
+		}
+		list = next;
+	}
+	/* A small POST must not wait for a 100 Continue that never comes. */
+	if (!*oom && req->body) {
+		struct curl_slist *next = curl_slist_append(list, "Expect:");
+		if (next)
+			list = next;
+		else
+			*oom = 1;
+	}
+	return list;
+}
+
+/* Header values may carry a bearer token: wipe the copies before freeing. */
+static void free_headers(struct curl_slist *list)
+{
+	for (struct curl_slist *p = list; p; p = p->next)
+		sodium_memzero(p->data, strlen(p->data));
+	curl_slist_free_all(list);
+}
+
+/* ---- the retry loop ----------------------------------------------------- */
+
+enum verdict { V_DONE, V_THROTTLED, V_SERVER, V_TRANSPORT, V_FATAL };
+
+struct attempt_state {
+	int attempts;
+	long waited_ms;
+	enum verdict last;
+	char why[256]; /* the last failure, in words */
+};
+
+static enum verdict judge(cs_http *h, CURLcode rc, cs_http_resp *resp, struct attempt_state *st)
+{
+	if (rc != CURLE_OK) {
+		resp->conn_failed = rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST;
+		describe_failure(h, rc, st->why, sizeof(st->why));
+		h->stats.errors++;
+		return is_retryable(rc) ? V_TRANSPORT : V_FATAL;
+	}
+	if (resp->rl_remaining >= 0)
+		h->stats.rl_remaining = resp->rl_remaining;
+	if (h->o.budget)
+		cs_budget_observe(h->o.budget, resp->rl_limit, resp->rl_remaining, resp->rl_reset);
+	if (resp->status == 429 || resp->status == 503) {
+		h->stats.throttled++;
+		if (resp->retry_after_s < 0)
+			resp->retry_after_s = body_retry_after(resp);
+		snprintf(st->why, sizeof(st->why), "throttled (%ld)", resp->status);
+		return V_THROTTLED;
+	}
+	if (resp->status >= 500) {
+		h->stats.errors++;
+		snprintf(st->why, sizeof(st->why), "server error %ld", resp->status);
+		return V_SERVER;
+	}
+	return V_DONE;
+}
+
+static int give_up(const cs_http_req *req, const cs_http_resp *resp,
+		   const struct attempt_state *st, const char *extra, cs_err *err)
+{
+	int code = st->last == V_THROTTLED ? CS_ERATELIMIT : CS_ETRANSPORT;
+	cs_err_set(err, code, "%s %s: %s after %d attempt%s%s", req->method, req->url, st->why,
+		   st->attempts, st->attempts == 1 ? "" : "s", extra);
+	if (err)
+		err->http_status = st->last == V_THROTTLED || st->last == V_SERVER ? resp->status : 0;
+	return code;
+}
+
+static void log_attempt(const cs_http_req *req, const cs_http_resp *resp, CURLcode rc,
+			int64_t t0, const struct attempt_state *st)
+{
+	if (cs_log_level() > CS_LOG_DEBUG)
+		return;
+	long ms = (long)(cs_mono_ms() - t0);
+	if (rc == CURLE_OK)
+		cs_debug("%s %s -> %ld (%ld ms)", req->method, req->url, resp->status, ms);
+	else
+		cs_debug("%s %s -> %s (%ld ms)", req->method, req->url, st->why, ms);
+}
+
+static int attempt_once(cs_http *h, const cs_http_req *req, struct curl_slist *hdrs,
+			cs_http_resp *resp, struct attempt_state *st, cs_err *err)
+{
+	if (h->o.budget && cs_budget_acquire(h->o.budget, h->o.should_stop) == CS_EINTR)
+		return cs_err_set(err, CS_EINTR, "%s %s: interrupted", req->method, req->url);
+	if (st->attempts++ > 0)
+		h->stats.retries++;
+	h->stats.requests++;
+	int64_t t0 = cs_mono_ms();
+	CURLcode rc = perform(h, req, hdrs, resp);
+	st->last = judge(h, rc, resp, st);
+	log_attempt(req, resp, rc, t0, st);
+	if (h->overflow)
+		return cs_err_set(err, CS_EPROTO,
+				  "%s %s: the response is larger than the %zu byte limit; "
+				  "the API sent more than a page should hold",
+				  req->method, req->url, h->o.max_body);
+	if (rc == CURLE_ABORTED_BY_CALLBACK)
+		return cs_err_set(err, CS_EINTR, "%s %s: interrupted", req->method, req->url);
+	if (st->last == V_FATAL)
+		return give_up(req, resp, st, "", err);
+	return 0;
+}
+
+static long next_wait_ms(const cs_http *h, const cs_http_resp *resp,
+			 const struct attempt_state *st)
+{
+	if (st->last == V_THROTTLED && resp->retry_after_s >= 0)
+		return resp->retry_after_s * 1000;
+	return backoff_ms(&h->o, st->attempts - 1);
+}
+
+int cs_http_do(cs_http *h, const cs_http_req *req, cs_http_resp *resp, cs_err *err)
+{
+	struct attempt_state st = {0, 0, V_DONE, ""};
+	int oom, rc = 0;
+	struct curl_slist *hdrs = build_headers(req, &oom);
+	if (oom) {
+		rc = cs_err_set(err, CS_ERR, "%s %s: out of memory", req->method, req->url);
+		goto out;
+	}
+	int max_attempts = req->no_retry ? 1 : h->o.max_retries + 1;
+	for (;;) {
+		rc = attempt_once(h, req, hdrs, resp, &st, err);
+		if (rc < 0 || st.last == V_DONE)
+			goto out;
+		/* Without retries there is no policy to apply to an answer: the
+		 * caller judges a 429 or 5xx like any other status. */
+		if (req->no_retry && st.last != V_TRANSPORT)
+			goto out;
+		if (st.attempts >= max_attempts) {
+			rc = give_up(req, resp, &st, "", err);
+			goto out;
+		}
+		long wait = next_wait_ms(h, resp, &st);
+		if (st.waited_ms + wait > h->o.retry_budget_ms) {
+			char extra[160];
+			snprintf(extra, sizeof(extra), " (the next wait of %ld ms would pass the "
+				 "retry budget of %ld ms)", wait, h->o.retry_budget_ms);
+			rc = give_up(req, resp, &st, extra, err);
+			goto out;
+		}
+		cs_debug("%s %s: %s, retrying in %ld ms", req->method, req->url, st.why, wait);
+		st.waited_ms += wait;
+		if (cs_http_sleep_ms(wait, h->o.should_stop) == CS_EINTR) {
+			rc = cs_err_set(err, CS_EINTR, "%s %s: interrupted while waiting to retry",
+					req->method, req->url);
+			goto out;
+		}
+	}
+out:
+	free_headers(hdrs);
+	return rc;
+}

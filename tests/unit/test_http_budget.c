@@ -1,0 +1,209 @@
+/* The request budget: pacing math as a table, and the shared budget driven
+ * by a fake clock whose sleeps advance time instead of waiting. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "http/http.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+static void test_pace_table(void **state)
+{
+	(void)state;
+	static const struct {
+		long limit, remaining;
+		int64_t window_end, last_grant, now;
+		long want;
+	} cases[] = {
+		/* plenty left: no wait at all */
+		{1800, 1799, 60000, 0, 0, 0},
+		{1800, 90, 60000, 100, 100, 0}, /* reserve is 5% = 90: at it, still free */
+		/* below the reserve: spread the rest of the window evenly */
+		{1800, 89, 30000, 0, 0, 333},       /* 30 s / 90 gaps */
+		{1800, 89, 30000, 1000, 1000, 322}, /* from the previous grant */
+		{1800, 89, 30000, 1000, 1200, 122}, /* time already spent counts */
+		{1800, 89, 30000, 1000, 5000, 0},   /* idle long enough */
+		{100, 4, 60000, 0, 0, 12000},       /* reserve is max(5, 5) = 5 */
+		{60, 4, 60000, 0, 0, 12000},        /* 5% of 60 is 3: the floor of 5 wins */
+		{60, 5, 60000, 0, 0, 0},
+		/* nothing left: wait for the reset */
+		{1800, 0, 45000, 0, 5000, 40000},
+		{1800, 0, 45000, 44000, 44000, 1000},
+		/* unknown or stale state never blocks */
+		{1800, -1, 60000, 0, 0, 0},
+		{0, 0, 60000, 0, 0, 0},
+		{1800, 0, 0, 0, 0, 0},
+		{1800, 0, 60000, 0, 60000, 0},
+		{1800, 0, 60000, 0, 70000, 0},
+	};
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		long got = cs_budget_pace_ms(cases[i].limit, cases[i].remaining, cases[i].window_end,
+					     cases[i].last_grant, cases[i].now);
+		if (got != cases[i].want)
+			fail_msg("case %zu: want %ld ms, got %ld ms", i, cases[i].want, got);
+	}
+}
+
+/* A fake clock: sleeping advances it and records the wait. */
+static int64_t g_mono, g_wall;
+static long g_waits[64];
+static int g_nwaits;
+
+static int64_t fake_mono(void)
+{
+	return g_mono;
+}
+
+static int64_t fake_wall(void)
+{
+	return g_wall;
+}
+
+static int fake_sleep(long ms, int (*should_stop)(void))
+{
+	if (should_stop && should_stop())
+		return CS_EINTR;
+	if (g_nwaits < (int)ARRAY_LEN(g_waits))
+		g_waits[g_nwaits++] = ms;
+	g_mono += ms;
+	g_wall += ms;
+	return 0;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	g_mono = 1000000;
+	g_wall = 1700000000000LL;
+	g_nwaits = 0;
+	cs_budget_set_hooks(&(cs_budget_hooks){fake_mono, fake_wall, fake_sleep});
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	cs_budget_set_hooks(NULL);
+	return 0;
+}
+
+static void test_registry_shares_by_key(void **state)
+{
+	(void)state;
+	cs_budget *a = cs_budget_get("app-shared", 1800);
+	assert_non_null(a);
+	assert_ptr_equal(cs_budget_get("app-shared", 1800), a);
+	assert_ptr_not_equal(cs_budget_get("app-other", 1800), a);
+}
+
+static void test_plenty_left_never_waits(void **state)
+{
+	(void)state;
+	cs_budget *b = cs_budget_get("app-plenty", 1800);
+	cs_budget_update(b, 1800, 1700);
+	for (int i = 0; i < 500; i++)
+		assert_int_equal(cs_budget_acquire(b, NULL), 0);
+	assert_int_equal(g_nwaits, 0);
+	assert_int_equal(cs_budget_acquire(NULL, NULL), 0);
+}
+
+static void test_low_remaining_spreads_the_window(void **state)
+{
+	(void)state;
+	cs_budget *b = cs_budget_get("app-spread", 1800);
+	cs_budget_update(b, 100, 4); /* window: 60 s from this answer */
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(cs_budget_acquire(b, NULL), 0);
+	/* 4 left and the last gap ends at the reset: five even steps of 12 s. */
+	assert_int_equal(g_nwaits, 5);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(g_waits[i], 12000);
+	/* The window rolled over: the full allowance is assumed again. */
+	assert_int_equal(cs_budget_acquire(b, NULL), 0);
+	assert_int_equal(g_nwaits, 5);
+}
+
+static void test_local_count_slows_down_between_answers(void **state)
+{
+	(void)state;
+	cs_budget *b = cs_budget_get("app-local", 1800);
+	cs_budget_update(b, 100, 6); /* reserve 5 */
+	/* Two grants bring the local estimate from 6 to 4 without a wait. */
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(cs_budget_acquire(b, NULL), 0);
+	assert_int_equal(g_nwaits, 0);
+	/* Below the reserve now, before any new answer came in. */
+	assert_int_equal(cs_budget_acquire(b, NULL), 0);
+	assert_int_equal(g_nwaits, 1);
+	assert_int_equal(g_waits[0], 12000); /* 60 s over 4 + 1 gaps */
+}
+
+static void test_reset_header_sets_the_window(void **state)
+{
+	(void)state;
+	cs_budget *b = cs_budget_get("app-reset", 1800);
+	cs_budget_observe(b, 1800, 0, 7); /* seconds from now */
+	assert_int_equal(cs_budget_acquire(b, NULL), 0);
+	assert_int_equal(g_nwaits, 1);
+	assert_int_equal(g_waits[0], 7000);
+
+	cs_budget *e = cs_budget_get("app-reset-epoch", 1800);
+	cs_budget_observe(e, 1800, 0, (long)(g_wall / 1000) + 20); /* a Unix time */
+	assert_int_equal(cs_budget_acquire(e, NULL), 0);
+	assert_int_equal(g_waits[1], 20000);
+
+	/* A nonsensical reset an hour away is capped at two windows. */
+	cs_budget *x = cs_budget_get("app-reset-far", 1800);
+	cs_budget_observe(x, 1800, 0, 3600);
+	assert_int_equal(cs_budget_acquire(x, NULL), 0);
+	assert_int_equal(g_waits[2], 120000);
+}
+
+static void test_count_going_up_starts_a_new_window(void **state)
+{
+	(void)state;
+	cs_budget *b = cs_budget_get("app-window", 1800);
+	cs_budget_update(b, 100, 50);
+	g_mono += 50000;
+	/* Higher than before: the server's window was reset just now, so the
+	 * low count below is paced over a fresh 60 s, not the 10 s left. */
+	cs_budget_update(b, 100, 99);
+	cs_budget_update(b, 100, 1);
+	assert_int_equal(cs_budget_acquire(b, NULL), 0);
+	assert_int_equal(g_waits[0], 30000); /* 60 s over 1 + 1 gaps */
+}
+
+static int stop_now(void)
+{
+	return 1;
+}
+
+static void test_acquire_stops_early(void **state)
+{
+	(void)state;
+	cs_budget *b = cs_budget_get("app-stop", 1800);
+	cs_budget_update(b, 1800, 0);
+	assert_int_equal(cs_budget_acquire(b, stop_now), CS_EINTR);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pace_table),
+		cmocka_unit_test_setup_teardown(test_registry_shares_by_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_plenty_left_never_waits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_low_remaining_spreads_the_window, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_local_count_slows_down_between_answers, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_reset_header_sets_the_window, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_count_going_up_starts_a_new_window, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_acquire_stops_early, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
