@@ -18,6 +18,13 @@
 /* Amount columns as exact integer ten-thousandths. */
 #define X4(col) "CAST(ROUND(" col " * 10000) AS INTEGER)"
 
+/* Whole elapsed days between two times. The julianday difference is taken
+ * to integer milliseconds first: truncating the raw double would turn an
+ * exact 6 days into 5.9999999 and then 5. */
+#define WHOLE_DAYS(later, earlier) \
+	"(CAST(ROUND((julianday(" later ") - julianday(" earlier ")) * 86400000) AS INTEGER)" \
+	" / 86400000)"
+
 /* The supporter_segments lookup of one kind: picks the segment row whose
  * range holds `val`, only for supporters with at least one successful gift.
  * Negative lifetime amounts and future-dated gifts clamp to 0 upstream. */
@@ -38,8 +45,8 @@ static const char supporter_segments_sql[] =
 	" COALESCE(s.active_recurring_plans, 0) AS active_recurring_plans,"
 	" s.first_donation_date, s.last_donation_date,"
 	/* whole elapsed days; a gift dated in the future counts as today */
-	" CASE WHEN s.last_donation_date IS NOT NULL THEN MAX(0,"
-	" CAST(julianday('now') - julianday(s.last_donation_date) AS INTEGER))"
+	" CASE WHEN s.last_donation_date IS NOT NULL THEN"
+	" MAX(0, " WHOLE_DAYS("'now'", "s.last_donation_date") ")"
 	" END AS days_since_last_gift"
 	" FROM supporters s WHERE s.deleted_at IS NULL),"
 	" st AS (SELECT"
@@ -101,9 +108,9 @@ static const char campaign_performance_sql[] =
 	" CASE WHEN c.goal > 0 THEN ROUND(COALESCE(g.raised4, 0) / 100.0 / c.goal, 2)"
 	" END AS percent_of_goal,"
 	/* an end date still in the future means the campaign is running */
-	" CASE WHEN c.started_at IS NOT NULL THEN MAX(0, CAST(MIN(julianday('now'),"
-	" COALESCE(julianday(c.ended_at), julianday('now'))) - julianday(c.started_at)"
-	" AS INTEGER)) END AS duration_days"
+	" CASE WHEN c.started_at IS NOT NULL THEN MAX(0, " WHOLE_DAYS(
+		"MIN(julianday('now'), COALESCE(julianday(c.ended_at), julianday('now')))",
+		"c.started_at") ") END AS duration_days"
 	" FROM campaigns c LEFT JOIN (SELECT t.campaign_id,"
 	" SUM(" X4("t.total_gross_amount") ") AS raised4, COUNT(*) AS gifts,"
 	" COUNT(DISTINCT t.supporter_id) AS donors FROM transactions t"

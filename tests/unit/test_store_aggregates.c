@@ -1,0 +1,354 @@
+/* Supporter aggregates (cs_sqlite_recompute through the vtable) on a real,
+ * migrated and seeded database: exact sums, which transactions count, first
+ * and last gift across time forms, the monthly factor of every frequency,
+ * and that only queued supporters are touched. */
+#include "store/sqlite_int.h"
+#include "store/store.h"
+#include "util/money.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+typedef struct fx {
+	char dir[64];
+	char path[128];
+	cs_store *st;
+	sqlite3 *db;
+} fx;
+
+static int setup(void **state)
+{
+	fx *f = calloc(1, sizeof(*f));
+	cs_config cfg;
+	cs_err err = {0};
+	int applied = 0;
+	long long n = 0;
+
+	assert_non_null(f);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/cs-aggr-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->path, sizeof(f->path), "%s/t.db", f->dir);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.db_type = CS_DB_SQLITE;
+	snprintf(cfg.db_path, sizeof(cfg.db_path), "%s", f->path);
+	assert_int_equal(cs_store_open(&cfg, &f->st, &err), 0);
+	assert_int_equal(f->st->migrate(f->st, &applied, &err), 0);
+	assert_int_equal(f->st->seed(f->st, 0, &n, &err), 0);
+	f->db = ((cs_sqlite *)f->st)->db;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fx *f = *state;
+	static const char *const suffix[] = {"", "-wal", "-shm"};
+	char p[160];
+	cs_store_close(f->st);
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(p, sizeof(p), "%s%s", f->path, suffix[i]);
+		unlink(p);
+	}
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static void exec(sqlite3 *db, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *sql = sqlite3_vmprintf(fmt, ap);
+	va_end(ap);
+	char *msg = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("%s: %s", sql, msg);
+	sqlite3_free(sql);
+}
+
+static sqlite3_stmt *row(sqlite3 *db, const char *fmt, ...)
+{
+	va_list ap;
+	sqlite3_stmt *st = NULL;
+	va_start(ap, fmt);
+	char *sql = sqlite3_vmprintf(fmt, ap);
+	va_end(ap);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+	if (sqlite3_step(st) != SQLITE_ROW)
+		fail_msg("no row: %s", sql);
+	sqlite3_free(sql);
+	return st;
+}
+
+static long long count(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st = row(db, "%s", sql);
+	long long n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+static void supporter(sqlite3 *db, long long id, long long org)
+{
+	exec(db,
+	     "INSERT INTO supporters (id, organization_id, raw_json, synced_at)"
+	     " VALUES (%lld, %lld, '{}', 'now')",
+	     id, org);
+}
+
+static void tx(sqlite3 *db, long long id, long long sup, const char *status, const char *amount,
+	       const char *when)
+{
+	exec(db,
+	     "INSERT INTO transactions (id, organization_id, supporter_id, status,"
+	     " total_gross_amount, purchased_at, raw_json, synced_at)"
+	     " VALUES (%lld, 1, %lld, %Q, %s, %Q, '{}', 'now')",
+	     id, sup, status, amount, when);
+}
+
+static void plan(sqlite3 *db, long long id, long long sup, const char *status, const char *freq,
+		 const char *amount)
+{
+	exec(db,
+	     "INSERT INTO recurring_plans (id, organization_id, supporter_id, status, frequency,"
+	     " donation_amount, raw_json, synced_at) VALUES (%lld, 1, %lld, %Q, %Q, %s, '{}',"
+	     " 'now')",
+	     id, sup, status, freq, amount);
+}
+
+static long long recompute(fx *f, long long org)
+{
+	cs_err err = {0};
+	long long updated = -1;
+	if (f->st->recompute_aggregates(f->st, org, &updated, &err))
+		fail_msg("recompute: %s", err.msg);
+	return updated;
+}
+
+static void test_exact_sum(void **state)
+{
+	fx *f = *state;
+	supporter(f->db, 1, 1);
+	exec(f->db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+		    " WHERE i < 10000) INSERT INTO transactions (id, organization_id,"
+		    " supporter_id, status, total_gross_amount, purchased_at, raw_json, synced_at)"
+		    " SELECT i, 1, 1, 'success', 0.10, '2024-01-01T00:00:00Z', '{}', 'now' FROM n");
+	assert_int_equal(recompute(f, 1), 1);
+	sqlite3_stmt *st = row(f->db, "SELECT lifetime_donation_amount, lifetime_donation_count"
+				      " FROM supporters WHERE id = 1");
+	/* a float SUM of 0.10 drifts to 1000.0000000001588 */
+	assert_true(sqlite3_column_double(st, 0) == 1000.0);
+	assert_int_equal(sqlite3_column_int(st, 1), 10000);
+	sqlite3_finalize(st);
+}
+
+/* Only successful, non-deleted transactions count; first and last compare
+ * as times, not strings (".500Z" sorts before "Z" but is later). */
+static void test_which_gifts_count(void **state)
+{
+	fx *f = *state;
+	supporter(f->db, 1, 1);
+	tx(f->db, 1, 1, "success", "10.25", "2024-03-01T10:00:00.500Z");
+	tx(f->db, 2, 1, "success", "20.50", "2024-03-01T10:00:00Z");
+	tx(f->db, 3, 1, "success", "5", "2023-12-31T23:59:59Z");
+	tx(f->db, 4, 1, "failed", "1000", "2025-01-01T00:00:00Z");
+	tx(f->db, 5, 1, "refunded", "1000", "2022-01-01T00:00:00Z");
+	tx(f->db, 6, 1, "success", "1000", "2025-06-01T00:00:00Z");
+	exec(f->db, "UPDATE transactions SET deleted_at = 'now' WHERE id = 6");
+	tx(f->db, 7, 2, "success", "77", "2025-01-01T00:00:00Z"); /* someone else */
+	assert_int_equal(recompute(f, 1), 1);
+	sqlite3_stmt *st = row(f->db,
+			       "SELECT lifetime_donation_amount, lifetime_donation_count,"
+			       " first_donation_date, last_donation_date, aggregates_at"
+			       " FROM supporters WHERE id = 1");
+	assert_true(sqlite3_column_double(st, 0) == 35.75);
+	assert_int_equal(sqlite3_column_int(st, 1), 3);
+	assert_string_equal(sqlite3_column_text(st, 2), "2023-12-31T23:59:59Z");
+	assert_string_equal(sqlite3_column_text(st, 3), "2024-03-01T10:00:00.500Z");
+	assert_non_null(sqlite3_column_text(st, 4));
+	sqlite3_finalize(st);
+
+	/* every gift refunded later: the figures fall back once requeued */
+	exec(f->db, "UPDATE transactions SET status = 'refunded' WHERE id IN (1, 2, 3);"
+		    "INSERT INTO aggregate_queue VALUES (1, 1)");
+	assert_int_equal(recompute(f, 1), 1);
+	st = row(f->db, "SELECT lifetime_donation_amount, lifetime_donation_count,"
+			" first_donation_date, last_donation_date FROM supporters WHERE id = 1");
+	assert_true(sqlite3_column_double(st, 0) == 0.0);
+	assert_int_equal(sqlite3_column_int(st, 1), 0);
+	assert_int_equal(sqlite3_column_type(st, 2), SQLITE_NULL);
+	assert_int_equal(sqlite3_column_type(st, 3), SQLITE_NULL);
+	sqlite3_finalize(st);
+}
+
+static const struct freq_case {
+	const char *frequency, *amount;
+	double monthly;
+} freq_cases[] = {
+	{"daily", "10", 304.375},      {"weekly", "12", 52.0},       {"bi-weekly", "12", 26.0},
+	{"monthly", "10.10", 10.10},   {"bi-monthly", "10", 5.0},    {"quarterly", "10", 3.3333},
+	{"semi-annually", "10", 1.6667}, {"yearly", "120", 10.0},    {"Monthly", "7", 7.0},
+	{" YEARLY ", "24", 2.0},       {"fortnightly", "50", 0.0},   {NULL, "50", 0.0},
+};
+
+/* Each spelling gets its own supporter, so each factor is checked alone. */
+static void test_monthly_factors(void **state)
+{
+	fx *f = *state;
+	size_t n = sizeof(freq_cases) / sizeof(freq_cases[0]);
+	for (size_t i = 0; i < n; i++) {
+		supporter(f->db, 100 + (long long)i, 1);
+		plan(f->db, 100 + (long long)i, 100 + (long long)i, "active",
+		     freq_cases[i].frequency, freq_cases[i].amount);
+	}
+	assert_int_equal(recompute(f, 1), (long long)n);
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_stmt *st = row(f->db,
+				       "SELECT monthly_recurring_amount, active_recurring_plans"
+				       " FROM supporters WHERE id = %lld",
+				       100 + (long long)i);
+		if (sqlite3_column_double(st, 0) != freq_cases[i].monthly)
+			fail_msg("'%s': want %.4f, got %.6f", freq_cases[i].frequency,
+				 freq_cases[i].monthly, sqlite3_column_double(st, 0));
+		/* an unknown frequency adds 0 but is still an active plan */
+		assert_int_equal(sqlite3_column_int(st, 1), 1);
+		sqlite3_finalize(st);
+	}
+}
+
+/* SQL and util/money.c must agree on every spelling in cs_frequencies. */
+static void test_factors_match_money(void **state)
+{
+	fx *f = *state;
+	const char *amount = "123.4567";
+	cs_money m, want;
+	assert_int_equal(cs_money_parse(amount, &m), 0);
+	for (unsigned i = 0; i < cs_nfrequencies; i++) {
+		supporter(f->db, 1 + i, 1);
+		plan(f->db, 1 + i, 1 + i, "active", cs_frequencies[i].name, amount);
+	}
+	assert_int_equal(recompute(f, 1), (long long)cs_nfrequencies);
+	for (unsigned i = 0; i < cs_nfrequencies; i++) {
+		assert_int_equal(cs_money_monthly(m, cs_frequencies[i].name, &want), 0);
+		sqlite3_stmt *st = row(f->db,
+				       "SELECT CAST(ROUND(monthly_recurring_amount * 10000) AS"
+				       " INTEGER) FROM supporters WHERE id = %u",
+				       1 + i);
+		assert_int_equal(sqlite3_column_int64(st, 0), want);
+		sqlite3_finalize(st);
+	}
+}
+
+static void test_active_plans_only(void **state)
+{
+	fx *f = *state;
+	supporter(f->db, 1, 1);
+	plan(f->db, 1, 1, "active", "monthly", "25.50");
+	plan(f->db, 2, 1, "active", "yearly", "1200");
+	plan(f->db, 3, 1, "cancelled", "monthly", "1000");
+	plan(f->db, 4, 1, "active", "monthly", "1000");
+	exec(f->db, "UPDATE recurring_plans SET deleted_at = 'now' WHERE id = 4");
+	assert_int_equal(recompute(f, 1), 1);
+	sqlite3_stmt *st = row(f->db, "SELECT monthly_recurring_amount, active_recurring_plans"
+				      " FROM supporters WHERE id = 1");
+	assert_true(sqlite3_column_double(st, 0) == 125.50);
+	assert_int_equal(sqlite3_column_int(st, 1), 2);
+	sqlite3_finalize(st);
+}
+
+/* After a first pass, only queued supporters are recomputed: an untouched
+ * supporter keeps its figures and its aggregates_at even though its
+ * transactions changed behind the queue's back. */
+static void test_queue_only(void **state)
+{
+	fx *f = *state;
+	supporter(f->db, 1, 1);
+	supporter(f->db, 2, 1);
+	supporter(f->db, 3, 2);
+	tx(f->db, 1, 1, "success", "10", "2024-01-01T00:00:00Z");
+	tx(f->db, 2, 2, "success", "20", "2024-01-01T00:00:00Z");
+	/* supporters never aggregated are picked up without a queue row */
+	assert_int_equal(recompute(f, 1), 2);
+	exec(f->db, "UPDATE supporters SET aggregates_at = '2000-01-01T00:00:00Z'");
+	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM aggregate_queue"), 0);
+
+	tx(f->db, 3, 1, "success", "5", "2024-02-01T00:00:00Z");
+	tx(f->db, 4, 2, "success", "500", "2024-02-01T00:00:00Z");
+	exec(f->db, "INSERT INTO aggregate_queue VALUES (1, 1), (2, 3)");
+	assert_int_equal(recompute(f, 1), 1);
+
+	sqlite3_stmt *st = row(f->db, "SELECT lifetime_donation_amount, aggregates_at"
+				      " FROM supporters WHERE id = 1");
+	assert_true(sqlite3_column_double(st, 0) == 15.0);
+	assert_string_not_equal(sqlite3_column_text(st, 1), "2000-01-01T00:00:00Z");
+	sqlite3_finalize(st);
+	st = row(f->db, "SELECT lifetime_donation_amount, aggregates_at FROM supporters"
+			" WHERE id = 2");
+	assert_true(sqlite3_column_double(st, 0) == 20.0);
+	assert_string_equal(sqlite3_column_text(st, 1), "2000-01-01T00:00:00Z");
+	sqlite3_finalize(st);
+	/* org 2's queue is left for org 2's recompute */
+	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM aggregate_queue"
+				      " WHERE organization_id = 2 AND supporter_id = 3"),
+			 1);
+	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM aggregate_queue"
+				      " WHERE organization_id = 1"),
+			 0);
+	st = row(f->db, "SELECT aggregates_at FROM supporters WHERE id = 3");
+	assert_string_equal(sqlite3_column_text(st, 0), "2000-01-01T00:00:00Z");
+	sqlite3_finalize(st);
+
+	/* nothing queued: nothing touched */
+	assert_int_equal(recompute(f, 1), 0);
+}
+
+/* A queued id whose supporter has not arrived (an orphan's) is consumed
+ * without error; the supporter is picked up when it arrives. */
+static void test_orphan_then_arrival(void **state)
+{
+	fx *f = *state;
+	tx(f->db, 1, 42, "success", "12.34", "2024-01-01T00:00:00Z");
+	exec(f->db, "INSERT INTO aggregate_queue VALUES (1, 42)");
+	assert_int_equal(recompute(f, 1), 0);
+	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM aggregate_queue"), 0);
+	supporter(f->db, 42, 1);
+	assert_int_equal(recompute(f, 1), 1);
+	sqlite3_stmt *st = row(f->db, "SELECT lifetime_donation_amount FROM supporters"
+				      " WHERE id = 42");
+	assert_true(sqlite3_column_double(st, 0) == 12.34);
+	sqlite3_finalize(st);
+}
+
+static void test_refused_inside_page(void **state)
+{
+	fx *f = *state;
+	cs_err err = {0};
+	long long updated = -1;
+	assert_int_equal(f->st->page_begin(f->st, "2024-01-01T00:00:00Z", &err), 0);
+	assert_int_equal(f->st->recompute_aggregates(f->st, 1, &updated, &err), CS_ERR);
+	assert_non_null(strstr(err.msg, "while a page is open"));
+	f->st->page_abort(f->st);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_exact_sum, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_which_gifts_count, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_monthly_factors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_factors_match_money, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_active_plans_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_queue_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_orphan_then_arrival, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refused_inside_page, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

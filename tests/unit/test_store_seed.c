@@ -1,0 +1,330 @@
+/* `db seed` on a real, migrated database: the reference rows, their
+ * uniqueness, idempotence, that a user's edit survives a reseed, and the
+ * demo organization (through the backend's page path) populating every
+ * segment the views know. */
+#include "store/sqlite_int.h"
+#include "store/store.h"
+#include "util/money.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <cmocka.h>
+
+typedef struct fx {
+	char dir[64];
+	char path[128];
+	cs_store *st;
+	sqlite3 *db;
+} fx;
+
+static int setup(void **state)
+{
+	fx *f = calloc(1, sizeof(*f));
+	cs_config cfg;
+	cs_err err = {0};
+	int applied = 0;
+
+	assert_non_null(f);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/cs-seed-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->path, sizeof(f->path), "%s/t.db", f->dir);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.db_type = CS_DB_SQLITE;
+	snprintf(cfg.db_path, sizeof(cfg.db_path), "%s", f->path);
+	assert_int_equal(cs_store_open(&cfg, &f->st, &err), 0);
+	assert_int_equal(f->st->migrate(f->st, &applied, &err), 0);
+	f->db = ((cs_sqlite *)f->st)->db;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fx *f = *state;
+	static const char *const suffix[] = {"", "-wal", "-shm"};
+	char p[160];
+	cs_store_close(f->st);
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(p, sizeof(p), "%s%s", f->path, suffix[i]);
+		unlink(p);
+	}
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static void exec(sqlite3 *db, const char *sql)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("%s: %s", sql, msg);
+}
+
+static sqlite3_stmt *row(sqlite3 *db, const char *fmt, ...)
+{
+	va_list ap;
+	sqlite3_stmt *st = NULL;
+	va_start(ap, fmt);
+	char *sql = sqlite3_vmprintf(fmt, ap);
+	va_end(ap);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+	if (sqlite3_step(st) != SQLITE_ROW)
+		fail_msg("no row: %s", sql);
+	sqlite3_free(sql);
+	return st;
+}
+
+static long long count(sqlite3 *db, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *sql = sqlite3_vmprintf(fmt, ap);
+	va_end(ap);
+	sqlite3_stmt *st = row(db, "%s", sql);
+	long long n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_free(sql);
+	return n;
+}
+
+static long long seed(fx *f, int demo)
+{
+	cs_err err = {0};
+	long long inserted = -1;
+	if (f->st->seed(f->st, demo, &inserted, &err))
+		fail_msg("seed: %s", err.msg);
+	return inserted;
+}
+
+#define N_SEGMENTS 17 /* 6 value + 6 engagement + 5 frequency */
+#define N_SPECIAL 4
+
+static void test_reference_rows(void **state)
+{
+	fx *f = *state;
+	assert_int_equal(seed(f, 0), N_SEGMENTS + N_SPECIAL + (long long)cs_nfrequencies);
+	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM segment_thresholds WHERE kind ="
+				      " 'value'"),
+			 6);
+	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM segment_thresholds WHERE kind ="
+				      " 'engagement'"),
+			 6);
+	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM segment_thresholds WHERE kind ="
+				      " 'frequency'"),
+			 5);
+	/* the 4-10 gift segment no longer reuses the value tier's name */
+	sqlite3_stmt *st = row(f->db, "SELECT segment, tag FROM segment_thresholds WHERE"
+				      " kind = 'frequency' AND min_value = 4 AND max_value = 11");
+	assert_string_equal(sqlite3_column_text(st, 0), "Frequent Donor");
+	sqlite3_finalize(st);
+	st = row(f->db, "SELECT tag FROM special_tags WHERE key = 'monthly_100'");
+	assert_string_equal(sqlite3_column_text(st, 0), "$100+ Monthly");
+	sqlite3_finalize(st);
+	/* ranges of a kind tile without gaps or overlaps, the last unbounded */
+	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM segment_thresholds a"
+				      " JOIN segment_thresholds b ON a.kind = b.kind"
+				      " AND b.min_value = a.max_value"),
+			 N_SEGMENTS - 3);
+	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM segment_thresholds WHERE"
+				      " max_value IS NULL"),
+			 3);
+}
+
+/* No name may mean two things: segment names are unique across kinds, and
+ * tags are unique across every segment and special tag. */
+static void test_names_unique(void **state)
+{
+	fx *f = *state;
+	seed(f, 0);
+	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM (SELECT segment FROM"
+				      " segment_thresholds GROUP BY segment HAVING COUNT(*) > 1)"),
+			 0);
+	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM (SELECT tag FROM (SELECT tag FROM"
+				      " segment_thresholds UNION ALL SELECT tag FROM special_tags)"
+				      " GROUP BY tag HAVING COUNT(*) > 1)"),
+			 0);
+	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM segment_thresholds WHERE tag ="
+				      " 'Regular Donor'"),
+			 1);
+}
+
+static void test_factors_from_money_table(void **state)
+{
+	fx *f = *state;
+	seed(f, 0);
+	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM frequency_factors"),
+			 (long long)cs_nfrequencies);
+	for (unsigned i = 0; i < cs_nfrequencies; i++) {
+		sqlite3_stmt *st = row(f->db, "SELECT num, den FROM frequency_factors WHERE"
+					      " frequency = %Q",
+				       cs_frequencies[i].name);
+		assert_int_equal(sqlite3_column_int(st, 0), cs_frequencies[i].num);
+		assert_int_equal(sqlite3_column_int(st, 1), cs_frequencies[i].den);
+		sqlite3_finalize(st);
+	}
+}
+
+static void test_idempotent_keeps_edits(void **state)
+{
+	fx *f = *state;
+	seed(f, 0);
+	exec(f->db, "UPDATE segment_thresholds SET tag = 'Big Fish', min_value = 2000"
+		    " WHERE segment = 'Major Donor';"
+		    "UPDATE special_tags SET tag = 'Sustainer' WHERE key = 'monthly_recurring';"
+		    "UPDATE frequency_factors SET num = 53 WHERE frequency = 'weekly';"
+		    "DELETE FROM special_tags WHERE key = 'lifetime_5k'");
+	/* only the deleted default comes back */
+	assert_int_equal(seed(f, 0), 1);
+	assert_int_equal(seed(f, 0), 0);
+	sqlite3_stmt *st = row(f->db, "SELECT tag, min_value FROM segment_thresholds WHERE"
+				      " segment = 'Major Donor'");
+	assert_string_equal(sqlite3_column_text(st, 0), "Big Fish");
+	assert_true(sqlite3_column_double(st, 1) == 2000.0);
+	sqlite3_finalize(st);
+	st = row(f->db, "SELECT tag FROM special_tags WHERE key = 'monthly_recurring'");
+	assert_string_equal(sqlite3_column_text(st, 0), "Sustainer");
+	sqlite3_finalize(st);
+	assert_int_equal(count(f->db, "SELECT num FROM frequency_factors WHERE frequency ="
+				      " 'weekly'"),
+			 53);
+}
+
+static void test_seed_before_migrate_fails(void **state)
+{
+	fx *f = *state;
+	cs_err err = {0};
+	long long inserted = 0;
+	exec(f->db, "DROP VIEW supporter_segments; DROP TABLE segment_thresholds");
+	assert_true(f->st->seed(f->st, 0, &inserted, &err) < 0);
+	assert_non_null(strstr(err.msg, "db migrate"));
+	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM special_tags"), 0);
+}
+
+/* Every segment of every kind has at least one demo supporter. */
+static void assert_all_segments_populated(sqlite3 *db)
+{
+	static const char *const kinds[][2] = {
+		{"value", "value_tier"},
+		{"engagement", "engagement_segment"},
+		{"frequency", "frequency_segment"},
+	};
+	for (size_t k = 0; k < 3; k++) {
+		long long empty = count(db,
+					"SELECT COUNT(*) FROM segment_thresholds t WHERE"
+					" t.kind = '%s' AND NOT EXISTS (SELECT 1 FROM"
+					" supporter_segments s WHERE s.organization_id = 1"
+					" AND s.%s = t.segment)",
+					kinds[k][0], kinds[k][1]);
+		if (empty)
+			fail_msg("%lld %s segments have no demo supporter", empty, kinds[k][0]);
+	}
+	sqlite3_stmt *st = row(db, "SELECT SUM(is_monthly_recurring), SUM(is_lifetime_1k),"
+				   " SUM(is_lifetime_5k), SUM(is_monthly_100),"
+				   " SUM(value_tier IS NULL) FROM supporter_segments"
+				   " WHERE organization_id = 1");
+	for (int c = 0; c < 5; c++)
+		assert_true(sqlite3_column_int(st, c) > 0);
+	sqlite3_finalize(st);
+}
+
+static void test_demo(void **state)
+{
+	fx *f = *state;
+	long long inserted = seed(f, 1);
+	cs_org org = {0};
+	cs_err err = {0};
+
+	assert_int_equal(f->st->org_get(f->st, 1, &org, &err), 0);
+	assert_string_equal(org.name, "Demo Organization");
+	assert_string_equal(org.client_id, "demo");
+	assert_true(!org.secret_enc || !*org.secret_enc);
+	cs_org_release(&org);
+
+	long long campaigns = count(f->db, "SELECT COUNT(*) FROM campaigns");
+	long long supporters = count(f->db, "SELECT COUNT(*) FROM supporters");
+	long long txs = count(f->db, "SELECT COUNT(*) FROM transactions");
+	long long plans = count(f->db, "SELECT COUNT(*) FROM recurring_plans");
+	assert_int_equal(campaigns, 3);
+	assert_int_equal(supporters, 60);
+	assert_int_equal(plans, 15);
+	assert_in_range(txs, 300, 500);
+	assert_int_equal(inserted, N_SEGMENTS + N_SPECIAL + (long long)cs_nfrequencies +
+					   campaigns + supporters + txs + plans + 1);
+
+	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM transactions t WHERE NOT EXISTS"
+				      " (SELECT 1 FROM supporters s WHERE s.id = t.supporter_id)"),
+			 2);
+	assert_true(count(f->db, "SELECT COUNT(DISTINCT status) FROM transactions") >= 3);
+	assert_true(count(f->db, "SELECT COUNT(DISTINCT frequency) FROM recurring_plans") >= 6);
+	assert_true(count(f->db, "SELECT COUNT(DISTINCT status) FROM recurring_plans") >= 2);
+	assert_true(count(f->db, "SELECT COUNT(*) FROM supporters WHERE email_address IS NULL") >
+		    0);
+	assert_true(count(f->db, "SELECT COUNT(*) FROM supporters WHERE opt_in = 0") > 0);
+	assert_true(count(f->db, "SELECT COUNT(*) FROM supporters WHERE opt_in = 1") > 0);
+	/* unicode names: more bytes than characters */
+	assert_true(count(f->db, "SELECT COUNT(*) FROM supporters WHERE"
+				 " length(CAST(first_name AS BLOB)) > length(first_name)") > 0);
+	/* gifts span about three years */
+	assert_true(count(f->db, "SELECT CAST(julianday('now') - MIN(julianday(purchased_at))"
+				 " AS INTEGER) FROM transactions") > 900);
+
+	/* the records went through the real mapping: raw_json is the record */
+	sqlite3_stmt *st = row(f->db, "SELECT raw_json, total_gross_amount, supporter_id"
+				      " FROM transactions ORDER BY id LIMIT 1");
+	cJSON *j = cJSON_Parse((const char *)sqlite3_column_text(st, 0));
+	assert_non_null(j);
+	assert_true(cJSON_GetObjectItem(j, "total_gross_amount")->valuedouble ==
+		    sqlite3_column_double(st, 1));
+	assert_true(cJSON_GetObjectItem(j, "supporter_id")->valuedouble ==
+		    sqlite3_column_double(st, 2));
+	cJSON_Delete(j);
+	sqlite3_finalize(st);
+
+	/* aggregates were recomputed for everyone, and the queue drained */
+	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM supporters WHERE aggregates_at IS"
+				      " NULL"),
+			 0);
+	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM aggregate_queue"), 0);
+	assert_int_equal(count(f->db, "SELECT SUM(lifetime_donation_count) FROM supporters"),
+			 count(f->db, "SELECT COUNT(*) FROM transactions t JOIN supporters s"
+				      " ON s.id = t.supporter_id WHERE t.status = 'success'"));
+	assert_all_segments_populated(f->db);
+	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM campaign_performance WHERE"
+				      " gift_count > 0"),
+			 3);
+}
+
+static void test_demo_idempotent(void **state)
+{
+	fx *f = *state;
+	seed(f, 1);
+	long long txs = count(f->db, "SELECT COUNT(*) FROM transactions");
+	exec(f->db, "UPDATE supporters SET first_name = 'Edited' WHERE id = 1001");
+	assert_int_equal(seed(f, 1), 0);
+	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM transactions"), txs);
+	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM supporters WHERE first_name ="
+				      " 'Edited'"),
+			 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_reference_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_names_unique, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_factors_from_money_table, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idempotent_keeps_edits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_seed_before_migrate_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_demo, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_demo_idempotent, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
