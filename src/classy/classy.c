@@ -168,6 +168,23 @@ static int http_error(const char *url, long status, const cs_buf *body, cs_err *
 	return CS_EHTTP;
 }
 
+void cs_classy_hint(const cs_classy *c, int rc, const cs_http_resp *resp, const char *url_var,
+		    cs_err *err)
+{
+	if (!err)
+		return;
+	size_t n = strlen(err->msg);
+	char *end = err->msg + n;
+	size_t room = sizeof(err->msg) - n;
+	if (rc == CS_ETRANSPORT && resp->conn_failed)
+		snprintf(end, room, "; check %s", url_var);
+	else if (rc == CS_ETRANSPORT)
+		snprintf(end, room, "; the API may be down or overloaded: try again later");
+	else if (rc == CS_ERATELIMIT)
+		snprintf(end, room, "; client id '%s' is out of requests (its allowance is shared by "
+			 "every organization using it): try again later", c->client_id);
+}
+
 /* ---- authenticated GET -------------------------------------------------- */
 
 static int get_once(cs_classy *c, const char *url, cs_http_resp *resp, cs_err *err)
@@ -181,9 +198,7 @@ static int get_once(cs_classy *c, const char *url, cs_http_resp *resp, cs_err *e
 	cs_http_req req = {"GET", url, headers, NULL, 0, 0};
 	int rc = cs_http_do(c->http, &req, resp, err);
 	sodium_free(auth);
-	if (rc == CS_ETRANSPORT && resp->conn_failed && err)
-		snprintf(err->msg + strlen(err->msg), sizeof(err->msg) - strlen(err->msg),
-			 "; check CLASSY_API_URL");
+	cs_classy_hint(c, rc, resp, "CLASSY_API_URL", err);
 	return rc;
 }
 

@@ -26,6 +26,12 @@ int cs_classy_token_ensure(cs_classy *c, cs_err *err);
 /* Forgets the cached token, so the next request fetches a new one. */
 void cs_classy_token_drop(cs_classy *c);
 
+/* After cs_http_do failed with rc, appends what the user can do about it:
+ * check the variable holding the URL (url_var) when the host could not be
+ * reached, wait when the application's allowance ran out. */
+void cs_classy_hint(const cs_classy *c, int rc, const cs_http_resp *resp, const char *url_var,
+		    cs_err *err);
+
 /* The API's own words from an error body: "message", "error" (a string, or an
  * object with "message" or a field → messages map), "error_description",
  * "errors"[0], else the first 200 bytes. Control characters become spaces. */

@@ -126,12 +126,10 @@ static int fetch_token(cs_classy *c, cs_err *err)
 	cs_debug("fetching an access token for client id '%s'", c->client_id);
 	rc = cs_http_do(c->http, &req, &resp, err);
 	if (rc) {
-		if (rc == CS_ETRANSPORT)
+		if (rc == CS_ETRANSPORT || rc == CS_ERATELIMIT)
 			cs_err_wrap(err, "cannot get an access token for client id '%s'",
 				    c->client_id);
-		if (rc == CS_ETRANSPORT && resp.conn_failed && err)
-			snprintf(err->msg + strlen(err->msg), sizeof(err->msg) - strlen(err->msg),
-				 "; check CLASSY_TOKEN_URL");
+		cs_classy_hint(c, rc, &resp, "CLASSY_TOKEN_URL", err);
 		goto out;
 	}
 	rc = resp.status == 200 ? parse_token(c, &resp, err) : token_error(c, &resp, err);

@@ -420,6 +420,23 @@ struct attempt_state {
 	char why[256]; /* the last failure, in words */
 };
 
+static void note_rate_limit(cs_http *h, const cs_http_resp *r, int throttled)
+{
+	long remaining = r->rl_remaining, reset = r->rl_reset;
+	if (r->rl_remaining >= 0)
+		h->stats.rl_remaining = r->rl_remaining;
+	if (throttled && r->retry_after_s > 0) {
+		/* The server said when to come back: every client sharing the
+		 * budget holds off until then, not just this request. */
+		if (remaining < 0)
+			remaining = 0;
+		if (reset < 0)
+			reset = r->retry_after_s;
+	}
+	if (h->o.budget)
+		cs_budget_observe(h->o.budget, r->rl_limit, remaining, reset);
+}
+
 static enum verdict judge(cs_http *h, CURLcode rc, cs_http_resp *resp, struct attempt_state *st)
 {
 	if (rc != CURLE_OK) {
@@ -428,14 +445,12 @@ static enum verdict judge(cs_http *h, CURLcode rc, cs_http_resp *resp, struct at
 		h->stats.errors++;
 		return is_retryable(rc) ? V_TRANSPORT : V_FATAL;
 	}
-	if (resp->rl_remaining >= 0)
-		h->stats.rl_remaining = resp->rl_remaining;
-	if (h->o.budget)
-		cs_budget_observe(h->o.budget, resp->rl_limit, resp->rl_remaining, resp->rl_reset);
-	if (resp->status == 429 || resp->status == 503) {
+	int throttled = resp->status == 429 || resp->status == 503;
+	if (throttled && resp->retry_after_s < 0)
+		resp->retry_after_s = body_retry_after(resp);
+	note_rate_limit(h, resp, throttled);
+	if (throttled) {
 		h->stats.throttled++;
-		if (resp->retry_after_s < 0)
-			resp->retry_after_s = body_retry_after(resp);
 		snprintf(st->why, sizeof(st->why), "throttled (%ld)", resp->status);
 		return V_THROTTLED;
 	}

@@ -302,6 +302,23 @@ static void test_list_4xx_carries_the_api_message(void **state)
 	teardown_f(&f);
 }
 
+static void test_list_throttled_until_retries_run_out(void **state)
+{
+	(void)state;
+	static const fake_answer storm = {429, "Retry-After: 0",
+					  "{\"message\":\"Too Many Attempts.\"}", FAKE_SEND};
+	static const fake_answer script[] = {storm, storm, storm, storm, storm,
+					     storm, storm, storm, storm};
+	fixture f;
+	setup_f(&f, script, ARRAY_LEN(script));
+	assert_int_equal(list(&f, 1), CS_ERATELIMIT);
+	assert_int_equal(f.err.http_status, 429);
+	assert_non_null(strstr(f.err.msg, ": throttled (429) after 9 attempts; client id 'my app' "
+					  "is out of requests"));
+	assert_int_equal(cs_classy_stats(f.c)->throttled, 9);
+	teardown_f(&f);
+}
+
 static void test_list_non_json_answer(void **state)
 {
 	(void)state;
@@ -399,6 +416,7 @@ int main(void)
 		cmocka_unit_test(test_token_endpoint_errors),
 		cmocka_unit_test(test_get_org),
 		cmocka_unit_test(test_list_4xx_carries_the_api_message),
+		cmocka_unit_test(test_list_throttled_until_retries_run_out),
 		cmocka_unit_test(test_list_non_json_answer),
 		cmocka_unit_test(test_unreachable_api_names_the_variable),
 		cmocka_unit_test(test_api_message_table),

@@ -396,6 +396,30 @@ static void test_budget_paces_the_next_request(void **state)
 	teardown_f(&f);
 }
 
+static void test_throttle_holds_off_the_shared_budget(void **state)
+{
+	(void)state;
+	static const fake_answer script[] = {
+		{429, "Retry-After: 5", "{\"message\":\"Too Many Attempts.\"}", FAKE_SEND},
+	};
+	cs_budget_set_hooks(&(cs_budget_hooks){.sleep_ms = record_pause});
+	g_npaused = 0;
+	cs_budget *shared = cs_budget_get("retry-test-throttled", 1800);
+	fixture f;
+	setup_with(&f, script, ARRAY_LEN(script), (cs_http_opts){.budget = shared});
+	cs_http_req once = {"GET", f.url, NULL, NULL, 0, 1};
+	assert_int_equal(cs_http_do(f.h, &once, &f.resp, &f.err), 0);
+	assert_int_equal(f.resp.status, 429);
+	assert_int_equal(g_npaused, 0);
+	/* No rate-limit headers, only Retry-After: another client of the same
+	 * application still holds off for those 5 s instead of piling on. */
+	assert_int_equal(cs_budget_acquire(shared, NULL), 0);
+	assert_int_equal(g_npaused, 1);
+	assert_true(g_paused_ms[0] > 4000 && g_paused_ms[0] <= 5000);
+	cs_budget_set_hooks(NULL);
+	teardown_f(&f);
+}
+
 int main(void)
 {
 	setenv("CLASSY_SYNC_TEST_TIME_SCALE", "1000", 1);
@@ -421,6 +445,7 @@ int main(void)
 		cmocka_unit_test(test_should_stop_aborts_a_transfer),
 		cmocka_unit_test(test_sleep_is_scaled_and_stoppable),
 		cmocka_unit_test(test_budget_paces_the_next_request),
+		cmocka_unit_test(test_throttle_holds_off_the_shared_budget),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
