@@ -9,7 +9,9 @@ static int db_migrate(cs_ctx *ctx, const cs_cmd *self, const cs_args *args)
 	(void)args;
 	cs_err err = {0};
 	int applied = 0;
-	if (ctx->store->migrate(ctx->store, &applied, &err))
+	long long seeded = 0;
+	if (ctx->store->migrate(ctx->store, &applied, &err) ||
+	    (applied && ctx->store->seed(ctx->store, 0, &seeded, &err)))
 		return cs_cmd_fail(&err);
 	printf(applied ? "applied %d migration(s)\n" : "schema is up to date (%d applied)\n",
 	       applied);

@@ -189,6 +189,11 @@ static int setup(cs_ctx *ctx, int flags, cs_err *err)
 			return cs_err_wrap(err, "cannot bring the database schema up to date");
 		if (applied)
 			cs_info("applied %d database migration(s)", applied);
+		/* Fresh tables get the reference rows the views need; seeding never
+		 * overwrites, so this is safe on every migration. */
+		long long seeded = 0;
+		if (applied && ctx->store->seed(ctx->store, 0, &seeded, err))
+			return cs_err_wrap(err, "cannot load the reference data");
 	}
 	if ((flags & CS_CMD_KEY) && cs_key_load(&ctx->cfg, &ctx->key, err))
 		return err->code;
