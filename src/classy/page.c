@@ -103,8 +103,10 @@ static int expect(walker *w, char c, const char *what)
 	return 0;
 }
 
-/* Parses one JSON value at the current position; NULL (err set) on failure. */
-static cJSON *parse_one(walker *w, const char *what)
+/* Parses one JSON value at the current position; NULL (err set) on failure.
+ * The failure says where we were: in record N of "data" when record > 0,
+ * else what. It is only formatted on failure: this runs for every record. */
+static cJSON *parse_one(walker *w, const char *what, size_t record)
 {
 	if (peek(w) == -1) {
 		malformed(w, w->pos, "the body ends early; the response was cut short");
@@ -115,8 +117,10 @@ static cJSON *parse_one(walker *w, const char *what)
 	if (!v) {
 		size_t at = end ? (size_t)(end - w->s) : w->pos;
 		char msg[160];
-		snprintf(msg, sizeof(msg), "%s%s", what,
-			 at + 1 >= w->len ? "; the response was cut short" : "");
+		int n = record ? snprintf(msg, sizeof(msg), "in record %zu of \"data\"", record)
+			       : snprintf(msg, sizeof(msg), "%s", what);
+		if (at + 1 >= w->len && n > 0 && (size_t)n < sizeof(msg))
+			snprintf(msg + n, sizeof(msg) - (size_t)n, "; the response was cut short");
 		malformed(w, at, msg);
 		return NULL;
 	}
@@ -169,11 +173,9 @@ static int parse_data(cs_page *p, walker *w)
 		return 0;
 	}
 	for (;;) {
-		char what[64];
-		snprintf(what, sizeof(what), "in record %zu of \"data\"", p->nrecords + 1);
 		skip_ws(w);
 		size_t start = w->pos;
-		cJSON *rec = parse_one(w, what);
+		cJSON *rec = parse_one(w, NULL, p->nrecords + 1);
 		if (!rec)
 			return CS_EPROTO;
 		rc = check_record(w, rec, p->nrecords, start);
@@ -192,6 +194,7 @@ static int parse_data(cs_page *p, walker *w)
 			w->pos++;
 			return 0;
 		}
+		char what[64];
 		snprintf(what, sizeof(what), "expected ',' or ']' after record %zu of \"data\"",
 			 p->nrecords);
 		return c == -1 ? expect(w, ']', what) : malformed(w, w->pos, what);
@@ -200,7 +203,7 @@ static int parse_data(cs_page *p, walker *w)
 
 static int parse_envelope_value(cs_page *p, walker *w, const char *key)
 {
-	cJSON *v = parse_one(w, "in a field of the response envelope");
+	cJSON *v = parse_one(w, "in a field of the response envelope", 0);
 	if (!v)
 		return CS_EPROTO;
 	for (size_t i = 0; i < sizeof(envelope_ints) / sizeof(envelope_ints[0]); i++) {
@@ -220,7 +223,7 @@ static int parse_envelope_value(cs_page *p, walker *w, const char *key)
 static int parse_member(cs_page *p, walker *w, int *seen_data)
 {
 	size_t key_at = (skip_ws(w), w->pos);
-	cJSON *key = parse_one(w, "expected a field name");
+	cJSON *key = parse_one(w, "expected a field name", 0);
 	if (!key)
 		return CS_EPROTO;
 	int rc = 0;
