@@ -1,1 +1,216 @@
-int main(void) { return 0; }
+/* classy-sandbox: command line, startup and shutdown. */
+#include "sandbox.h"
+
+#include "util/log.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct opts {
+	const char *bind, *client_id, *client_secret;
+	long port, seed, orgs, supporters, transactions, campaigns, plans, ties, orphans;
+	long rate_limit, latency_ms, token_ttl, mutate_every, now, verbose, help;
+	double fail_rate, drop_rate, truncate_rate;
+} opts;
+
+enum opt_type { O_STR, O_LONG, O_RATE, O_PERMIN, O_FLAG };
+
+typedef struct opt_def {
+	const char *name, *meta;
+	int type;
+	size_t off;
+	long min, max;
+	const char *help;
+} opt_def;
+
+#define O(n, m, t, f, lo, hi, h) {n, m, t, offsetof(opts, f), lo, hi, h}
+static const opt_def opt_defs[] = {
+	O("bind", "ADDR", O_STR, bind, 0, 0, "address to listen on (default 127.0.0.1)"),
+	O("port", "N", O_LONG, port, 0, 65535, "port; 0 picks a free one (default 0)"),
+	O("seed", "N", O_LONG, seed, 0, 2147483647, "seed of all generated data and faults (default 1)"),
+	O("orgs", "N", O_LONG, orgs, 1, 1000, "organizations, ids 1001, 1002, ... (default 2)"),
+	O("supporters", "N", O_LONG, supporters, 0, 50000000, "supporters per org (default 300)"),
+	O("transactions", "N", O_LONG, transactions, 0, 50000000, "transactions per org (default 1000)"),
+	O("campaigns", "N", O_LONG, campaigns, 0, 1000000, "campaigns per org (default 10)"),
+	O("plans", "N", O_LONG, plans, 0, 50000000, "recurring donation plans per org (default 60)"),
+	O("ties", "N", O_LONG, ties, 0, 50000000,
+	  "supporters and transactions of the first org sharing one updated_at second (default 150)"),
+	O("orphans", "N", O_LONG, orphans, 0, 50000000,
+	  "transactions per org whose supporter does not exist (default 5)"),
+	O("client-id", "ID", O_STR, client_id, 0, 0, "the API application's client id (default sandbox-client)"),
+	O("client-secret", "S", O_STR, client_secret, 0, 0, "its secret (default sandbox-secret)"),
+	O("rate-limit", "N/min", O_PERMIN, rate_limit, 0, 100000000,
+	  "requests per fixed one-minute window per application; 0 = unlimited, and then no "
+	  "X-RateLimit headers (default 1800)"),
+	O("latency-ms", "N", O_LONG, latency_ms, 0, 600000, "delay before every API answer (default 0)"),
+	O("fail-rate", "F", O_RATE, fail_rate, 0, 0, "fraction of API requests answered 500 (JSON) or 503 (HTML)"),
+	O("drop-rate", "F", O_RATE, drop_rate, 0, 0, "fraction of API requests whose connection closes unanswered"),
+	O("truncate-rate", "F", O_RATE, truncate_rate, 0, 0,
+	  "fraction of 200 answers cut off mid-JSON, then the connection closes (half declare the full "
+	  "Content-Length, half a short one)"),
+	O("token-ttl", "S", O_LONG, token_ttl, 1, 100000000, "token lifetime in seconds (default 3600)"),
+	O("mutate-every", "K", O_LONG, mutate_every, 0, 100000000,
+	  "after every K list requests of an org+entity, update 3 early-sorting records and create 2 "
+	  "(default 0 = never)"),
+	O("now", "UNIX", O_LONG, now, 1, 253402300799,
+	  "generate as if started at this unix time, for byte-identical dumps across runs "
+	  "(default: the real time)"),
+	O("verbose", NULL, O_FLAG, verbose, 0, 0, "log every request to stderr"),
+	O("help", NULL, O_FLAG, help, 0, 0, "show this help"),
+};
+#define NOPTS (sizeof(opt_defs) / sizeof(opt_defs[0]))
+
+static const char usage_head[] =
+	"usage: classy-sandbox [options]\n"
+	"\n"
+	"A local emulation of the Classy (GoFundMe Pro) API v2 with deterministic data.\n"
+	"On start it prints one line to stdout, 'classy-sandbox listening on http://ADDR:PORT',\n"
+	"then logs to stderr. SIGTERM or SIGINT stops it.\n"
+	"\n"
+	"Options:\n";
+
+static const char usage_tail[] =
+	"\n"
+	"API (point clients at CLASSY_API_URL=http://ADDR:PORT/2.0 and\n"
+	"CLASSY_TOKEN_URL=http://ADDR:PORT/oauth2/auth):\n"
+	"  POST /oauth2/auth                     form body grant_type=client_credentials&client_id=..&client_secret=..\n"
+	"  GET  /2.0/organizations/{id}\n"
+	"  GET  /2.0/organizations/{id}/supporters|transactions|campaigns|recurring-donation-plans\n"
+	"       query: page, per_page (1..100), sort=f[:asc|:desc],..., fields=f,..., with=...,\n"
+	"       filter={field}{op}{value} with op one of <= >= <> != = < > ; datetimes as\n"
+	"       YYYY-MM-DDTHH:MM:SS+0000, YYYY-MM-DDTHH:MM:SSZ or YYYY-MM-DD; 'null' works with = and !=\n"
+	"\n"
+	"Admin (no auth, no rate limit, no faults):\n"
+	"  GET  /__sandbox/dump?org=ID&entity=E   every record, as the list endpoint renders it\n"
+	"  GET  /__sandbox/stats                  request counters\n"
+	"  POST /__sandbox/reset-stats\n"
+	"  POST /__sandbox/mutate?org=ID&entity=E&update=N&create=N\n"
+	"  GET|POST /__sandbox/knobs?fail_rate=F&drop_rate=F&truncate_rate=F&rate_limit=N\n"
+	"                            &latency_ms=N&token_ttl=S&mutate_every=K   (any subset)\n"
+	"  POST /__sandbox/expire-tokens          every issued token stops working\n"
+	"  POST /__sandbox/set-credentials?client_secret=S\n";
+
+static void usage(FILE *f)
+{
+	fputs(usage_head, f);
+	for (size_t i = 0; i < NOPTS; i++) {
+		char left[48];
+		snprintf(left, sizeof(left), "--%s%s%s", opt_defs[i].name, opt_defs[i].meta ? " " : "",
+			 opt_defs[i].meta ? opt_defs[i].meta : "");
+		fprintf(f, "  %-22s %s\n", left, opt_defs[i].help);
+	}
+	fputs(usage_tail, f);
+}
+
+static int set_opt(opts *o, const opt_def *d, const char *v)
+{
+	char *p = (char *)o + d->off, *end;
+	errno = 0;
+	if (d->type == O_STR) {
+		*(const char **)p = v;
+		return 0;
+	}
+	if (d->type == O_RATE) {
+		double x = strtod(v, &end);
+		*(double *)p = x;
+		return *v && !*end && x >= 0.0 && x <= 1.0 ? 0 : -1;
+	}
+	long x = strtol(v, &end, 10);
+	if (d->type == O_PERMIN && !strcmp(end, "/min"))
+		end += 4;
+	*(long *)p = x;
+	return *v && !*end && !errno && x >= d->min && x <= d->max ? 0 : -1;
+}
+
+static int parse_args(int argc, char **argv, opts *o)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *eq;
+		if (!strcmp(a, "-h"))
+			a = "--help";
+		if (strncmp(a, "--", 2))
+			return fprintf(stderr, "classy-sandbox: unexpected argument '%s': see --help\n", a), -1;
+		a += 2;
+		eq = strchr(a, '=');
+		size_t n = eq ? (size_t)(eq - a) : strlen(a);
+		const opt_def *d = NULL;
+		for (size_t k = 0; k < NOPTS && !d; k++)
+			if (strlen(opt_defs[k].name) == n && !strncmp(opt_defs[k].name, a, n))
+				d = &opt_defs[k];
+		if (!d)
+			return fprintf(stderr, "classy-sandbox: unknown option '--%.*s': see --help\n", (int)n, a), -1;
+		if (d->type == O_FLAG) {
+			*(long *)((char *)o + d->off) = 1;
+			continue;
+		}
+		const char *v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+		if (!v || set_opt(o, d, v))
+			return fprintf(stderr, "classy-sandbox: invalid value '%s' for --%s: see --help\n",
+				       v ? v : "", d->name), -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	opts o = {.bind = "127.0.0.1", .client_id = "sandbox-client",
+		  .client_secret = "sandbox-secret", .seed = 1, .orgs = 2, .supporters = 300,
+		  .transactions = 1000, .campaigns = 10, .plans = 60, .ties = 150, .orphans = 5,
+		  .rate_limit = 1800, .token_ttl = 3600};
+	if (parse_args(argc, argv, &o))
+		return 2;
+	if (o.help) {
+		usage(stdout);
+		return 0;
+	}
+	cs_log_setup(o.verbose ? CS_LOG_DEBUG : CS_LOG_INFO, CS_LOG_TEXT);
+	sb_schema_init();
+
+	/* Signals are taken by sigwait below; the server's threads inherit the mask. */
+	sigset_t stop;
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	sb_gen_opts g = {(uint64_t)o.seed, (int)o.orgs,
+			 {[SB_SUPPORTERS] = o.supporters, [SB_TRANSACTIONS] = o.transactions,
+			  [SB_CAMPAIGNS] = o.campaigns, [SB_PLANS] = o.plans},
+			 o.ties, o.orphans, o.now ? o.now : (int64_t)time(NULL)};
+	sb_data data;
+	int rc = 1, port = 0;
+	char msg[256];
+	sb_server *srv = NULL;
+	if (sb_data_init(&data, &g)) {
+		cs_error("cannot generate sandbox data: out of memory; lower the record counts");
+		goto out;
+	}
+	sb_server_opts so = {o.bind, (int)o.port,
+			     {o.fail_rate, o.drop_rate, o.truncate_rate, o.rate_limit, o.latency_ms,
+			      o.token_ttl, o.mutate_every},
+			     o.client_id, o.client_secret, (uint64_t)o.seed};
+	srv = sb_server_start(&so, &data, &port, msg, sizeof(msg));
+	if (!srv) {
+		cs_error("%s", msg);
+		goto out;
+	}
+	int v6 = strchr(o.bind, ':') != NULL;
+	printf("classy-sandbox listening on http://%s%s%s:%d\n", v6 ? "[" : "", o.bind,
+	       v6 ? "]" : "", port);
+	fflush(stdout);
+	cs_info("serving %ld orgs (seed %ld); stop with SIGTERM", o.orgs, o.seed);
+	int sig = 0;
+	sigwait(&stop, &sig);
+	cs_info("received signal %d, shutting down", sig);
+	rc = 0;
+out:
+	sb_server_stop(srv);
+	sb_data_release(&data);
+	return rc;
+}

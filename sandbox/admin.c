@@ -1,0 +1,242 @@
+/* /__sandbox/ endpoints for tests and benchmarks: no auth, no rate limit,
+ * never faulted. */
+#include "sandbox.h"
+
+#include <microhttpd.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- GET /__sandbox/dump?org=ID&entity=NAME ---- */
+
+/* The dump streams from a snapshot of the records, rendered in batches, so
+ * a million transactions never sit in memory as text and the data lock is
+ * held only for the copy. */
+typedef struct dump {
+	uint64_t seed;
+	int64_t org;
+	const sb_entity *e;
+	sb_rec *recs;
+	size_t n, next;
+	cs_buf pend;
+	size_t off;
+	int opened, closed;
+	sb_w w;
+} dump;
+
+static void dump_fill(dump *dp, size_t want)
+{
+	if (dp->off == dp->pend.len) {
+		cs_buf_reset(&dp->pend);
+		dp->off = 0;
+	}
+	sb_w_init(&dp->w, &dp->pend);
+	if (!dp->opened)
+		sb_w_put(&dp->w, "[", 1);
+	dp->opened = 1;
+	while (dp->next < dp->n && dp->pend.len + dp->w.len - dp->off < want) {
+		if (dp->next)
+			sb_w_put(&dp->w, ",", 1);
+		sb_render_rec(dp->seed, dp->org, dp->e, &dp->recs[dp->next++], NULL, &dp->w);
+	}
+	if (dp->next == dp->n && !dp->closed) {
+		sb_w_put(&dp->w, "]", 1);
+		dp->closed = 1;
+	}
+	sb_w_flush(&dp->w);
+}
+
+static ssize_t dump_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	dump *dp = cls;
+	(void)pos;
+	if (dp->pend.len - dp->off < max && !dp->closed)
+		dump_fill(dp, max);
+	size_t avail = dp->pend.len - dp->off;
+	if (avail == 0)
+		return dp->closed ? MHD_CONTENT_READER_END_OF_STREAM
+				  : MHD_CONTENT_READER_END_WITH_ERROR;
+	size_t n = avail < max ? avail : max;
+	memcpy(buf, dp->pend.data + dp->off, n);
+	dp->off += n;
+	return (ssize_t)n;
+}
+
+static void dump_free(void *cls)
+{
+	dump *dp = cls;
+	if (!dp)
+		return;
+	cs_buf_release(&dp->pend);
+	free(dp->recs);
+	free(dp);
+}
+
+/* Resolves ?org= and ?entity=; answers the error itself when one is bad. */
+static int org_entity(sb_server *s, sb_req *rq, sb_resp *rs, sb_org **o, int *ent)
+{
+	const char *org = sb_arg(rq, "org"), *entity = sb_arg(rq, "entity");
+	*ent = sb_entity_find(entity);
+	if (*ent < 0) {
+		sb_resp_error(rs, 400,
+			      "unknown entity '%s': use supporters, transactions, campaigns or "
+			      "recurring-donation-plans",
+			      entity ? entity : "");
+		return -1;
+	}
+	*o = org ? sb_data_org(sb_server_data(s), strtoll(org, NULL, 10)) : NULL;
+	if (!*o) {
+		sb_resp_error(rs, 404, "organization '%s' not found: pass ?org= with a sandbox org id",
+			      org ? org : "");
+		return -1;
+	}
+	return 0;
+}
+
+void sb_h_dump(sb_server *s, sb_req *rq, sb_resp *rs)
+{
+	sb_org *o;
+	int ent;
+	if (org_entity(s, rq, rs, &o, &ent))
+		return;
+	sb_data *d = sb_server_data(s);
+	dump *dp = calloc(1, sizeof(*dp));
+	if (!dp)
+		goto oom;
+	cs_buf_init(&dp->pend, 0);
+	pthread_rwlock_rdlock(&d->lock);
+	const sb_table *t = &o->t[ent];
+	dp->recs = malloc((t->n + 1) * sizeof(sb_rec));
+	if (dp->recs)
+		memcpy(dp->recs, t->recs, t->n * sizeof(sb_rec));
+	dp->n = t->n;
+	pthread_rwlock_unlock(&d->lock);
+	if (!dp->recs)
+		goto oom;
+	dp->seed = d->seed;
+	dp->org = o->id;
+	dp->e = &sb_entities[ent];
+	rs->stream = dump_read;
+	rs->stream_cls = dp;
+	rs->stream_free = dump_free;
+	return;
+oom:
+	dump_free(dp);
+	sb_resp_error(rs, 500, "out of memory copying %s for the dump", sb_entities[ent].name);
+}
+
+/* ---- stats, mutation ---- */
+
+void sb_h_stats(sb_server *s, sb_req *rq, sb_resp *rs)
+{
+	(void)rq;
+	sb_server_stats(s, &rs->body);
+}
+
+void sb_h_reset_stats(sb_server *s, sb_req *rq, sb_resp *rs)
+{
+	(void)rq;
+	sb_server_reset_stats(s);
+	sb_resp_json(rs, 200, "{\"ok\":true}");
+}
+
+static int arg_long(sb_req *rq, const char *key, long dflt, long min, long max, long *out,
+		    sb_resp *rs)
+{
+	const char *v = sb_arg(rq, key);
+	char *end;
+	*out = dflt;
+	if (!v)
+		return 0;
+	errno = 0;
+	*out = strtol(v, &end, 10);
+	if (!*v || *end || errno || *out < min || *out > max) {
+		sb_resp_error(rs, 400, "invalid '%s' value '%s': use an integer from %ld to %ld", key,
+			      v, min, max);
+		return -1;
+	}
+	return 0;
+}
+
+void sb_h_mutate(sb_server *s, sb_req *rq, sb_resp *rs)
+{
+	sb_org *o;
+	int ent;
+	long update, create;
+	if (org_entity(s, rq, rs, &o, &ent) ||
+	    arg_long(rq, "update", 0, 0, 100000, &update, rs) ||
+	    arg_long(rq, "create", 0, 0, 100000, &create, rs))
+		return;
+	sb_data *d = sb_server_data(s);
+	pthread_rwlock_wrlock(&d->lock);
+	int rc = sb_data_mutate(d, o, ent, update, create, &rs->body);
+	pthread_rwlock_unlock(&d->lock);
+	if (rc)
+		sb_resp_error(rs, 500, "cannot mutate %s: out of memory", sb_entities[ent].name);
+}
+
+/* ---- knobs ---- */
+
+static int arg_rate(sb_req *rq, const char *key, double *out, sb_resp *rs)
+{
+	const char *v = sb_arg(rq, key);
+	char *end;
+	if (!v)
+		return 0;
+	double x = strtod(v, &end);
+	if (!*v || *end || !(x >= 0.0 && x <= 1.0)) {
+		sb_resp_error(rs, 400, "invalid '%s' value '%s': use a fraction from 0 to 1", key, v);
+		return -1;
+	}
+	*out = x;
+	return 0;
+}
+
+static void put_knobs(cs_buf *b, const sb_knobs *k)
+{
+	cs_buf_printf(b,
+		      "{\"fail_rate\":%g,\"drop_rate\":%g,\"truncate_rate\":%g,\"rate_limit\":%ld,"
+		      "\"latency_ms\":%ld,\"token_ttl\":%ld,\"mutate_every\":%ld}",
+		      k->fail_rate, k->drop_rate, k->truncate_rate, k->rate_limit, k->latency_ms,
+		      k->token_ttl, k->mutate_every);
+}
+
+void sb_h_knobs(sb_server *s, sb_req *rq, sb_resp *rs)
+{
+	sb_knobs k;
+	sb_server_knobs(s, &k);
+	if (!strcmp(rq->method, "POST")) {
+		/* Validate everything before changing anything. */
+		if (arg_rate(rq, "fail_rate", &k.fail_rate, rs) ||
+		    arg_rate(rq, "drop_rate", &k.drop_rate, rs) ||
+		    arg_rate(rq, "truncate_rate", &k.truncate_rate, rs) ||
+		    arg_long(rq, "rate_limit", k.rate_limit, 0, 100000000, &k.rate_limit, rs) ||
+		    arg_long(rq, "latency_ms", k.latency_ms, 0, 600000, &k.latency_ms, rs) ||
+		    arg_long(rq, "token_ttl", k.token_ttl, 1, 100000000, &k.token_ttl, rs) ||
+		    arg_long(rq, "mutate_every", k.mutate_every, 0, 100000000, &k.mutate_every, rs))
+			return;
+		sb_server_set_knobs(s, &k);
+	}
+	put_knobs(&rs->body, &k);
+}
+
+/* ---- credentials ---- */
+
+void sb_h_expire_tokens(sb_server *s, sb_req *rq, sb_resp *rs)
+{
+	(void)rq;
+	sb_oauth_expire_all(sb_server_oauth(s));
+	sb_resp_json(rs, 200, "{\"ok\":true}");
+}
+
+void sb_h_set_credentials(sb_server *s, sb_req *rq, sb_resp *rs)
+{
+	const char *secret = sb_arg(rq, "client_secret");
+	if (!secret || sb_oauth_set_secret(sb_server_oauth(s), secret)) {
+		sb_resp_error(rs, 400, "missing or too long 'client_secret': pass "
+				       "?client_secret=S (under 128 bytes)");
+		return;
+	}
+	sb_resp_json(rs, 200, "{\"ok\":true}");
+}
