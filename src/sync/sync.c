@@ -72,7 +72,7 @@ int cs_sync_entity(cs_store *st, cs_classy *api, long long org, const cs_entity 
 	res->run_id = run.id;
 	long req0, retry0;
 	stats_snapshot(api, &req0, &retry0);
-	cs_info("%s sync of %s for organization %lld started", opts->full ? "full" : "incremental",
+	cs_debug("%s sync of %s for organization %lld started", opts->full ? "full" : "incremental",
 		e->name, org);
 	rc = cs_engine_run(&c, err);
 	res->status = finish_status(&c, rc);

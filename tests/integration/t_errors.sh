@@ -53,7 +53,7 @@ grep -qi "rejected" "$ERR" "$OUT" || fail "no credentials message"
 curl -sf -X POST "$SANDBOX_URL/__sandbox/set-credentials?client_secret=sandbox-secret" >/dev/null
 
 # A bad DB_PATH: exit 1 with the path and what to do.
-DB_PATH=/nonexistent/dir/x.db expect 1 "/nonexistent/dir" status
+DB_PATH=/nonexistent/dir/x.db expect 2 "/nonexistent/dir" status
 
 # A read-only database: exit 1, the data untouched.
 cs_ok sync all full --org 1001
