@@ -129,6 +129,30 @@ for org in 1001 1002; do
 			"$(get "organizations/$org/$e?per_page=1" | jq .total)" "dump count of $org $e equals total"
 	done
 done
+# Every record has exactly its schema's fields, with the spec's types, enums
+# and nullability (email_address excepted: some supporters have none).
+SPEC=${CLASSY_SPEC:-${CS_SRC:-$(dirname "$0")/../..}/../shared/specs/classy-api-v2.openapi.json}
+if [[ -f $SPEC ]]; then
+	for pair in supporters:Supporter transactions:Transaction campaigns:Campaign \
+		recurring-donation-plans:RecurringDonationPlan; do
+		problems=$(jq -nc --slurpfile spec "$SPEC" --slurpfile recs "$TEST_TMP/dump-1001-${pair%%:*}.json" \
+			--arg s "${pair##*:}" '
+			$spec[0].components.schemas[$s].properties as $p
+			| def bad($d; $v): ($v == null and ($d.nullable | not))
+				or ($v != null and (($d.type == "integer" and ($v|type != "number" or $v != ($v|floor)))
+					or ($d.type == "number" and ($v|type) != "number")
+					or ($d.type == "string" and ($v|type) != "string")
+					or ($d.type == "boolean" and ($v|type) != "boolean")
+					or ($d.type == "object" and ($v|type) != "object")
+					or ($d.enum != null and ($d.enum | index($v)) == null)));
+			[$recs[0][] | select((keys) != ($p|keys)) | "fields of \(.id)"] +
+			[$recs[0][] | to_entries[] | select(.key != "email_address" and bad($p[.key]; .value)) | .key]
+			| unique')
+		assert_eq "$problems" "[]" "${pair##*:} records conform to the spec"
+	done
+else
+	echo "note: $SPEC not found, schema conformance not checked" >&2
+fi
 S="$TEST_TMP/dump-1001-supporters.json" T="$TEST_TMP/dump-1001-transactions.json"
 P="$TEST_TMP/dump-1001-recurring-donation-plans.json"
 get "organizations/1001/supporters?per_page=100&page=2" | jq -c .data >"$TEST_TMP/a.json"
