@@ -60,6 +60,9 @@ typedef struct cs_migration_info {
 	char applied_at[32];
 } cs_migration_info;
 
+/* Walk callbacks: the argument is valid only during the call (copy what you
+ * keep, secret_enc included); a non-zero return stops the walk and is
+ * returned by it. */
 typedef int (*cs_org_cb)(const cs_org *org, void *ctx);
 typedef int (*cs_migration_cb)(const cs_migration_info *m, void *ctx);
 
@@ -128,5 +131,9 @@ void cs_org_release(cs_org *org);
 
 /* Backend constructors (one per file; stubs when not built). */
 int cs_sqlite_open(const cs_config *cfg, cs_store **out, cs_err *err);
+int cs_pgsql_open(const cs_config *cfg, cs_store **out, cs_err *err);
+int cs_mysql_open(const cs_config *cfg, cs_store **out, cs_err *err);
+/* What a stub constructor returns: CS_EUSAGE naming DB_TYPE and the product. */
+int cs_store_not_built(const char *db_type, const char *product, cs_err *err);
 
 #endif

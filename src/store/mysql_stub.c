@@ -1,0 +1,10 @@
+/* MySQL backend placeholder until the backend lands (a later issue): the
+ * registry keeps its row and DB_TYPE=mysql gets a clear message. */
+#include "store/store.h"
+
+int cs_mysql_open(const cs_config *cfg, cs_store **out, cs_err *err)
+{
+	(void)cfg;
+	*out = NULL;
+	return cs_store_not_built("mysql", "MySQL", err);
+}

@@ -1,0 +1,10 @@
+/* PostgreSQL backend placeholder until the backend lands (a later issue):
+ * the registry keeps its row and DB_TYPE=postgresql gets a clear message. */
+#include "store/store.h"
+
+int cs_pgsql_open(const cs_config *cfg, cs_store **out, cs_err *err)
+{
+	(void)cfg;
+	*out = NULL;
+	return cs_store_not_built("postgresql", "PostgreSQL", err);
+}

@@ -1,0 +1,212 @@
+/* `status`: counts per table per org, orphans and the last run per org and
+ * entity, as the JSON documented for `status --json`. Read in one
+ * transaction so the figures agree with each other while a sync writes. */
+#include "store/sqlite_ops.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct org_stat {
+	long long id;
+	long long total[CS_ENT_COUNT];
+	long long deleted[CS_ENT_COUNT];
+	long long orphans;
+} org_stat;
+
+typedef struct stats {
+	org_stat *v;
+	size_t n, cap;
+} stats;
+
+static org_stat *stat_for(stats *st, long long id)
+{
+	for (size_t i = 0; i < st->n; i++)
+		if (st->v[i].id == id)
+			return &st->v[i];
+	if (st->n == st->cap) {
+		size_t cap = st->cap ? st->cap * 2 : 8;
+		org_stat *v = realloc(st->v, cap * sizeof(*v));
+		if (!v)
+			return NULL;
+		st->v = v;
+		st->cap = cap;
+	}
+	org_stat *o = &st->v[st->n++];
+	memset(o, 0, sizeof(*o));
+	o->id = id;
+	return o;
+}
+
+/* Runs sql, which yields (organization_id[, n]) rows, adding n to the
+ * long long at offset `off` of each org's stat (off < 0: just list the org). */
+static int grouped(cs_sqlite *s, stats *st, const char *sql, ptrdiff_t off, cs_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = cs_sqlite_prepare(s, sql, &q, "read status", err);
+	if (rc < 0)
+		return rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		org_stat *o = stat_for(st, sqlite3_column_int64(q, 0));
+		if (!o) {
+			sqlite3_finalize(q);
+			return cs_err_set(err, CS_ERR, "cannot read status: out of memory");
+		}
+		if (off >= 0)
+			*(long long *)((char *)o + off) += sqlite3_column_int64(q, 1);
+	}
+	rc = rc == SQLITE_DONE ? 0 : cs_sqlite_fail(s, rc, "read status", err);
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int collect(cs_sqlite *s, stats *st, cs_err *err)
+{
+	char sql[256];
+	int rc = grouped(s, st, "SELECT id FROM organizations", -1, err);
+	for (size_t e = 0; rc == 0 && e < CS_ENT_COUNT; e++) {
+		const char *t = cs_entities[e].name;
+		snprintf(sql, sizeof(sql),
+			 "SELECT organization_id, count(*) FROM \"%s\" GROUP BY organization_id", t);
+		rc = grouped(s, st, sql, offsetof(org_stat, total) + e * sizeof(long long), err);
+		if (rc < 0)
+			break;
+		snprintf(sql, sizeof(sql),
+			 "SELECT organization_id, count(*) FROM \"%s\" WHERE deleted_at IS NOT NULL "
+			 "GROUP BY organization_id",
+			 t);
+		rc = grouped(s, st, sql, offsetof(org_stat, deleted) + e * sizeof(long long), err);
+	}
+	if (rc == 0)
+		rc = grouped(s, st, "SELECT DISTINCT organization_id FROM sync_runs", -1, err);
+	/* A transaction whose supporter has not arrived (or never will). */
+	if (rc == 0)
+		rc = grouped(s, st,
+			     "SELECT t.organization_id, count(*) FROM transactions t WHERE "
+			     "t.supporter_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM supporters "
+			     "s WHERE s.id = t.supporter_id) GROUP BY t.organization_id",
+			     offsetof(org_stat, orphans), err);
+	return rc;
+}
+
+static int cmp_stat(const void *a, const void *b)
+{
+	long long x = ((const org_stat *)a)->id, y = ((const org_stat *)b)->id;
+	return (x > y) - (x < y);
+}
+
+static void add_text_or_null(cJSON *o, const char *key, sqlite3_stmt *q, int col)
+{
+	const unsigned char *t = sqlite3_column_text(q, col);
+	if (t)
+		cJSON_AddStringToObject(o, key, (const char *)t);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+static const char *const run_text[] = {"mode", "status", "started_at", "finished_at"};
+static const char *const run_nums[] = {"records", "pages", "requests", "retries"};
+
+static int add_last_runs(cs_sqlite *s, cJSON *org, long long id, cs_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	cJSON *runs = cJSON_AddObjectToObject(org, "last_runs");
+	int rc = cs_sqlite_prepare(
+		s,
+		"SELECT entity, id, mode, status, started_at, finished_at, records, pages, "
+		"requests, retries, error FROM sync_runs WHERE id IN (SELECT max(id) FROM "
+		"sync_runs WHERE organization_id = ?1 GROUP BY entity) ORDER BY entity",
+		&q, "read status", err);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_int64(q, 1, id);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		cJSON *r = cJSON_AddObjectToObject(runs, (const char *)sqlite3_column_text(q, 0));
+		cJSON_AddNumberToObject(r, "id", (double)sqlite3_column_int64(q, 1));
+		for (int i = 0; i < 4; i++)
+			add_text_or_null(r, run_text[i], q, 2 + i);
+		for (int i = 0; i < 4; i++)
+			cJSON_AddNumberToObject(r, run_nums[i], (double)sqlite3_column_int64(q, 6 + i));
+		add_text_or_null(r, "error", q, 10);
+	}
+	rc = rc == SQLITE_DONE ? 0 : cs_sqlite_fail(s, rc, "read status", err);
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int add_org(cs_sqlite *s, cJSON *list, sqlite3_stmt *names, const org_stat *o,
+		   cs_err *err)
+{
+	cJSON *org = cJSON_CreateObject();
+	cJSON_AddItemToArray(list, org);
+	cJSON_AddNumberToObject(org, "id", (double)o->id);
+	sqlite3_bind_int64(names, 1, o->id);
+	int found = sqlite3_step(names) == SQLITE_ROW;
+	/* null for an org removed without --purge whose rows remain */
+	if (found) {
+		add_text_or_null(org, "name", names, 0);
+		add_text_or_null(org, "client_id", names, 1);
+	} else {
+		cJSON_AddNullToObject(org, "name");
+		cJSON_AddNullToObject(org, "client_id");
+	}
+	sqlite3_reset(names);
+	cJSON *counts = cJSON_AddObjectToObject(org, "counts");
+	cJSON *deleted = cJSON_AddObjectToObject(org, "deleted");
+	for (size_t e = 0; e < CS_ENT_COUNT; e++) {
+		cJSON_AddNumberToObject(counts, cs_entities[e].name,
+					(double)(o->total[e] - o->deleted[e]));
+		cJSON_AddNumberToObject(deleted, cs_entities[e].name, (double)o->deleted[e]);
+	}
+	cJSON_AddNumberToObject(org, "orphan_transactions", (double)o->orphans);
+	return add_last_runs(s, org, o->id, err);
+}
+
+static int add_orgs(cs_sqlite *s, cJSON *root, cs_err *err)
+{
+	stats st = {NULL, 0, 0};
+	sqlite3_stmt *names = NULL;
+	cJSON *list = cJSON_AddArrayToObject(root, "organizations");
+	int rc = collect(s, &st, err);
+	if (rc == 0)
+		rc = cs_sqlite_prepare(s, "SELECT name, client_id FROM organizations WHERE id = ?1",
+				       &names, "read status", err);
+	if (rc == 0 && st.n)
+		qsort(st.v, st.n, sizeof(*st.v), cmp_stat);
+	for (size_t i = 0; rc == 0 && i < st.n; i++)
+		rc = add_org(s, list, names, &st.v[i], err);
+	sqlite3_finalize(names);
+	free(st.v);
+	return rc;
+}
+
+int cs_sqlite_status(cs_store *store, cJSON **out, cs_err *err)
+{
+	cs_sqlite *s = (cs_sqlite *)store;
+	int version = 0, own_txn = !s->in_page;
+	*out = NULL;
+	cJSON *root = cJSON_CreateObject();
+	if (!root)
+		return cs_err_set(err, CS_ERR, "cannot read status: out of memory");
+	cJSON_AddStringToObject(root, "database", s->path);
+	/* A read transaction: one consistent snapshot while a sync commits. */
+	if (own_txn)
+		sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL);
+	int rc = cs_sqlite_schema_version(s, &version, err);
+	if (rc == 0) {
+		cJSON_AddNumberToObject(root, "schema_version", version);
+		if (version >= 1)
+			rc = add_orgs(s, root, err);
+		else
+			cJSON_AddArrayToObject(root, "organizations");
+	}
+	if (own_txn)
+		sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+	if (rc < 0) {
+		cJSON_Delete(root);
+		return rc;
+	}
+	*out = root;
+	return 0;
+}

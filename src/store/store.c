@@ -1,0 +1,80 @@
+/* Backend registry. Adding a backend is one row in `backends`; a backend
+ * that was not built registers a stub constructor that explains so. */
+#include "store/store.h"
+
+#include <stdlib.h>
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+typedef int (*cs_store_open_fn)(const cs_config *cfg, cs_store **out, cs_err *err);
+
+static const struct {
+	int db_type; /* enum cs_db_type */
+	const char *name;
+	cs_store_open_fn open;
+} backends[] = {
+	{CS_DB_SQLITE, "sqlite", cs_sqlite_open},
+	{CS_DB_POSTGRESQL, "postgresql", cs_pgsql_open},
+	{CS_DB_MYSQL, "mysql", cs_mysql_open},
+};
+
+int cs_store_not_built(const char *db_type, const char *product, cs_err *err)
+{
+	return cs_err_set(err, CS_EUSAGE,
+			  "DB_TYPE=%s: this build of classy-sync has no %s backend (not built); "
+			  "use DB_TYPE=sqlite",
+			  db_type, product);
+}
+
+int cs_store_open(const cs_config *cfg, cs_store **out, cs_err *err)
+{
+	*out = NULL;
+	for (size_t i = 0; i < ARRAY_LEN(backends); i++) {
+		if (backends[i].db_type != cfg->db_type)
+			continue;
+		cs_store *s = NULL;
+		int rc = backends[i].open(cfg, &s, err);
+		if (rc < 0)
+			return rc;
+		/* A backend built against another interface would call through
+		 * the wrong slots; refuse it before anything runs. */
+		if (s->abi != CS_STORE_ABI) {
+			int abi = s->abi;
+			cs_store_close(s);
+			return cs_err_set(err, CS_ERR,
+					  "DB_TYPE=%s: the backend speaks store interface %d, this "
+					  "build needs %d; rebuild classy-sync",
+					  backends[i].name, abi, CS_STORE_ABI);
+		}
+		*out = s;
+		return 0;
+	}
+	return cs_err_set(err, CS_EUSAGE, "DB_TYPE: unknown database type %d; use DB_TYPE=sqlite",
+			  cfg->db_type);
+}
+
+void cs_store_close(cs_store *s)
+{
+	if (s)
+		s->close(s);
+}
+
+static const char *const run_status_names[] = {
+	[CS_RUN_RUNNING] = "running", [CS_RUN_SUCCESS] = "success", [CS_RUN_PARTIAL] = "partial",
+	[CS_RUN_FAILED] = "failed",   [CS_RUN_INTERRUPTED] = "interrupted",
+};
+
+const char *cs_run_status_name(int status)
+{
+	if (status < 0 || (size_t)status >= ARRAY_LEN(run_status_names))
+		return "unknown";
+	return run_status_names[status];
+}
+
+void cs_org_release(cs_org *org)
+{
+	if (!org)
+		return;
+	free(org->secret_enc);
+	org->secret_enc = NULL;
+}
