@@ -51,13 +51,14 @@ static int64_t record_second(const cs_record *r)
 /* Moves the fetched page into a job with a copy of the checkpoint. */
 static int emit_page(cs_run_ctx *c, unsigned char *skip, cs_err *err)
 {
-	cs_job *job = calloc(1, sizeof(*job));
+	cs_job *job = cs_engine_job_get(c);
 	if (!job) {
 		free(skip);
 		return cs_err_set(err, CS_ERR, "out of memory");
 	}
+	cs_page spare = job->page;
 	job->page = c->page;
-	cs_page_init(&c->page);
+	c->page = spare;
 	job->skip = skip;
 	job->state = c->state;
 	job->total = c->total;
@@ -75,24 +76,29 @@ static unsigned char *classify(cs_run_ctx *c, int64_t lower, int64_t *newest, lo
 {
 	size_t n = c->page.nrecords;
 	unsigned char *skip = calloc(n ? n : 1, 1);
-	if (!skip)
+	int64_t *secs = malloc((n ? n : 1) * sizeof(*secs));
+	if (!skip || !secs) {
+		free(skip);
+		free(secs);
 		return NULL;
+	}
 	*newest = lower;
 	for (size_t i = 0; i < n; i++) {
-		int64_t sec = record_second(&c->page.records[i]);
-		if (sec == INT64_MIN || sec <= lower) {
+		secs[i] = record_second(&c->page.records[i]);
+		if (secs[i] == INT64_MIN || secs[i] <= lower) {
 			int added = cs_idset_add(&c->seen, record_id(&c->page.records[i]));
 			skip[i] = added == 0;
 			*fresh += added == 1;
-		} else if (sec > *newest) {
-			*newest = sec;
+		} else if (secs[i] > *newest) {
+			*newest = secs[i];
 		}
 	}
 	/* Records at the newest second come back on the next page: remember them. */
 	cs_idset_clear(&c->next_seen);
 	for (size_t i = 0; i < n && *newest > lower; i++)
-		if (record_second(&c->page.records[i]) == *newest)
+		if (secs[i] == *newest)
 			cs_idset_add(&c->next_seen, record_id(&c->page.records[i]));
+	free(secs);
 	return skip;
 }
 
@@ -188,12 +194,11 @@ static int run_full(cs_run_ctx *c, cs_err *err)
 		if (last)
 			break;
 	}
-	cs_job *job = calloc(1, sizeof(*job));
+	cs_job *job = cs_engine_job_get(c);
 	if (!job)
 		return cs_err_set(err, CS_ERR, "out of memory");
 	job->finish_full = 1;
 	job->state = c->state;
-	cs_page_init(&job->page);
 	memcpy(job->started, c->state.full_started_at, sizeof(job->started));
 	return c->emit(c, job, err);
 }

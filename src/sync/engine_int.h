@@ -37,6 +37,7 @@ struct cs_run_ctx {
 	/* Hands a job to the writer; takes ownership of *job either way. */
 	int (*emit)(cs_run_ctx *c, cs_job *job, cs_err *err);
 	struct cs_pipe *pipe; /* non-NULL when pipelining */
+	cs_job *spare;        /* stored jobs back for reuse (direct mode) */
 };
 
 /* engine.c: the strategies, producing jobs through c->emit */
@@ -45,5 +46,9 @@ int cs_engine_strategy(cs_run_ctx *c, cs_err *err);
 int cs_engine_run(cs_run_ctx *c, cs_err *err);
 int cs_engine_store(cs_run_ctx *c, cs_job *job, cs_err *err);
 void cs_job_free(cs_job *job);
+/* A job to fill: a stored one handed back by the writer when there is one,
+ * so its buffers are reused and its cJSON trees are freed on the thread that
+ * allocated them (glibc frees across threads are slow), or a new one. */
+cs_job *cs_engine_job_get(cs_run_ctx *c);
 
 #endif

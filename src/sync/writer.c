@@ -102,10 +102,20 @@ int cs_engine_store(cs_run_ctx *c, cs_job *job, cs_err *err)
 	return 0;
 }
 
+static void job_reuse(cs_job *job)
+{
+	cs_page_reset(&job->page);
+	free(job->skip);
+	cs_page page = job->page;
+	memset(job, 0, sizeof(*job));
+	job->page = page;
+}
+
 static int emit_direct(cs_run_ctx *c, cs_job *job, cs_err *err)
 {
 	int rc = cs_engine_store(c, job, err);
-	cs_job_free(job);
+	cs_job_free(c->spare);
+	c->spare = job;
 	return rc;
 }
 
@@ -115,11 +125,35 @@ typedef struct cs_pipe {
 	pthread_cond_t changed;
 	cs_job *q[PIPE_DEPTH];
 	int head, len;
+	cs_job *done[PIPE_DEPTH + 1]; /* stored jobs handed back for reuse */
+	int ndone;
 	int eof;    /* the strategy finished (rc below) */
 	int closed; /* the writer failed: the strategy must stop */
 	int rc;
 	cs_err err;
 } cs_pipe;
+
+cs_job *cs_engine_job_get(cs_run_ctx *c)
+{
+	cs_job *job = NULL;
+	if (c->pipe) {
+		pthread_mutex_lock(&c->pipe->lock);
+		if (c->pipe->ndone)
+			job = c->pipe->done[--c->pipe->ndone];
+		pthread_mutex_unlock(&c->pipe->lock);
+	} else {
+		job = c->spare;
+		c->spare = NULL;
+	}
+	if (job) {
+		job_reuse(job);
+		return job;
+	}
+	job = calloc(1, sizeof(*job));
+	if (job)
+		cs_page_init(&job->page);
+	return job;
+}
 
 static int emit_queued(cs_run_ctx *c, cs_job *job, cs_err *err)
 {
@@ -175,13 +209,16 @@ static int drain(cs_run_ctx *c, cs_pipe *p, cs_err *err)
 		pthread_mutex_unlock(&p->lock);
 		if (!job)
 			return rc;
-		if (!rc && (rc = cs_engine_store(c, job, err))) {
-			pthread_mutex_lock(&p->lock);
+		int failed = !rc && (rc = cs_engine_store(c, job, err));
+		pthread_mutex_lock(&p->lock);
+		if (failed)
 			p->closed = 1;
-			pthread_cond_broadcast(&p->changed);
-			pthread_mutex_unlock(&p->lock);
-		}
-		cs_job_free(job);
+		if (p->ndone < PIPE_DEPTH + 1 && !p->closed)
+			p->done[p->ndone++] = job;
+		else
+			cs_job_free(job); /* after a failure nothing more is fetched */
+		pthread_cond_broadcast(&p->changed);
+		pthread_mutex_unlock(&p->lock);
 	}
 }
 
@@ -195,7 +232,10 @@ int cs_engine_run(cs_run_ctx *c, cs_err *err)
 {
 	if (!pipelining()) {
 		c->emit = emit_direct;
-		return cs_engine_strategy(c, err);
+		int rc = cs_engine_strategy(c, err);
+		cs_job_free(c->spare);
+		c->spare = NULL;
+		return rc;
 	}
 	cs_pipe p;
 	memset(&p, 0, sizeof(p));
@@ -206,12 +246,17 @@ int cs_engine_run(cs_run_ctx *c, cs_err *err)
 	pthread_t tid;
 	int rc;
 	if (pthread_create(&tid, NULL, strategy_thread, c)) {
+		c->pipe = NULL;
 		c->emit = emit_direct;
 		rc = cs_engine_strategy(c, err);
+		cs_job_free(c->spare);
+		c->spare = NULL;
 		goto out;
 	}
 	rc = drain(c, &p, err);
 	pthread_join(tid, NULL);
+	while (p.ndone)
+		cs_job_free(p.done[--p.ndone]);
 	if (!rc && p.rc) {
 		rc = p.rc;
 		*err = p.err;
