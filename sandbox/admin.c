@@ -170,7 +170,7 @@ void sb_h_mutate(sb_server *s, sb_req *rq, sb_resp *rs)
 		return;
 	sb_data *d = sb_server_data(s);
 	pthread_rwlock_wrlock(&d->lock);
-	int rc = sb_data_mutate(d, o, ent, update, create, &rs->body);
+	int rc = sb_data_mutate(d, o, ent, update, create, 0, &rs->body);
 	pthread_rwlock_unlock(&d->lock);
 	if (rc)
 		sb_resp_error(rs, 500, "cannot mutate %s: out of memory", sb_entities[ent].name);
@@ -196,10 +196,11 @@ static int arg_rate(sb_req *rq, const char *key, double *out, sb_resp *rs)
 static void put_knobs(cs_buf *b, const sb_knobs *k)
 {
 	cs_buf_printf(b,
-		      "{\"fail_rate\":%g,\"drop_rate\":%g,\"truncate_rate\":%g,\"rate_limit\":%ld,"
-		      "\"latency_ms\":%ld,\"token_ttl\":%ld,\"mutate_every\":%ld}",
-		      k->fail_rate, k->drop_rate, k->truncate_rate, k->rate_limit, k->latency_ms,
-		      k->token_ttl, k->mutate_every);
+		      "{\"fail_rate\":%g,\"drop_rate\":%g,\"truncate_rate\":%g,\"throttle_rate\":%g,"
+		      "\"rate_limit\":%ld,\"latency_ms\":%ld,\"token_ttl\":%ld,\"mutate_every\":%ld,"
+		      "\"mutate_ties\":%ld}",
+		      k->fail_rate, k->drop_rate, k->truncate_rate, k->throttle_rate, k->rate_limit,
+		      k->latency_ms, k->token_ttl, k->mutate_every, k->mutate_ties);
 }
 
 void sb_h_knobs(sb_server *s, sb_req *rq, sb_resp *rs)
@@ -211,6 +212,8 @@ void sb_h_knobs(sb_server *s, sb_req *rq, sb_resp *rs)
 		if (arg_rate(rq, "fail_rate", &k.fail_rate, rs) ||
 		    arg_rate(rq, "drop_rate", &k.drop_rate, rs) ||
 		    arg_rate(rq, "truncate_rate", &k.truncate_rate, rs) ||
+		    arg_rate(rq, "throttle_rate", &k.throttle_rate, rs) ||
+		    arg_long(rq, "mutate_ties", k.mutate_ties, 0, 1, &k.mutate_ties, rs) ||
 		    arg_long(rq, "rate_limit", k.rate_limit, 0, 100000000, &k.rate_limit, rs) ||
 		    arg_long(rq, "latency_ms", k.latency_ms, 0, 600000, &k.latency_ms, rs) ||
 		    arg_long(rq, "token_ttl", k.token_ttl, 1, 100000000, &k.token_ttl, rs) ||

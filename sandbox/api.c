@@ -175,7 +175,7 @@ static void maybe_mutate(sb_server *s, sb_org *o, int ent)
 		return;
 	sb_data *d = sb_server_data(s);
 	pthread_rwlock_wrlock(&d->lock);
-	sb_data_mutate(d, o, ent, AUTO_UPDATE, AUTO_CREATE, NULL);
+	sb_data_mutate(d, o, ent, AUTO_UPDATE, AUTO_CREATE, (int)k.mutate_ties, NULL);
 	pthread_rwlock_unlock(&d->lock);
 }
 

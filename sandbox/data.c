@@ -311,20 +311,27 @@ static void put_ids(cs_buf *out, const char *key, const int64_t *ids, long n)
 }
 
 /* Updates records that sort early (the oldest updated_at), so a client
- * walking pages naively sees every later record shift back and skips some. */
-static long mutate_updates(sb_data *d, sb_table *t, int ent, long k, int64_t now, int64_t *ids,
-			   uint32_t *moved)
+ * walking pages naively sees every later record shift back and skips some;
+ * or, with ties, members of the tie group. */
+static long mutate_updates(sb_data *d, sb_table *t, int ent, long k, int64_t now, int ties,
+			   int64_t *ids, uint32_t *moved)
 {
-	size_t window = (size_t)(k * 4 > 20 ? k * 4 : 20);
-	if (window > t->n)
-		window = t->n;
+	size_t from = 0, window = (size_t)(k * 4 > 20 ? k * 4 : 20);
+	if (ties) {
+		from = upd_lower_bound(t, t->n, d->tie_second, INT64_MIN);
+		window = upd_lower_bound(t, t->n, d->tie_second + 1, INT64_MIN) - from;
+	}
+	if (window > t->n - from)
+		window = t->n - from;
 	if (k > (long)window)
 		k = (long)window;
 	long nm = 0;
 	size_t w = 0;
 	for (size_t i = 0; i < t->n; i++) {
 		uint32_t ri = t->by_upd[i];
-		if (i < window && nm < k && sb_rng_below(&d->rng, window - i) < (uint64_t)(k - nm)) {
+		size_t at = i - from;
+		if (i >= from && at < window && nm < k &&
+		    sb_rng_below(&d->rng, window - at) < (uint64_t)(k - nm)) {
 			moved[nm++] = ri;
 			continue;
 		}
@@ -363,7 +370,8 @@ static long mutate_creates(sb_data *d, sb_org *o, int ent, long k, int64_t now, 
 	return k;
 }
 
-int sb_data_mutate(sb_data *d, sb_org *o, int ent, long update, long create, cs_buf *out)
+int sb_data_mutate(sb_data *d, sb_org *o, int ent, long update, long create, int ties,
+		   cs_buf *out)
 {
 	int64_t now = (int64_t)time(NULL);
 	if (update < 0 || create < 0 || update > 100000 || create > 100000)
@@ -372,7 +380,7 @@ int sb_data_mutate(sb_data *d, sb_org *o, int ent, long update, long create, cs_
 	uint32_t *moved = malloc(((size_t)update + 1) * sizeof(*moved));
 	long nu = 0, nc = -1;
 	if (ids && moved) {
-		nu = mutate_updates(d, &o->t[ent], ent, update, now, ids, moved);
+		nu = mutate_updates(d, &o->t[ent], ent, update, now, ties, ids, moved);
 		nc = mutate_creates(d, o, ent, create, now, ids + nu);
 	}
 	free(moved);

@@ -14,8 +14,8 @@
 typedef struct opts {
 	const char *bind, *client_id, *client_secret;
 	long port, seed, orgs, supporters, transactions, campaigns, plans, ties, orphans;
-	long rate_limit, latency_ms, token_ttl, mutate_every, now, verbose, help;
-	double fail_rate, drop_rate, truncate_rate;
+	long rate_limit, latency_ms, token_ttl, mutate_every, mutate_ties, now, verbose, help;
+	double fail_rate, drop_rate, truncate_rate, throttle_rate;
 } opts;
 
 enum opt_type { O_STR, O_LONG, O_RATE, O_PERMIN, O_FLAG };
@@ -54,6 +54,10 @@ static const opt_def opt_defs[] = {
 	  "fraction of 200 answers cut off mid-JSON, then the connection closes (half declare the full "
 	  "Content-Length, half a short one)"),
 	O("token-ttl", "S", O_LONG, token_ttl, 1, 100000000, "token lifetime in seconds (default 3600)"),
+	O("throttle-rate", "F", O_RATE, throttle_rate, 0, 0,
+	  "fraction of API requests answered 429 Too Many Attempts with Retry-After: 1"),
+	O("mutate-ties", NULL, O_FLAG, mutate_ties, 0, 0,
+	  "--mutate-every updates members of the big tie group instead of early records"),
 	O("mutate-every", "K", O_LONG, mutate_every, 0, 100000000,
 	  "after every K list requests of an org+entity, update 3 early-sorting records and create 2 "
 	  "(default 0 = never)"),
@@ -90,8 +94,9 @@ static const char usage_tail[] =
 	"  GET  /__sandbox/stats                  request counters\n"
 	"  POST /__sandbox/reset-stats\n"
 	"  POST /__sandbox/mutate?org=ID&entity=E&update=N&create=N\n"
-	"  GET|POST /__sandbox/knobs?fail_rate=F&drop_rate=F&truncate_rate=F&rate_limit=N\n"
-	"                            &latency_ms=N&token_ttl=S&mutate_every=K   (any subset)\n"
+	"  GET|POST /__sandbox/knobs?fail_rate=F&drop_rate=F&truncate_rate=F&throttle_rate=F\n"
+	"                            &rate_limit=N&latency_ms=N&token_ttl=S&mutate_every=K\n"
+	"                            &mutate_ties=0|1   (any subset)\n"
 	"  POST /__sandbox/expire-tokens          every issued token stops working\n"
 	"  POST /__sandbox/set-credentials?client_secret=S\n";
 
@@ -192,8 +197,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	sb_server_opts so = {o.bind, (int)o.port,
-			     {o.fail_rate, o.drop_rate, o.truncate_rate, o.rate_limit, o.latency_ms,
-			      o.token_ttl, o.mutate_every},
+			     {o.fail_rate, o.drop_rate, o.truncate_rate, o.throttle_rate, o.rate_limit,
+			      o.latency_ms, o.token_ttl, o.mutate_every, o.mutate_ties},
 			     o.client_id, o.client_secret, (uint64_t)o.seed};
 	srv = sb_server_start(&so, &data, &port, msg, sizeof(msg));
 	if (!srv) {

@@ -179,7 +179,12 @@ sb_org *sb_data_org(sb_data *d, int64_t id);
 /* Updates `update` early-sorting records and creates `create` new ones;
  * appends a JSON description ({"updated":[ids],"created":[ids]}) to out
  * when out is not NULL. Caller holds the write lock. */
-int sb_data_mutate(sb_data *d, sb_org *org, int ent, long update, long create, cs_buf *out);
+/* Updates `update` records and creates `create`. Updates pick records that
+ * sort early, or with ties set, members of the big tie group (the records
+ * sharing d->tie_second), so a client walking that group by page number
+ * sees an unread member shift onto a page it already read. */
+int sb_data_mutate(sb_data *d, sb_org *org, int ent, long update, long create, int ties,
+		   cs_buf *out);
 
 /* ---- rendering (render.c) ---- */
 
@@ -246,8 +251,10 @@ int sb_query_run(uint64_t seed, int64_t org, const sb_entity *e, const sb_table 
 
 typedef struct sb_knobs {
 	double fail_rate, drop_rate, truncate_rate;
+	double throttle_rate; /* 429 storms independent of the real limit */
 	long rate_limit; /* per minute, 0 = unlimited */
 	long latency_ms, token_ttl, mutate_every;
+	long mutate_ties; /* automatic updates pick the big tie group */
 } sb_knobs;
 
 typedef struct sb_server sb_server;

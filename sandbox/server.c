@@ -279,7 +279,7 @@ static int rate_limit(sb_server *s, int take, sb_resp *rs)
 }
 
 /* Rolls the fault dice: 0 none, else the fault to inject. */
-enum { FAULT_NONE = 0, FAULT_DROP, FAULT_500, FAULT_503, FAULT_TRUNCATE };
+enum { FAULT_NONE = 0, FAULT_DROP, FAULT_500, FAULT_503, FAULT_TRUNCATE, FAULT_429 };
 
 static int roll_fault(sb_server *s, int after_ok)
 {
@@ -293,8 +293,12 @@ static int roll_fault(sb_server *s, int after_ok)
 		f = FAULT_DROP;
 	} else if (x < s->knobs.drop_rate + s->knobs.fail_rate) {
 		f = sb_rng_below(&s->rng, 2) ? FAULT_503 : FAULT_500;
+	} else if (x < s->knobs.drop_rate + s->knobs.fail_rate + s->knobs.throttle_rate) {
+		f = FAULT_429;
 	}
-	if (f)
+	if (f == FAULT_429)
+		s->throttled++;
+	else if (f)
 		s->faults++;
 	pthread_mutex_unlock(&s->lock);
 	return f;
@@ -302,6 +306,13 @@ static int roll_fault(sb_server *s, int after_ok)
 
 static void inject_failure(sb_resp *rs, int fault)
 {
+	if (fault == FAULT_429) {
+		/* A storm from other tenants of the same app: the real answer shape. */
+		sb_resp_header(rs, "X-RateLimit-Remaining", "0");
+		sb_resp_header(rs, "Retry-After", "1");
+		sb_resp_json(rs, 429, "{\"message\":\"Too Many Attempts.\",\"retry_after\":1}");
+		return;
+	}
 	if (fault == FAULT_500) {
 		sb_resp_json(rs, 500, "{\"error\":\"Server Error\"}");
 		return;

@@ -26,4 +26,12 @@ tokens=$(curl -sf "$SANDBOX_URL/__sandbox/stats" | jq .token_requests)
 curl -sf -X POST "$SANDBOX_URL/__sandbox/knobs?mutate_every=0&latency_ms=0&token_ttl=3600" >/dev/null
 cs_ok sync all full
 for e in supporters transactions; do assert_matches_sandbox 1001 "$e"; done
+# A 429 storm: every third request is throttled with Retry-After; the sync waits and completes.
+curl -sf -X POST "$SANDBOX_URL/__sandbox/reset-stats" >/dev/null
+curl -sf -X POST "$SANDBOX_URL/__sandbox/knobs?throttle_rate=0.33" >/dev/null
+curl -sf -X POST "$SANDBOX_URL/__sandbox/mutate?org=1001&entity=transactions&update=200&create=20" >/dev/null
+cs_ok sync all
+throttled=$(curl -sf "$SANDBOX_URL/__sandbox/stats" | jq .throttled)
+[ "$throttled" -gt 0 ] || fail "the sandbox throttled nothing"
+assert_matches_sandbox 1001 transactions
 echo ok
