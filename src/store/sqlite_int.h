@@ -13,6 +13,8 @@ typedef struct cs_sqlite {
 	sqlite3_stmt *enqueue;              /* aggregate_queue insert */
 	char synced_at[32];                 /* of the page in flight */
 	int in_page;
+	struct cs_sqlite_ckpt *ckpt;        /* background WAL checkpointer, or NULL */
+	int ckpt_failed;                    /* could not start one: checkpoint inline */
 } cs_sqlite;
 
 /* Versioned migrations, applied in order and recorded in schema_migrations. */

@@ -19,6 +19,10 @@ void cs_sqlite_col_copy(sqlite3_stmt *st, int i, char *out, size_t n);
 /* Whether table (or view) name exists in the main schema. */
 int cs_sqlite_has_table(cs_sqlite *s, const char *name);
 
+/* sqlite_ckpt.c: WAL checkpoints off the writer's thread. */
+void cs_sqlite_ckpt_setup(cs_sqlite *s);
+void cs_sqlite_ckpt_stop(cs_sqlite *s);
+
 int cs_sqlite_migrate(cs_store *st, int *applied, cs_err *err);
 int cs_sqlite_rollback(cs_store *st, int *version, cs_err *err);
 int cs_sqlite_migration_list(cs_store *st, cs_migration_cb cb, void *ctx, cs_err *err);
