@@ -69,7 +69,8 @@ static void print_result(const cs_org_result *r)
 			printf("    %lld row(s) absent from the full scan were marked deleted\n",
 			       e->marked_deleted);
 		if (e->error[0])
-			printf("    error: %s\n", e->error);
+			fprintf(stderr, "classy-sync: error: %s of organization %lld (%s): %s\n",
+				e->entity->name, r->org_id, cs_run_status_name(e->status), e->error);
 	}
 	if (r->aggregates_updated)
 		printf("  supporter aggregates recomputed: %lld\n", r->aggregates_updated);
