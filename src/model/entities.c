@@ -19,7 +19,7 @@ static const cs_column campaign_cols[] = {
 	{"type", T, 0},           {"goal", M, 0},            {"raw_goal", T, 0},
 	{"currency_code", T, 0},  {"raw_currency_code", T, 0}, {"started_at", TS, 0},
 	{"ended_at", TS, 0},      {"designation_id", I, IX}, {"timezone_identifier", T, 0},
-	{"canonical_url", T, 0},  {"created_at", TS, 0},     {"updated_at", TS, IX},
+	{"canonical_url", T, 0},  {"created_at", TS, 0},     {"updated_at", TS, 0},
 };
 
 static const cs_column supporter_cols[] = {
@@ -28,7 +28,7 @@ static const cs_column supporter_cols[] = {
 	{"address2", T, 0},       {"city", T, 0},            {"state", T, 0},
 	{"postal_code", T, 0},    {"country", T, 0},         {"opt_in", B, 0},
 	{"origin", T, 0},         {"source_campaign_id", I, IX}, {"member_id", I, IX},
-	{"created_at", TS, 0},    {"updated_at", TS, IX},
+	{"created_at", TS, 0},    {"updated_at", TS, 0},
 };
 
 static const cs_column transaction_cols[] = {
@@ -57,14 +57,14 @@ static const cs_column transaction_cols[] = {
 	{"purchased_at", TS, 0},
 	{"refunded_at", TS, 0},
 	{"created_at", TS, 0},
-	{"updated_at", TS, IX},
+	{"updated_at", TS, 0},
 };
 
 static const cs_column plan_cols[] = {
 	{"supporter_id", I, IX},  {"campaign_id", I, IX},   {"status", T, 0},
 	{"frequency", T, 0},      {"donation_amount", M, 0}, {"currency_code", T, 0},
 	{"next_processing_date", D, 0}, {"started_at", TS, 0}, {"canceled_at", TS, 0},
-	{"is_paused", B, 0},      {"created_at", TS, 0},     {"updated_at", TS, IX},
+	{"is_paused", B, 0},      {"created_at", TS, 0},     {"updated_at", TS, 0},
 };
 
 const cs_entity cs_entities[CS_ENT_COUNT] = {

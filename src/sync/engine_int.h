@@ -38,6 +38,12 @@ struct cs_run_ctx {
 	int (*emit)(cs_run_ctx *c, cs_job *job, cs_err *err);
 	struct cs_pipe *pipe; /* non-NULL when pipelining */
 	cs_job *spare;        /* stored jobs back for reuse (direct mode) */
+	struct {              /* the writer's open transaction */
+		int open;
+		long long records, pages;
+		long total;
+		cs_sync_state state; /* checkpoint of the newest job in it */
+	} batch;
 };
 
 /* engine.c: the strategies, producing jobs through c->emit */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #define PIPE_DEPTH 2 /* pages in flight: bounded, so memory stays flat */
+#define BATCH_RECORDS 1000 /* rows per transaction when pages queue up */
 
 void cs_job_free(cs_job *job)
 {
@@ -65,41 +66,76 @@ static int store_rows(cs_run_ctx *c, cs_job *job, long long *stored, cs_err *err
 	return 0;
 }
 
+/* Ends a complete full scan inside the open transaction: soft-deletes what
+ * the scan did not see and hands over to incremental, so changes made during
+ * the scan are re-read. */
+static int finish_full(cs_run_ctx *c, cs_job *job, const char *now, cs_err *err)
+{
+	int rc = c->st->mark_absent(c->st, c->e, c->org, job->started, &c->res->marked_deleted,
+				    err);
+	int64_t start_ms, cur_ms;
+	cs_time_parse(job->started, &start_ms, NULL);
+	if (!job->state.cursor[0] || cs_time_parse(job->state.cursor, &cur_ms, NULL) < 0 ||
+	    cur_ms < start_ms)
+		cs_time_format(start_ms - start_ms % 1000, 0, job->state.cursor);
+	job->state.full_started_at[0] = '\0';
+	job->state.full_last_id = 0;
+	memcpy(job->state.last_full_at, now, CS_TIME_BUFSZ);
+	return rc;
+}
+
+/* Adds a job to the open transaction (opening one if needed). Several pages
+ * may share a transaction: each job's checkpoint includes every earlier
+ * page, so committing the newest one with all their rows keeps rows and
+ * cursor together, and random index pages are written once per batch. */
+static int batch_add(cs_run_ctx *c, cs_job *job, cs_err *err)
+{
+	char now[CS_TIME_BUFSZ];
+	cs_time_format(cs_now_ms(), 1, now);
+	if (!c->batch.open) {
+		if (c->st->page_begin(c->st, now, err))
+			return err->code;
+		c->batch.open = 1;
+	}
+	long long stored = 0;
+	int rc = job->finish_full ? finish_full(c, job, now, err) : store_rows(c, job, &stored, err);
+	if (rc) {
+		c->st->page_abort(c->st);
+		c->batch.open = 0;
+		c->batch.records = c->batch.pages = 0;
+		return rc;
+	}
+	c->batch.state = job->state;
+	c->batch.total = job->total;
+	c->batch.records += stored;
+	c->batch.pages += !job->finish_full;
+	return 0;
+}
+
+static int batch_commit(cs_run_ctx *c, cs_err *err)
+{
+	if (!c->batch.open)
+		return 0;
+	int rc = c->st->page_commit(c->st, &c->batch.state, err);
+	if (rc)
+		c->st->page_abort(c->st);
+	else {
+		c->res->records += c->batch.records;
+		c->res->pages += c->batch.pages;
+	}
+	c->batch.open = 0;
+	c->batch.records = c->batch.pages = 0;
+	if (!rc)
+		report(c, c->batch.total);
+	return rc;
+}
+
 /* One transaction: the page's rows (or a full scan's soft-deletes) and the
  * checkpoint that accounts for them. */
 int cs_engine_store(cs_run_ctx *c, cs_job *job, cs_err *err)
 {
-	char now[CS_TIME_BUFSZ];
-	cs_time_format(cs_now_ms(), 1, now);
-	if (c->st->page_begin(c->st, now, err))
-		return err->code;
-	long long stored = 0;
-	int rc;
-	if (job->finish_full) {
-		rc = c->st->mark_absent(c->st, c->e, c->org, job->started, &c->res->marked_deleted,
-					err);
-		/* Hand over to incremental: changes made during the scan are re-read. */
-		int64_t start_ms, cur_ms;
-		cs_time_parse(job->started, &start_ms, NULL);
-		if (!job->state.cursor[0] || cs_time_parse(job->state.cursor, &cur_ms, NULL) < 0 ||
-		    cur_ms < start_ms)
-			cs_time_format(start_ms - start_ms % 1000, 0, job->state.cursor);
-		job->state.full_started_at[0] = '\0';
-		job->state.full_last_id = 0;
-		memcpy(job->state.last_full_at, now, sizeof(now));
-	} else {
-		rc = store_rows(c, job, &stored, err);
-	}
-	if (rc || (rc = c->st->page_commit(c->st, &job->state, err))) {
-		c->st->page_abort(c->st);
-		return rc;
-	}
-	if (!job->finish_full) {
-		c->res->records += stored;
-		c->res->pages++;
-		report(c, job->total);
-	}
-	return 0;
+	int rc = batch_add(c, job, err);
+	return rc ? rc : batch_commit(c, err);
 }
 
 static void job_reuse(cs_job *job)
@@ -190,36 +226,58 @@ static void *strategy_thread(void *arg)
 	return NULL;
 }
 
-/* Writer loop: store jobs in order until the strategy is done or a store
- * fails, in which case the strategy is told to stop. */
+/* Pops the next job; *more says whether another one is already waiting.
+ * Returns NULL when the strategy has finished and the queue is empty. */
+static cs_job *pop(cs_pipe *p, int *more)
+{
+	pthread_mutex_lock(&p->lock);
+	while (p->len == 0 && !p->eof)
+		pthread_cond_wait(&p->changed, &p->lock);
+	cs_job *job = NULL;
+	if (p->len) {
+		job = p->q[p->head];
+		p->head = (p->head + 1) % PIPE_DEPTH;
+		p->len--;
+		pthread_cond_broadcast(&p->changed);
+	}
+	*more = p->len > 0;
+	pthread_mutex_unlock(&p->lock);
+	return job;
+}
+
+static void hand_back(cs_pipe *p, cs_job *job, int failed)
+{
+	pthread_mutex_lock(&p->lock);
+	if (failed)
+		p->closed = 1;
+	if (p->ndone < PIPE_DEPTH + 1 && !p->closed)
+		p->done[p->ndone++] = job;
+	else
+		cs_job_free(job); /* after a failure nothing more is fetched */
+	pthread_cond_broadcast(&p->changed);
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* Writer loop: store jobs in order, committing when nothing else is waiting
+ * (so a slow source still commits page by page) or when the batch is big;
+ * after a failure the strategy is told to stop. */
 static int drain(cs_run_ctx *c, cs_pipe *p, cs_err *err)
 {
-	int rc = 0;
-	for (;;) {
-		pthread_mutex_lock(&p->lock);
-		while (p->len == 0 && !p->eof)
-			pthread_cond_wait(&p->changed, &p->lock);
-		cs_job *job = NULL;
-		if (p->len) {
-			job = p->q[p->head];
-			p->head = (p->head + 1) % PIPE_DEPTH;
-			p->len--;
-			pthread_cond_broadcast(&p->changed);
+	int rc = 0, more;
+	cs_job *job;
+	while ((job = pop(p, &more))) {
+		int failed = 0;
+		if (!rc) {
+			rc = batch_add(c, job, err);
+			if (!rc && (job->finish_full || !more || c->batch.records >= BATCH_RECORDS))
+				rc = batch_commit(c, err);
+			failed = rc != 0;
 		}
-		pthread_mutex_unlock(&p->lock);
-		if (!job)
-			return rc;
-		int failed = !rc && (rc = cs_engine_store(c, job, err));
-		pthread_mutex_lock(&p->lock);
-		if (failed)
-			p->closed = 1;
-		if (p->ndone < PIPE_DEPTH + 1 && !p->closed)
-			p->done[p->ndone++] = job;
-		else
-			cs_job_free(job); /* after a failure nothing more is fetched */
-		pthread_cond_broadcast(&p->changed);
-		pthread_mutex_unlock(&p->lock);
+		hand_back(p, job, failed);
 	}
+	if (!rc)
+		rc = batch_commit(c, err);
+	return rc;
 }
 
 static int pipelining(void)
