@@ -10,9 +10,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-/* 64 MB of 4 KB pages: large enough that the disk syncs rarely, small
+/* 16 MB of 4 KB pages: large enough that the disk syncs rarely, small
  * enough that the WAL index stays cheap to search. */
-#define CKPT_PAGES 16000
+#define CKPT_PAGES 4000
 
 struct cs_sqlite_ckpt {
 	pthread_t tid;
