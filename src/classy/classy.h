@@ -5,6 +5,7 @@
  * stores them; the sync engine does that. */
 #include "http/http.h"
 #include "model/entity.h"
+#include "util/arena.h"
 #include "util/buf.h"
 #include "util/err.h"
 
@@ -49,6 +50,7 @@ int cs_classy_list_url(const char *api_url, const cs_list_query *q, cs_buf *out)
 
 typedef struct cs_page {
 	cs_buf body;          /* the response bytes; records point into it */
+	cs_arena arena;       /* the records' cJSON trees live here */
 	cJSON **items;        /* one parsed object per record */
 	cs_record *records;   /* json + exact raw bytes of each record */
 	size_t nrecords, cap;

@@ -12,6 +12,13 @@ typedef struct cs_sqlite {
 	sqlite3_stmt *upsert[CS_ENT_COUNT]; /* prepared lazily, one per entity */
 	sqlite3_stmt *enqueue;              /* aggregate_queue insert */
 	char synced_at[32];                 /* of the page in flight */
+	/* Field position -> column index, per entity. Records of one endpoint
+	 * list their fields in the same order, so one strcmp per field replaces
+	 * a binary search over the column names. */
+	struct cs_field_memo {
+		char key[40];
+		int col;
+	} field_memo[CS_ENT_COUNT][128];
 	int in_page;
 	struct cs_sqlite_ckpt *ckpt;        /* background WAL checkpointer, or NULL */
 	int ckpt_failed;                    /* could not start one: checkpoint inline */

@@ -215,14 +215,32 @@ static int enqueue(cs_sqlite *s, long long org, long long supporter, cs_err *err
 	return rc == SQLITE_DONE ? 0 : cs_sqlite_fail(s, rc, "queue a supporter for aggregates", err);
 }
 
+/* Column of the field at position pos of a record, through the memo. */
+static int field_column(cs_sqlite *s, const cs_entity *e, size_t pos, const char *key)
+{
+	size_t n = sizeof(s->field_memo[0]) / sizeof(s->field_memo[0][0]);
+	if (pos >= n || !key[0]) /* an empty memo slot must never match */
+		return cs_entity_column_index(e, key);
+	struct cs_field_memo *m = &s->field_memo[e->id][pos];
+	if (!strcmp(m->key, key))
+		return m->col;
+	int col = cs_entity_column_index(e, key);
+	if (strlen(key) < sizeof(m->key)) {
+		strcpy(m->key, key);
+		m->col = col;
+	}
+	return col;
+}
+
 /* Binds every mirrored field the record has; sets *supporter when the
  * entity's supporter reference holds an id. Returns an SQLite code. */
-static int bind_fields(bind_ctx *c, const cs_entity *e, long long id, const cJSON *json,
-		       long long *supporter)
+static int bind_fields(cs_sqlite *s, bind_ctx *c, const cs_entity *e, long long id,
+		       const cJSON *json, long long *supporter)
 {
 	int ref = e->supporter_ref ? cs_entity_column_index(e, e->supporter_ref) : -1;
-	for (const cJSON *f = json->child; f; f = f->next) {
-		int col = cs_entity_column_index(e, f->string);
+	size_t pos = 0;
+	for (const cJSON *f = json->child; f; f = f->next, pos++) {
+		int col = field_column(s, e, pos, f->string);
 		if (col < 0 || cJSON_IsNull(f))
 			continue;
 		int type = e->columns[col].type;
@@ -276,7 +294,7 @@ int cs_sqlite_page_upsert(cs_store *st, const cs_entity *e, long long org, const
 		supporter = id;
 
 	size_t n = e->ncolumns;
-	rc = bind_fields(&c, e, id, rec->json, &supporter);
+	rc = bind_fields(s, &c, e, id, rec->json, &supporter);
 	if (rc == SQLITE_OK && rec->raw) {
 		rc = sqlite3_bind_text(c.st, PARAM((int)n), rec->raw, (int)rec->raw_len, SQLITE_STATIC);
 	} else if (rc == SQLITE_OK) {
