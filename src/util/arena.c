@@ -73,3 +73,13 @@ void cs_arena_release(cs_arena *a)
 	free_list(a->free);
 	a->head = a->free = NULL;
 }
+
+size_t cs_arena_chunks(const cs_arena *a)
+{
+	size_t n = 0;
+	for (const cs_arena_chunk *c = a->head; c; c = c->next)
+		n++;
+	for (const cs_arena_chunk *c = a->free; c; c = c->next)
+		n++;
+	return n;
+}

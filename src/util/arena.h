@@ -20,5 +20,7 @@ void *cs_arena_alloc(cs_arena *a, size_t n);
 /* Forgets every allocation but keeps the chunks for reuse. */
 void cs_arena_reset(cs_arena *a);
 void cs_arena_release(cs_arena *a);
+/* Chunks held, in use or kept: what a page costs in steady state. */
+size_t cs_arena_chunks(const cs_arena *a);
 
 #endif
