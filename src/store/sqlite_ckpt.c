@@ -18,7 +18,8 @@ struct cs_sqlite_ckpt {
 	pthread_t tid;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
-	int pending, stop;
+	int pending, stop, running;
+	pthread_cond_t idle; /* signalled when a checkpoint ends */
 	sqlite3 *db; /* the checkpointer's own connection */
 };
 
@@ -32,11 +33,14 @@ static void *ckpt_main(void *arg)
 		if (k->stop)
 			break;
 		k->pending = 0;
+		k->running = 1;
 		pthread_mutex_unlock(&k->lock);
 		int rc = sqlite3_wal_checkpoint_v2(k->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 		if (rc != SQLITE_OK && rc != SQLITE_BUSY)
 			cs_debug("background checkpoint failed: %s", sqlite3_errmsg(k->db));
 		pthread_mutex_lock(&k->lock);
+		k->running = 0;
+		pthread_cond_broadcast(&k->idle);
 	}
 	pthread_mutex_unlock(&k->lock);
 	return NULL;
@@ -53,8 +57,10 @@ static struct cs_sqlite_ckpt *ckpt_start(cs_sqlite *s)
 		goto out_fail;
 	pthread_mutex_init(&k->lock, NULL);
 	pthread_cond_init(&k->wake, NULL);
+	pthread_cond_init(&k->idle, NULL);
 	if (pthread_create(&k->tid, NULL, ckpt_main, k) == 0)
 		return k;
+	pthread_cond_destroy(&k->idle);
 	pthread_cond_destroy(&k->wake);
 	pthread_mutex_destroy(&k->lock);
 out_fail:
@@ -68,6 +74,22 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 	cs_sqlite *s = arg;
 	if (pages < CKPT_PAGES)
 		return SQLITE_OK;
+	/* The log only starts over once a checkpoint has copied every frame and
+	 * then a write begins. The background thread races the writer and never
+	 * catches up, so the WAL (and its index, mapped into memory) would grow
+	 * with the whole sync. At twice the threshold the writer waits for the
+	 * background pass and finishes the job itself, between transactions;
+	 * most frames are already copied by then. */
+	if (pages >= 2 * CKPT_PAGES) {
+		if (s->ckpt) {
+			pthread_mutex_lock(&s->ckpt->lock);
+			while (s->ckpt->running)
+				pthread_cond_wait(&s->ckpt->idle, &s->ckpt->lock);
+			pthread_mutex_unlock(&s->ckpt->lock);
+		}
+		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		return SQLITE_OK;
+	}
 	if (!s->ckpt && !s->ckpt_failed && !(s->ckpt = ckpt_start(s))) {
 		s->ckpt_failed = 1;
 		cs_debug("database '%s': no background checkpointer; checkpointing inline", s->path);
@@ -101,6 +123,7 @@ void cs_sqlite_ckpt_stop(cs_sqlite *s)
 	pthread_mutex_unlock(&k->lock);
 	pthread_join(k->tid, NULL);
 	pthread_cond_destroy(&k->wake);
+	pthread_cond_destroy(&k->idle);
 	pthread_mutex_destroy(&k->lock);
 	sqlite3_close_v2(k->db);
 	free(k);
