@@ -1,6 +1,7 @@
 /* Helpers for the SQLite store unit tests: a store on a fresh temp-file
  * database, upserts from JSON text, and one-value queries. Header-only
- * (static functions) so each test executable stays a single .c file. */
+ * (static functions) so each test executable stays a single .c file; the
+ * ones a file may not call are marked unused (see test_store_fixture.h). */
 #ifndef TEST_STORE_HELPERS_H
 #define TEST_STORE_HELPERS_H
 
@@ -74,8 +75,9 @@ static int put_json(tstore *t, int entity, long long org, const char *json, cs_e
 }
 
 /* One page holding the given records, committed without state. */
-static void put_page(tstore *t, int entity, long long org, const char *synced_at,
-		     const char *const *jsons, size_t n)
+__attribute__((unused)) static void put_page(tstore *t, int entity, long long org,
+					     const char *synced_at, const char *const *jsons,
+					     size_t n)
 {
 	cs_err err = {0};
 	assert_int_equal(t->st->page_begin(t->st, synced_at, &err), 0);
@@ -86,7 +88,8 @@ static void put_page(tstore *t, int entity, long long org, const char *synced_at
 		fail_msg("commit: %s", err.msg);
 }
 
-static long long q_int(tstore *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static long long q_int(tstore *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), unused));
 static long long q_int(tstore *t, const char *fmt, ...)
 {
 	char sql[512];
@@ -105,7 +108,8 @@ static long long q_int(tstore *t, const char *fmt, ...)
 
 /* Text of the first column of the first row, "(null)" for NULL, "(none)"
  * without a row. Static buffer: copy before the next call. */
-static const char *q_text(tstore *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static const char *q_text(tstore *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), unused));
 static const char *q_text(tstore *t, const char *fmt, ...)
 {
 	static char out[4096];

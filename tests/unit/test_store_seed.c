@@ -2,98 +2,10 @@
  * uniqueness, idempotence, that a user's edit survives a reseed, and the
  * demo organization (through the backend's page path) populating every
  * segment the views know. */
-#include "store/sqlite_int.h"
-#include "store/store.h"
+#include "test_store_fixture.h"
 #include "util/money.h"
 
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
 #include <cjson/cJSON.h>
-#include <cmocka.h>
-
-typedef struct fx {
-	char dir[64];
-	char path[128];
-	cs_store *st;
-	sqlite3 *db;
-} fx;
-
-static int setup(void **state)
-{
-	fx *f = calloc(1, sizeof(*f));
-	cs_config cfg;
-	cs_err err = {0};
-	int applied = 0;
-
-	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/cs-seed-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof(f->path), "%s/t.db", f->dir);
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.db_type = CS_DB_SQLITE;
-	snprintf(cfg.db_path, sizeof(cfg.db_path), "%s", f->path);
-	assert_int_equal(cs_store_open(&cfg, &f->st, &err), 0);
-	assert_int_equal(f->st->migrate(f->st, &applied, &err), 0);
-	f->db = ((cs_sqlite *)f->st)->db;
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	fx *f = *state;
-	static const char *const suffix[] = {"", "-wal", "-shm"};
-	char p[160];
-	cs_store_close(f->st);
-	for (size_t i = 0; i < 3; i++) {
-		snprintf(p, sizeof(p), "%s%s", f->path, suffix[i]);
-		unlink(p);
-	}
-	rmdir(f->dir);
-	free(f);
-	return 0;
-}
-
-static void exec(sqlite3 *db, const char *sql)
-{
-	char *msg = NULL;
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-		fail_msg("%s: %s", sql, msg);
-}
-
-static sqlite3_stmt *row(sqlite3 *db, const char *fmt, ...)
-{
-	va_list ap;
-	sqlite3_stmt *st = NULL;
-	va_start(ap, fmt);
-	char *sql = sqlite3_vmprintf(fmt, ap);
-	va_end(ap);
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-	if (sqlite3_step(st) != SQLITE_ROW)
-		fail_msg("no row: %s", sql);
-	sqlite3_free(sql);
-	return st;
-}
-
-static long long count(sqlite3 *db, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	char *sql = sqlite3_vmprintf(fmt, ap);
-	va_end(ap);
-	sqlite3_stmt *st = row(db, "%s", sql);
-	long long n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_free(sql);
-	return n;
-}
 
 static long long seed(fx *f, int demo)
 {
@@ -318,13 +230,13 @@ static void test_demo_idempotent(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_reference_rows, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_names_unique, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_factors_from_money_table, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_idempotent_keeps_edits, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_seed_before_migrate_fails, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_demo, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_demo_idempotent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reference_rows, setup_migrated, teardown),
+		cmocka_unit_test_setup_teardown(test_names_unique, setup_migrated, teardown),
+		cmocka_unit_test_setup_teardown(test_factors_from_money_table, setup_migrated, teardown),
+		cmocka_unit_test_setup_teardown(test_idempotent_keeps_edits, setup_migrated, teardown),
+		cmocka_unit_test_setup_teardown(test_seed_before_migrate_fails, setup_migrated, teardown),
+		cmocka_unit_test_setup_teardown(test_demo, setup_migrated, teardown),
+		cmocka_unit_test_setup_teardown(test_demo_idempotent, setup_migrated, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
