@@ -79,9 +79,9 @@ int cs_sync_entity(cs_store *st, cs_classy *api, long long org, const cs_entity 
 	if (rc)
 		snprintf(res->error, sizeof(res->error), "%s", err->msg);
 	record_finish(&c, &run, req0, retry0);
-	cs_log(res->status == CS_RUN_SUCCESS ? CS_LOG_DEBUG : CS_LOG_WARN,
-	       "%s of organization %lld: %s, %lld records in %lld pages, %lld requests", e->name,
-	       org, cs_run_status_name(res->status), res->records, res->pages, res->requests);
+	/* The caller reports outcomes (the CLI's summary and errors); this is detail. */
+	cs_debug("%s of organization %lld: %s, %lld records in %lld pages, %lld requests", e->name,
+		 org, cs_run_status_name(res->status), res->records, res->pages, res->requests);
 out:
 	cs_page_release(&c.page);
 	cs_idset_release(&c.seen);
