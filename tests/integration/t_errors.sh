@@ -61,6 +61,18 @@ before=$(db "SELECT COUNT(*) FROM supporters")
 chmod 444 "$DB_PATH"
 if [ "$(id -u)" -ne 0 ]; then
   expect 1 "read-only|readonly|permission" sync all full --org 1001
+else
+  # root writes through any mode bits: run this one as nobody, with the key in the environment
+  # (the key file is root's, mode 0600).
+  chmod 755 "$TEST_TMP"
+  set +e
+  setpriv --reuid=65534 --regid=65534 --clear-groups \
+    env CLASSY_SYNC_KEY="$(tr -d '\n' <"$CLASSY_SYNC_KEY_FILE")" \
+    "$CS_BIN" sync all full --org 1001 >"$OUT" 2>"$ERR" </dev/null
+  RC=$?
+  set -e
+  assert_eq "$RC" 1 "exit status of a sync into a read-only database"
+  grep -qiE "read-only|readonly|permission" "$ERR" || { cat "$ERR"; fail "no read-only message"; }
 fi
 chmod 644 "$DB_PATH"
 assert_eq "$(db "SELECT COUNT(*) FROM supporters")" "$before" "rows after the read-only attempt"
