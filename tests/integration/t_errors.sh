@@ -63,12 +63,14 @@ if [ "$(id -u)" -ne 0 ]; then
   expect 1 "read-only|readonly|permission" sync all full --org 1001
 else
   # root writes through any mode bits: run this one as nobody, with the key in the environment
-  # (the key file is root's, mode 0600).
+  # (the key file is root's, mode 0600), from a copy of the binary that nobody can reach (the
+  # checkout may sit in a directory only root can enter).
   chmod 755 "$TEST_TMP"
+  install -m 755 "$CS_BIN" "$TEST_TMP/classy-sync-nobody"
   set +e
   setpriv --reuid=65534 --regid=65534 --clear-groups \
     env CLASSY_SYNC_KEY="$(tr -d '\n' <"$CLASSY_SYNC_KEY_FILE")" \
-    "$CS_BIN" sync all full --org 1001 >"$OUT" 2>"$ERR" </dev/null
+    "$TEST_TMP/classy-sync-nobody" sync all full --org 1001 >"$OUT" 2>"$ERR" </dev/null
   RC=$?
   set -e
   assert_eq "$RC" 1 "exit status of a sync into a read-only database"
