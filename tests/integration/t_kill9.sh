@@ -9,13 +9,21 @@ cs_env
 cs_ok db migrate
 cs_add_org 1001
 
+# A row the source no longer has: only a complete scan may soft-mark it.
+cs_ok sync campaigns full
+db "INSERT INTO supporters (id, organization_id, raw_json, synced_at)
+    VALUES (999999001, 1001, '{\"id\":999999001}', '2020-01-01T00:00:00.000Z')"
 CLASSY_SYNC_TEST_KILL_AT=4 cs sync all full
 assert_eq "$RC" 137 "exit status of the killed sync (SIGKILL)"
-rows=$(db "SELECT COUNT(*) FROM supporters")
+assert_eq "$(db "SELECT deleted_at IS NULL FROM supporters WHERE id = 999999001")" 1 \
+  "an interrupted full scan soft-marked a row"
+rows=$(db "SELECT COUNT(*) FROM supporters WHERE id <> 999999001")
 [ "$rows" -gt 0 ] && [ "$rows" -lt 900 ] || fail "expected a partial supporters table, got $rows rows"
 [ $((rows % 100)) -eq 0 ] || fail "a half-written page was committed ($rows rows)"
 cs_ok sync all full
 for e in campaigns supporters transactions recurring_plans; do assert_matches_sandbox 1001 "$e"; done
+assert_eq "$(db "SELECT deleted_at IS NOT NULL FROM supporters WHERE id = 999999001")" 1 \
+  "the resumed, now complete, full scan soft-marks the row"
 
 curl -sf -X POST "$SANDBOX_URL/__sandbox/mutate?org=1001&entity=transactions&update=300&create=50" >/dev/null
 CLASSY_SYNC_TEST_KILL_AT=2 cs sync transactions

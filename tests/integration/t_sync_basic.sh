@@ -41,6 +41,20 @@ curl -sf -X POST "$SANDBOX_URL/__sandbox/mutate?org=1001&entity=transactions&upd
 cs_ok sync all
 for e in supporters transactions; do assert_matches_sandbox 1001 "$e"; done
 
+# A record that disappeared at the source (a hard delete) is soft-marked by the next complete full
+# scan and never deleted; every record the source still has stays live.
+db "INSERT INTO supporters (id, organization_id, raw_json, synced_at)
+    VALUES (999999001, 1001, '{\"id\":999999001}', '2020-01-01T00:00:00.000Z')"
+cs_ok sync supporters full --org 1001
+assert_eq "$(db "SELECT deleted_at IS NOT NULL FROM supporters WHERE id = 999999001")" 1 \
+  "a record absent from a complete full scan is soft-marked"
+assert_eq "$(db "SELECT COUNT(*) FROM supporters WHERE organization_id = 1001 AND deleted_at IS NOT NULL")" 1 \
+  "rows soft-marked by the full scan"
+grep -q "marked deleted" "$OUT" || fail "the summary does not report the soft-marked row"
+assert_eq "$(db "SELECT COUNT(*) FROM supporters WHERE organization_id = 1002 AND deleted_at IS NOT NULL")" 0 \
+  "rows of another organization soft-marked by org 1001's scan"
+assert_matches_sandbox 1001 supporters
+
 # A no-op incremental: at most one list request per entity and org.
 curl -sf -X POST "$SANDBOX_URL/__sandbox/reset-stats" >/dev/null
 cs_ok sync all
@@ -51,5 +65,5 @@ lists=$(curl -sf "$SANDBOX_URL/__sandbox/stats" | jq .list_requests)
 bad=$(db "SELECT COUNT(*) FROM sync_runs WHERE status <> 'success'")
 assert_eq "$bad" 0 "unsuccessful runs in sync_runs"
 runs=$(db "SELECT COUNT(*) FROM sync_runs WHERE organization_id=1001 AND entity='supporters'")
-assert_eq "$runs" 3 "supporters runs of org 1001"
+assert_eq "$runs" 4 "supporters runs of org 1001"
 echo "ok"
