@@ -1,5 +1,8 @@
 /* Organizations and sync bookkeeping (sync_state reads, sync_runs). */
 #include "store/sqlite_ops.h"
+#include <unistd.h>
+#include <signal.h>
+#include <errno.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -213,6 +216,52 @@ int cs_sqlite_state_get(cs_store *st, long long org, int entity, cs_sync_state *
 	return rc;
 }
 
+/* A run whose process died (kill -9, power loss) stays 'running' forever.
+ * Before a new run of the same org and entity, relabel those whose process
+ * is gone as interrupted. A pid that exists again (reused) is left alone. */
+static int close_dead_runs(cs_sqlite *s, long long org, const char *entity, cs_err *err)
+{
+	sqlite3_stmt *q = NULL, *u = NULL;
+	char now[32];
+	cs_sqlite_now(now);
+	int rc = cs_sqlite_prepare(s,
+				   "SELECT id, pid FROM sync_runs WHERE organization_id = ?1 AND "
+				   "entity = ?2 AND status = 'running'",
+				   &q, "check for runs left unfinished", err);
+	if (rc < 0)
+		return rc;
+	rc = cs_sqlite_prepare(s,
+			       "UPDATE sync_runs SET status = 'interrupted', finished_at = ?2, "
+			       "error = ?3 WHERE id = ?1",
+			       &u, "close a run left unfinished", err);
+	if (rc < 0)
+		goto out;
+	sqlite3_bind_int64(q, 1, org);
+	sqlite3_bind_text(q, 2, entity, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		long long pid = sqlite3_column_int64(q, 1);
+		if (pid > 0 && (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+			continue;
+		char msg[200];
+		snprintf(msg, sizeof(msg), "the process (pid %lld) ended before this run finished; "
+					   "the next run resumed from the last committed page", pid);
+		sqlite3_bind_int64(u, 1, sqlite3_column_int64(q, 0));
+		sqlite3_bind_text(u, 2, now, -1, SQLITE_STATIC);
+		sqlite3_bind_text(u, 3, msg, -1, SQLITE_TRANSIENT);
+		int urc = sqlite3_step(u);
+		sqlite3_reset(u);
+		if (urc != SQLITE_DONE) {
+			rc = cs_sqlite_fail(s, urc, "close a run left unfinished", err);
+			goto out;
+		}
+	}
+	rc = rc == SQLITE_DONE ? 0 : cs_sqlite_fail(s, rc, "check for runs left unfinished", err);
+out:
+	sqlite3_finalize(u);
+	sqlite3_finalize(q);
+	return rc;
+}
+
 int cs_sqlite_run_begin(cs_store *st, cs_run *run, cs_err *err)
 {
 	cs_sqlite *s = (cs_sqlite *)st;
@@ -221,11 +270,14 @@ int cs_sqlite_run_begin(cs_store *st, cs_run *run, cs_err *err)
 		return cs_err_set(err, CS_ERR, "cannot record a run: unknown entity %d", run->entity);
 	if (!run->started_at[0])
 		cs_sqlite_now(run->started_at);
-	int rc = cs_sqlite_prepare(s,
-				   "INSERT INTO sync_runs (organization_id, entity, mode, started_at, "
-				   "status, records, pages, requests, retries, error) VALUES (?1, ?2, "
-				   "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-				   &q, "record a run", err);
+	int rc = close_dead_runs(s, run->org_id, entity_name(run->entity), err);
+	if (rc < 0)
+		return rc;
+	rc = cs_sqlite_prepare(s,
+			       "INSERT INTO sync_runs (organization_id, entity, mode, started_at, "
+			       "status, records, pages, requests, retries, error, pid) VALUES (?1, "
+			       "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+			       &q, "record a run", err);
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_int64(q, 1, run->org_id);
@@ -238,6 +290,7 @@ int cs_sqlite_run_begin(cs_store *st, cs_run *run, cs_err *err)
 	sqlite3_bind_int64(q, 8, run->requests);
 	sqlite3_bind_int64(q, 9, run->retries);
 	cs_sqlite_bind_opt(q, 10, run->error);
+	sqlite3_bind_int64(q, 11, (long long)getpid());
 	rc = sqlite3_step(q);
 	if (rc == SQLITE_DONE) {
 		run->id = sqlite3_last_insert_rowid(s->db);

@@ -24,6 +24,10 @@ cs_ok sync all full
 for e in campaigns supporters transactions recurring_plans; do assert_matches_sandbox 1001 "$e"; done
 assert_eq "$(db "SELECT deleted_at IS NOT NULL FROM supporters WHERE id = 999999001")" 1 \
   "the resumed, now complete, full scan soft-marks the row"
+# The killed run is not left "running": the next run of that entity relabels it.
+assert_eq "$(db "SELECT COUNT(*) FROM sync_runs WHERE status = 'running'")" 0 "runs left running"
+db "SELECT error FROM sync_runs WHERE status = 'interrupted' AND entity = 'supporters'" \
+  | grep -q "ended before this run finished" || fail "the killed run was not marked interrupted"
 
 curl -sf -X POST "$SANDBOX_URL/__sandbox/mutate?org=1001&entity=transactions&update=300&create=50" >/dev/null
 CLASSY_SYNC_TEST_KILL_AT=2 cs sync transactions
