@@ -31,7 +31,7 @@ static int fetch(cs_run_ctx *c, int page, const char *sort, const char *filter, 
 	return rc;
 }
 
-static long long record_id(const cs_record *r)
+long long cs_engine_record_id(const cs_record *r)
 {
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(r->json, "id");
 	return cJSON_IsNumber(id) ? (long long)id->valuedouble : 0;
@@ -86,7 +86,7 @@ static unsigned char *classify(cs_run_ctx *c, int64_t lower, int64_t *newest, lo
 	for (size_t i = 0; i < n; i++) {
 		secs[i] = record_second(&c->page.records[i]);
 		if (secs[i] == INT64_MIN || secs[i] <= lower) {
-			int added = cs_idset_add(&c->seen, record_id(&c->page.records[i]));
+			int added = cs_idset_add(&c->seen, cs_engine_record_id(&c->page.records[i]));
 			skip[i] = added == 0;
 			*fresh += added == 1;
 		} else if (secs[i] > *newest) {
@@ -97,7 +97,7 @@ static unsigned char *classify(cs_run_ctx *c, int64_t lower, int64_t *newest, lo
 	cs_idset_clear(&c->next_seen);
 	for (size_t i = 0; i < n && *newest > lower; i++)
 		if (secs[i] == *newest)
-			cs_idset_add(&c->next_seen, record_id(&c->page.records[i]));
+			cs_idset_add(&c->next_seen, cs_engine_record_id(&c->page.records[i]));
 	free(secs);
 	return skip;
 }
@@ -183,7 +183,7 @@ static int run_full(cs_run_ctx *c, cs_err *err)
 		if ((rc = fetch(c, 1, "id", c->state.full_last_id ? filter : NULL, err)))
 			return rc;
 		for (size_t i = 0; i < c->page.nrecords; i++) {
-			long long id = record_id(&c->page.records[i]);
+			long long id = cs_engine_record_id(&c->page.records[i]);
 			if (id > c->state.full_last_id)
 				c->state.full_last_id = id;
 		}

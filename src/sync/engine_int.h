@@ -48,6 +48,8 @@ struct cs_run_ctx {
 
 /* engine.c: the strategies, producing jobs through c->emit */
 int cs_engine_strategy(cs_run_ctx *c, cs_err *err);
+/* The record's Classy id (page parsing guarantees a numeric one). */
+long long cs_engine_record_id(const cs_record *r);
 /* writer.c */
 int cs_engine_run(cs_run_ctx *c, cs_err *err);
 int cs_engine_store(cs_run_ctx *c, cs_job *job, cs_err *err);

@@ -22,12 +22,6 @@ void cs_job_free(cs_job *job)
 	free(job);
 }
 
-static long long job_record_id(const cs_record *r)
-{
-	const cJSON *id = cJSON_GetObjectItemCaseSensitive(r->json, "id");
-	return cJSON_IsNumber(id) ? (long long)id->valuedouble : 0;
-}
-
 /* Fault injection for the crash-safety tests: CLASSY_SYNC_TEST_KILL_AT=N
  * sends SIGKILL to this process halfway through storing the Nth page of the
  * process, i.e. with rows written but neither committed nor checkpointed. */
@@ -59,7 +53,7 @@ static int store_rows(cs_run_ctx *c, cs_job *job, long long *stored, cs_err *err
 		const cs_record *r = &job->page.records[i];
 		if (c->st->page_upsert(c->st, c->e, c->org, r, err))
 			return cs_err_wrap(err, "cannot store %s record %lld of organization %lld",
-					   c->e->name, job_record_id(r), c->org);
+					   c->e->name, cs_engine_record_id(r), c->org);
 		(*stored)++;
 		maybe_kill(i, job->page.nrecords);
 	}
