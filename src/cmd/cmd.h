@@ -53,6 +53,7 @@ struct cs_cmd {
 	int min_pos, max_pos;    /* positional argument counts */
 	const cs_cmd *const *sub; /* nested verbs, NULL-terminated */
 	const char *description; /* longer help text, may be NULL */
+	const void *data;        /* the command's own data (e.g. its plugin), may be NULL */
 };
 
 /* Runs the command table against argv (after the program name). */

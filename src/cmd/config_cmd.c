@@ -18,9 +18,12 @@ static int config_show(cs_ctx *ctx, const cs_cmd *self, const cs_args *args)
 	return 0;
 }
 
-static const cs_cmd config_show_cmd = {"show", config_show, CS_CMD_CONFIG,
-	"print the effective configuration (secrets shown as (set)/(unset))", NULL, NULL, 0, 0,
-	NULL, NULL};
+static const cs_cmd config_show_cmd = {
+	.name = "show",
+	.fn = config_show,
+	.flags = CS_CMD_CONFIG,
+	.summary = "print the effective configuration (secrets shown as (set)/(unset))",
+};
 
 static const cs_cmd *const config_subs[] = {&config_show_cmd, NULL};
 

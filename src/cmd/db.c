@@ -88,16 +88,16 @@ static const cs_opt reset_opts[] = {
 };
 
 static const cs_cmd db_migrate_cmd = {"migrate", db_migrate, CS_CMD_STORE,
-	"apply pending schema migrations", NULL, NULL, 0, 0, NULL, NULL};
+	"apply pending schema migrations", NULL, NULL, 0, 0, NULL, NULL, NULL};
 static const cs_cmd db_rollback_cmd = {"rollback", db_rollback, CS_CMD_STORE,
-	"roll back the newest applied migration", NULL, NULL, 0, 0, NULL, NULL};
+	"roll back the newest applied migration", NULL, NULL, 0, 0, NULL, NULL, NULL};
 static const cs_cmd db_status_cmd = {"status", db_status, CS_CMD_STORE,
-	"list migrations and whether each is applied", NULL, NULL, 0, 0, NULL, NULL};
+	"list migrations and whether each is applied", NULL, NULL, 0, 0, NULL, NULL, NULL};
 static const cs_cmd db_seed_cmd = {"seed", db_seed, CS_CMD_STORE | CS_CMD_MIGRATED,
 	"load reference data (segment thresholds, tag names); never overwrites", NULL, seed_opts,
-	0, 0, NULL, NULL};
+	0, 0, NULL, NULL, NULL};
 static const cs_cmd db_reset_cmd = {"reset", db_reset, CS_CMD_STORE,
-	"drop every table and view (needs --yes)", NULL, reset_opts, 0, 0, NULL, NULL};
+	"drop every table and view (needs --yes)", NULL, reset_opts, 0, 0, NULL, NULL, NULL};
 
 static const cs_cmd *const db_subs[] = {
 	&db_migrate_cmd, &db_rollback_cmd, &db_status_cmd, &db_seed_cmd, &db_reset_cmd, NULL,

@@ -223,15 +223,15 @@ static const cs_cmd org_add_cmd = {"add", org_add, CS_CMD_STORE | CS_CMD_MIGRATE
 	add_opts, 0, 0, NULL,
 	"The secret is encrypted with the master key (CLASSY_SYNC_KEY_FILE) before it is\n"
 	"stored. On a terminal, missing values are prompted for and the secret is read\n"
-	"without echo."};
+	"without echo.", NULL};
 static const cs_cmd org_list_cmd = {"list", org_list, CS_CMD_STORE | CS_CMD_MIGRATED,
-	"list registered organizations (never shows secrets)", NULL, json_opts, 0, 0, NULL, NULL};
+	"list registered organizations (never shows secrets)", NULL, json_opts, 0, 0, NULL, NULL, NULL};
 static const cs_cmd org_remove_cmd = {"remove", org_remove, CS_CMD_STORE | CS_CMD_MIGRATED,
 	"remove an organization; keeps its synced data unless --purge", "ID", remove_opts, 1, 1,
-	NULL, NULL};
+	NULL, NULL, NULL};
 static const cs_cmd org_sync_cmd = {"sync", cs_cmd_org_sync,
 	CS_CMD_STORE | CS_CMD_MIGRATED | CS_CMD_KEY, "sync every entity of one organization",
-	"ID [incremental|full]", NULL, 1, 2, NULL, NULL};
+	"ID [incremental|full]", NULL, 1, 2, NULL, NULL, NULL};
 
 static const cs_cmd *const org_subs[] = {
 	&org_add_cmd, &org_list_cmd, &org_remove_cmd, &org_sync_cmd, NULL,

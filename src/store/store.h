@@ -9,9 +9,10 @@
 #include "util/err.h"
 
 #include <cjson/cJSON.h>
+#include <stddef.h>
 #include <stdint.h>
 
-#define CS_STORE_ABI 1
+#define CS_STORE_ABI 2
 
 typedef struct cs_org {
 	long long id;
@@ -71,6 +72,70 @@ enum cs_store_ctrl_op {
 	/* later features add ops here; unknown ops return CS_ENOTFOUND */
 };
 
+
+/* ---- Push plugins (see plugin/plugin.h) ---- */
+
+/* One contact: a row of the contact_segments view (supporters merged by
+ * folded email within an org) joined with one plugin's last-sent state.
+ * Column values are text as stored, NULL for SQL NULL; everything is valid
+ * only during the callback. */
+typedef struct cs_contact {
+	long long org_id;
+	long long supporter_id; /* the representative supporter */
+	const char *email_key;  /* lower(trim(email)) */
+	int ncols;
+	const char *const *names;
+	const char *const *values;
+	/* last-sent state for (plugin, scope, email_key); all NULL when none */
+	const char *sent_hash;
+	const char *sent_payload;
+	const char *sent_status;
+} cs_contact;
+
+typedef int (*cs_contact_cb)(const cs_contact *c, void *ctx);
+
+/* The last-sent state of one contact. */
+typedef struct cs_plugin_state {
+	const char *scope; /* destination-defined, e.g. the Mailchimp list id */
+	const char *email_key;
+	long long org_id, supporter_id;
+	const char *hash;    /* of the payload now at the destination (or rejected) */
+	const char *payload; /* canonical JSON of it, for field-level diffs */
+	const char *status;  /* "sent", "rejected", "skipped", "consent_withdrawn" */
+} cs_plugin_state;
+
+/* The outcome of one action on one contact (plugin_outcomes). */
+typedef struct cs_plugin_outcome {
+	long long org_id, supporter_id;
+	const char *email_key;
+	const char *action; /* "create", "update", "tags", "skip", "report" */
+	const char *status; /* "ok", "skipped", "rejected", "failed" */
+	const char *error_title, *error_detail, *request_id; /* may be NULL */
+} cs_plugin_outcome;
+
+/* Counts of one push, by outcome. */
+typedef struct cs_push_counts {
+	long long considered; /* contacts read from the store */
+	long long unchanged;  /* same payload as last sent: nothing to do */
+	long long created, updated, tagged;
+	long long skipped;    /* no consent, invalid email, compliance state, ... */
+	long long rejected;   /* permanent rejection by the destination */
+	long long failed;     /* transient failure: retried on the next run */
+	long long requests, writes;
+} cs_push_counts;
+
+/* A plugin_runs row: one push of one plugin for one org. */
+typedef struct cs_plugin_run {
+	long long id;
+	char plugin[64];
+	long long org_id;
+	int dry_run, full;
+	char started_at[32];
+	int status; /* enum cs_run_status */
+	cs_push_counts counts;
+	char error[1024];
+} cs_plugin_run;
+
 typedef struct cs_store cs_store;
 struct cs_store {
 	int abi; /* CS_STORE_ABI */
@@ -116,6 +181,18 @@ struct cs_store {
 	/* Counts per table per org, orphans, last run per org and entity, as a
 	 * JSON object (documented in README `status --json`). */
 	int (*status)(cs_store *s, cJSON **out, cs_err *err);
+
+	/* Push plugins: contacts with last-sent state, state and outcome
+	 * writes (one transaction), run rows, and a status summary
+	 * {"last_run":{..},"outcomes":{status:count},"recent_errors":[..]}. */
+	int (*contacts)(cs_store *s, long long org, const char *plugin, const char *scope,
+			cs_contact_cb cb, void *ctx, cs_err *err);
+	int (*plugin_record)(cs_store *s, const char *plugin, long long run_id,
+			     const cs_plugin_state *states, size_t nstates,
+			     const cs_plugin_outcome *outcomes, size_t noutcomes, cs_err *err);
+	int (*plugin_run_begin)(cs_store *s, cs_plugin_run *run, cs_err *err); /* sets id */
+	int (*plugin_run_finish)(cs_store *s, const cs_plugin_run *run, cs_err *err);
+	int (*plugin_status)(cs_store *s, const char *plugin, cJSON **out, cs_err *err);
 
 	/* Extension point: returns CS_ENOTFOUND for ops it does not know. */
 	int (*ctrl)(cs_store *s, int op, void *arg, cs_err *err);
