@@ -18,6 +18,7 @@ typedef struct pool_srv {
 	int attempts[NOPS];
 	int stop_at;        /* set g_stop when this many requests were seen */
 	int reject_key;     /* answer everything with 401 */
+	int reject_first;   /* answer the first request with 401 */
 } pool_srv;
 
 static atomic_int g_stop;
@@ -32,7 +33,7 @@ static void route_ops(mcf_server *s, const mcf_req *r, mcf_answer *a)
 	pool_srv *p = s->user;
 	if (p->stop_at && (int)s->nreqs == p->stop_at)
 		atomic_store(&g_stop, 1);
-	if (p->reject_key) {
+	if (p->reject_key || (p->reject_first && s->nreqs == 1)) {
 		mcf_problem(a, 401, "{\"title\":\"API Key Invalid\",\"status\":401}");
 		return;
 	}
@@ -220,6 +221,30 @@ static void test_pool_rejected_key_stops_the_run(void **state)
 	mcf_free(&s);
 }
 
+/* The other workers stop too: without a pool-wide stop they would send
+ * all 50. A worker may finish one more request before it sees the stop. */
+static void test_pool_rejected_key_stops_every_worker(void **state)
+{
+	(void)state;
+	pool_srv p = {.reject_first = 1};
+	mcf_server s;
+	assert_int_equal(mcf_start(&s, route_ops, &p), 0);
+	s.delay_ms = 10;
+	mc_client *c = client_for(&s, 4, NULL);
+	mc_op ops[NOPS];
+	make_ops(ops, NOPS);
+	cs_err err = {0};
+	assert_int_equal(mc_run_parallel(c, ops, NOPS, &err), CS_EAUTH);
+	assert_true(s.nreqs >= 1 && s.nreqs <= 8);
+	size_t stopped = 0;
+	for (int i = 0; i < NOPS; i++)
+		stopped += strcmp(ops[i].res.title, "stopped") == 0;
+	assert_int_equal(stopped, NOPS - s.nreqs);
+	mc_ops_release(ops, NOPS);
+	mc_client_free(c);
+	mcf_free(&s);
+}
+
 static void test_pool_no_ops(void **state)
 {
 	(void)state;
@@ -245,6 +270,7 @@ int main(void)
 		cmocka_unit_test(test_pool_retries_429),
 		cmocka_unit_test(test_pool_stops_early),
 		cmocka_unit_test(test_pool_rejected_key_stops_the_run),
+		cmocka_unit_test(test_pool_rejected_key_stops_every_worker),
 		cmocka_unit_test(test_pool_no_ops),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
