@@ -1,5 +1,5 @@
-#ifndef CS_MC_INT_H
-#define CS_MC_INT_H
+#ifndef CS_MC_TRANSPORT_H
+#define CS_MC_TRANSPORT_H
 /* Internals shared by mc_client.c (client, the one request path), mc_pool.c
  * (the worker pool) and mc_batch.c (/batches). Not for use outside
  * src/plugins/mailchimp/mc_client*.c. */
