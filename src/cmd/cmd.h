@@ -7,6 +7,8 @@
 #include "util/config.h"
 #include "util/err.h"
 
+#include <stddef.h>
+
 enum cs_cmd_flags {
 	CS_CMD_CONFIG = 1 << 0,   /* load and validate configuration first */
 	CS_CMD_STORE = 1 << 1,    /* open the store (implies CONFIG) */
@@ -79,6 +81,10 @@ extern const cs_cmd cs_cmd_org;
 extern const cs_cmd cs_cmd_sync;
 extern const cs_cmd cs_cmd_status;
 extern const cs_cmd cs_cmd_config;
+extern const cs_cmd cs_cmd_health;
+/* One command per registered push plugin (plugin.c); returns how many were
+ * put in out. */
+size_t cs_plugin_commands(const cs_cmd **out, size_t max);
 
 int cs_main(int argc, char **argv);
 

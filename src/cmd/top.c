@@ -21,17 +21,30 @@ static const cs_cmd cmd_version_def = {
 	.name = "version", .fn = cmd_version, .summary = "print the version",
 };
 
-static const cs_cmd *const top_subs[] = {
-	&cs_cmd_sync, &cs_cmd_org, &cs_cmd_status, &cs_cmd_db, &cs_cmd_config, &cmd_version_def, NULL,
+static const cs_cmd *const fixed_subs[] = {
+	&cs_cmd_sync, &cs_cmd_org, &cs_cmd_status, &cs_cmd_health, &cs_cmd_db, &cs_cmd_config,
 };
 
-static const cs_cmd top = {
+/* The fixed commands, then one per push plugin, then version. */
+static const cs_cmd *top_subs[32];
+
+static cs_cmd top = {
 	.name = "classy-sync",
 	.summary = "mirror Classy (GoFundMe Pro) organizations into SQL and keep them current",
 	.description = "Configuration comes from environment variables or a .env file; see\n"
 		       "'classy-sync config show' and README.md.",
-	.sub = top_subs,
 };
+
+static void build_top(void)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof(fixed_subs) / sizeof(fixed_subs[0]); i++)
+		top_subs[n++] = fixed_subs[i];
+	n += cs_plugin_commands(top_subs + n, sizeof(top_subs) / sizeof(top_subs[0]) - n - 2);
+	top_subs[n++] = &cmd_version_def;
+	top_subs[n] = NULL;
+	top.sub = top_subs;
+}
 
 int cs_main(int argc, char **argv)
 {
@@ -41,5 +54,6 @@ int cs_main(int argc, char **argv)
 		return cs_cmd_fail(&err);
 	if (argc >= 2 && !strcmp(argv[1], "--version"))
 		return cmd_version(NULL, NULL, NULL);
+	build_top();
 	return cs_cmd_run(&top, "classy-sync", argc - 1, argv + 1);
 }

@@ -77,10 +77,12 @@ struct cs_plugin {
 
 /* ---- What the core offers a plugin ---- */
 
+/* Given to init; the core keeps it alive until close and sets run_id before
+ * each org's plan. */
 struct cs_plugin_host {
 	cs_store *store;
 	const char *plugin; /* the plugin's name, for state rows */
-	long long run_id;   /* of the plugin_runs row of this push */
+	long long run_id;   /* of the plugin_runs row of the org being pushed */
 	int (*should_stop)(void);
 	int stderr_tty;
 };
@@ -101,6 +103,9 @@ int cs_consent_true(const char *v);
 /* Syntactic email check: one '@', a non-empty local part, a dotted domain
  * without spaces or empty labels. Works on the trimmed address. */
 int cs_email_valid(const char *email);
+/* Whether a contact may be sent: consent as stored and a valid email. */
+enum cs_contact_verdict { CS_CONTACT_SEND = 0, CS_CONTACT_NO_CONSENT, CS_CONTACT_BAD_EMAIL };
+int cs_contact_verdict(const cs_contact *c);
 /* Lowercase hex SHA-256 of data (65 bytes with the NUL). */
 void cs_payload_hash(const char *data, size_t len, char out[65]);
 

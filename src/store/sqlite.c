@@ -248,6 +248,11 @@ static const cs_store sqlite_vtable = {
 	.mark_absent = cs_sqlite_mark_absent,
 	.recompute_aggregates = sqlite_recompute,
 	.status = cs_sqlite_status,
+	.contacts = cs_sqlite_contacts,
+	.plugin_record = cs_sqlite_plugin_record,
+	.plugin_run_begin = cs_sqlite_plugin_run_begin,
+	.plugin_run_finish = cs_sqlite_plugin_run_finish,
+	.plugin_status = cs_sqlite_plugin_status,
 	.ctrl = sqlite_ctrl,
 };
 

@@ -47,6 +47,9 @@ int cs_sqlite_reference_down(sqlite3 *db, cs_err *err);
 /* sqlite_views.c: the analytics views */
 int cs_sqlite_views_up(sqlite3 *db, cs_err *err);
 int cs_sqlite_views_down(sqlite3 *db, cs_err *err);
+/* sqlite_plugin_schema.c: plugin state tables and contact_segments */
+int cs_sqlite_plugins_up(sqlite3 *db, cs_err *err);
+int cs_sqlite_plugins_down(sqlite3 *db, cs_err *err);
 /* sqlite_seed.c: reference rows (never overwriting) and the demo org */
 int cs_sqlite_seed(cs_sqlite *s, int demo, long long *inserted, cs_err *err);
 /* sqlite_aggregates.c: supporter aggregates for queued supporters */

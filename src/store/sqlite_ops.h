@@ -49,4 +49,18 @@ int cs_sqlite_mark_absent(cs_store *st, const cs_entity *e, long long org, const
 
 int cs_sqlite_status(cs_store *st, cJSON **out, cs_err *err);
 
+/* sqlite_plugins.c, sqlite_plugin_status.c */
+int cs_sqlite_contacts(cs_store *st, long long org, const char *plugin, const char *scope,
+		       cs_contact_cb cb, void *ctx, cs_err *err);
+int cs_sqlite_plugin_record(cs_store *st, const char *plugin, long long run_id,
+			    const cs_plugin_state *states, size_t nstates,
+			    const cs_plugin_outcome *outcomes, size_t noutcomes, cs_err *err);
+int cs_sqlite_plugin_run_begin(cs_store *st, cs_plugin_run *run, cs_err *err);
+int cs_sqlite_plugin_run_finish(cs_store *st, const cs_plugin_run *run, cs_err *err);
+int cs_sqlite_plugin_status(cs_store *st, const char *plugin, cJSON **out, cs_err *err);
+/* Appends one object per row of sql (?1 bound to param when not NULL) to
+ * array, keyed by column name. */
+int cs_sqlite_rows_json(cs_sqlite *s, const char *sql, const char *param, cJSON *array,
+			const char *what, cs_err *err);
+
 #endif

@@ -9,7 +9,8 @@
 #include <string.h>
 
 /* Tables besides the entity tables that hold per-org rows and go with --purge. */
-static const char *const purge_tables[] = {"sync_state", "sync_runs", "aggregate_queue"};
+static const char *const purge_tables[] = {"sync_state", "sync_runs", "aggregate_queue",
+					   "plugin_state", "plugin_runs", "plugin_outcomes"};
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define DEFAULT_LOOKBACK_S 300

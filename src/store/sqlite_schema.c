@@ -13,6 +13,7 @@ const cs_sqlite_migration cs_sqlite_migrations[] = {
 	{1, "core", core_up, core_down},
 	{2, "reference", cs_sqlite_reference_up, cs_sqlite_reference_down},
 	{3, "views", cs_sqlite_views_up, cs_sqlite_views_down},
+	{4, "plugins", cs_sqlite_plugins_up, cs_sqlite_plugins_down},
 };
 const unsigned cs_sqlite_nmigrations = ARRAY_LEN(cs_sqlite_migrations);
 

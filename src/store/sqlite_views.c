@@ -14,26 +14,7 @@
  *    min_value <= v < max_value (NULL max = unbounded); if edits overlap two
  *    ranges the lowest sort wins, so every supporter stays one row. */
 #include "store/sqlite_int.h"
-
-/* Amount columns as exact integer ten-thousandths. */
-#define X4(col) "CAST(ROUND(" col " * 10000) AS INTEGER)"
-
-/* Whole elapsed days between two times. The julianday difference is taken
- * to integer milliseconds first: truncating the raw double would turn an
- * exact 6 days into 5.9999999 and then 5. */
-#define WHOLE_DAYS(later, earlier) \
-	"(CAST(ROUND((julianday(" later ") - julianday(" earlier ")) * 86400000) AS INTEGER)" \
-	" / 86400000)"
-
-/* The supporter_segments lookup of one kind: picks the segment row whose
- * range holds `val`, only for supporters with at least one successful gift.
- * Negative lifetime amounts and future-dated gifts clamp to 0 upstream. */
-#define SEGMENT_JOIN(alias, kind, val)                                                    \
-	" LEFT JOIN segment_thresholds " alias " ON " alias ".kind = '" kind "'"          \
-	" AND " alias ".segment = (SELECT t.segment FROM segment_thresholds t"            \
-	" WHERE t.kind = '" kind "' AND b.lifetime_donation_count > 0"                    \
-	" AND " val " >= t.min_value AND (t.max_value IS NULL OR " val " < t.max_value)" \
-	" ORDER BY t.sort, t.segment LIMIT 1)"
+#include "store/sqlite_segments.h"
 
 static const char supporter_segments_sql[] =
 	"CREATE VIEW supporter_segments AS"
@@ -49,28 +30,8 @@ static const char supporter_segments_sql[] =
 	" MAX(0, " WHOLE_DAYS("'now'", "s.last_donation_date") ")"
 	" END AS days_since_last_gift"
 	" FROM supporters s WHERE s.deleted_at IS NULL),"
-	" st AS (SELECT"
-	" MAX(CASE key WHEN 'monthly_recurring' THEN tag END) AS monthly_recurring_tag,"
-	" MAX(CASE key WHEN 'lifetime_1k' THEN tag END) AS lifetime_1k_tag,"
-	" MAX(CASE key WHEN 'lifetime_5k' THEN tag END) AS lifetime_5k_tag,"
-	" MAX(CASE key WHEN 'monthly_100' THEN tag END) AS monthly_100_tag"
-	" FROM special_tags)"
-	" SELECT b.supporter_id, b.organization_id, b.email_address, b.first_name,"
-	" b.last_name, b.opt_in, b.lifetime_donation_amount, b.lifetime_donation_count,"
-	" b.monthly_recurring_amount, b.active_recurring_plans, b.first_donation_date,"
-	" b.last_donation_date, b.days_since_last_gift,"
-	" v.segment AS value_tier, v.tag AS value_tag,"
-	" e.segment AS engagement_segment, e.tag AS engagement_tag,"
-	" f.segment AS frequency_segment, f.tag AS frequency_tag,"
-	" (b.active_recurring_plans > 0) AS is_monthly_recurring, st.monthly_recurring_tag,"
-	" (b.lifetime_donation_amount >= 1000) AS is_lifetime_1k, st.lifetime_1k_tag,"
-	" (b.lifetime_donation_amount >= 5000) AS is_lifetime_5k, st.lifetime_5k_tag,"
-	" (b.monthly_recurring_amount >= 100) AS is_monthly_100, st.monthly_100_tag"
-	" FROM base b CROSS JOIN st"
-	SEGMENT_JOIN("v", "value", "MAX(b.lifetime_donation_amount, 0)")
-	SEGMENT_JOIN("e", "engagement", "b.days_since_last_gift")
-	SEGMENT_JOIN("f", "frequency", "b.lifetime_donation_count")
-	";";
+	SPECIAL_TAGS_CTE
+	SEGMENTS_SELECT("b.supporter_id, b.organization_id,") ";";
 
 /* Correlated subqueries rather than a grouped join, so a query for one
  * supporter reads only that supporter's transactions (indexed). */

@@ -358,7 +358,11 @@ static void test_views_roll_back(void **state)
 	fx *f = *state;
 	int version = 0;
 	cs_err err = {0};
-	assert_int_equal(f->st->rollback(f->st, &version, &err), 0);
+	/* down to v2: the later migrations hold every view */
+	do
+		assert_int_equal(f->st->rollback(f->st, &version, &err), 0);
+	while (version > 3);
+	assert_int_equal(version, 3); /* the version rolled back */
 	sqlite3_stmt *st = row(f->db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'view'");
 	assert_int_equal(sqlite3_column_int(st, 0), 0);
 	sqlite3_finalize(st);
