@@ -288,6 +288,65 @@ static void test_key_reference(void **state)
 	assert_string_equal(cs_job_kind_name(99), "unknown");
 }
 
+/* The source tree, from this file's path (CMake compiles with absolute
+ * paths), so the docs and the sample file are checked against the table. */
+static int source_path(const char *rel, char *out, size_t n)
+{
+	const char *self = __FILE__, *tail = strstr(self, "tests/unit/");
+	if (self[0] != '/' || !tail)
+		return -1;
+	snprintf(out, n, "%.*s%s", (int)(tail - self), self, rel);
+	return access(out, R_OK);
+}
+
+static char *slurp(const char *path)
+{
+	FILE *fp = fopen(path, "rb");
+	assert_non_null(fp);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	int c;
+	while ((c = fgetc(fp)) != EOF)
+		fputc(c, out);
+	fclose(out);
+	fclose(fp);
+	return buf;
+}
+
+static void test_docs_and_sample_match_table(void **state)
+{
+	(void)state;
+	char path[4096];
+	if (source_path("contrib/daemon-config.example.json", path, sizeof(path)))
+		skip();
+	cs_dconfig cfg, def;
+	cs_err err;
+	if (cs_dconfig_load(path, &cfg, &err))
+		fail_msg("%s", err.msg);
+	/* the sample's global values are the defaults */
+	cs_dconfig_defaults(&def);
+	cs_dconfig_org *orgs = cfg.orgs;
+	size_t norgs = cfg.norgs;
+	cfg.orgs = NULL;
+	cfg.norgs = 0;
+	assert_memory_equal(&cfg, &def, sizeof(cfg));
+	cfg.orgs = orgs;
+	cfg.norgs = norgs;
+	cs_dconfig_release(&cfg);
+
+	assert_int_equal(source_path("docs/ARCHITECTURE.md", path, sizeof(path)), 0);
+	char *doc = slurp(path), *table = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&table, &len);
+	cs_dconfig_keys_markdown(out);
+	fclose(out);
+	if (!strstr(doc, table))
+		fail_msg("docs/ARCHITECTURE.md lacks the key table; paste this:\n%s", table);
+	free(doc);
+	free(table);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -300,6 +359,7 @@ int main(void)
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_to_json_round_trip),
 		cmocka_unit_test(test_key_reference),
+		cmocka_unit_test(test_docs_and_sample_match_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
