@@ -243,8 +243,8 @@ static int set_orgs(walk *w, const cJSON *v)
 {
 	if (!cJSON_IsObject(v))
 		return cs_err_set(w->err, CS_EUSAGE,
-				  "'organizations' in '%s' must be an object keyed by org id, such as "
-				  "{\"1001\": {\"enabled\": false}}",
+				  "'organizations' in '%s' must be an object keyed by org id, "
+				  "such as {\"1001\": {\"enabled\": false}}",
 				  w->src);
 	size_t n = (size_t)cJSON_GetArraySize(v);
 	cs_dconfig_org *orgs = n ? calloc(n, sizeof(*orgs)) : NULL;
@@ -256,14 +256,15 @@ static int set_orgs(walk *w, const cJSON *v)
 		long long id = parse_org_id(c->string);
 		if (id <= 0)
 			return cs_err_set(w->err, CS_EUSAGE,
-					  "'organizations.%s' in '%s': '%s' is not an org id (expected "
-					  "a positive whole number such as \"1001\")",
+					  "'organizations.%s' in '%s': '%s' is not an org id "
+					  "(expected a positive whole number such as \"1001\")",
 					  c->string, w->src, c->string);
 		char shown[64];
 		snprintf(shown, sizeof(shown), "organizations.%lld.", id);
 		if (!cJSON_IsObject(c))
-			return cs_err_set(w->err, CS_EUSAGE, "'organizations.%lld' in '%s' must be an "
-					  "object", id, w->src);
+			return cs_err_set(w->err, CS_EUSAGE,
+					  "'organizations.%lld' in '%s' must be an object", id,
+					  w->src);
 		org_init(&orgs[i], id);
 		w->cfg->norgs = i + 1;
 		walk sub = {w->src, DK_ORG, &orgs[i], shown, w->cfg, w->err};
@@ -271,7 +272,8 @@ static int set_orgs(walk *w, const cJSON *v)
 		if (rc)
 			return rc;
 	}
-	qsort(orgs, n, sizeof(*orgs), cmp_org);
+	if (n)
+		qsort(orgs, n, sizeof(*orgs), cmp_org);
 	return 0;
 }
 
@@ -325,8 +327,9 @@ static int walk_object(walk *w, const cJSON *obj, const char *section)
 			rc = set_value(w, k, c, path);
 		} else if (!strchr(c->string, '.') && *c->string && is_section(w->scope, path)) {
 			if (!cJSON_IsObject(c))
-				return cs_err_set(w->err, CS_EUSAGE, "'%s%s' in '%s' must be an object",
-						  w->shown, path, w->src);
+				return cs_err_set(w->err, CS_EUSAGE,
+						  "'%s%s' in '%s' must be an object", w->shown,
+						  path, w->src);
 			rc = walk_object(w, c, path);
 		} else {
 			rc = unknown_key(w, section, path);
@@ -385,6 +388,8 @@ int cs_dconfig_parse(const char *json_text, const char *source_name, cs_dconfig 
 {
 	const char *src = source_name ? source_name : "<string>";
 	const char *end = NULL;
+	if (!json_text)
+		return cs_err_set(err, CS_EUSAGE, "no daemon config text for '%s'", src);
 	cJSON *root = cJSON_ParseWithOpts(json_text, &end, 1);
 	if (!root)
 		return syntax_error(json_text, end, src, err);
@@ -394,7 +399,8 @@ int cs_dconfig_parse(const char *json_text, const char *source_name, cs_dconfig 
 	int rc;
 	if (!cJSON_IsObject(root)) {
 		rc = cs_err_set(err, CS_EUSAGE,
-				"the top level of '%s' must be a JSON object ({} for every default)",
+				"the top level of '%s' must be a JSON object ({} for every "
+				"default)",
 				src);
 	} else {
 		walk w = {src, DK_TOP, &next, "", &next, err};

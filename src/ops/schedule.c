@@ -51,14 +51,6 @@ static cs_job *find_any(const cs_sched *s, long long org_id, int kind)
 	return NULL;
 }
 
-/* Retired jobs count too: their run still holds the org's one slot. */
-static int org_busy(const cs_sched *s, long long org_id)
-{
-	for (size_t i = 0; i < s->njobs; i++)
-		if (s->jobs[i]->org_id == org_id && s->jobs[i]->running)
-			return 1;
-	return 0;
-}
 
 static cs_sched_org *org_state(const cs_sched *s, long long org_id)
 {
@@ -181,19 +173,26 @@ static void sweep_retired(cs_sched *s)
 	s->njobs = w;
 }
 
-/* The job an idle org would start now: the first due job in kind order
- * (live jobs are grouped by org in kind order). *end gets the group's end. */
-static cs_job *org_candidate(const cs_sched *s, size_t start, size_t *end, int64_t now)
+/* One org's group of live jobs, which starts at index start (live jobs are
+ * grouped by org, in kind order): *end gets the group's end, *busy whether
+ * one of its jobs runs. Returns the job the org would start now, if idle:
+ * its first due job in kind order. */
+static cs_job *org_candidate(const cs_sched *s, size_t start, size_t *end, int *busy,
+			     int64_t now)
 {
+	long long org = s->jobs[start]->org_id;
 	cs_job *cand = NULL;
 	size_t i = start;
-	for (; i < s->njobs && !s->jobs[i]->retired &&
-	       s->jobs[i]->org_id == s->jobs[start]->org_id;
-	     i++)
+	/* Retired jobs never share an org with live ones (a reload that brings
+	 * the org back reclaims them), so the group alone says if it is busy. */
+	*busy = 0;
+	for (; i < s->njobs && !s->jobs[i]->retired && s->jobs[i]->org_id == org; i++) {
+		*busy |= s->jobs[i]->running;
 		if (!cand && !s->jobs[i]->running && s->jobs[i]->next_due_ms <= now)
 			cand = s->jobs[i];
+	}
 	*end = i;
-	return cand;
+	return *busy ? NULL : cand;
 }
 
 int cs_sched_next(cs_sched *s, int64_t now_ms, cs_job **out)
@@ -208,10 +207,10 @@ int cs_sched_next(cs_sched *s, int64_t now_ms, cs_job **out)
 
 	cs_job *best = NULL;
 	size_t end;
+	int busy;
 	for (size_t i = 0; i < s->njobs && !s->jobs[i]->retired; i = end) {
-		cs_job *cand = org_candidate(s, i, &end, now_ms);
-		if (cand && !org_busy(s, cand->org_id) &&
-		    (!best || cand->next_due_ms < best->next_due_ms))
+		cs_job *cand = org_candidate(s, i, &end, &busy, now_ms);
+		if (cand && (!best || cand->next_due_ms < best->next_due_ms))
 			best = cand;
 	}
 	if (!best)
@@ -227,11 +226,12 @@ int64_t cs_sched_wake_ms(const cs_sched *s, int64_t now_ms)
 		return CS_SCHED_NEVER;
 	int64_t wake = CS_SCHED_NEVER;
 	size_t end;
+	int busy;
 	for (size_t i = 0; i < s->njobs && !s->jobs[i]->retired; i = end) {
 		long long org = s->jobs[i]->org_id;
-		org_candidate(s, i, &end, now_ms);
+		org_candidate(s, i, &end, &busy, now_ms);
 		/* a busy org starts nothing before its running job ends */
-		if (org_busy(s, org))
+		if (busy)
 			continue;
 		/* the earliest due job of an idle org is startable when due: an
 		 * earlier kind due by then would only start sooner */
@@ -332,7 +332,8 @@ int cs_sched_reload(cs_sched *s, const cs_dconfig *cfg, const long long *org_ids
 			jobs[i]->retired = 0;
 			retime(jobs[i], interval, now_ms);
 		} else {
-			fresh_job(jobs[i], org, kind, interval, now_ms + stagger(i, nlive, interval));
+			int64_t first = now_ms + stagger(i, nlive, interval);
+			fresh_job(jobs[i], org, kind, interval, first);
 		}
 	}
 	/* Old jobs left out: running ones retire, the rest go. */

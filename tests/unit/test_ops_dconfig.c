@@ -151,10 +151,10 @@ static void test_types_and_ranges(void **state)
 	expect_error("{\"syncIntervals\": {\"supporters\": 999}}",
 		     "'syncIntervals.supporters' in '" SRC "' is 999, out of range",
 		     "allowed 1000 to 604800000 milliseconds");
-	expect_error("{\"syncIntervals\": {\"campaigns\": 604800001}}", "is 604800001, out of range",
-		     NULL);
-	expect_error("{\"syncIntervals\": {\"campaigns\": 1500.5}}", "is 1500.5, not a whole number",
-		     NULL);
+	expect_error("{\"syncIntervals\": {\"campaigns\": 604800001}}",
+		     "is 604800001, out of range", NULL);
+	expect_error("{\"syncIntervals\": {\"campaigns\": 1500.5}}",
+		     "is 1500.5, not a whole number", NULL);
 	expect_error("{\"maxConcurrentJobs\": 17}", "'maxConcurrentJobs'",
 		     "is 17, out of range (allowed 1 to 16)");
 	expect_error("{\"maxConcurrentJobs\": 0}", "is 0, out of range (allowed 1 to 16)", NULL);
@@ -234,7 +234,8 @@ static void test_to_json_round_trip(void **state)
 	cs_err err;
 	assert_int_equal(parse("{\"syncIntervals\": {\"supporters\": 2000},"
 			       "\"nightlyFullSync\": null,"
-			       "\"organizations\": {\"1001\": {\"syncIntervals\": {\"campaigns\": 3000},"
+			       "\"organizations\": {\"1001\": {"
+			       "\"syncIntervals\": {\"campaigns\": 3000},"
 			       "\"nightlyFullSync\": \"04:15\"}}}",
 			       &cfg, &err),
 			 0);
@@ -279,7 +280,8 @@ static void test_key_reference(void **state)
 	assert_non_null(out);
 	cs_dconfig_keys_markdown(out);
 	fclose(out);
-	assert_non_null(strstr(buf, "| `syncIntervals.recurringPlans` | milliseconds | `3600000` |"));
+	assert_non_null(
+		strstr(buf, "| `syncIntervals.recurringPlans` | milliseconds | `3600000` |"));
 	assert_non_null(strstr(buf, "| `organizations.<id>.enabled` | boolean | `true` |"));
 	assert_non_null(strstr(buf, "| `nightlyFullSync` | \"HH:MM\" UTC | `\"03:00\"` |"));
 	free(buf);

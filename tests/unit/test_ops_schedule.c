@@ -48,7 +48,8 @@ static void expect_next(cs_sched *s, int64_t now, long long org, int kind)
 	cs_job *j = next(s, now);
 	if (!j || j->org_id != org || j->kind != kind)
 		fail_msg("expected %lld/%s, got %s%lld/%s", org, cs_job_kind_name(kind),
-			 j ? "" : "nothing ", j ? j->org_id : 0LL, j ? cs_job_kind_name(j->kind) : "");
+			 j ? "" : "nothing ", j ? j->org_id : 0LL,
+			 j ? cs_job_kind_name(j->kind) : "");
 	assert_true(j->running);
 }
 
@@ -273,7 +274,8 @@ static void test_nightly_full_once_a_day(void **state)
 	int fulls = 0;
 	drain(&s, at("2024-03-11T02:59:00Z"), &fulls);
 	assert_int_equal(fulls, 0);
-	assert_int_equal(cs_sched_wake_ms(&s, at("2024-03-11T02:59:00Z")), at("2024-03-11T03:00:00Z"));
+	assert_int_equal(cs_sched_wake_ms(&s, at("2024-03-11T02:59:00Z")),
+			 at("2024-03-11T03:00:00Z"));
 	assert_int_equal(cs_sched_full_due(&s, at("2024-03-11T02:59:59Z")), 0);
 	drain(&s, at("2024-03-11T03:00:00Z"), &fulls); /* fires inside next() */
 	assert_int_equal(fulls, 4); /* every entity of org 1, no plugins, none of org 2 */
@@ -355,6 +357,20 @@ static void test_reload_keeps_running_jobs(void **state)
 	assert_int_equal(cs_sched_find(&s, 3, CS_ENT_CAMPAIGNS)->next_due_ms, t1 + 30 * SEC);
 	assert_int_equal(s.njobs, 10); /* org 2's ended run was dropped */
 	expect_next(&s, t1 + 30 * SEC, 3, CS_ENT_CAMPAIGNS);
+
+	/* an org that leaves and comes back while its job runs gets that job
+	 * back, still running: never a second copy of it */
+	cs_job *c3 = cs_sched_find(&s, 3, CS_ENT_CAMPAIGNS);
+	assert_int_equal(cs_sched_reload(&s, &cfg2, orgs2, 1, t1 + 31 * SEC), 0);
+	assert_true(c3->retired && c3->running);
+	assert_int_equal(cs_sched_reload(&s, &cfg2, orgs2, 2, t1 + 32 * SEC), 0);
+	assert_ptr_equal(cs_sched_find(&s, 3, CS_ENT_CAMPAIGNS), c3);
+	assert_true(!c3->retired && c3->running);
+	assert_int_equal(s.njobs, 10);
+	for (cs_job *j; (j = next(&s, t1 + 40 * SEC));) /* org 1 may run, org 3 waits */
+		assert_int_equal(j->org_id, 1);
+	assert_int_equal(cs_sched_finished(c3, t1 + 41 * SEC, 0, 11 * SEC), 0);
+	assert_int_equal(c3->runs, 1);
 	cs_sched_release(&s);
 	cs_dconfig_release(&cfg);
 	cs_dconfig_release(&cfg2);
@@ -394,7 +410,8 @@ static void test_wake_time(void **state)
 	cs_dconfig_release(&cfg);
 
 	/* nothing due for days: the nightly run is the timer */
-	config(&cfg, "{\"nightlyFullSync\": \"23:00\", \"syncIntervals\": {\"campaigns\": 604800000,"
+	config(&cfg, "{\"nightlyFullSync\": \"23:00\","
+		     "\"syncIntervals\": {\"campaigns\": 604800000,"
 		     "\"supporters\": 604800000, \"transactions\": 604800000,"
 		     "\"recurringPlans\": 604800000, \"plugins\": 604800000}}");
 	const long long one = 1;
@@ -435,10 +452,12 @@ static void test_schedule_json(void **state)
 	assert_int_equal(cJSON_GetObjectItem(c, "org")->valueint, 1001);
 	assert_string_equal(cJSON_GetObjectItem(c, "kind")->valuestring, "campaigns");
 	assert_int_equal(cJSON_GetObjectItem(c, "interval_ms")->valueint, 3600000);
-	assert_string_equal(cJSON_GetObjectItem(c, "next_run")->valuestring, "2024-03-10T13:00:02Z");
+	assert_string_equal(cJSON_GetObjectItem(c, "next_run")->valuestring,
+			    "2024-03-10T13:00:02Z");
 	assert_string_equal(cJSON_GetObjectItem(c, "next_full_run")->valuestring,
 			    "2024-03-11T03:00:00Z");
-	assert_string_equal(cJSON_GetObjectItem(c, "last_run")->valuestring, "2024-03-10T12:00:02Z");
+	assert_string_equal(cJSON_GetObjectItem(c, "last_run")->valuestring,
+			    "2024-03-10T12:00:02Z");
 	assert_int_equal(cJSON_GetObjectItem(c, "last_duration_ms")->valueint, 2500);
 	assert_string_equal(cJSON_GetObjectItem(c, "last_status")->valuestring, "partial");
 	assert_true(cJSON_IsFalse(cJSON_GetObjectItem(c, "running")));
