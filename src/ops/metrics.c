@@ -379,6 +379,8 @@ static int put_family(cs_buf *out, const cs_metrics *m, int id)
 int cs_metrics_render(cs_metrics *m, cs_buf *out)
 {
 	int rc = 0;
+	if (!m || !out)
+		return CS_EUSAGE;
 	pthread_mutex_lock(&m->mu);
 	for (int id = 0; id < CS_M__COUNT && rc == 0; id++)
 		rc = put_family(out, m, id);
