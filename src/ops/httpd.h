@@ -1,0 +1,50 @@
+#ifndef CS_HTTPD_H
+#define CS_HTTPD_H
+/* The daemon's small HTTP endpoint (libmicrohttpd, one internal thread):
+ *
+ *   GET /healthz  200 "ok\n" while handlers->live says the work loop is
+ *                 turning (its heartbeat is fresh), else 503 "<reason>\n"
+ *   GET /readyz   200 "ok\n" when handlers->ready says the daemon can do its
+ *                 work (database open, configuration valid), else 503
+ *   GET /metrics  200, Content-Type "text/plain; version=0.0.4;
+ *                 charset=utf-8", the text handlers->metrics appends
+ *   other paths   404; methods other than GET and HEAD: 405 with Allow
+ *
+ * Handlers run on the server's thread, so they must be thread-safe and
+ * quick: read a timestamp or render the registry, never do I/O that can
+ * hang. The endpoint is unauthenticated, which is why it binds the loopback
+ * interface unless an address says otherwise. */
+#include "util/buf.h"
+#include "util/err.h"
+
+#include <stddef.h>
+
+typedef struct cs_httpd_handlers {
+	void *ctx; /* passed to every handler */
+	/* 1 when live; 0 fills reason ("no heartbeat for 312 s"). */
+	int (*live)(void *ctx, char *reason, size_t reasonsz);
+	/* 1 when ready; 0 fills reason ("database is locked"). */
+	int (*ready)(void *ctx, char *reason, size_t reasonsz);
+	/* Appends the exposition text; negative on failure (then 500). */
+	int (*metrics)(void *ctx, cs_buf *out);
+} cs_httpd_handlers;
+
+typedef struct cs_httpd cs_httpd;
+
+/* Parses listen, "HOST:PORT" with HOST an IPv4 address, "[IPv6]" or
+ * "localhost", or ":PORT" for 127.0.0.1 (the loopback default: serving
+ * every interface takes an explicit "0.0.0.0:PORT" or "[::]:PORT").
+ * PORT 0 picks a free port (see cs_httpd_port). Binds, listens and starts
+ * serving. The handlers struct is copied; all three handlers are required.
+ * Fails with CS_EUSAGE for a malformed address or missing handler, and
+ * CS_EIO when the address cannot be bound (in use, not on this host,
+ * privileged port), each naming the address and what to do. */
+int cs_httpd_start(const char *listen, const cs_httpd_handlers *h, cs_httpd **out, cs_err *err);
+
+/* The bound port (useful after port 0). */
+int cs_httpd_port(const cs_httpd *d);
+
+/* Stops serving, waits for the server thread and frees d. NULL is a no-op. */
+void cs_httpd_stop(cs_httpd *d);
+
+#endif
