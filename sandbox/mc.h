@@ -176,7 +176,7 @@ typedef struct mc_req {
 	char abuf[1024];
 	char instance[40];     /* request id, echoed in problem+json */
 	char base[160];        /* "http://host:port", for links */
-	int in_batch;
+	int in_batch;          /* counted as a batch operation */
 } mc_req;
 
 typedef void (*mc_handler)(sb_mc *m, mc_req *rq, sb_resp *rs);

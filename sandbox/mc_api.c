@@ -360,6 +360,7 @@ static int tags_valid(const cJSON *tags, char *field, size_t fieldsz)
 
 void mc_h_tags(sb_mc *m, mc_req *rq, sb_resp *rs)
 {
+	/* Counted before any check: every tag write without is_syncing counts. */
 	cJSON *b = rq->body ? cJSON_ParseWithLength(rq->body, rq->body_len) : NULL;
 	mc_count_tag_call(m, cJSON_IsTrue(get(b, "is_syncing")));
 	cJSON_Delete(b);

@@ -283,14 +283,14 @@ static uint64_t status_fields(const mc_req *rq)
 }
 
 /* Counted on arrival, whatever the answer: a retried write counts twice. */
-static void count_arrival(sb_mc *m, const mc_req *rq, int ri, int in_batch)
+static void count_arrival(sb_mc *m, const mc_req *rq, int ri)
 {
 	int write = is_write(rq->method);
 	int del = !strcmp(rq->method, "DELETE") || ends_with(rq->path, "/actions/delete-permanent");
 	uint64_t sf = write ? status_fields(rq) : 0;
 	size_t slot = ri >= 0 ? (size_t)ri : NAPI;
 	pthread_mutex_lock(&m->lock);
-	if (in_batch) {
+	if (rq->in_batch) {
 		m->stats.batch_operations++;
 		m->stats.batch_writes += write;
 		m->stats.batch_by_route[slot]++;
@@ -388,7 +388,7 @@ static void run_route(sb_mc *m, mc_req *rq, int ri, sb_resp *rs)
 void mc_exec_op(sb_mc *m, mc_req *rq, sb_resp *rs)
 {
 	int ri = find(api_routes, NAPI, rq);
-	count_arrival(m, rq, ri, 1);
+	count_arrival(m, rq, ri);
 	run_route(m, rq, ri, rs);
 }
 
@@ -405,7 +405,7 @@ static void api(sb_mc *m, sb_server *s, sb_req *sr, sb_resp *rs)
 	rq.conn = sr->conn;
 	sb_base_url(s, sr, rq.base, sizeof(rq.base));
 	int ri = find(api_routes, NAPI, &rq);
-	count_arrival(m, &rq, ri, 0);
+	count_arrival(m, &rq, ri);
 	long n = atomic_fetch_add(&m->in_flight, 1) + 1;
 	pthread_mutex_lock(&m->lock);
 	mc_knobs k = m->knobs;

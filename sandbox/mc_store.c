@@ -495,7 +495,8 @@ static int seed(mc_store *st)
 			return -1;
 		m->changed = SEED_TIME;
 	}
-	/* A contact someone else tagged: a client may touch only its own prefix. */
+	/* foreign@ (the last one added) carries tags someone else set: a client
+	 * may touch only tags with its own prefix. */
 	if (mc_member_tag(st, m, "VIP", 1) || mc_member_tag(st, m, "Classy-Old Tag", 1))
 		return -1;
 	return mc_forgotten_add(st, "forgotten@example.org");
