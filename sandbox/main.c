@@ -1,5 +1,5 @@
 /* classy-sandbox: command line, startup and shutdown. */
-#include "sandbox.h"
+#include "mc.h"
 
 #include "util/log.h"
 
@@ -12,7 +12,9 @@
 #include <time.h>
 
 typedef struct opts {
-	const char *bind, *client_id, *client_secret;
+	const char *bind, *client_id, *client_secret, *mc_api_key, *mc_list;
+	long mc_latency_ms, mc_max_connections;
+	double mc_fail_rate, mc_throttle_rate;
 	long port, seed, orgs, supporters, transactions, campaigns, plans, ties, orphans;
 	long rate_limit, latency_ms, token_ttl, mutate_every, mutate_ties, now, verbose, help;
 	double fail_rate, drop_rate, truncate_rate, throttle_rate;
@@ -64,6 +66,19 @@ static const opt_def opt_defs[] = {
 	O("now", "UNIX", O_LONG, now, 1, 253402300799,
 	  "generate as if started at this unix time, for byte-identical dumps across runs "
 	  "(default: the real time)"),
+	O("mc-api-key", "KEY", O_STR, mc_api_key, 0, 0,
+	  "Mailchimp: the API key clients must send as the Basic auth password (default "
+	  "sandbox-key-us1)"),
+	O("mc-list", "ID", O_STR, mc_list, 0, 0,
+	  "Mailchimp: the audience id; other list ids are 404 (default sandbox-list)"),
+	O("mc-latency-ms", "N", O_LONG, mc_latency_ms, 0, 600000,
+	  "Mailchimp: delay before every /3.0 answer, counted as in flight (default 0)"),
+	O("mc-max-connections", "N", O_LONG, mc_max_connections, 1, 100000,
+	  "Mailchimp: requests in flight at once; the next is answered 429 (default 10)"),
+	O("mc-fail-rate", "F", O_RATE, mc_fail_rate, 0, 0,
+	  "Mailchimp: fraction of /3.0 requests answered 500 problem+json"),
+	O("mc-throttle-rate", "F", O_RATE, mc_throttle_rate, 0, 0,
+	  "Mailchimp: fraction of /3.0 requests answered 429 problem+json (no Retry-After)"),
 	O("verbose", NULL, O_FLAG, verbose, 0, 0, "log every request to stderr"),
 	O("help", NULL, O_FLAG, help, 0, 0, "show this help"),
 };
@@ -72,7 +87,8 @@ static const opt_def opt_defs[] = {
 static const char usage_head[] =
 	"usage: classy-sandbox [options]\n"
 	"\n"
-	"A local emulation of the Classy (GoFundMe Pro) API v2 with deterministic data.\n"
+	"A local emulation of the Classy (GoFundMe Pro) API v2 with deterministic data, and of\n"
+	"the Mailchimp Marketing API v3 under /3.0 on the same port.\n"
 	"On start it prints one line to stdout, 'classy-sandbox listening on http://ADDR:PORT',\n"
 	"then logs to stderr. SIGTERM or SIGINT stops it.\n"
 	"\n"
@@ -98,7 +114,31 @@ static const char usage_tail[] =
 	"                            &rate_limit=N&latency_ms=N&token_ttl=S&mutate_every=K\n"
 	"                            &mutate_ties=0|1   (any subset)\n"
 	"  POST /__sandbox/expire-tokens          every issued token stops working\n"
-	"  POST /__sandbox/set-credentials?client_secret=S\n";
+	"  POST /__sandbox/set-credentials?client_secret=S\n"
+	"\n"
+	"Mailchimp (point clients at MAILCHIMP_API_URL=http://ADDR:PORT/3.0; HTTP Basic, any user,\n"
+	"the --mc-api-key as password; errors are application/problem+json):\n"
+	"  GET  /3.0/ping\n"
+	"  GET  /3.0/lists/{id}                  POST /3.0/lists/{id} (batch subscribe, <= 500)\n"
+	"  GET|POST /3.0/lists/{id}/merge-fields\n"
+	"  GET  /3.0/lists/{id}/members?count=N&offset=M&status=S\n"
+	"  GET|PUT|PATCH /3.0/lists/{id}/members/{hash}   POST /3.0/lists/{id}/members\n"
+	"  POST /3.0/lists/{id}/members/{hash}/tags\n"
+	"  POST /3.0/batches   GET /3.0/batches/{id}   GET /__mc/batch-results/{id}.tar.gz (no auth)\n"
+	"  DELETE .../members/{hash} and POST .../actions/delete-permanent: refused 405, counted\n"
+	"\n"
+	"Mailchimp admin (no auth, no limits, no faults):\n"
+	"  GET  /__sandbox/mc/stats               counters: requests, writes, deletes,\n"
+	"                                         status_field_seen, max_in_flight, by_route, ...\n"
+	"  POST /__sandbox/mc/reset-stats\n"
+	"  GET  /__sandbox/mc/members             every member (status, merge_fields, tags) and\n"
+	"                                         the forgotten set\n"
+	"  POST /__sandbox/mc/seed                {\"members\":[{\"email_address\",\"status\",\n"
+	"                                         \"merge_fields\",\"tags\"}],\"forgotten\":[..],\n"
+	"                                         \"merge_fields\":[{\"tag\",\"name\",\"type\"}]}\n"
+	"  POST /__sandbox/mc/reset               the initial audience again\n"
+	"  GET|POST /__sandbox/mc/knobs?latency_ms=N&max_connections=N&fail_rate=F\n"
+	"                               &throttle_rate=F   (any subset)\n";
 
 static void usage(FILE *f)
 {
@@ -166,12 +206,19 @@ int main(int argc, char **argv)
 	opts o = {.bind = "127.0.0.1", .client_id = "sandbox-client",
 		  .client_secret = "sandbox-secret", .seed = 1, .orgs = 2, .supporters = 300,
 		  .transactions = 1000, .campaigns = 10, .plans = 60, .ties = 150, .orphans = 5,
-		  .rate_limit = 1800, .token_ttl = 3600};
+		  .rate_limit = 1800, .token_ttl = 3600, .mc_api_key = "sandbox-key-us1",
+		  .mc_list = "sandbox-list", .mc_max_connections = 10};
 	if (parse_args(argc, argv, &o))
 		return 2;
 	if (o.help) {
 		usage(stdout);
 		return 0;
+	}
+	if (!*o.mc_list || strlen(o.mc_list) > 63 || strchr(o.mc_list, '/') ||
+	    !*o.mc_api_key || strlen(o.mc_api_key) > 255) {
+		fprintf(stderr, "classy-sandbox: --mc-list needs 1 to 63 bytes without '/', and "
+				"--mc-api-key 1 to 255 bytes\n");
+		return 2;
 	}
 	cs_log_setup(o.verbose ? CS_LOG_DEBUG : CS_LOG_INFO, CS_LOG_TEXT);
 	sb_schema_init();
@@ -192,14 +239,22 @@ int main(int argc, char **argv)
 	int rc = 1, port = 0;
 	char msg[256];
 	sb_server *srv = NULL;
+	/* After the signal mask: the batch worker inherits it. */
+	sb_mc_opts mo = {o.mc_api_key, o.mc_list, (uint64_t)o.seed,
+			 {o.mc_latency_ms, o.mc_max_connections, o.mc_fail_rate, o.mc_throttle_rate}};
+	sb_mc *mc = sb_mc_new(&mo);
 	if (sb_data_init(&data, &g)) {
 		cs_error("cannot generate sandbox data: out of memory; lower the record counts");
+		goto out;
+	}
+	if (!mc) {
+		cs_error("cannot start the Mailchimp half: out of memory");
 		goto out;
 	}
 	sb_server_opts so = {o.bind, (int)o.port,
 			     {o.fail_rate, o.drop_rate, o.truncate_rate, o.throttle_rate, o.rate_limit,
 			      o.latency_ms, o.token_ttl, o.mutate_every, o.mutate_ties},
-			     o.client_id, o.client_secret, (uint64_t)o.seed};
+			     o.client_id, o.client_secret, (uint64_t)o.seed, mc};
 	srv = sb_server_start(&so, &data, &port, msg, sizeof(msg));
 	if (!srv) {
 		cs_error("%s", msg);
@@ -216,6 +271,7 @@ int main(int argc, char **argv)
 	rc = 0;
 out:
 	sb_server_stop(srv);
+	sb_mc_free(mc); /* after the server: no handler runs any more */
 	sb_data_release(&data);
 	return rc;
 }

@@ -286,6 +286,31 @@ typedef struct sb_resp {
 /* Handlers fill rs; they never fail outright (a failure is a response). */
 typedef void (*sb_handler)(sb_server *s, sb_req *rq, sb_resp *rs);
 
+/* ---- routing (routes.c) ---- */
+
+enum sb_route_flags {
+	SB_RF_API = 1,   /* /2.0: faults, rate limit, bearer auth */
+	SB_RF_TOKEN = 2, /* the token endpoint: counted, carries rate headers */
+	SB_RF_ADMIN = 4  /* /__sandbox: none of the above */
+};
+
+typedef struct sb_route {
+	const char *method;
+	const char *pattern; /* '*' matches one path segment */
+	sb_handler fn;
+	int flags;
+} sb_route;
+
+extern const sb_route sb_routes[];
+extern const size_t sb_nroutes;
+
+/* Matches url against pattern; copies the '*' segments into pbuf and
+ * points params at them. 1 on a match. */
+int sb_path_match(const char *pattern, const char *url, const char *params[4], char *pbuf,
+		  size_t pbufsz);
+/* Returns the index into sb_routes, or -404 / -405. */
+int sb_route_find(const char *method, const char *url, sb_req *rq);
+
 const char *sb_arg(sb_req *rq, const char *key);
 void sb_resp_json(sb_resp *rs, int status, const char *json);
 /* {"error":"<msg>"} with the given status. */
@@ -305,12 +330,18 @@ void sb_server_count_list(sb_server *s);
 void sb_server_stats(sb_server *s, cs_buf *out);
 void sb_server_reset_stats(sb_server *s);
 
+/* The Mailchimp half (mc.h); the server hands it every /3.0, /__mc and
+ * /__sandbox/mc request. Returns 1 when it answered. */
+typedef struct sb_mc sb_mc;
+int sb_mc_handle(sb_mc *m, sb_server *s, sb_req *rq, sb_resp *rs);
+
 typedef struct sb_server_opts {
 	const char *bind;
 	int port;
 	sb_knobs knobs;
 	const char *client_id, *client_secret;
 	uint64_t seed;
+	sb_mc *mc; /* may be NULL: no Mailchimp half */
 } sb_server_opts;
 
 sb_server *sb_server_start(const sb_server_opts *o, sb_data *d, int *port_out, char *msg,

@@ -18,35 +18,6 @@
 #define MAX_BODY (1 << 20)
 #define MAX_PATHS 512
 
-enum route_flags {
-	RF_API = 1,   /* /2.0: faults, rate limit, bearer auth */
-	RF_TOKEN = 2, /* the token endpoint: counted, carries rate headers */
-	RF_ADMIN = 4  /* /__sandbox: none of the above */
-};
-
-typedef struct route {
-	const char *method;
-	const char *pattern; /* '*' matches one path segment */
-	sb_handler fn;
-	int flags;
-} route;
-
-/* Add routes here (the Mailchimp half will add its own block). */
-static const route routes[] = {
-	{"POST", "/oauth2/auth", sb_h_token, RF_TOKEN},
-	{"GET", "/2.0/organizations/*", sb_h_org, RF_API},
-	{"GET", "/2.0/organizations/*/*", sb_h_list, RF_API},
-	{"GET", "/__sandbox/dump", sb_h_dump, RF_ADMIN},
-	{"GET", "/__sandbox/stats", sb_h_stats, RF_ADMIN},
-	{"POST", "/__sandbox/reset-stats", sb_h_reset_stats, RF_ADMIN},
-	{"POST", "/__sandbox/mutate", sb_h_mutate, RF_ADMIN},
-	{"GET", "/__sandbox/knobs", sb_h_knobs, RF_ADMIN},
-	{"POST", "/__sandbox/knobs", sb_h_knobs, RF_ADMIN},
-	{"POST", "/__sandbox/expire-tokens", sb_h_expire_tokens, RF_ADMIN},
-	{"POST", "/__sandbox/set-credentials", sb_h_set_credentials, RF_ADMIN},
-};
-#define NROUTES (sizeof(routes) / sizeof(routes[0]))
-
 typedef struct path_count {
 	char path[96];
 	uint64_t n;
@@ -56,6 +27,7 @@ struct sb_server {
 	struct MHD_Daemon *mhd;
 	sb_data *data;
 	sb_oauth *oauth;
+	sb_mc *mc;
 	char bind[64];
 	int port;
 	pthread_mutex_t lock; /* everything below */
@@ -179,52 +151,13 @@ void sb_server_reset_stats(sb_server *s)
 	pthread_mutex_unlock(&s->lock);
 }
 
-/* ---- routing ---- */
-
-/* Matches url against pattern; copies '*' segments into rq->params. */
-static int match(const char *pattern, const char *url, sb_req *rq)
-{
-	size_t used = 0;
-	int np = 0;
-	while (*pattern && *url) {
-		if (*pattern == '*') {
-			size_t n = strcspn(url, "/");
-			if (n == 0 || np == 4 || used + n + 1 > sizeof(rq->pbuf))
-				return 0;
-			memcpy(rq->pbuf + used, url, n);
-			rq->pbuf[used + n] = '\0';
-			rq->params[np++] = rq->pbuf + used;
-			used += n + 1;
-			url += n;
-			pattern++;
-		} else if (*pattern++ != *url++) {
-			return 0;
-		}
-	}
-	return *pattern == '\0' && *url == '\0';
-}
-
-/* Returns the route index, or -404 / -405. */
-static int find_route(const char *method, const char *url, sb_req *rq)
-{
-	int path_matched = 0;
-	for (size_t i = 0; i < NROUTES; i++) {
-		if (!match(routes[i].pattern, url, rq))
-			continue;
-		if (!strcmp(routes[i].method, method))
-			return (int)i;
-		path_matched = 1;
-	}
-	return path_matched ? -405 : -404;
-}
-
 /* ---- per-request policy ---- */
 
 static void count_request(sb_server *s, const char *path, int flags)
 {
 	pthread_mutex_lock(&s->lock);
 	s->requests++;
-	if (flags & RF_TOKEN)
+	if (flags & SB_RF_TOKEN)
 		s->token_requests++;
 	size_t i = 0;
 	while (i < s->npaths && strcmp(s->paths[i].path, path))
@@ -338,22 +271,24 @@ static void sleep_ms(long ms)
 static int unrouted_flags(const char *url)
 {
 	if (!strncmp(url, "/2.0/", 5))
-		return RF_API;
-	return !strncmp(url, "/__sandbox/", 11) ? RF_ADMIN : 0;
+		return SB_RF_API;
+	return !strncmp(url, "/__sandbox/", 11) ? SB_RF_ADMIN : 0;
 }
 
 static void handle(sb_server *s, sb_req *rq, sb_resp *rs)
 {
-	int ri = find_route(rq->method, rq->url, rq);
-	int flags = ri >= 0 ? routes[ri].flags : unrouted_flags(rq->url);
-	if (!(flags & RF_ADMIN)) {
+	if (s->mc && sb_mc_handle(s->mc, s, rq, rs))
+		return; /* the Mailchimp half applies its own policy */
+	int ri = sb_route_find(rq->method, rq->url, rq);
+	int flags = ri >= 0 ? sb_routes[ri].flags : unrouted_flags(rq->url);
+	if (!(flags & SB_RF_ADMIN)) {
 		count_request(s, rq->url, flags);
 		sb_knobs k;
 		sb_server_knobs(s, &k);
 		if (k.latency_ms > 0)
 			sleep_ms(k.latency_ms);
 	}
-	if (flags & RF_API) {
+	if (flags & SB_RF_API) {
 		int fault = roll_fault(s, 0);
 		if (fault == FAULT_DROP) {
 			rs->mode = SB_RESP_DROP;
@@ -375,7 +310,7 @@ static void handle(sb_server *s, sb_req *rq, sb_resp *rs)
 				     "\"Access token is missing, invalid, expired or revoked\"}");
 			return;
 		}
-	} else if (flags & RF_TOKEN) {
+	} else if (flags & SB_RF_TOKEN) {
 		rate_limit(s, 0, rs);
 	}
 	if (ri == -404)
@@ -383,8 +318,8 @@ static void handle(sb_server *s, sb_req *rq, sb_resp *rs)
 	else if (ri == -405)
 		sb_resp_error(rs, 405, "method '%s' is not allowed on '%s'", rq->method, rq->url);
 	else
-		routes[ri].fn(s, rq, rs);
-	if ((flags & RF_API) && rs->status == 200 && !rs->stream &&
+		sb_routes[ri].fn(s, rq, rs);
+	if ((flags & SB_RF_API) && rs->status == 200 && !rs->stream &&
 	    roll_fault(s, 1) == FAULT_TRUNCATE)
 		rs->mode = SB_RESP_TRUNCATE;
 }
@@ -575,6 +510,7 @@ sb_server *sb_server_start(const sb_server_opts *o, sb_data *d, int *port_out, c
 	}
 	pthread_mutex_init(&s->lock, NULL);
 	s->data = d;
+	s->mc = o->mc;
 	s->knobs = o->knobs;
 	s->rng.s = sb_hash(o->seed, 0xfa017, 0);
 	snprintf(s->bind, sizeof(s->bind), "%s", o->bind);

@@ -1,0 +1,245 @@
+/* /__sandbox/mc/ endpoints for tests: the counters that prove what a
+ * client sent (and never sent), the audience as it stands, seeding, reset
+ * and the fault knobs. No auth, no limits, never faulted; errors are the
+ * sandbox's {"error": ...}, not Mailchimp's problem+json. */
+#include "mc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- stats ---- */
+
+static void put_routes(cJSON *j, const char *key, const uint64_t *counts)
+{
+	cJSON *o = cJSON_AddObjectToObject(j, key);
+	for (int i = 0; i <= mc_nroutes(); i++)
+		cJSON_AddNumberToObject(o, mc_route_name(i), (double)counts[i]);
+}
+
+void mc_h_admin_stats(sb_mc *m, mc_req *rq, sb_resp *rs)
+{
+	(void)rq;
+	cJSON *j = cJSON_CreateObject();
+	pthread_mutex_lock(&m->lock);
+	const mc_stats *s = &m->stats;
+	const struct {
+		const char *name;
+		uint64_t v;
+	} counters[] = {
+		{"requests", s->requests},
+		{"writes", s->writes},
+		{"batch_operations", s->batch_operations},
+		{"batch_writes", s->batch_writes},
+		{"deletes", s->deletes},
+		{"status_field_seen", s->status_field_seen},
+		{"is_syncing_false", s->is_syncing_false},
+		{"max_in_flight", (uint64_t)s->max_in_flight},
+		{"throttled_429", s->throttled_429},
+		{"faults_500", s->faults_500},
+		{"unauthorized_401", s->unauthorized_401},
+		{"result_downloads", s->result_downloads},
+		{"result_downloads_with_auth", s->result_downloads_with_auth},
+	};
+	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
+		cJSON_AddNumberToObject(j, counters[i].name, (double)counters[i].v);
+	put_routes(j, "by_route", s->by_route);
+	put_routes(j, "batch_by_route", s->batch_by_route);
+	pthread_mutex_unlock(&m->lock);
+	cJSON_AddNumberToObject(j, "in_flight", (double)atomic_load(&m->in_flight));
+	mc_resp_cjson(rs, j);
+}
+
+void mc_h_admin_reset_stats(sb_mc *m, mc_req *rq, sb_resp *rs)
+{
+	(void)rq;
+	pthread_mutex_lock(&m->lock);
+	memset(&m->stats, 0, sizeof(m->stats));
+	pthread_mutex_unlock(&m->lock);
+	sb_resp_json(rs, 200, "{\"ok\":true}");
+}
+
+/* ---- the audience ---- */
+
+/* Every member, archived ones too, with only the merge values ever set
+ * (so a test tells "never sent" from "cleared") and tags by name. */
+void mc_h_admin_members(sb_mc *m, mc_req *rq, sb_resp *rs)
+{
+	(void)rq;
+	mc_store *st = &m->store;
+	cJSON *j = cJSON_CreateObject();
+	pthread_mutex_lock(&st->lock);
+	cJSON_AddStringToObject(j, "list_id", st->list_id);
+	cJSON *arr = cJSON_AddArrayToObject(j, "members");
+	for (size_t i = 0; i < st->nmembers; i++) {
+		const mc_member *mm = &st->members[i];
+		cJSON *o = cJSON_CreateObject(), *tags;
+		cJSON_AddStringToObject(o, "email_address", mm->email);
+		cJSON_AddStringToObject(o, "id", mm->hash);
+		cJSON_AddStringToObject(o, "status", mc_status_names[mm->status]);
+		cJSON_AddItemToObject(o, "merge_fields", cJSON_Duplicate(mm->merge, 1));
+		tags = cJSON_AddArrayToObject(o, "tags");
+		for (size_t t = 0; t < mm->ntags; t++)
+			cJSON_AddItemToArray(tags, cJSON_CreateString(mc_tag_name(st, mm->tags[t])));
+		cJSON_AddItemToArray(arr, o);
+	}
+	cJSON *fg = cJSON_AddArrayToObject(j, "forgotten");
+	for (size_t i = 0; i < st->nforgotten; i++)
+		cJSON_AddItemToArray(fg, cJSON_CreateString(st->forgotten[i]));
+	pthread_mutex_unlock(&st->lock);
+	mc_resp_cjson(rs, j);
+}
+
+/* ---- seed and reset ---- */
+
+static int seed_fields(mc_store *st, const cJSON *fields, char *err, size_t errsz)
+{
+	const cJSON *f;
+	cJSON_ArrayForEach(f, fields) {
+		const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "type"));
+		int t = type ? mc_ftype_find(type) : MC_F_TEXT;
+		char msg[200];
+		if (t < 0)
+			return snprintf(err, errsz, "unknown merge field type '%s'", type), -1;
+		if (mc_field_add(st, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "tag")),
+				 cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "name")), t,
+				 msg, sizeof(msg)))
+			return snprintf(err, errsz, "merge field refused: %s", msg), -1;
+	}
+	return 0;
+}
+
+/* A seeded member skips the fake-email rule (tests may want odd ones) but
+ * not the merge value checks. An existing one is updated. */
+static int seed_member(mc_store *st, const cJSON *el, char *err, size_t errsz)
+{
+	const char *email = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(el, "email_address"));
+	const char *sv = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(el, "status"));
+	const cJSON *merge = cJSON_GetObjectItemCaseSensitive(el, "merge_fields");
+	const cJSON *tags = cJSON_GetObjectItemCaseSensitive(el, "tags"), *t;
+	int status = sv ? mc_status_find(sv) : MC_SUBSCRIBED;
+	char hash[33], field[32], msg[128];
+	if (!email || !strchr(email, '@'))
+		return snprintf(err, errsz, "a seeded member needs an email_address"), -1;
+	if (status < 0)
+		return snprintf(err, errsz, "unknown status '%s' for '%s'", sv, email), -1;
+	if (mc_merge_check(st, merge, field, sizeof(field), msg, sizeof(msg)))
+		return snprintf(err, errsz, "merge field '%s' of '%s': %s", field, email, msg), -1;
+	mc_email_hash(email, hash);
+	mc_member *mm = mc_member_find(st, hash);
+	if (!mm && !(mm = mc_member_add(st, email, status)))
+		return snprintf(err, errsz, "out of memory"), -1;
+	mm->status = status;
+	if (mc_merge_apply(st, mm, merge))
+		return snprintf(err, errsz, "out of memory"), -1;
+	cJSON_ArrayForEach(t, tags)
+		if (cJSON_IsString(t) && mc_member_tag(st, mm, t->valuestring, 1))
+			return snprintf(err, errsz, "out of memory"), -1;
+	return 0;
+}
+
+/* Applies merge_fields, then members, then forgotten; stops at the first
+ * error, keeping what came before it. */
+void mc_h_admin_seed(sb_mc *m, mc_req *rq, sb_resp *rs)
+{
+	cJSON *b = rq->body ? cJSON_ParseWithLength(rq->body, rq->body_len) : NULL;
+	const cJSON *el;
+	char err[512] = "";
+	mc_store *st = &m->store;
+	if (!cJSON_IsObject(b)) {
+		cJSON_Delete(b);
+		sb_resp_error(rs, 400, "the body must be a JSON object: {\"members\":[...], "
+				       "\"forgotten\":[...], \"merge_fields\":[...]}");
+		return;
+	}
+	pthread_mutex_lock(&st->lock);
+	int rc = seed_fields(st, cJSON_GetObjectItemCaseSensitive(b, "merge_fields"), err,
+			     sizeof(err));
+	cJSON_ArrayForEach(el, cJSON_GetObjectItemCaseSensitive(b, "members"))
+		if (!rc)
+			rc = seed_member(st, el, err, sizeof(err));
+	cJSON_ArrayForEach(el, cJSON_GetObjectItemCaseSensitive(b, "forgotten"))
+		if (!rc && (!cJSON_IsString(el) || mc_forgotten_add(st, el->valuestring)))
+			rc = -1, snprintf(err, sizeof(err), "forgotten: give email strings");
+	size_t members = st->nmembers, forgotten = st->nforgotten, fields = st->nfields;
+	pthread_mutex_unlock(&st->lock);
+	cJSON_Delete(b);
+	if (rc) {
+		sb_resp_error(rs, 400, "%s", err);
+		return;
+	}
+	cs_buf_reset(&rs->body);
+	cs_buf_printf(&rs->body, "{\"ok\":true,\"members\":%zu,\"forgotten\":%zu,"
+				 "\"merge_fields\":%zu}", members, forgotten, fields);
+}
+
+/* The initial audience again; stats, knobs and batches are kept. */
+void mc_h_admin_reset(sb_mc *m, mc_req *rq, sb_resp *rs)
+{
+	(void)rq;
+	pthread_mutex_lock(&m->store.lock);
+	int rc = mc_store_reset(&m->store);
+	pthread_mutex_unlock(&m->store.lock);
+	if (rc)
+		sb_resp_error(rs, 500, "cannot reset the audience: out of memory");
+	else
+		sb_resp_json(rs, 200, "{\"ok\":true}");
+}
+
+/* ---- knobs ---- */
+
+static int arg_rate(mc_req *rq, const char *key, double *out, sb_resp *rs)
+{
+	const char *v = mc_arg(rq, key);
+	char *end;
+	if (!v)
+		return 0;
+	double x = strtod(v, &end);
+	if (!*v || *end || !(x >= 0.0 && x <= 1.0)) {
+		sb_resp_error(rs, 400, "invalid '%s' value '%s': use a fraction from 0 to 1", key, v);
+		return -1;
+	}
+	*out = x;
+	return 0;
+}
+
+static int arg_long(mc_req *rq, const char *key, long min, long max, long *out, sb_resp *rs)
+{
+	const char *v = mc_arg(rq, key);
+	char *end;
+	if (!v)
+		return 0;
+	errno = 0;
+	long x = strtol(v, &end, 10);
+	if (!*v || *end || errno || x < min || x > max) {
+		sb_resp_error(rs, 400, "invalid '%s' value '%s': use an integer from %ld to %ld", key,
+			      v, min, max);
+		return -1;
+	}
+	*out = x;
+	return 0;
+}
+
+void mc_h_admin_knobs(sb_mc *m, mc_req *rq, sb_resp *rs)
+{
+	pthread_mutex_lock(&m->lock);
+	mc_knobs k = m->knobs;
+	pthread_mutex_unlock(&m->lock);
+	if (!strcmp(rq->method, "POST")) {
+		/* Validate everything before changing anything. */
+		if (arg_long(rq, "latency_ms", 0, 600000, &k.latency_ms, rs) ||
+		    arg_long(rq, "max_connections", 1, 100000, &k.max_connections, rs) ||
+		    arg_rate(rq, "fail_rate", &k.fail_rate, rs) ||
+		    arg_rate(rq, "throttle_rate", &k.throttle_rate, rs))
+			return;
+		pthread_mutex_lock(&m->lock);
+		m->knobs = k;
+		pthread_mutex_unlock(&m->lock);
+	}
+	cs_buf_reset(&rs->body);
+	cs_buf_printf(&rs->body,
+		      "{\"latency_ms\":%ld,\"max_connections\":%ld,\"fail_rate\":%g,"
+		      "\"throttle_rate\":%g}",
+		      k.latency_ms, k.max_connections, k.fail_rate, k.throttle_rate);
+}
