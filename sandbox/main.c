@@ -241,7 +241,8 @@ int main(int argc, char **argv)
 	sb_server *srv = NULL;
 	/* After the signal mask: the batch worker inherits it. */
 	sb_mc_opts mo = {o.mc_api_key, o.mc_list, (uint64_t)o.seed,
-			 {o.mc_latency_ms, o.mc_max_connections, o.mc_fail_rate, o.mc_throttle_rate}};
+			 {.latency_ms = o.mc_latency_ms, .max_connections = o.mc_max_connections,
+			  .fail_rate = o.mc_fail_rate, .throttle_rate = o.mc_throttle_rate}};
 	sb_mc *mc = sb_mc_new(&mo);
 	if (sb_data_init(&data, &g)) {
 		cs_error("cannot generate sandbox data: out of memory; lower the record counts");

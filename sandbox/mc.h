@@ -122,7 +122,7 @@ void mc_time_str(int64_t unix_s, char out[32]);
 /* ---- the server side (mc_server.c) ---- */
 
 typedef struct mc_knobs {
-	long latency_ms, max_connections;
+	long latency_ms, max_connections, fail_writes;
 	double fail_rate, throttle_rate;
 } mc_knobs;
 

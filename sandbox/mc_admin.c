@@ -230,6 +230,7 @@ void mc_h_admin_knobs(sb_mc *m, mc_req *rq, sb_resp *rs)
 		/* Validate everything before changing anything. */
 		if (arg_long(rq, "latency_ms", 0, 600000, &k.latency_ms, rs) ||
 		    arg_long(rq, "max_connections", 1, 100000, &k.max_connections, rs) ||
+		    arg_long(rq, "fail_writes", 0, 1, &k.fail_writes, rs) ||
 		    arg_rate(rq, "fail_rate", &k.fail_rate, rs) ||
 		    arg_rate(rq, "throttle_rate", &k.throttle_rate, rs))
 			return;
@@ -239,7 +240,7 @@ void mc_h_admin_knobs(sb_mc *m, mc_req *rq, sb_resp *rs)
 	}
 	cs_buf_reset(&rs->body);
 	cs_buf_printf(&rs->body,
-		      "{\"latency_ms\":%ld,\"max_connections\":%ld,\"fail_rate\":%g,"
-		      "\"throttle_rate\":%g}",
-		      k.latency_ms, k.max_connections, k.fail_rate, k.throttle_rate);
+		      "{\"latency_ms\":%ld,\"max_connections\":%ld,\"fail_writes\":%ld,"
+		      "\"fail_rate\":%g,\"throttle_rate\":%g}",
+		      k.latency_ms, k.max_connections, k.fail_writes, k.fail_rate, k.throttle_rate);
 }

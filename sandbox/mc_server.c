@@ -351,12 +351,15 @@ static void sleep_ms(long ms)
 		;
 }
 
-/* 0, 500 or 429, from the seeded generator, as the Classy half does. */
-static int roll_fault(sb_mc *m)
+/* 0, 500 or 429, from the seeded generator, as the Classy half does;
+ * fail_writes answers every write 500 (reads still work), to test what a
+ * client does when only its writes fail. */
+static int roll_fault(sb_mc *m, const char *method)
 {
 	pthread_mutex_lock(&m->lock);
 	double x = sb_rng_unit(&m->rng);
-	int f = x < m->knobs.fail_rate ? 500
+	int f = m->knobs.fail_writes && strcmp(method, "GET") ? 500
+		: x < m->knobs.fail_rate ? 500
 		: x < m->knobs.fail_rate + m->knobs.throttle_rate ? 429 : 0;
 	m->stats.faults_500 += f == 500;
 	m->stats.throttled_429 += f == 429;
@@ -429,7 +432,7 @@ static void api(sb_mc *m, sb_server *s, sb_req *sr, sb_resp *rs)
 		mc_problem(&rq, rs, 401, "API Key Invalid",
 			   "Your API key may be invalid, or you've attempted to access the wrong "
 			   "datacenter.");
-	} else if ((fault = roll_fault(m)) == 500) {
+	} else if ((fault = roll_fault(m, rq.method)) == 500) {
 		mc_problem(&rq, rs, 500, "Internal Server Error",
 			   "An unexpected internal error has occurred. Please contact Support for "
 			   "more information.");

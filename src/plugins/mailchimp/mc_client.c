@@ -112,7 +112,14 @@ int mc_client_new(const mc_client_opts *o, mc_client **out, cs_err *err)
 	size_t n = strlen(c->base);
 	while (n > 0 && c->base[n - 1] == '/')
 		c->base[--n] = '\0';
+	/* Mailchimp's 429 means "too many connections at once" (another client
+	 * of the same key, or a busy account) and sends no Retry-After: short
+	 * jittered waits and many attempts get through, where the Classy
+	 * defaults (8 attempts, 30 s waits) give up or stall. */
 	cs_http_opts ho = {
+		.max_retries = 20,
+		.backoff_base_ms = 250,
+		.backoff_max_ms = 10000,
 		.timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : MC_DEFAULT_TIMEOUT_MS,
 		.max_body = MC_MAX_BODY,
 		.should_stop = o->should_stop,

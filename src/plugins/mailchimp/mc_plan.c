@@ -226,7 +226,10 @@ static int plan_contact(const cs_contact *c, void *ctx)
 	int added = cs_idset_add(&mp->seen, seen_key(mp->list, shash));
 	const char *st = c->sent_status ? c->sent_status : "";
 	int same = c->sent_hash && !strcmp(c->sent_hash, phash);
-	if (added <= 0 || (!mp->full && same) ||
+	/* --full re-plans what was sent, but a permanent rejection still waits
+	 * for the supporter's data to change */
+	int settled = same && (!mp->full || !strcmp(st, "rejected"));
+	if (added <= 0 || settled ||
 	    (mp->limit && (long long)mp->plan.n >= mp->limit)) {
 		/* another org of this list already has this person, or nothing
 		 * changed (rejected and skipped ones wait for a change), or the
@@ -234,10 +237,10 @@ static int plan_contact(const cs_contact *c, void *ctx)
 		int rc = added < 0 ? CS_ERR : 0;
 		if (added == 0)
 			mp->counts->skipped++;
-		else if (added > 0 && !mp->full && same && !strcmp(st, "consent_withdrawn"))
+		else if (added > 0 && settled && !strcmp(st, "consent_withdrawn"))
 			/* consent is back and Mailchimp still has this data */
 			rc = add_note(mp, c, "sent", phash, payload, NULL, NULL);
-		if (added > 0 && !mp->full && same)
+		if (added > 0 && settled)
 			*(strcmp(st, "rejected") && strcmp(st, "skipped") ? &mp->counts->unchanged
 									  : &mp->counts->skipped) += 1;
 		free(payload);
