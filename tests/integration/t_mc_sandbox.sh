@@ -370,7 +370,7 @@ expect 200 "fields after reset" GET "lists/$LIST/merge-fields"
 assert_eq "$(jb .total_items)" 4 "reset restores the merge fields"
 
 # ---- fault knobs ----
-assert_eq "$(admin GET knobs | jq -c .)" '{"latency_ms":0,"max_connections":10,"fail_rate":0,"throttle_rate":0}' "default knobs"
+assert_eq "$(admin GET knobs | jq -c .)" '{"latency_ms":0,"max_connections":10,"fail_writes":0,"fail_rate":0,"throttle_rate":0}' "default knobs"
 admin POST "knobs?fail_rate=1" >/dev/null
 expect 500 "fail_rate 1" GET ping
 problem 500 "Internal Server Error" "injected 500"

@@ -113,11 +113,10 @@ int mc_client_new(const mc_client_opts *o, mc_client **out, cs_err *err)
 	while (n > 0 && c->base[n - 1] == '/')
 		c->base[--n] = '\0';
 	/* Mailchimp's 429 means "too many connections at once" (another client
-	 * of the same key, or a busy account) and sends no Retry-After: short
-	 * jittered waits and many attempts get through, where the Classy
-	 * defaults (8 attempts, 30 s waits) give up or stall. */
+	 * of the same key) and sends no Retry-After: a slot frees within
+	 * moments, so waits start short and stay short rather than the Classy
+	 * client's 30 s. */
 	cs_http_opts ho = {
-		.max_retries = 20,
 		.backoff_base_ms = 250,
 		.backoff_max_ms = 10000,
 		.timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : MC_DEFAULT_TIMEOUT_MS,
