@@ -42,6 +42,7 @@ contract: bootstrap build
 
 bench: bootstrap build
 	@bash bench/run
+	@bash bench/mailchimp
 
 install: build
 	@cmake --install $(BUILD) --prefix $(PREFIX)

@@ -1,6 +1,8 @@
 /* classy-sync config show */
 #include "cmd/cmd.h"
 
+#include "plugin/plugin.h"
+
 #include <stdio.h>
 
 static void show(const char *name, const char *value, const char *help, void *arg)
@@ -15,6 +17,17 @@ static int config_show(cs_ctx *ctx, const cs_cmd *self, const cs_args *args)
 	(void)self;
 	(void)args;
 	cs_config_visit(&ctx->cfg, show, NULL);
+	/* then each push plugin's own keys, from its key table */
+	for (size_t i = 0; cs_plugins[i]; i++) {
+		for (const cs_plugin_key *k = cs_plugins[i]->keys; k && k->name; k++) {
+			char v[1024];
+			int rc = cs_env_lookup(k->name, v, sizeof(v));
+			if (k->secret)
+				show(k->name, rc == 0 && v[0] ? "(set)" : "(unset)", k->help, NULL);
+			else
+				show(k->name, rc == 0 ? v : k->def ? k->def : "", k->help, NULL);
+		}
+	}
 	return 0;
 }
 

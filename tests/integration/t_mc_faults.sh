@@ -23,6 +23,9 @@ expect_usage MAILCHIMP_LIST_ID MAILCHIMP_LIST_ID=
 expect_usage MAILCHIMP_MERGE_FIELDS MAILCHIMP_MERGE_FIELDS=FNAME,NOSUCH
 expect_usage MAILCHIMP_STATUS_IF_NEW MAILCHIMP_STATUS_IF_NEW=unsubscribed
 expect_usage MAILCHIMP_API_KEY MAILCHIMP_API_URL= MAILCHIMP_API_KEY=no-datacenter-suffix-
+MAILCHIMP_API_KEY=very-secret-value-us1 cs_ok config show
+grep -q "MAILCHIMP_API_KEY *(set)" "$OUT" || fail "config show does not list the plugin keys"
+grep -q very-secret-value "$OUT" && fail "config show printed the key"
 cs mailchimp sync --limit 0
 assert_eq "$RC" 2 "--limit 0 is a usage error"
 
