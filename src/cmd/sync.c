@@ -1,6 +1,7 @@
 /* classy-sync sync <entity|all> [incremental|full] [--org ID], and the run
  * loop shared with `org sync`: per org, connect, sync, print a summary. */
 #include "cmd/cmd.h"
+#include "util/buf.h"
 
 #include "sync/sync.h"
 #include "util/log.h"
@@ -18,14 +19,10 @@ typedef struct org_list {
 static int collect_org(const cs_org *org, void *arg)
 {
 	org_list *l = arg;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 8;
-		cs_org *v = realloc(l->v, cap * sizeof(*v));
-		if (!v)
-			return -1;
-		l->v = v;
-		l->cap = cap;
-	}
+	cs_org *v = cs_grow(l->v, &l->cap, l->n, sizeof(*v), 8);
+	if (!v)
+		return -1;
+	l->v = v;
 	l->v[l->n] = *org;
 	l->v[l->n].secret_enc = org->secret_enc ? strdup(org->secret_enc) : NULL;
 	l->n++;

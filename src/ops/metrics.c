@@ -3,6 +3,7 @@
  * contention is negligible and a single lock keeps a scrape consistent (a
  * histogram's buckets, sum and count always agree). */
 #include "ops/metrics.h"
+#include "util/buf.h"
 
 #include "util/err.h"
 
@@ -168,14 +169,10 @@ static series *get_row(cs_metrics *m, int id, long long org, const char *entity)
 	series *s = find(m, org, entity, &pos);
 	if (s)
 		return s;
-	if (m->n == m->cap) {
-		size_t cap = m->cap ? m->cap * 2 : 16;
-		series **rows = realloc(m->rows, cap * sizeof(*rows));
-		if (!rows)
-			return NULL;
-		m->rows = rows;
-		m->cap = cap;
-	}
+	series **rows = cs_grow(m->rows, &m->cap, m->n, sizeof(*rows), 16);
+	if (!rows)
+		return NULL;
+	m->rows = rows;
 	s = calloc(1, sizeof(*s));
 	if (!s || !(s->entity = strdup(entity))) {
 		free(s);

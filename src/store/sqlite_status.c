@@ -2,6 +2,7 @@
  * entity, as the JSON documented for `status --json`. Read in one
  * transaction so the figures agree with each other while a sync writes. */
 #include "store/sqlite_ops.h"
+#include "util/buf.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -25,14 +26,10 @@ static org_stat *stat_for(stats *st, long long id)
 	for (size_t i = 0; i < st->n; i++)
 		if (st->v[i].id == id)
 			return &st->v[i];
-	if (st->n == st->cap) {
-		size_t cap = st->cap ? st->cap * 2 : 8;
-		org_stat *v = realloc(st->v, cap * sizeof(*v));
-		if (!v)
-			return NULL;
-		st->v = v;
-		st->cap = cap;
-	}
+	org_stat *v = cs_grow(st->v, &st->cap, st->n, sizeof(*v), 8);
+	if (!v)
+		return NULL;
+	st->v = v;
 	org_stat *o = &st->v[st->n++];
 	memset(o, 0, sizeof(*o));
 	o->id = id;

@@ -125,3 +125,14 @@ const char *cs_buf_str(const cs_buf *b)
 {
 	return b->data ? b->data : "";
 }
+
+void *cs_grow(void *arr, size_t *cap, size_t n, size_t elem, size_t first)
+{
+	if (n < *cap && arr)
+		return arr;
+	size_t want = *cap ? *cap * 2 : first;
+	void *v = realloc(arr, want * elem);
+	if (v)
+		*cap = want;
+	return v;
+}

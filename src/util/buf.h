@@ -31,4 +31,10 @@ void cs_buf_release(cs_buf *b);
 /* Returns data, or "" when nothing was appended yet. */
 const char *cs_buf_str(const cs_buf *b);
 
+/* Room for element n of a growable array of elem-byte items whose capacity
+ * is *cap: when n == *cap the array is reallocated to twice the capacity
+ * (first when empty). Returns the array (moved or not), or NULL when out of
+ * memory, leaving the old array and *cap untouched. */
+void *cs_grow(void *arr, size_t *cap, size_t n, size_t elem, size_t first);
+
 #endif

@@ -1,4 +1,5 @@
 #include "util/envfile.h"
+#include "util/buf.h"
 
 #include "util/config.h"
 
@@ -95,14 +96,10 @@ static int parse_line(char *line, char **key, char **val)
 
 static int add_entry(cs_envfile *ef, const char *key, const char *val, int line)
 {
-	if (ef->n == ef->cap) {
-		size_t cap = ef->cap ? ef->cap * 2 : 16;
-		cs_envfile_entry *v = realloc(ef->v, cap * sizeof(*v));
-		if (!v)
-			return -1;
-		ef->v = v;
-		ef->cap = cap;
-	}
+	cs_envfile_entry *v = cs_grow(ef->v, &ef->cap, ef->n, sizeof(*v), 16);
+	if (!v)
+		return -1;
+	ef->v = v;
 	cs_envfile_entry *e = &ef->v[ef->n];
 	e->key = strdup(key);
 	e->value = strdup(val);

@@ -174,13 +174,36 @@ static void test_json_str_roundtrip(void **state)
 	}
 }
 
+/* The array grows only when full, doubling from `first`, keeping contents. */
+static void test_grow(void **state)
+{
+	(void)state;
+	int *v = NULL;
+	size_t cap = 0;
+	for (size_t n = 0; n < 100; n++) {
+		int *g = cs_grow(v, &cap, n, sizeof(*g), 4);
+		assert_non_null(g);
+		v = g;
+		v[n] = (int)n;
+		assert_true(cap > n);
+		assert_true(cap == 4 || cap == 8 || cap == 16 || cap == 32 || cap == 64 || cap == 128);
+	}
+	assert_int_equal(cap, 128);
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(v[i], i);
+	int *same = cs_grow(v, &cap, 50, sizeof(*v), 4);
+	assert_ptr_equal(same, v); /* not full: untouched */
+	assert_int_equal(cap, 128);
+	free(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_empty),     cmocka_unit_test(test_append_and_grow),
 		cmocka_unit_test(test_cap),       cmocka_unit_test(test_default_cap),
 		cmocka_unit_test(test_urlencode), cmocka_unit_test(test_json_str),
-		cmocka_unit_test(test_json_str_roundtrip),
+		cmocka_unit_test(test_json_str_roundtrip), cmocka_unit_test(test_grow),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -123,16 +123,12 @@ static int plan_one(const cs_contact *c, void *ctx)
 		free(payload);
 		return 0;
 	}
-	if (j->n == j->cap) {
-		size_t cap = j->cap ? j->cap * 2 : 256;
-		pending *p = realloc(j->items, cap * sizeof(*p));
-		if (!p) {
-			free(payload);
-			return CS_ERR;
-		}
-		j->items = p;
-		j->cap = cap;
+	pending *grown = cs_grow(j->items, &j->cap, j->n, sizeof(*grown), 256);
+	if (!grown) {
+		free(payload);
+		return CS_ERR;
 	}
+	j->items = grown;
 	pending *p = &j->items[j->n++];
 	*p = (pending){.org_id = c->org_id, .supporter_id = c->supporter_id,
 		       .email_key = strdup(c->email_key), .payload = payload};

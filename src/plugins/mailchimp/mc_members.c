@@ -6,6 +6,7 @@
  *  - the full snapshot (--full): every member with its merge fields and
  *    managed tags, to diff against Mailchimp's own data. */
 #include "plugins/mailchimp/mc_int.h"
+#include "util/buf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,14 +26,10 @@ int mc_status_locked(const char *status)
 
 static mc_member *add_member(mc_members *m)
 {
-	if (m->n == m->cap) {
-		size_t cap = m->cap ? m->cap * 2 : 256;
-		mc_member *v = realloc(m->v, cap * sizeof(*v));
-		if (!v)
-			return NULL;
-		m->v = v;
-		m->cap = cap;
-	}
+	mc_member *v = cs_grow(m->v, &m->cap, m->n, sizeof(*v), 256);
+	if (!v)
+		return NULL;
+	m->v = v;
 	mc_member *r = &m->v[m->n++];
 	memset(r, 0, sizeof(*r));
 	return r;

@@ -5,6 +5,7 @@
  * updated_at did not move, and why a rerun with nothing changed has no
  * item and sends nothing. Makes no write request. */
 #include "plugins/mailchimp/mc_int.h"
+#include "util/buf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,14 +14,10 @@
 static int add_note(mc_plugin *mp, const cs_contact *c, const char *status, const char *hash,
 		    const char *payload, const char *title, const char *detail)
 {
-	if (mp->nnotes == mp->capnotes) {
-		size_t cap = mp->capnotes ? mp->capnotes * 2 : 64;
-		mc_note *v = realloc(mp->notes, cap * sizeof(*v));
-		if (!v)
-			return CS_ERR;
-		mp->notes = v;
-		mp->capnotes = cap;
-	}
+	mc_note *v = cs_grow(mp->notes, &mp->capnotes, mp->nnotes, sizeof(*v), 64);
+	if (!v)
+		return CS_ERR;
+	mp->notes = v;
 	mc_note *n = &mp->notes[mp->nnotes++];
 	*n = (mc_note){.org_id = c->org_id, .supporter_id = c->supporter_id,
 		       .email_key = strdup(c->email_key), .payload = payload ? strdup(payload) : NULL,
@@ -132,14 +129,10 @@ static char *tags_body(const cJSON *add, const cJSON *remove)
 
 static mc_item *new_item(mc_plan *p)
 {
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 256;
-		mc_item *v = realloc(p->v, cap * sizeof(*v));
-		if (!v)
-			return NULL;
-		p->v = v;
-		p->cap = cap;
-	}
+	mc_item *v = cs_grow(p->v, &p->cap, p->n, sizeof(*v), 256);
+	if (!v)
+		return NULL;
+	p->v = v;
 	mc_item *it = &p->v[p->n++];
 	memset(it, 0, sizeof(*it));
 	return it;
