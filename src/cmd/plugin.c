@@ -89,8 +89,10 @@ static void print_report(const cs_plugin *p, const cs_push_opts *o, const cs_pus
 		if (e)
 			fprintf(stderr, "classy-sync: error: %s org %lld: %s\n", p->name, id, e);
 	}
-	if (cJSON_GetArraySize(rep->samples) > 0) {
-		printf(o->dry_run ? "planned changes (sample):\n" : "changes (sample):\n");
+	/* a real run's changes are in `status` and plugin_outcomes; the plan
+	 * is what a dry run is for */
+	if (o->dry_run && cJSON_GetArraySize(rep->samples) > 0) {
+		printf("planned changes (sample):\n");
 		const cJSON *s;
 		cJSON_ArrayForEach(s, rep->samples) print_sample(s);
 	}
