@@ -253,6 +253,11 @@ static const cs_store sqlite_vtable = {
 	.plugin_run_begin = cs_sqlite_plugin_run_begin,
 	.plugin_run_finish = cs_sqlite_plugin_run_finish,
 	.plugin_status = cs_sqlite_plugin_status,
+	.lease_acquire = cs_sqlite_lease_acquire,
+	.lease_renew = cs_sqlite_lease_renew,
+	.lease_release = cs_sqlite_lease_release,
+	.alert_load = cs_sqlite_alert_load,
+	.alert_save = cs_sqlite_alert_save,
 	.ctrl = sqlite_ctrl,
 };
 
