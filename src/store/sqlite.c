@@ -217,8 +217,8 @@ static int sqlite_recompute(cs_store *st, long long org, long long *updated, cs_
 
 static int sqlite_ctrl(cs_store *st, int op, void *arg, cs_err *err)
 {
-	(void)st;
-	(void)arg;
+	if (op == CS_CTRL_LAST_RUNS)
+		return cs_sqlite_last_runs(st, arg, err);
 	return cs_err_set(err, CS_ENOTFOUND,
 			  "store operation %d is not supported by the sqlite backend; upgrade "
 			  "classy-sync",

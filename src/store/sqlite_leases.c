@@ -220,3 +220,26 @@ int cs_sqlite_alert_save(cs_store *st, const cs_alert_row *row, cs_err *err)
 	sqlite3_bind_text(q, 7, now, -1, SQLITE_STATIC);
 	return step_done(s, q, "save an alert record", err);
 }
+
+/* CS_CTRL_LAST_RUNS: uses the sync_runs (organization_id, entity, id) index. */
+int cs_sqlite_last_runs(cs_store *st, cJSON **out, cs_err *err)
+{
+	cs_sqlite *s = (cs_sqlite *)st;
+	cJSON *a = cJSON_CreateArray();
+	if (!a)
+		return cs_err_set(err, CS_ERR, "out of memory");
+	int rc = cs_sqlite_rows_json(
+		s,
+		"SELECT r.organization_id, r.entity, (SELECT MAX(finished_at) FROM sync_runs x"
+		" WHERE x.organization_id = r.organization_id AND x.entity = r.entity AND"
+		" x.status = 'success') AS last_success_at, r.status, r.finished_at, r.records,"
+		" r.error FROM sync_runs r WHERE r.id IN (SELECT MAX(id) FROM sync_runs"
+		" GROUP BY organization_id, entity) ORDER BY 1, 2",
+		NULL, a, "read the last runs", err);
+	if (rc) {
+		cJSON_Delete(a);
+		return rc;
+	}
+	*out = a;
+	return 0;
+}

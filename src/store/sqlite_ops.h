@@ -71,6 +71,7 @@ int cs_sqlite_lease_renew(cs_store *st, long long org, const char *job, const ch
 int cs_sqlite_lease_release(cs_store *st, long long org, const char *job, const char *holder,
 			    cs_err *err);
 int cs_sqlite_alert_load(cs_store *st, const char *key, cs_alert_row *out, cs_err *err);
+int cs_sqlite_last_runs(cs_store *st, cJSON **out, cs_err *err);
 int cs_sqlite_alert_save(cs_store *st, const cs_alert_row *row, cs_err *err);
 
 #endif

@@ -68,7 +68,11 @@ typedef int (*cs_org_cb)(const cs_org *org, void *ctx);
 typedef int (*cs_migration_cb)(const cs_migration_info *m, void *ctx);
 
 enum cs_store_ctrl_op {
-	CS_CTRL_NONE = 0
+	CS_CTRL_NONE = 0,
+	/* arg is cJSON **: an array, one object per org and entity that has
+	 * runs: {"organization_id", "entity", "last_success_at" (ISO or null),
+	 * "status", "finished_at", "records", "error"} of the newest run. */
+	CS_CTRL_LAST_RUNS = 1
 	/* later features add ops here; unknown ops return CS_ENOTFOUND */
 };
 
