@@ -1,6 +1,7 @@
 # Helpers for the daemon tests (t_daemon_*.sh). Source after lib.sh and cs.sh.
 #   dm_config JSON          write $DM_CONFIG (a daemon-config.json)
-#   dm_start ARGS...        `daemon start --config $DM_CONFIG ARGS`, must succeed; the
+#   dm_start ARGS...        `daemon start --config $DM_CONFIG ARGS` (LOG_LEVEL=info, or
+#                           $DM_LOG_LEVEL), must succeed; the
 #                           exit trap stops the daemon (and kills it if it hangs)
 #   dm_status               print `daemon status --json`
 #   dm_jq FILTER            jq FILTER over the status file
@@ -38,7 +39,7 @@ dm_trap() {
 
 dm_start() {
   dm_trap
-  cs daemon start --config "$DM_CONFIG" "$@"
+  LOG_LEVEL=${DM_LOG_LEVEL:-info} cs daemon start --config "$DM_CONFIG" "$@"
   if [ "$RC" -ne 0 ]; then
     cat "$OUT" "$ERR"; [ -f "$(dm_log)" ] && tail -n 30 "$(dm_log)"
     fail "daemon start exited $RC"
