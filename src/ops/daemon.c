@@ -97,6 +97,10 @@ cJSON *cs_daemon_read_status(const cs_daemon_paths *p)
 
 /* ---- supervisor ---------------------------------------------------------- */
 
+/* The locked pidfile; the worker closes its copy so the lock is the
+ * supervisor's alone (a worker outliving it must not look like a daemon). */
+static int g_pidfd = -1;
+
 static void give_up_alert(const cs_daemon_opts *o, const char *detail)
 {
 	cs_alert_config ac;
@@ -132,7 +136,10 @@ static pid_t spawn_worker(cs_worker_args *wa, const sigset_t *old)
 	if (pid != 0)
 		return pid;
 	sigprocmask(SIG_SETMASK, old, NULL);
-	if (getenv("WATCHDOG_PID")) { /* the watchdog is ours to feed now */
+	if (g_pidfd >= 0)
+		close(g_pidfd);
+	const char *wd = getenv("WATCHDOG_PID");
+	if (wd && strtol(wd, NULL, 10) == (long)getppid()) { /* the worker feeds it */
 		char buf[32];
 		snprintf(buf, sizeof(buf), "%ld", (long)getpid());
 		setenv("WATCHDOG_PID", buf, 1);
@@ -267,6 +274,7 @@ int cs_daemon_start(const cs_daemon_opts *o, const cs_daemon_paths *paths)
 		fprintf(stderr, "classy-sync: daemon %s\n", err.msg);
 		return CS_EXIT_FAIL;
 	}
+	g_pidfd = fd;
 	if (o->foreground) {
 		pidfile_write(fd);
 		int rc = supervise(o, paths, -1);
