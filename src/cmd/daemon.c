@@ -112,6 +112,11 @@ static int cmd_stop(cs_ctx *ctx, const cs_cmd *self, const cs_args *args)
 static int cmd_restart(cs_ctx *ctx, const cs_cmd *self, const cs_args *args)
 {
 	long long t = cs_arg_set(self, args, "timeout") ? cs_arg_num(self, args, "timeout") : 60;
+	/* a bad new config must not cost the running daemon */
+	char path[1024];
+	cs_err err = {0};
+	if (resolve_config(cs_arg_str(self, args, "config"), path, sizeof(path), &err))
+		return cs_cmd_fail(&err);
 	int rc = do_stop(ctx, t);
 	return rc ? rc : do_start(ctx, self, args);
 }
