@@ -115,6 +115,10 @@ static const char usage_tail[] =
 	"                            &mutate_ties=0|1   (any subset)\n"
 	"  POST /__sandbox/expire-tokens          every issued token stops working\n"
 	"  POST /__sandbox/set-credentials?client_secret=S\n"
+	"  POST /__sandbox/webhook                a webhook receiver: stores the JSON body, 200\n"
+	"  POST /__sandbox/webhook/fail?n=N       the next N webhook posts answer 500\n"
+	"  GET  /__sandbox/webhook                {\"posts\":[the stored bodies]}\n"
+	"  POST /__sandbox/webhook/reset          forget the stored posts\n"
 	"\n"
 	"Mailchimp (point clients at MAILCHIMP_API_URL=http://ADDR:PORT/3.0; HTTP Basic, any user,\n"
 	"the --mc-api-key as password; errors are application/problem+json):\n"
@@ -272,6 +276,7 @@ int main(int argc, char **argv)
 	rc = 0;
 out:
 	sb_server_stop(srv);
+	sb_webhook_release();
 	sb_mc_free(mc); /* after the server: no handler runs any more */
 	sb_data_release(&data);
 	return rc;

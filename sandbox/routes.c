@@ -18,6 +18,10 @@ const sb_route sb_routes[] = {
 	{"POST", "/__sandbox/knobs", sb_h_knobs, SB_RF_ADMIN},
 	{"POST", "/__sandbox/expire-tokens", sb_h_expire_tokens, SB_RF_ADMIN},
 	{"POST", "/__sandbox/set-credentials", sb_h_set_credentials, SB_RF_ADMIN},
+	{"POST", "/__sandbox/webhook", sb_h_webhook_post, SB_RF_ADMIN},
+	{"GET", "/__sandbox/webhook", sb_h_webhook_get, SB_RF_ADMIN},
+	{"POST", "/__sandbox/webhook/fail", sb_h_webhook_fail, SB_RF_ADMIN},
+	{"POST", "/__sandbox/webhook/reset", sb_h_webhook_reset, SB_RF_ADMIN},
 };
 const size_t sb_nroutes = sizeof(sb_routes) / sizeof(sb_routes[0]);
 

@@ -371,5 +371,11 @@ void sb_h_mutate(sb_server *s, sb_req *rq, sb_resp *rs);
 void sb_h_knobs(sb_server *s, sb_req *rq, sb_resp *rs);
 void sb_h_expire_tokens(sb_server *s, sb_req *rq, sb_resp *rs);
 void sb_h_set_credentials(sb_server *s, sb_req *rq, sb_resp *rs);
+/* webhook.c: a receiver for alert tests */
+void sb_h_webhook_post(sb_server *s, sb_req *rq, sb_resp *rs);
+void sb_h_webhook_get(sb_server *s, sb_req *rq, sb_resp *rs);
+void sb_h_webhook_fail(sb_server *s, sb_req *rq, sb_resp *rs);
+void sb_h_webhook_reset(sb_server *s, sb_req *rq, sb_resp *rs);
+void sb_webhook_release(void);
 
 #endif

@@ -82,6 +82,7 @@ extern const cs_cmd cs_cmd_sync;
 extern const cs_cmd cs_cmd_status;
 extern const cs_cmd cs_cmd_config;
 extern const cs_cmd cs_cmd_health;
+extern const cs_cmd cs_cmd_daemon;
 /* One command per registered push plugin (plugin.c); returns how many were
  * put in out. */
 size_t cs_plugin_commands(const cs_cmd **out, size_t max);

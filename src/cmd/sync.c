@@ -3,6 +3,8 @@
 #include "cmd/cmd.h"
 #include "util/buf.h"
 
+#include "ops/dconfig.h"
+#include "ops/lease.h"
 #include "sync/sync.h"
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -73,8 +75,14 @@ static void print_result(const cs_org_result *r)
 		printf("  supporter aggregates recomputed: %lld\n", r->aggregates_updated);
 }
 
-static int sync_one(cs_ctx *ctx, const cs_org *org, const cs_entity *only, int full,
-		    cs_org_result *res, cs_err *err)
+/* Syncs the entities of one org one at a time, each under its lease (see
+ * ops/lease.h), so a daemon or another manual sync never runs the same org
+ * and entity at once. An entity whose lease is held is skipped: it counts
+ * as not done (*skipped), so the exit code is 3 when something else ran and
+ * 1 when nothing did. Aggregates are recomputed after each entity (the
+ * queue holds only what that entity touched), as the daemon does. */
+static int sync_one(cs_ctx *ctx, cs_lease_keeper *leases, const cs_org *org,
+		    const cs_entity *only, int full, cs_org_result *res, size_t *skipped, cs_err *err)
 {
 	cs_http *http = NULL;
 	cs_classy *api = NULL;
@@ -85,7 +93,43 @@ static int sync_one(cs_ctx *ctx, const cs_org *org, const cs_entity *only, int f
 	cs_sync_opts opts = {.full = full, .lookback_s = -1, .should_stop = cs_should_stop};
 	if (ctx->stderr_tty && cs_log_level() > CS_LOG_DEBUG)
 		opts.progress = progress;
-	int rc = cs_sync_org(ctx->store, api, org->id, only, &opts, res, err);
+	int rc = 0;
+	for (int i = 0; i < CS_ENT_COUNT && !cs_should_stop(); i++) {
+		const cs_entity *e = &cs_entities[i];
+		if (only && only != e)
+			continue;
+		const char *job = cs_job_kind_name(e->id);
+		cs_lease_info held;
+		cs_err lerr = {0};
+		int lrc = cs_lease_take(leases, org->id, job, &held, &lerr);
+		if (lrc == CS_ECONFLICT) {
+			char who[256];
+			cs_lease_describe(&held, who, sizeof(who));
+			fprintf(stderr, "classy-sync: %s of organization %lld is being synced by %s; "
+					"skipped\n", e->name, org->id, who);
+			(*skipped)++;
+			continue;
+		}
+		if (lrc) {
+			*err = lerr;
+			rc = lrc;
+			break;
+		}
+		cs_org_result one;
+		cs_err eerr = {0};
+		int erc = cs_sync_org(ctx->store, api, org->id, e, &opts, &one, &eerr);
+		cs_lease_drop(leases, org->id, job);
+		for (int k = 0; k < one.nents && res->nents < CS_ENT_COUNT; k++)
+			res->ents[res->nents++] = one.ents[k];
+		res->aggregates_updated += one.aggregates_updated;
+		res->elapsed_ms += one.elapsed_ms;
+		if (erc) {
+			*err = eerr;
+			rc = erc;
+			if (erc == CS_EINTR || erc == CS_EAUTH || erc == CS_EIO)
+				break; /* the next entity would fail the same way */
+		}
+	}
 	if (opts.progress)
 		fprintf(stderr, "\r\033[K");
 	cs_classy_free(api);
@@ -117,13 +161,18 @@ int cs_run_sync(cs_ctx *ctx, long long org_id, const char *entity_name, int full
 				"'classy-sync org add'\n");
 		return CS_EXIT_FAIL;
 	}
+	cs_lease_keeper *leases = NULL;
+	if (cs_lease_keeper_new(&ctx->cfg, "manual sync", CS_LEASE_TTL_MS, &leases, &err)) {
+		org_list_release(&orgs);
+		return cs_cmd_fail(&err);
+	}
 	int64_t t0 = cs_mono_ms();
 	long long total_records = 0, total_requests = 0;
-	size_t ok = 0, failed = 0;
+	size_t ok = 0, failed = 0, skipped = 0;
 	for (size_t i = 0; i < orgs.n && !cs_should_stop(); i++) {
 		cs_org_result res;
 		cs_err oerr = {0};
-		int rc = sync_one(ctx, &orgs.v[i], only, full, &res, &oerr);
+		int rc = sync_one(ctx, leases, &orgs.v[i], only, full, &res, &skipped, &oerr);
 		if (res.nents)
 			print_result(&res);
 		for (int k = 0; k < res.nents; k++) {
@@ -141,11 +190,13 @@ int cs_run_sync(cs_ctx *ctx, long long org_id, const char *entity_name, int full
 	printf("total: %lld records, %lld requests, %.2f s, %.0f records/s\n", total_records,
 	       total_requests, secs, secs > 0 ? total_records / secs : 0);
 	org_list_release(&orgs);
+	cs_lease_keeper_free(leases);
 	if (cs_should_stop()) {
 		fprintf(stderr, "classy-sync: interrupted: the page in flight was committed or "
 				"rolled back; rerun to continue\n");
 		return CS_EXIT_FAIL;
 	}
+	failed += skipped; /* not done: another process held the lease */
 	if (failed == 0)
 		return CS_EXIT_OK;
 	return ok ? CS_EXIT_PARTIAL : CS_EXIT_FAIL;
@@ -203,5 +254,8 @@ const cs_cmd cs_cmd_sync = {
 		"incremental (the default) reads what changed since the last run; full re-reads\n"
 		"everything and soft-marks rows that Classy no longer returns (deleted_at).\n"
 		"'all' runs campaigns, supporters, transactions, recurring plans, then recomputes\n"
-		"supporter aggregates. Exit codes: 0 ok, 1 failure, 2 usage, 3 partial.",
+		"supporter aggregates. An org and entity another process (the daemon, another\n"
+		"sync) is syncing is skipped with a message naming it, and counts as not done.\n"
+		"Exit codes: 0 ok, 1 failure (or nothing run), 2 usage, 3 partial (something\n"
+		"failed or was skipped while something else ran).",
 };

@@ -22,7 +22,7 @@ static const cs_cmd cmd_version_def = {
 };
 
 static const cs_cmd *const fixed_subs[] = {
-	&cs_cmd_sync, &cs_cmd_org, &cs_cmd_status, &cs_cmd_health, &cs_cmd_db, &cs_cmd_config,
+	&cs_cmd_sync, &cs_cmd_org, &cs_cmd_status, &cs_cmd_health, &cs_cmd_daemon, &cs_cmd_db, &cs_cmd_config,
 };
 
 /* The fixed commands, then one per push plugin, then version. */

@@ -158,6 +158,16 @@ int cs_plugin_exit_code(const cs_push_report *rep, int rc)
 	return CS_EXIT_OK;
 }
 
+int cs_plugin_configured(cs_store *st, const cs_plugin *p, cs_err *err)
+{
+	cs_plugin_host host = {.store = st, .plugin = p->name};
+	void *self = NULL;
+	int rc = open_plugin(p, &host, &self, err);
+	if (rc == 0)
+		p->close(self);
+	return rc;
+}
+
 int cs_plugin_health(cs_store *st, const cs_plugin *p, char *msg, size_t msgsz, cs_err *err)
 {
 	cs_plugin_host host = {.store = st, .plugin = p->name};

@@ -25,6 +25,10 @@ int cs_plugin_push(cs_store *st, const cs_plugin *p, const cs_push_opts *opts,
  * failed (permanent rejections included); else the code of rc. */
 int cs_plugin_exit_code(const cs_push_report *rep, int rc);
 
+/* init -> configure -> close: 0 when the plugin is configured (its keys
+ * are set and valid), else the configure error. */
+int cs_plugin_configured(cs_store *st, const cs_plugin *p, cs_err *err);
+
 /* init -> configure -> health -> close. */
 int cs_plugin_health(cs_store *st, const cs_plugin *p, char *msg, size_t msgsz, cs_err *err);
 

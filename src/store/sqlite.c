@@ -217,8 +217,8 @@ static int sqlite_recompute(cs_store *st, long long org, long long *updated, cs_
 
 static int sqlite_ctrl(cs_store *st, int op, void *arg, cs_err *err)
 {
-	(void)st;
-	(void)arg;
+	if (op == CS_CTRL_LAST_RUNS)
+		return cs_sqlite_last_runs(st, arg, err);
 	return cs_err_set(err, CS_ENOTFOUND,
 			  "store operation %d is not supported by the sqlite backend; upgrade "
 			  "classy-sync",
@@ -253,6 +253,11 @@ static const cs_store sqlite_vtable = {
 	.plugin_run_begin = cs_sqlite_plugin_run_begin,
 	.plugin_run_finish = cs_sqlite_plugin_run_finish,
 	.plugin_status = cs_sqlite_plugin_status,
+	.lease_acquire = cs_sqlite_lease_acquire,
+	.lease_renew = cs_sqlite_lease_renew,
+	.lease_release = cs_sqlite_lease_release,
+	.alert_load = cs_sqlite_alert_load,
+	.alert_save = cs_sqlite_alert_save,
 	.ctrl = sqlite_ctrl,
 };
 

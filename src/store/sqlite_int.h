@@ -50,6 +50,9 @@ int cs_sqlite_views_down(sqlite3 *db, cs_err *err);
 /* sqlite_plugin_schema.c: plugin state tables and contact_segments */
 int cs_sqlite_plugins_up(sqlite3 *db, cs_err *err);
 int cs_sqlite_plugins_down(sqlite3 *db, cs_err *err);
+/* sqlite_ops_schema.c: v5 "operations", leases and alerts */
+int cs_sqlite_operations_up(sqlite3 *db, cs_err *err);
+int cs_sqlite_operations_down(sqlite3 *db, cs_err *err);
 /* sqlite_seed.c: reference rows (never overwriting) and the demo org */
 int cs_sqlite_seed(cs_sqlite *s, int demo, long long *inserted, cs_err *err);
 /* sqlite_aggregates.c: supporter aggregates for queued supporters */

@@ -63,4 +63,15 @@ int cs_sqlite_plugin_status(cs_store *st, const char *plugin, cJSON **out, cs_er
 int cs_sqlite_rows_json(cs_sqlite *s, const char *sql, const char *param, cJSON *array,
 			const char *what, cs_err *err);
 
+/* sqlite_leases.c: leases and alert records (migration v5) */
+int cs_sqlite_lease_acquire(cs_store *st, long long org, const char *job, const char *holder,
+			    long ttl_ms, cs_lease_info *held_by, cs_err *err);
+int cs_sqlite_lease_renew(cs_store *st, long long org, const char *job, const char *holder,
+			  long ttl_ms, cs_err *err);
+int cs_sqlite_lease_release(cs_store *st, long long org, const char *job, const char *holder,
+			    cs_err *err);
+int cs_sqlite_alert_load(cs_store *st, const char *key, cs_alert_row *out, cs_err *err);
+int cs_sqlite_last_runs(cs_store *st, cJSON **out, cs_err *err);
+int cs_sqlite_alert_save(cs_store *st, const cs_alert_row *row, cs_err *err);
+
 #endif

@@ -14,6 +14,7 @@ const cs_sqlite_migration cs_sqlite_migrations[] = {
 	{2, "reference", cs_sqlite_reference_up, cs_sqlite_reference_down},
 	{3, "views", cs_sqlite_views_up, cs_sqlite_views_down},
 	{4, "plugins", cs_sqlite_plugins_up, cs_sqlite_plugins_down},
+	{5, "operations", cs_sqlite_operations_up, cs_sqlite_operations_down},
 };
 const unsigned cs_sqlite_nmigrations = ARRAY_LEN(cs_sqlite_migrations);
 

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CS_STORE_ABI 2
+#define CS_STORE_ABI 3
 
 typedef struct cs_org {
 	long long id;
@@ -68,7 +68,11 @@ typedef int (*cs_org_cb)(const cs_org *org, void *ctx);
 typedef int (*cs_migration_cb)(const cs_migration_info *m, void *ctx);
 
 enum cs_store_ctrl_op {
-	CS_CTRL_NONE = 0
+	CS_CTRL_NONE = 0,
+	/* arg is cJSON **: an array, one object per org and entity that has
+	 * runs: {"organization_id", "entity", "last_success_at" (ISO or null),
+	 * "status", "finished_at", "records", "error"} of the newest run. */
+	CS_CTRL_LAST_RUNS = 1
 	/* later features add ops here; unknown ops return CS_ENOTFOUND */
 };
 
@@ -136,6 +140,29 @@ typedef struct cs_plugin_run {
 	char error[1024];
 } cs_plugin_run;
 
+/* ---- Operations (migration v5): leases and alert records ---- */
+
+/* A lease: who runs a job (an entity name, or "plugins") of an org, so two
+ * processes never run it at once. Times are ms since the epoch. */
+typedef struct cs_lease_info {
+	long long org_id;
+	char job[32];
+	char holder[128]; /* "daemon pid 1234", "sync pid 99" */
+	long long pid;
+	char host[128];
+	int64_t acquired_at_ms, expires_at_ms;
+} cs_lease_info;
+
+/* An alert condition's record (mirrors ops/alert.h cs_alert_record, which
+ * store/ cannot include). state: 0 none, 1 firing, 2 resolved. */
+typedef struct cs_alert_row {
+	char key[160];
+	int state;
+	int64_t since, last_sent_at; /* ms since the epoch */
+	long count;
+	char last_message[512];
+} cs_alert_row;
+
 typedef struct cs_store cs_store;
 struct cs_store {
 	int abi; /* CS_STORE_ABI */
@@ -193,6 +220,23 @@ struct cs_store {
 	int (*plugin_run_begin)(cs_store *s, cs_plugin_run *run, cs_err *err); /* sets id */
 	int (*plugin_run_finish)(cs_store *s, const cs_plugin_run *run, cs_err *err);
 	int (*plugin_status)(cs_store *s, const char *plugin, cJSON **out, cs_err *err);
+
+	/* Leases (ABI 3). acquire: 0 when this process (holder, getpid(), this
+	 * host) now holds (org, job) for ttl_ms; CS_ECONFLICT with *held_by
+	 * filled when another live holder does. An expired lease, or one whose
+	 * pid is dead on this host, is taken over. One IMMEDIATE transaction, so
+	 * two processes cannot both win. renew: extends our lease, CS_ECONFLICT
+	 * when it is no longer ours. release: drops it if ours (0 either way). */
+	int (*lease_acquire)(cs_store *s, long long org, const char *job, const char *holder,
+			     long ttl_ms, cs_lease_info *held_by, cs_err *err);
+	int (*lease_renew)(cs_store *s, long long org, const char *job, const char *holder,
+			   long ttl_ms, cs_err *err);
+	int (*lease_release)(cs_store *s, long long org, const char *job, const char *holder,
+			     cs_err *err);
+	/* Alert records (the `alerts` table): load is CS_ENOTFOUND when key has
+	 * none; save inserts or replaces. */
+	int (*alert_load)(cs_store *s, const char *key, cs_alert_row *out, cs_err *err);
+	int (*alert_save)(cs_store *s, const cs_alert_row *row, cs_err *err);
 
 	/* Extension point: returns CS_ENOTFOUND for ops it does not know. */
 	int (*ctrl)(cs_store *s, int op, void *arg, cs_err *err);

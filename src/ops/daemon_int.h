@@ -1,0 +1,99 @@
+#ifndef CS_DAEMON_INT_H
+#define CS_DAEMON_INT_H
+/* Shared by the daemon's files (daemon.c, daemon_worker.c, daemon_job.c,
+ * daemon_state.c). Not for use outside src/ops. */
+#include "ops/alert.h"
+#include "ops/daemon.h"
+#include "ops/dconfig.h"
+#include "ops/httpd.h"
+#include "ops/lease.h"
+#include "ops/metrics.h"
+#include "ops/schedule.h"
+#include "store/store.h"
+#include "sync/sync.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+/* Worker exit codes the supervisor acts on. */
+#define CS_WORKER_STOPPED 0 /* SIGTERM honoured: the supervisor exits too */
+#define CS_WORKER_FATAL 2   /* cannot work at all (bad config, port in use): no restart */
+
+/* What the supervisor hands its worker. */
+typedef struct cs_worker_args {
+	const cs_daemon_opts *o;
+	const cs_daemon_paths *paths;
+	long sup_pid;
+	int restarts;
+	int64_t started_ms; /* when the supervisor started */
+	int ready_fd;       /* write "ok\n" or "error: ...\n" then close; -1 none */
+} cs_worker_args;
+
+int cs_daemon_worker(const cs_worker_args *a);
+
+/* One run in flight. Fields below "progress" are written by the job thread
+ * under the worker's mutex. */
+typedef struct djob {
+	struct dworker *w;
+	cs_job *job;
+	long long org;
+	int kind;
+	int full;
+	pthread_t thread;
+	int64_t started_ms, started_mono;
+	/* progress and result */
+	long long records, pages;
+	int done;
+	int skipped;            /* the lease was held elsewhere */
+	int status;             /* enum cs_job_status */
+	int run_status;         /* enum cs_run_status of the sync run */
+	cs_http_stats http;
+	char error[1024];
+	struct djob *next;
+} djob;
+
+/* The last finished run of a job, for the status file. */
+typedef struct dlast {
+	long long org;
+	int kind;
+	char status[16];
+	long long records;
+	int64_t finished_ms, duration_ms;
+	char error[1024];
+} dlast;
+
+typedef struct dworker {
+	const cs_worker_args *a;
+	cs_dconfig cfg;
+	cs_sched sched;
+	cs_store *st; /* the loop's own handle: orgs, alert records */
+	cs_lease_keeper *leases;
+	cs_alerter *alerter; /* NULL when ALERT_WEBHOOK_URL is unset */
+	cs_alert_store astore;
+	cs_metrics *metrics;
+	cs_httpd *httpd;
+	pthread_mutex_t mu;
+	pthread_cond_t cv; /* CLOCK_MONOTONIC */
+	int reload;
+	djob *jobs;        /* running and finished-not-yet-reaped */
+	dlast *last;
+	size_t nlast, caplast;
+	atomic_llong heartbeat_ms;
+	int64_t next_health_ms;
+	int db_ok;
+} dworker;
+
+extern atomic_int cs_daemon_stop_flag;
+int cs_daemon_should_stop(void);
+
+/* daemon_job.c: the job thread */
+void *cs_daemon_job_main(void *arg);
+
+/* daemon_state.c: status file, alerts, metrics */
+int cs_daemon_write_status(dworker *w, const char *state);
+void cs_daemon_job_done(dworker *w, djob *j, int64_t now);
+void cs_daemon_check_stale(dworker *w, int64_t now);
+void cs_daemon_alert_store(dworker *w);
+void cs_daemon_seed_history(dworker *w);
+
+#endif

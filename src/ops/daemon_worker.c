@@ -1,0 +1,385 @@
+/* The worker: the scheduler loop. It waits on a condition variable until the
+ * scheduler's next wake time, a job ending, a signal (through a sigwait
+ * thread) or the next heartbeat; launches due jobs, one thread each, and
+ * reaps finished ones. */
+#include "ops/daemon_int.h"
+
+#include "ops/notify.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define HEARTBEAT_MS 2000
+
+atomic_int cs_daemon_stop_flag;
+
+int cs_daemon_should_stop(void)
+{
+	return atomic_load(&cs_daemon_stop_flag) != 0;
+}
+
+static dworker *g_w; /* for the signal thread */
+
+static void *signal_main(void *arg)
+{
+	sigset_t *set = arg;
+	for (;;) {
+		int sig = 0;
+		if (sigwait(set, &sig))
+			continue;
+		pthread_mutex_lock(&g_w->mu);
+		if (sig == SIGHUP) {
+			g_w->reload = 1;
+		} else if (sig == SIGUSR1) { /* the loop is done: leave */
+			pthread_mutex_unlock(&g_w->mu);
+			return NULL;
+		} else {
+			atomic_store(&cs_daemon_stop_flag, 1);
+		}
+		pthread_cond_broadcast(&g_w->cv);
+		pthread_mutex_unlock(&g_w->mu);
+	}
+}
+
+typedef struct id_list {
+	long long *v;
+	size_t n, cap;
+} id_list;
+
+static int collect_id(const cs_org *org, void *arg)
+{
+	id_list *l = arg;
+	if (!org->secret_enc || !org->secret_enc[0])
+		return 0; /* demo data: nothing to sync */
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 8;
+		long long *v = realloc(l->v, cap * sizeof(*v));
+		if (!v)
+			return -1;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = org->id;
+	return 0;
+}
+
+static void report(int fd, const char *fmt, const char *msg)
+{
+	if (fd < 0)
+		return;
+	char buf[1100];
+	int n = snprintf(buf, sizeof(buf), fmt, msg);
+	if (write(fd, buf, (size_t)n) < 0)
+		cs_debug("cannot report readiness: %s", strerror(errno));
+	close(fd);
+}
+
+static int live(void *ctx, char *reason, size_t n)
+{
+	dworker *w = ctx;
+	int64_t age = cs_now_ms() - atomic_load(&w->heartbeat_ms);
+	if (age <= 3 * HEARTBEAT_MS + 1000)
+		return 1;
+	snprintf(reason, n, "no heartbeat for %lld s", (long long)(age / 1000));
+	return 0;
+}
+
+static int ready(void *ctx, char *reason, size_t n)
+{
+	dworker *w = ctx;
+	pthread_mutex_lock(&w->mu);
+	int ok = w->db_ok;
+	pthread_mutex_unlock(&w->mu);
+	if (!ok)
+		snprintf(reason, n, "database not reachable");
+	return ok;
+}
+
+static int metrics(void *ctx, cs_buf *out)
+{
+	dworker *w = ctx;
+	cs_metrics_set(w->metrics, CS_M_UP, 0, NULL, 1);
+	cs_metrics_set(w->metrics, CS_M_HEARTBEAT, 0, NULL,
+		       (double)(atomic_load(&w->heartbeat_ms) / 1000));
+	return cs_metrics_render(w->metrics, out);
+}
+
+static int load_orgs(dworker *w, id_list *ids, cs_err *err)
+{
+	ids->n = 0;
+	return w->st->org_list(w->st, collect_id, ids, err);
+}
+
+static void do_reload(dworker *w, id_list *ids)
+{
+	const char *path = w->a->o->config_path;
+	cs_dconfig next;
+	cs_err err = {0};
+	int rc = path[0] ? cs_dconfig_load(path, &next, &err) : (cs_dconfig_defaults(&next), 0);
+	if (rc) {
+		cs_log(CS_LOG_ERROR, "reload rejected, keeping the running config: %s", err.msg);
+		return;
+	}
+	if (load_orgs(w, ids, &err)) {
+		cs_log(CS_LOG_ERROR, "reload rejected: cannot list organizations: %s", err.msg);
+		cs_dconfig_release(&next);
+		return;
+	}
+	pthread_mutex_lock(&w->mu);
+	rc = cs_sched_reload(&w->sched, &next, ids->v, ids->n, cs_now_ms());
+	if (rc == 0) {
+		cs_dconfig_release(&w->cfg);
+		w->cfg = next;
+	}
+	pthread_mutex_unlock(&w->mu);
+	if (rc) {
+		cs_dconfig_release(&next);
+		cs_log(CS_LOG_ERROR, "reload failed: out of memory; keeping the running config");
+		return;
+	}
+	cs_info("config reloaded from '%s' (%zu organization(s))", path[0] ? path : "defaults",
+		ids->n);
+}
+
+static void launch(dworker *w, cs_job *job, int64_t now)
+{
+	djob *j = calloc(1, sizeof(*j));
+	if (!j) {
+		cs_sched_finished(job, now, CS_JOB_FAILED, 0);
+		return;
+	}
+	j->w = w;
+	j->job = job;
+	j->org = job->org_id;
+	j->kind = job->kind;
+	j->full = job->full;
+	j->started_ms = now;
+	j->started_mono = cs_mono_ms();
+	if (pthread_create(&j->thread, NULL, cs_daemon_job_main, j)) {
+		cs_log(CS_LOG_ERROR, "cannot start a thread for %s of organization %lld",
+		       cs_job_kind_name(j->kind), j->org);
+		cs_sched_finished(job, now, CS_JOB_FAILED, 0);
+		free(j);
+		return;
+	}
+	j->next = w->jobs;
+	w->jobs = j;
+	cs_info("started %s%s of organization %lld", cs_job_kind_name(j->kind),
+		j->full ? " (nightly full)" : "", j->org);
+}
+
+/* Reaps finished jobs; called with w->mu held. Returns how many. */
+static int reap(dworker *w, int64_t now)
+{
+	int n = 0;
+	for (djob **pp = &w->jobs; *pp;) {
+		djob *j = *pp;
+		if (!j->done) {
+			pp = &j->next;
+			continue;
+		}
+		*pp = j->next;
+		pthread_mutex_unlock(&w->mu);
+		pthread_join(j->thread, NULL);
+		pthread_mutex_lock(&w->mu);
+		cs_daemon_job_done(w, j, now);
+		free(j);
+		n++;
+	}
+	return n;
+}
+
+static void wait_until(dworker *w, int64_t wake_mono)
+{
+	struct timespec ts = {wake_mono / 1000, (wake_mono % 1000) * 1000000L};
+	pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+}
+
+static int any_done(dworker *w)
+{
+	for (djob *j = w->jobs; j; j = j->next)
+		if (j->done)
+			return 1;
+	return 0;
+}
+
+static void loop(dworker *w, id_list *ids)
+{
+	long long wd_usec = cs_notify_watchdog_usec();
+	int64_t wd_step = wd_usec > 0 ? wd_usec / 2000 : 0, next_wd = 0, next_beat = 0;
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		int64_t now = cs_now_ms(), mono = cs_mono_ms();
+		int changed = reap(w, now);
+		if (cs_daemon_should_stop())
+			break;
+		if (w->reload) {
+			w->reload = 0;
+			pthread_mutex_unlock(&w->mu);
+			do_reload(w, ids);
+			pthread_mutex_lock(&w->mu);
+			changed = 1;
+		}
+		cs_job *job;
+		while (cs_sched_next(&w->sched, now, &job) > 0) {
+			launch(w, job, now);
+			changed = 1;
+		}
+		if (now >= w->next_health_ms) {
+			cs_daemon_check_stale(w, now);
+			w->next_health_ms = now + w->cfg.health_interval_ms;
+		}
+		if (changed || mono >= next_beat) {
+			atomic_store(&w->heartbeat_ms, now);
+			cs_daemon_write_status(w, "running");
+			next_beat = mono + HEARTBEAT_MS;
+			cs_notify_status("%zu job(s) running, %zu scheduled",
+					 cs_sched_running(&w->sched), w->sched.njobs);
+		}
+		if (wd_step && mono >= next_wd) {
+			cs_notify_watchdog();
+			next_wd = mono + wd_step;
+		}
+		/* sleep until the next timer of any kind */
+		int64_t wake = cs_sched_wake_ms(&w->sched, now);
+		int64_t until = wake == CS_SCHED_NEVER ? INT64_MAX : wake - now;
+		if (w->next_health_ms - now < until)
+			until = w->next_health_ms - now;
+		if (next_beat - mono < until)
+			until = next_beat - mono;
+		if (wd_step && next_wd - mono < until)
+			until = next_wd - mono;
+		if (until < 0)
+			until = 0;
+		if (!any_done(w) && !w->reload && !cs_daemon_should_stop())
+			wait_until(w, mono + until + 1);
+	}
+	/* stopping: the jobs finish their page in flight and record the runs
+	 * as interrupted */
+	cs_notify_stopping();
+	cs_info("stopping: waiting for %zu running job(s) to finish their page",
+		cs_sched_running(&w->sched));
+	cs_daemon_write_status(w, "stopping");
+	while (w->jobs) {
+		if (!any_done(w))
+			wait_until(w, cs_mono_ms() + 1000);
+		reap(w, cs_now_ms());
+	}
+	pthread_mutex_unlock(&w->mu);
+}
+
+static int setup(dworker *w, id_list *ids, cs_err *err)
+{
+	const cs_daemon_opts *o = w->a->o;
+	int rc;
+	if (o->config_path[0]) {
+		if ((rc = cs_dconfig_load(o->config_path, &w->cfg, err)))
+			return rc;
+	} else {
+		cs_dconfig_defaults(&w->cfg);
+	}
+	if ((rc = cs_store_open(o->cfg, &w->st, err)))
+		return rc;
+	w->db_ok = 1;
+	if ((rc = cs_lease_keeper_new(o->cfg, "daemon", CS_LEASE_TTL_MS, &w->leases, err)))
+		return rc;
+	if (!(w->metrics = cs_metrics_new()))
+		return cs_err_set(err, CS_ERR, "out of memory");
+	cs_alert_config ac;
+	if ((rc = cs_alert_config_from_env(&ac, err)))
+		return rc;
+	if (ac.url[0]) {
+		cs_daemon_alert_store(w);
+		cs_alerter_opts ao = {.url = ac.url, .allow_http = ac.allow_http,
+				      .cooldown_ms = w->cfg.alert_cooldown_ms, .store = &w->astore};
+		if ((rc = cs_alerter_new(&ao, &w->alerter, err)))
+			return rc;
+	}
+	if (o->http) {
+		cs_httpd_handlers h = {.ctx = w, .live = live, .ready = ready, .metrics = metrics};
+		if ((rc = cs_httpd_start(o->http, &h, &w->httpd, err)))
+			return rc;
+	}
+	if ((rc = load_orgs(w, ids, err)))
+		return rc;
+	int64_t now = cs_now_ms();
+	if (cs_sched_init(&w->sched, &w->cfg, ids->v, ids->n, now))
+		return cs_err_set(err, CS_ERR, "out of memory");
+	cs_daemon_seed_history(w);
+	w->next_health_ms = now;
+	atomic_store(&w->heartbeat_ms, now);
+	return 0;
+}
+
+int cs_daemon_worker(const cs_worker_args *a)
+{
+	dworker w;
+	memset(&w, 0, sizeof(w));
+	w.a = a;
+	g_w = &w;
+	pthread_mutex_init(&w.mu, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w.cv, &ca);
+	pthread_condattr_destroy(&ca);
+
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	pthread_t sigthread;
+	pthread_create(&sigthread, NULL, signal_main, &set);
+
+	id_list ids = {0};
+	cs_err err = {0};
+	int rc = setup(&w, &ids, &err);
+	if (rc) {
+		cs_log(CS_LOG_ERROR, "worker cannot start: %s", err.msg);
+		report(a->ready_fd, rc == CS_EUSAGE ? "usage: %s\n" : "error: %s\n", err.msg);
+		rc = CS_WORKER_FATAL;
+	} else {
+		cs_info("worker %ld running: %zu job(s) for %zu organization(s)%s%s", (long)getpid(),
+			w.sched.njobs, ids.n, a->o->http ? ", http " : "",
+			a->o->http ? a->o->http : "");
+		cs_daemon_write_status(&w, "running");
+		report(a->ready_fd, "%s\n", "ok");
+		cs_notify_ready();
+		const char *crash = getenv("CLASSY_SYNC_TEST_WORKER_CRASH");
+		if (crash && !strcmp(crash, "1")) { /* test-only: a worker that dies at once */
+			signal(SIGABRT, SIG_DFL);
+			abort();
+		}
+		loop(&w, &ids);
+		cs_daemon_write_status(&w, "stopped");
+		rc = CS_WORKER_STOPPED;
+	}
+	pthread_kill(sigthread, SIGUSR1);
+	pthread_join(sigthread, NULL);
+	cs_httpd_stop(w.httpd);
+	if (w.alerter) {
+		if (cs_alerter_flush(w.alerter, 5000))
+			cs_warn("alerts still queued at shutdown were dropped");
+		cs_alerter_free(w.alerter);
+	}
+	cs_metrics_free(w.metrics);
+	cs_lease_keeper_free(w.leases);
+	cs_sched_release(&w.sched);
+	cs_dconfig_release(&w.cfg);
+	cs_store_close(w.st);
+	free(w.last);
+	free(ids.v);
+	pthread_cond_destroy(&w.cv);
+	pthread_mutex_destroy(&w.mu);
+	return rc;
+}
