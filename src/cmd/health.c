@@ -28,6 +28,15 @@ typedef struct live_ud {
 	const char *names[16];
 } live_ud;
 
+/* A probe's deadline: its HTTP waits (backoff, Retry-After) stop there, so a
+ * probe that timed out does not keep retrying in the background. */
+static _Thread_local int64_t probe_deadline;
+
+static int probe_should_stop(void)
+{
+	return cs_should_stop() || (probe_deadline && cs_mono_ms() > probe_deadline);
+}
+
 static int org_probe(void *ud, const cs_org *org, char *msg, size_t msgsz, long *rl,
 		     cs_err *err)
 {
@@ -40,7 +49,8 @@ static int org_probe(void *ud, const cs_org *org, char *msg, size_t msgsz, long 
 		return err->code ? err->code : CS_ERR;
 	}
 	int64_t t0 = cs_mono_ms();
-	int rc = cs_sync_connect(&u->ctx->cfg, org, u->key, NULL, &http, &api, err);
+	probe_deadline = t0 + CS_HEALTH_LIVE_TIMEOUT_MS;
+	int rc = cs_sync_connect(&u->ctx->cfg, org, u->key, probe_should_stop, &http, &api, err);
 	if (rc == 0 && (rc = cs_classy_authenticate(api, err)) != 0)
 		cs_err_wrap(err, "token fetch failed");
 	int64_t t1 = cs_mono_ms();
