@@ -219,6 +219,10 @@ static int sqlite_ctrl(cs_store *st, int op, void *arg, cs_err *err)
 {
 	if (op == CS_CTRL_LAST_RUNS)
 		return cs_sqlite_last_runs(st, arg, err);
+	if (op == CS_CTRL_RUN_FACTS)
+		return cs_sqlite_run_facts((cs_sqlite *)st, arg, err);
+	if (op == CS_CTRL_PLUGIN_LAST)
+		return cs_sqlite_plugin_last((cs_sqlite *)st, arg, err);
 	return cs_err_set(err, CS_ENOTFOUND,
 			  "store operation %d is not supported by the sqlite backend; upgrade "
 			  "classy-sync",

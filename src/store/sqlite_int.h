@@ -57,5 +57,8 @@ int cs_sqlite_operations_down(sqlite3 *db, cs_err *err);
 int cs_sqlite_seed(cs_sqlite *s, int demo, long long *inserted, cs_err *err);
 /* sqlite_aggregates.c: supporter aggregates for queued supporters */
 int cs_sqlite_recompute(cs_sqlite *s, long long org, long long *updated, cs_err *err);
+/* sqlite_health.c: the store ctrl ops behind `health` */
+int cs_sqlite_run_facts(cs_sqlite *s, cs_run_facts *f, cs_err *err);
+int cs_sqlite_plugin_last(cs_sqlite *s, cs_plugin_last *p, cs_err *err);
 
 #endif

@@ -72,9 +72,38 @@ enum cs_store_ctrl_op {
 	/* arg is cJSON **: an array, one object per org and entity that has
 	 * runs: {"organization_id", "entity", "last_success_at" (ISO or null),
 	 * "status", "finished_at", "records", "error"} of the newest run. */
-	CS_CTRL_LAST_RUNS = 1
+	CS_CTRL_LAST_RUNS = 1,
 	/* later features add ops here; unknown ops return CS_ENOTFOUND */
+	CS_CTRL_RUN_FACTS = 100,   /* arg: cs_run_facts *, for `health` */
+	CS_CTRL_PLUGIN_LAST = 101  /* arg: cs_plugin_last *, for `health` */
 };
+
+/* CS_CTRL_RUN_FACTS: what `health` needs from sync_runs about one org,
+ * read through the (organization_id, entity, id) index only, so it stays
+ * fast however long the history grows. Runs still going and interrupted
+ * runs are left out of the window; partial and failed runs count as failed. */
+typedef struct cs_run_facts {
+	long long org_id; /* in */
+	int window;       /* in: newest finished runs of the org counted, 1..100 */
+	struct cs_entity_facts {
+		int last_status;          /* enum cs_run_status of the newest run, -1 none */
+		char last_at[32];         /* its finished_at, else started_at */
+		char last_error[512];     /* its error, "" none */
+		char last_success_at[32]; /* finished_at of the newest success, "" none */
+	} ent[CS_ENT_COUNT];          /* out, by enum cs_entity_id */
+	int recent, recent_failed;    /* out: runs in the window, of which failed */
+} cs_run_facts;
+
+/* CS_CTRL_PLUGIN_LAST: the newest real (not dry-run) push of one plugin
+ * for one org, from plugin_runs through its (plugin, id) index. */
+typedef struct cs_plugin_last {
+	const char *plugin; /* in */
+	long long org_id;   /* in */
+	int found;          /* out: 0 when the plugin never pushed this org */
+	int status;         /* out: enum cs_run_status */
+	char started_at[32];
+	char error[512];
+} cs_plugin_last;
 
 
 /* ---- Push plugins (see plugin/plugin.h) ---- */

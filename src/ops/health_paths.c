@@ -1,0 +1,88 @@
+/* The daemon status file: where it lives and how to read it (contract in
+ * health_paths.h). */
+#include "ops/health_paths.h"
+
+#include "util/timeutil.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+
+#define STATUS_MAX_BYTES 65536
+
+int cs_daemon_status_path(const char *run_dir, const char *db_path, char *out, size_t outsz,
+			  cs_err *err)
+{
+	int n;
+	if (run_dir && run_dir[0])
+		n = snprintf(out, outsz, "%s/%s", run_dir, CS_DAEMON_STATUS_NAME);
+	else
+		n = snprintf(out, outsz, "%s.daemon.json", db_path ? db_path : "");
+	if (n < 0 || (size_t)n >= outsz)
+		return cs_err_set(err, CS_EUSAGE, "daemon status file path is too long (%d bytes)",
+				  n);
+	return 0;
+}
+
+int cs_daemon_status_path_env(const char *db_path, char *out, size_t outsz, cs_err *err)
+{
+	return cs_daemon_status_path(getenv("CLASSY_SYNC_RUN_DIR"), db_path, out, outsz, err);
+}
+
+static int read_small(const char *path, char *buf, size_t bufsz, cs_err *err)
+{
+	FILE *fp = fopen(path, "rb");
+	if (!fp)
+		return cs_err_set(err, errno == ENOENT ? CS_ENOTFOUND : CS_EIO,
+				  "cannot read daemon status file '%s': %s", path, strerror(errno));
+	size_t n = fread(buf, 1, bufsz - 1, fp);
+	buf[n] = '\0';
+	fclose(fp);
+	return 0;
+}
+
+static int64_t time_field(const cJSON *root, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
+	int64_t ms = 0;
+	if (cJSON_IsString(v) && cs_time_parse(v->valuestring, &ms, NULL) == 0)
+		return ms;
+	return 0;
+}
+
+int cs_daemon_status_read(const char *path, cs_daemon_status *out, cs_err *err)
+{
+	char *buf = malloc(STATUS_MAX_BYTES);
+	if (!buf)
+		return cs_err_set(err, CS_ERR, "out of memory");
+	int rc = read_small(path, buf, STATUS_MAX_BYTES, err);
+	cJSON *root = rc ? NULL : cJSON_Parse(buf);
+	free(buf);
+	if (rc)
+		return rc;
+	const cJSON *pid = cJSON_GetObjectItemCaseSensitive(root, "pid");
+	if (!cJSON_IsObject(root) || !cJSON_IsNumber(pid) || pid->valuedouble < 1) {
+		cJSON_Delete(root);
+		return cs_err_set(err, CS_EPROTO,
+				  "daemon status file '%s' is not a JSON object with a \"pid\"", path);
+	}
+	memset(out, 0, sizeof(*out));
+	out->pid = (long long)pid->valuedouble;
+	out->started_at_ms = time_field(root, "started_at");
+	out->heartbeat_at_ms = time_field(root, "heartbeat_at");
+	const cJSON *r = cJSON_GetObjectItemCaseSensitive(root, "restarts");
+	out->restarts = cJSON_IsNumber(r) ? (long long)r->valuedouble : 0;
+	cJSON_Delete(root);
+	return 0;
+}
+
+int cs_pid_alive(long long pid)
+{
+	if (pid < 1 || pid != (long long)(pid_t)pid)
+		return 0;
+	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
