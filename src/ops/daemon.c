@@ -2,6 +2,7 @@
  * supervisor that restarts a crashed worker (autoRestart) and gives up after
  * maxRestarts inside autoRestart.window. */
 #include "ops/daemon_int.h"
+#include "ops/health_paths.h"
 
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -20,16 +21,16 @@
 
 void cs_daemon_paths_init(const cs_config *cfg, cs_daemon_paths *p)
 {
+	/* one naming rule, shared with `health` (ops/health_paths.c); a path
+	 * too long is left "" and fails clearly when opened */
 	const char *dir = getenv("CLASSY_SYNC_RUN_DIR");
-	if (dir && *dir) {
-		snprintf(p->pidfile, sizeof(p->pidfile), "%s/classy-sync.daemon.pid", dir);
-		snprintf(p->logfile, sizeof(p->logfile), "%s/classy-sync.daemon.log", dir);
-		snprintf(p->statusfile, sizeof(p->statusfile), "%s/classy-sync.daemon.json", dir);
-		return;
-	}
-	snprintf(p->pidfile, sizeof(p->pidfile), "%s.daemon.pid", cfg->db_path);
-	snprintf(p->logfile, sizeof(p->logfile), "%s.daemon.log", cfg->db_path);
-	snprintf(p->statusfile, sizeof(p->statusfile), "%s.daemon.json", cfg->db_path);
+	cs_err err = {0};
+	if (cs_daemon_file_path(dir, cfg->db_path, "pid", p->pidfile, sizeof(p->pidfile), &err))
+		p->pidfile[0] = '\0';
+	if (cs_daemon_file_path(dir, cfg->db_path, "log", p->logfile, sizeof(p->logfile), &err))
+		p->logfile[0] = '\0';
+	if (cs_daemon_file_path(dir, cfg->db_path, "json", p->statusfile, sizeof(p->statusfile), &err))
+		p->statusfile[0] = '\0';
 }
 
 static long read_pid(int fd)

@@ -93,6 +93,7 @@ void *cs_daemon_job_main(void *arg);
 int cs_daemon_write_status(dworker *w, const char *state);
 void cs_daemon_job_done(dworker *w, djob *j, int64_t now);
 void cs_daemon_check_stale(dworker *w, int64_t now);
+void cs_daemon_check_health(dworker *w, int64_t now);
 void cs_daemon_alert_store(dworker *w);
 void cs_daemon_seed_history(dworker *w);
 

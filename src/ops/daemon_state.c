@@ -2,6 +2,7 @@
  * status` and `daemon schedule`), metrics, alerts, and the history it starts
  * from (the last runs in the database). */
 #include "ops/daemon_int.h"
+#include "ops/health.h"
 
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -132,7 +133,7 @@ static void observe(dworker *w, int event, long long org, int kind, const char *
 {
 	if (!w->alerter)
 		return;
-	cs_alert a = {.event = event, .org = org, .entity = cs_job_kind_name(kind),
+	cs_alert a = {.event = event, .org = org, .entity = kind >= 0 ? cs_job_kind_name(kind) : NULL,
 		      .detail = detail, .failures = failures};
 	cs_err err = {0};
 	int d = cs_alerter_observe(w->alerter, &a, firing, now, &err);
@@ -141,17 +142,8 @@ static void observe(dworker *w, int event, long long org, int kind, const char *
 			err.msg);
 	else if (d == CS_ALERT_SEND_FIRING || d == CS_ALERT_SEND_RESOLVED)
 		cs_info("alert %s for %s of organization %lld: %s", cs_alert_event_name(event),
-			cs_job_kind_name(kind), org, d == CS_ALERT_SEND_FIRING ? "firing" : "resolved");
-}
-
-static void fmt_age(int64_t ms, char *out, size_t n)
-{
-	if (ms >= 7200000)
-		snprintf(out, n, "%lld h", (long long)(ms / 3600000));
-	else if (ms >= 120000)
-		snprintf(out, n, "%lld min", (long long)(ms / 60000));
-	else
-		snprintf(out, n, "%lld s", (long long)(ms / 1000));
+			kind >= 0 ? cs_job_kind_name(kind) : "-", org,
+			d == CS_ALERT_SEND_FIRING ? "firing" : "resolved");
 }
 
 void cs_daemon_check_stale(dworker *w, int64_t now)
@@ -166,8 +158,8 @@ void cs_daemon_check_stale(dworker *w, int64_t now)
 		int64_t limit = (int64_t)w->cfg.alert_stale_factor * job->interval_ms;
 		int firing = now - base > limit;
 		char detail[256], age[32], iv[32];
-		fmt_age(now - base, age, sizeof(age));
-		fmt_age(job->interval_ms, iv, sizeof(iv));
+		cs_health_fmt_age(now - base, age, sizeof(age));
+		cs_health_fmt_age(job->interval_ms, iv, sizeof(iv));
 		if (job->last_success_ms)
 			snprintf(detail, sizeof(detail), "last success %s ago (interval %s, stale after "
 				 "%ldx)", age, iv, w->cfg.alert_stale_factor);
@@ -176,6 +168,38 @@ void cs_daemon_check_stale(dworker *w, int64_t now)
 				 "after %ldx)", age, iv, w->cfg.alert_stale_factor);
 		observe(w, CS_ALERT_STALE, job->org_id, job->kind, detail, 0, firing, now);
 	}
+}
+
+/* The quick health checks (local facts: database, disk, freshness, error
+ * rate) every healthCheck.interval: health_critical fires while any check
+ * is critical and resolves when none is. The daemon's own check is left
+ * out: the loop asking is the heartbeat. */
+void cs_daemon_check_health(dworker *w, int64_t now)
+{
+	if (!w->alerter || !w->cfg.health_alert_on_failure)
+		return;
+	cs_health_opts o = {.store = w->st, .cfg = w->a->o->cfg, .dcfg = &w->cfg, .now_ms = now};
+	cs_health_report rep = {0};
+	cs_err err = {0};
+	if (cs_health_run(&o, &rep, &err)) {
+		cs_warn("health check: %s", err.msg);
+		return;
+	}
+	char detail[CS_ALERT_DETAIL_MAX] = "";
+	size_t len = 0;
+	int critical = 0;
+	for (size_t i = 0; i < rep.n; i++) {
+		const cs_health_check *c = &rep.v[i];
+		if (c->level != CS_HEALTH_CRITICAL || !strcmp(c->component, "daemon"))
+			continue;
+		critical++;
+		if (len < sizeof(detail))
+			len += (size_t)snprintf(detail + len, sizeof(detail) - len, "%s%s: %s",
+						len ? "; " : "", c->name, c->message);
+	}
+	cs_health_report_release(&rep);
+	observe(w, CS_ALERT_HEALTH_CRITICAL, 0, -1, critical ? detail : NULL, critical,
+		critical > 0, now);
 }
 
 /* ---- a finished job ------------------------------------------------------ */

@@ -234,6 +234,7 @@ static void loop(dworker *w, id_list *ids)
 		}
 		if (now >= w->next_health_ms) {
 			cs_daemon_check_stale(w, now);
+			cs_daemon_check_health(w, now);
 			w->next_health_ms = now + w->cfg.health_interval_ms;
 		}
 		if (changed || mono >= next_beat) {

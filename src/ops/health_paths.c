@@ -14,18 +14,24 @@
 
 #define STATUS_MAX_BYTES 65536
 
-int cs_daemon_status_path(const char *run_dir, const char *db_path, char *out, size_t outsz,
-			  cs_err *err)
+int cs_daemon_file_path(const char *run_dir, const char *db_path, const char *ext, char *out,
+			size_t outsz, cs_err *err)
 {
 	int n;
 	if (run_dir && run_dir[0])
-		n = snprintf(out, outsz, "%s/%s", run_dir, CS_DAEMON_STATUS_NAME);
+		n = snprintf(out, outsz, "%s/classy-sync.daemon.%s", run_dir, ext);
 	else
-		n = snprintf(out, outsz, "%s.daemon.json", db_path ? db_path : "");
+		n = snprintf(out, outsz, "%s.daemon.%s", db_path ? db_path : "", ext);
 	if (n < 0 || (size_t)n >= outsz)
-		return cs_err_set(err, CS_EUSAGE, "daemon status file path is too long (%d bytes)",
+		return cs_err_set(err, CS_EUSAGE, "daemon %s file path is too long (%d bytes)", ext,
 				  n);
 	return 0;
+}
+
+int cs_daemon_status_path(const char *run_dir, const char *db_path, char *out, size_t outsz,
+			  cs_err *err)
+{
+	return cs_daemon_file_path(run_dir, db_path, "json", out, outsz, err);
 }
 
 int cs_daemon_status_path_env(const char *db_path, char *out, size_t outsz, cs_err *err)
@@ -80,9 +86,3 @@ int cs_daemon_status_read(const char *path, cs_daemon_status *out, cs_err *err)
 	return 0;
 }
 
-int cs_pid_alive(long long pid)
-{
-	if (pid < 1 || pid != (long long)(pid_t)pid)
-		return 0;
-	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
-}

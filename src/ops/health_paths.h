@@ -11,6 +11,7 @@
  *         ignored by readers. Write it to a temporary file in the same
  *         directory and rename() it over, so readers never see half a file. */
 #include "util/err.h"
+#include "util/proc.h" /* cs_pid_alive, for readers of the pid */
 
 #include <stddef.h>
 #include <stdint.h>
@@ -20,6 +21,10 @@
 /* Fills out with the status file path for a database path (DB_PATH).
  * run_dir is $CLASSY_SYNC_RUN_DIR (NULL or "" when unset). Returns 0, or
  * CS_EUSAGE when the path does not fit. */
+/* Any of the daemon's runtime files by extension ("pid", "log", "json"):
+ * run_dir/classy-sync.daemon.EXT, else DB_PATH.daemon.EXT. */
+int cs_daemon_file_path(const char *run_dir, const char *db_path, const char *ext, char *out,
+			size_t outsz, cs_err *err);
 int cs_daemon_status_path(const char *run_dir, const char *db_path, char *out, size_t outsz,
 			  cs_err *err);
 
@@ -37,7 +42,5 @@ typedef struct cs_daemon_status {
  * when it is not the JSON above (naming the path). */
 int cs_daemon_status_read(const char *path, cs_daemon_status *out, cs_err *err);
 
-/* 1 when the pid exists (kill(pid, 0) succeeds or fails with EPERM). */
-int cs_pid_alive(long long pid);
 
 #endif

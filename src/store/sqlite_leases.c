@@ -1,5 +1,6 @@
 /* Leases (sync_leases) and alert records (alerts), migration v5. */
 #include "store/sqlite_ops.h"
+#include "util/proc.h"
 #include "util/timeutil.h"
 
 #include <errno.h>
@@ -38,7 +39,7 @@ static int lease_free(const cs_lease_info *li, const char *holder, long long pid
 		return 0; /* another host: only expiry frees it */
 	if (li->pid == pid)
 		return !strcmp(li->holder, holder); /* ours already: refresh */
-	return li->pid > 0 && kill((pid_t)li->pid, 0) == -1 && errno == ESRCH;
+	return li->pid > 0 && !cs_pid_alive(li->pid);
 }
 
 static int step_done(cs_sqlite *s, sqlite3_stmt *q, const char *what, cs_err *err)

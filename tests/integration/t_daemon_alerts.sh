@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Alerts: Classy fails every request -> job_failed and, after 2 in a row,
-# consecutive_failures; no success for staleFactor x interval -> stale. Each
+# consecutive_failures; no success for staleFactor x interval -> stale; the
+# periodic health check critical -> health_critical. Each
 # condition is sent once (cooldown), a failing webhook delays nothing, and
 # when Classy recovers each condition gets exactly one resolved message.
 . "$(dirname "$0")/lib.sh"
@@ -41,6 +42,12 @@ jq -e '.text | test("supporters") and test("1001")' <<<"$p" >/dev/null || fail "
 jq -e '[.attachments[0].fields[].title] | index("org") != null and index("event") != null' \
   <<<"$p" >/dev/null || fail "fields: $p"
 assert_eq "$(posts | jq -r "[.posts[] | select($T)][0].attachments[0].color")" warning "stale color"
+# the periodic health check goes critical (every run fails): one message, naming why
+H='.condition=="health_critical::"'
+wait_for "[ \$(count '$H') -ge 1 ]" 20
+assert_eq "$(count "$H and .status==\"firing\"")" 1 "health_critical fired once"
+jq -e '.detail | test("errors|1001")' <<<"$(posts | jq -c "[.posts[] | select($H)][0]")" >/dev/null ||
+  fail "health_critical detail: $(posts | jq -c "[.posts[] | select($H)][0]")"
 # failed runs are failed, never interrupted, and the daemon kept going
 dm_alive "$(cat "$(dm_pidfile)")" || fail "daemon died"
 

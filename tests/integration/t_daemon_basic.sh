@@ -70,6 +70,11 @@ assert_eq "$(jq -r '.jobs[] | select(.kind=="campaigns") | .interval_ms' "$OUT")
 cs_ok daemon schedule
 grep -q "recurring_plans" "$OUT" || fail "schedule text: $(cat "$OUT")"
 
+# health reads the same status file: the daemon is healthy while it runs
+cs health daemon --json
+assert_eq "$(jq -r '.checks[0].status' "$OUT")" healthy "health sees the daemon: $(cat "$OUT")"
+assert_eq "$RC" 0 "health daemon exit code"
+
 cs_ok daemon stop
 [ ! -e "$(dm_pidfile)" ] || fail "the pidfile is still there after stop"
 dm_alive "$pid" && fail "the supervisor still runs after stop"
@@ -77,4 +82,6 @@ assert_eq "$(dm_runs "status='running'")" 0 "runs left running"
 assert_eq "$(dm_overlaps)" 0 "overlapping runs"
 cs daemon stop
 assert_eq "$RC" 0 "stop when not running"
+cs health daemon --json
+assert_eq "$RC" 1 "health warns when no daemon runs: $(jq -c .checks "$OUT")"
 echo "ok"

@@ -1,0 +1,27 @@
+/* Process liveness, shared by leases, run bookkeeping and `health`. */
+#include "util/proc.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/types.h>
+
+int cs_pid_alive(long long pid)
+{
+	if (pid < 1 || pid != (long long)(pid_t)pid)
+		return 0;
+	if (kill((pid_t)pid, 0) != 0 && errno != EPERM)
+		return 0;
+	char path[64], buf[256];
+	snprintf(path, sizeof(path), "/proc/%lld/stat", pid);
+	FILE *fp = fopen(path, "r");
+	if (!fp)
+		return 1; /* no /proc: trust kill() */
+	size_t n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	/* "pid (comm) S ...": the state follows the last ')' */
+	const char *p = strrchr(buf, ')');
+	return !(p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'));
+}
