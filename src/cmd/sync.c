@@ -75,12 +75,45 @@ static void print_result(const cs_org_result *r)
 		printf("  supporter aggregates recomputed: %lld\n", r->aggregates_updated);
 }
 
-/* Syncs the entities of one org one at a time, each under its lease (see
- * ops/lease.h), so a daemon or another manual sync never runs the same org
- * and entity at once. An entity whose lease is held is skipped: it counts
- * as not done (*skipped), so the exit code is 3 when something else ran and
- * 1 when nothing did. Aggregates are recomputed after each entity (the
- * queue holds only what that entity touched), as the daemon does. */
+/* Leases around each entity of a manual sync (see ops/lease.h), so a
+ * daemon or another manual sync never runs the same org and entity at once.
+ * An entity whose lease is held is skipped: it counts as not done (exit 3
+ * when something else ran, 1 when nothing did). */
+typedef struct lease_ctx {
+	cs_lease_keeper *leases;
+	long long org;
+	size_t *skipped;
+	int failed; /* could not ask: the database failed */
+	cs_err err;
+} lease_ctx;
+
+static int lease_begin(const cs_entity *e, void *arg)
+{
+	lease_ctx *l = arg;
+	cs_lease_info held;
+	cs_err lerr = {0};
+	int rc = cs_lease_take(l->leases, l->org, cs_job_kind_name(e->id), &held, &lerr);
+	if (rc == CS_ECONFLICT) {
+		char who[256];
+		cs_lease_describe(&held, who, sizeof(who));
+		fprintf(stderr, "classy-sync: %s of organization %lld is being synced by %s; skipped\n",
+			e->name, l->org, who);
+		(*l->skipped)++;
+	} else if (rc && !l->failed) {
+		l->failed = 1;
+		l->err = lerr;
+	}
+	return rc;
+}
+
+static void lease_end(const cs_entity *e, void *arg)
+{
+	lease_ctx *l = arg;
+	cs_lease_drop(l->leases, l->org, cs_job_kind_name(e->id));
+}
+
+/* Syncs the entities of one org in order, each under its lease, then
+ * recomputes the aggregates once for everything they touched. */
 static int sync_one(cs_ctx *ctx, cs_lease_keeper *leases, const cs_org *org,
 		    const cs_entity *only, int full, cs_org_result *res, size_t *skipped, cs_err *err)
 {
@@ -90,45 +123,16 @@ static int sync_one(cs_ctx *ctx, cs_lease_keeper *leases, const cs_org *org,
 	res->org_id = org->id;
 	if (cs_sync_connect(&ctx->cfg, org, ctx->key, cs_should_stop, &http, &api, err))
 		return err->code;
-	cs_sync_opts opts = {.full = full, .lookback_s = -1, .should_stop = cs_should_stop};
+	lease_ctx lc = {.leases = leases, .org = org->id, .skipped = skipped};
+	cs_sync_opts opts = {.full = full, .lookback_s = -1, .should_stop = cs_should_stop,
+			     .entity_begin = lease_begin, .entity_end = lease_end,
+			     .entity_ctx = &lc};
 	if (ctx->stderr_tty && cs_log_level() > CS_LOG_DEBUG)
 		opts.progress = progress;
-	int rc = 0;
-	for (int i = 0; i < CS_ENT_COUNT && !cs_should_stop(); i++) {
-		const cs_entity *e = &cs_entities[i];
-		if (only && only != e)
-			continue;
-		const char *job = cs_job_kind_name(e->id);
-		cs_lease_info held;
-		cs_err lerr = {0};
-		int lrc = cs_lease_take(leases, org->id, job, &held, &lerr);
-		if (lrc == CS_ECONFLICT) {
-			char who[256];
-			cs_lease_describe(&held, who, sizeof(who));
-			fprintf(stderr, "classy-sync: %s of organization %lld is being synced by %s; "
-					"skipped\n", e->name, org->id, who);
-			(*skipped)++;
-			continue;
-		}
-		if (lrc) {
-			*err = lerr;
-			rc = lrc;
-			break;
-		}
-		cs_org_result one;
-		cs_err eerr = {0};
-		int erc = cs_sync_org(ctx->store, api, org->id, e, &opts, &one, &eerr);
-		cs_lease_drop(leases, org->id, job);
-		for (int k = 0; k < one.nents && res->nents < CS_ENT_COUNT; k++)
-			res->ents[res->nents++] = one.ents[k];
-		res->aggregates_updated += one.aggregates_updated;
-		res->elapsed_ms += one.elapsed_ms;
-		if (erc) {
-			*err = eerr;
-			rc = erc;
-			if (erc == CS_EINTR || erc == CS_EAUTH || erc == CS_EIO)
-				break; /* the next entity would fail the same way */
-		}
+	int rc = cs_sync_org(ctx->store, api, org->id, only, &opts, res, err);
+	if (rc == 0 && lc.failed) {
+		*err = lc.err;
+		rc = lc.err.code ? lc.err.code : CS_ERR;
 	}
 	if (opts.progress)
 		fprintf(stderr, "\r\033[K");

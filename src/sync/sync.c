@@ -100,9 +100,13 @@ int cs_sync_org(cs_store *st, cs_classy *api, long long org, const cs_entity *on
 		const cs_entity *e = &cs_entities[i];
 		if (only && only != e)
 			continue;
+		if (opts->entity_begin && opts->entity_begin(e, opts->entity_ctx))
+			continue;
 		cs_err eerr = {0};
 		cs_entity_result *r = &res->ents[res->nents++];
 		int rc = cs_sync_entity(st, api, org, e, opts, r, &eerr);
+		if (opts->entity_end)
+			opts->entity_end(e, opts->entity_ctx);
 		if (r->records > 0 && e->supporter_ref)
 			touched = 1;
 		if (rc) {

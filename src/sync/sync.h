@@ -25,6 +25,12 @@ typedef struct cs_sync_opts {
 	void (*progress)(const cs_progress *p, void *ctx); /* per committed page, or NULL */
 	void *progress_ctx;
 	int (*should_stop)(void); /* SIGTERM: finish the page in flight, then stop */
+	/* cs_sync_org: called around each entity, or NULL. A non-zero return
+	 * from entity_begin skips that entity (another process holds its
+	 * lease); entity_end follows every entity that began. */
+	int (*entity_begin)(const cs_entity *e, void *ctx);
+	void (*entity_end)(const cs_entity *e, void *ctx);
+	void *entity_ctx;
 } cs_sync_opts;
 
 typedef struct cs_entity_result {
