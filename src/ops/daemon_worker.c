@@ -3,6 +3,7 @@
  * thread) or the next heartbeat; launches due jobs, one thread each, and
  * reaps finished ones. */
 #include "ops/daemon_int.h"
+#include "util/buf.h"
 
 #include "ops/notify.h"
 #include "util/log.h"
@@ -58,14 +59,10 @@ static int collect_id(const cs_org *org, void *arg)
 	id_list *l = arg;
 	if (!org->secret_enc || !org->secret_enc[0])
 		return 0; /* demo data: nothing to sync */
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 8;
-		long long *v = realloc(l->v, cap * sizeof(*v));
-		if (!v)
-			return -1;
-		l->v = v;
-		l->cap = cap;
-	}
+	long long *v = cs_grow(l->v, &l->cap, l->n, sizeof(*v), 8);
+	if (!v)
+		return -1;
+	l->v = v;
 	l->v[l->n++] = org->id;
 	return 0;
 }
@@ -115,6 +112,29 @@ static int load_orgs(dworker *w, id_list *ids, cs_err *err)
 {
 	ids->n = 0;
 	return w->st->org_list(w->st, collect_id, ids, err);
+}
+
+/* Organizations added or removed with `org add` / `org remove` join or
+ * leave the timetable at the next health tick, without a SIGHUP. Called
+ * without w->mu. */
+static void refresh_orgs(dworker *w, id_list *ids)
+{
+	id_list now = {0};
+	cs_err err = {0};
+	if (w->st->org_list(w->st, collect_id, &now, &err)) {
+		cs_warn("cannot list organizations: %s", err.msg);
+	} else if (now.n != ids->n || memcmp(now.v, ids->v, now.n * sizeof(*now.v))) {
+		pthread_mutex_lock(&w->mu);
+		int rc = cs_sched_reload(&w->sched, &w->cfg, now.v, now.n, cs_now_ms());
+		pthread_mutex_unlock(&w->mu);
+		if (rc == 0) {
+			cs_info("organizations changed: %zu now scheduled", now.n);
+			id_list old = *ids;
+			*ids = now;
+			now = old;
+		}
+	}
+	free(now.v);
 }
 
 static void do_reload(dworker *w, id_list *ids)
@@ -233,6 +253,9 @@ static void loop(dworker *w, id_list *ids)
 			changed = 1;
 		}
 		if (now >= w->next_health_ms) {
+			pthread_mutex_unlock(&w->mu);
+			refresh_orgs(w, ids);
+			pthread_mutex_lock(&w->mu);
 			cs_daemon_check_stale(w, now);
 			cs_daemon_check_health(w, now);
 			w->next_health_ms = now + w->cfg.health_interval_ms;

@@ -20,7 +20,7 @@ assert_eq "$RC" 1 "status exit code when not running"
 assert_eq "$(jq -r .running "$OUT")" false "status --json when not running"
 
 dm_config '{"syncIntervals":{"supporters":1000,"transactions":1000,"campaigns":1000,
-  "recurringPlans":1000,"plugins":1000},"maxConcurrentJobs":2}'
+  "recurringPlans":1000,"plugins":1000},"maxConcurrentJobs":2,"healthCheck":{"interval":1000}}'
 dm_start
 pid=$(cat "$(dm_pidfile)")
 grep -q "daemon started (pid $pid)" "$OUT" || fail "start output: $(cat "$OUT")"
@@ -34,6 +34,10 @@ grep -q "already running (pid $pid)" "$ERR" || fail "second start: $(cat "$ERR")
 for e in campaigns supporters transactions recurring_plans; do
   wait_for "[ \$(dm_runs \"entity='$e' AND status='success'\") -ge 3 ]" 40
 done
+
+# an organization registered while the daemon runs joins the timetable without a SIGHUP
+cs_add_org 1002
+wait_for "[ \$(dm_runs \"organization_id=1002 AND status='success'\") -ge 1 ]" 40
 
 # status and schedule under load: a full sync of a slow API is running
 "$CS_BIN" sync all full >/dev/null 2>&1 </dev/null &
@@ -57,7 +61,7 @@ assert_eq "$(jq -r .running "$OUT")" true "running"
 assert_eq "$(jq -r .pid "$OUT")" "$pid" "status pid"
 assert_eq "$(jq -r .restarts "$OUT")" 0 "restarts"
 assert_eq "$(jq -r .config_file "$OUT")" "$(realpath "$DM_CONFIG")" "config file"
-assert_eq "$(jq '.jobs | length' "$OUT")" 5 "jobs in status"
+assert_eq "$(jq '.jobs | length' "$OUT")" 10 "jobs in status (2 orgs x 5)"
 [ "$(jq '.heartbeat_age_ms' "$OUT")" -lt 10000 ] || fail "stale heartbeat: $(cat "$OUT")"
 jq -e '.jobs[] | select(.kind=="supporters") | (.last.status != null) and (.next_run != null or .running)' \
   "$OUT" >/dev/null ||
@@ -65,8 +69,8 @@ jq -e '.jobs[] | select(.kind=="supporters") | (.last.status != null) and (.next
 cs_ok daemon status
 grep -q "^daemon: running (pid $pid" "$OUT" || fail "status text: $(cat "$OUT")"
 cs_ok daemon schedule --json
-assert_eq "$(jq '.jobs | length' "$OUT")" 5 "jobs in schedule"
-assert_eq "$(jq -r '.jobs[] | select(.kind=="campaigns") | .interval_ms' "$OUT")" 1000 "interval"
+assert_eq "$(jq '.jobs | length' "$OUT")" 10 "jobs in schedule (2 orgs x 5)"
+assert_eq "$(jq -r '.jobs[] | select(.kind=="campaigns" and .org == 1001) | .interval_ms' "$OUT")" 1000 "interval"
 cs_ok daemon schedule
 grep -q "recurring_plans" "$OUT" || fail "schedule text: $(cat "$OUT")"
 
