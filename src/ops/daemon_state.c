@@ -2,6 +2,7 @@
  * status` and `daemon schedule`), metrics, alerts, and the history it starts
  * from (the last runs in the database). */
 #include "ops/daemon_int.h"
+#include "util/buf.h"
 #include "ops/health.h"
 
 #include "util/log.h"
@@ -63,14 +64,10 @@ static dlast *last_of(dworker *w, long long org, int kind)
 	for (size_t i = 0; i < w->nlast; i++)
 		if (w->last[i].org == org && w->last[i].kind == kind)
 			return &w->last[i];
-	if (w->nlast == w->caplast) {
-		size_t cap = w->caplast ? w->caplast * 2 : 16;
-		dlast *v = realloc(w->last, cap * sizeof(*v));
-		if (!v)
-			return NULL;
-		w->last = v;
-		w->caplast = cap;
-	}
+	dlast *v = cs_grow(w->last, &w->caplast, w->nlast, sizeof(*v), 16);
+	if (!v)
+		return NULL;
+	w->last = v;
 	dlast *l = &w->last[w->nlast++];
 	memset(l, 0, sizeof(*l));
 	l->org = org;

@@ -2,6 +2,7 @@
  * the report and its JSON form. The checks are in health_checks.c (local
  * facts) and health_live.c (parallel live probes). */
 #include "ops/health_int.h"
+#include "util/buf.h"
 
 #include "util/timeutil.h"
 
@@ -20,14 +21,10 @@ const char *cs_health_level_name(int level)
 /* Checks are addressed by index while a run adds more (the array moves). */
 cs_health_check *cs_health_add(cs_health_report *rep, const char *component, const char *name)
 {
-	if (rep->n == rep->cap) {
-		size_t cap = rep->cap ? rep->cap * 2 : 16;
-		cs_health_check *v = realloc(rep->v, cap * sizeof(*v));
-		if (!v)
-			return NULL;
-		rep->v = v;
-		rep->cap = cap;
-	}
+	cs_health_check *v = cs_grow(rep->v, &rep->cap, rep->n, sizeof(*v), 16);
+	if (!v)
+		return NULL;
+	rep->v = v;
 	cs_health_check *c = &rep->v[rep->n++];
 	memset(c, 0, sizeof(*c));
 	snprintf(c->component, sizeof(c->component), "%s", component);

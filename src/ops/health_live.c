@@ -3,6 +3,7 @@
  * answer in time is reported critical and left to finish on its own: its
  * state is reference counted, so whoever is last frees it. */
 #include "ops/health_int.h"
+#include "util/buf.h"
 
 #include "util/timeutil.h"
 
@@ -15,14 +16,10 @@
 
 int cs_health_live_add(cs_health_state *r, const cs_health_live *l)
 {
-	if (r->nlive == r->livecap) {
-		size_t cap = r->livecap ? r->livecap * 2 : 8;
-		cs_health_live *v = realloc(r->live, cap * sizeof(*v));
-		if (!v)
-			return -1;
-		r->live = v;
-		r->livecap = cap;
-	}
+	cs_health_live *v = cs_grow(r->live, &r->livecap, r->nlive, sizeof(*v), 8);
+	if (!v)
+		return -1;
+	r->live = v;
 	r->live[r->nlive++] = *l;
 	return 0;
 }

@@ -3,6 +3,7 @@
  * failure rate of the newest runs (errors), each plugin's last push
  * (plugins); --detailed queues the live probes. */
 #include "ops/health_int.h"
+#include "util/buf.h"
 
 #include "util/timeutil.h"
 
@@ -13,14 +14,10 @@
 static int add_org(const cs_org *org, void *ctx)
 {
 	cs_health_state *r = ctx;
-	if (r->norgs == r->orgcap) {
-		size_t cap = r->orgcap ? r->orgcap * 2 : 8;
-		cs_org *v = realloc(r->orgs, cap * sizeof(*v));
-		if (!v)
-			return -1;
-		r->orgs = v;
-		r->orgcap = cap;
-	}
+	cs_org *v = cs_grow(r->orgs, &r->orgcap, r->norgs, sizeof(*v), 8);
+	if (!v)
+		return -1;
+	r->orgs = v;
 	cs_org *o = &r->orgs[r->norgs];
 	*o = *org;
 	o->secret_enc = org->secret_enc ? strdup(org->secret_enc) : NULL;
