@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The three state columns follow the view's columns in the walk. */
-#define STATE_COLS 3
+/* The four state columns follow the view's columns in the walk. */
+#define STATE_COLS 4
 
 int cs_sqlite_contacts(cs_store *st, long long org, const char *plugin, const char *scope,
 		       cs_contact_cb cb, void *ctx, cs_err *err)
@@ -18,7 +18,8 @@ int cs_sqlite_contacts(cs_store *st, long long org, const char *plugin, const ch
 	 * samples, --limit picks the same ones). */
 	int rc = cs_sqlite_prepare(
 		s,
-		"SELECT c.*, p.payload_hash, p.payload, p.status FROM contact_segments c"
+		"SELECT c.*, p.payload_hash, p.payload, p.status, p.organization_id"
+		" FROM contact_segments c"
 		" LEFT JOIN plugin_state p ON p.plugin = ?2 AND p.scope = ?3"
 		" AND p.email_key = c.email_key WHERE c.organization_id = ?1 ORDER BY c.email_key",
 		&q, "read contacts for a push", err);
@@ -55,6 +56,7 @@ int cs_sqlite_contacts(cs_store *st, long long org, const char *plugin, const ch
 			.sent_hash = values[ncols],
 			.sent_payload = values[ncols + 1],
 			.sent_status = values[ncols + 2],
+			.sent_org_id = sqlite3_column_int64(q, ncols + 3),
 		};
 		if ((rc = cb(&c, ctx)) != 0)
 			goto out;

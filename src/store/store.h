@@ -123,6 +123,7 @@ typedef struct cs_contact {
 	const char *sent_hash;
 	const char *sent_payload;
 	const char *sent_status;
+	long long sent_org_id; /* the org whose push wrote that state, 0 when none */
 } cs_contact;
 
 typedef int (*cs_contact_cb)(const cs_contact *c, void *ctx);

@@ -39,6 +39,7 @@ typedef struct pending {
 typedef struct jsonl {
 	const cs_plugin_host *host;
 	char path[1024];
+	char scope[1100]; /* path#org */
 	pending *items;
 	size_t n, cap;
 	long long limit;
@@ -144,7 +145,10 @@ static int jsonl_plan(void *self, long long org, const cs_push_opts *opts, cs_pu
 	j->limit = opts->limit;
 	j->full = opts->full;
 	j->counts = counts;
-	int rc = cs_plugin_contacts(j->host, org, j->path, plan_one, j, err);
+	/* one line per org and contact: the same person in two orgs is two
+	 * supporters to a file, so the state is kept per org */
+	snprintf(j->scope, sizeof(j->scope), "%s#%lld", j->path, org);
+	int rc = cs_plugin_contacts(j->host, org, j->scope, plan_one, j, err);
 	if (rc == CS_ERR && !err->msg[0])
 		cs_err_set(err, CS_ERR, "out of memory planning the jsonl export");
 	for (size_t i = 0; rc == 0 && i < j->n && cJSON_GetArraySize(samples) < CS_PLUGIN_SAMPLES;
@@ -206,7 +210,7 @@ static int jsonl_push(void *self, long long org, cs_push_counts *counts, cs_err 
 		rc = cs_err_set(err, CS_ERR, "out of memory");
 	for (size_t i = 0; rc == 0 && i < j->n; i++) {
 		const pending *p = &j->items[i];
-		st[i] = (cs_plugin_state){.scope = j->path, .email_key = p->email_key,
+		st[i] = (cs_plugin_state){.scope = j->scope, .email_key = p->email_key,
 					  .org_id = p->org_id, .supporter_id = p->supporter_id,
 					  .hash = p->hash, .payload = p->payload, .status = "sent"};
 		oc[i] = (cs_plugin_outcome){.org_id = p->org_id, .supporter_id = p->supporter_id,

@@ -217,6 +217,8 @@ static int plan_contact(const cs_contact *c, void *ctx)
 	cs_payload_hash(payload, strlen(payload), phash);
 	mc_subscriber_hash(cs_contact_get(c, "email_address"), shash);
 	int added = cs_idset_add(&mp->seen, seen_key(mp->list, shash));
+	if (added > 0 && c->sent_org_id && c->sent_org_id != c->org_id)
+		added = 0; /* another org of this audience pushed this person first: theirs */
 	const char *st = c->sent_status ? c->sent_status : "";
 	int same = c->sent_hash && !strcmp(c->sent_hash, phash);
 	/* --full re-plans what was sent, but a permanent rejection still waits
