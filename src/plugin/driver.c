@@ -120,9 +120,10 @@ int cs_plugin_push(cs_store *st, const cs_plugin *p, const cs_push_opts *opts,
 		return cs_err_set(err, CS_ERR, "out of memory");
 	cs_plugin_host host = {.store = st, .plugin = p->name, .should_stop = should_stop};
 	void *self = NULL;
-	int rc = list_orgs(st, opts->org_id, orgs, err);
-	if (rc == 0)
-		rc = open_plugin(p, &host, &self, err);
+	/* configuration first: a bad setting is the thing to fix before anything */
+	int rc = open_plugin(p, &host, &self, err);
+	if (rc == 0 && (rc = list_orgs(st, opts->org_id, orgs, err)) != 0)
+		p->close(self);
 	if (rc) {
 		free(orgs);
 		return rc;
