@@ -24,6 +24,7 @@ test: bootstrap build
 	@cd $(BUILD) && ctest --output-on-failure -j 2
 	@$(MAKE) --no-print-directory test-asan
 	@bash tests/contract/run
+	@bash tests/contract/mailchimp
 
 test-unit: build
 	@cd $(BUILD) && ctest --output-on-failure -L unit
@@ -39,6 +40,7 @@ test-asan:
 
 contract: bootstrap build
 	@bash tests/contract/run
+	@bash tests/contract/mailchimp
 
 bench: bootstrap build
 	@bash bench/run
