@@ -32,7 +32,7 @@ const dkey cs_dkeys[] = {
 	INTERVAL("recurringPlans", CS_ENT_RECURRING_PLANS, 3600000, "recurring plans sync"),
 	INTERVAL("plugins", CS_JOB_PLUGINS, 3600000, "push plugins"),
 	{"healthCheck.interval", DK_MS, DK_TOP, TOP(health_interval_ms), 0, 300000, SEC_MS, DAY_MS,
-	 "time between two health checks (store, API token, staleness)"},
+	 "time between two health checks (database, disk, freshness, error rate, staleness)"},
 	{"healthCheck.alertOnFailure", DK_BOOL, DK_TOP, TOP(health_alert_on_failure), 0, 1, 0, 1,
 	 "raise an alert when a health check fails"},
 	{"autoRestart.enabled", DK_BOOL, DK_TOP, TOP(restart_enabled), 0, 1, 0, 1,
