@@ -195,7 +195,7 @@ static int get_once(cs_classy *c, const char *url, cs_http_resp *resp, cs_err *e
 		return cs_err_set(err, CS_ERR, "GET %s: out of secure memory", url);
 	snprintf(auth, n, "Authorization: Bearer %s", c->token);
 	const char *headers[] = {auth, "Accept: application/json", NULL};
-	cs_http_req req = {"GET", url, headers, NULL, 0, 0};
+	cs_http_req req = {"GET", url, headers, NULL, 0, 0, NULL};
 	int rc = cs_http_do(c->http, &req, resp, err);
 	sodium_free(auth);
 	cs_classy_hint(c, rc, resp, "CLASSY_API_URL", err);

@@ -121,7 +121,7 @@ static int fetch_token(cs_classy *c, cs_err *err)
 		rc = cs_err_set(err, CS_ERR, "cannot build the token request: out of memory");
 		goto out;
 	}
-	cs_http_req req = {"POST", c->token_url, headers, form.data, form.len, 0};
+	cs_http_req req = {"POST", c->token_url, headers, form.data, form.len, 0, NULL};
 	c->token_requests++;
 	cs_debug("fetching an access token for client id '%s'", c->client_id);
 	rc = cs_http_do(c->http, &req, &resp, err);

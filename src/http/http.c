@@ -473,6 +473,12 @@ static int give_up(const cs_http_req *req, const cs_http_resp *resp,
 	return code;
 }
 
+/* The URL as logs may show it (see cs_http_req.log_url). */
+static const char *shown_url(const cs_http_req *req)
+{
+	return req->log_url ? req->log_url : req->url;
+}
+
 static void log_attempt(const cs_http_req *req, const cs_http_resp *resp, CURLcode rc,
 			int64_t t0, const struct attempt_state *st)
 {
@@ -480,9 +486,9 @@ static void log_attempt(const cs_http_req *req, const cs_http_resp *resp, CURLco
 		return;
 	long ms = (long)(cs_mono_ms() - t0);
 	if (rc == CURLE_OK)
-		cs_debug("%s %s -> %ld (%ld ms)", req->method, req->url, resp->status, ms);
+		cs_debug("%s %s -> %ld (%ld ms)", req->method, shown_url(req), resp->status, ms);
 	else
-		cs_debug("%s %s -> %s (%ld ms)", req->method, req->url, st->why, ms);
+		cs_debug("%s %s -> %s (%ld ms)", req->method, shown_url(req), st->why, ms);
 }
 
 static int attempt_once(cs_http *h, const cs_http_req *req, struct curl_slist *hdrs,
@@ -547,7 +553,7 @@ int cs_http_do(cs_http *h, const cs_http_req *req, cs_http_resp *resp, cs_err *e
 			rc = give_up(req, resp, &st, extra, err);
 			goto out;
 		}
-		cs_debug("%s %s: %s, retrying in %ld ms", req->method, req->url, st.why, wait);
+		cs_debug("%s %s: %s, retrying in %ld ms", req->method, shown_url(req), st.why, wait);
 		st.waited_ms += wait;
 		if (cs_http_sleep_ms(wait, h->o.should_stop) == CS_EINTR) {
 			rc = cs_err_set(err, CS_EINTR, "%s %s: interrupted while waiting to retry",

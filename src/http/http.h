@@ -30,6 +30,9 @@ typedef struct cs_http_req {
 	const char *body;           /* may be NULL */
 	size_t body_len;
 	int no_retry; /* one attempt only (token fetch retries itself) */
+	/* What logs show instead of url, for URLs that carry a secret (a
+	 * webhook token in the path, a signed query); NULL shows url. */
+	const char *log_url;
 } cs_http_req;
 
 typedef struct cs_http_resp {

@@ -86,7 +86,9 @@ static void excerpt(const cs_buf *body, char *out, size_t n)
 static int deliver(cs_alerter *a, const char *body)
 {
 	static const char *const headers[] = {"Content-Type: application/json", NULL};
-	cs_http_req req = {"POST", a->url, headers, body, strlen(body), 0};
+	char shown[256];
+	cs_alert_redact_url(a->url, shown, sizeof(shown)); /* Slack puts its token in the path */
+	cs_http_req req = {"POST", a->url, headers, body, strlen(body), 0, shown};
 	cs_http_resp resp;
 	cs_err err = {0};
 	cs_http_resp_init(&resp);

@@ -20,12 +20,21 @@ cs_env() {
   unset CLASSY_SYNC_KEY
 }
 
+# A command that hangs fails its test at once, naming itself, instead of
+# running into ctest's timeout with nothing to show (CS_TIMEOUT seconds).
 cs() {
   OUT="$TEST_TMP/out.txt"; ERR="$TEST_TMP/err.txt"
+  local t0=$SECONDS
   set +e
-  "$CS_BIN" "$@" >"$OUT" 2>"$ERR" </dev/null
+  timeout -k 10 "${CS_TIMEOUT:-120}" "$CS_BIN" "$@" >"$OUT" 2>"$ERR" </dev/null
   RC=$?
   set -e
+  # 124: timed out; 137 after the deadline: it ignored SIGTERM too (a test's
+  # own SIGKILL hook also exits 137, but long before the deadline)
+  if [ "$RC" -eq 124 ] || { [ "$RC" -eq 137 ] && [ $((SECONDS - t0)) -ge "${CS_TIMEOUT:-120}" ]; }; then
+    echo "--- stdout"; cat "$OUT"; echo "--- stderr"; cat "$ERR"
+    fail "classy-sync $* did not finish within ${CS_TIMEOUT:-120} s"
+  fi
 }
 
 cs_ok() {

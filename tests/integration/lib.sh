@@ -108,6 +108,13 @@ _sandbox_stop() {
 	local pid=$SANDBOX_PID rc=0
 	SANDBOX_PID=
 	kill -TERM "$pid" 2>/dev/null || true
+	# bounded: a sandbox that does not stop fails the test naming it, instead
+	# of hanging until ctest's timeout (tail --pid waits without polling)
+	timeout 30 tail --pid="$pid" -f /dev/null 2>/dev/null || true
+	if kill -0 "$pid" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ]; then
+		echo "classy-sandbox (pid $pid) did not stop within 30 s of SIGTERM; killing it" >&2
+		kill -KILL "$pid" 2>/dev/null || true
+	fi
 	wait "$pid" || rc=$?
 	if [[ -n $_SANDBOX_FD ]]; then
 		exec {_SANDBOX_FD}<&-

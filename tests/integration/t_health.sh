@@ -100,7 +100,7 @@ assert_eq "$(level_of org:1001/api)" healthy "org 1001 still healthy"
 # --watch: one frame, then q on stdin quits with 0; no sleeps: wait for the frame.
 watch_until_frame() { # IN-FILE
   mkfifo "$TEST_TMP/wout"
-  timeout 60 "$CS_BIN" health --watch <"$1" >"$TEST_TMP/wout" 2>"$TEST_TMP/werr" &
+  timeout -k 5 60 "$CS_BIN" health --watch <"$1" >"$TEST_TMP/wout" 2>"$TEST_TMP/werr" &
   WPID=$!
 }
 read_frame() {

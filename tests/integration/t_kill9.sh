@@ -18,7 +18,10 @@ assert_eq "$RC" 137 "exit status of the killed sync (SIGKILL)"
 assert_eq "$(db "SELECT deleted_at IS NULL FROM supporters WHERE id = 999999001")" 1 \
   "an interrupted full scan soft-marked a row"
 rows=$(db "SELECT COUNT(*) FROM supporters WHERE id <> 999999001")
-[ "$rows" -gt 0 ] && [ "$rows" -lt 900 ] || fail "expected a partial supporters table, got $rows rows"
+# Killed in the 3rd supporters page: the pages before it are committed, unless the
+# writer was batching them with it (it does when pages queue up, as on a loaded
+# machine), so 0 is possible; a complete table or a part of a page is not.
+[ "$rows" -lt 900 ] || fail "expected a partial supporters table, got $rows rows"
 [ $((rows % 100)) -eq 0 ] || fail "a half-written page was committed ($rows rows)"
 cs_ok sync all full
 for e in campaigns supporters transactions recurring_plans; do assert_matches_sandbox 1001 "$e"; done

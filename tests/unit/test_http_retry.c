@@ -36,7 +36,7 @@ static void setup_with(fixture *f, const fake_answer *script, size_t n, cs_http_
 
 static int get(fixture *f)
 {
-	cs_http_req req = {"GET", f->url, NULL, NULL, 0, 0};
+	cs_http_req req = {"GET", f->url, NULL, NULL, 0, 0, NULL};
 	return cs_http_do(f->h, &req, &f->resp, &f->err);
 }
 
@@ -173,7 +173,7 @@ static void test_connection_refused_exhausts_retries(void **state)
 	cs_http_resp_init(&resp);
 	char url[128], want[256];
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/2.0/organizations/1/supporters", port);
-	cs_http_req req = {"GET", url, NULL, NULL, 0, 0};
+	cs_http_req req = {"GET", url, NULL, NULL, 0, 0, NULL};
 	assert_int_equal(cs_http_do(h, &req, &resp, &err), CS_ETRANSPORT);
 	snprintf(want, sizeof(want), "GET %s: connection refused after 9 attempts", url);
 	assert_string_equal(err.msg, want);
@@ -241,7 +241,7 @@ static void test_no_retry_returns_any_answer(void **state)
 	};
 	fixture f;
 	setup_with(&f, script, ARRAY_LEN(script), (cs_http_opts){0});
-	cs_http_req req = {"GET", f.url, NULL, NULL, 0, 1};
+	cs_http_req req = {"GET", f.url, NULL, NULL, 0, 1, NULL};
 	assert_int_equal(cs_http_do(f.h, &req, &f.resp, &f.err), 0);
 	assert_int_equal(f.resp.status, 503);
 	assert_int_equal(f.resp.retry_after_s, 1);
@@ -281,7 +281,7 @@ static void test_keep_alive_post_then_get(void **state)
 	static const char *const hdrs[] = {"Content-Type: application/x-www-form-urlencoded",
 					   NULL};
 	const char *form = "a=1&b=%2B";
-	cs_http_req post = {"POST", f.url, hdrs, form, strlen(form), 0};
+	cs_http_req post = {"POST", f.url, hdrs, form, strlen(form), 0, NULL};
 	assert_int_equal(cs_http_do(f.h, &post, &f.resp, &f.err), 0);
 	assert_int_equal(get(&f), 0);
 	assert_int_equal(get(&f), 0);
@@ -407,7 +407,7 @@ static void test_throttle_holds_off_the_shared_budget(void **state)
 	cs_budget *shared = cs_budget_get("retry-test-throttled", 1800);
 	fixture f;
 	setup_with(&f, script, ARRAY_LEN(script), (cs_http_opts){.budget = shared});
-	cs_http_req once = {"GET", f.url, NULL, NULL, 0, 1};
+	cs_http_req once = {"GET", f.url, NULL, NULL, 0, 1, NULL};
 	assert_int_equal(cs_http_do(f.h, &once, &f.resp, &f.err), 0);
 	assert_int_equal(f.resp.status, 429);
 	assert_int_equal(g_npaused, 0);
@@ -417,6 +417,45 @@ static void test_throttle_holds_off_the_shared_budget(void **state)
 	assert_int_equal(g_npaused, 1);
 	assert_true(g_paused_ms[0] > 4000 && g_paused_ms[0] <= 5000);
 	cs_budget_set_hooks(NULL);
+	teardown_f(&f);
+}
+
+/* A URL that carries a secret is logged as its log_url, even at debug level,
+ * on success and on each retry. */
+static void test_log_url_hides_the_secret_url(void **state)
+{
+	(void)state;
+	static const fake_answer script[] = {
+		{500, NULL, "{}", FAKE_SEND},
+		{200, NULL, "{}", FAKE_SEND},
+	};
+	fixture f;
+	static const cs_http_opts fast = {.backoff_base_ms = 1, .backoff_max_ms = 1};
+	setup_with(&f, script, 2, fast);
+	char url[300];
+	snprintf(url, sizeof(url), "%s/services/T000/B000/SECRET-TOKEN", f.srv.base);
+	char logpath[] = "/tmp/cs-log-XXXXXX";
+	int fd = mkstemp(logpath);
+	assert_true(fd >= 0);
+	fflush(stderr);
+	int saved = dup(STDERR_FILENO);
+	dup2(fd, STDERR_FILENO);
+	cs_log_setup(CS_LOG_DEBUG, 0);
+	cs_http_req req = {"POST", url, NULL, "{}", 2, 0, "http://127.0.0.1 (webhook)"};
+	int rc = cs_http_do(f.h, &req, &f.resp, &f.err);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	cs_log_setup(CS_LOG_WARN, 0);
+	assert_int_equal(rc, 0);
+	char buf[8192] = "";
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+	close(fd);
+	unlink(logpath);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_null(strstr(buf, "SECRET-TOKEN"));
+	assert_non_null(strstr(buf, "(webhook)")); /* it did log, under the shown name */
 	teardown_f(&f);
 }
 
@@ -446,6 +485,7 @@ int main(void)
 		cmocka_unit_test(test_sleep_is_scaled_and_stoppable),
 		cmocka_unit_test(test_budget_paces_the_next_request),
 		cmocka_unit_test(test_throttle_holds_off_the_shared_budget),
+		cmocka_unit_test(test_log_url_hides_the_secret_url),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -95,7 +95,7 @@ static long fetch(fixture *f, const char *method, const char *host, const char *
 	char url[128];
 	snprintf(url, sizeof(url), "http://%s:%d%s", host, cs_httpd_port(f->d), path);
 	const char *body = strcmp(method, "POST") == 0 ? "x=1" : NULL;
-	cs_http_req req = {method, url, NULL, body, body ? 3 : 0, 1};
+	cs_http_req req = {method, url, NULL, body, body ? 3 : 0, 1, NULL};
 	assert_int_equal(cs_http_do(f->http, &req, &f->resp, &f->err), 0);
 	return f->resp.status;
 }
