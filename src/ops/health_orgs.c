@@ -209,9 +209,13 @@ static void fresh_one(cs_health_state *r, const cs_org *org, int e,
 				    age, iv, cmd, org->id);
 }
 
-int cs_health_freshness(cs_health_state *r)
+/* Calls fn for each org the checks look at, with its run facts; an org
+ * whose facts cannot be read gets a critical check of component instead. */
+typedef int (*org_facts_fn)(cs_health_state *r, const cs_org *org, const cs_run_facts *f,
+			    int64_t t0);
+
+static int each_org(cs_health_state *r, const char *component, org_facts_fn fn)
 {
-	char name[96];
 	for (size_t i = 0; i < r->norgs; i++) {
 		const cs_org *org = &r->orgs[i];
 		if (!org_wanted(r, org))
@@ -219,49 +223,55 @@ int cs_health_freshness(cs_health_state *r)
 		int64_t t0 = cs_mono_ms();
 		const cs_run_facts *f = facts_for(r, i);
 		if (!f) {
-			if (facts_failed(r, "freshness", org))
+			if (facts_failed(r, component, org))
 				return -1;
 			continue;
 		}
-		for (int e = 0; e < CS_ENT_COUNT; e++) {
-			snprintf(name, sizeof(name), "%lld/%s", org->id, cs_entities[e].name);
-			cs_health_check *c = cs_health_add(r->rep, "freshness", name);
-			if (!c)
-				return -1;
-			fresh_one(r, org, e, &f->ent[e], c);
-			c->duration_ms = (double)(cs_mono_ms() - t0);
-		}
+		if (fn(r, org, f, t0))
+			return -1;
 	}
+	return 0;
+}
+
+static int freshness_of(cs_health_state *r, const cs_org *org, const cs_run_facts *f,
+			int64_t t0)
+{
+	char name[96];
+	for (int e = 0; e < CS_ENT_COUNT; e++) {
+		snprintf(name, sizeof(name), "%lld/%s", org->id, cs_entities[e].name);
+		cs_health_check *c = cs_health_add(r->rep, "freshness", name);
+		if (!c)
+			return -1;
+		fresh_one(r, org, e, &f->ent[e], c);
+		c->duration_ms = (double)(cs_mono_ms() - t0);
+	}
+	return 0;
+}
+
+int cs_health_freshness(cs_health_state *r)
+{
+	return each_org(r, "freshness", freshness_of);
+}
+
+static int errors_of(cs_health_state *r, const cs_org *org, const cs_run_facts *f, int64_t t0)
+{
+	char name[64];
+	snprintf(name, sizeof(name), "org:%lld", org->id);
+	cs_health_check *c = cs_health_add(r->rep, "errors", name);
+	if (!c)
+		return -1;
+	int level = cs_health_error_rate_level(f->recent_failed, f->recent);
+	cs_health_set(c, level, "%d of the last %d finished runs failed (%d%%)", f->recent_failed,
+		      f->recent, f->recent ? 100 * f->recent_failed / f->recent : 0);
+	if (level)
+		cs_health_recommend(c, "see the errors with `classy-sync status --json` "
+				    "(last_runs) and the log; then `classy-sync health "
+				    "org:%lld --detailed`", org->id);
+	c->duration_ms = (double)(cs_mono_ms() - t0);
 	return 0;
 }
 
 int cs_health_errors(cs_health_state *r)
 {
-	char name[64];
-	for (size_t i = 0; i < r->norgs; i++) {
-		const cs_org *org = &r->orgs[i];
-		if (!org_wanted(r, org))
-			continue;
-		int64_t t0 = cs_mono_ms();
-		const cs_run_facts *f = facts_for(r, i);
-		if (!f) {
-			if (facts_failed(r, "errors", org))
-				return -1;
-			continue;
-		}
-		snprintf(name, sizeof(name), "org:%lld", org->id);
-		cs_health_check *c = cs_health_add(r->rep, "errors", name);
-		if (!c)
-			return -1;
-		int level = cs_health_error_rate_level(f->recent_failed, f->recent);
-		cs_health_set(c, level, "%d of the last %d finished runs failed (%d%%)",
-			      f->recent_failed, f->recent,
-			      f->recent ? 100 * f->recent_failed / f->recent : 0);
-		if (level)
-			cs_health_recommend(c, "see the errors with `classy-sync status --json` "
-					    "(last_runs) and the log; then `classy-sync health "
-					    "org:%lld --detailed`", org->id);
-		c->duration_ms = (double)(cs_mono_ms() - t0);
-	}
-	return 0;
+	return each_org(r, "errors", errors_of);
 }
