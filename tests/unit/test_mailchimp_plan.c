@@ -207,7 +207,8 @@ static void test_what_becomes_an_item(void **state)
 	assert_null(item(f, "rej@example.org"));  /* waits for a data change */
 	it = item(f, "locked@example.org");       /* planned, then the scan locked it */
 	assert_true(it->skipped);
-	assert_string_equal(it->title, "Member is unsubscribed");
+	assert_non_null(it->why);
+	assert_string_equal(it->why->title, "Member is unsubscribed");
 	/* planned counts exclude the locked one */
 	assert_int_equal(f->counts.created, 2);
 	assert_int_equal(f->counts.updated, 2);

@@ -119,8 +119,18 @@ typedef struct mc_item {
 	int created, updated, tagged;
 	int failed, rejected, skipped; /* final verdicts; none = all ok */
 	const char *failed_action;     /* "create", "update" or "tags" */
-	char title[128], detail[512], request_id[128];
+	struct mc_why *why;            /* allocated on the first problem only */
 } mc_item;
+
+/* Why an item failed, was rejected or skipped: kept out of mc_item so a
+ * plan of contacts that all go through costs no message buffers. */
+typedef struct mc_why {
+	char title[128], detail[512], request_id[128];
+} mc_why;
+
+/* it->why, allocated on first use (a shared fallback when out of memory,
+ * so a message may then be wrong but never lost to a crash). */
+mc_why *mc_item_why(mc_item *it);
 
 typedef struct mc_plan {
 	mc_item *v;

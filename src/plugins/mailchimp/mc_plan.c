@@ -159,8 +159,9 @@ static int make_item(mc_plugin *mp, const cs_contact *c, char *payload, const ch
 	memcpy(it->shash, shash, sizeof(it->shash));
 	if (d->locked) {
 		it->skipped = 1;
-		snprintf(it->title, sizeof(it->title), "Member is %s", d->locked);
-		snprintf(it->detail, sizeof(it->detail),
+		mc_why *w = mc_item_why(it);
+		snprintf(w->title, sizeof(w->title), "Member is %s", d->locked);
+		snprintf(w->detail, sizeof(w->detail),
 			 "Mailchimp holds this member as %s; classy-sync never changes that", d->locked);
 		mp->counts->skipped++;
 	} else {
@@ -169,7 +170,7 @@ static int make_item(mc_plugin *mp, const cs_contact *c, char *payload, const ch
 		mp->counts->tagged += d->ntags > 0;
 	}
 	add_sample(mp, c->email_key, d->locked ? "skip" : d->kind == MC_CREATE ? "create" : "update",
-		   d->changes, d->add, d->remove, d->locked ? it->title : NULL);
+		   d->changes, d->add, d->remove, d->locked ? mc_item_why(it)->title : NULL);
 	d->changes = d->add = d->remove = NULL;
 	return it->email_key && it->email ? 0 : CS_ERR;
 }
@@ -253,8 +254,9 @@ static void apply_locked(mc_plugin *mp)
 		if (it->skipped || !m || !mc_status_locked(m->status))
 			continue;
 		it->skipped = 1;
-		snprintf(it->title, sizeof(it->title), "Member is %s", m->status);
-		snprintf(it->detail, sizeof(it->detail),
+		mc_why *w = mc_item_why(it);
+		snprintf(w->title, sizeof(w->title), "Member is %s", m->status);
+		snprintf(w->detail, sizeof(w->detail),
 			 "Mailchimp holds this member as %s; classy-sync never changes that", m->status);
 		mp->counts->skipped++;
 		mp->counts->created -= it->kind == MC_CREATE;
@@ -263,9 +265,18 @@ static void apply_locked(mc_plugin *mp)
 	}
 }
 
+mc_why *mc_item_why(mc_item *it)
+{
+	static mc_why fallback;
+	if (!it->why)
+		it->why = calloc(1, sizeof(*it->why));
+	return it->why ? it->why : &fallback;
+}
+
 void mc_plan_clear(mc_plan *p)
 {
 	for (size_t i = 0; i < p->n; i++) {
+		free(p->v[i].why);
 		free(p->v[i].email_key);
 		free(p->v[i].email);
 		free(p->v[i].payload);

@@ -21,10 +21,11 @@ static void set_result(mc_item *it, int *flag, const char *action, const mc_resu
 {
 	*flag = 1;
 	it->failed_action = action;
-	snprintf(it->title, sizeof(it->title), "%s", title ? title : r ? r->title : "");
-	snprintf(it->detail, sizeof(it->detail), "%s", detail ? detail : r ? r->detail : "");
+	mc_why *w = mc_item_why(it);
+	snprintf(w->title, sizeof(w->title), "%s", title ? title : r ? r->title : "");
+	snprintf(w->detail, sizeof(w->detail), "%s", detail ? detail : r ? r->detail : "");
 	if (r)
-		snprintf(it->request_id, sizeof(it->request_id), "%s", r->instance);
+		snprintf(w->request_id, sizeof(w->request_id), "%s", r->instance);
 }
 
 /* A 4xx that will not change until the data does: rejected or, for a
@@ -113,36 +114,40 @@ static void take_subscribe(const mc_result *r, mc_item **items, size_t n)
 	}
 }
 
+/* Chunks go out in waves of `concurrency`, and each wave's answers (500
+ * member objects apiece) are read and freed before the next: memory stays
+ * bounded however many contacts are new. */
 static int run_creates(mc_plugin *mp, cs_err *err)
 {
 	mc_plan *p = &mp->plan;
+	size_t wave = (size_t)mp->cfg.concurrency;
 	mc_item **items = malloc((p->n + 1) * sizeof(*items));
-	mc_op *ops = calloc(p->n / MC_SUBSCRIBE_CHUNK + 1, sizeof(*ops));
-	size_t n = 0, nops = 0;
-	if (!items || !ops) {
-		free(items);
-		free(ops);
-		return cs_err_set(err, CS_ERR, "out of memory");
-	}
-	for (size_t i = 0; i < p->n; i++)
+	mc_op *ops = calloc(wave, sizeof(*ops));
+	size_t n = 0;
+	int rc = items && ops ? 0 : cs_err_set(err, CS_ERR, "out of memory");
+	for (size_t i = 0; rc == 0 && i < p->n; i++)
 		if (p->v[i].kind == MC_CREATE && !p->v[i].skipped)
 			items[n++] = &p->v[i];
-	for (size_t at = 0; at < n; at += MC_SUBSCRIBE_CHUNK, nops++) {
-		size_t k = n - at < MC_SUBSCRIBE_CHUNK ? n - at : MC_SUBSCRIBE_CHUNK;
-		char path[128];
-		snprintf(path, sizeof(path), "/lists/%s", mp->list);
-		ops[nops] = (mc_op){.method = "POST", .path = strdup(path),
-				    .body = subscribe_body(&mp->cfg, items + at, k)};
-		snprintf(ops[nops].id, sizeof(ops[nops].id), "subscribe-%zu", nops);
+	char path[128];
+	snprintf(path, sizeof(path), "/lists/%s", mp->list);
+	for (size_t at = 0; rc == 0 && at < n; at += wave * MC_SUBSCRIBE_CHUNK) {
+		size_t nops = 0;
+		for (size_t c = at; c < n && nops < wave; c += MC_SUBSCRIBE_CHUNK, nops++) {
+			size_t k = n - c < MC_SUBSCRIBE_CHUNK ? n - c : MC_SUBSCRIBE_CHUNK;
+			ops[nops] = (mc_op){.method = "POST", .path = strdup(path),
+					    .body = subscribe_body(&mp->cfg, items + c, k)};
+			snprintf(ops[nops].id, sizeof(ops[nops].id), "subscribe-%zu", c);
+		}
+		rc = mc_run_parallel(mp->client, ops, nops, err);
+		/* every op has a result, a transient one when the run stopped early */
+		for (size_t o = 0; o < nops; o++) {
+			size_t c = at + o * MC_SUBSCRIBE_CHUNK;
+			take_subscribe(&ops[o].res, items + c,
+				       n - c < MC_SUBSCRIBE_CHUNK ? n - c : MC_SUBSCRIBE_CHUNK);
+		}
+		mc_ops_release(ops, nops);
 	}
-	int rc = nops ? mc_run_parallel(mp->client, ops, nops, err) : 0;
-	/* every op has a result, a transient one when the run stopped early */
-	for (size_t o = 0; o < nops; o++) {
-		size_t at = o * MC_SUBSCRIBE_CHUNK;
-		size_t k = n - at < MC_SUBSCRIBE_CHUNK ? n - at : MC_SUBSCRIBE_CHUNK;
-		take_subscribe(&ops[o].res, items + at, k);
-	}
-	mc_ops_release(ops, nops);
+	/* a wave that never ran leaves its items without a result: not finished */
 	free(ops);
 	free(items);
 	return rc;
@@ -178,26 +183,39 @@ static int alive(const mc_item *it)
 
 /* Builds the PUT and tag operations; op.user is the item, op.id tells
  * which ("p" or "t" + index). */
-static size_t build_updates(mc_plugin *mp, mc_op *ops)
+/* The operations of one item (a PUT when fields changed, a tag call when
+ * tags did) into ops; returns how many. op.user is the item, op.id says
+ * which ("p" or "t" + item index). */
+static size_t item_ops(mc_plugin *mp, size_t i, mc_op *ops)
+{
+	mc_item *it = &mp->plan.v[i];
+	char path[256];
+	size_t n = 0;
+	if (!alive(it))
+		return 0;
+	if (it->kind == MC_UPDATE && it->merge_changed) {
+		snprintf(path, sizeof(path), "/lists/%s/members/%s", mp->list, it->shash);
+		ops[n] = (mc_op){.method = "PUT", .path = strdup(path),
+				 .body = put_body(&mp->cfg, it), .user = it};
+		snprintf(ops[n++].id, sizeof(ops->id), "p%zu", i);
+	}
+	if (it->tags_body) {
+		snprintf(path, sizeof(path), "/lists/%s/members/%s/tags", mp->list, it->shash);
+		ops[n] = (mc_op){.method = "POST", .path = strdup(path), .body = tags_request(it),
+				 .user = it};
+		snprintf(ops[n++].id, sizeof(ops->id), "t%zu", i);
+	}
+	return n;
+}
+
+/* How many operations the plan's updates make (to pick the route). */
+static size_t count_updates(const mc_plan *p)
 {
 	size_t n = 0;
-	for (size_t i = 0; i < mp->plan.n; i++) {
-		mc_item *it = &mp->plan.v[i];
-		char path[256];
-		if (!alive(it))
-			continue;
-		if (it->kind == MC_UPDATE && it->merge_changed) {
-			snprintf(path, sizeof(path), "/lists/%s/members/%s", mp->list, it->shash);
-			ops[n] = (mc_op){.method = "PUT", .path = strdup(path),
-					 .body = put_body(&mp->cfg, it), .user = it};
-			snprintf(ops[n++].id, sizeof(ops->id), "p%zu", i);
-		}
-		if (it->tags_body) {
-			snprintf(path, sizeof(path), "/lists/%s/members/%s/tags", mp->list, it->shash);
-			ops[n] = (mc_op){.method = "POST", .path = strdup(path),
-					 .body = tags_request(it), .user = it};
-			snprintf(ops[n++].id, sizeof(ops->id), "t%zu", i);
-		}
+	for (size_t i = 0; i < p->n; i++) {
+		const mc_item *it = &p->v[i];
+		if (alive(it))
+			n += (it->kind == MC_UPDATE && it->merge_changed) + (it->tags_body != NULL);
 	}
 	return n;
 }
@@ -224,20 +242,30 @@ static void take_update(mc_op *op)
 		it->updated = 1;
 }
 
+/* Like the creates, in waves built, sent, read and freed one after the
+ * other: `concurrency` batches of MC_BATCH_CHUNK operations, or 100 direct
+ * requests per connection, so memory does not grow with the plan. */
 static int run_updates(mc_plugin *mp, cs_err *err)
 {
-	mc_op *ops = calloc(2 * mp->plan.n + 1, sizeof(*ops));
+	int batches = count_updates(&mp->plan) >= (size_t)mp->cfg.batch_min;
+	size_t wave = (size_t)mp->cfg.concurrency * (batches ? MC_BATCH_CHUNK : 100);
+	mc_op *ops = calloc(wave + 2, sizeof(*ops)); /* an item adds up to 2 */
 	if (!ops)
 		return cs_err_set(err, CS_ERR, "out of memory");
-	size_t n = build_updates(mp, ops);
 	int rc = 0;
-	if (n >= (size_t)mp->cfg.batch_min)
-		rc = mc_run_batches(mp->client, ops, n, MC_BATCH_CHUNK, err);
-	else if (n)
-		rc = mc_run_parallel(mp->client, ops, n, err);
-	for (size_t i = 0; i < n; i++)
-		take_update(&ops[i]);
-	mc_ops_release(ops, n);
+	for (size_t i = 0; i < mp->plan.n;) {
+		size_t k = 0;
+		while (i < mp->plan.n && k < wave)
+			k += item_ops(mp, i++, ops + k);
+		if (rc == 0 && k)
+			rc = batches ? mc_run_batches(mp->client, ops, k, MC_BATCH_CHUNK, err)
+				     : mc_run_parallel(mp->client, ops, k, err);
+		/* after a stop the rest keep no result: judged failed, retried next run */
+		for (size_t j = 0; j < k; j++)
+			take_update(&ops[j]);
+		mc_ops_release(ops, k);
+		memset(ops, 0, k * sizeof(*ops));
+	}
 	free(ops);
 	return rc;
 }
@@ -275,9 +303,10 @@ static size_t outcomes_of(mc_item *it, const char *scope, cs_plugin_outcome *oc,
 		oc[n] = base;
 		oc[n].action = it->skipped && !it->failed_action ? "skip" : it->failed_action;
 		oc[n].status = verdict;
-		oc[n].error_title = it->title;
-		oc[n].error_detail = it->detail;
-		oc[n++].request_id = it->request_id[0] ? it->request_id : NULL;
+		const mc_why *w = mc_item_why(it);
+		oc[n].error_title = w->title;
+		oc[n].error_detail = w->detail;
+		oc[n++].request_id = w->request_id[0] ? w->request_id : NULL;
 	}
 	if (!it->failed) /* a transient failure keeps the old state: retried next run */
 		st[(*nst)++] = (cs_plugin_state){
