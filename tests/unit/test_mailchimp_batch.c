@@ -15,7 +15,6 @@
 #include <archive.h>
 #include <archive_entry.h>
 
-#define KEY "0123456789abcdef0123456789abcdef-us6"
 #define MAX_BATCHES 8
 #define MAX_DL 8
 
@@ -37,18 +36,12 @@ typedef struct batch_srv {
 	int submit;          /* SUBMIT_* */
 	const char *skip_id; /* no result for this operation */
 	int corrupt;         /* results are not a tar.gz */
-	int stop_on_poll;    /* set g_stop at the first poll */
+	int stop_on_poll;    /* set mcf_stop_flag at the first poll */
 	fb_batch b[MAX_BATCHES];
 	int nb;
 	char dl_auth[MAX_DL][512]; /* Authorization of each results download */
 	int ndl;
 } batch_srv;
-
-static atomic_int g_stop;
-static int stop_fn(void)
-{
-	return atomic_load(&g_stop);
-}
 
 /* ---- the fake ------------------------------------------------------------ */
 
@@ -185,7 +178,7 @@ static void route_batches(mcf_server *s, const mcf_req *r, mcf_answer *a)
 	} else if (strcmp(r->method, "GET") == 0 && sscanf(r->path, "/3.0/batches/%31s", id) == 1 &&
 		   (b = find_batch(p, id))) {
 		if (p->stop_on_poll)
-			atomic_store(&g_stop, 1);
+			atomic_store(&mcf_stop_flag, 1);
 		if (++b->polls == 1)
 			mcf_json(a, 200, "{\"id\":\"%s\",\"status\":\"started\",\"finished_operations\":0}",
 				 id);
@@ -249,17 +242,6 @@ static void make_ops(mc_op *ops, size_t n)
 	}
 }
 
-static mc_client *client_for(mcf_server *s, int concurrency, int (*should_stop)(void))
-{
-	char url[128];
-	snprintf(url, sizeof(url), "%s/3.0", s->base);
-	mc_client *c = NULL;
-	cs_err err = {0};
-	mc_client_opts o = {url, KEY, concurrency, 10000, should_stop};
-	assert_int_equal(mc_client_new(&o, &c, &err), 0);
-	return c;
-}
-
 /* An op answered 200 carries the echo of its own operation. */
 static void check_echo(const mc_op *op)
 {
@@ -286,7 +268,7 @@ static void test_batch_results_matched_by_id(void **state)
 	batch_srv p = {.skip_id = "op-7"};
 	mcf_server s;
 	assert_int_equal(mcf_start(&s, route_batches, &p), 0);
-	mc_client *c = client_for(&s, 2, NULL);
+	mc_client *c = mcf_client(&s, MCF_KEY, 2, 10000, NULL);
 	enum { N = 12 };
 	mc_op ops[N];
 	make_ops(ops, N);
@@ -309,7 +291,7 @@ static void test_batch_results_matched_by_id(void **state)
 	const mcf_req *post = mcf_find(&s, "POST", "/3.0/batches", 0);
 	char creds[256];
 	assert_int_equal(mcf_basic_decode(post->auth, creds, sizeof(creds)), 0);
-	assert_string_equal(creds, "classy-sync:" KEY);
+	assert_string_equal(creds, "classy-sync:" MCF_KEY);
 	assert_string_equal(post->content_type, "application/json");
 	assert_int_equal(p.b[0].polls, 2);
 	const mcf_req *poll = mcf_find(&s, "GET", "/3.0/batches/b1", 1);
@@ -359,7 +341,7 @@ static void test_batch_chunks(void **state)
 	batch_srv p = {0};
 	mcf_server s;
 	assert_int_equal(mcf_start(&s, route_batches, &p), 0);
-	mc_client *c = client_for(&s, 4, NULL);
+	mc_client *c = mcf_client(&s, MCF_KEY, 4, 10000, NULL);
 	enum { N = 25 };
 	mc_op ops[N];
 	make_ops(ops, N);
@@ -408,7 +390,7 @@ static void test_batch_damaged_archive(void **state)
 	batch_srv p = {.corrupt = 1};
 	mcf_server s;
 	assert_int_equal(mcf_start(&s, route_batches, &p), 0);
-	mc_client *c = client_for(&s, 2, NULL);
+	mc_client *c = mcf_client(&s, MCF_KEY, 2, 10000, NULL);
 	enum { N = 4 };
 	mc_op ops[N];
 	make_ops(ops, N);
@@ -432,7 +414,7 @@ static void test_batch_submission_throttled_or_refused(void **state)
 		batch_srv p = {.submit = mode};
 		mcf_server s;
 		assert_int_equal(mcf_start(&s, route_batches, &p), 0);
-		mc_client *c = client_for(&s, 2, NULL);
+		mc_client *c = mcf_client(&s, MCF_KEY, 2, 10000, NULL);
 		enum { N = 6 };
 		mc_op ops[N];
 		make_ops(ops, N);
@@ -463,10 +445,10 @@ static void test_batch_stop_while_polling(void **state)
 {
 	(void)state;
 	batch_srv p = {.stop_on_poll = 1};
-	atomic_store(&g_stop, 0);
+	atomic_store(&mcf_stop_flag, 0);
 	mcf_server s;
 	assert_int_equal(mcf_start(&s, route_batches, &p), 0);
-	mc_client *c = client_for(&s, 2, stop_fn);
+	mc_client *c = mcf_client(&s, MCF_KEY, 2, 10000, mcf_should_stop);
 	enum { N = 4 };
 	mc_op ops[N];
 	make_ops(ops, N);
@@ -484,7 +466,7 @@ static void test_batch_stop_while_polling(void **state)
 	mc_client_free(c);
 	mcf_free(&s);
 	srv_free(&p);
-	atomic_store(&g_stop, 0);
+	atomic_store(&mcf_stop_flag, 0);
 }
 
 static void test_batch_ids(void **state)
@@ -493,7 +475,7 @@ static void test_batch_ids(void **state)
 	batch_srv p = {0};
 	mcf_server s;
 	assert_int_equal(mcf_start(&s, route_batches, &p), 0);
-	mc_client *c = client_for(&s, 2, NULL);
+	mc_client *c = mcf_client(&s, MCF_KEY, 2, 10000, NULL);
 	enum { N = 3 };
 	mc_op ops[N];
 	make_ops(ops, N);

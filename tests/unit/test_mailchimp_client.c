@@ -12,7 +12,6 @@
 
 #include <unistd.h>
 
-#define KEY "0123456789abcdef0123456789abcdef-us6"
 
 /* ---- subscriber hash ---------------------------------------------------- */
 
@@ -57,7 +56,7 @@ static void test_base_url_from_key(void **state)
 	cs_err err = {0};
 	assert_int_equal(mc_base_url_from_key("abc123-us6", url, sizeof(url), &err), 0);
 	assert_string_equal(url, "https://us6.api.mailchimp.com/3.0");
-	assert_int_equal(mc_base_url_from_key(KEY, url, sizeof(url), &err), 0);
+	assert_int_equal(mc_base_url_from_key(MCF_KEY, url, sizeof(url), &err), 0);
 	assert_string_equal(url, "https://us6.api.mailchimp.com/3.0");
 	assert_int_equal(mc_base_url_from_key("x-y-eu12", url, sizeof(url), &err), 0);
 	assert_string_equal(url, "https://eu12.api.mailchimp.com/3.0");
@@ -89,7 +88,7 @@ static void test_client_options(void **state)
 	(void)state;
 	mc_client *c = NULL;
 	cs_err err = {0};
-	mc_client_opts o = {"https://us6.api.mailchimp.com/3.0", KEY, 0, 0, NULL};
+	mc_client_opts o = {"https://us6.api.mailchimp.com/3.0", MCF_KEY, 0, 0, NULL};
 	assert_int_equal(mc_client_new(&o, &c, &err), CS_EUSAGE);
 	assert_null(c);
 	assert_non_null(strstr(err.msg, "MAILCHIMP_CONCURRENCY"));
@@ -105,7 +104,7 @@ static void test_client_options(void **state)
 	o.api_key = "0123456789abcdef0123456789abcdef";
 	assert_int_equal(mc_client_new(&o, &c, &err), CS_EUSAGE);
 	assert_null(strstr(err.msg, "0123456789abcdef"));
-	o.api_key = KEY;
+	o.api_key = MCF_KEY;
 	assert_int_equal(mc_client_new(&o, &c, &err), 0);
 	mc_stats st;
 	mc_client_stats(c, &st);
@@ -182,7 +181,7 @@ static void test_request_ok_and_headers(void **state)
 {
 	(void)state;
 	fx f;
-	fx_start(&f, KEY, KEY, 1);
+	fx_start(&f, MCF_KEY, MCF_KEY, 1);
 	mc_result r;
 	cs_err err = {0};
 	assert_int_equal(mc_request(f.c, "GET", "/ping", NULL, &r, &err), 0);
@@ -206,7 +205,7 @@ static void test_request_ok_and_headers(void **state)
 	assert_string_equal(q->content_type, "");
 	char creds[256];
 	assert_int_equal(mcf_basic_decode(q->auth, creds, sizeof(creds)), 0);
-	assert_string_equal(creds, "classy-sync:" KEY);
+	assert_string_equal(creds, "classy-sync:" MCF_KEY);
 	mc_stats st;
 	mc_client_stats(f.c, &st);
 	assert_int_equal(st.requests, 2);
@@ -218,7 +217,7 @@ static void test_request_problem_fields(void **state)
 {
 	(void)state;
 	fx f;
-	fx_start(&f, KEY, KEY, 1);
+	fx_start(&f, MCF_KEY, MCF_KEY, 1);
 	mc_result r;
 	cs_err err = {0};
 	assert_int_equal(mc_request(f.c, "GET", "/lists/missing", NULL, &r, &err), 0);
@@ -254,7 +253,7 @@ static void test_request_wrong_key_is_auth_error(void **state)
 	(void)state;
 	fx f;
 	static const char wrong[] = "ffffeeeeddddccccbbbbaaaa99998888-us6";
-	fx_start(&f, KEY, wrong, 1);
+	fx_start(&f, MCF_KEY, wrong, 1);
 	mc_result r;
 	cs_err err = {0};
 	assert_int_equal(mc_request(f.c, "GET", "/ping", NULL, &r, &err), CS_EAUTH);
@@ -274,7 +273,7 @@ static void test_request_retries_run_out_is_transient(void **state)
 {
 	(void)state;
 	fx f;
-	fx_start(&f, KEY, KEY, 1);
+	fx_start(&f, MCF_KEY, MCF_KEY, 1);
 	mc_result r;
 	cs_err err = {0};
 	assert_int_equal(mc_request(f.c, "GET", "/busy", NULL, &r, &err), 0);
@@ -315,7 +314,7 @@ static void test_unreachable_url_names_the_variable(void **state)
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/3.0", port);
 	mc_client *c;
 	cs_err err = {0};
-	mc_client_opts o = {url, KEY, 2, 5000, NULL};
+	mc_client_opts o = {url, MCF_KEY, 2, 5000, NULL};
 	assert_int_equal(mc_client_new(&o, &c, &err), 0);
 	mc_result r;
 	assert_int_equal(mc_request(c, "GET", "/ping", NULL, &r, &err), CS_ETRANSPORT);
@@ -343,7 +342,7 @@ static void test_connection_lost_after_an_answer_is_transient(void **state)
 {
 	(void)state;
 	fx f;
-	fx_start(&f, KEY, KEY, 1);
+	fx_start(&f, MCF_KEY, MCF_KEY, 1);
 	mc_result r;
 	cs_err err = {0};
 	assert_int_equal(mc_request(f.c, "GET", "/ping", NULL, &r, &err), 0);

@@ -268,4 +268,30 @@ static inline size_t mcf_count(mcf_server *s, const char *method, const char *pr
 	return n;
 }
 
+/* ---- shared by the mc_client tests (include cmocka.h and mc_client.h
+ * before this header to use them) ---- */
+#if defined(CS_MC_CLIENT_H) && defined(cmocka_unit_test)
+#define MCF_KEY "0123456789abcdef0123456789abcdef-us6"
+
+/* The should_stop a test flips. */
+static atomic_int mcf_stop_flag;
+static inline int mcf_should_stop(void)
+{
+	return atomic_load(&mcf_stop_flag);
+}
+
+/* A client of the fake at BASE/3.0 with key and concurrency. */
+static inline mc_client *mcf_client(mcf_server *s, const char *key, int concurrency,
+				    long timeout_ms, int (*should_stop)(void))
+{
+	char url[128];
+	snprintf(url, sizeof(url), "%s/3.0", s->base);
+	mc_client *c = NULL;
+	cs_err err = {0};
+	mc_client_opts o = {url, key, concurrency, timeout_ms, should_stop};
+	assert_int_equal(mc_client_new(&o, &c, &err), 0);
+	return c;
+}
+#endif
+
 #endif

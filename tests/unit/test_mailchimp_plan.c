@@ -85,10 +85,7 @@ static int setup(void **state)
 					 &f->mp.cfg.nfields, &err), 0);
 	f->mp.list = "L1";
 	cs_idset_init(&f->mp.seen);
-	char url[128];
-	snprintf(url, sizeof(url), "%s/3.0", f->srv.base);
-	mc_client_opts o = {.api_url = url, .api_key = "k-us1", .concurrency = 2};
-	assert_int_equal(mc_client_new(&o, &f->mp.client, &err), 0);
+	f->mp.client = mcf_client(&f->srv, "k-us1", 2, 0, NULL);
 	f->samples = cJSON_CreateArray();
 	*state = f;
 	return 0;

@@ -10,29 +10,22 @@
 #include "plugins/mailchimp/mc_client.h"
 #include "test_mailchimp_fake.h"
 
-#define KEY "0123456789abcdef0123456789abcdef-us6"
 #define NOPS 50
 
 typedef struct pool_srv {
 	int throttle_first; /* answer 429 to the first attempt of each op */
 	int attempts[NOPS];
-	int stop_at;        /* set g_stop when this many requests were seen */
+	int stop_at;        /* set mcf_stop_flag when this many requests were seen */
 	int reject_key;     /* answer everything with 401 */
 	int reject_first;   /* answer the first request with 401 */
 } pool_srv;
-
-static atomic_int g_stop;
-static int stop_fn(void)
-{
-	return atomic_load(&g_stop);
-}
 
 /* PUT /3.0/ops/<i>: 200 echoing path and body, but 404 for i % 7 == 3. */
 static void route_ops(mcf_server *s, const mcf_req *r, mcf_answer *a)
 {
 	pool_srv *p = s->user;
 	if (p->stop_at && (int)s->nreqs == p->stop_at)
-		atomic_store(&g_stop, 1);
+		atomic_store(&mcf_stop_flag, 1);
 	if (p->reject_key || (p->reject_first && s->nreqs == 1)) {
 		mcf_problem(a, 401, "{\"title\":\"API Key Invalid\",\"status\":401}");
 		return;
@@ -71,17 +64,6 @@ static void make_ops(mc_op *ops, size_t n)
 	}
 }
 
-static mc_client *client_for(mcf_server *s, int concurrency, int (*should_stop)(void))
-{
-	char url[128];
-	snprintf(url, sizeof(url), "%s/3.0", s->base);
-	mc_client *c = NULL;
-	cs_err err = {0};
-	mc_client_opts o = {url, KEY, concurrency, 10000, should_stop};
-	assert_int_equal(mc_client_new(&o, &c, &err), 0);
-	return c;
-}
-
 /* Each op's result is its own: the echo names its path and body. */
 static void check_results(const mc_op *ops, size_t n)
 {
@@ -116,7 +98,7 @@ static void test_pool_bounds_requests_in_flight(void **state)
 		mcf_server s;
 		assert_int_equal(mcf_start(&s, route_ops, &p), 0);
 		s.delay_ms = 10; /* keeps requests in flight long enough to overlap */
-		mc_client *c = client_for(&s, conc[k], NULL);
+		mc_client *c = mcf_client(&s, MCF_KEY, conc[k], 10000, NULL);
 		mc_op ops[NOPS];
 		make_ops(ops, NOPS);
 		cs_err err = {0};
@@ -144,7 +126,7 @@ static void test_pool_retries_429(void **state)
 	pool_srv p = {.throttle_first = 1};
 	mcf_server s;
 	assert_int_equal(mcf_start(&s, route_ops, &p), 0);
-	mc_client *c = client_for(&s, 4, NULL);
+	mc_client *c = mcf_client(&s, MCF_KEY, 4, 10000, NULL);
 	mc_op ops[NOPS];
 	make_ops(ops, NOPS);
 	cs_err err = {0};
@@ -171,10 +153,10 @@ static void test_pool_stops_early(void **state)
 {
 	(void)state;
 	pool_srv p = {.stop_at = 5};
-	atomic_store(&g_stop, 0);
+	atomic_store(&mcf_stop_flag, 0);
 	mcf_server s;
 	assert_int_equal(mcf_start(&s, route_ops, &p), 0);
-	mc_client *c = client_for(&s, 1, stop_fn);
+	mc_client *c = mcf_client(&s, MCF_KEY, 1, 10000, mcf_should_stop);
 	enum { N = 20 };
 	mc_op ops[N];
 	make_ops(ops, N);
@@ -195,7 +177,7 @@ static void test_pool_stops_early(void **state)
 	mc_ops_release(ops, N);
 	mc_client_free(c);
 	mcf_free(&s);
-	atomic_store(&g_stop, 0);
+	atomic_store(&mcf_stop_flag, 0);
 }
 
 static void test_pool_rejected_key_stops_the_run(void **state)
@@ -204,7 +186,7 @@ static void test_pool_rejected_key_stops_the_run(void **state)
 	pool_srv p = {.reject_key = 1};
 	mcf_server s;
 	assert_int_equal(mcf_start(&s, route_ops, &p), 0);
-	mc_client *c = client_for(&s, 1, NULL);
+	mc_client *c = mcf_client(&s, MCF_KEY, 1, 10000, NULL);
 	enum { N = 10 };
 	mc_op ops[N];
 	make_ops(ops, N);
@@ -230,7 +212,7 @@ static void test_pool_rejected_key_stops_every_worker(void **state)
 	mcf_server s;
 	assert_int_equal(mcf_start(&s, route_ops, &p), 0);
 	s.delay_ms = 10;
-	mc_client *c = client_for(&s, 4, NULL);
+	mc_client *c = mcf_client(&s, MCF_KEY, 4, 10000, NULL);
 	mc_op ops[NOPS];
 	make_ops(ops, NOPS);
 	cs_err err = {0};
@@ -251,7 +233,7 @@ static void test_pool_no_ops(void **state)
 	pool_srv p = {0};
 	mcf_server s;
 	assert_int_equal(mcf_start(&s, route_ops, &p), 0);
-	mc_client *c = client_for(&s, 4, NULL);
+	mc_client *c = mcf_client(&s, MCF_KEY, 4, 10000, NULL);
 	cs_err err = {0};
 	assert_int_equal(mc_run_parallel(c, NULL, 0, &err), 0);
 	assert_int_equal(s.nreqs, 0);
