@@ -3,6 +3,7 @@
  * same bookkeeping and the same exit-code rules. */
 #include "plugin/driver.h"
 
+#include "util/buf.h"
 #include "util/log.h"
 
 #include <stddef.h>
@@ -11,15 +12,18 @@
 #include <string.h>
 
 typedef struct org_ids {
-	long long ids[4096];
-	size_t n;
+	long long *ids;
+	size_t n, cap;
 } org_ids;
 
 static int collect_org(const cs_org *org, void *ctx)
 {
 	org_ids *o = ctx;
-	if (o->n < sizeof(o->ids) / sizeof(o->ids[0]))
-		o->ids[o->n++] = org->id;
+	long long *v = cs_grow(o->ids, &o->cap, o->n, sizeof(*v), 16);
+	if (!v)
+		return CS_ERR;
+	o->ids = v;
+	o->ids[o->n++] = org->id;
 	return 0;
 }
 
@@ -35,11 +39,13 @@ static int list_orgs(cs_store *st, long long only, org_ids *out, cs_err *err)
 					  only);
 		if (rc)
 			return rc;
+		rc = collect_org(&org, out);
 		cs_org_release(&org);
-		out->ids[out->n++] = only;
-		return 0;
+		return rc ? cs_err_set(err, CS_ERR, "out of memory") : 0;
 	}
 	int rc = st->org_list(st, collect_org, out, err);
+	if (rc == CS_ERR && !err->msg[0])
+		rc = cs_err_set(err, CS_ERR, "out of memory listing organizations");
 	if (rc == 0 && out->n == 0)
 		return cs_err_set(err, CS_EUSAGE,
 				  "no organization is registered: add one with 'classy-sync org add'");
@@ -115,9 +121,7 @@ static int push_org(const cs_plugin *p, void *self, cs_plugin_host *host, long l
 int cs_plugin_push(cs_store *st, const cs_plugin *p, const cs_push_opts *opts,
 		   int (*should_stop)(void), cs_push_report *rep, cs_err *err)
 {
-	org_ids *orgs = calloc(1, sizeof(*orgs));
-	if (!orgs)
-		return cs_err_set(err, CS_ERR, "out of memory");
+	org_ids orgs_list = {0}, *orgs = &orgs_list;
 	cs_plugin_host host = {.store = st, .plugin = p->name, .should_stop = should_stop};
 	void *self = NULL;
 	/* configuration first: a bad setting is the thing to fix before anything */
@@ -125,7 +129,7 @@ int cs_plugin_push(cs_store *st, const cs_plugin *p, const cs_push_opts *opts,
 	if (rc == 0 && (rc = list_orgs(st, opts->org_id, orgs, err)) != 0)
 		p->close(self);
 	if (rc) {
-		free(orgs);
+		free(orgs->ids);
 		return rc;
 	}
 	for (size_t i = 0; i < orgs->n; i++) {
@@ -144,7 +148,7 @@ int cs_plugin_push(cs_store *st, const cs_plugin *p, const cs_push_opts *opts,
 	}
 	rep->orgs_total = orgs->n;
 	p->close(self);
-	free(orgs);
+	free(orgs->ids);
 	return rc;
 }
 

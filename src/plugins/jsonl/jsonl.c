@@ -118,10 +118,13 @@ static int plan_one(const cs_contact *c, void *ctx)
 	if (!payload)
 		return CS_ERR;
 	cs_payload_hash(payload, strlen(payload), hash);
-	if ((!j->full && c->sent_hash && !strcmp(c->sent_hash, hash)) ||
-	    (j->limit && (long long)j->n >= j->limit)) {
-		j->counts->unchanged += c->sent_hash && !strcmp(c->sent_hash, hash);
+	if (!j->full && c->sent_hash && !strcmp(c->sent_hash, hash)) {
+		j->counts->unchanged++;
 		free(payload);
+		return 0;
+	}
+	if (j->limit && (long long)j->n >= j->limit) {
+		free(payload); /* the rest goes next run */
 		return 0;
 	}
 	pending *grown = cs_grow(j->items, &j->cap, j->n, sizeof(*grown), 256);
