@@ -13,31 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct org_list {
-	cs_org *v;
-	size_t n, cap;
-} org_list;
-
-static int collect_org(const cs_org *org, void *arg)
-{
-	org_list *l = arg;
-	cs_org *v = cs_grow(l->v, &l->cap, l->n, sizeof(*v), 8);
-	if (!v)
-		return -1;
-	l->v = v;
-	l->v[l->n] = *org;
-	l->v[l->n].secret_enc = org->secret_enc ? strdup(org->secret_enc) : NULL;
-	l->n++;
-	return 0;
-}
-
-static void org_list_release(org_list *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		cs_org_release(&l->v[i]);
-	free(l->v);
-}
-
 static void progress(const cs_progress *p, void *arg)
 {
 	(void)arg;
@@ -150,16 +125,9 @@ int cs_run_sync(cs_ctx *ctx, long long org_id, const char *entity_name, int full
 					  "campaigns, recurring-plans or all)",
 					  entity_name);
 	cs_err err = {0};
-	org_list orgs = {0};
-	cs_org one = {0};
-	if (org_id) {
-		if (ctx->store->org_get(ctx->store, org_id, &one, &err))
-			return cs_cmd_fail(&err);
-		collect_org(&one, &orgs);
-		cs_org_release(&one);
-	} else if (ctx->store->org_list(ctx->store, collect_org, &orgs, &err)) {
+	cs_org_list orgs = {0};
+	if (cs_org_list_load(ctx->store, org_id, &orgs, &err))
 		return cs_cmd_fail(&err);
-	}
 	if (orgs.n == 0) {
 		fprintf(stderr, "classy-sync: error: no organizations registered; add one with "
 				"'classy-sync org add'\n");
@@ -167,7 +135,7 @@ int cs_run_sync(cs_ctx *ctx, long long org_id, const char *entity_name, int full
 	}
 	cs_lease_keeper *leases = NULL;
 	if (cs_lease_keeper_new(&ctx->cfg, "manual sync", CS_LEASE_TTL_MS, &leases, &err)) {
-		org_list_release(&orgs);
+		cs_org_list_release(&orgs);
 		return cs_cmd_fail(&err);
 	}
 	int64_t t0 = cs_mono_ms();
@@ -193,7 +161,7 @@ int cs_run_sync(cs_ctx *ctx, long long org_id, const char *entity_name, int full
 	double secs = (cs_mono_ms() - t0) / 1000.0;
 	printf("total: %lld records, %lld requests, %.2f s, %.0f records/s\n", total_records,
 	       total_requests, secs, secs > 0 ? total_records / secs : 0);
-	org_list_release(&orgs);
+	cs_org_list_release(&orgs);
 	cs_lease_keeper_free(leases);
 	if (cs_should_stop()) {
 		fprintf(stderr, "classy-sync: interrupted: the page in flight was committed or "

@@ -7,6 +7,7 @@
 
 #include "http/http.h"
 #include "util/log.h"
+#include "util/timeutil.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -177,22 +178,9 @@ int cs_alerter_enqueue(cs_alerter *a, const char *json)
 	return 0;
 }
 
-static struct timespec deadline_after(long ms)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	return ts;
-}
-
 int cs_alerter_flush(cs_alerter *a, long timeout_ms)
 {
-	struct timespec until = deadline_after(timeout_ms > 0 ? timeout_ms : 0);
+	struct timespec until = cs_deadline_in(CLOCK_MONOTONIC, timeout_ms);
 	pthread_mutex_lock(&a->mu);
 	while (a->len + (size_t)a->in_flight > 0 && !atomic_load(&a->stop))
 		if (pthread_cond_timedwait(&a->idle, &a->mu, &until) == ETIMEDOUT)

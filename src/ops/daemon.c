@@ -155,7 +155,7 @@ static int sleep_or_signal(const sigset_t *set, int64_t ms, int *stop)
 		int64_t left = end - cs_mono_ms();
 		if (left <= 0)
 			return 0;
-		struct timespec ts = {left / 1000, (left % 1000) * 1000000L};
+		struct timespec ts = cs_timespec_ms(left);
 		int sig = sigtimedwait(set, NULL, &ts);
 		if (sig == SIGTERM || sig == SIGINT) {
 			*stop = 1;

@@ -54,17 +54,24 @@ typedef struct id_list {
 	size_t n, cap;
 } id_list;
 
-static int collect_id(const cs_org *org, void *arg)
+/* Ids of the orgs with credentials: demo data has nothing to sync. */
+static int collect_ids(cs_store *st, id_list *l, cs_err *err)
 {
-	id_list *l = arg;
-	if (!org->secret_enc || !org->secret_enc[0])
-		return 0; /* demo data: nothing to sync */
-	long long *v = cs_grow(l->v, &l->cap, l->n, sizeof(*v), 8);
-	if (!v)
-		return -1;
-	l->v = v;
-	l->v[l->n++] = org->id;
-	return 0;
+	cs_org_list orgs = {0};
+	int rc = cs_org_list_load(st, 0, &orgs, err);
+	for (size_t i = 0; rc == 0 && i < orgs.n; i++) {
+		if (!orgs.v[i].secret_enc || !orgs.v[i].secret_enc[0])
+			continue;
+		long long *v = cs_grow(l->v, &l->cap, l->n, sizeof(*v), 8);
+		if (!v) {
+			rc = cs_err_set(err, CS_ERR, "cannot list organizations: out of memory");
+			break;
+		}
+		l->v = v;
+		l->v[l->n++] = orgs.v[i].id;
+	}
+	cs_org_list_release(&orgs);
+	return rc;
 }
 
 static void report(int fd, const char *fmt, const char *msg)
@@ -111,7 +118,7 @@ static int metrics(void *ctx, cs_buf *out)
 static int load_orgs(dworker *w, id_list *ids, cs_err *err)
 {
 	ids->n = 0;
-	return w->st->org_list(w->st, collect_id, ids, err);
+	return collect_ids(w->st, ids, err);
 }
 
 /* Organizations added or removed with `org add` / `org remove` join or
@@ -121,7 +128,7 @@ static void refresh_orgs(dworker *w, id_list *ids)
 {
 	id_list now = {0};
 	cs_err err = {0};
-	if (w->st->org_list(w->st, collect_id, &now, &err)) {
+	if (collect_ids(w->st, &now, &err)) {
 		cs_warn("cannot list organizations: %s", err.msg);
 	} else if (now.n != ids->n || memcmp(now.v, ids->v, now.n * sizeof(*now.v))) {
 		pthread_mutex_lock(&w->mu);
@@ -218,7 +225,7 @@ static int reap(dworker *w, int64_t now)
 
 static void wait_until(dworker *w, int64_t wake_mono)
 {
-	struct timespec ts = {wake_mono / 1000, (wake_mono % 1000) * 1000000L};
+	struct timespec ts = cs_timespec_ms(wake_mono);
 	pthread_cond_timedwait(&w->cv, &w->mu, &ts);
 }
 

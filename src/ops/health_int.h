@@ -16,8 +16,7 @@ typedef struct cs_health_state {
 	const cs_health_opts *o;
 	cs_health_report *rep;
 	int64_t now;
-	cs_org *orgs;
-	size_t norgs, orgcap;
+	cs_org_list orgs;
 	cs_run_facts *facts; /* parallel to orgs, loaded on first use */
 	int facts_rc;        /* 0, or the failure loading them (message in facts_err) */
 	char facts_err[512];

@@ -30,8 +30,8 @@ static void plugin_quick(cs_health_state *r, const char *plugin, cs_health_check
 {
 	int pushed = 0, failed = 0;
 	char age[32];
-	for (size_t i = 0; i < r->norgs; i++) {
-		cs_plugin_last pl = {.plugin = plugin, .org_id = r->orgs[i].id};
+	for (size_t i = 0; i < r->orgs.n; i++) {
+		cs_plugin_last pl = {.plugin = plugin, .org_id = r->orgs.v[i].id};
 		cs_err err = {0};
 		if (r->o->store->ctrl(r->o->store, CS_CTRL_PLUGIN_LAST, &pl, &err)) {
 			cs_health_set(c, CS_HEALTH_WARNING, "cannot read its push history: %s",
@@ -229,14 +229,7 @@ static void start_all(batch *b)
 
 static void wait_all(batch *b, long timeout_ms)
 {
-	struct timespec dl;
-	clock_gettime(CLOCK_REALTIME, &dl);
-	dl.tv_sec += timeout_ms / 1000;
-	dl.tv_nsec += (timeout_ms % 1000) * 1000000L;
-	if (dl.tv_nsec >= 1000000000L) {
-		dl.tv_sec++;
-		dl.tv_nsec -= 1000000000L;
-	}
+	struct timespec dl = cs_deadline_in(CLOCK_REALTIME, timeout_ms);
 	pthread_mutex_lock(&b->mu);
 	while (b->pending > 0)
 		if (pthread_cond_timedwait(&b->cv, &b->mu, &dl) == ETIMEDOUT)

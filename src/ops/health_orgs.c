@@ -11,29 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int add_org(const cs_org *org, void *ctx)
-{
-	cs_health_state *r = ctx;
-	cs_org *v = cs_grow(r->orgs, &r->orgcap, r->norgs, sizeof(*v), 8);
-	if (!v)
-		return -1;
-	r->orgs = v;
-	cs_org *o = &r->orgs[r->norgs];
-	*o = *org;
-	o->secret_enc = org->secret_enc ? strdup(org->secret_enc) : NULL;
-	if (org->secret_enc && !o->secret_enc)
-		return -1;
-	r->norgs++;
-	return 0;
-}
-
 int cs_health_load_orgs(cs_health_state *r, cs_err *err)
 {
 	cs_store *st = r->o->store;
-	if (st->org_list(st, add_org, r, err) == 0)
+	if (cs_org_list_load(st, 0, &r->orgs, err) == 0)
 		return 0;
 	/* no schema yet: the database check says so; no org checks then */
-	r->norgs = 0;
+	cs_org_list_release(&r->orgs);
 	return err->code == CS_EUSAGE || err->code == CS_ENOTFOUND || err->code == CS_ERR
 		       ? (memset(err, 0, sizeof(*err)), 0)
 		       : err->code;
@@ -41,20 +25,17 @@ int cs_health_load_orgs(cs_health_state *r, cs_err *err)
 
 const cs_org *cs_health_find_org(const cs_health_state *r, long long id)
 {
-	for (size_t i = 0; i < r->norgs; i++)
-		if (r->orgs[i].id == id)
-			return &r->orgs[i];
+	for (size_t i = 0; i < r->orgs.n; i++)
+		if (r->orgs.v[i].id == id)
+			return &r->orgs.v[i];
 	return NULL;
 }
 
 void cs_health_run_release(cs_health_state *r)
 {
-	for (size_t i = 0; i < r->norgs; i++)
-		cs_org_release(&r->orgs[i]);
-	free(r->orgs);
+	cs_org_list_release(&r->orgs);
 	free(r->facts);
 	free(r->live);
-	r->orgs = NULL;
 	r->facts = NULL;
 	r->live = NULL;
 }
@@ -73,12 +54,12 @@ static int org_wanted(const cs_health_state *r, const cs_org *org)
 static const cs_run_facts *facts_for(cs_health_state *r, size_t i)
 {
 	if (!r->facts) {
-		r->facts = calloc(r->norgs ? r->norgs : 1, sizeof(*r->facts));
+		r->facts = calloc(r->orgs.n ? r->orgs.n : 1, sizeof(*r->facts));
 		if (!r->facts)
 			return NULL;
-		for (size_t k = 0; k < r->norgs && r->facts_rc == 0; k++) {
+		for (size_t k = 0; k < r->orgs.n && r->facts_rc == 0; k++) {
 			cs_err err = {0};
-			r->facts[k].org_id = r->orgs[k].id;
+			r->facts[k].org_id = r->orgs.v[k].id;
 			r->facts[k].window = CS_HEALTH_ERROR_WINDOW;
 			r->facts_rc = r->o->store->ctrl(r->o->store, CS_CTRL_RUN_FACTS, &r->facts[k],
 						       &err);
@@ -148,7 +129,7 @@ static void org_quick(cs_health_state *r, const cs_org *org, const cs_run_facts 
 
 static int org_one(cs_health_state *r, size_t i)
 {
-	const cs_org *org = &r->orgs[i];
+	const cs_org *org = &r->orgs.v[i];
 	char name[64];
 	int64_t t0 = cs_mono_ms();
 	snprintf(name, sizeof(name), "org:%lld", org->id);
@@ -174,8 +155,8 @@ static int org_one(cs_health_state *r, size_t i)
 
 int cs_health_orgs(cs_health_state *r)
 {
-	for (size_t i = 0; i < r->norgs; i++)
-		if ((r->only_org ? r->orgs[i].id == r->only_org : 1) && org_one(r, i))
+	for (size_t i = 0; i < r->orgs.n; i++)
+		if ((r->only_org ? r->orgs.v[i].id == r->only_org : 1) && org_one(r, i))
 			return -1;
 	return 0;
 }
@@ -216,8 +197,8 @@ typedef int (*org_facts_fn)(cs_health_state *r, const cs_org *org, const cs_run_
 
 static int each_org(cs_health_state *r, const char *component, org_facts_fn fn)
 {
-	for (size_t i = 0; i < r->norgs; i++) {
-		const cs_org *org = &r->orgs[i];
+	for (size_t i = 0; i < r->orgs.n; i++) {
+		const cs_org *org = &r->orgs.v[i];
 		if (!org_wanted(r, org))
 			continue;
 		int64_t t0 = cs_mono_ms();

@@ -33,15 +33,7 @@ static void *renew_main(void *arg)
 	cs_lease_keeper *k = arg;
 	pthread_mutex_lock(&k->mu);
 	while (!k->stop) {
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		long step = k->ttl_ms / 4;
-		ts.tv_sec += step / 1000;
-		ts.tv_nsec += (step % 1000) * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		struct timespec ts = cs_deadline_in(CLOCK_MONOTONIC, k->ttl_ms / 4);
 		pthread_cond_timedwait(&k->cv, &k->mu, &ts);
 		if (k->stop)
 			break;

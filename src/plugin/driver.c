@@ -11,41 +11,13 @@
 #include <stdio.h>
 #include <string.h>
 
-typedef struct org_ids {
-	long long *ids;
-	size_t n, cap;
-} org_ids;
-
-static int collect_org(const cs_org *org, void *ctx)
+static int list_orgs(cs_store *st, long long only, cs_org_list *out, cs_err *err)
 {
-	org_ids *o = ctx;
-	long long *v = cs_grow(o->ids, &o->cap, o->n, sizeof(*v), 16);
-	if (!v)
-		return CS_ERR;
-	o->ids = v;
-	o->ids[o->n++] = org->id;
-	return 0;
-}
-
-static int list_orgs(cs_store *st, long long only, org_ids *out, cs_err *err)
-{
-	out->n = 0;
-	if (only) {
-		cs_org org = {0};
-		int rc = st->org_get(st, only, &org, err);
-		if (rc == CS_ENOTFOUND)
-			return cs_err_set(err, CS_EUSAGE,
-					  "organization %lld is not registered; see 'classy-sync org list'",
-					  only);
-		if (rc)
-			return rc;
-		rc = collect_org(&org, out);
-		cs_org_release(&org);
-		return rc ? cs_err_set(err, CS_ERR, "out of memory") : 0;
-	}
-	int rc = st->org_list(st, collect_org, out, err);
-	if (rc == CS_ERR && !err->msg[0])
-		rc = cs_err_set(err, CS_ERR, "out of memory listing organizations");
+	int rc = cs_org_list_load(st, only, out, err);
+	if (rc == CS_ENOTFOUND)
+		return cs_err_set(err, CS_EUSAGE,
+				  "organization %lld is not registered; see 'classy-sync org list'",
+				  only);
 	if (rc == 0 && out->n == 0)
 		return cs_err_set(err, CS_EUSAGE,
 				  "no organization is registered: add one with 'classy-sync org add'");
@@ -121,7 +93,7 @@ static int push_org(const cs_plugin *p, void *self, cs_plugin_host *host, long l
 int cs_plugin_push(cs_store *st, const cs_plugin *p, const cs_push_opts *opts,
 		   int (*should_stop)(void), cs_push_report *rep, cs_err *err)
 {
-	org_ids orgs_list = {0}, *orgs = &orgs_list;
+	cs_org_list orgs_list = {0}, *orgs = &orgs_list;
 	cs_plugin_host host = {.store = st, .plugin = p->name, .should_stop = should_stop};
 	void *self = NULL;
 	/* configuration first: a bad setting is the thing to fix before anything */
@@ -129,16 +101,16 @@ int cs_plugin_push(cs_store *st, const cs_plugin *p, const cs_push_opts *opts,
 	if (rc == 0 && (rc = list_orgs(st, opts->org_id, orgs, err)) != 0)
 		p->close(self);
 	if (rc) {
-		free(orgs->ids);
+		cs_org_list_release(orgs);
 		return rc;
 	}
 	for (size_t i = 0; i < orgs->n; i++) {
 		cs_err oerr = {0};
-		int orc = push_org(p, self, &host, orgs->ids[i], opts, rep, &oerr);
+		int orc = push_org(p, self, &host, orgs->v[i].id, opts, rep, &oerr);
 		if (orc == 0)
 			continue;
 		rep->orgs_failed++;
-		cs_log(CS_LOG_ERROR, "%s: org %lld: %s", p->name, orgs->ids[i], oerr.msg);
+		cs_log(CS_LOG_ERROR, "%s: org %lld: %s", p->name, orgs->v[i].id, oerr.msg);
 		if (rep->orgs_failed == 1)
 			*err = oerr;
 		if (orc == CS_EINTR || orc == CS_EAUTH || orc == CS_EUSAGE) {
@@ -148,7 +120,7 @@ int cs_plugin_push(cs_store *st, const cs_plugin *p, const cs_push_opts *opts,
 	}
 	rep->orgs_total = orgs->n;
 	p->close(self);
-	free(orgs->ids);
+	cs_org_list_release(orgs);
 	return rc;
 }
 

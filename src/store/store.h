@@ -280,6 +280,16 @@ void cs_store_close(cs_store *s);
 const char *cs_run_status_name(int status);
 void cs_org_release(cs_org *org);
 
+/* Every registered organization, copied (secret_enc included), in id order;
+ * or just `only` when it is not 0 (CS_ENOTFOUND when it is not registered).
+ * One collector for the commands, the daemon, health and the plugin driver. */
+typedef struct cs_org_list {
+	cs_org *v;
+	size_t n, cap;
+} cs_org_list;
+int cs_org_list_load(cs_store *s, long long only, cs_org_list *out, cs_err *err);
+void cs_org_list_release(cs_org_list *l);
+
 /* Backend constructors (one per file; stubs when not built). */
 int cs_sqlite_open(const cs_config *cfg, cs_store **out, cs_err *err);
 int cs_pgsql_open(const cs_config *cfg, cs_store **out, cs_err *err);

@@ -259,3 +259,24 @@ int64_t cs_mono_ms(void)
 {
 	return clock_ms(CLOCK_MONOTONIC);
 }
+
+struct timespec cs_timespec_ms(int64_t ms)
+{
+	if (ms < 0)
+		ms = 0;
+	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+	return ts;
+}
+
+struct timespec cs_deadline_in(clockid_t clk, int64_t ms)
+{
+	struct timespec ts, add = cs_timespec_ms(ms);
+	clock_gettime(clk, &ts);
+	ts.tv_sec += add.tv_sec;
+	ts.tv_nsec += add.tv_nsec;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	return ts;
+}

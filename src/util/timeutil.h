@@ -6,6 +6,7 @@
  * plus +HH:MM offsets, a space instead of 'T', and bare dates. */
 #include <stdint.h>
 #include <stddef.h>
+#include <time.h>
 
 #define CS_TIME_BUFSZ 32
 
@@ -30,5 +31,11 @@ int cs_time_normalize(const char *s, char *out);
 /* Current wall-clock time in ms, and a monotonic clock in ms for intervals. */
 int64_t cs_now_ms(void);
 int64_t cs_mono_ms(void);
+
+/* An absolute deadline ms from now on clock clk, for pthread_cond_timedwait
+ * (whose clock is CLOCK_REALTIME unless the condition says otherwise). */
+struct timespec cs_deadline_in(clockid_t clk, int64_t ms);
+/* ms as a timespec: a relative wait (nanosleep) or a point on a clock. */
+struct timespec cs_timespec_ms(int64_t ms);
 
 #endif
