@@ -3,6 +3,7 @@
  * database's failure to a specific message are written once for every
  * backend. It never builds SQL from values: values are always bound. */
 #include "store/sql/sql.h"
+#include "util/money.h"
 #include "util/timeutil.h"
 
 #include <stdio.h>
@@ -67,6 +68,21 @@ int cs_sql_bind_opt(cs_sql_stmt *st, int i, const char *v)
 int cs_sql_bind_null(cs_sql_stmt *st, int i)
 {
 	return st->conn->drv->bind_null(st, i);
+}
+
+int cs_sql_bind_time(cs_sql_stmt *st, int i, const char *iso)
+{
+	const cs_sql_driver *d = st->conn->drv;
+	if (!iso || !*iso)
+		return d->bind_null(st, i);
+	return d->bind_time ? d->bind_time(st, i, iso) : d->bind_text(st, i, iso, -1);
+}
+
+int cs_sql_bind_money(cs_sql_stmt *st, int i, long long units)
+{
+	const cs_sql_driver *d = st->conn->drv;
+	return d->bind_money ? d->bind_money(st, i, units)
+			     : d->bind_real(st, i, (double)units / CS_MONEY_SCALE);
 }
 
 int cs_sql_step(cs_sql_stmt *st, cs_err *err)
@@ -148,6 +164,9 @@ int cs_sql_bind_all(cs_sql_stmt *st, const cs_sql_val *v, int n)
 			break;
 		case CS_SQL_TEXT:
 			rc = cs_sql_bind_text(st, i + 1, v[i].s);
+			break;
+		case CS_SQL_TIME:
+			rc = cs_sql_bind_time(st, i + 1, v[i].s);
 			break;
 		default:
 			rc = cs_sql_bind_null(st, i + 1);

@@ -25,7 +25,7 @@ typedef struct cs_sql_stmt cs_sql_stmt;
 typedef struct cs_sql_dialect cs_sql_dialect;
 
 /* Column (and value) kinds a driver reports and binds. */
-enum cs_sql_kind { CS_SQL_NULL = 0, CS_SQL_INT, CS_SQL_REAL, CS_SQL_TEXT };
+enum cs_sql_kind { CS_SQL_NULL = 0, CS_SQL_INT, CS_SQL_REAL, CS_SQL_TEXT, CS_SQL_TIME };
 
 /* cs_sql_step results besides errors (< 0). */
 enum { CS_SQL_DONE = 0, CS_SQL_ROW = 1 };
@@ -53,6 +53,12 @@ typedef struct cs_sql_driver {
 	 * statement is next stepped or reset; a driver that needs it longer
 	 * copies it. */
 	int (*bind_text)(cs_sql_stmt *st, int i, const char *v, int len);
+	/* A time in the stored form (UTC ISO 8601 with Z) or a YYYY-MM-DD
+	 * date, for a TIME/DATE column; NULL: bound as text. */
+	int (*bind_time)(cs_sql_stmt *st, int i, const char *iso);
+	/* An exact amount in ten-thousandths (util/money.h) for a MONEY
+	 * column; NULL: bound as a double. */
+	int (*bind_money)(cs_sql_stmt *st, int i, long long units);
 	int (*step)(cs_sql_stmt *st, cs_err *err); /* CS_SQL_ROW, CS_SQL_DONE or < 0 */
 	void (*reset)(cs_sql_stmt *st);             /* ready to step again; bindings kept */
 	void (*clear)(cs_sql_stmt *st);             /* every parameter back to NULL */
@@ -140,6 +146,10 @@ int cs_sql_bind_text(cs_sql_stmt *st, int i, const char *v);
 int cs_sql_bind_textn(cs_sql_stmt *st, int i, const char *v, int len);
 int cs_sql_bind_opt(cs_sql_stmt *st, int i, const char *v);
 int cs_sql_bind_null(cs_sql_stmt *st, int i);
+/* A TIME or DATE column's value in the stored form; NULL or "" binds NULL. */
+int cs_sql_bind_time(cs_sql_stmt *st, int i, const char *iso);
+/* A MONEY column's exact value in ten-thousandths. */
+int cs_sql_bind_money(cs_sql_stmt *st, int i, long long units);
 
 /* CS_SQL_ROW, CS_SQL_DONE, or < 0 with err saying "cannot <what> in
  * database '<name>': <why and what to do>". */
@@ -173,8 +183,14 @@ typedef struct cs_sql_val {
 #define CS_V_REAL(x) ((cs_sql_val){CS_SQL_REAL, 0, (x), NULL})
 #define CS_V_TEXT(x) ((cs_sql_val){CS_SQL_TEXT, 0, 0, (x)})
 #define CS_V_NULL ((cs_sql_val){CS_SQL_NULL, 0, 0, NULL})
+/* a time in the stored form for a TIME column, NULL when NULL or empty */
+#define CS_V_TIME(x) cs_sql_v_opt((x), CS_SQL_TIME)
 /* text, or NULL when the text is NULL or empty */
-#define CS_V_OPT(x) ((cs_sql_val){(x) && *(x) ? CS_SQL_TEXT : CS_SQL_NULL, 0, 0, (x)})
+static inline cs_sql_val cs_sql_v_opt(const char *x, int kind)
+{
+	return (cs_sql_val){x && *x ? kind : CS_SQL_NULL, 0, 0, x};
+}
+#define CS_V_OPT(x) cs_sql_v_opt((x), CS_SQL_TEXT)
 /* CS_SQL_ARGS(CS_V_INT(org), CS_V_TEXT(name)) -> the array and its length */
 #define CS_SQL_ARGS(...) \
 	(const cs_sql_val[]){__VA_ARGS__}, \

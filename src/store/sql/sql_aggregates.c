@@ -110,7 +110,7 @@ static int run_step(cs_sql_store *s, const struct recompute_step *step, long lon
 	if (strstr(sql, "?1"))
 		cs_sql_bind_int(st, 1, org);
 	if (strstr(sql, "?2"))
-		cs_sql_bind_text(st, 2, stamp);
+		cs_sql_bind_time(st, 2, stamp);
 	rc = cs_sql_step(st, err);
 	if (rc >= 0 && changes)
 		*changes = cs_sql_changes(s->c);

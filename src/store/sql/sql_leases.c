@@ -191,7 +191,7 @@ int cs_sql_alert_save(cs_store *st, const cs_alert_row *row, cs_err *err)
 				       CS_SQL_ARGS(CS_V_TEXT(row->key), CS_V_TEXT(state_names[state]),
 						   CS_V_INT(row->since), CS_V_INT(row->last_sent_at),
 						   CS_V_INT(row->count), CS_V_TEXT(row->last_message),
-						   CS_V_TEXT(now)),
+						   CS_V_TIME(now)),
 				       NULL, err);
 	cs_buf_release(&b);
 	return rc;

@@ -34,8 +34,8 @@ int cs_sql_org_put(cs_store *st, const cs_org *org, cs_err *err)
 	int rc = cs_sql_exec(s->c, cs_buf_str(&b), "save an organization",
 			     CS_SQL_ARGS(CS_V_INT(org->id), CS_V_TEXT(org->name),
 					 CS_V_TEXT(org->client_id), CS_V_OPT(org->secret_enc),
-					 CS_V_TEXT(org->created_at[0] ? org->created_at : now),
-					 CS_V_TEXT(now)),
+					 CS_V_TIME(org->created_at[0] ? org->created_at : now),
+					 CS_V_TIME(now)),
 			     NULL, err);
 	cs_buf_release(&b);
 	return rc;
@@ -223,7 +223,7 @@ static int close_dead_runs(cs_sql_store *s, long long org, const char *entity, c
 					 "UPDATE sync_runs SET status = 'interrupted', finished_at = ?2, "
 					 "error = ?3 WHERE id = ?1",
 					 "close a run left unfinished",
-					 CS_SQL_ARGS(CS_V_INT(d.id[i]), CS_V_TEXT(now), CS_V_TEXT(msg)),
+					 CS_SQL_ARGS(CS_V_INT(d.id[i]), CS_V_TIME(now), CS_V_TEXT(msg)),
 					 NULL, err);
 		}
 	} while (rc == 0 && d.n == 64);
@@ -250,7 +250,7 @@ int cs_sql_run_begin(cs_store *st, cs_run *run, cs_err *err)
 	cs_sql_bind_all(q,
 			CS_SQL_ARGS(CS_V_INT(run->org_id), CS_V_TEXT(entity_name(run->entity)),
 				    CS_V_TEXT(run->full ? "full" : "incremental"),
-				    CS_V_TEXT(run->started_at),
+				    CS_V_TIME(run->started_at),
 				    CS_V_TEXT(cs_run_status_name(run->status)), CS_V_INT(run->records),
 				    CS_V_INT(run->pages), CS_V_INT(run->requests),
 				    CS_V_INT(run->retries), CS_V_OPT(run->error),
@@ -275,7 +275,7 @@ int cs_sql_run_finish(cs_store *st, const cs_run *run, cs_err *err)
 			     "pages = ?5, requests = ?6, retries = ?7, error = ?8 WHERE id = ?1",
 			     "record the end of a run",
 			     CS_SQL_ARGS(CS_V_INT(run->id),
-					 CS_V_TEXT(run->finished_at[0] ? run->finished_at : now),
+					 CS_V_TIME(run->finished_at[0] ? run->finished_at : now),
 					 CS_V_TEXT(cs_run_status_name(run->status)),
 					 CS_V_INT(run->records), CS_V_INT(run->pages),
 					 CS_V_INT(run->requests), CS_V_INT(run->retries),

@@ -144,7 +144,7 @@ static int bind_money(bind_ctx *c, int p, const cJSON *v)
 		rc = cs_money_from_double(v->valuedouble, &m);
 	else if (cJSON_IsString(v))
 		rc = cs_money_parse(v->valuestring, &m);
-	return rc ? BAD_VALUE : cs_sql_bind_real(c->st, p, cs_money_to_double(m));
+	return rc ? BAD_VALUE : cs_sql_bind_money(c->st, p, m);
 }
 
 static int bind_time(bind_ctx *c, int p, const cJSON *v)
@@ -152,7 +152,7 @@ static int bind_time(bind_ctx *c, int p, const cJSON *v)
 	char *buf = c->scratch[COL(p)];
 	if (!cJSON_IsString(v) || cs_time_normalize(v->valuestring, buf) < 0)
 		return BAD_VALUE;
-	return cs_sql_bind_text(c->st, p, buf);
+	return cs_sql_bind_time(c->st, p, buf);
 }
 
 /* The UTC calendar date of whatever form arrived. */
@@ -162,7 +162,7 @@ static int bind_date(bind_ctx *c, int p, const cJSON *v)
 	if (!cJSON_IsString(v) || cs_time_normalize(v->valuestring, buf) < 0)
 		return BAD_VALUE;
 	buf[10] = '\0';
-	return cs_sql_bind_text(c->st, p, buf);
+	return cs_sql_bind_time(c->st, p, buf);
 }
 
 static const struct {
@@ -287,7 +287,7 @@ static int bind_tail(cs_sql_store *s, bind_ctx *c, const cs_entity *e, const cs_
 		*printed = cJSON_PrintUnformatted(rec->json);
 		rc = *printed ? cs_sql_bind_text(c->st, p, *printed) : CS_ERR;
 	}
-	return rc < 0 ? rc : cs_sql_bind_text(c->st, p + 1, s->synced_at);
+	return rc < 0 ? rc : cs_sql_bind_time(c->st, p + 1, s->synced_at);
 }
 
 int cs_sql_page_upsert(cs_store *st, const cs_entity *e, long long org, const cs_record *rec,
@@ -351,9 +351,9 @@ static int write_state(cs_sql_store *s, const cs_sync_state *state, cs_err *err)
 	int rc = cs_sql_exec(s->c, cs_buf_str(&b), "save sync state",
 			     CS_SQL_ARGS(CS_V_INT(state->org_id),
 					 CS_V_TEXT(cs_entities[state->entity].name),
-					 CS_V_OPT(state->cursor), CS_V_INT(state->lookback_s),
-					 CS_V_INT(state->full_last_id), CS_V_OPT(state->full_started_at),
-					 CS_V_OPT(state->last_full_at), CS_V_TEXT(now)),
+					 CS_V_TIME(state->cursor), CS_V_INT(state->lookback_s),
+					 CS_V_INT(state->full_last_id), CS_V_TIME(state->full_started_at),
+					 CS_V_TIME(state->last_full_at), CS_V_TIME(now)),
 			     NULL, err);
 	cs_buf_release(&b);
 	return rc;
@@ -396,5 +396,5 @@ int cs_sql_mark_absent(cs_store *st, const cs_entity *e, long long org, const ch
 		 e->name);
 	cs_sql_now(now);
 	return cs_sql_exec(s->c, sql, "mark absent rows",
-			   CS_SQL_ARGS(CS_V_TEXT(now), CS_V_INT(org), CS_V_TEXT(since)), marked, err);
+			   CS_SQL_ARGS(CS_V_TIME(now), CS_V_INT(org), CS_V_TIME(since)), marked, err);
 }

@@ -124,7 +124,7 @@ static int bind_state(cs_sql_stmt *q, const void *items, size_t i, const void *a
 					      CS_V_TEXT(v->email_key), CS_V_INT(v->org_id),
 					      CS_V_INT(v->supporter_id), CS_V_OPT(v->hash),
 					      CS_V_OPT(v->payload), CS_V_TEXT(v->status),
-					      CS_V_TEXT(c->now)));
+					      CS_V_TIME(c->now)));
 }
 
 static int bind_outcome(cs_sql_stmt *q, const void *items, size_t i, const void *arg)
@@ -136,7 +136,7 @@ static int bind_outcome(cs_sql_stmt *q, const void *items, size_t i, const void 
 					      CS_V_OPT(v->email_key), CS_V_TEXT(v->action),
 					      CS_V_TEXT(v->status), CS_V_OPT(v->error_title),
 					      CS_V_OPT(v->error_detail), CS_V_OPT(v->request_id),
-					      CS_V_TEXT(c->now)));
+					      CS_V_TIME(c->now)));
 }
 
 static int put_items(cs_sql_store *s, const char *sql, const char *what, const void *items,
@@ -199,7 +199,7 @@ int cs_sql_plugin_run_begin(cs_store *st, cs_plugin_run *run, cs_err *err)
 	if (rc < 0)
 		return rc;
 	cs_sql_bind_all(q, CS_SQL_ARGS(CS_V_TEXT(run->plugin), CS_V_INT(run->org_id),
-				       CS_V_TEXT(run_mode(run)), CS_V_TEXT(run->started_at),
+				       CS_V_TEXT(run_mode(run)), CS_V_TIME(run->started_at),
 				       CS_V_INT(getpid())));
 	rc = cs_sql_step(q, err);
 	if (rc >= 0) {
@@ -223,7 +223,7 @@ int cs_sql_plugin_run_finish(cs_store *st, const cs_plugin_run *run, cs_err *err
 		" rejected = ?10, failed = ?11, requests = ?12, writes = ?13, error = ?14"
 		" WHERE id = ?1",
 		"record the end of a push run",
-		CS_SQL_ARGS(CS_V_INT(run->id), CS_V_TEXT(now), CS_V_TEXT(cs_run_status_name(run->status)),
+		CS_SQL_ARGS(CS_V_INT(run->id), CS_V_TIME(now), CS_V_TEXT(cs_run_status_name(run->status)),
 			    CS_V_INT(c->considered), CS_V_INT(c->unchanged), CS_V_INT(c->created),
 			    CS_V_INT(c->updated), CS_V_INT(c->tagged), CS_V_INT(c->skipped),
 			    CS_V_INT(c->rejected), CS_V_INT(c->failed), CS_V_INT(c->requests),
