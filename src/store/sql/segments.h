@@ -8,10 +8,10 @@
 /* The special tag names as one row (st). */
 #define SPECIAL_TAGS_CTE                                                           \
 	" st AS (SELECT"                                                            \
-	" MAX(CASE key WHEN 'monthly_recurring' THEN tag END) AS monthly_recurring_tag," \
-	" MAX(CASE key WHEN 'lifetime_1k' THEN tag END) AS lifetime_1k_tag,"        \
-	" MAX(CASE key WHEN 'lifetime_5k' THEN tag END) AS lifetime_5k_tag,"        \
-	" MAX(CASE key WHEN 'monthly_100' THEN tag END) AS monthly_100_tag"         \
+	" MAX(CASE \"key\" WHEN 'monthly_recurring' THEN tag END) AS monthly_recurring_tag," \
+	" MAX(CASE \"key\" WHEN 'lifetime_1k' THEN tag END) AS lifetime_1k_tag,"        \
+	" MAX(CASE \"key\" WHEN 'lifetime_5k' THEN tag END) AS lifetime_5k_tag,"        \
+	" MAX(CASE \"key\" WHEN 'monthly_100' THEN tag END) AS monthly_100_tag"         \
 	" FROM special_tags)"
 
 /* The supporter_segments lookup of one kind: picks the segment row whose

@@ -47,25 +47,6 @@ static int lease_free(const cs_lease_info *li, const char *holder, long long pid
 	return li->pid > 0 && !cs_pid_alive(li->pid);
 }
 
-static const char *const lease_cols[] = {"organization_id", "job",	   "holder",    "pid",
-					 "host",	    "acquired_at", "expires_at"};
-
-static int write_lease(cs_sql_store *s, long long org, const char *job, const char *holder,
-		       long long pid, const char *host, int64_t now, long ttl_ms, cs_err *err)
-{
-	cs_buf b = CS_BUF_INIT;
-	cs_sql_upsert u = {"sync_leases", lease_cols, 7, 2, 0, NULL, NULL};
-	int rc = cs_sql_upsert_text(s->c->dia, &u, &b)
-			 ? cs_err_set(err, CS_ERR, "cannot write a sync lease: out of memory")
-			 : cs_sql_exec(s->c, cs_buf_str(&b), "write a sync lease",
-				       CS_SQL_ARGS(CS_V_INT(org), CS_V_TEXT(job), CS_V_TEXT(holder),
-						   CS_V_INT(pid), CS_V_TEXT(host), CS_V_INT(now),
-						   CS_V_INT(now + ttl_ms)),
-				       NULL, err);
-	cs_buf_release(&b);
-	return rc;
-}
-
 int cs_sql_lease_acquire(cs_store *st, long long org, const char *job, const char *holder,
 			 long ttl_ms, cs_lease_info *held_by, cs_err *err)
 {
@@ -78,11 +59,20 @@ int cs_sql_lease_acquire(cs_store *st, long long org, const char *job, const cha
 	int rc = cs_sql_begin(s->c, 1, "take a sync lease", err);
 	if (rc)
 		return rc;
-	rc = cs_sql_query(s->c,
-			  "SELECT holder, pid, host, acquired_at, expires_at FROM sync_leases"
-			  " WHERE organization_id = ?1 AND job = ?2@lock_row",
-			  "read a sync lease", CS_SQL_ARGS(CS_V_INT(org), CS_V_TEXT(job)), lease_row,
-			  &r, err);
+	/* The row must exist for the read below to lock it in every product:
+	 * an expired placeholder is inserted when there is none. Of two
+	 * processes asking at once, the second waits on the first's lock and
+	 * then reads its lease. */
+	rc = cs_sql_exec(s->c,
+			 "@insert_ignore INTO sync_leases (organization_id, job, holder, pid, host,"
+			 " acquired_at, expires_at) VALUES (?1, ?2, '', 0, '', 0, 0)@ignore_conflicts",
+			 "take a sync lease", CS_SQL_ARGS(CS_V_INT(org), CS_V_TEXT(job)), NULL, err);
+	if (rc == 0)
+		rc = cs_sql_query(s->c,
+				  "SELECT holder, pid, host, acquired_at, expires_at FROM sync_leases"
+				  " WHERE organization_id = ?1 AND job = ?2@lock_row",
+				  "read a sync lease", CS_SQL_ARGS(CS_V_INT(org), CS_V_TEXT(job)),
+				  lease_row, &r, err);
 	int64_t now = cs_now_ms();
 	if (rc == 0 && r.found && !lease_free(&r.li, holder, pid, host, now)) {
 		r.li.org_id = org;
@@ -93,7 +83,14 @@ int cs_sql_lease_acquire(cs_store *st, long long org, const char *job, const cha
 				job, org, r.li.holder, r.li.host);
 	}
 	if (rc == 0)
-		rc = write_lease(s, org, job, holder, pid, host, now, ttl_ms, err);
+		rc = cs_sql_exec(s->c,
+				 "UPDATE sync_leases SET holder = ?3, pid = ?4, host = ?5,"
+				 " acquired_at = ?6, expires_at = ?7 WHERE organization_id = ?1 AND job = ?2",
+				 "write a sync lease",
+				 CS_SQL_ARGS(CS_V_INT(org), CS_V_TEXT(job), CS_V_TEXT(holder),
+					     CS_V_INT(pid), CS_V_TEXT(host), CS_V_INT(now),
+					     CS_V_INT(now + ttl_ms)),
+				 NULL, err);
 	return cs_sql_end(s->c, rc, "take a sync lease", err);
 }
 
@@ -163,7 +160,7 @@ int cs_sql_alert_load(cs_store *st, const char *key, cs_alert_row *out, cs_err *
 	memset(out, 0, sizeof(*out));
 	int rc = cs_sql_query(s->c,
 			      "SELECT state, since, last_sent_at, count, last_message FROM alerts"
-			      " WHERE key = ?1",
+			      " WHERE \"key\" = ?1",
 			      "read an alert record", CS_SQL_ARGS(CS_V_TEXT(key)), alert_row, &r,
 			      err);
 	if (rc)

@@ -172,7 +172,7 @@ int cs_sql_state_get(cs_store *st, long long org, int entity, cs_sync_state *out
 	if (!entity_name(entity))
 		return cs_err_set(err, CS_ERR, "cannot read sync state: unknown entity %d", entity);
 	return cs_sql_query(s->c,
-			    "SELECT cursor, lookback_s, full_last_id, full_started_at, last_full_at"
+			    "SELECT \"cursor\", lookback_s, full_last_id, full_started_at, last_full_at"
 			    " FROM sync_state WHERE organization_id = ?1 AND entity = ?2",
 			    "read sync state",
 			    CS_SQL_ARGS(CS_V_INT(org), CS_V_TEXT(entity_name(entity))), state_row,
