@@ -14,7 +14,7 @@
  * overrides, validation and redacted display. Adding a variable means adding
  * a row (and a cs_config field), never new code paths. */
 
-enum var_type { T_STR, T_PATH, T_URL, T_INT, T_ENUM, T_KEY };
+enum var_type { T_STR, T_PATH, T_URL, T_INT, T_ENUM, T_KEY, T_DBURL };
 #define F_SECRET 1u
 
 typedef struct var {
@@ -33,6 +33,17 @@ typedef struct var {
 static const char *const db_types[] = {"sqlite", "postgresql", "mysql", NULL};
 static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
 static const char *const log_formats[] = {"text", "json", NULL};
+static const char *const sslmodes[] = {"prefer",  "disable",   "allow",
+				       "require", "verify-ca", "verify-full", NULL};
+
+/* Other spellings an enum value is known by. */
+static const struct {
+	const char *alias, *name;
+} enum_aliases[] = {
+	{"postgres", "postgresql"},
+	{"pg", "postgresql"},
+	{"mariadb", "mysql"},
+};
 
 /* The enum tables double as the int values, so they must line up. */
 _Static_assert(CS_DB_SQLITE == 0 && CS_DB_POSTGRESQL == 1 && CS_DB_MYSQL == 2, "db_types");
@@ -42,7 +53,7 @@ _Static_assert(CS_LOG_TEXT == 0 && CS_LOG_JSON == 1, "log_formats");
 
 static const var vars[] = {
 	{"DB_TYPE", T_ENUM, 0, FIELD(db_type), "sqlite", db_types, 0, 0,
-	 "database backend: sqlite, postgresql or mysql"},
+	 "database backend: sqlite, postgresql (postgres, pg) or mysql (mariadb)"},
 	{"DB_PATH", T_PATH, 0, FIELD(db_path), "./classy-sync.db", NULL, 0, 0,
 	 "SQLite database file"},
 	{"DB_HOST", T_STR, 0, FIELD(db_host), NULL, NULL, 0, 0, "server database host"},
@@ -51,6 +62,11 @@ static const var vars[] = {
 	{"DB_PASSWORD", T_STR, F_SECRET, FIELD(db_password), NULL, NULL, 0, 0,
 	 "server database password"},
 	{"DB_NAME", T_STR, 0, FIELD(db_name), NULL, NULL, 0, 0, "server database name"},
+	{"DB_SSLMODE", T_ENUM, 0, FIELD(db_sslmode), "prefer", sslmodes, 0, 0,
+	 "PostgreSQL TLS: prefer, disable, allow, require, verify-ca or verify-full"},
+	{"DATABASE_URL", T_DBURL, 0, FIELD(database_url), NULL, NULL, 0, 0,
+	 "the server database as one URL, postgresql://user:pass@host:port/db or "
+	 "mysql://...; sets DB_TYPE; shown without its password"},
 	{"CLASSY_API_URL", T_URL, 0, FIELD(api_url), "https://api.classy.org/2.0", NULL, 0, 0,
 	 "Classy API base URL"},
 	{"CLASSY_TOKEN_URL", T_URL, 0, FIELD(token_url), "https://api.classy.org/oauth2/auth",
@@ -186,6 +202,9 @@ static int set_int(const var *v, const char *val, cs_config *cfg, cs_err *err)
 static int set_enum(const var *v, const char *val, cs_config *cfg, cs_err *err)
 {
 	char list[256] = "";
+	for (size_t i = 0; i < sizeof(enum_aliases) / sizeof(enum_aliases[0]); i++)
+		if (strcasecmp(val, enum_aliases[i].alias) == 0)
+			val = enum_aliases[i].name;
 	for (int i = 0; v->allowed[i]; i++) {
 		if (strcasecmp(val, v->allowed[i]) == 0) {
 			*int_field(cfg, v) = i;
@@ -217,10 +236,51 @@ static int set_key(const var *v, const char *val, cs_config *cfg, cs_err *err)
 	return set_str(v, val, cfg, err);
 }
 
+static const struct {
+	const char *scheme;
+	int db_type;
+} url_schemes[] = {
+	{"postgresql://", CS_DB_POSTGRESQL},
+	{"postgres://", CS_DB_POSTGRESQL},
+	{"mysql://", CS_DB_MYSQL},
+	{"mariadb://", CS_DB_MYSQL},
+};
+
+static int url_db_type(const char *url)
+{
+	for (size_t i = 0; i < sizeof(url_schemes) / sizeof(url_schemes[0]); i++)
+		if (strncasecmp(url, url_schemes[i].scheme, strlen(url_schemes[i].scheme)) == 0)
+			return url_schemes[i].db_type;
+	return -1;
+}
+
+/* The scheme names the product; the rest is the driver's to read. */
+static int set_dburl(const var *v, const char *val, cs_config *cfg, cs_err *err)
+{
+	if (*val && url_db_type(val) < 0)
+		return cs_err_set(err, CS_EUSAGE,
+				  "%s: the URL must start with postgresql:// or mysql:// (or "
+				  "postgres://, mariadb://)",
+				  v->name);
+	return set_str(v, val, cfg, err);
+}
+
+void cs_config_redact_url(const char *url, char *out, size_t n)
+{
+	const char *scheme_end = strstr(url, "://");
+	const char *at = scheme_end ? strchr(scheme_end + 3, '@') : NULL;
+	const char *colon = at ? memchr(scheme_end + 3, ':', (size_t)(at - scheme_end - 3)) : NULL;
+	if (!colon) {
+		snprintf(out, n, "%s", url);
+		return;
+	}
+	snprintf(out, n, "%.*s:***%s", (int)(colon - url), url, at);
+}
+
 typedef int (*setter)(const var *, const char *, cs_config *, cs_err *);
 static const setter setters[] = {
 	[T_STR] = set_str, [T_PATH] = set_path, [T_URL] = set_url,
-	[T_INT] = set_int, [T_ENUM] = set_enum, [T_KEY] = set_key,
+	[T_INT] = set_int, [T_ENUM] = set_enum, [T_KEY] = set_key, [T_DBURL] = set_dburl,
 };
 
 /* Precedence: a real environment variable (even an empty one), then the
@@ -241,6 +301,22 @@ static int apply_var(const var *v, const cs_envfile *ef, cs_config *cfg, cs_err 
 	return rc;
 }
 
+/* DATABASE_URL names the product (DB_TYPE may stay at its default); a
+ * DB_TYPE naming another server product is a mistake to point out, not to
+ * guess about. */
+static int check_database_url(cs_config *cfg, cs_err *err)
+{
+	if (!cfg->database_url[0])
+		return 0;
+	int t = url_db_type(cfg->database_url);
+	if (cfg->db_type != CS_DB_SQLITE && cfg->db_type != t)
+		return cs_err_set(err, CS_EUSAGE,
+				  "DB_TYPE=%s but DATABASE_URL is a %s URL; unset one of them",
+				  cs_db_type_name(cfg->db_type), cs_db_type_name(t));
+	cfg->db_type = t;
+	return 0;
+}
+
 int cs_config_load(cs_config *cfg, cs_err *err)
 {
 	cs_envfile ef = CS_ENVFILE_INIT;
@@ -251,6 +327,8 @@ int cs_config_load(cs_config *cfg, cs_err *err)
 	for (size_t i = 0; i < NVARS; i++)
 		if ((rc = apply_var(&vars[i], &ef, cfg, err)))
 			goto out;
+	if ((rc = check_database_url(cfg, err)))
+		goto out;
 	cs_envfile_install(&ef);
 out:
 	cs_envfile_release(&ef);
@@ -278,6 +356,8 @@ static void value_text(const var *v, const cs_config *cfg, char *buf, size_t n)
 		snprintf(buf, n, "%s", str_field(c, v));
 	if (v->flags & F_SECRET)
 		snprintf(buf, n, "%s", *buf ? "(set)" : "(unset)");
+	if (v->type == T_DBURL)
+		cs_config_redact_url(str_field(c, v), buf, n);
 }
 
 void cs_config_visit(const cs_config *cfg, cs_config_visit_fn fn, void *ctx)
@@ -292,4 +372,9 @@ void cs_config_visit(const cs_config *cfg, cs_config_visit_fn fn, void *ctx)
 const char *cs_db_type_name(int db_type)
 {
 	return enum_name(db_types, db_type);
+}
+
+const char *cs_sslmode_name(int mode)
+{
+	return enum_name(sslmodes, mode);
 }

@@ -7,6 +7,9 @@
 #include <stddef.h>
 
 enum cs_db_type { CS_DB_SQLITE = 0, CS_DB_POSTGRESQL, CS_DB_MYSQL };
+/* libpq's sslmode values, in its order */
+enum cs_sslmode { CS_SSL_PREFER = 0, CS_SSL_DISABLE, CS_SSL_ALLOW, CS_SSL_REQUIRE,
+		  CS_SSL_VERIFY_CA, CS_SSL_VERIFY_FULL };
 
 typedef struct cs_config {
 	int db_type;
@@ -16,6 +19,8 @@ typedef struct cs_config {
 	char db_user[256];
 	char db_password[256]; /* secret */
 	char db_name[256];
+	int db_sslmode;         /* enum cs_sslmode (PostgreSQL) */
+	char database_url[1024]; /* secret when it holds a password */
 	char api_url[512];
 	char token_url[512];
 	char key_file[1024];
@@ -37,6 +42,10 @@ typedef void (*cs_config_visit_fn)(const char *name, const char *value, const ch
 void cs_config_visit(const cs_config *cfg, cs_config_visit_fn fn, void *ctx);
 
 const char *cs_db_type_name(int db_type);
+const char *cs_sslmode_name(int mode);
+/* Writes url with the password of its user part replaced by "***", for
+ * messages and `config show`. */
+void cs_config_redact_url(const char *url, char *out, size_t n);
 
 /* Reads a variable the config table does not know (e.g. MAILCHIMP_API_KEY)
  * with the same precedence as cs_config_load: the real environment, even

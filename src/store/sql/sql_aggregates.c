@@ -41,10 +41,10 @@ static const struct recompute_step {
 	{0, "agg.temp_agg",
 	 "@temp_table cs_agg (id @bigint PRIMARY KEY,"
 	 " amt4 @bigint NOT NULL DEFAULT 0, cnt @bigint NOT NULL DEFAULT 0,"
-	 " first_at @text, last_at @text, plans @bigint NOT NULL DEFAULT 0,"
+	 " first_at @time_type, last_at @time_type, plans @bigint NOT NULL DEFAULT 0,"
 	 " monthly4 @bigint NOT NULL DEFAULT 0)"},
 	{0, "agg.temp_gift",
-	 "@temp_table cs_gift (sid @bigint NOT NULL, jd REAL, at @text, amt4 @bigint)"},
+	 "@temp_table cs_gift (sid @bigint NOT NULL, jd @ts_type, at @time_type, amt4 @bigint)"},
 	{0, "agg.clear_agg", "DELETE FROM cs_agg"},
 	{0, "agg.clear_gift", "DELETE FROM cs_gift"},
 	{0, "agg.fill_agg",
@@ -52,11 +52,12 @@ static const struct recompute_step {
 	 " WHERE organization_id = ?1 AND supporter_id IS NOT NULL@ignore_conflicts"},
 	/* The only read of transaction rows: each is about a page of raw_json,
 	 * so the figures below come from this narrow copy, not three more
-	 * passes. CROSS JOIN keeps the small queue as the outer loop. */
+	 * passes. @outer_first_join keeps the small queue as the outer loop
+	 * where the planner needs telling (SQLite's CROSS JOIN). */
 	{0, "agg.fill_gift",
 	 "INSERT INTO cs_gift SELECT t.supporter_id, @ts(t.purchased_at),"
 	 " t.purchased_at, @x4(t.total_gross_amount) FROM cs_agg a"
-	 " CROSS JOIN transactions t ON t.supporter_id = a.id"
+	 " @outer_first_join transactions t ON t.supporter_id = a.id"
 	 " WHERE t.status = 'success' AND t.deleted_at IS NULL"},
 	{0, "agg.sums",
 	 "UPDATE cs_agg SET amt4 = g.amt4, cnt = g.cnt FROM (SELECT sid,"
@@ -83,7 +84,7 @@ static const struct recompute_step {
 	 "UPDATE supporters SET (lifetime_donation_amount, lifetime_donation_count,"
 	 " first_donation_date, last_donation_date, active_recurring_plans,"
 	 " monthly_recurring_amount, aggregates_at) = (SELECT a.amt4 / 10000.0, a.cnt,"
-	 " a.first_at, a.last_at, a.plans, a.monthly4 / 10000.0, ?2"
+	 " a.first_at, a.last_at, a.plans, a.monthly4 / 10000.0, CAST(?2 AS @time_type)"
 	 " FROM cs_agg a WHERE a.id = supporters.id)"
 	 " WHERE id IN (SELECT id FROM cs_agg)"},
 	{0, "agg.dequeue", "DELETE FROM aggregate_queue WHERE organization_id = ?1"},

@@ -20,9 +20,13 @@ static const cs_sql_word words[] = {
 	{"x4", "CAST(ROUND($1 * 10000) AS INTEGER)"},
 	{"insert_ignore", "INSERT OR IGNORE"},
 	{"ignore_conflicts", ""},
+	{"outer_first_join", "CROSS JOIN"},
 	{"temp_table", "CREATE TEMP TABLE IF NOT EXISTS"},
 	{"bigint", "INTEGER"},
 	{"text", "TEXT"},
+	/* what @ts() gives, and a stored time, as temp table column types */
+	{"ts_type", "REAL"},
+	{"time_type", "TEXT"},
 	{"returning_id", ""},
 	{"lock_row", ""}, /* BEGIN IMMEDIATE already holds the write lock */
 	{"key_only_table", " WITHOUT ROWID"},
