@@ -14,16 +14,16 @@
 static void put_routes(cJSON *j, const char *key, const uint64_t *counts)
 {
 	cJSON *o = cJSON_AddObjectToObject(j, key);
-	for (int i = 0; i <= mc_nroutes(); i++)
-		cJSON_AddNumberToObject(o, mc_route_name(i), (double)counts[i]);
+	for (int i = 0; i <= sb_mc_nroutes(); i++)
+		cJSON_AddNumberToObject(o, sb_mc_route_name(i), (double)counts[i]);
 }
 
-void mc_h_admin_stats(sb_mc *m, mc_req *rq, sb_resp *rs)
+void sb_mc_h_admin_stats(sb_mc *m, sb_mc_req *rq, sb_resp *rs)
 {
 	(void)rq;
 	cJSON *j = cJSON_CreateObject();
 	pthread_mutex_lock(&m->lock);
-	const mc_stats *s = &m->stats;
+	const sb_mc_stats *s = &m->stats;
 	const struct {
 		const char *name;
 		uint64_t v;
@@ -48,10 +48,10 @@ void mc_h_admin_stats(sb_mc *m, mc_req *rq, sb_resp *rs)
 	put_routes(j, "batch_by_route", s->batch_by_route);
 	pthread_mutex_unlock(&m->lock);
 	cJSON_AddNumberToObject(j, "in_flight", (double)atomic_load(&m->in_flight));
-	mc_resp_cjson(rs, j);
+	sb_mc_resp_cjson(rs, j);
 }
 
-void mc_h_admin_reset_stats(sb_mc *m, mc_req *rq, sb_resp *rs)
+void sb_mc_h_admin_reset_stats(sb_mc *m, sb_mc_req *rq, sb_resp *rs)
 {
 	(void)rq;
 	pthread_mutex_lock(&m->lock);
@@ -64,45 +64,45 @@ void mc_h_admin_reset_stats(sb_mc *m, mc_req *rq, sb_resp *rs)
 
 /* Every member, archived ones too, with only the merge values ever set
  * (so a test tells "never sent" from "cleared") and tags by name. */
-void mc_h_admin_members(sb_mc *m, mc_req *rq, sb_resp *rs)
+void sb_mc_h_admin_members(sb_mc *m, sb_mc_req *rq, sb_resp *rs)
 {
 	(void)rq;
-	mc_store *st = &m->store;
+	sb_mc_store *st = &m->store;
 	cJSON *j = cJSON_CreateObject();
 	pthread_mutex_lock(&st->lock);
 	cJSON_AddStringToObject(j, "list_id", st->list_id);
 	cJSON *arr = cJSON_AddArrayToObject(j, "members");
 	for (size_t i = 0; i < st->nmembers; i++) {
-		const mc_member *mm = &st->members[i];
+		const sb_mc_member *mm = &st->members[i];
 		cJSON *o = cJSON_CreateObject(), *tags;
 		cJSON_AddStringToObject(o, "email_address", mm->email);
 		cJSON_AddStringToObject(o, "id", mm->hash);
-		cJSON_AddStringToObject(o, "status", mc_status_names[mm->status]);
+		cJSON_AddStringToObject(o, "status", sb_mc_status_names[mm->status]);
 		cJSON_AddItemToObject(o, "merge_fields", cJSON_Duplicate(mm->merge, 1));
 		tags = cJSON_AddArrayToObject(o, "tags");
 		for (size_t t = 0; t < mm->ntags; t++)
-			cJSON_AddItemToArray(tags, cJSON_CreateString(mc_tag_name(st, mm->tags[t])));
+			cJSON_AddItemToArray(tags, cJSON_CreateString(sb_mc_tag_name(st, mm->tags[t])));
 		cJSON_AddItemToArray(arr, o);
 	}
 	cJSON *fg = cJSON_AddArrayToObject(j, "forgotten");
 	for (size_t i = 0; i < st->nforgotten; i++)
 		cJSON_AddItemToArray(fg, cJSON_CreateString(st->forgotten[i]));
 	pthread_mutex_unlock(&st->lock);
-	mc_resp_cjson(rs, j);
+	sb_mc_resp_cjson(rs, j);
 }
 
 /* ---- seed and reset ---- */
 
-static int seed_fields(mc_store *st, const cJSON *fields, char *err, size_t errsz)
+static int seed_fields(sb_mc_store *st, const cJSON *fields, char *err, size_t errsz)
 {
 	const cJSON *f;
 	cJSON_ArrayForEach(f, fields) {
 		const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "type"));
-		int t = type ? mc_ftype_find(type) : MC_F_TEXT;
+		int t = type ? sb_mc_ftype_find(type) : SB_MC_F_TEXT;
 		char msg[200];
 		if (t < 0)
 			return snprintf(err, errsz, "unknown merge field type '%s'", type), -1;
-		if (mc_field_add(st, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "tag")),
+		if (sb_mc_field_add(st, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "tag")),
 				 cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "name")), t,
 				 msg, sizeof(msg)))
 			return snprintf(err, errsz, "merge field refused: %s", msg), -1;
@@ -112,41 +112,41 @@ static int seed_fields(mc_store *st, const cJSON *fields, char *err, size_t errs
 
 /* A seeded member skips the fake-email rule (tests may want odd ones) but
  * not the merge value checks. An existing one is updated. */
-static int seed_member(mc_store *st, const cJSON *el, char *err, size_t errsz)
+static int seed_member(sb_mc_store *st, const cJSON *el, char *err, size_t errsz)
 {
 	const char *email = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(el, "email_address"));
 	const char *sv = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(el, "status"));
 	const cJSON *merge = cJSON_GetObjectItemCaseSensitive(el, "merge_fields");
 	const cJSON *tags = cJSON_GetObjectItemCaseSensitive(el, "tags"), *t;
-	int status = sv ? mc_status_find(sv) : MC_SUBSCRIBED;
+	int status = sv ? sb_mc_status_find(sv) : SB_MC_SUBSCRIBED;
 	char hash[33], field[32], msg[128];
 	if (!email || !strchr(email, '@'))
 		return snprintf(err, errsz, "a seeded member needs an email_address"), -1;
 	if (status < 0)
 		return snprintf(err, errsz, "unknown status '%s' for '%s'", sv, email), -1;
-	if (mc_merge_check(st, merge, field, sizeof(field), msg, sizeof(msg)))
+	if (sb_mc_merge_check(st, merge, field, sizeof(field), msg, sizeof(msg)))
 		return snprintf(err, errsz, "merge field '%s' of '%s': %s", field, email, msg), -1;
-	mc_email_hash(email, hash);
-	mc_member *mm = mc_member_find(st, hash);
-	if (!mm && !(mm = mc_member_add(st, email, status)))
+	sb_mc_email_hash(email, hash);
+	sb_mc_member *mm = sb_mc_member_find(st, hash);
+	if (!mm && !(mm = sb_mc_member_add(st, email, status)))
 		return snprintf(err, errsz, "out of memory"), -1;
 	mm->status = status;
-	if (mc_merge_apply(st, mm, merge))
+	if (sb_mc_merge_apply(st, mm, merge))
 		return snprintf(err, errsz, "out of memory"), -1;
 	cJSON_ArrayForEach(t, tags)
-		if (cJSON_IsString(t) && mc_member_tag(st, mm, t->valuestring, 1))
+		if (cJSON_IsString(t) && sb_mc_member_tag(st, mm, t->valuestring, 1))
 			return snprintf(err, errsz, "out of memory"), -1;
 	return 0;
 }
 
 /* Applies merge_fields, then members, then forgotten; stops at the first
  * error, keeping what came before it. */
-void mc_h_admin_seed(sb_mc *m, mc_req *rq, sb_resp *rs)
+void sb_mc_h_admin_seed(sb_mc *m, sb_mc_req *rq, sb_resp *rs)
 {
 	cJSON *b = rq->body ? cJSON_ParseWithLength(rq->body, rq->body_len) : NULL;
 	const cJSON *el;
 	char err[512] = "";
-	mc_store *st = &m->store;
+	sb_mc_store *st = &m->store;
 	if (!cJSON_IsObject(b)) {
 		cJSON_Delete(b);
 		sb_resp_error(rs, 400, "the body must be a JSON object: {\"members\":[...], "
@@ -160,7 +160,7 @@ void mc_h_admin_seed(sb_mc *m, mc_req *rq, sb_resp *rs)
 		if (!rc)
 			rc = seed_member(st, el, err, sizeof(err));
 	cJSON_ArrayForEach(el, cJSON_GetObjectItemCaseSensitive(b, "forgotten"))
-		if (!rc && (!cJSON_IsString(el) || mc_forgotten_add(st, el->valuestring)))
+		if (!rc && (!cJSON_IsString(el) || sb_mc_forgotten_add(st, el->valuestring)))
 			rc = -1, snprintf(err, sizeof(err), "forgotten: give email strings");
 	size_t members = st->nmembers, forgotten = st->nforgotten, fields = st->nfields;
 	pthread_mutex_unlock(&st->lock);
@@ -175,11 +175,11 @@ void mc_h_admin_seed(sb_mc *m, mc_req *rq, sb_resp *rs)
 }
 
 /* The initial audience again; stats, knobs and batches are kept. */
-void mc_h_admin_reset(sb_mc *m, mc_req *rq, sb_resp *rs)
+void sb_mc_h_admin_reset(sb_mc *m, sb_mc_req *rq, sb_resp *rs)
 {
 	(void)rq;
 	pthread_mutex_lock(&m->store.lock);
-	int rc = mc_store_reset(&m->store);
+	int rc = sb_mc_store_reset(&m->store);
 	pthread_mutex_unlock(&m->store.lock);
 	if (rc)
 		sb_resp_error(rs, 500, "cannot reset the audience: out of memory");
@@ -189,9 +189,9 @@ void mc_h_admin_reset(sb_mc *m, mc_req *rq, sb_resp *rs)
 
 /* ---- knobs ---- */
 
-static int arg_rate(mc_req *rq, const char *key, double *out, sb_resp *rs)
+static int arg_rate(sb_mc_req *rq, const char *key, double *out, sb_resp *rs)
 {
-	const char *v = mc_arg(rq, key);
+	const char *v = sb_mc_arg(rq, key);
 	char *end;
 	if (!v)
 		return 0;
@@ -204,9 +204,9 @@ static int arg_rate(mc_req *rq, const char *key, double *out, sb_resp *rs)
 	return 0;
 }
 
-static int arg_long(mc_req *rq, const char *key, long min, long max, long *out, sb_resp *rs)
+static int arg_long(sb_mc_req *rq, const char *key, long min, long max, long *out, sb_resp *rs)
 {
-	const char *v = mc_arg(rq, key);
+	const char *v = sb_mc_arg(rq, key);
 	char *end;
 	if (!v)
 		return 0;
@@ -221,10 +221,10 @@ static int arg_long(mc_req *rq, const char *key, long min, long max, long *out, 
 	return 0;
 }
 
-void mc_h_admin_knobs(sb_mc *m, mc_req *rq, sb_resp *rs)
+void sb_mc_h_admin_knobs(sb_mc *m, sb_mc_req *rq, sb_resp *rs)
 {
 	pthread_mutex_lock(&m->lock);
-	mc_knobs k = m->knobs;
+	sb_mc_knobs k = m->knobs;
 	pthread_mutex_unlock(&m->lock);
 	if (!strcmp(rq->method, "POST")) {
 		/* Validate everything before changing anything. */

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-int mc_email_norm(const char *email, char *out, size_t outsz)
+int sb_mc_email_norm(const char *email, char *out, size_t outsz)
 {
 	while (isspace((unsigned char)*email))
 		email++;
@@ -22,12 +22,12 @@ int mc_email_norm(const char *email, char *out, size_t outsz)
 	return 0;
 }
 
-void mc_email_hash(const char *email, char out[33])
+void sb_mc_email_hash(const char *email, char out[33])
 {
 	char norm[512];
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int n = 0;
-	if (mc_email_norm(email, norm, sizeof(norm)))
+	if (sb_mc_email_norm(email, norm, sizeof(norm)))
 		norm[0] = '\0'; /* too long to be an address: hashes like "" */
 	EVP_Digest(norm, strlen(norm), md, &n, EVP_md5(), NULL);
 	for (unsigned i = 0; i < 16; i++)
@@ -86,10 +86,10 @@ static int ends_with(const char *s, const char *suffix)
 
 /* Fake-looking, by the sandbox's rule: bad syntax, a reserved test domain
  * (.invalid, .test), or a local part of exactly "fake" or "test". */
-int mc_email_fake(const char *email)
+int sb_mc_email_fake(const char *email)
 {
 	char e[512];
-	if (mc_email_norm(email, e, sizeof(e)) || !email_syntax_ok(e))
+	if (sb_mc_email_norm(email, e, sizeof(e)) || !email_syntax_ok(e))
 		return 1;
 	if (ends_with(e, ".invalid") || ends_with(e, ".test"))
 		return 1;

@@ -13,63 +13,63 @@
 #include <strings.h>
 #include <time.h>
 
-typedef struct mc_route {
+typedef struct sb_mc_route {
 	const char *method;
 	const char *pattern; /* '*' matches one path segment */
 	const char *name;    /* the key in the stats' by_route */
-	mc_handler fn;
-} mc_route;
+	sb_mc_handler fn;
+} sb_mc_route;
 
 /* Paths are below /3.0. Deletions are routed only to be refused and
  * counted: a correct client never deletes a contact. */
-static const mc_route api_routes[] = {
-	{"GET", "/ping", "GET ping", mc_h_ping},
-	{"GET", "/lists/*", "GET list", mc_h_list},
-	{"POST", "/lists/*", "POST batch-subscribe", mc_h_batch_subscribe},
-	{"GET", "/lists/*/merge-fields", "GET merge-fields", mc_h_fields},
-	{"POST", "/lists/*/merge-fields", "POST merge-fields", mc_h_field_add},
-	{"GET", "/lists/*/members", "GET members", mc_h_members},
-	{"POST", "/lists/*/members", "POST members", mc_h_member_post},
-	{"GET", "/lists/*/members/*", "GET member", mc_h_member},
-	{"PUT", "/lists/*/members/*", "PUT members", mc_h_member_put},
-	{"PATCH", "/lists/*/members/*", "PATCH members", mc_h_member_patch},
-	{"DELETE", "/lists/*/members/*", "DELETE members", mc_h_refuse_delete},
+static const sb_mc_route api_routes[] = {
+	{"GET", "/ping", "GET ping", sb_mc_h_ping},
+	{"GET", "/lists/*", "GET list", sb_mc_h_list},
+	{"POST", "/lists/*", "POST batch-subscribe", sb_mc_h_batch_subscribe},
+	{"GET", "/lists/*/merge-fields", "GET merge-fields", sb_mc_h_fields},
+	{"POST", "/lists/*/merge-fields", "POST merge-fields", sb_mc_h_field_add},
+	{"GET", "/lists/*/members", "GET members", sb_mc_h_members},
+	{"POST", "/lists/*/members", "POST members", sb_mc_h_member_post},
+	{"GET", "/lists/*/members/*", "GET member", sb_mc_h_member},
+	{"PUT", "/lists/*/members/*", "PUT members", sb_mc_h_member_put},
+	{"PATCH", "/lists/*/members/*", "PATCH members", sb_mc_h_member_patch},
+	{"DELETE", "/lists/*/members/*", "DELETE members", sb_mc_h_refuse_delete},
 	{"POST", "/lists/*/members/*/actions/delete-permanent", "POST delete-permanent",
-	 mc_h_refuse_delete},
-	{"POST", "/lists/*/members/*/tags", "POST tags", mc_h_tags},
-	{"GET", "/batches", "GET batches", mc_h_batch_list},
-	{"POST", "/batches", "POST batches", mc_h_batch_submit},
-	{"GET", "/batches/*", "GET batch", mc_h_batch_get},
+	 sb_mc_h_refuse_delete},
+	{"POST", "/lists/*/members/*/tags", "POST tags", sb_mc_h_tags},
+	{"GET", "/batches", "GET batches", sb_mc_h_batch_list},
+	{"POST", "/batches", "POST batches", sb_mc_h_batch_submit},
+	{"GET", "/batches/*", "GET batch", sb_mc_h_batch_get},
 };
 #define NAPI (sizeof(api_routes) / sizeof(api_routes[0]))
-_Static_assert(NAPI <= MC_NROUTES_MAX, "raise MC_NROUTES_MAX");
+_Static_assert(NAPI <= SB_MC_NROUTES_MAX, "raise SB_MC_NROUTES_MAX");
 
 /* No auth, no limits, no faults. The results download stands in for an S3
  * URL on another host, so it is not under /3.0 either. */
-static const mc_route admin_routes[] = {
-	{"GET", "/__sandbox/mc/stats", NULL, mc_h_admin_stats},
-	{"POST", "/__sandbox/mc/reset-stats", NULL, mc_h_admin_reset_stats},
-	{"GET", "/__sandbox/mc/members", NULL, mc_h_admin_members},
-	{"POST", "/__sandbox/mc/seed", NULL, mc_h_admin_seed},
-	{"POST", "/__sandbox/mc/reset", NULL, mc_h_admin_reset},
-	{"GET", "/__sandbox/mc/knobs", NULL, mc_h_admin_knobs},
-	{"POST", "/__sandbox/mc/knobs", NULL, mc_h_admin_knobs},
-	{"GET", "/__mc/batch-results/*", NULL, mc_h_batch_results},
+static const sb_mc_route admin_routes[] = {
+	{"GET", "/__sandbox/mc/stats", NULL, sb_mc_h_admin_stats},
+	{"POST", "/__sandbox/mc/reset-stats", NULL, sb_mc_h_admin_reset_stats},
+	{"GET", "/__sandbox/mc/members", NULL, sb_mc_h_admin_members},
+	{"POST", "/__sandbox/mc/seed", NULL, sb_mc_h_admin_seed},
+	{"POST", "/__sandbox/mc/reset", NULL, sb_mc_h_admin_reset},
+	{"GET", "/__sandbox/mc/knobs", NULL, sb_mc_h_admin_knobs},
+	{"POST", "/__sandbox/mc/knobs", NULL, sb_mc_h_admin_knobs},
+	{"GET", "/__mc/batch-results/*", NULL, sb_mc_h_batch_results},
 };
 #define NADMIN (sizeof(admin_routes) / sizeof(admin_routes[0]))
 
-const char *mc_route_name(int i)
+const char *sb_mc_route_name(int i)
 {
 	return i >= 0 && (size_t)i < NAPI ? api_routes[i].name : "other";
 }
 
-int mc_nroutes(void)
+int sb_mc_nroutes(void)
 {
 	return (int)NAPI;
 }
 
 /* Index into t, or -404 / -405. */
-static int find(const mc_route *t, size_t n, mc_req *rq)
+static int find(const sb_mc_route *t, size_t n, sb_mc_req *rq)
 {
 	int path_matched = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -84,7 +84,7 @@ static int find(const mc_route *t, size_t n, mc_req *rq)
 
 /* ---- requests ---- */
 
-void mc_req_init(sb_mc *m, mc_req *rq)
+void sb_mc_req_init(sb_mc *m, sb_mc_req *rq)
 {
 	memset(rq, 0, sizeof(*rq));
 	uint64_t n = atomic_fetch_add(&m->next_instance, 1);
@@ -94,7 +94,7 @@ void mc_req_init(sb_mc *m, mc_req *rq)
 		 (unsigned)(b >> 48), (unsigned long long)b & 0xffffffffffffULL);
 }
 
-const char *mc_arg(const mc_req *rq, const char *key)
+const char *sb_mc_arg(const sb_mc_req *rq, const char *key)
 {
 	if (rq->conn)
 		return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, key);
@@ -104,7 +104,7 @@ const char *mc_arg(const mc_req *rq, const char *key)
 	return NULL;
 }
 
-int mc_req_add_arg(mc_req *rq, const char *key, const char *val)
+int sb_mc_req_add_arg(sb_mc_req *rq, const char *key, const char *val)
 {
 	size_t used = 0, kn = strlen(key), vn = strlen(val);
 	if (rq->nargs)
@@ -131,7 +131,7 @@ static void put_json(sb_resp *rs, int status, const char *ctype, cJSON *j)
 	free(s);
 }
 
-static cJSON *problem_json(mc_req *rq, int status, const char *title, const char *detail)
+static cJSON *problem_json(sb_mc_req *rq, int status, const char *title, const char *detail)
 {
 	cJSON *j = cJSON_CreateObject();
 	cJSON_AddStringToObject(j, "type", "https://mailchimp.com/developer/marketing/docs/errors/");
@@ -142,7 +142,7 @@ static cJSON *problem_json(mc_req *rq, int status, const char *title, const char
 	return j;
 }
 
-void mc_problem(mc_req *rq, sb_resp *rs, int status, const char *title, const char *fmt, ...)
+void sb_mc_problem(sb_mc_req *rq, sb_resp *rs, int status, const char *title, const char *fmt, ...)
 {
 	char detail[1024];
 	va_list ap;
@@ -152,7 +152,7 @@ void mc_problem(mc_req *rq, sb_resp *rs, int status, const char *title, const ch
 	put_json(rs, status, "application/problem+json", problem_json(rq, status, title, detail));
 }
 
-void mc_invalid(mc_req *rq, sb_resp *rs, const char *field, const char *message)
+void sb_mc_invalid(sb_mc_req *rq, sb_resp *rs, const char *field, const char *message)
 {
 	cJSON *j = problem_json(rq, 400, "Invalid Resource",
 				"The resource submitted could not be validated. For field-specific "
@@ -164,32 +164,32 @@ void mc_invalid(mc_req *rq, sb_resp *rs, const char *field, const char *message)
 	put_json(rs, 400, "application/problem+json", j);
 }
 
-void mc_not_found(mc_req *rq, sb_resp *rs)
+void sb_mc_not_found(sb_mc_req *rq, sb_resp *rs)
 {
-	mc_problem(rq, rs, 404, "Resource Not Found", "The requested resource could not be found.");
+	sb_mc_problem(rq, rs, 404, "Resource Not Found", "The requested resource could not be found.");
 }
 
-void mc_resp_cjson(sb_resp *rs, cJSON *j)
+void sb_mc_resp_cjson(sb_resp *rs, cJSON *j)
 {
 	put_json(rs, 200, "application/json", j);
 }
 
-cJSON *mc_body_object(mc_req *rq, sb_resp *rs)
+cJSON *sb_mc_body_object(sb_mc_req *rq, sb_resp *rs)
 {
 	cJSON *j = rq->body ? cJSON_ParseWithLength(rq->body, rq->body_len) : NULL;
 	if (cJSON_IsObject(j))
 		return j;
 	cJSON_Delete(j);
-	mc_problem(rq, rs, 400, "JSON Parse Exception",
+	sb_mc_problem(rq, rs, 400, "JSON Parse Exception",
 		   "We encountered an unspecified JSON parsing error.");
 	return NULL;
 }
 
-int mc_list_ok(sb_mc *m, mc_req *rq, sb_resp *rs)
+int sb_mc_list_ok(sb_mc *m, sb_mc_req *rq, sb_resp *rs)
 {
 	if (!strcmp(rq->params[0], m->store.list_id)) /* immutable after start */
 		return 1;
-	mc_not_found(rq, rs);
+	sb_mc_not_found(rq, rs);
 	return 0;
 }
 
@@ -238,9 +238,9 @@ static void filter(cJSON *node, const char *prefix, const char *fields, const ch
 	}
 }
 
-static void apply_fields(mc_req *rq, sb_resp *rs)
+static void apply_fields(sb_mc_req *rq, sb_resp *rs)
 {
-	const char *fields = mc_arg(rq, "fields"), *excl = mc_arg(rq, "exclude_fields");
+	const char *fields = sb_mc_arg(rq, "fields"), *excl = sb_mc_arg(rq, "exclude_fields");
 	if (!fields && !excl)
 		return;
 	cJSON *j = cJSON_ParseWithLength(cs_buf_str(&rs->body), rs->body.len);
@@ -267,7 +267,7 @@ static int ends_with(const char *s, const char *suffix)
 
 /* Member objects in a write body carrying "status": one for a member body,
  * one per element of a batch subscribe's members[]. */
-static uint64_t status_fields(const mc_req *rq)
+static uint64_t status_fields(const sb_mc_req *rq)
 {
 	cJSON *j = rq->body ? cJSON_ParseWithLength(rq->body, rq->body_len) : NULL;
 	uint64_t n = 0;
@@ -283,7 +283,7 @@ static uint64_t status_fields(const mc_req *rq)
 }
 
 /* Counted on arrival, whatever the answer: a retried write counts twice. */
-static void count_arrival(sb_mc *m, const mc_req *rq, int ri)
+static void count_arrival(sb_mc *m, const sb_mc_req *rq, int ri)
 {
 	int write = is_write(rq->method);
 	int del = !strcmp(rq->method, "DELETE") || ends_with(rq->path, "/actions/delete-permanent");
@@ -304,14 +304,14 @@ static void count_arrival(sb_mc *m, const mc_req *rq, int ri)
 	pthread_mutex_unlock(&m->lock);
 }
 
-void mc_count_tag_call(sb_mc *m, int is_syncing)
+void sb_mc_count_tag_call(sb_mc *m, int is_syncing)
 {
 	pthread_mutex_lock(&m->lock);
 	m->stats.is_syncing_false += !is_syncing;
 	pthread_mutex_unlock(&m->lock);
 }
 
-void mc_count_download(sb_mc *m, int with_auth)
+void sb_mc_count_download(sb_mc *m, int with_auth)
 {
 	pthread_mutex_lock(&m->lock);
 	m->stats.result_downloads++;
@@ -367,19 +367,19 @@ static int roll_fault(sb_mc *m, const char *method)
 	return f;
 }
 
-static void too_many(mc_req *rq, sb_resp *rs, long limit)
+static void too_many(sb_mc_req *rq, sb_resp *rs, long limit)
 {
 	/* Mailchimp sends no Retry-After: clients must back off on their own. */
-	mc_problem(rq, rs, 429, "Too Many Requests",
+	sb_mc_problem(rq, rs, 429, "Too Many Requests",
 		   "You have exceeded the limit of %ld simultaneous connections.", limit);
 }
 
-static void run_route(sb_mc *m, mc_req *rq, int ri, sb_resp *rs)
+static void run_route(sb_mc *m, sb_mc_req *rq, int ri, sb_resp *rs)
 {
 	if (ri == -404)
-		mc_not_found(rq, rs);
+		sb_mc_not_found(rq, rs);
 	else if (ri == -405)
-		mc_problem(rq, rs, 405, "Method Not Allowed",
+		sb_mc_problem(rq, rs, 405, "Method Not Allowed",
 			   "The requested method and resource are not compatible. See the Allow "
 			   "header for this resource's available methods.");
 	else
@@ -388,7 +388,7 @@ static void run_route(sb_mc *m, mc_req *rq, int ri, sb_resp *rs)
 		apply_fields(rq, rs);
 }
 
-void mc_exec_op(sb_mc *m, mc_req *rq, sb_resp *rs)
+void sb_mc_exec_op(sb_mc *m, sb_mc_req *rq, sb_resp *rs)
 {
 	int ri = find(api_routes, NAPI, rq);
 	count_arrival(m, rq, ri);
@@ -399,8 +399,8 @@ void mc_exec_op(sb_mc *m, mc_req *rq, sb_resp *rs)
  * client's real concurrency is what the limit sees. */
 static void api(sb_mc *m, sb_server *s, sb_req *sr, sb_resp *rs)
 {
-	mc_req rq;
-	mc_req_init(m, &rq);
+	sb_mc_req rq;
+	sb_mc_req_init(m, &rq);
 	rq.method = sr->method;
 	rq.path = sr->url[4] ? sr->url + 4 : "/";
 	rq.body = sr->body.data;
@@ -411,7 +411,7 @@ static void api(sb_mc *m, sb_server *s, sb_req *sr, sb_resp *rs)
 	count_arrival(m, &rq, ri);
 	long n = atomic_fetch_add(&m->in_flight, 1) + 1;
 	pthread_mutex_lock(&m->lock);
-	mc_knobs k = m->knobs;
+	sb_mc_knobs k = m->knobs;
 	int over = n > k.max_connections;
 	if (over)
 		m->stats.throttled_429++;
@@ -429,11 +429,11 @@ static void api(sb_mc *m, sb_server *s, sb_req *sr, sb_resp *rs)
 		pthread_mutex_lock(&m->lock);
 		m->stats.unauthorized_401++;
 		pthread_mutex_unlock(&m->lock);
-		mc_problem(&rq, rs, 401, "API Key Invalid",
+		sb_mc_problem(&rq, rs, 401, "API Key Invalid",
 			   "Your API key may be invalid, or you've attempted to access the wrong "
 			   "datacenter.");
 	} else if ((fault = roll_fault(m, rq.method)) == 500) {
-		mc_problem(&rq, rs, 500, "Internal Server Error",
+		sb_mc_problem(&rq, rs, 500, "Internal Server Error",
 			   "An unexpected internal error has occurred. Please contact Support for "
 			   "more information.");
 	} else if (fault == 429) {
@@ -447,8 +447,8 @@ out:
 
 static void admin(sb_mc *m, sb_server *s, sb_req *sr, sb_resp *rs)
 {
-	mc_req rq;
-	mc_req_init(m, &rq);
+	sb_mc_req rq;
+	sb_mc_req_init(m, &rq);
 	rq.method = sr->method;
 	rq.path = sr->url;
 	rq.body = sr->body.data;
@@ -488,7 +488,7 @@ sb_mc *sb_mc_new(const sb_mc_opts *o)
 	m->knobs = o->knobs;
 	m->rng.s = sb_hash(o->seed, 0x3c4a1, 0); /* its own stream: Classy faults unchanged */
 	pthread_mutex_init(&m->lock, NULL);
-	if (mc_store_init(&m->store, o->list_id, o->seed) || !(m->batches = mc_batches_new(m))) {
+	if (sb_mc_store_init(&m->store, o->list_id, o->seed) || !(m->batches = sb_mc_batches_new(m))) {
 		sb_mc_free(m);
 		return NULL;
 	}
@@ -499,8 +499,8 @@ void sb_mc_free(sb_mc *m)
 {
 	if (!m)
 		return;
-	mc_batches_free(m->batches); /* joins the worker, which uses the store */
-	mc_store_release(&m->store);
+	sb_mc_batches_free(m->batches); /* joins the worker, which uses the store */
+	sb_mc_store_release(&m->store);
 	pthread_mutex_destroy(&m->lock);
 	free(m);
 }
