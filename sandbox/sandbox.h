@@ -4,6 +4,7 @@
  * and benchmarks. Records are compact structs; every field beyond the few
  * stored ones is derived from a hash of (seed, id, field, version), so 1M
  * transactions cost ~70 bytes each and render deterministically. */
+#include "core/sb_args.h"
 #include "util/buf.h"
 
 #include <pthread.h>
@@ -239,7 +240,6 @@ typedef struct sb_query {
 } sb_query;
 
 /* Parses the query parameters; on a bad one returns -1 with a message. */
-typedef const char *(*sb_arg_fn)(void *ctx, const char *key);
 int sb_query_parse(const sb_entity *e, sb_arg_fn arg, void *ctx, sb_query *q, char *msg,
 		   size_t msglen);
 /* Selects the page: fills idx (up to per_page entries), *nidx and *total.
@@ -312,6 +312,12 @@ int sb_path_match(const char *pattern, const char *url, const char *params[4], c
 int sb_route_find(const char *method, const char *url, sb_req *rq);
 
 const char *sb_arg(sb_req *rq, const char *key);
+/* sb_arg as an sb_arg_fn, rq being an sb_req. */
+const char *sb_req_arg(void *rq, const char *key);
+/* Reads the n settings of defs from arg(ctx) into base (sb_opts_read); at
+ * the first invalid one answers 400 with its explanation and returns -1. */
+int sb_resp_opts(sb_resp *rs, const sb_opt *defs, size_t n, void *base, sb_arg_fn arg,
+		 void *ctx);
 void sb_resp_json(sb_resp *rs, int status, const char *json);
 /* {"error":"<msg>"} with the given status. */
 void sb_resp_error(sb_resp *rs, int status, const char *fmt, ...)

@@ -1,9 +1,10 @@
 /* /__sandbox/ endpoints for tests and benchmarks: no auth, no rate limit,
  * never faulted. */
 #include "sandbox.h"
+#include "core/sb_args.h"
 
 #include <microhttpd.h>
-#include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,36 +142,26 @@ void sb_h_reset_stats(sb_server *s, sb_req *rq, sb_resp *rs)
 	sb_resp_json(rs, 200, "{\"ok\":true}");
 }
 
-static int arg_long(sb_req *rq, const char *key, long dflt, long min, long max, long *out,
-		    sb_resp *rs)
-{
-	const char *v = sb_arg(rq, key);
-	char *end;
-	*out = dflt;
-	if (!v)
-		return 0;
-	errno = 0;
-	*out = strtol(v, &end, 10);
-	if (!*v || *end || errno || *out < min || *out > max) {
-		sb_resp_error(rs, 400, "invalid '%s' value '%s': use an integer from %ld to %ld", key,
-			      v, min, max);
-		return -1;
-	}
-	return 0;
-}
+typedef struct mutate_args {
+	long update, create;
+} mutate_args;
+
+static const sb_opt mutate_defs[] = {
+	{"update", SB_OPT_LONG, offsetof(mutate_args, update), 0, 100000},
+	{"create", SB_OPT_LONG, offsetof(mutate_args, create), 0, 100000},
+};
 
 void sb_h_mutate(sb_server *s, sb_req *rq, sb_resp *rs)
 {
 	sb_org *o;
 	int ent;
-	long update, create;
+	mutate_args a = {0, 0};
 	if (org_entity(s, rq, rs, &o, &ent) ||
-	    arg_long(rq, "update", 0, 0, 100000, &update, rs) ||
-	    arg_long(rq, "create", 0, 0, 100000, &create, rs))
+	    sb_resp_opts(rs, mutate_defs, SB_NOPTS(mutate_defs), &a, sb_req_arg, rq))
 		return;
 	sb_data *d = sb_server_data(s);
 	pthread_rwlock_wrlock(&d->lock);
-	int rc = sb_data_mutate(d, o, ent, update, create, 0, &rs->body);
+	int rc = sb_data_mutate(d, o, ent, a.update, a.create, 0, &rs->body);
 	pthread_rwlock_unlock(&d->lock);
 	if (rc)
 		sb_resp_error(rs, 500, "cannot mutate %s: out of memory", sb_entities[ent].name);
@@ -178,20 +169,20 @@ void sb_h_mutate(sb_server *s, sb_req *rq, sb_resp *rs)
 
 /* ---- knobs ---- */
 
-static int arg_rate(sb_req *rq, const char *key, double *out, sb_resp *rs)
-{
-	const char *v = sb_arg(rq, key);
-	char *end;
-	if (!v)
-		return 0;
-	double x = strtod(v, &end);
-	if (!*v || *end || !(x >= 0.0 && x <= 1.0)) {
-		sb_resp_error(rs, 400, "invalid '%s' value '%s': use a fraction from 0 to 1", key, v);
-		return -1;
-	}
-	*out = x;
-	return 0;
-}
+/* Validated in this order; the answer lists them in put_knobs' order. */
+#define K(n, t, lo, hi) {#n, SB_OPT_##t, offsetof(sb_knobs, n), lo, hi}
+static const sb_opt knob_defs[] = {
+	K(fail_rate, RATE, 0, 0),
+	K(drop_rate, RATE, 0, 0),
+	K(truncate_rate, RATE, 0, 0),
+	K(throttle_rate, RATE, 0, 0),
+	K(mutate_ties, LONG, 0, 1),
+	K(rate_limit, LONG, 0, 100000000),
+	K(latency_ms, LONG, 0, 600000),
+	K(token_ttl, LONG, 1, 100000000),
+	K(mutate_every, LONG, 0, 100000000),
+};
+#undef K
 
 static void put_knobs(cs_buf *b, const sb_knobs *k)
 {
@@ -208,16 +199,8 @@ void sb_h_knobs(sb_server *s, sb_req *rq, sb_resp *rs)
 	sb_knobs k;
 	sb_server_knobs(s, &k);
 	if (!strcmp(rq->method, "POST")) {
-		/* Validate everything before changing anything. */
-		if (arg_rate(rq, "fail_rate", &k.fail_rate, rs) ||
-		    arg_rate(rq, "drop_rate", &k.drop_rate, rs) ||
-		    arg_rate(rq, "truncate_rate", &k.truncate_rate, rs) ||
-		    arg_rate(rq, "throttle_rate", &k.throttle_rate, rs) ||
-		    arg_long(rq, "mutate_ties", k.mutate_ties, 0, 1, &k.mutate_ties, rs) ||
-		    arg_long(rq, "rate_limit", k.rate_limit, 0, 100000000, &k.rate_limit, rs) ||
-		    arg_long(rq, "latency_ms", k.latency_ms, 0, 600000, &k.latency_ms, rs) ||
-		    arg_long(rq, "token_ttl", k.token_ttl, 1, 100000000, &k.token_ttl, rs) ||
-		    arg_long(rq, "mutate_every", k.mutate_every, 0, 100000000, &k.mutate_every, rs))
+		/* Validate everything (into the copy) before changing anything. */
+		if (sb_resp_opts(rs, knob_defs, SB_NOPTS(knob_defs), &k, sb_req_arg, rq))
 			return;
 		sb_server_set_knobs(s, &k);
 	}

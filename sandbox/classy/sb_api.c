@@ -121,11 +121,6 @@ static void put_envelope_tail(cs_buf *b, const page_info *p, size_t nidx, size_t
 	cs_buf_printf(b, ",\"total\":%zu}", total);
 }
 
-static const char *req_arg(void *ctx, const char *key)
-{
-	return sb_arg(ctx, key);
-}
-
 /* Runs the query and renders the page; the caller holds the read lock. */
 static void render_page(sb_data *d, sb_org *o, int ent, const sb_query *q, const char *path,
 			sb_resp *rs)
@@ -191,7 +186,7 @@ void sb_h_list(sb_server *s, sb_req *rq, sb_resp *rs)
 		return;
 	sb_query q;
 	char msg[512];
-	if (sb_query_parse(&sb_entities[ent], req_arg, rq, &q, msg, sizeof(msg))) {
+	if (sb_query_parse(&sb_entities[ent], sb_req_arg, rq, &q, msg, sizeof(msg))) {
 		sb_resp_error(rs, 400, "%s", msg);
 		return;
 	}

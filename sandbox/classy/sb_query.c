@@ -7,7 +7,7 @@
 #include "util/timeutil.h"
 
 #include <ctype.h>
-#include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,18 +26,10 @@ static int bad(char *msg, size_t len, const char *fmt, ...)
 	return -1;
 }
 
-/* Strict integer: optional '-', digits only, no overflow. */
-static int parse_long(const char *s, long *out)
+/* Strict integer in [min, max]: optional '-', digits only, no leading space. */
+static int parse_long(const char *s, long min, long max, long *out)
 {
-	char *end;
-	if (!*s || isspace((unsigned char)*s))
-		return -1;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno || *end)
-		return -1;
-	*out = v;
-	return 0;
+	return isspace((unsigned char)*s) ? -1 : sb_parse_long(s, min, max, out);
 }
 
 static int parse_paging(sb_arg_fn arg, void *ctx, sb_query *q, char *msg, size_t len)
@@ -45,9 +37,9 @@ static int parse_paging(sb_arg_fn arg, void *ctx, sb_query *q, char *msg, size_t
 	const char *page = arg(ctx, "page"), *pp = arg(ctx, "per_page");
 	q->page = 1;
 	q->per_page = 20;
-	if (page && (parse_long(page, &q->page) || q->page < 1 || q->page > MAX_PAGE))
+	if (page && parse_long(page, 1, MAX_PAGE, &q->page))
 		return bad(msg, len, "invalid 'page' value '%.64s': use a positive integer", page);
-	if (pp && (parse_long(pp, &q->per_page) || q->per_page < 1 || q->per_page > 100))
+	if (pp && parse_long(pp, 1, 100, &q->per_page))
 		return bad(msg, len,
 			   "invalid 'per_page' value '%.64s': the per page must be between 1 and 100",
 			   pp);
@@ -154,7 +146,7 @@ static int parse_value(const sb_field *f, const char *v, sb_query *q, char *msg,
 	q->fval.kind = f->type;
 	switch (f->type) {
 	case SB_T_INT:
-		if (parse_long(v, &l))
+		if (parse_long(v, LONG_MIN, LONG_MAX, &l))
 			return bad(msg, len, "filter value '%.64s' for '%s' is not an integer", v,
 				   f->name);
 		q->fval.i = l;

@@ -67,9 +67,8 @@ void sb_h_webhook_fail(sb_server *s, sb_req *rq, sb_resp *rs)
 {
 	(void)s;
 	const char *v = sb_arg(rq, "n");
-	char *end = NULL;
-	long n = v ? strtol(v, &end, 10) : -1;
-	if (!v || !*v || *end || n < 0 || n > 1000000) {
+	long n;
+	if (!v || sb_parse_long(v, 0, 1000000, &n)) {
 		sb_resp_error(rs, 400, "invalid 'n': pass ?n=N with N from 0 to 1000000");
 		return;
 	}

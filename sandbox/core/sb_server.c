@@ -47,6 +47,21 @@ const char *sb_arg(sb_req *rq, const char *key)
 	return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, key);
 }
 
+const char *sb_req_arg(void *rq, const char *key)
+{
+	return sb_arg(rq, key);
+}
+
+int sb_resp_opts(sb_resp *rs, const sb_opt *defs, size_t n, void *base, sb_arg_fn arg,
+		 void *ctx)
+{
+	char msg[1024];
+	if (!sb_opts_read(defs, n, base, arg, ctx, msg, sizeof(msg)))
+		return 0;
+	sb_resp_error(rs, 400, "%s", msg);
+	return -1;
+}
+
 void sb_resp_json(sb_resp *rs, int status, const char *json)
 {
 	rs->status = status;

@@ -3,8 +3,9 @@
  * and the fault knobs. No auth, no limits, never faulted; errors are the
  * sandbox's {"error": ...}, not Mailchimp's problem+json. */
 #include "mc.h"
+#include "core/sb_args.h"
 
-#include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,37 +190,21 @@ void sb_mc_h_admin_reset(sb_mc *m, sb_mc_req *rq, sb_resp *rs)
 
 /* ---- knobs ---- */
 
-static int arg_rate(sb_mc_req *rq, const char *key, double *out, sb_resp *rs)
+static const char *req_arg(void *rq, const char *key)
 {
-	const char *v = sb_mc_arg(rq, key);
-	char *end;
-	if (!v)
-		return 0;
-	double x = strtod(v, &end);
-	if (!*v || *end || !(x >= 0.0 && x <= 1.0)) {
-		sb_resp_error(rs, 400, "invalid '%s' value '%s': use a fraction from 0 to 1", key, v);
-		return -1;
-	}
-	*out = x;
-	return 0;
+	return sb_mc_arg(rq, key);
 }
 
-static int arg_long(sb_mc_req *rq, const char *key, long min, long max, long *out, sb_resp *rs)
-{
-	const char *v = sb_mc_arg(rq, key);
-	char *end;
-	if (!v)
-		return 0;
-	errno = 0;
-	long x = strtol(v, &end, 10);
-	if (!*v || *end || errno || x < min || x > max) {
-		sb_resp_error(rs, 400, "invalid '%s' value '%s': use an integer from %ld to %ld", key,
-			      v, min, max);
-		return -1;
-	}
-	*out = x;
-	return 0;
-}
+/* Validated in this order. */
+#define K(n, t, lo, hi) {#n, SB_OPT_##t, offsetof(sb_mc_knobs, n), lo, hi}
+static const sb_opt knob_defs[] = {
+	K(latency_ms, LONG, 0, 600000),
+	K(max_connections, LONG, 1, 100000),
+	K(fail_writes, LONG, 0, 1),
+	K(fail_rate, RATE, 0, 0),
+	K(throttle_rate, RATE, 0, 0),
+};
+#undef K
 
 void sb_mc_h_admin_knobs(sb_mc *m, sb_mc_req *rq, sb_resp *rs)
 {
@@ -227,12 +212,8 @@ void sb_mc_h_admin_knobs(sb_mc *m, sb_mc_req *rq, sb_resp *rs)
 	sb_mc_knobs k = m->knobs;
 	pthread_mutex_unlock(&m->lock);
 	if (!strcmp(rq->method, "POST")) {
-		/* Validate everything before changing anything. */
-		if (arg_long(rq, "latency_ms", 0, 600000, &k.latency_ms, rs) ||
-		    arg_long(rq, "max_connections", 1, 100000, &k.max_connections, rs) ||
-		    arg_long(rq, "fail_writes", 0, 1, &k.fail_writes, rs) ||
-		    arg_rate(rq, "fail_rate", &k.fail_rate, rs) ||
-		    arg_rate(rq, "throttle_rate", &k.throttle_rate, rs))
+		/* Validate everything (into the copy) before changing anything. */
+		if (sb_resp_opts(rs, knob_defs, SB_NOPTS(knob_defs), &k, req_arg, rq))
 			return;
 		pthread_mutex_lock(&m->lock);
 		m->knobs = k;

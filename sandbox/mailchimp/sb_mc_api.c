@@ -4,7 +4,6 @@
  * emails, merge values of the wrong type, status overwrites. */
 #include "mc.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,12 +84,8 @@ static int paging(sb_mc_req *rq, sb_resp *rs, long *count, long *offset)
 	*offset = 0;
 	for (int i = 0; i < 2; i++) {
 		const char *v = sb_mc_arg(rq, keys[i]);
-		char *end, msg[96];
-		if (!v)
-			continue;
-		errno = 0;
-		*out[i] = strtol(v, &end, 10);
-		if (!*v || *end || errno || *out[i] < 0 || *out[i] > max[i]) {
+		char msg[96];
+		if (v && sb_parse_long(v, 0, max[i], out[i])) {
 			snprintf(msg, sizeof(msg), "Please use a whole number from 0 to %ld.", max[i]);
 			sb_mc_invalid(rq, rs, keys[i], msg);
 			return -1;
