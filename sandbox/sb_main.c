@@ -1,6 +1,8 @@
 /* classy-sandbox: command line, startup and shutdown. */
-#include "mc.h"
+#include "classy/sb_classy.h"
 #include "core/sb_args.h"
+#include "core/sb_server.h"
+#include "mailchimp/sb_mc.h"
 
 #include "util/log.h"
 
@@ -202,7 +204,6 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	cs_log_setup(o.verbose ? CS_LOG_DEBUG : CS_LOG_INFO, CS_LOG_TEXT);
-	sb_schema_init();
 
 	/* Signals are taken by sigwait below; the server's threads inherit the mask. */
 	sigset_t stop;
@@ -212,11 +213,14 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	sb_gen_opts g = {(uint64_t)o.seed, (int)o.orgs,
-			 {[SB_SUPPORTERS] = o.supporters, [SB_TRANSACTIONS] = o.transactions,
-			  [SB_CAMPAIGNS] = o.campaigns, [SB_PLANS] = o.plans},
-			 o.ties, o.orphans, o.now ? o.now : (int64_t)time(NULL)};
-	sb_data data;
+	sb_classy_opts co = {
+		{(uint64_t)o.seed, (int)o.orgs,
+		 {[SB_SUPPORTERS] = o.supporters, [SB_TRANSACTIONS] = o.transactions,
+		  [SB_CAMPAIGNS] = o.campaigns, [SB_PLANS] = o.plans},
+		 o.ties, o.orphans, o.now ? o.now : (int64_t)time(NULL)},
+		{o.fail_rate, o.drop_rate, o.truncate_rate, o.throttle_rate, o.rate_limit,
+		 o.latency_ms, o.token_ttl, o.mutate_every, o.mutate_ties},
+		o.client_id, o.client_secret};
 	int rc = 1, port = 0;
 	char msg[256];
 	sb_server *srv = NULL;
@@ -225,19 +229,20 @@ int main(int argc, char **argv)
 			 {.latency_ms = o.mc_latency_ms, .max_connections = o.mc_max_connections,
 			  .fail_rate = o.mc_fail_rate, .throttle_rate = o.mc_throttle_rate}};
 	sb_mc *mc = sb_mc_new(&mo);
-	if (sb_data_init(&data, &g)) {
-		cs_error("cannot generate sandbox data: out of memory; lower the record counts");
+	sb_classy *cl = sb_classy_new(&co, msg, sizeof(msg));
+	if (!cl) {
+		cs_error("%s", msg);
 		goto out;
 	}
 	if (!mc) {
 		cs_error("cannot start the Mailchimp half: out of memory");
 		goto out;
 	}
-	sb_server_opts so = {o.bind, (int)o.port,
-			     {o.fail_rate, o.drop_rate, o.truncate_rate, o.throttle_rate, o.rate_limit,
-			      o.latency_ms, o.token_ttl, o.mutate_every, o.mutate_ties},
-			     o.client_id, o.client_secret, (uint64_t)o.seed, mc};
-	srv = sb_server_start(&so, &data, &port, msg, sizeof(msg));
+	/* The Mailchimp half claims its paths first; the Classy half answers
+	 * everything else, unknown paths included. */
+	const sb_mount mounts[] = {{sb_mc_handle, mc}, {sb_classy_handle, cl}};
+	sb_server_opts so = {o.bind, (int)o.port, mounts, sizeof(mounts) / sizeof(mounts[0])};
+	srv = sb_server_start(&so, &port, msg, sizeof(msg));
 	if (!srv) {
 		cs_error("%s", msg);
 		goto out;
@@ -253,8 +258,7 @@ int main(int argc, char **argv)
 	rc = 0;
 out:
 	sb_server_stop(srv);
-	sb_webhook_release();
 	sb_mc_free(mc); /* after the server: no handler runs any more */
-	sb_data_release(&data);
+	sb_classy_free(cl);
 	return rc;
 }

@@ -1,7 +1,6 @@
 /* /__sandbox/ endpoints for tests and benchmarks: no auth, no rate limit,
  * never faulted. */
-#include "sandbox.h"
-#include "core/sb_args.h"
+#include "classy/sb_classy_int.h"
 
 #include <microhttpd.h>
 #include <stddef.h>
@@ -75,7 +74,7 @@ static void dump_free(void *cls)
 }
 
 /* Resolves ?org= and ?entity=; answers the error itself when one is bad. */
-static int org_entity(sb_server *s, sb_req *rq, sb_resp *rs, sb_org **o, int *ent)
+static int org_entity(sb_classy *c, sb_req *rq, sb_resp *rs, sb_org **o, int *ent)
 {
 	const char *org = sb_arg(rq, "org"), *entity = sb_arg(rq, "entity");
 	*ent = sb_entity_find(entity);
@@ -86,7 +85,7 @@ static int org_entity(sb_server *s, sb_req *rq, sb_resp *rs, sb_org **o, int *en
 			      entity ? entity : "");
 		return -1;
 	}
-	*o = org ? sb_data_org(sb_server_data(s), strtoll(org, NULL, 10)) : NULL;
+	*o = org ? sb_data_org(&c->data, strtoll(org, NULL, 10)) : NULL;
 	if (!*o) {
 		sb_resp_error(rs, 404, "organization '%s' not found: pass ?org= with a sandbox org id",
 			      org ? org : "");
@@ -95,13 +94,13 @@ static int org_entity(sb_server *s, sb_req *rq, sb_resp *rs, sb_org **o, int *en
 	return 0;
 }
 
-void sb_h_dump(sb_server *s, sb_req *rq, sb_resp *rs)
+void sb_h_dump(sb_classy *c, sb_req *rq, sb_resp *rs)
 {
 	sb_org *o;
 	int ent;
-	if (org_entity(s, rq, rs, &o, &ent))
+	if (org_entity(c, rq, rs, &o, &ent))
 		return;
-	sb_data *d = sb_server_data(s);
+	sb_data *d = &c->data;
 	dump *dp = calloc(1, sizeof(*dp));
 	if (!dp)
 		goto oom;
@@ -129,16 +128,16 @@ oom:
 
 /* ---- stats, mutation ---- */
 
-void sb_h_stats(sb_server *s, sb_req *rq, sb_resp *rs)
+void sb_h_stats(sb_classy *c, sb_req *rq, sb_resp *rs)
 {
 	(void)rq;
-	sb_server_stats(s, &rs->body);
+	sb_policy_stats(&c->policy, &rs->body);
 }
 
-void sb_h_reset_stats(sb_server *s, sb_req *rq, sb_resp *rs)
+void sb_h_reset_stats(sb_classy *c, sb_req *rq, sb_resp *rs)
 {
 	(void)rq;
-	sb_server_reset_stats(s);
+	sb_policy_reset_stats(&c->policy);
 	sb_resp_json(rs, 200, "{\"ok\":true}");
 }
 
@@ -151,15 +150,15 @@ static const sb_opt mutate_defs[] = {
 	{"create", SB_OPT_LONG, offsetof(mutate_args, create), 0, 100000},
 };
 
-void sb_h_mutate(sb_server *s, sb_req *rq, sb_resp *rs)
+void sb_h_mutate(sb_classy *c, sb_req *rq, sb_resp *rs)
 {
 	sb_org *o;
 	int ent;
 	mutate_args a = {0, 0};
-	if (org_entity(s, rq, rs, &o, &ent) ||
+	if (org_entity(c, rq, rs, &o, &ent) ||
 	    sb_resp_opts(rs, mutate_defs, SB_NOPTS(mutate_defs), &a, sb_req_arg, rq))
 		return;
-	sb_data *d = sb_server_data(s);
+	sb_data *d = &c->data;
 	pthread_rwlock_wrlock(&d->lock);
 	int rc = sb_data_mutate(d, o, ent, a.update, a.create, 0, &rs->body);
 	pthread_rwlock_unlock(&d->lock);
@@ -194,32 +193,32 @@ static void put_knobs(cs_buf *b, const sb_knobs *k)
 		      k->latency_ms, k->token_ttl, k->mutate_every, k->mutate_ties);
 }
 
-void sb_h_knobs(sb_server *s, sb_req *rq, sb_resp *rs)
+void sb_h_knobs(sb_classy *c, sb_req *rq, sb_resp *rs)
 {
 	sb_knobs k;
-	sb_server_knobs(s, &k);
+	sb_policy_knobs(&c->policy, &k);
 	if (!strcmp(rq->method, "POST")) {
 		/* Validate everything (into the copy) before changing anything. */
 		if (sb_resp_opts(rs, knob_defs, SB_NOPTS(knob_defs), &k, sb_req_arg, rq))
 			return;
-		sb_server_set_knobs(s, &k);
+		sb_policy_set_knobs(&c->policy, &k);
 	}
 	put_knobs(&rs->body, &k);
 }
 
 /* ---- credentials ---- */
 
-void sb_h_expire_tokens(sb_server *s, sb_req *rq, sb_resp *rs)
+void sb_h_expire_tokens(sb_classy *c, sb_req *rq, sb_resp *rs)
 {
 	(void)rq;
-	sb_oauth_expire_all(sb_server_oauth(s));
+	sb_oauth_expire_all(c->oauth);
 	sb_resp_json(rs, 200, "{\"ok\":true}");
 }
 
-void sb_h_set_credentials(sb_server *s, sb_req *rq, sb_resp *rs)
+void sb_h_set_credentials(sb_classy *c, sb_req *rq, sb_resp *rs)
 {
 	const char *secret = sb_arg(rq, "client_secret");
-	if (!secret || sb_oauth_set_secret(sb_server_oauth(s), secret)) {
+	if (!secret || sb_oauth_set_secret(c->oauth, secret)) {
 		sb_resp_error(rs, 400, "missing or too long 'client_secret': pass "
 				       "?client_secret=S (under 128 bytes)");
 		return;

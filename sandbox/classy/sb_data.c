@@ -4,7 +4,7 @@
  * index. by_upd orders the same records by (updated_at, id); mutations move
  * entries to its tail. Every random choice comes from an sb_rng seeded from
  * --seed, so two runs with the same flags serve byte-identical data. */
-#include "sandbox.h"
+#include "classy/sb_model.h"
 
 #include "util/log.h"
 

@@ -2,7 +2,7 @@
  * execution. The incremental-sync shapes, filter=updated_at>=X with
  * sort=updated_at[,id] and filter=id>N with sort=id, are answered by binary
  * search on an index; any other filter scans, any other sort sorts. */
-#include "sandbox.h"
+#include "classy/sb_model.h"
 
 #include "util/timeutil.h"
 

@@ -2,7 +2,7 @@
  * request (a 100-record transaction page is ~260 KB), so values are derived
  * with a few hash rounds and written with hand-rolled formatting into a
  * stack buffer that flushes into the response in large blocks. */
-#include "sandbox.h"
+#include "classy/sb_model.h"
 
 #include "util/timeutil.h"
 

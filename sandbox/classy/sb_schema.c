@@ -1,7 +1,7 @@
 /* The four record shapes of components.schemas (Supporter 27 fields,
  * Transaction 96, Campaign 108, RecurringDonationPlan 62), in the order of
  * the spec, each with the recipe that derives its value. */
-#include "sandbox.h"
+#include "classy/sb_model.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -5,7 +5,7 @@
  *   GET  /__sandbox/webhook          {"posts":[bodies parsed as JSON]}
  *   POST /__sandbox/webhook/reset    forget the posts
  * Process-wide state: one sandbox serves one test. */
-#include "sandbox.h"
+#include "classy/sb_classy_int.h"
 
 #include <cjson/cJSON.h>
 #include <pthread.h>
@@ -19,9 +19,9 @@ static char *wh_posts[MAX_POSTS];
 static size_t wh_n;
 static long wh_fail;
 
-void sb_h_webhook_post(sb_server *s, sb_req *rq, sb_resp *rs)
+void sb_h_webhook_post(sb_classy *c, sb_req *rq, sb_resp *rs)
 {
-	(void)s;
+	(void)c;
 	pthread_mutex_lock(&wh_lock);
 	if (wh_fail > 0) {
 		wh_fail--;
@@ -45,9 +45,9 @@ void sb_h_webhook_post(sb_server *s, sb_req *rq, sb_resp *rs)
 	sb_resp_json(rs, 200, "{\"ok\":true}");
 }
 
-void sb_h_webhook_get(sb_server *s, sb_req *rq, sb_resp *rs)
+void sb_h_webhook_get(sb_classy *c, sb_req *rq, sb_resp *rs)
 {
-	(void)s;
+	(void)c;
 	(void)rq;
 	cs_buf_reset(&rs->body);
 	cs_buf_puts(&rs->body, "{\"posts\":[");
@@ -63,9 +63,9 @@ void sb_h_webhook_get(sb_server *s, sb_req *rq, sb_resp *rs)
 	rs->ctype = "application/json";
 }
 
-void sb_h_webhook_fail(sb_server *s, sb_req *rq, sb_resp *rs)
+void sb_h_webhook_fail(sb_classy *c, sb_req *rq, sb_resp *rs)
 {
-	(void)s;
+	(void)c;
 	const char *v = sb_arg(rq, "n");
 	long n;
 	if (!v || sb_parse_long(v, 0, 1000000, &n)) {
@@ -78,9 +78,9 @@ void sb_h_webhook_fail(sb_server *s, sb_req *rq, sb_resp *rs)
 	sb_resp_json(rs, 200, "{\"ok\":true}");
 }
 
-void sb_h_webhook_reset(sb_server *s, sb_req *rq, sb_resp *rs)
+void sb_h_webhook_reset(sb_classy *c, sb_req *rq, sb_resp *rs)
 {
-	(void)s;
+	(void)c;
 	(void)rq;
 	pthread_mutex_lock(&wh_lock);
 	for (size_t i = 0; i < wh_n; i++)

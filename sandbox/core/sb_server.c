@@ -1,14 +1,19 @@
 /* HTTP plumbing: libmicrohttpd with a thread per connection (so latency
- * injection never stalls other clients), a route table, and the behaviour
- * wrapped around every API call: injected faults, the per-application rate
- * limit, bearer auth and the counters behind /__sandbox/stats. */
-#include "sandbox.h"
+ * injection never stalls other clients), request bodies up to 1 MiB, the
+ * parts mounted on the server asked in turn, and the ways an answer can go
+ * out: whole, streamed, cut off (truncated) or not at all (dropped).
+ *
+ * Must never: know a route, a half or a policy. Which request is faulted,
+ * throttled or cut, and where, is decided by the part that answers it;
+ * this file only carries the decision out. */
+#include "core/sb_server.h"
 
 #include "util/log.h"
 #include "util/timeutil.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,28 +21,13 @@
 #include <time.h>
 
 #define MAX_BODY (1 << 20)
-#define MAX_PATHS 512
-
-typedef struct path_count {
-	char path[96];
-	uint64_t n;
-} path_count;
 
 struct sb_server {
 	struct MHD_Daemon *mhd;
-	sb_data *data;
-	sb_oauth *oauth;
-	sb_mc *mc;
+	sb_mount mounts[SB_MAX_MOUNTS];
+	size_t nmounts;
 	char bind[64];
 	int port;
-	pthread_mutex_t lock; /* everything below */
-	sb_knobs knobs;
-	sb_rng rng;
-	int64_t win_end_ms, win_end_unix; /* rate window: monotonic and wall clock */
-	long win_count;
-	uint64_t requests, list_requests, token_requests, throttled, faults;
-	path_count paths[MAX_PATHS];
-	size_t npaths;
 };
 
 /* ---- helpers for handlers ---- */
@@ -97,9 +87,10 @@ void sb_resp_header(sb_resp *rs, const char *name, const char *fmt, ...)
 
 /* Links use the Host the client asked for, as a real server behind its own
  * name would; a missing or odd Host falls back to the bound address. */
-void sb_base_url(sb_server *s, sb_req *rq, char *out, size_t len)
+void sb_base_url(sb_req *rq, char *out, size_t len)
 {
-	const char *host = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Host");
+	const sb_server *s = rq->srv;
+	const char *host = sb_header(rq, "Host");
 	if (!host || !*host || strlen(host) > 200 ||
 	    strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") !=
 		    strlen(host))
@@ -108,235 +99,25 @@ void sb_base_url(sb_server *s, sb_req *rq, char *out, size_t len)
 		snprintf(out, len, "http://%s", host);
 }
 
-sb_data *sb_server_data(sb_server *s)
+const char *sb_header(sb_req *rq, const char *name)
 {
-	return s->data;
+	return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
 }
 
-sb_oauth *sb_server_oauth(sb_server *s)
+void sb_sleep_ms(long ms)
 {
-	return s->oauth;
-}
-
-void sb_server_knobs(sb_server *s, sb_knobs *out)
-{
-	pthread_mutex_lock(&s->lock);
-	*out = s->knobs;
-	pthread_mutex_unlock(&s->lock);
-}
-
-void sb_server_set_knobs(sb_server *s, const sb_knobs *k)
-{
-	pthread_mutex_lock(&s->lock);
-	s->knobs = *k;
-	pthread_mutex_unlock(&s->lock);
-}
-
-void sb_server_count_list(sb_server *s)
-{
-	pthread_mutex_lock(&s->lock);
-	s->list_requests++;
-	pthread_mutex_unlock(&s->lock);
-}
-
-void sb_server_stats(sb_server *s, cs_buf *out)
-{
-	pthread_mutex_lock(&s->lock);
-	cs_buf_printf(out,
-		      "{\"requests\":%llu,\"list_requests\":%llu,\"token_requests\":%llu,"
-		      "\"throttled\":%llu,\"faults\":%llu,\"by_path\":{",
-		      (unsigned long long)s->requests, (unsigned long long)s->list_requests,
-		      (unsigned long long)s->token_requests, (unsigned long long)s->throttled,
-		      (unsigned long long)s->faults);
-	for (size_t i = 0; i < s->npaths; i++) {
-		if (i)
-			cs_buf_puts(out, ",");
-		cs_buf_json_str(out, s->paths[i].path);
-		cs_buf_printf(out, ":%llu", (unsigned long long)s->paths[i].n);
-	}
-	cs_buf_puts(out, "}}");
-	pthread_mutex_unlock(&s->lock);
-}
-
-void sb_server_reset_stats(sb_server *s)
-{
-	pthread_mutex_lock(&s->lock);
-	s->requests = s->list_requests = s->token_requests = s->throttled = s->faults = 0;
-	s->npaths = 0;
-	pthread_mutex_unlock(&s->lock);
-}
-
-/* ---- per-request policy ---- */
-
-static void count_request(sb_server *s, const char *path, int flags)
-{
-	pthread_mutex_lock(&s->lock);
-	s->requests++;
-	if (flags & SB_RF_TOKEN)
-		s->token_requests++;
-	size_t i = 0;
-	while (i < s->npaths && strcmp(s->paths[i].path, path))
-		i++;
-	if (i == s->npaths && s->npaths < MAX_PATHS) {
-		snprintf(s->paths[i].path, sizeof(s->paths[0].path), "%s", path);
-		s->paths[s->npaths++].n = 0;
-	}
-	if (i < s->npaths)
-		s->paths[i].n++;
-	pthread_mutex_unlock(&s->lock);
-}
-
-/* A fixed one-minute window per client application. take: count this
- * request. Returns 1 when throttled. Fills the rate headers either way. */
-static int rate_limit(sb_server *s, int take, sb_resp *rs)
-{
-	pthread_mutex_lock(&s->lock);
-	long limit = s->knobs.rate_limit;
-	int64_t now = cs_mono_ms();
-	int throttled = 0;
-	if (limit <= 0) {
-		pthread_mutex_unlock(&s->lock);
-		return 0; /* unlimited: like Classy's internal apps, no headers */
-	}
-	if (s->win_end_ms <= now) {
-		s->win_end_ms = now + 60000;
-		s->win_end_unix = (cs_now_ms() + 60000 + 999) / 1000;
-		s->win_count = 0;
-	}
-	if (take && s->win_count >= limit) {
-		throttled = 1;
-		s->throttled++;
-	} else if (take) {
-		s->win_count++;
-	}
-	long remaining = limit - s->win_count, retry = (s->win_end_ms - now + 999) / 1000;
-	int64_t reset = s->win_end_unix;
-	pthread_mutex_unlock(&s->lock);
-	sb_resp_header(rs, "X-RateLimit-Limit", "%ld", limit);
-	sb_resp_header(rs, "X-RateLimit-Remaining", "%ld", remaining > 0 ? remaining : 0);
-	if (throttled) {
-		retry = retry < 1 ? 1 : retry;
-		sb_resp_header(rs, "Retry-After", "%ld", retry);
-		sb_resp_header(rs, "X-RateLimit-Reset", "%lld", (long long)reset);
-		rs->status = 429;
-		cs_buf_reset(&rs->body);
-		cs_buf_printf(&rs->body, "{\"message\":\"Too Many Attempts.\",\"retry_after\":%ld}",
-			      retry);
-	}
-	return throttled;
-}
-
-/* Rolls the fault dice: 0 none, else the fault to inject. */
-enum { FAULT_NONE = 0, FAULT_DROP, FAULT_500, FAULT_503, FAULT_TRUNCATE, FAULT_429 };
-
-static int roll_fault(sb_server *s, int after_ok)
-{
-	int f = FAULT_NONE;
-	pthread_mutex_lock(&s->lock);
-	double x = sb_rng_unit(&s->rng);
-	if (after_ok) {
-		if (x < s->knobs.truncate_rate)
-			f = FAULT_TRUNCATE;
-	} else if (x < s->knobs.drop_rate) {
-		f = FAULT_DROP;
-	} else if (x < s->knobs.drop_rate + s->knobs.fail_rate) {
-		f = sb_rng_below(&s->rng, 2) ? FAULT_503 : FAULT_500;
-	} else if (x < s->knobs.drop_rate + s->knobs.fail_rate + s->knobs.throttle_rate) {
-		f = FAULT_429;
-	}
-	if (f == FAULT_429)
-		s->throttled++;
-	else if (f)
-		s->faults++;
-	pthread_mutex_unlock(&s->lock);
-	return f;
-}
-
-static void inject_failure(sb_resp *rs, int fault)
-{
-	if (fault == FAULT_429) {
-		/* A storm from other tenants of the same app: the real answer shape. */
-		sb_resp_header(rs, "X-RateLimit-Remaining", "0");
-		sb_resp_header(rs, "Retry-After", "1");
-		sb_resp_json(rs, 429, "{\"message\":\"Too Many Attempts.\",\"retry_after\":1}");
-		return;
-	}
-	if (fault == FAULT_500) {
-		sb_resp_json(rs, 500, "{\"error\":\"Server Error\"}");
-		return;
-	}
-	/* A load balancer in front of the API answers 503 in HTML, not JSON. */
-	rs->status = 503;
-	rs->ctype = "text/html";
-	cs_buf_reset(&rs->body);
-	cs_buf_puts(&rs->body, "<html><head><title>503 Service Temporarily Unavailable</title>"
-			       "</head><body><center><h1>503 Service Temporarily Unavailable"
-			       "</h1></center></body></html>\n");
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	struct timespec ts = cs_timespec_ms(ms);
 	while (nanosleep(&ts, &ts))
 		;
 }
 
-/* Unknown paths under /2.0 still go through auth and the rate limit, as
- * they would on the real API. */
-static int unrouted_flags(const char *url)
-{
-	if (!strncmp(url, "/2.0/", 5))
-		return SB_RF_API;
-	return !strncmp(url, "/__sandbox/", 11) ? SB_RF_ADMIN : 0;
-}
-
+/* Asks each mounted part in turn; a request none claims is a 404. */
 static void handle(sb_server *s, sb_req *rq, sb_resp *rs)
 {
-	if (s->mc && sb_mc_handle(s->mc, s, rq, rs))
-		return; /* the Mailchimp half applies its own policy */
-	int ri = sb_route_find(rq->method, rq->url, rq);
-	int flags = ri >= 0 ? sb_routes[ri].flags : unrouted_flags(rq->url);
-	if (!(flags & SB_RF_ADMIN)) {
-		count_request(s, rq->url, flags);
-		sb_knobs k;
-		sb_server_knobs(s, &k);
-		if (k.latency_ms > 0)
-			sleep_ms(k.latency_ms);
-	}
-	if (flags & SB_RF_API) {
-		int fault = roll_fault(s, 0);
-		if (fault == FAULT_DROP) {
-			rs->mode = SB_RESP_DROP;
+	for (size_t i = 0; i < s->nmounts; i++)
+		if (s->mounts[i].fn(s->mounts[i].part, rq, rs))
 			return;
-		}
-		if (fault) {
-			rate_limit(s, 0, rs);
-			inject_failure(rs, fault);
-			return;
-		}
-		if (rate_limit(s, 1, rs))
-			return;
-		const char *auth = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
-							       "Authorization");
-		if (!sb_oauth_check(s->oauth, auth)) {
-			sb_resp_json(rs, 401,
-				     "{\"error\":\"access_denied\",\"message\":\"The resource owner "
-				     "or authorization server denied the request.\",\"hint\":"
-				     "\"Access token is missing, invalid, expired or revoked\"}");
-			return;
-		}
-	} else if (flags & SB_RF_TOKEN) {
-		rate_limit(s, 0, rs);
-	}
-	if (ri == -404)
-		sb_resp_error(rs, 404, "route '%s' not found", rq->url);
-	else if (ri == -405)
-		sb_resp_error(rs, 405, "method '%s' is not allowed on '%s'", rq->method, rq->url);
-	else
-		sb_routes[ri].fn(s, rq, rs);
-	if ((flags & SB_RF_API) && rs->status == 200 && !rs->stream &&
-	    roll_fault(s, 1) == FAULT_TRUNCATE)
-		rs->mode = SB_RESP_TRUNCATE;
+	sb_resp_error(rs, 404, "route '%s' not found", rq->url);
 }
 
 /* ---- sending ---- */
@@ -368,16 +149,12 @@ static void trunc_free(void *cls)
 /* Two ways a body gets cut off: the connection closes before the declared
  * length arrives (a transport error), or a short Content-Length declares the
  * cut body complete (the client's JSON parser must notice). */
-static struct MHD_Response *truncated(sb_server *s, sb_resp *rs, int *close)
+static struct MHD_Response *truncated(sb_resp *rs, int *close)
 {
-	size_t len = rs->body.len;
-	pthread_mutex_lock(&s->lock);
-	size_t cut = len / 10 + (size_t)sb_rng_below(&s->rng, len * 8 / 10 + 1);
-	int short_length = (int)sb_rng_below(&s->rng, 2);
-	pthread_mutex_unlock(&s->lock);
+	size_t len = rs->body.len, cut = rs->cut < len ? rs->cut : len;
 	char *data = cs_buf_detach(&rs->body);
 	*close = 1;
-	if (short_length)
+	if (rs->short_length)
 		return MHD_create_response_from_buffer(cut, data, MHD_RESPMEM_MUST_FREE);
 	trunc_ctx *t = malloc(sizeof(*t));
 	if (!t) {
@@ -392,7 +169,7 @@ static struct MHD_Response *truncated(sb_server *s, sb_resp *rs, int *close)
 	return r;
 }
 
-static enum MHD_Result send_resp(sb_server *s, struct MHD_Connection *c, sb_resp *rs)
+static enum MHD_Result send_resp(struct MHD_Connection *c, sb_resp *rs)
 {
 	struct MHD_Response *r;
 	int close = 0;
@@ -402,7 +179,7 @@ static enum MHD_Result send_resp(sb_server *s, struct MHD_Connection *c, sb_resp
 		if (r)
 			rs->stream = NULL; /* MHD frees the reader now */
 	} else if (rs->mode == SB_RESP_TRUNCATE) {
-		r = truncated(s, rs, &close);
+		r = truncated(rs, &close);
 	} else {
 		size_t len = rs->body.len;
 		r = MHD_create_response_from_buffer(len, cs_buf_detach(&rs->body),
@@ -439,21 +216,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	}
 	if (*upload_size) {
 		if (cs_buf_append(&rq->body, upload, *upload_size))
-			rq->route = -413; /* answered once the upload ends */
+			rq->too_large = 1; /* answered once the upload ends */
 		*upload_size = 0;
 		return MHD_YES;
 	}
 	rq->conn = c;
+	rq->srv = s;
 	rq->method = method;
 	rq->url = url;
 	sb_resp rs = {.status = 200};
 	cs_buf_init(&rs.body, 0);
-	if (rq->route == -413)
+	if (rq->too_large)
 		sb_resp_error(&rs, 413, "request body is larger than %d bytes", MAX_BODY);
 	else
 		handle(s, rq, &rs);
 	cs_debug("%s %s -> %d", method, url, rs.mode == SB_RESP_DROP ? 0 : rs.status);
-	enum MHD_Result ret = rs.mode == SB_RESP_DROP ? MHD_NO : send_resp(s, c, &rs);
+	enum MHD_Result ret = rs.mode == SB_RESP_DROP ? MHD_NO : send_resp(c, &rs);
 	if (rs.stream && rs.stream_free)
 		rs.stream_free(rs.stream_cls);
 	cs_buf_release(&rs.body);
@@ -515,23 +293,18 @@ static struct MHD_Daemon *start_mhd(sb_server *s, const sb_server_opts *o, char 
 	return d;
 }
 
-sb_server *sb_server_start(const sb_server_opts *o, sb_data *d, int *port_out, char *msg,
-			   size_t msglen)
+sb_server *sb_server_start(const sb_server_opts *o, int *port_out, char *msg, size_t msglen)
 {
 	sb_server *s = calloc(1, sizeof(*s));
-	if (!s) {
+	if (!s || o->nmounts > SB_MAX_MOUNTS) {
 		snprintf(msg, msglen, "out of memory starting the server");
+		free(s);
 		return NULL;
 	}
-	pthread_mutex_init(&s->lock, NULL);
-	s->data = d;
-	s->mc = o->mc;
-	s->knobs = o->knobs;
-	s->rng.s = sb_hash(o->seed, 0xfa017, 0);
+	memcpy(s->mounts, o->mounts, o->nmounts * sizeof(*s->mounts));
+	s->nmounts = o->nmounts;
 	snprintf(s->bind, sizeof(s->bind), "%s", o->bind);
-	s->oauth = sb_oauth_new(o->client_id, o->client_secret, o->seed);
-	if (s->oauth)
-		s->mhd = start_mhd(s, o, msg, msglen);
+	s->mhd = start_mhd(s, o, msg, msglen);
 	if (!s->mhd) {
 		sb_server_stop(s);
 		return NULL;
@@ -548,7 +321,5 @@ void sb_server_stop(sb_server *s)
 		return;
 	if (s->mhd)
 		MHD_stop_daemon(s->mhd);
-	sb_oauth_free(s->oauth);
-	pthread_mutex_destroy(&s->lock);
 	free(s);
 }

@@ -2,8 +2,7 @@
  * client sent (and never sent), the audience as it stands, seeding, reset
  * and the fault knobs. No auth, no limits, never faulted; errors are the
  * sandbox's {"error": ...}, not Mailchimp's problem+json. */
-#include "mc.h"
-#include "core/sb_args.h"
+#include "mailchimp/sb_mc_int.h"
 
 #include <stddef.h>
 #include <stdio.h>

@@ -2,7 +2,7 @@
  * and batch subscribe. They behave as the real service does where a client
  * can go wrong: compliance states, forgotten contacts, fake-looking
  * emails, merge values of the wrong type, status overwrites. */
-#include "mc.h"
+#include "mailchimp/sb_mc_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
  * a batch fails exactly as a live PUT would). The results become a gzip'd
  * ustar archive of JSON arrays, served at a URL that, like the real S3
  * one, needs no credentials and should get none. */
-#include "mc.h"
+#include "mailchimp/sb_mc_int.h"
 
 #include <archive.h>
 #include <archive_entry.h>

@@ -1,6 +1,6 @@
 /* Email addresses as Mailchimp judges them: normalisation, the subscriber
  * hash (MD5 through OpenSSL libcrypto), and what counts as fake-looking. */
-#include "mc.h"
+#include "mailchimp/sb_mc_int.h"
 
 #include <ctype.h>
 #include <openssl/evp.h>

@@ -2,7 +2,9 @@
  * /3.0, the admin routes), the policy wrapped around every API call
  * (connection limit, latency, Basic auth, injected faults), the counters
  * behind /__sandbox/mc/stats, and problem+json answers. */
-#include "mc.h"
+#include "mailchimp/sb_mc_int.h"
+
+#include "core/sb_route.h"
 
 #include <microhttpd.h>
 #include <openssl/evp.h>
@@ -14,32 +16,31 @@
 #include <time.h>
 
 typedef struct sb_mc_route {
-	const char *method;
-	const char *pattern; /* '*' matches one path segment */
-	const char *name;    /* the key in the stats' by_route */
+	sb_route_key key;
+	const char *name; /* the key in the stats' by_route */
 	sb_mc_handler fn;
 } sb_mc_route;
 
 /* Paths are below /3.0. Deletions are routed only to be refused and
  * counted: a correct client never deletes a contact. */
 static const sb_mc_route api_routes[] = {
-	{"GET", "/ping", "GET ping", sb_mc_h_ping},
-	{"GET", "/lists/*", "GET list", sb_mc_h_list},
-	{"POST", "/lists/*", "POST batch-subscribe", sb_mc_h_batch_subscribe},
-	{"GET", "/lists/*/merge-fields", "GET merge-fields", sb_mc_h_fields},
-	{"POST", "/lists/*/merge-fields", "POST merge-fields", sb_mc_h_field_add},
-	{"GET", "/lists/*/members", "GET members", sb_mc_h_members},
-	{"POST", "/lists/*/members", "POST members", sb_mc_h_member_post},
-	{"GET", "/lists/*/members/*", "GET member", sb_mc_h_member},
-	{"PUT", "/lists/*/members/*", "PUT members", sb_mc_h_member_put},
-	{"PATCH", "/lists/*/members/*", "PATCH members", sb_mc_h_member_patch},
-	{"DELETE", "/lists/*/members/*", "DELETE members", sb_mc_h_refuse_delete},
-	{"POST", "/lists/*/members/*/actions/delete-permanent", "POST delete-permanent",
+	{{"GET", "/ping"}, "GET ping", sb_mc_h_ping},
+	{{"GET", "/lists/*"}, "GET list", sb_mc_h_list},
+	{{"POST", "/lists/*"}, "POST batch-subscribe", sb_mc_h_batch_subscribe},
+	{{"GET", "/lists/*/merge-fields"}, "GET merge-fields", sb_mc_h_fields},
+	{{"POST", "/lists/*/merge-fields"}, "POST merge-fields", sb_mc_h_field_add},
+	{{"GET", "/lists/*/members"}, "GET members", sb_mc_h_members},
+	{{"POST", "/lists/*/members"}, "POST members", sb_mc_h_member_post},
+	{{"GET", "/lists/*/members/*"}, "GET member", sb_mc_h_member},
+	{{"PUT", "/lists/*/members/*"}, "PUT members", sb_mc_h_member_put},
+	{{"PATCH", "/lists/*/members/*"}, "PATCH members", sb_mc_h_member_patch},
+	{{"DELETE", "/lists/*/members/*"}, "DELETE members", sb_mc_h_refuse_delete},
+	{{"POST", "/lists/*/members/*/actions/delete-permanent"}, "POST delete-permanent",
 	 sb_mc_h_refuse_delete},
-	{"POST", "/lists/*/members/*/tags", "POST tags", sb_mc_h_tags},
-	{"GET", "/batches", "GET batches", sb_mc_h_batch_list},
-	{"POST", "/batches", "POST batches", sb_mc_h_batch_submit},
-	{"GET", "/batches/*", "GET batch", sb_mc_h_batch_get},
+	{{"POST", "/lists/*/members/*/tags"}, "POST tags", sb_mc_h_tags},
+	{{"GET", "/batches"}, "GET batches", sb_mc_h_batch_list},
+	{{"POST", "/batches"}, "POST batches", sb_mc_h_batch_submit},
+	{{"GET", "/batches/*"}, "GET batch", sb_mc_h_batch_get},
 };
 #define NAPI (sizeof(api_routes) / sizeof(api_routes[0]))
 _Static_assert(NAPI <= SB_MC_NROUTES_MAX, "raise SB_MC_NROUTES_MAX");
@@ -47,14 +48,14 @@ _Static_assert(NAPI <= SB_MC_NROUTES_MAX, "raise SB_MC_NROUTES_MAX");
 /* No auth, no limits, no faults. The results download stands in for an S3
  * URL on another host, so it is not under /3.0 either. */
 static const sb_mc_route admin_routes[] = {
-	{"GET", "/__sandbox/mc/stats", NULL, sb_mc_h_admin_stats},
-	{"POST", "/__sandbox/mc/reset-stats", NULL, sb_mc_h_admin_reset_stats},
-	{"GET", "/__sandbox/mc/members", NULL, sb_mc_h_admin_members},
-	{"POST", "/__sandbox/mc/seed", NULL, sb_mc_h_admin_seed},
-	{"POST", "/__sandbox/mc/reset", NULL, sb_mc_h_admin_reset},
-	{"GET", "/__sandbox/mc/knobs", NULL, sb_mc_h_admin_knobs},
-	{"POST", "/__sandbox/mc/knobs", NULL, sb_mc_h_admin_knobs},
-	{"GET", "/__mc/batch-results/*", NULL, sb_mc_h_batch_results},
+	{{"GET", "/__sandbox/mc/stats"}, NULL, sb_mc_h_admin_stats},
+	{{"POST", "/__sandbox/mc/reset-stats"}, NULL, sb_mc_h_admin_reset_stats},
+	{{"GET", "/__sandbox/mc/members"}, NULL, sb_mc_h_admin_members},
+	{{"POST", "/__sandbox/mc/seed"}, NULL, sb_mc_h_admin_seed},
+	{{"POST", "/__sandbox/mc/reset"}, NULL, sb_mc_h_admin_reset},
+	{{"GET", "/__sandbox/mc/knobs"}, NULL, sb_mc_h_admin_knobs},
+	{{"POST", "/__sandbox/mc/knobs"}, NULL, sb_mc_h_admin_knobs},
+	{{"GET", "/__mc/batch-results/*"}, NULL, sb_mc_h_batch_results},
 };
 #define NADMIN (sizeof(admin_routes) / sizeof(admin_routes[0]))
 
@@ -71,15 +72,8 @@ int sb_mc_nroutes(void)
 /* Index into t, or -404 / -405. */
 static int find(const sb_mc_route *t, size_t n, sb_mc_req *rq)
 {
-	int path_matched = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (!sb_path_match(t[i].pattern, rq->path, rq->params, rq->pbuf, sizeof(rq->pbuf)))
-			continue;
-		if (!strcmp(t[i].method, rq->method))
-			return (int)i;
-		path_matched = 1;
-	}
-	return path_matched ? -405 : -404;
+	return sb_route_find(t, n, sizeof(*t), rq->method, rq->path, rq->params, rq->pbuf,
+			     sizeof(rq->pbuf));
 }
 
 /* ---- requests ---- */
@@ -344,13 +338,6 @@ static int auth_ok(sb_mc *m, struct MHD_Connection *c)
 	return plen == strlen(m->api_key) && !memcmp(colon + 1, m->api_key, plen);
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts))
-		;
-}
-
 /* 0, 500 or 429, from the seeded generator, as the Classy half does;
  * fail_writes answers every write 500 (reads still work), to test what a
  * client does when only its writes fail. */
@@ -397,7 +384,7 @@ void sb_mc_exec_op(sb_mc *m, sb_mc_req *rq, sb_resp *rs)
 
 /* The in-flight count covers the whole handling, latency included, so a
  * client's real concurrency is what the limit sees. */
-static void api(sb_mc *m, sb_server *s, sb_req *sr, sb_resp *rs)
+static void api(sb_mc *m, sb_req *sr, sb_resp *rs)
 {
 	sb_mc_req rq;
 	sb_mc_req_init(m, &rq);
@@ -406,7 +393,7 @@ static void api(sb_mc *m, sb_server *s, sb_req *sr, sb_resp *rs)
 	rq.body = sr->body.data;
 	rq.body_len = sr->body.len;
 	rq.conn = sr->conn;
-	sb_base_url(s, sr, rq.base, sizeof(rq.base));
+	sb_base_url(sr, rq.base, sizeof(rq.base));
 	int ri = find(api_routes, NAPI, &rq);
 	count_arrival(m, &rq, ri);
 	long n = atomic_fetch_add(&m->in_flight, 1) + 1;
@@ -423,7 +410,7 @@ static void api(sb_mc *m, sb_server *s, sb_req *sr, sb_resp *rs)
 		goto out;
 	}
 	if (k.latency_ms > 0)
-		sleep_ms(k.latency_ms);
+		sb_sleep_ms(k.latency_ms);
 	int fault;
 	if (!auth_ok(m, sr->conn)) {
 		pthread_mutex_lock(&m->lock);
@@ -445,7 +432,7 @@ out:
 	atomic_fetch_sub(&m->in_flight, 1);
 }
 
-static void admin(sb_mc *m, sb_server *s, sb_req *sr, sb_resp *rs)
+static void admin(sb_mc *m, sb_req *sr, sb_resp *rs)
 {
 	sb_mc_req rq;
 	sb_mc_req_init(m, &rq);
@@ -454,7 +441,7 @@ static void admin(sb_mc *m, sb_server *s, sb_req *sr, sb_resp *rs)
 	rq.body = sr->body.data;
 	rq.body_len = sr->body.len;
 	rq.conn = sr->conn;
-	sb_base_url(s, sr, rq.base, sizeof(rq.base));
+	sb_base_url(sr, rq.base, sizeof(rq.base));
 	int ri = find(admin_routes, NADMIN, &rq);
 	if (ri == -404)
 		sb_resp_error(rs, 404, "route '%s' not found", sr->url);
@@ -464,13 +451,14 @@ static void admin(sb_mc *m, sb_server *s, sb_req *sr, sb_resp *rs)
 		admin_routes[ri].fn(m, &rq, rs);
 }
 
-int sb_mc_handle(sb_mc *m, sb_server *s, sb_req *rq, sb_resp *rs)
+int sb_mc_handle(void *part, sb_req *rq, sb_resp *rs)
 {
+	sb_mc *m = part;
 	const char *u = rq->url;
 	if (!strncmp(u, "/3.0", 4) && (u[4] == '\0' || u[4] == '/'))
-		api(m, s, rq, rs);
+		api(m, rq, rs);
 	else if (!strncmp(u, "/__mc/", 6) || !strncmp(u, "/__sandbox/mc/", 14))
-		admin(m, s, rq, rs);
+		admin(m, rq, rs);
 	else
 		return 0;
 	return 1;

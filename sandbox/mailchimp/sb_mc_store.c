@@ -1,7 +1,7 @@
 /* The Mailchimp audience: merge fields, members (found by subscriber hash
  * through an open-addressing index, so a benchmark pushing 100k contacts
  * is not quadratic), tags and the forgotten set. Callers hold st->lock. */
-#include "mc.h"
+#include "mailchimp/sb_mc_int.h"
 
 #include <ctype.h>
 #include <stdio.h>

@@ -1,16 +1,11 @@
-#ifndef SB_MC_H
-#define SB_MC_H
-/* The Mailchimp half of classy-sandbox: an emulation of the Marketing API
- * v3 under /3.0 on the same port, failures included (problem+json errors,
- * compliance states, forgotten contacts, fake-looking emails, the
- * 10-connection limit, async /batches with tar.gz results), plus the
- * counters that let tests prove what a client did and did not send.
- *
- * Files: sb_mc_server.c (routing, auth, connection limit, faults, stats),
+#ifndef SB_MC_INT_H
+#define SB_MC_INT_H
+/* Inside the Mailchimp half (sb_mc.h). Files: sb_mc_server.c (routing, auth, connection limit, faults, stats),
  * sb_mc_email.c (hash, fake-looking addresses),
  * sb_mc_store.c (audience state), sb_mc_api.c (list, members, tags, batch
  * subscribe), sb_mc_batch.c (/batches), sb_mc_admin.c (/__sandbox/mc). */
-#include "sandbox.h"
+#include "mailchimp/sb_mc.h"
+#include "core/sb_rng.h"
 
 #include <cjson/cJSON.h>
 #include <pthread.h>
@@ -121,11 +116,6 @@ void sb_mc_time_str(int64_t unix_s, char out[32]);
 
 /* ---- the server side (sb_mc_server.c) ---- */
 
-typedef struct sb_mc_knobs {
-	long latency_ms, max_connections, fail_writes;
-	double fail_rate, throttle_rate;
-} sb_mc_knobs;
-
 enum { SB_MC_NROUTES_MAX = 24 };
 
 typedef struct sb_mc_stats {
@@ -152,15 +142,6 @@ struct sb_mc {
 	atomic_ulong next_instance;
 	sb_mc_batches *batches;
 };
-
-typedef struct sb_mc_opts {
-	const char *api_key, *list_id;
-	uint64_t seed;
-	sb_mc_knobs knobs;
-} sb_mc_opts;
-
-sb_mc *sb_mc_new(const sb_mc_opts *o);
-void sb_mc_free(sb_mc *m);
 
 /* One Mailchimp request, from the network or from inside a batch. */
 typedef struct sb_mc_req {
