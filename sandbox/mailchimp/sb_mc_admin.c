@@ -1,64 +1,17 @@
-/* /__sandbox/mc/ endpoints for tests: the counters that prove what a
- * client sent (and never sent), the audience as it stands, seeding, reset
- * and the fault knobs. No auth, no limits, never faulted; errors are the
- * sandbox's {"error": ...}, not Mailchimp's problem+json. */
+/* /__sandbox/mc/ endpoints for tests (the counters are sb_mc_stats.c):
+ * the audience as it stands, seeding, reset and the fault knobs. No auth,
+ * no limits, never faulted; errors are the sandbox's {"error": ...}, not
+ * Mailchimp's problem+json.
+ *
+ * Must never: bypass the store's rules for what a client could not do
+ * either, except the one a test needs (a seeded member may have a
+ * fake-looking email); or answer in problem+json. */
 #include "mailchimp/sb_mc_int.h"
 
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ---- stats ---- */
-
-static void put_routes(cJSON *j, const char *key, const uint64_t *counts)
-{
-	cJSON *o = cJSON_AddObjectToObject(j, key);
-	for (int i = 0; i <= sb_mc_nroutes(); i++)
-		cJSON_AddNumberToObject(o, sb_mc_route_name(i), (double)counts[i]);
-}
-
-void sb_mc_h_admin_stats(sb_mc *m, sb_mc_req *rq, sb_resp *rs)
-{
-	(void)rq;
-	cJSON *j = cJSON_CreateObject();
-	pthread_mutex_lock(&m->lock);
-	const sb_mc_stats *s = &m->stats;
-	const struct {
-		const char *name;
-		uint64_t v;
-	} counters[] = {
-		{"requests", s->requests},
-		{"writes", s->writes},
-		{"batch_operations", s->batch_operations},
-		{"batch_writes", s->batch_writes},
-		{"deletes", s->deletes},
-		{"status_field_seen", s->status_field_seen},
-		{"is_syncing_false", s->is_syncing_false},
-		{"max_in_flight", (uint64_t)s->max_in_flight},
-		{"throttled_429", s->throttled_429},
-		{"faults_500", s->faults_500},
-		{"unauthorized_401", s->unauthorized_401},
-		{"result_downloads", s->result_downloads},
-		{"result_downloads_with_auth", s->result_downloads_with_auth},
-	};
-	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
-		cJSON_AddNumberToObject(j, counters[i].name, (double)counters[i].v);
-	put_routes(j, "by_route", s->by_route);
-	put_routes(j, "batch_by_route", s->batch_by_route);
-	pthread_mutex_unlock(&m->lock);
-	cJSON_AddNumberToObject(j, "in_flight", (double)atomic_load(&m->in_flight));
-	sb_mc_resp_cjson(rs, j);
-}
-
-void sb_mc_h_admin_reset_stats(sb_mc *m, sb_mc_req *rq, sb_resp *rs)
-{
-	(void)rq;
-	pthread_mutex_lock(&m->lock);
-	memset(&m->stats, 0, sizeof(m->stats));
-	pthread_mutex_unlock(&m->lock);
-	sb_resp_json(rs, 200, "{\"ok\":true}");
-}
 
 /* ---- the audience ---- */
 

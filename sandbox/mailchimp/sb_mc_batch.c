@@ -7,7 +7,6 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +30,7 @@ typedef struct sb_mc_batch {
 
 struct sb_mc_batches {
 	sb_mc *m;
+	sb_mc_exec_fn exec; /* runs one operation through the live routes */
 	pthread_mutex_t lock; /* everything below and every batch's fields */
 	pthread_cond_t cond;
 	pthread_t thread;
@@ -95,12 +95,12 @@ static void norm_path(const char *in, char *out, size_t outsz)
 	snprintf(out, outsz, "/%s", in);
 }
 
-static void exec_one(sb_mc *m, const char *base, const cJSON *op, sb_resp *rs)
+static void exec_one(sb_mc_batches *bs, const char *base, const cJSON *op, sb_resp *rs)
 {
 	sb_mc_req rq;
 	char path[1024];
 	const char *body = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(op, "body"));
-	sb_mc_req_init(m, &rq);
+	sb_mc_req_init(bs->m, &rq);
 	rq.in_batch = 1;
 	snprintf(rq.base, sizeof(rq.base), "%s", base);
 	rq.method = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(op, "method"));
@@ -115,7 +115,7 @@ static void exec_one(sb_mc *m, const char *base, const cJSON *op, sb_resp *rs)
 	rq.path = path;
 	rq.body = body;
 	rq.body_len = body ? strlen(body) : 0;
-	sb_mc_exec_op(m, &rq, rs);
+	bs->exec(bs->m, &rq, rs);
 }
 
 /* ---- the archive ---- */
@@ -183,7 +183,7 @@ static void run_batch(sb_mc_batches *bs, sb_mc_batch *b, const cJSON *ops)
 	cJSON_ArrayForEach(op, ops) {
 		sb_resp rs = {.status = 200};
 		cs_buf_init(&rs.body, 0);
-		exec_one(bs->m, b->base, op, &rs);
+		exec_one(bs, b->base, op, &rs);
 		cJSON *r = cJSON_CreateObject();
 		cJSON_AddNumberToObject(r, "status_code", rs.status);
 		const char *oid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(op,
@@ -396,8 +396,7 @@ void sb_mc_h_batch_results(sb_mc *m, sb_mc_req *rq, sb_resp *rs)
 	sb_mc_batches *bs = m->batches;
 	char id[32];
 	size_t n = strlen(rq->params[0]);
-	sb_mc_count_download(m, rq->conn && MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
-								      "Authorization"));
+	sb_mc_count_download(m, rq->net && sb_header(rq->net, "Authorization"));
 	if (n <= 7 || n - 7 >= sizeof(id) || strcmp(rq->params[0] + n - 7, ".tar.gz")) {
 		sb_resp_error(rs, 404, "no such results file '%s'", rq->params[0]);
 		return;
@@ -417,12 +416,13 @@ void sb_mc_h_batch_results(sb_mc *m, sb_mc_req *rq, sb_resp *rs)
 
 /* ---- lifecycle ---- */
 
-sb_mc_batches *sb_mc_batches_new(sb_mc *m)
+sb_mc_batches *sb_mc_batches_new(sb_mc *m, sb_mc_exec_fn exec)
 {
 	sb_mc_batches *bs = calloc(1, sizeof(*bs));
 	if (!bs)
 		return NULL;
 	bs->m = m;
+	bs->exec = exec;
 	pthread_mutex_init(&bs->lock, NULL);
 	pthread_cond_init(&bs->cond, NULL);
 	if (pthread_create(&bs->thread, NULL, worker, bs)) {

@@ -1,9 +1,12 @@
 #ifndef SB_MC_INT_H
 #define SB_MC_INT_H
-/* Inside the Mailchimp half (sb_mc.h). Files: sb_mc_server.c (routing, auth, connection limit, faults, stats),
- * sb_mc_email.c (hash, fake-looking addresses),
- * sb_mc_store.c (audience state), sb_mc_api.c (list, members, tags, batch
- * subscribe), sb_mc_batch.c (/batches), sb_mc_admin.c (/__sandbox/mc). */
+/* Inside the Mailchimp half (sb_mc.h), from the top down:
+ *   sb_mc_server.c  the front door: route tables, auth, connection limit,
+ *                   faults, the half's lifecycle
+ *   sb_mc_api.c     list, merge fields, members, tags, batch subscribe
+ *   sb_mc_batch.c   /batches and its worker      sb_mc_admin.c  /__sandbox/mc
+ *   sb_mc_stats.c   the counters                 sb_mc_req.c    requests, answers
+ *   sb_mc_store.c   the audience                 sb_mc_email.c  hash, fake emails */
 #include "mailchimp/sb_mc.h"
 #include "core/sb_rng.h"
 
@@ -114,7 +117,7 @@ cJSON *sb_mc_field_json(sb_mc_store *st, const sb_mc_field *f);
 /* "2025-01-01T00:00:00+00:00", as Mailchimp writes times. */
 void sb_mc_time_str(int64_t unix_s, char out[32]);
 
-/* ---- the server side (sb_mc_server.c) ---- */
+/* ---- the half (front door: sb_mc_server.c) ---- */
 
 enum { SB_MC_NROUTES_MAX = 24 };
 
@@ -141,7 +144,12 @@ struct sb_mc {
 	atomic_long in_flight;
 	atomic_ulong next_instance;
 	sb_mc_batches *batches;
+	/* The API routes' names, by_route's keys; set once by sb_mc_new. */
+	const char *route_names[SB_MC_NROUTES_MAX];
+	size_t nroutes;
 };
+
+/* ---- one request and its answers (sb_mc_req.c) ---- */
 
 /* One Mailchimp request, from the network or from inside a batch. */
 typedef struct sb_mc_req {
@@ -151,7 +159,7 @@ typedef struct sb_mc_req {
 	char pbuf[256];
 	const char *body;      /* may be NULL */
 	size_t body_len;
-	struct MHD_Connection *conn; /* NULL inside a batch: args below instead */
+	sb_req *net;           /* the network request; NULL inside a batch: args below */
 	int nargs;
 	const char *akey[8], *aval[8];
 	char abuf[1024];
@@ -181,15 +189,19 @@ void sb_mc_resp_cjson(sb_resp *rs, cJSON *j);
 cJSON *sb_mc_body_object(sb_mc_req *rq, sb_resp *rs);
 /* 1 when params[0] is the configured list; else answers 404. */
 int sb_mc_list_ok(sb_mc *m, sb_mc_req *rq, sb_resp *rs);
+/* Trims a JSON answer to ?fields= and ?exclude_fields= (dotted paths). */
+void sb_mc_apply_fields(sb_mc_req *rq, sb_resp *rs);
 
-/* Runs one operation of a batch through the same routes (no auth, no
- * limits, no faults: the real service runs them internally). */
-void sb_mc_exec_op(sb_mc *m, sb_mc_req *rq, sb_resp *rs);
+/* ---- counters (sb_mc_stats.c) ---- */
 
+/* A request on arrival; ri is its API route, or < 0 ("other"). */
+void sb_mc_count_arrival(sb_mc *m, const sb_mc_req *rq, int ri);
 void sb_mc_count_tag_call(sb_mc *m, int is_syncing);
 void sb_mc_count_download(sb_mc *m, int with_auth);
+void sb_mc_h_admin_stats(sb_mc *m, sb_mc_req *rq, sb_resp *rs);
+void sb_mc_h_admin_reset_stats(sb_mc *m, sb_mc_req *rq, sb_resp *rs);
 
-/* ---- handlers ---- */
+/* ---- handlers (sb_mc_api.c) ---- */
 
 void sb_mc_h_ping(sb_mc *m, sb_mc_req *rq, sb_resp *rs);
 void sb_mc_h_list(sb_mc *m, sb_mc_req *rq, sb_resp *rs);
@@ -204,23 +216,25 @@ void sb_mc_h_refuse_delete(sb_mc *m, sb_mc_req *rq, sb_resp *rs);
 void sb_mc_h_tags(sb_mc *m, sb_mc_req *rq, sb_resp *rs);
 void sb_mc_h_batch_subscribe(sb_mc *m, sb_mc_req *rq, sb_resp *rs);
 
-/* sb_mc_batch.c */
-sb_mc_batches *sb_mc_batches_new(sb_mc *m);
+/* ---- /batches (sb_mc_batch.c) ---- */
+
+/* Runs one operation of a batch through the same routes as a live request
+ * (no auth, no limits, no faults: the real service runs them internally).
+ * The front door supplies it, so the batch worker never names the routes. */
+typedef void (*sb_mc_exec_fn)(sb_mc *m, sb_mc_req *rq, sb_resp *rs);
+
+sb_mc_batches *sb_mc_batches_new(sb_mc *m, sb_mc_exec_fn exec);
 void sb_mc_batches_free(sb_mc_batches *b);
 void sb_mc_h_batch_submit(sb_mc *m, sb_mc_req *rq, sb_resp *rs);
 void sb_mc_h_batch_get(sb_mc *m, sb_mc_req *rq, sb_resp *rs);
 void sb_mc_h_batch_list(sb_mc *m, sb_mc_req *rq, sb_resp *rs);
 void sb_mc_h_batch_results(sb_mc *m, sb_mc_req *rq, sb_resp *rs);
 
-/* sb_mc_admin.c */
-void sb_mc_h_admin_stats(sb_mc *m, sb_mc_req *rq, sb_resp *rs);
-void sb_mc_h_admin_reset_stats(sb_mc *m, sb_mc_req *rq, sb_resp *rs);
+/* ---- /__sandbox/mc (sb_mc_admin.c) ---- */
+
 void sb_mc_h_admin_members(sb_mc *m, sb_mc_req *rq, sb_resp *rs);
 void sb_mc_h_admin_seed(sb_mc *m, sb_mc_req *rq, sb_resp *rs);
 void sb_mc_h_admin_reset(sb_mc *m, sb_mc_req *rq, sb_resp *rs);
 void sb_mc_h_admin_knobs(sb_mc *m, sb_mc_req *rq, sb_resp *rs);
-/* The route names behind by_route, for the stats. */
-const char *sb_mc_route_name(int i);
-int sb_mc_nroutes(void);
 
 #endif

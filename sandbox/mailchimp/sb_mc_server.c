@@ -6,7 +6,6 @@
 
 #include "core/sb_route.h"
 
-#include <microhttpd.h>
 #include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -59,16 +58,6 @@ static const sb_mc_route admin_routes[] = {
 };
 #define NADMIN (sizeof(admin_routes) / sizeof(admin_routes[0]))
 
-const char *sb_mc_route_name(int i)
-{
-	return i >= 0 && (size_t)i < NAPI ? api_routes[i].name : "other";
-}
-
-int sb_mc_nroutes(void)
-{
-	return (int)NAPI;
-}
-
 /* Index into t, or -404 / -405. */
 static int find(const sb_mc_route *t, size_t n, sb_mc_req *rq)
 {
@@ -76,249 +65,12 @@ static int find(const sb_mc_route *t, size_t n, sb_mc_req *rq)
 			     sizeof(rq->pbuf));
 }
 
-/* ---- requests ---- */
-
-void sb_mc_req_init(sb_mc *m, sb_mc_req *rq)
-{
-	memset(rq, 0, sizeof(*rq));
-	uint64_t n = atomic_fetch_add(&m->next_instance, 1);
-	uint64_t a = sb_hash(m->seed, n, 0x1d), b = sb_hash(m->seed, n, 0x2d);
-	snprintf(rq->instance, sizeof(rq->instance), "%08x-%04x-%04x-%04x-%012llx",
-		 (unsigned)(a >> 32), (unsigned)(a >> 16) & 0xffff, (unsigned)a & 0xffff,
-		 (unsigned)(b >> 48), (unsigned long long)b & 0xffffffffffffULL);
-}
-
-const char *sb_mc_arg(const sb_mc_req *rq, const char *key)
-{
-	if (rq->conn)
-		return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, key);
-	for (int i = 0; i < rq->nargs; i++)
-		if (!strcmp(rq->akey[i], key))
-			return rq->aval[i];
-	return NULL;
-}
-
-int sb_mc_req_add_arg(sb_mc_req *rq, const char *key, const char *val)
-{
-	size_t used = 0, kn = strlen(key), vn = strlen(val);
-	if (rq->nargs)
-		used = (size_t)(rq->aval[rq->nargs - 1] - rq->abuf) + strlen(rq->aval[rq->nargs - 1]) + 1;
-	if (rq->nargs == 8 || used + kn + vn + 2 > sizeof(rq->abuf))
-		return -1;
-	memcpy(rq->abuf + used, key, kn + 1);
-	memcpy(rq->abuf + used + kn + 1, val, vn + 1);
-	rq->akey[rq->nargs] = rq->abuf + used;
-	rq->aval[rq->nargs++] = rq->abuf + used + kn + 1;
-	return 0;
-}
-
-/* ---- answers ---- */
-
-static void put_json(sb_resp *rs, int status, const char *ctype, cJSON *j)
-{
-	char *s = j ? cJSON_PrintUnformatted(j) : NULL;
-	cJSON_Delete(j);
-	cs_buf_reset(&rs->body);
-	rs->status = s ? status : 500;
-	rs->ctype = ctype;
-	cs_buf_puts(&rs->body, s ? s : "{\"error\":\"out of memory\"}");
-	free(s);
-}
-
-static cJSON *problem_json(sb_mc_req *rq, int status, const char *title, const char *detail)
-{
-	cJSON *j = cJSON_CreateObject();
-	cJSON_AddStringToObject(j, "type", "https://mailchimp.com/developer/marketing/docs/errors/");
-	cJSON_AddStringToObject(j, "title", title);
-	cJSON_AddNumberToObject(j, "status", status);
-	cJSON_AddStringToObject(j, "detail", detail);
-	cJSON_AddStringToObject(j, "instance", rq->instance);
-	return j;
-}
-
-void sb_mc_problem(sb_mc_req *rq, sb_resp *rs, int status, const char *title, const char *fmt, ...)
-{
-	char detail[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
-	va_end(ap);
-	put_json(rs, status, "application/problem+json", problem_json(rq, status, title, detail));
-}
-
-void sb_mc_invalid(sb_mc_req *rq, sb_resp *rs, const char *field, const char *message)
-{
-	cJSON *j = problem_json(rq, 400, "Invalid Resource",
-				"The resource submitted could not be validated. For field-specific "
-				"details, see the 'errors' array.");
-	cJSON *e = cJSON_CreateObject();
-	cJSON_AddStringToObject(e, "field", field);
-	cJSON_AddStringToObject(e, "message", message);
-	cJSON_AddItemToArray(cJSON_AddArrayToObject(j, "errors"), e);
-	put_json(rs, 400, "application/problem+json", j);
-}
-
-void sb_mc_not_found(sb_mc_req *rq, sb_resp *rs)
-{
-	sb_mc_problem(rq, rs, 404, "Resource Not Found", "The requested resource could not be found.");
-}
-
-void sb_mc_resp_cjson(sb_resp *rs, cJSON *j)
-{
-	put_json(rs, 200, "application/json", j);
-}
-
-cJSON *sb_mc_body_object(sb_mc_req *rq, sb_resp *rs)
-{
-	cJSON *j = rq->body ? cJSON_ParseWithLength(rq->body, rq->body_len) : NULL;
-	if (cJSON_IsObject(j))
-		return j;
-	cJSON_Delete(j);
-	sb_mc_problem(rq, rs, 400, "JSON Parse Exception",
-		   "We encountered an unspecified JSON parsing error.");
-	return NULL;
-}
-
-int sb_mc_list_ok(sb_mc *m, sb_mc_req *rq, sb_resp *rs)
-{
-	if (!strcmp(rq->params[0], m->store.list_id)) /* immutable after start */
-		return 1;
-	sb_mc_not_found(rq, rs);
-	return 0;
-}
-
-/* ---- fields= and exclude_fields= ---- */
-
-/* How a comma list of dotted paths treats path: 2 when it names path or
- * an ancestor (keep the whole subtree), 1 when it names a descendant
- * (keep, and filter inside), 0 when neither. */
-static int listed(const char *list, const char *path)
-{
-	size_t pn = strlen(path);
-	int r = 0;
-	for (const char *e = list; *e;) {
-		size_t n = strcspn(e, ",");
-		if ((n == pn || (n < pn && path[n] == '.')) && !strncmp(e, path, n))
-			return 2;
-		if (n > pn && e[pn] == '.' && !strncmp(e, path, pn))
-			r = 1;
-		e += n + (e[n] == ',');
-	}
-	return r;
-}
-
-static void filter(cJSON *node, const char *prefix, const char *fields, const char *excl)
-{
-	cJSON *c = node->child, *next;
-	for (; c; c = next) {
-		next = c->next;
-		char path[256];
-		snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "." : "",
-			 c->string ? c->string : "");
-		int keep = fields ? listed(fields, path) : 2;
-		if (!keep || (excl && listed(excl, path) == 2)) {
-			cJSON_Delete(cJSON_DetachItemViaPointer(node, c));
-			continue;
-		}
-		const char *sub = keep == 2 ? NULL : fields;
-		if (cJSON_IsObject(c)) {
-			filter(c, path, sub, excl);
-		} else if (cJSON_IsArray(c)) {
-			cJSON *el;
-			cJSON_ArrayForEach(el, c)
-				if (cJSON_IsObject(el))
-					filter(el, path, sub, excl);
-		}
-	}
-}
-
-static void apply_fields(sb_mc_req *rq, sb_resp *rs)
-{
-	const char *fields = sb_mc_arg(rq, "fields"), *excl = sb_mc_arg(rq, "exclude_fields");
-	if (!fields && !excl)
-		return;
-	cJSON *j = cJSON_ParseWithLength(cs_buf_str(&rs->body), rs->body.len);
-	if (!cJSON_IsObject(j)) {
-		cJSON_Delete(j);
-		return;
-	}
-	filter(j, "", fields, excl);
-	put_json(rs, rs->status, rs->ctype, j);
-}
-
-/* ---- counters ---- */
-
-static int is_write(const char *method)
-{
-	return strcmp(method, "GET") && strcmp(method, "HEAD");
-}
-
-static int ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), k = strlen(suffix);
-	return n >= k && !strcmp(s + n - k, suffix);
-}
-
-/* Member objects in a write body carrying "status": one for a member body,
- * one per element of a batch subscribe's members[]. */
-static uint64_t status_fields(const sb_mc_req *rq)
-{
-	cJSON *j = rq->body ? cJSON_ParseWithLength(rq->body, rq->body_len) : NULL;
-	uint64_t n = 0;
-	const cJSON *mem = cJSON_GetObjectItemCaseSensitive(j, "members"), *el;
-	if (cJSON_IsArray(mem)) {
-		cJSON_ArrayForEach(el, mem)
-			n += cJSON_GetObjectItemCaseSensitive(el, "status") != NULL;
-	} else if (cJSON_IsObject(j)) {
-		n = cJSON_GetObjectItemCaseSensitive(j, "status") != NULL;
-	}
-	cJSON_Delete(j);
-	return n;
-}
-
-/* Counted on arrival, whatever the answer: a retried write counts twice. */
-static void count_arrival(sb_mc *m, const sb_mc_req *rq, int ri)
-{
-	int write = is_write(rq->method);
-	int del = !strcmp(rq->method, "DELETE") || ends_with(rq->path, "/actions/delete-permanent");
-	uint64_t sf = write ? status_fields(rq) : 0;
-	size_t slot = ri >= 0 ? (size_t)ri : NAPI;
-	pthread_mutex_lock(&m->lock);
-	if (rq->in_batch) {
-		m->stats.batch_operations++;
-		m->stats.batch_writes += write;
-		m->stats.batch_by_route[slot]++;
-	} else {
-		m->stats.requests++;
-		m->stats.writes += write;
-		m->stats.by_route[slot]++;
-	}
-	m->stats.deletes += del;
-	m->stats.status_field_seen += sf;
-	pthread_mutex_unlock(&m->lock);
-}
-
-void sb_mc_count_tag_call(sb_mc *m, int is_syncing)
-{
-	pthread_mutex_lock(&m->lock);
-	m->stats.is_syncing_false += !is_syncing;
-	pthread_mutex_unlock(&m->lock);
-}
-
-void sb_mc_count_download(sb_mc *m, int with_auth)
-{
-	pthread_mutex_lock(&m->lock);
-	m->stats.result_downloads++;
-	m->stats.result_downloads_with_auth += with_auth != 0;
-	pthread_mutex_unlock(&m->lock);
-}
-
 /* ---- policy ---- */
 
 /* HTTP Basic with any username; the password must be the API key. */
-static int auth_ok(sb_mc *m, struct MHD_Connection *c)
+static int auth_ok(sb_mc *m, sb_req *sr)
 {
-	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+	const char *h = sb_header(sr, "Authorization");
 	unsigned char out[1024];
 	if (!h || strncasecmp(h, "Basic ", 6))
 		return 0;
@@ -372,14 +124,29 @@ static void run_route(sb_mc *m, sb_mc_req *rq, int ri, sb_resp *rs)
 	else
 		api_routes[ri].fn(m, rq, rs);
 	if (rs->status == 200)
-		apply_fields(rq, rs);
+		sb_mc_apply_fields(rq, rs);
 }
 
-void sb_mc_exec_op(sb_mc *m, sb_mc_req *rq, sb_resp *rs)
+/* One operation of a batch, through the same routes (no auth, no limits, no
+ * faults: the real service runs them internally); the batch worker calls it
+ * through the pointer sb_mc_new hands it. */
+static void exec_op(sb_mc *m, sb_mc_req *rq, sb_resp *rs)
 {
 	int ri = find(api_routes, NAPI, rq);
-	count_arrival(m, rq, ri);
+	sb_mc_count_arrival(m, rq, ri);
 	run_route(m, rq, ri, rs);
+}
+
+/* The Mailchimp request for a network one; path is below /3.0 for the API. */
+static void from_net(sb_mc *m, sb_req *sr, const char *path, sb_mc_req *rq)
+{
+	sb_mc_req_init(m, rq);
+	rq->method = sr->method;
+	rq->path = path;
+	rq->body = sr->body.data;
+	rq->body_len = sr->body.len;
+	rq->net = sr;
+	sb_base_url(sr, rq->base, sizeof(rq->base));
 }
 
 /* The in-flight count covers the whole handling, latency included, so a
@@ -387,15 +154,9 @@ void sb_mc_exec_op(sb_mc *m, sb_mc_req *rq, sb_resp *rs)
 static void api(sb_mc *m, sb_req *sr, sb_resp *rs)
 {
 	sb_mc_req rq;
-	sb_mc_req_init(m, &rq);
-	rq.method = sr->method;
-	rq.path = sr->url[4] ? sr->url + 4 : "/";
-	rq.body = sr->body.data;
-	rq.body_len = sr->body.len;
-	rq.conn = sr->conn;
-	sb_base_url(sr, rq.base, sizeof(rq.base));
+	from_net(m, sr, sr->url[4] ? sr->url + 4 : "/", &rq);
 	int ri = find(api_routes, NAPI, &rq);
-	count_arrival(m, &rq, ri);
+	sb_mc_count_arrival(m, &rq, ri);
 	long n = atomic_fetch_add(&m->in_flight, 1) + 1;
 	pthread_mutex_lock(&m->lock);
 	sb_mc_knobs k = m->knobs;
@@ -412,7 +173,7 @@ static void api(sb_mc *m, sb_req *sr, sb_resp *rs)
 	if (k.latency_ms > 0)
 		sb_sleep_ms(k.latency_ms);
 	int fault;
-	if (!auth_ok(m, sr->conn)) {
+	if (!auth_ok(m, sr)) {
 		pthread_mutex_lock(&m->lock);
 		m->stats.unauthorized_401++;
 		pthread_mutex_unlock(&m->lock);
@@ -435,13 +196,7 @@ out:
 static void admin(sb_mc *m, sb_req *sr, sb_resp *rs)
 {
 	sb_mc_req rq;
-	sb_mc_req_init(m, &rq);
-	rq.method = sr->method;
-	rq.path = sr->url;
-	rq.body = sr->body.data;
-	rq.body_len = sr->body.len;
-	rq.conn = sr->conn;
-	sb_base_url(sr, rq.base, sizeof(rq.base));
+	from_net(m, sr, sr->url, &rq);
 	int ri = find(admin_routes, NADMIN, &rq);
 	if (ri == -404)
 		sb_resp_error(rs, 404, "route '%s' not found", sr->url);
@@ -476,7 +231,11 @@ sb_mc *sb_mc_new(const sb_mc_opts *o)
 	m->knobs = o->knobs;
 	m->rng.s = sb_hash(o->seed, 0x3c4a1, 0); /* its own stream: Classy faults unchanged */
 	pthread_mutex_init(&m->lock, NULL);
-	if (sb_mc_store_init(&m->store, o->list_id, o->seed) || !(m->batches = sb_mc_batches_new(m))) {
+	for (size_t i = 0; i < NAPI; i++)
+		m->route_names[i] = api_routes[i].name;
+	m->nroutes = NAPI;
+	if (sb_mc_store_init(&m->store, o->list_id, o->seed) ||
+	    !(m->batches = sb_mc_batches_new(m, exec_op))) {
 		sb_mc_free(m);
 		return NULL;
 	}
