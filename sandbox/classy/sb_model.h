@@ -33,23 +33,23 @@ enum sb_type {
 
 /* How a field's value is derived (sb_render.c: sb_field_value). */
 enum sb_gen {
-	G_ID = 0, G_ORG, G_SUPPORTER, G_CAMPAIGN, G_PLAN, G_CREATED, G_UPDATED,
-	G_TOFF,       /* created + a..b seconds */
-	G_DOFF,       /* calendar date, updated + a..b days */
-	G_STATUS_AT,  /* updated_at when status == a, else null */
-	G_STATUS, G_FREQ,
-	G_AMOUNT,     /* amount * a / 10000 + b cents, never below 0 */
-	G_INT,        /* a..b */
-	G_CENTS,      /* a..b cents */
-	G_BOOL,       /* true with a percent */
-	G_POOL,       /* one of the strings in p */
-	G_RAW,        /* one of the JSON texts in p */
-	G_FIRST, G_LAST, G_FULLNAME, G_EMAIL, G_PHONE, G_STREET,
-	G_DIGITS,     /* a string of a decimal digits */
-	G_HEX,        /* a string of a hex digits */
-	G_UUID,
-	G_CAMPNAME,   /* campaign name; b != 0 gives the internal name */
-	G_URL         /* p[0] + id */
+	SB_G_ID = 0, SB_G_ORG, SB_G_SUPPORTER, SB_G_CAMPAIGN, SB_G_PLAN, SB_G_CREATED, SB_G_UPDATED,
+	SB_G_TOFF,        /* created + a..b seconds */
+	SB_G_DOFF,        /* calendar date, updated + a..b days */
+	SB_G_STATUS_AT,   /* updated_at when status == a, else null */
+	SB_G_STATUS, SB_G_FREQ,
+	SB_G_AMOUNT,      /* amount * a / 10000 + b cents, never below 0 */
+	SB_G_INT,         /* a..b */
+	SB_G_CENTS,       /* a..b cents */
+	SB_G_BOOL,        /* true with a percent */
+	SB_G_POOL,        /* one of the strings in p */
+	SB_G_RAW,         /* one of the JSON texts in p */
+	SB_G_FIRST, SB_G_LAST, SB_G_FULLNAME, SB_G_EMAIL, SB_G_PHONE, SB_G_STREET,
+	SB_G_DIGITS,      /* a string of a decimal digits */
+	SB_G_HEX,         /* a string of a hex digits */
+	SB_G_UUID,
+	SB_G_CAMPNAME,    /* campaign name; b != 0 gives the internal name */
+	SB_G_URL          /* p[0] + id */
 };
 
 /* Field flags. */
@@ -188,7 +188,7 @@ void sb_render_org(const sb_org *o, uint64_t seed, cs_buf *out);
 #define SB_MAX_SORT 8
 #define SB_MASK_WORDS 2 /* up to 128 fields */
 
-enum sb_op { OP_LE = 0, OP_GE, OP_NE, OP_EQ, OP_LT, OP_GT };
+enum sb_op { SB_OP_LE = 0, SB_OP_GE, SB_OP_NE, SB_OP_EQ, SB_OP_LT, SB_OP_GT };
 
 typedef struct sb_query {
 	long page, per_page;

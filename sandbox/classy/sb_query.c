@@ -185,13 +185,13 @@ static int parse_value(const sb_field *f, const char *v, sb_query *q, char *msg,
 
 static int parse_filter(const sb_entity *e, const char *s, sb_query *q, char *msg, size_t len)
 {
-	static const char *const ops[] = {[OP_LE] = "<=", [OP_GE] = ">=", [OP_NE] = "<>",
-					  [OP_EQ] = "=",  [OP_LT] = "<",  [OP_GT] = ">"};
+	static const char *const ops[] = {[SB_OP_LE] = "<=", [SB_OP_GE] = ">=", [SB_OP_NE] = "<>",
+					  [SB_OP_EQ] = "=",  [SB_OP_LT] = "<",  [SB_OP_GT] = ">"};
 	size_t at = strcspn(s, "<>=!");
 	const char *p = s + at;
 	q->op = -1;
 	if (!strncmp(p, "!=", 2))
-		q->op = OP_NE;
+		q->op = SB_OP_NE;
 	for (int i = 0; q->op < 0 && i < 6; i++)
 		if (*p && !strncmp(p, ops[i], strlen(ops[i])))
 			q->op = i;
@@ -200,7 +200,7 @@ static int parse_filter(const sb_entity *e, const char *s, sb_query *q, char *ms
 			   "invalid filter '%.80s': use {field}{operator}{value} with one of "
 			   "<= >= <> != = < > (encode the filter once)",
 			   s);
-	const char *v = p + (q->op == OP_EQ || q->op == OP_LT || q->op == OP_GT ? 1 : 2);
+	const char *v = p + (q->op == SB_OP_EQ || q->op == SB_OP_LT || q->op == SB_OP_GT ? 1 : 2);
 	int f = sb_field_find(e, s, at);
 	if (f < 0)
 		return bad(msg, len, "cannot filter %s by unknown field '%.*s'", e->name, (int)at, s);
@@ -214,7 +214,7 @@ static int parse_filter(const sb_entity *e, const char *s, sb_query *q, char *ms
 			   v);
 	q->has_filter = 1;
 	q->ffield = f;
-	if (!strcasecmp(v, "null") && (q->op == OP_EQ || q->op == OP_NE)) {
+	if (!strcasecmp(v, "null") && (q->op == SB_OP_EQ || q->op == SB_OP_NE)) {
 		q->fnull = 1;
 		return 0;
 	}
@@ -268,7 +268,7 @@ static int matches(const run_ctx *c, const sb_rec *r)
 	const sb_query *q = c->q;
 	sb_field_value(c->seed, c->org, c->e, q->ffield, r, &v, scratch);
 	if (q->fnull)
-		return (q->op == OP_EQ) == (v.kind == SB_V_NULL);
+		return (q->op == SB_OP_EQ) == (v.kind == SB_V_NULL);
 	if (v.kind == SB_V_NULL)
 		return 0;
 	int cmp;
@@ -279,11 +279,11 @@ static int matches(const run_ctx *c, const sb_rec *r)
 		cmp = cmp_val(&v, &q->fval);
 	}
 	switch (q->op) {
-	case OP_LE: return cmp <= 0;
-	case OP_GE: return cmp >= 0;
-	case OP_LT: return cmp < 0;
-	case OP_GT: return cmp > 0;
-	case OP_EQ: return cmp == 0;
+	case SB_OP_LE: return cmp <= 0;
+	case SB_OP_GE: return cmp >= 0;
+	case SB_OP_LT: return cmp < 0;
+	case SB_OP_GT: return cmp > 0;
+	case SB_OP_EQ: return cmp == 0;
 	default: return cmp != 0;
 	}
 }
@@ -355,15 +355,15 @@ static int ix_range(const sb_entity *e, const sb_table *t, const sb_query *q, in
 	int key = ix == IX_ID ? e->f_id : e->f_updated;
 	*lo = 0;
 	*hi = t->n;
-	if (!q->has_filter || q->ffield != key || q->fnull || q->op == OP_NE)
+	if (!q->has_filter || q->ffield != key || q->fnull || q->op == SB_OP_NE)
 		return !q->has_filter;
 	int64_t v = q->fval.i;
 	switch (q->op) {
-	case OP_GE: *lo = ix_bound(t, ix, v, 0); break;
-	case OP_GT: *lo = ix_bound(t, ix, v, 1); break;
-	case OP_LE: *hi = ix_bound(t, ix, v, 1); break;
-	case OP_LT: *hi = ix_bound(t, ix, v, 0); break;
-	case OP_EQ:
+	case SB_OP_GE: *lo = ix_bound(t, ix, v, 0); break;
+	case SB_OP_GT: *lo = ix_bound(t, ix, v, 1); break;
+	case SB_OP_LE: *hi = ix_bound(t, ix, v, 1); break;
+	case SB_OP_LT: *hi = ix_bound(t, ix, v, 0); break;
+	case SB_OP_EQ:
 		*lo = ix_bound(t, ix, v, 0);
 		*hi = ix_bound(t, ix, v, 1);
 		break;

@@ -41,19 +41,13 @@ struct sb_mc_batches {
 
 /* ---- one operation ---- */
 
-static int hexv(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-					      : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
 /* In place: %XX and '+' as a query string encodes them. */
 static void unescape(char *s)
 {
 	char *w = s;
 	for (; *s; s++) {
-		if (*s == '%' && hexv(s[1]) >= 0 && hexv(s[2]) >= 0) {
-			*w++ = (char)(hexv(s[1]) * 16 + hexv(s[2]));
+		if (*s == '%' && sb_hex_digit(s[1]) >= 0 && sb_hex_digit(s[2]) >= 0) {
+			*w++ = (char)(sb_hex_digit(s[1]) * 16 + sb_hex_digit(s[2]));
 			s += 2;
 		} else {
 			*w++ = *s == '+' ? ' ' : *s;
@@ -311,14 +305,10 @@ static sb_mc_batch *enqueue(sb_mc_batches *bs, cJSON *ops, const char *base)
 {
 	if (bs->n == MAX_BATCHES)
 		return NULL;
-	if (bs->n == bs->cap) {
-		size_t cap = bs->cap ? bs->cap * 2 : 16;
-		sb_mc_batch **v = realloc(bs->v, cap * sizeof(*v));
-		if (!v)
-			return NULL;
-		bs->v = v;
-		bs->cap = cap;
-	}
+	sb_mc_batch **v = cs_grow(bs->v, &bs->cap, bs->n, sizeof(*v), 16);
+	if (!v)
+		return NULL;
+	bs->v = v;
 	sb_mc_batch *b = batch_new(bs, ops, base);
 	if (b) {
 		bs->v[bs->n++] = b;

@@ -78,12 +78,6 @@ static int email_syntax_ok(const char *e)
 	return 1;
 }
 
-static int ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), k = strlen(suffix);
-	return n >= k && !strcmp(s + n - k, suffix);
-}
-
 /* Fake-looking, by the sandbox's rule: bad syntax, a reserved test domain
  * (.invalid, .test), or a local part of exactly "fake" or "test". */
 int sb_mc_email_fake(const char *email)
@@ -91,7 +85,7 @@ int sb_mc_email_fake(const char *email)
 	char e[512];
 	if (sb_mc_email_norm(email, e, sizeof(e)) || !email_syntax_ok(e))
 		return 1;
-	if (ends_with(e, ".invalid") || ends_with(e, ".test"))
+	if (sb_ends_with(e, ".invalid") || sb_ends_with(e, ".test"))
 		return 1;
 	return !strncmp(e, "fake@", 5) || !strncmp(e, "test@", 5);
 }

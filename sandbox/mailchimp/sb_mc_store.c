@@ -46,19 +46,14 @@ void sb_mc_time_str(int64_t unix_s, char out[32])
 
 /* ---- members ---- */
 
-static unsigned hexval(char c)
-{
-	c = (char)tolower((unsigned char)c);
-	return isdigit((unsigned char)c) ? (unsigned)(c - '0')
-					  : (c >= 'a' && c <= 'f') ? (unsigned)(c - 'a' + 10) : 0;
-}
-
 /* The index key: the hash's first 16 hex digits (MD5 bits are uniform). */
 static uint64_t hash_key(const char *hash)
 {
 	uint64_t k = 0;
-	for (int i = 0; i < 16 && hash[i]; i++)
-		k = k * 16 + hexval(hash[i]);
+	for (int i = 0; i < 16 && hash[i]; i++) {
+		int d = sb_hex_digit(hash[i]);
+		k = k * 16 + (uint64_t)(d < 0 ? 0 : d);
+	}
 	return k;
 }
 
@@ -104,14 +99,10 @@ sb_mc_member *sb_mc_member_add(sb_mc_store *st, const char *email, int status)
 {
 	if (index_grow(st))
 		return NULL;
-	if (st->nmembers == st->mcap) {
-		size_t cap = st->mcap ? st->mcap * 2 : 64;
-		sb_mc_member *mm = realloc(st->members, cap * sizeof(*mm));
-		if (!mm)
-			return NULL;
-		st->members = mm;
-		st->mcap = cap;
-	}
+	sb_mc_member *mm = cs_grow(st->members, &st->mcap, st->nmembers, sizeof(*mm), 64);
+	if (!mm)
+		return NULL;
+	st->members = mm;
 	sb_mc_member *m = &st->members[st->nmembers];
 	memset(m, 0, sizeof(*m));
 	const char *e = email;
@@ -163,15 +154,11 @@ const char *sb_mc_tag_name(sb_mc_store *st, int id)
 
 static const sb_mc_tag *tag_create(sb_mc_store *st, const char *name)
 {
-	if (st->ntags == st->tagcap) {
-		size_t cap = st->tagcap ? st->tagcap * 2 : 16;
-		sb_mc_tag *t = realloc(st->tags, cap * sizeof(*t));
-		if (!t)
-			return NULL;
-		st->tags = t;
-		st->tagcap = cap;
-	}
-	sb_mc_tag *t = &st->tags[st->ntags];
+	sb_mc_tag *t = cs_grow(st->tags, &st->tagcap, st->ntags, sizeof(*t), 16);
+	if (!t)
+		return NULL;
+	st->tags = t;
+	t = &st->tags[st->ntags];
 	t->name = strdup(name);
 	if (!t->name)
 		return NULL;
@@ -195,14 +182,10 @@ int sb_mc_member_tag(sb_mc_store *st, sb_mc_member *m, const char *name, int act
 	}
 	if (!active)
 		return 0;
-	if (m->ntags == m->tcap) {
-		size_t cap = m->tcap ? m->tcap * 2 : 4;
-		int *ids = realloc(m->tags, cap * sizeof(*ids));
-		if (!ids)
-			return -1;
-		m->tags = ids;
-		m->tcap = cap;
-	}
+	int *ids = cs_grow(m->tags, &m->tcap, m->ntags, sizeof(*ids), 4);
+	if (!ids)
+		return -1;
+	m->tags = ids;
 	m->tags[m->ntags++] = t->id;
 	return 0;
 }
@@ -232,14 +215,10 @@ int sb_mc_forgotten_add(sb_mc_store *st, const char *email)
 		return -1;
 	if (sb_mc_forgotten_has(st, e))
 		return 0;
-	if (st->nforgotten == st->fgcap) {
-		size_t cap = st->fgcap ? st->fgcap * 2 : 8;
-		char **f = realloc(st->forgotten, cap * sizeof(*f));
-		if (!f)
-			return -1;
-		st->forgotten = f;
-		st->fgcap = cap;
-	}
+	char **f = cs_grow(st->forgotten, &st->fgcap, st->nforgotten, sizeof(*f), 8);
+	if (!f)
+		return -1;
+	st->forgotten = f;
 	if (!(st->forgotten[st->nforgotten] = strdup(e)))
 		return -1;
 	st->nforgotten++;
@@ -283,15 +262,11 @@ int sb_mc_field_add(sb_mc_store *st, const char *tag, const char *name, int type
 				"this list.", up), -1;
 	if (st->nfields == MAX_FIELDS)
 		return snprintf(msg, msglen, "This list already has %d merge fields.", MAX_FIELDS), -1;
-	if (st->nfields == st->fcap) {
-		size_t cap = st->fcap ? st->fcap * 2 : 16;
-		sb_mc_field *f = realloc(st->fields, cap * sizeof(*f));
-		if (!f)
-			return snprintf(msg, msglen, "Out of memory."), -1;
-		st->fields = f;
-		st->fcap = cap;
-	}
-	sb_mc_field *f = &st->fields[st->nfields++];
+	sb_mc_field *f = cs_grow(st->fields, &st->fcap, st->nfields, sizeof(*f), 16);
+	if (!f)
+		return snprintf(msg, msglen, "Out of memory."), -1;
+	st->fields = f;
+	f = &st->fields[st->nfields++];
 	memset(f, 0, sizeof(*f));
 	f->id = st->next_field_id++;
 	f->type = type;
