@@ -1,4 +1,11 @@
-/* classy-sandbox: command line, startup and shutdown. */
+/* classy-sandbox: the command line, startup and shutdown. It parses the
+ * flags (one sb_opt table, which also writes --help), builds the two halves,
+ * mounts them on the server (the Mailchimp half first, so the Classy half
+ * answers everything else), prints the one "listening" line on stdout and
+ * waits for SIGTERM or SIGINT.
+ *
+ * Must never: serve a request or hold a half's state; it only wires the
+ * parts together. Nothing but that line goes to stdout: tests read it. */
 #include "classy/sb_classy.h"
 #include "core/sb_args.h"
 #include "core/sb_server.h"

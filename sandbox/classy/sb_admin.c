@@ -1,5 +1,9 @@
-/* /__sandbox/ endpoints for tests and benchmarks: no auth, no rate limit,
- * never faulted. */
+/* /__sandbox/ endpoints for tests and benchmarks: the dump of every record
+ * (streamed), the stats, mutation on demand, the knobs, token expiry and
+ * the client secret. No auth, no rate limit, never faulted.
+ *
+ * Must never: count toward the API's stats or change a record other than
+ * through sb_data_mutate; the dump holds the data lock only for its copy. */
 #include "classy/sb_classy_int.h"
 
 #include <microhttpd.h>

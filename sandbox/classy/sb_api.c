@@ -1,6 +1,11 @@
 /* The Classy endpoints: GET /2.0/organizations/{id} and the four list
  * endpoints under it, answered with the Laravel-style PaginatedResponse
- * envelope the real API uses. */
+ * envelope the real API uses; every --mutate-every lists, a few records
+ * change under the client.
+ *
+ * Must never: apply auth, limits or faults (sb_classy.c does, before a
+ * handler runs); it reads records only under the data lock and changes
+ * them only through sb_data_mutate. */
 #include "classy/sb_classy_int.h"
 
 #include <stdio.h>

@@ -1,6 +1,9 @@
 /* OAuth2 client credentials, as POST /oauth2/auth answers them: one client
  * application, authorised for every organization, and a list of issued
- * bearer tokens that expire after --token-ttl (or all at once on demand). */
+ * bearer tokens that expire after --token-ttl (or all at once on demand).
+ *
+ * Must never: accept credentials from the query string (the real server
+ * refuses them, and a client that sends them leaks its secret to logs). */
 #include "classy/sb_classy_int.h"
 
 #include "util/timeutil.h"

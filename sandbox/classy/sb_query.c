@@ -1,7 +1,11 @@
 /* List query parameters (page, per_page, sort, fields, filter) and their
  * execution. The incremental-sync shapes, filter=updated_at>=X with
  * sort=updated_at[,id] and filter=id>N with sort=id, are answered by binary
- * search on an index; any other filter scans, any other sort sorts. */
+ * search on an index; any other filter scans, any other sort sorts.
+ *
+ * Must never: accept what the real API refuses (a filter encoded twice, a
+ * datetime with milliseconds or a space): clients must meet those errors
+ * here first. */
 #include "classy/sb_model.h"
 
 #include "util/timeutil.h"

@@ -1,7 +1,11 @@
 /* Field values and JSON rendering. This is the hot path of every list
  * request (a 100-record transaction page is ~260 KB), so values are derived
  * with a few hash rounds and written with hand-rolled formatting into a
- * stack buffer that flushes into the response in large blocks. */
+ * stack buffer that flushes into the response in large blocks.
+ *
+ * Must never: allocate per field or per record, or draw from a stateful
+ * generator: a value depends on (seed, record, field, version) only, so
+ * every render of a record is the same. */
 #include "classy/sb_model.h"
 
 #include "util/timeutil.h"

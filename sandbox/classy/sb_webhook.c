@@ -4,7 +4,9 @@
  *   POST /__sandbox/webhook/fail?n=N the next N posts answer 500 (not stored)
  *   GET  /__sandbox/webhook          {"posts":[bodies parsed as JSON]}
  *   POST /__sandbox/webhook/reset    forget the posts
- * Process-wide state: one sandbox serves one test. */
+ * Process-wide state: one sandbox serves one test.
+ *
+ * Must never: store a body that is not JSON, or more than MAX_POSTS. */
 #include "classy/sb_classy_int.h"
 
 #include <cjson/cJSON.h>

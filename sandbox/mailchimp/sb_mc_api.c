@@ -1,7 +1,10 @@
 /* Mailchimp API handlers: ping, the audience, merge fields, members, tags
  * and batch subscribe. They behave as the real service does where a client
  * can go wrong: compliance states, forgotten contacts, fake-looking
- * emails, merge values of the wrong type, status overwrites. */
+ * emails, merge values of the wrong type, status overwrites.
+ *
+ * Must never: be kinder than the real service (accept what it refuses), or
+ * remove a contact: deletions are refused and counted. */
 #include "mailchimp/sb_mc_int.h"
 
 #include <stdio.h>

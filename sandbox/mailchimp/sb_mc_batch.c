@@ -2,7 +2,10 @@
  * submission order, through the same routes as live requests (so a PUT in
  * a batch fails exactly as a live PUT would). The results become a gzip'd
  * ustar archive of JSON arrays, served at a URL that, like the real S3
- * one, needs no credentials and should get none. */
+ * one, needs no credentials and should get none.
+ *
+ * Must never: name a route or handler: operations go through the runner
+ * the front door hands to sb_mc_batches_new. */
 #include "mailchimp/sb_mc_int.h"
 
 #include <archive.h>

@@ -1,5 +1,7 @@
 /* Email addresses as Mailchimp judges them: normalisation, the subscriber
- * hash (MD5 through OpenSSL libcrypto), and what counts as fake-looking. */
+ * hash (MD5 through OpenSSL libcrypto), and what counts as fake-looking.
+ *
+ * Must never: keep state; every function is a pure judgement of a string. */
 #include "mailchimp/sb_mc_int.h"
 
 #include <ctype.h>

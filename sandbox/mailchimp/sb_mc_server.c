@@ -1,7 +1,11 @@
 /* The Mailchimp half's front door: its own route tables (the API under
  * /3.0, the admin routes), the policy wrapped around every API call
- * (connection limit, latency, Basic auth, injected faults), the counters
- * behind /__sandbox/mc/stats, and problem+json answers. */
+ * (connection limit, latency, Basic auth, injected faults) and the half's
+ * lifecycle. It claims only its own paths; the Classy half gets the rest.
+ *
+ * Must never: apply the policy to a batch's operations (sb_mc_batch.c runs
+ * them through exec_op, as Mailchimp runs them internally) or to the admin
+ * routes; and send Retry-After, which the real service never does. */
 #include "mailchimp/sb_mc_int.h"
 
 #include "core/sb_route.h"

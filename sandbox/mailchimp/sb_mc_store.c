@@ -1,6 +1,9 @@
 /* The Mailchimp audience: merge fields, members (found by subscriber hash
  * through an open-addressing index, so a benchmark pushing 100k contacts
- * is not quadratic), tags and the forgotten set. Callers hold st->lock. */
+ * is not quadratic), tags and the forgotten set. Callers hold st->lock.
+ *
+ * Must never: take the lock itself, answer a request, or forget a member
+ * but through a reset: the real service keeps every contact it ever had. */
 #include "mailchimp/sb_mc_int.h"
 
 #include <ctype.h>
