@@ -5,7 +5,8 @@
  * waits for SIGTERM or SIGINT.
  *
  * Must never: serve a request or hold a half's state; it only wires the
- * parts together. Nothing but that line goes to stdout: tests read it. */
+ * parts together. Nothing but that line (and --help) goes to stdout:
+ * tests read it. */
 #include "classy/sb_classy.h"
 #include "core/sb_args.h"
 #include "core/sb_server.h"
@@ -13,7 +14,6 @@
 
 #include "util/log.h"
 
-#include <errno.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>

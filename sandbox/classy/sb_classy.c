@@ -115,26 +115,24 @@ int sb_classy_handle(void *part, sb_req *rq, sb_resp *rs)
 
 sb_classy *sb_classy_new(const sb_classy_opts *o, char *msg, size_t msglen)
 {
+	const char *why = "out of memory starting the server";
 	sb_classy *c = calloc(1, sizeof(*c));
-	if (!c) {
-		snprintf(msg, msglen, "out of memory starting the server");
-		return NULL;
-	}
+	if (!c)
+		goto out_fail;
 	sb_schema_init();
 	sb_policy_init(&c->policy, &o->knobs, o->gen.seed);
 	if (sb_data_init(&c->data, &o->gen)) {
-		snprintf(msg, msglen, "cannot generate sandbox data: out of memory; lower the "
-				      "record counts");
-		sb_classy_free(c);
-		return NULL;
+		why = "cannot generate sandbox data: out of memory; lower the record counts";
+		goto out_fail;
 	}
 	c->oauth = sb_oauth_new(o->client_id, o->client_secret, o->gen.seed);
-	if (!c->oauth) {
-		snprintf(msg, msglen, "out of memory starting the server");
-		sb_classy_free(c);
-		return NULL;
-	}
+	if (!c->oauth)
+		goto out_fail;
 	return c;
+out_fail:
+	snprintf(msg, msglen, "%s", why);
+	sb_classy_free(c);
+	return NULL;
 }
 
 void sb_classy_free(sb_classy *c)

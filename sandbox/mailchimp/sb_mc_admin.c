@@ -56,8 +56,8 @@ static int seed_fields(sb_mc_store *st, const cJSON *fields, char *err, size_t e
 		if (t < 0)
 			return snprintf(err, errsz, "unknown merge field type '%s'", type), -1;
 		if (sb_mc_field_add(st, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "tag")),
-				 cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "name")), t,
-				 msg, sizeof(msg)))
+				    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "name")), t,
+				    msg, sizeof(msg)))
 			return snprintf(err, errsz, "merge field refused: %s", msg), -1;
 	}
 	return 0;

@@ -131,7 +131,7 @@ void sb_mc_h_field_add(sb_mc *m, sb_mc_req *rq, sb_resp *rs)
 	} else {
 		pthread_mutex_lock(&st->lock);
 		if (sb_mc_field_add(st, cJSON_GetStringValue(tag), cJSON_GetStringValue(name), t, msg,
-				 sizeof(msg)))
+				    sizeof(msg)))
 			sb_mc_problem(rq, rs, 400, "Invalid Resource", "%s", msg);
 		else
 			sb_mc_resp_cjson(rs, sb_mc_field_json(st, &st->fields[st->nfields - 1]));
@@ -286,8 +286,8 @@ static void upsert(sb_mc *m, sb_mc_req *rq, sb_resp *rs, int mode)
 		sb_mc_invalid(rq, rs, "email_address", "This value should not be blank.");
 	else if (email && mode != UP_POST && strcasecmp(hash, ehash))
 		sb_mc_problem(rq, rs, 400, "Invalid Resource",
-			   "The subscriber hash in the URL does not match the email address %s.",
-			   email);
+			      "The subscriber hash in the URL does not match the email address %s.",
+			      email);
 	else if (status == -1 || sin == -1)
 		sb_mc_invalid(rq, rs, status == -1 ? "status" : mode == UP_POST ? "status"
 									: "status_if_new",
@@ -329,8 +329,8 @@ void sb_mc_h_refuse_delete(sb_mc *m, sb_mc_req *rq, sb_resp *rs)
 {
 	(void)m;
 	sb_mc_problem(rq, rs, 405, "Method Not Allowed",
-		   "classy-sandbox refuses to archive or delete contacts; this call was counted in "
-		   "/__sandbox/mc/stats deletes.");
+		      "classy-sandbox refuses to archive or delete contacts; this call was counted in "
+		      "/__sandbox/mc/stats deletes.");
 }
 
 /* ---- tags ---- */
@@ -380,7 +380,7 @@ void sb_mc_h_tags(sb_mc *m, sb_mc_req *rq, sb_resp *rs)
 	} else {
 		cJSON_ArrayForEach(t, tags)
 			sb_mc_member_tag(st, mm, cJSON_GetStringValue(get(t, "name")),
-				      !strcmp(cJSON_GetStringValue(get(t, "status")), "active"));
+					 !strcmp(cJSON_GetStringValue(get(t, "status")), "active"));
 		mm->changed = time(NULL);
 		rs->status = 204;
 		cs_buf_reset(&rs->body);
@@ -478,8 +478,8 @@ void sb_mc_h_batch_subscribe(sb_mc *m, sb_mc_req *rq, sb_resp *rs)
 		sb_mc_invalid(rq, rs, "members", "Schema describes array, another type found instead");
 	} else if (n > BATCH_SUBSCRIBE_MAX) {
 		sb_mc_problem(rq, rs, 400, "Invalid Resource",
-			   "You can add at most %d members in one call; this one has %d.",
-			   BATCH_SUBSCRIBE_MAX, n);
+			      "You can add at most %d members in one call; this one has %d.",
+			      BATCH_SUBSCRIBE_MAX, n);
 	} else {
 		cJSON *j = cJSON_CreateObject();
 		sub_out o = {cJSON_AddArrayToObject(j, "new_members"),

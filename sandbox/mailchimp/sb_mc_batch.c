@@ -344,7 +344,7 @@ void sb_mc_h_batch_submit(sb_mc *m, sb_mc_req *rq, sb_resp *rs)
 			return; /* the batch owns ops now */
 		}
 		sb_mc_problem(rq, rs, 429, "Too Many Requests",
-			   "The sandbox holds at most %d batches; reset it.", MAX_BATCHES);
+			      "The sandbox holds at most %d batches; reset it.", MAX_BATCHES);
 	}
 	cJSON_Delete(ops);
 }

@@ -26,16 +26,17 @@ int sb_mc_email_fake(const char *email);
 /* ---- audience state (sb_mc_store.c); every call needs st->lock held ---- */
 
 enum sb_mc_status {
-	SB_MC_SUBSCRIBED = 0, SB_MC_UNSUBSCRIBED, SB_MC_CLEANED, SB_MC_PENDING, SB_MC_TRANSACTIONAL, SB_MC_ARCHIVED,
-	SB_MC_NSTATUS
+	SB_MC_SUBSCRIBED = 0, SB_MC_UNSUBSCRIBED, SB_MC_CLEANED, SB_MC_PENDING, SB_MC_TRANSACTIONAL,
+	SB_MC_ARCHIVED, SB_MC_NSTATUS
 };
 extern const char *const sb_mc_status_names[SB_MC_NSTATUS];
 /* enum sb_mc_status of s, or -1 (NULL gives -1). */
 int sb_mc_status_find(const char *s);
 
 enum sb_mc_ftype {
-	SB_MC_F_TEXT = 0, SB_MC_F_NUMBER, SB_MC_F_ADDRESS, SB_MC_F_PHONE, SB_MC_F_DATE, SB_MC_F_URL, SB_MC_F_IMAGEURL,
-	SB_MC_F_RADIO, SB_MC_F_DROPDOWN, SB_MC_F_BIRTHDAY, SB_MC_F_ZIP, SB_MC_F_NTYPES
+	SB_MC_F_TEXT = 0, SB_MC_F_NUMBER, SB_MC_F_ADDRESS, SB_MC_F_PHONE, SB_MC_F_DATE, SB_MC_F_URL,
+	SB_MC_F_IMAGEURL, SB_MC_F_RADIO, SB_MC_F_DROPDOWN, SB_MC_F_BIRTHDAY, SB_MC_F_ZIP,
+	SB_MC_F_NTYPES
 };
 extern const char *const sb_mc_ftype_names[SB_MC_F_NTYPES];
 int sb_mc_ftype_find(const char *s);
@@ -102,13 +103,13 @@ int sb_mc_forgotten_add(sb_mc_store *st, const char *email);
 const sb_mc_field *sb_mc_field_find(sb_mc_store *st, const char *tag);
 /* Adds a merge field; -1 with a message when the tag or type is refused. */
 int sb_mc_field_add(sb_mc_store *st, const char *tag, const char *name, int type, char *msg,
-		 size_t msglen);
+		    size_t msglen);
 
 /* Checks merge values as Mailchimp does: unknown tags pass (they are
  * ignored), known ones must suit their type. On failure returns -1 and
  * names the tag and the message. merge may be NULL. */
 int sb_mc_merge_check(sb_mc_store *st, const cJSON *merge, char *field, size_t fieldsz, char *msg,
-		   size_t msglen);
+		      size_t msglen);
 /* Merges the known tags of a checked object into the member. */
 int sb_mc_merge_apply(sb_mc_store *st, sb_mc_member *m, const cJSON *merge);
 

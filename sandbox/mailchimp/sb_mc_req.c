@@ -111,7 +111,7 @@ cJSON *sb_mc_body_object(sb_mc_req *rq, sb_resp *rs)
 		return j;
 	cJSON_Delete(j);
 	sb_mc_problem(rq, rs, 400, "JSON Parse Exception",
-		   "We encountered an unspecified JSON parsing error.");
+		      "We encountered an unspecified JSON parsing error.");
 	return NULL;
 }
 

@@ -114,7 +114,7 @@ static void too_many(sb_mc_req *rq, sb_resp *rs, long limit)
 {
 	/* Mailchimp sends no Retry-After: clients must back off on their own. */
 	sb_mc_problem(rq, rs, 429, "Too Many Requests",
-		   "You have exceeded the limit of %ld simultaneous connections.", limit);
+		      "You have exceeded the limit of %ld simultaneous connections.", limit);
 }
 
 static void run_route(sb_mc *m, sb_mc_req *rq, int ri, sb_resp *rs)
@@ -123,8 +123,8 @@ static void run_route(sb_mc *m, sb_mc_req *rq, int ri, sb_resp *rs)
 		sb_mc_not_found(rq, rs);
 	else if (ri == -405)
 		sb_mc_problem(rq, rs, 405, "Method Not Allowed",
-			   "The requested method and resource are not compatible. See the Allow "
-			   "header for this resource's available methods.");
+			      "The requested method and resource are not compatible. See the Allow "
+			      "header for this resource's available methods.");
 	else
 		api_routes[ri].fn(m, rq, rs);
 	if (rs->status == 200)
@@ -182,12 +182,12 @@ static void api(sb_mc *m, sb_req *sr, sb_resp *rs)
 		m->stats.unauthorized_401++;
 		pthread_mutex_unlock(&m->lock);
 		sb_mc_problem(&rq, rs, 401, "API Key Invalid",
-			   "Your API key may be invalid, or you've attempted to access the wrong "
-			   "datacenter.");
+			      "Your API key may be invalid, or you've attempted to access the wrong "
+			      "datacenter.");
 	} else if ((fault = roll_fault(m, rq.method)) == 500) {
 		sb_mc_problem(&rq, rs, 500, "Internal Server Error",
-			   "An unexpected internal error has occurred. Please contact Support for "
-			   "more information.");
+			      "An unexpected internal error has occurred. Please contact Support for "
+			      "more information.");
 	} else if (fault == 429) {
 		too_many(&rq, rs, k.max_connections);
 	} else {

@@ -239,7 +239,7 @@ const sb_mc_field *sb_mc_field_find(sb_mc_store *st, const char *tag)
 }
 
 int sb_mc_field_add(sb_mc_store *st, const char *tag, const char *name, int type, char *msg,
-		 size_t msglen)
+		    size_t msglen)
 {
 	char t[SB_MC_TAG_MAX + 1];
 	if (!tag || !*tag) { /* Mailchimp names an untagged field MMERGE<id> */
@@ -336,7 +336,7 @@ static const char *value_error(int type, const cJSON *v)
 }
 
 int sb_mc_merge_check(sb_mc_store *st, const cJSON *merge, char *field, size_t fieldsz, char *msg,
-		   size_t msglen)
+		      size_t msglen)
 {
 	if (!merge || cJSON_IsNull(merge))
 		return 0;
