@@ -2,12 +2,14 @@
  * submission order, through the same routes as live requests (so a PUT in
  * a batch fails exactly as a live PUT would). The results become a gzip'd
  * ustar archive of JSON arrays, served at a URL that, like the real S3
- * one, needs no credentials and should get none. */
-#include "mc.h"
+ * one, needs no credentials and should get none.
+ *
+ * Must never: name a route or handler: operations go through the runner
+ * the front door hands to sb_mc_batches_new. */
+#include "mailchimp/sb_mc_int.h"
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +21,7 @@
 enum { B_PENDING = 0, B_STARTED, B_FINISHED };
 static const char *const state_names[] = {"pending", "started", "finished"};
 
-typedef struct mc_batch {
+typedef struct sb_mc_batch {
 	char id[16];
 	int state;
 	size_t total, finished, errored;
@@ -27,33 +29,28 @@ typedef struct mc_batch {
 	char base[160];   /* of the submitting request: batch operations' links */
 	cJSON *ops;       /* until the worker takes them */
 	cs_buf tgz;       /* the results, once finished */
-} mc_batch;
+} sb_mc_batch;
 
-struct mc_batches {
+struct sb_mc_batches {
 	sb_mc *m;
+	sb_mc_exec_fn exec; /* runs one operation through the live routes */
 	pthread_mutex_t lock; /* everything below and every batch's fields */
 	pthread_cond_t cond;
 	pthread_t thread;
 	int started, stop;
-	mc_batch **v;
+	sb_mc_batch **v;
 	size_t n, cap, next; /* next: the first batch not taken by the worker */
 };
 
 /* ---- one operation ---- */
-
-static int hexv(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-					      : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
 
 /* In place: %XX and '+' as a query string encodes them. */
 static void unescape(char *s)
 {
 	char *w = s;
 	for (; *s; s++) {
-		if (*s == '%' && hexv(s[1]) >= 0 && hexv(s[2]) >= 0) {
-			*w++ = (char)(hexv(s[1]) * 16 + hexv(s[2]));
+		if (*s == '%' && sb_hex_digit(s[1]) >= 0 && sb_hex_digit(s[2]) >= 0) {
+			*w++ = (char)(sb_hex_digit(s[1]) * 16 + sb_hex_digit(s[2]));
 			s += 2;
 		} else {
 			*w++ = *s == '+' ? ' ' : *s;
@@ -62,7 +59,7 @@ static void unescape(char *s)
 	*w = '\0';
 }
 
-static void query_args(mc_req *rq, char *q)
+static void query_args(sb_mc_req *rq, char *q)
 {
 	char *save = NULL;
 	for (char *kv = strtok_r(q, "&", &save); kv; kv = strtok_r(NULL, "&", &save)) {
@@ -72,16 +69,16 @@ static void query_args(mc_req *rq, char *q)
 		unescape(kv);
 		if (eq)
 			unescape(eq);
-		mc_req_add_arg(rq, kv, eq ? eq : "");
+		sb_mc_req_add_arg(rq, kv, eq ? eq : "");
 	}
 }
 
-static void param_args(mc_req *rq, const cJSON *params)
+static void param_args(sb_mc_req *rq, const cJSON *params)
 {
 	const cJSON *p;
 	cJSON_ArrayForEach(p, params) {
 		char *txt = cJSON_IsString(p) ? NULL : cJSON_PrintUnformatted(p);
-		mc_req_add_arg(rq, p->string, txt ? txt : cJSON_GetStringValue(p));
+		sb_mc_req_add_arg(rq, p->string, txt ? txt : cJSON_GetStringValue(p));
 		free(txt);
 	}
 }
@@ -95,12 +92,12 @@ static void norm_path(const char *in, char *out, size_t outsz)
 	snprintf(out, outsz, "/%s", in);
 }
 
-static void exec_one(sb_mc *m, const char *base, const cJSON *op, sb_resp *rs)
+static void exec_one(sb_mc_batches *bs, const char *base, const cJSON *op, sb_resp *rs)
 {
-	mc_req rq;
+	sb_mc_req rq;
 	char path[1024];
 	const char *body = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(op, "body"));
-	mc_req_init(m, &rq);
+	sb_mc_req_init(bs->m, &rq);
 	rq.in_batch = 1;
 	snprintf(rq.base, sizeof(rq.base), "%s", base);
 	rq.method = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(op, "method"));
@@ -115,7 +112,7 @@ static void exec_one(sb_mc *m, const char *base, const cJSON *op, sb_resp *rs)
 	rq.path = path;
 	rq.body = body;
 	rq.body_len = body ? strlen(body) : 0;
-	mc_exec_op(m, &rq, rs);
+	bs->exec(bs->m, &rq, rs);
 }
 
 /* ---- the archive ---- */
@@ -173,7 +170,7 @@ out:
 
 /* ---- the worker ---- */
 
-static void run_batch(mc_batches *bs, mc_batch *b, const cJSON *ops)
+static void run_batch(sb_mc_batches *bs, sb_mc_batch *b, const cJSON *ops)
 {
 	size_t nfiles = b->total ? (b->total + RESULTS_PER_FILE - 1) / RESULTS_PER_FILE : 1, i = 0;
 	cJSON **files = calloc(nfiles, sizeof(*files));
@@ -183,7 +180,7 @@ static void run_batch(mc_batches *bs, mc_batch *b, const cJSON *ops)
 	cJSON_ArrayForEach(op, ops) {
 		sb_resp rs = {.status = 200};
 		cs_buf_init(&rs.body, 0);
-		exec_one(bs->m, b->base, op, &rs);
+		exec_one(bs, b->base, op, &rs);
 		cJSON *r = cJSON_CreateObject();
 		cJSON_AddNumberToObject(r, "status_code", rs.status);
 		const char *oid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(op,
@@ -220,14 +217,14 @@ static void run_batch(mc_batches *bs, mc_batch *b, const cJSON *ops)
 
 static void *worker(void *arg)
 {
-	mc_batches *bs = arg;
+	sb_mc_batches *bs = arg;
 	pthread_mutex_lock(&bs->lock);
 	for (;;) {
 		while (!bs->stop && bs->next == bs->n)
 			pthread_cond_wait(&bs->cond, &bs->lock);
 		if (bs->stop)
 			break;
-		mc_batch *b = bs->v[bs->next++];
+		sb_mc_batch *b = bs->v[bs->next++];
 		cJSON *ops = b->ops;
 		b->ops = NULL;
 		b->state = B_STARTED;
@@ -242,7 +239,7 @@ static void *worker(void *arg)
 
 /* ---- handlers ---- */
 
-static cJSON *batch_json(const mc_batch *b, const char *base)
+static cJSON *batch_json(const sb_mc_batch *b, const char *base)
 {
 	char t[32];
 	cJSON *j = cJSON_CreateObject();
@@ -251,10 +248,10 @@ static cJSON *batch_json(const mc_batch *b, const char *base)
 	cJSON_AddNumberToObject(j, "total_operations", (double)b->total);
 	cJSON_AddNumberToObject(j, "finished_operations", (double)b->finished);
 	cJSON_AddNumberToObject(j, "errored_operations", (double)b->errored);
-	mc_time_str(b->submitted, t);
+	sb_mc_time_str(b->submitted, t);
 	cJSON_AddStringToObject(j, "submitted_at", t);
 	if (b->state == B_FINISHED)
-		mc_time_str(b->completed, t);
+		sb_mc_time_str(b->completed, t);
 	cJSON_AddStringToObject(j, "completed_at", b->state == B_FINISHED ? t : "");
 	char url[256] = "";
 	if (b->state == B_FINISHED)
@@ -290,9 +287,9 @@ static int ops_invalid(const cJSON *ops, char *field, size_t fieldsz)
 	return 0;
 }
 
-static mc_batch *batch_new(mc_batches *bs, cJSON *ops, const char *base)
+static sb_mc_batch *batch_new(sb_mc_batches *bs, cJSON *ops, const char *base)
 {
-	mc_batch *b = calloc(1, sizeof(*b));
+	sb_mc_batch *b = calloc(1, sizeof(*b));
 	if (!b)
 		return NULL;
 	snprintf(b->id, sizeof(b->id), "%010llx",
@@ -307,19 +304,15 @@ static mc_batch *batch_new(mc_batches *bs, cJSON *ops, const char *base)
 
 /* Queues the batch; NULL (ops not taken) when full or out of memory.
  * Caller holds bs->lock. */
-static mc_batch *enqueue(mc_batches *bs, cJSON *ops, const char *base)
+static sb_mc_batch *enqueue(sb_mc_batches *bs, cJSON *ops, const char *base)
 {
 	if (bs->n == MAX_BATCHES)
 		return NULL;
-	if (bs->n == bs->cap) {
-		size_t cap = bs->cap ? bs->cap * 2 : 16;
-		mc_batch **v = realloc(bs->v, cap * sizeof(*v));
-		if (!v)
-			return NULL;
-		bs->v = v;
-		bs->cap = cap;
-	}
-	mc_batch *b = batch_new(bs, ops, base);
+	sb_mc_batch **v = cs_grow(bs->v, &bs->cap, bs->n, sizeof(*v), 16);
+	if (!v)
+		return NULL;
+	bs->v = v;
+	sb_mc_batch *b = batch_new(bs, ops, base);
 	if (b) {
 		bs->v[bs->n++] = b;
 		pthread_cond_signal(&bs->cond);
@@ -327,36 +320,36 @@ static mc_batch *enqueue(mc_batches *bs, cJSON *ops, const char *base)
 	return b;
 }
 
-void mc_h_batch_submit(sb_mc *m, mc_req *rq, sb_resp *rs)
+void sb_mc_h_batch_submit(sb_mc *m, sb_mc_req *rq, sb_resp *rs)
 {
-	cJSON *body = mc_body_object(rq, rs);
+	cJSON *body = sb_mc_body_object(rq, rs);
 	if (!body)
 		return;
 	cJSON *ops = cJSON_DetachItemFromObjectCaseSensitive(body, "operations");
 	char field[48];
-	mc_batches *bs = m->batches;
+	sb_mc_batches *bs = m->batches;
 	cJSON_Delete(body);
 	if (!cJSON_IsArray(ops)) {
-		mc_invalid(rq, rs, "operations", "Schema describes array, another type found instead");
+		sb_mc_invalid(rq, rs, "operations", "Schema describes array, another type found instead");
 	} else if (ops_invalid(ops, field, sizeof(field))) {
-		mc_invalid(rq, rs, field, "Each operation needs a method (GET, POST, PUT, PATCH or "
+		sb_mc_invalid(rq, rs, field, "Each operation needs a method (GET, POST, PUT, PATCH or "
 					  "DELETE) and a path; body and operation_id are strings");
 	} else {
 		pthread_mutex_lock(&bs->lock);
-		mc_batch *b = enqueue(bs, ops, rq->base);
+		sb_mc_batch *b = enqueue(bs, ops, rq->base);
 		cJSON *j = b ? batch_json(b, rq->base) : NULL;
 		pthread_mutex_unlock(&bs->lock);
 		if (j) {
-			mc_resp_cjson(rs, j);
+			sb_mc_resp_cjson(rs, j);
 			return; /* the batch owns ops now */
 		}
-		mc_problem(rq, rs, 429, "Too Many Requests",
-			   "The sandbox holds at most %d batches; reset it.", MAX_BATCHES);
+		sb_mc_problem(rq, rs, 429, "Too Many Requests",
+			      "The sandbox holds at most %d batches; reset it.", MAX_BATCHES);
 	}
 	cJSON_Delete(ops);
 }
 
-static mc_batch *batch_find(mc_batches *bs, const char *id)
+static sb_mc_batch *batch_find(sb_mc_batches *bs, const char *id)
 {
 	for (size_t i = 0; i < bs->n; i++)
 		if (!strcmp(bs->v[i]->id, id))
@@ -364,47 +357,46 @@ static mc_batch *batch_find(mc_batches *bs, const char *id)
 	return NULL;
 }
 
-void mc_h_batch_get(sb_mc *m, mc_req *rq, sb_resp *rs)
+void sb_mc_h_batch_get(sb_mc *m, sb_mc_req *rq, sb_resp *rs)
 {
-	mc_batches *bs = m->batches;
+	sb_mc_batches *bs = m->batches;
 	pthread_mutex_lock(&bs->lock);
-	mc_batch *b = batch_find(bs, rq->params[0]);
+	sb_mc_batch *b = batch_find(bs, rq->params[0]);
 	cJSON *j = b ? batch_json(b, rq->base) : NULL;
 	pthread_mutex_unlock(&bs->lock);
 	if (j)
-		mc_resp_cjson(rs, j);
+		sb_mc_resp_cjson(rs, j);
 	else
-		mc_not_found(rq, rs);
+		sb_mc_not_found(rq, rs);
 }
 
-void mc_h_batch_list(sb_mc *m, mc_req *rq, sb_resp *rs)
+void sb_mc_h_batch_list(sb_mc *m, sb_mc_req *rq, sb_resp *rs)
 {
-	mc_batches *bs = m->batches;
+	sb_mc_batches *bs = m->batches;
 	cJSON *j = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(j, "batches");
 	pthread_mutex_lock(&bs->lock);
 	for (size_t i = 0; i < bs->n; i++)
 		cJSON_AddItemToArray(arr, batch_json(bs->v[i], rq->base));
 	cJSON_AddNumberToObject(j, "total_items", (double)bs->n);
 	pthread_mutex_unlock(&bs->lock);
-	mc_resp_cjson(rs, j);
+	sb_mc_resp_cjson(rs, j);
 }
 
 /* GET /__mc/batch-results/{id}.tar.gz: no auth, like the S3 URL it
  * stands for; counts whether the client sent its key anyway. */
-void mc_h_batch_results(sb_mc *m, mc_req *rq, sb_resp *rs)
+void sb_mc_h_batch_results(sb_mc *m, sb_mc_req *rq, sb_resp *rs)
 {
-	mc_batches *bs = m->batches;
+	sb_mc_batches *bs = m->batches;
 	char id[32];
 	size_t n = strlen(rq->params[0]);
-	mc_count_download(m, rq->conn && MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
-								      "Authorization"));
+	sb_mc_count_download(m, rq->net && sb_header(rq->net, "Authorization"));
 	if (n <= 7 || n - 7 >= sizeof(id) || strcmp(rq->params[0] + n - 7, ".tar.gz")) {
 		sb_resp_error(rs, 404, "no such results file '%s'", rq->params[0]);
 		return;
 	}
 	snprintf(id, sizeof(id), "%.*s", (int)(n - 7), rq->params[0]);
 	pthread_mutex_lock(&bs->lock);
-	mc_batch *b = batch_find(bs, id);
+	sb_mc_batch *b = batch_find(bs, id);
 	if (b && b->state == B_FINISHED) {
 		cs_buf_reset(&rs->body);
 		cs_buf_append(&rs->body, b->tgz.data, b->tgz.len);
@@ -417,23 +409,24 @@ void mc_h_batch_results(sb_mc *m, mc_req *rq, sb_resp *rs)
 
 /* ---- lifecycle ---- */
 
-mc_batches *mc_batches_new(sb_mc *m)
+sb_mc_batches *sb_mc_batches_new(sb_mc *m, sb_mc_exec_fn exec)
 {
-	mc_batches *bs = calloc(1, sizeof(*bs));
+	sb_mc_batches *bs = calloc(1, sizeof(*bs));
 	if (!bs)
 		return NULL;
 	bs->m = m;
+	bs->exec = exec;
 	pthread_mutex_init(&bs->lock, NULL);
 	pthread_cond_init(&bs->cond, NULL);
 	if (pthread_create(&bs->thread, NULL, worker, bs)) {
-		mc_batches_free(bs);
+		sb_mc_batches_free(bs);
 		return NULL;
 	}
 	bs->started = 1;
 	return bs;
 }
 
-void mc_batches_free(mc_batches *bs)
+void sb_mc_batches_free(sb_mc_batches *bs)
 {
 	if (!bs)
 		return;

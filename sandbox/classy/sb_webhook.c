@@ -4,8 +4,10 @@
  *   POST /__sandbox/webhook/fail?n=N the next N posts answer 500 (not stored)
  *   GET  /__sandbox/webhook          {"posts":[bodies parsed as JSON]}
  *   POST /__sandbox/webhook/reset    forget the posts
- * Process-wide state: one sandbox serves one test. */
-#include "sandbox.h"
+ * Process-wide state: one sandbox serves one test.
+ *
+ * Must never: store a body that is not JSON, or more than MAX_POSTS. */
+#include "classy/sb_classy_int.h"
 
 #include <cjson/cJSON.h>
 #include <pthread.h>
@@ -19,9 +21,9 @@ static char *wh_posts[MAX_POSTS];
 static size_t wh_n;
 static long wh_fail;
 
-void sb_h_webhook_post(sb_server *s, sb_req *rq, sb_resp *rs)
+void sb_h_webhook_post(sb_classy *c, sb_req *rq, sb_resp *rs)
 {
-	(void)s;
+	(void)c;
 	pthread_mutex_lock(&wh_lock);
 	if (wh_fail > 0) {
 		wh_fail--;
@@ -45,9 +47,9 @@ void sb_h_webhook_post(sb_server *s, sb_req *rq, sb_resp *rs)
 	sb_resp_json(rs, 200, "{\"ok\":true}");
 }
 
-void sb_h_webhook_get(sb_server *s, sb_req *rq, sb_resp *rs)
+void sb_h_webhook_get(sb_classy *c, sb_req *rq, sb_resp *rs)
 {
-	(void)s;
+	(void)c;
 	(void)rq;
 	cs_buf_reset(&rs->body);
 	cs_buf_puts(&rs->body, "{\"posts\":[");
@@ -63,13 +65,12 @@ void sb_h_webhook_get(sb_server *s, sb_req *rq, sb_resp *rs)
 	rs->ctype = "application/json";
 }
 
-void sb_h_webhook_fail(sb_server *s, sb_req *rq, sb_resp *rs)
+void sb_h_webhook_fail(sb_classy *c, sb_req *rq, sb_resp *rs)
 {
-	(void)s;
+	(void)c;
 	const char *v = sb_arg(rq, "n");
-	char *end = NULL;
-	long n = v ? strtol(v, &end, 10) : -1;
-	if (!v || !*v || *end || n < 0 || n > 1000000) {
+	long n;
+	if (!v || sb_parse_long(v, 0, 1000000, &n)) {
 		sb_resp_error(rs, 400, "invalid 'n': pass ?n=N with N from 0 to 1000000");
 		return;
 	}
@@ -79,9 +80,9 @@ void sb_h_webhook_fail(sb_server *s, sb_req *rq, sb_resp *rs)
 	sb_resp_json(rs, 200, "{\"ok\":true}");
 }
 
-void sb_h_webhook_reset(sb_server *s, sb_req *rq, sb_resp *rs)
+void sb_h_webhook_reset(sb_classy *c, sb_req *rq, sb_resp *rs)
 {
-	(void)s;
+	(void)c;
 	(void)rq;
 	pthread_mutex_lock(&wh_lock);
 	for (size_t i = 0; i < wh_n; i++)

@@ -1,10 +1,12 @@
 /* Mailchimp API handlers: ping, the audience, merge fields, members, tags
  * and batch subscribe. They behave as the real service does where a client
  * can go wrong: compliance states, forgotten contacts, fake-looking
- * emails, merge values of the wrong type, status overwrites. */
-#include "mc.h"
+ * emails, merge values of the wrong type, status overwrites.
+ *
+ * Must never: be kinder than the real service (accept what it refuses), or
+ * remove a contact: deletions are refused and counted. */
+#include "mailchimp/sb_mc_int.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +20,7 @@ static const cJSON *get(const cJSON *o, const char *key)
 	return cJSON_GetObjectItemCaseSensitive(o, key);
 }
 
-void mc_h_ping(sb_mc *m, mc_req *rq, sb_resp *rs)
+void sb_mc_h_ping(sb_mc *m, sb_mc_req *rq, sb_resp *rs)
 {
 	(void)m;
 	(void)rq;
@@ -33,9 +35,9 @@ static void add_strings(cJSON *o, const char *const *kv)
 		cJSON_AddStringToObject(o, kv[0], kv[1]);
 }
 
-void mc_h_list(sb_mc *m, mc_req *rq, sb_resp *rs)
+void sb_mc_h_list(sb_mc *m, sb_mc_req *rq, sb_resp *rs)
 {
-	if (!mc_list_ok(m, rq, rs))
+	if (!sb_mc_list_ok(m, rq, rs))
 		return;
 	static const char *const contact[] = {
 		"company", "Classy Sandbox", "address1", "1 Sandbox Way", "address2", "",
@@ -43,8 +45,8 @@ void mc_h_list(sb_mc *m, mc_req *rq, sb_resp *rs)
 	static const char *const defaults[] = {
 		"from_name", "Classy Sandbox", "from_email", "sandbox@example.org", "subject", "",
 		"language", "en", NULL};
-	mc_store *st = &m->store;
-	size_t n[MC_NSTATUS] = {0}, fields;
+	sb_mc_store *st = &m->store;
+	size_t n[SB_MC_NSTATUS] = {0}, fields;
 	pthread_mutex_lock(&st->lock);
 	for (size_t i = 0; i < st->nmembers; i++)
 		n[st->members[i].status]++;
@@ -65,78 +67,74 @@ void mc_h_list(sb_mc *m, mc_req *rq, sb_resp *rs)
 	cJSON_AddBoolToObject(j, "double_optin", 0);
 	cJSON_AddBoolToObject(j, "marketing_permissions", 0);
 	cJSON *s = cJSON_AddObjectToObject(j, "stats");
-	cJSON_AddNumberToObject(s, "member_count", (double)n[MC_SUBSCRIBED]);
+	cJSON_AddNumberToObject(s, "member_count", (double)n[SB_MC_SUBSCRIBED]);
 	cJSON_AddNumberToObject(s, "total_contacts",
-				(double)(n[MC_SUBSCRIBED] + n[MC_UNSUBSCRIBED] + n[MC_CLEANED] +
-					 n[MC_PENDING] + n[MC_TRANSACTIONAL]));
-	cJSON_AddNumberToObject(s, "unsubscribe_count", (double)n[MC_UNSUBSCRIBED]);
-	cJSON_AddNumberToObject(s, "cleaned_count", (double)n[MC_CLEANED]);
+				(double)(n[SB_MC_SUBSCRIBED] + n[SB_MC_UNSUBSCRIBED] + n[SB_MC_CLEANED] +
+					 n[SB_MC_PENDING] + n[SB_MC_TRANSACTIONAL]));
+	cJSON_AddNumberToObject(s, "unsubscribe_count", (double)n[SB_MC_UNSUBSCRIBED]);
+	cJSON_AddNumberToObject(s, "cleaned_count", (double)n[SB_MC_CLEANED]);
 	cJSON_AddNumberToObject(s, "campaign_count", 0);
 	cJSON_AddNumberToObject(s, "merge_field_count", (double)fields);
-	mc_resp_cjson(rs, j);
+	sb_mc_resp_cjson(rs, j);
 }
 
 /* ?count= (default 10, at most 1000) and ?offset=; answers 400 when bad. */
-static int paging(mc_req *rq, sb_resp *rs, long *count, long *offset)
+static int paging(sb_mc_req *rq, sb_resp *rs, long *count, long *offset)
 {
 	static const char *const keys[] = {"count", "offset"};
 	long *out[] = {count, offset}, max[] = {1000, 100000000};
 	*count = 10;
 	*offset = 0;
 	for (int i = 0; i < 2; i++) {
-		const char *v = mc_arg(rq, keys[i]);
-		char *end, msg[96];
-		if (!v)
-			continue;
-		errno = 0;
-		*out[i] = strtol(v, &end, 10);
-		if (!*v || *end || errno || *out[i] < 0 || *out[i] > max[i]) {
+		const char *v = sb_mc_arg(rq, keys[i]);
+		char msg[96];
+		if (v && sb_parse_long(v, 0, max[i], out[i])) {
 			snprintf(msg, sizeof(msg), "Please use a whole number from 0 to %ld.", max[i]);
-			mc_invalid(rq, rs, keys[i], msg);
+			sb_mc_invalid(rq, rs, keys[i], msg);
 			return -1;
 		}
 	}
 	return 0;
 }
 
-void mc_h_fields(sb_mc *m, mc_req *rq, sb_resp *rs)
+void sb_mc_h_fields(sb_mc *m, sb_mc_req *rq, sb_resp *rs)
 {
 	long count, offset;
-	if (!mc_list_ok(m, rq, rs) || paging(rq, rs, &count, &offset))
+	if (!sb_mc_list_ok(m, rq, rs) || paging(rq, rs, &count, &offset))
 		return;
-	mc_store *st = &m->store;
+	sb_mc_store *st = &m->store;
 	cJSON *j = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(j, "merge_fields");
 	pthread_mutex_lock(&st->lock);
 	for (size_t i = (size_t)offset; i < st->nfields && i < (size_t)(offset + count); i++)
-		cJSON_AddItemToArray(arr, mc_field_json(st, &st->fields[i]));
+		cJSON_AddItemToArray(arr, sb_mc_field_json(st, &st->fields[i]));
 	cJSON_AddStringToObject(j, "list_id", st->list_id);
 	cJSON_AddNumberToObject(j, "total_items", (double)st->nfields);
 	pthread_mutex_unlock(&st->lock);
-	mc_resp_cjson(rs, j);
+	sb_mc_resp_cjson(rs, j);
 }
 
-void mc_h_field_add(sb_mc *m, mc_req *rq, sb_resp *rs)
+void sb_mc_h_field_add(sb_mc *m, sb_mc_req *rq, sb_resp *rs)
 {
 	cJSON *b;
-	if (!mc_list_ok(m, rq, rs) || !(b = mc_body_object(rq, rs)))
+	if (!sb_mc_list_ok(m, rq, rs) || !(b = sb_mc_body_object(rq, rs)))
 		return;
 	const cJSON *tag = get(b, "tag"), *name = get(b, "name"), *type = get(b, "type");
-	int t = mc_ftype_find(cJSON_GetStringValue(type));
+	int t = sb_mc_ftype_find(cJSON_GetStringValue(type));
 	char msg[256];
-	mc_store *st = &m->store;
+	sb_mc_store *st = &m->store;
 	if (t < 0) {
-		mc_invalid(rq, rs, "type", "Value is not one of the allowed values: text, number, "
+		sb_mc_invalid(rq, rs, "type", "Value is not one of the allowed values: text, number, "
 					   "address, phone, date, url, imageurl, radio, dropdown, "
 					   "birthday, zip");
 	} else if (tag && !cJSON_IsString(tag)) {
-		mc_invalid(rq, rs, "tag", "Schema describes string, another type found instead");
+		sb_mc_invalid(rq, rs, "tag", "Schema describes string, another type found instead");
 	} else {
 		pthread_mutex_lock(&st->lock);
-		if (mc_field_add(st, cJSON_GetStringValue(tag), cJSON_GetStringValue(name), t, msg,
-				 sizeof(msg)))
-			mc_problem(rq, rs, 400, "Invalid Resource", "%s", msg);
+		if (sb_mc_field_add(st, cJSON_GetStringValue(tag), cJSON_GetStringValue(name), t, msg,
+				    sizeof(msg)))
+			sb_mc_problem(rq, rs, 400, "Invalid Resource", "%s", msg);
 		else
-			mc_resp_cjson(rs, mc_field_json(st, &st->fields[st->nfields - 1]));
+			sb_mc_resp_cjson(rs, sb_mc_field_json(st, &st->fields[st->nfields - 1]));
 		pthread_mutex_unlock(&st->lock);
 	}
 	cJSON_Delete(b);
@@ -144,19 +142,19 @@ void mc_h_field_add(sb_mc *m, mc_req *rq, sb_resp *rs)
 
 /* ---- members ---- */
 
-void mc_h_members(sb_mc *m, mc_req *rq, sb_resp *rs)
+void sb_mc_h_members(sb_mc *m, sb_mc_req *rq, sb_resp *rs)
 {
 	long count, offset;
-	if (!mc_list_ok(m, rq, rs) || paging(rq, rs, &count, &offset))
+	if (!sb_mc_list_ok(m, rq, rs) || paging(rq, rs, &count, &offset))
 		return;
-	const char *sv = mc_arg(rq, "status");
-	int status = sv ? mc_status_find(sv) : -1;
+	const char *sv = sb_mc_arg(rq, "status");
+	int status = sv ? sb_mc_status_find(sv) : -1;
 	if (sv && status < 0) {
-		mc_invalid(rq, rs, "status", "Value is not one of the allowed values: subscribed, "
+		sb_mc_invalid(rq, rs, "status", "Value is not one of the allowed values: subscribed, "
 					     "unsubscribed, cleaned, pending, transactional, archived");
 		return;
 	}
-	mc_store *st = &m->store;
+	sb_mc_store *st = &m->store;
 	cJSON *j = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(j, "members");
 	long total = 0;
 	pthread_mutex_lock(&st->lock);
@@ -164,37 +162,37 @@ void mc_h_members(sb_mc *m, mc_req *rq, sb_resp *rs)
 		if (status >= 0 && st->members[i].status != status)
 			continue;
 		if (total >= offset && total < offset + count)
-			cJSON_AddItemToArray(arr, mc_member_json(st, &st->members[i]));
+			cJSON_AddItemToArray(arr, sb_mc_member_json(st, &st->members[i]));
 		total++;
 	}
 	cJSON_AddStringToObject(j, "list_id", st->list_id);
 	pthread_mutex_unlock(&st->lock);
 	cJSON_AddNumberToObject(j, "total_items", (double)total);
-	mc_resp_cjson(rs, j);
+	sb_mc_resp_cjson(rs, j);
 }
 
 /* The URL names a member by hash, or (as Mailchimp also allows) by email. */
 static void url_hash(const char *param, char out[33])
 {
 	if (strchr(param, '@'))
-		mc_email_hash(param, out);
+		sb_mc_email_hash(param, out);
 	else
 		snprintf(out, 33, "%s", param);
 }
 
-void mc_h_member(sb_mc *m, mc_req *rq, sb_resp *rs)
+void sb_mc_h_member(sb_mc *m, sb_mc_req *rq, sb_resp *rs)
 {
-	if (!mc_list_ok(m, rq, rs))
+	if (!sb_mc_list_ok(m, rq, rs))
 		return;
 	char hash[33];
 	url_hash(rq->params[1], hash);
-	mc_store *st = &m->store;
+	sb_mc_store *st = &m->store;
 	pthread_mutex_lock(&st->lock);
-	mc_member *mm = mc_member_find(st, hash);
+	sb_mc_member *mm = sb_mc_member_find(st, hash);
 	if (mm)
-		mc_resp_cjson(rs, mc_member_json(st, mm));
+		sb_mc_resp_cjson(rs, sb_mc_member_json(st, mm));
 	else
-		mc_not_found(rq, rs);
+		sb_mc_not_found(rq, rs);
 	pthread_mutex_unlock(&st->lock);
 }
 
@@ -206,14 +204,14 @@ static int body_status(const cJSON *v)
 {
 	if (!v)
 		return -2;
-	int s = mc_status_find(cJSON_GetStringValue(v));
-	return s == MC_ARCHIVED ? -1 : s;
+	int s = sb_mc_status_find(cJSON_GetStringValue(v));
+	return s == SB_MC_ARCHIVED ? -1 : s;
 }
 
 static int blocked(int from, int to)
 {
-	return (to == MC_SUBSCRIBED || to == MC_PENDING) &&
-	       (from == MC_UNSUBSCRIBED || from == MC_CLEANED);
+	return (to == SB_MC_SUBSCRIBED || to == SB_MC_PENDING) &&
+	       (from == SB_MC_UNSUBSCRIBED || from == SB_MC_CLEANED);
 }
 
 static const char compliance_fmt[] =
@@ -229,97 +227,97 @@ static const char exists_fmt[] =
 /* An existing member: merge fields merged in, status changed only when the
  * body says so; an archived one is re-added with status_if_new, as
  * re-adding an archived contact unarchives it. */
-static void update_member(mc_store *st, mc_member *mm, int status, int status_if_new,
-			  const cJSON *merge, mc_req *rq, sb_resp *rs)
+static void update_member(sb_mc_store *st, sb_mc_member *mm, int status, int status_if_new,
+			  const cJSON *merge, sb_mc_req *rq, sb_resp *rs)
 {
-	if (status < 0 && mm->status == MC_ARCHIVED && status_if_new >= 0)
+	if (status < 0 && mm->status == SB_MC_ARCHIVED && status_if_new >= 0)
 		status = status_if_new;
 	if (status >= 0 && blocked(mm->status, status)) {
-		mc_problem(rq, rs, 400, "Member In Compliance State", compliance_fmt, mm->email);
+		sb_mc_problem(rq, rs, 400, "Member In Compliance State", compliance_fmt, mm->email);
 		return;
 	}
 	if (status >= 0)
 		mm->status = status;
-	mc_merge_apply(st, mm, merge);
-	mc_resp_cjson(rs, mc_member_json(st, mm));
+	sb_mc_merge_apply(st, mm, merge);
+	sb_mc_resp_cjson(rs, sb_mc_member_json(st, mm));
 }
 
-static void create_member(mc_store *st, const char *email, int status, const cJSON *merge,
-			  mc_req *rq, sb_resp *rs)
+static void create_member(sb_mc_store *st, const char *email, int status, const cJSON *merge,
+			  sb_mc_req *rq, sb_resp *rs)
 {
-	if (mc_forgotten_has(st, email)) {
-		mc_problem(rq, rs, 400, "Forgotten Email Not Subscribed", forgotten_fmt, email);
-	} else if (mc_email_fake(email)) {
-		mc_problem(rq, rs, 400, "Invalid Resource", fake_fmt, email);
+	if (sb_mc_forgotten_has(st, email)) {
+		sb_mc_problem(rq, rs, 400, "Forgotten Email Not Subscribed", forgotten_fmt, email);
+	} else if (sb_mc_email_fake(email)) {
+		sb_mc_problem(rq, rs, 400, "Invalid Resource", fake_fmt, email);
 	} else if (status < 0) {
-		mc_invalid(rq, rs, "status_if_new", "This value should not be blank.");
+		sb_mc_invalid(rq, rs, "status_if_new", "This value should not be blank.");
 	} else {
-		mc_member *mm = mc_member_add(st, email, status);
-		if (!mm || mc_merge_apply(st, mm, merge))
-			mc_problem(rq, rs, 500, "Internal Server Error", "Out of memory.");
+		sb_mc_member *mm = sb_mc_member_add(st, email, status);
+		if (!mm || sb_mc_merge_apply(st, mm, merge))
+			sb_mc_problem(rq, rs, 500, "Internal Server Error", "Out of memory.");
 		else
-			mc_resp_cjson(rs, mc_member_json(st, mm));
+			sb_mc_resp_cjson(rs, sb_mc_member_json(st, mm));
 	}
 }
 
-static void upsert(sb_mc *m, mc_req *rq, sb_resp *rs, int mode)
+static void upsert(sb_mc *m, sb_mc_req *rq, sb_resp *rs, int mode)
 {
 	cJSON *b;
-	if (!mc_list_ok(m, rq, rs) || !(b = mc_body_object(rq, rs)))
+	if (!sb_mc_list_ok(m, rq, rs) || !(b = sb_mc_body_object(rq, rs)))
 		return;
 	const char *email = cJSON_GetStringValue(get(b, "email_address"));
 	int status = body_status(get(b, "status")), sin = body_status(get(b, "status_if_new"));
 	const cJSON *merge = get(b, "merge_fields");
 	char hash[33], ehash[33], field[32], msg[128];
-	mc_store *st = &m->store;
+	sb_mc_store *st = &m->store;
 	if (mode == UP_POST) {
 		sin = status; /* POST has no status_if_new: status is the one */
 		status = -2;
 	}
 	if (email)
-		mc_email_hash(email, ehash);
+		sb_mc_email_hash(email, ehash);
 	if (mode != UP_POST)
 		url_hash(rq->params[1], hash);
 	else if (email)
 		memcpy(hash, ehash, sizeof(hash));
 	pthread_mutex_lock(&st->lock);
-	mc_member *mm = email || mode != UP_POST ? mc_member_find(st, hash) : NULL;
+	sb_mc_member *mm = email || mode != UP_POST ? sb_mc_member_find(st, hash) : NULL;
 	if (!email && (mode != UP_PATCH || get(b, "email_address")))
-		mc_invalid(rq, rs, "email_address", "This value should not be blank.");
+		sb_mc_invalid(rq, rs, "email_address", "This value should not be blank.");
 	else if (email && mode != UP_POST && strcasecmp(hash, ehash))
-		mc_problem(rq, rs, 400, "Invalid Resource",
-			   "The subscriber hash in the URL does not match the email address %s.",
-			   email);
+		sb_mc_problem(rq, rs, 400, "Invalid Resource",
+			      "The subscriber hash in the URL does not match the email address %s.",
+			      email);
 	else if (status == -1 || sin == -1)
-		mc_invalid(rq, rs, status == -1 ? "status" : mode == UP_POST ? "status"
+		sb_mc_invalid(rq, rs, status == -1 ? "status" : mode == UP_POST ? "status"
 									: "status_if_new",
 			   "Value is not one of the allowed values: subscribed, unsubscribed, "
 			   "cleaned, pending, transactional");
-	else if (mc_merge_check(st, merge, field, sizeof(field), msg, sizeof(msg)))
-		mc_invalid(rq, rs, field, msg);
+	else if (sb_mc_merge_check(st, merge, field, sizeof(field), msg, sizeof(msg)))
+		sb_mc_invalid(rq, rs, field, msg);
 	else if (mm && mode == UP_POST)
-		mc_problem(rq, rs, 400, "Member Exists", exists_fmt, email);
+		sb_mc_problem(rq, rs, 400, "Member Exists", exists_fmt, email);
 	else if (mm)
 		update_member(st, mm, status, sin, merge, rq, rs);
 	else if (mode == UP_PATCH)
-		mc_not_found(rq, rs);
+		sb_mc_not_found(rq, rs);
 	else
 		create_member(st, email, status >= 0 ? status : sin, merge, rq, rs);
 	pthread_mutex_unlock(&st->lock);
 	cJSON_Delete(b);
 }
 
-void mc_h_member_put(sb_mc *m, mc_req *rq, sb_resp *rs)
+void sb_mc_h_member_put(sb_mc *m, sb_mc_req *rq, sb_resp *rs)
 {
 	upsert(m, rq, rs, UP_PUT);
 }
 
-void mc_h_member_patch(sb_mc *m, mc_req *rq, sb_resp *rs)
+void sb_mc_h_member_patch(sb_mc *m, sb_mc_req *rq, sb_resp *rs)
 {
 	upsert(m, rq, rs, UP_PATCH);
 }
 
-void mc_h_member_post(sb_mc *m, mc_req *rq, sb_resp *rs)
+void sb_mc_h_member_post(sb_mc *m, sb_mc_req *rq, sb_resp *rs)
 {
 	upsert(m, rq, rs, UP_POST);
 }
@@ -327,12 +325,12 @@ void mc_h_member_post(sb_mc *m, mc_req *rq, sb_resp *rs)
 /* Archiving and permanent deletion both exist on the real API; the
  * sandbox refuses them (after counting them) because a correct client
  * never removes a contact it did not create. */
-void mc_h_refuse_delete(sb_mc *m, mc_req *rq, sb_resp *rs)
+void sb_mc_h_refuse_delete(sb_mc *m, sb_mc_req *rq, sb_resp *rs)
 {
 	(void)m;
-	mc_problem(rq, rs, 405, "Method Not Allowed",
-		   "classy-sandbox refuses to archive or delete contacts; this call was counted in "
-		   "/__sandbox/mc/stats deletes.");
+	sb_mc_problem(rq, rs, 405, "Method Not Allowed",
+		      "classy-sandbox refuses to archive or delete contacts; this call was counted in "
+		      "/__sandbox/mc/stats deletes.");
 }
 
 /* ---- tags ---- */
@@ -358,31 +356,31 @@ static int tags_valid(const cJSON *tags, char *field, size_t fieldsz)
 	return 1;
 }
 
-void mc_h_tags(sb_mc *m, mc_req *rq, sb_resp *rs)
+void sb_mc_h_tags(sb_mc *m, sb_mc_req *rq, sb_resp *rs)
 {
 	/* Counted before any check: every tag write without is_syncing counts. */
 	cJSON *b = rq->body ? cJSON_ParseWithLength(rq->body, rq->body_len) : NULL;
-	mc_count_tag_call(m, cJSON_IsTrue(get(b, "is_syncing")));
+	sb_mc_count_tag_call(m, cJSON_IsTrue(get(b, "is_syncing")));
 	cJSON_Delete(b);
-	if (!mc_list_ok(m, rq, rs) || !(b = mc_body_object(rq, rs)))
+	if (!sb_mc_list_ok(m, rq, rs) || !(b = sb_mc_body_object(rq, rs)))
 		return;
 	const cJSON *tags = get(b, "tags"), *t;
 	char hash[33], field[32];
 	url_hash(rq->params[1], hash);
-	mc_store *st = &m->store;
+	sb_mc_store *st = &m->store;
 	pthread_mutex_lock(&st->lock);
-	mc_member *mm = mc_member_find(st, hash);
+	sb_mc_member *mm = sb_mc_member_find(st, hash);
 	if (!cJSON_IsArray(tags)) {
-		mc_invalid(rq, rs, "tags", "Schema describes array, another type found instead");
+		sb_mc_invalid(rq, rs, "tags", "Schema describes array, another type found instead");
 	} else if (!tags_valid(tags, field, sizeof(field))) {
-		mc_invalid(rq, rs, field, "A tag needs a name of 1 to 100 characters and a status "
+		sb_mc_invalid(rq, rs, field, "A tag needs a name of 1 to 100 characters and a status "
 					  "of active or inactive.");
 	} else if (!mm) {
-		mc_not_found(rq, rs);
+		sb_mc_not_found(rq, rs);
 	} else {
 		cJSON_ArrayForEach(t, tags)
-			mc_member_tag(st, mm, cJSON_GetStringValue(get(t, "name")),
-				      !strcmp(cJSON_GetStringValue(get(t, "status")), "active"));
+			sb_mc_member_tag(st, mm, cJSON_GetStringValue(get(t, "name")),
+					 !strcmp(cJSON_GetStringValue(get(t, "status")), "active"));
 		mm->changed = time(NULL);
 		rs->status = 204;
 		cs_buf_reset(&rs->body);
@@ -408,16 +406,16 @@ static void add_error(cJSON *errors, const char *email, const char *code, const 
 }
 
 /* members[].tags (names): replace the member's tags with sync_tags, else add. */
-static void subscribe_tags(mc_store *st, mc_member *mm, const cJSON *tags, int sync)
+static void subscribe_tags(sb_mc_store *st, sb_mc_member *mm, const cJSON *tags, int sync)
 {
 	const cJSON *t;
 	if (!cJSON_IsArray(tags))
 		return;
 	if (sync)
-		mc_member_clear_tags(mm);
+		sb_mc_member_clear_tags(mm);
 	cJSON_ArrayForEach(t, tags)
 		if (cJSON_IsString(t) && *t->valuestring)
-			mc_member_tag(st, mm, t->valuestring, 1);
+			sb_mc_member_tag(st, mm, t->valuestring, 1);
 }
 
 typedef struct sub_out {
@@ -425,7 +423,7 @@ typedef struct sub_out {
 	int update_existing, sync_tags;
 } sub_out;
 
-static void subscribe_one(mc_store *st, const cJSON *el, sub_out *o)
+static void subscribe_one(sb_mc_store *st, const cJSON *el, sub_out *o)
 {
 	const char *email = cJSON_GetStringValue(get(el, "email_address"));
 	int status = body_status(get(el, "status")), sin = body_status(get(el, "status_if_new"));
@@ -436,20 +434,20 @@ static void subscribe_one(mc_store *st, const cJSON *el, sub_out *o)
 			  "email_address is required");
 		return;
 	}
-	mc_email_hash(email, hash);
-	mc_member *mm = mc_member_find(st, hash);
+	sb_mc_email_hash(email, hash);
+	sb_mc_member *mm = sb_mc_member_find(st, hash);
 	int want = status >= 0 ? status : sin;
 	if (mm && !o->update_existing)
 		add_error(o->errors, email, "ERROR_CONTACT_EXISTS", "email_address", "", exists_fmt);
-	else if (!mm && mc_forgotten_has(st, email))
+	else if (!mm && sb_mc_forgotten_has(st, email))
 		add_error(o->errors, email, "ERROR_GENERIC", "email_address", "", forgotten_fmt);
-	else if (!mm && mc_email_fake(email))
+	else if (!mm && sb_mc_email_fake(email))
 		add_error(o->errors, email, "ERROR_GENERIC", "email_address", "", fake_fmt);
 	else if (status == -1 || sin == -1)
 		add_error(o->errors, email, "ERROR_GENERIC", "status", "", "Invalid status for %s");
 	else if (!mm && want < 0)
 		add_error(o->errors, email, "ERROR_GENERIC", "status", "", "status is required");
-	else if (mc_merge_check(st, merge, field, sizeof(field), msg, sizeof(msg)))
+	else if (sb_mc_merge_check(st, merge, field, sizeof(field), msg, sizeof(msg)))
 		add_error(o->errors, email, "ERROR_GENERIC", field, msg,
 			  "Your merge fields were invalid.");
 	else if (mm && status >= 0 && blocked(mm->status, status))
@@ -458,37 +456,37 @@ static void subscribe_one(mc_store *st, const cJSON *el, sub_out *o)
 		/* update_existing overwrites the status: why clients use it only for new contacts */
 		if (status >= 0)
 			mm->status = status;
-		mc_merge_apply(st, mm, merge);
+		sb_mc_merge_apply(st, mm, merge);
 		subscribe_tags(st, mm, get(el, "tags"), o->sync_tags);
-		cJSON_AddItemToArray(o->updated, mc_member_json(st, mm));
-	} else if ((mm = mc_member_add(st, email, want)) && !mc_merge_apply(st, mm, merge)) {
+		cJSON_AddItemToArray(o->updated, sb_mc_member_json(st, mm));
+	} else if ((mm = sb_mc_member_add(st, email, want)) && !sb_mc_merge_apply(st, mm, merge)) {
 		subscribe_tags(st, mm, get(el, "tags"), 0);
-		cJSON_AddItemToArray(o->created, mc_member_json(st, mm));
+		cJSON_AddItemToArray(o->created, sb_mc_member_json(st, mm));
 	} else {
 		add_error(o->errors, email, "ERROR_GENERIC", "", "", "Out of memory adding %s");
 	}
 }
 
-void mc_h_batch_subscribe(sb_mc *m, mc_req *rq, sb_resp *rs)
+void sb_mc_h_batch_subscribe(sb_mc *m, sb_mc_req *rq, sb_resp *rs)
 {
 	cJSON *b;
-	if (!mc_list_ok(m, rq, rs) || !(b = mc_body_object(rq, rs)))
+	if (!sb_mc_list_ok(m, rq, rs) || !(b = sb_mc_body_object(rq, rs)))
 		return;
 	const cJSON *members = get(b, "members"), *el;
 	int n = cJSON_GetArraySize(members);
 	if (!cJSON_IsArray(members)) {
-		mc_invalid(rq, rs, "members", "Schema describes array, another type found instead");
+		sb_mc_invalid(rq, rs, "members", "Schema describes array, another type found instead");
 	} else if (n > BATCH_SUBSCRIBE_MAX) {
-		mc_problem(rq, rs, 400, "Invalid Resource",
-			   "You can add at most %d members in one call; this one has %d.",
-			   BATCH_SUBSCRIBE_MAX, n);
+		sb_mc_problem(rq, rs, 400, "Invalid Resource",
+			      "You can add at most %d members in one call; this one has %d.",
+			      BATCH_SUBSCRIBE_MAX, n);
 	} else {
 		cJSON *j = cJSON_CreateObject();
 		sub_out o = {cJSON_AddArrayToObject(j, "new_members"),
 			     cJSON_AddArrayToObject(j, "updated_members"),
 			     cJSON_AddArrayToObject(j, "errors"),
 			     cJSON_IsTrue(get(b, "update_existing")), cJSON_IsTrue(get(b, "sync_tags"))};
-		mc_store *st = &m->store;
+		sb_mc_store *st = &m->store;
 		pthread_mutex_lock(&st->lock);
 		cJSON_ArrayForEach(el, members)
 			subscribe_one(st, el, &o);
@@ -496,7 +494,7 @@ void mc_h_batch_subscribe(sb_mc *m, mc_req *rq, sb_resp *rs)
 		cJSON_AddNumberToObject(j, "total_created", cJSON_GetArraySize(o.created));
 		cJSON_AddNumberToObject(j, "total_updated", cJSON_GetArraySize(o.updated));
 		cJSON_AddNumberToObject(j, "error_count", cJSON_GetArraySize(o.errors));
-		mc_resp_cjson(rs, j);
+		sb_mc_resp_cjson(rs, j);
 	}
 	cJSON_Delete(b);
 }

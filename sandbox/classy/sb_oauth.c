@@ -1,7 +1,10 @@
 /* OAuth2 client credentials, as POST /oauth2/auth answers them: one client
  * application, authorised for every organization, and a list of issued
- * bearer tokens that expire after --token-ttl (or all at once on demand). */
-#include "sandbox.h"
+ * bearer tokens that expire after --token-ttl (or all at once on demand).
+ *
+ * Must never: accept credentials from the query string (the real server
+ * refuses them, and a client that sends them leaks its secret to logs). */
+#include "classy/sb_classy_int.h"
 
 #include "util/timeutil.h"
 
@@ -163,7 +166,7 @@ static int parse_form(sb_req *rq, form *f)
 	return ok == MHD_YES && !f->too_long ? 0 : -1;
 }
 
-void sb_h_token(sb_server *s, sb_req *rq, sb_resp *rs)
+void sb_h_token(sb_classy *c, sb_req *rq, sb_resp *rs)
 {
 	form f = {0};
 	if (sb_arg(rq, "client_id") || sb_arg(rq, "client_secret") || sb_arg(rq, "grant_type")) {
@@ -190,9 +193,9 @@ void sb_h_token(sb_server *s, sb_req *rq, sb_resp *rs)
 		return;
 	}
 	sb_knobs k;
-	sb_server_knobs(s, &k);
+	sb_policy_knobs(&c->policy, &k);
 	char tok[TOKEN_LEN + 1];
-	if (issue(sb_server_oauth(s), f.client_id, f.client_secret, k.token_ttl, tok)) {
+	if (issue(c->oauth, f.client_id, f.client_secret, k.token_ttl, tok)) {
 		oauth_error(rs, 401, "invalid_client", "Client authentication failed");
 		return;
 	}

@@ -1,9 +1,19 @@
-/* classy-sandbox: command line, startup and shutdown. */
-#include "mc.h"
+/* classy-sandbox: the command line, startup and shutdown. It parses the
+ * flags (one sb_opt table, which also writes --help), builds the two halves,
+ * mounts them on the server (the Mailchimp half first, so the Classy half
+ * answers everything else), prints the one "listening" line on stdout and
+ * waits for SIGTERM or SIGINT.
+ *
+ * Must never: serve a request or hold a half's state; it only wires the
+ * parts together. Nothing but that line (and --help) goes to stdout:
+ * tests read it. */
+#include "classy/sb_classy.h"
+#include "core/sb_args.h"
+#include "core/sb_server.h"
+#include "mailchimp/sb_mc.h"
 
 #include "util/log.h"
 
-#include <errno.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -20,67 +30,63 @@ typedef struct opts {
 	double fail_rate, drop_rate, truncate_rate, throttle_rate;
 } opts;
 
-enum opt_type { O_STR, O_LONG, O_RATE, O_PERMIN, O_FLAG };
-
+/* A flag: how it parses (sb_args.c) and how --help shows it. */
 typedef struct opt_def {
-	const char *name, *meta;
-	int type;
-	size_t off;
-	long min, max;
-	const char *help;
+	sb_opt o;
+	const char *meta, *help;
 } opt_def;
 
-#define O(n, m, t, f, lo, hi, h) {n, m, t, offsetof(opts, f), lo, hi, h}
+#define O(n, m, t, f, lo, hi, h) {{n, SB_OPT_##t, offsetof(opts, f), lo, hi}, m, h}
 static const opt_def opt_defs[] = {
-	O("bind", "ADDR", O_STR, bind, 0, 0, "address to listen on (default 127.0.0.1)"),
-	O("port", "N", O_LONG, port, 0, 65535, "port; 0 picks a free one (default 0)"),
-	O("seed", "N", O_LONG, seed, 0, 2147483647, "seed of all generated data and faults (default 1)"),
-	O("orgs", "N", O_LONG, orgs, 1, 1000, "organizations, ids 1001, 1002, ... (default 2)"),
-	O("supporters", "N", O_LONG, supporters, 0, 50000000, "supporters per org (default 300)"),
-	O("transactions", "N", O_LONG, transactions, 0, 50000000, "transactions per org (default 1000)"),
-	O("campaigns", "N", O_LONG, campaigns, 0, 1000000, "campaigns per org (default 10)"),
-	O("plans", "N", O_LONG, plans, 0, 50000000, "recurring donation plans per org (default 60)"),
-	O("ties", "N", O_LONG, ties, 0, 50000000,
+	O("bind", "ADDR", STR, bind, 0, 0, "address to listen on (default 127.0.0.1)"),
+	O("port", "N", LONG, port, 0, 65535, "port; 0 picks a free one (default 0)"),
+	O("seed", "N", LONG, seed, 0, 2147483647, "seed of all generated data and faults (default 1)"),
+	O("orgs", "N", LONG, orgs, 1, 1000, "organizations, ids 1001, 1002, ... (default 2)"),
+	O("supporters", "N", LONG, supporters, 0, 50000000, "supporters per org (default 300)"),
+	O("transactions", "N", LONG, transactions, 0, 50000000, "transactions per org (default 1000)"),
+	O("campaigns", "N", LONG, campaigns, 0, 1000000, "campaigns per org (default 10)"),
+	O("plans", "N", LONG, plans, 0, 50000000, "recurring donation plans per org (default 60)"),
+	O("ties", "N", LONG, ties, 0, 50000000,
 	  "supporters and transactions of the first org sharing one updated_at second (default 150)"),
-	O("orphans", "N", O_LONG, orphans, 0, 50000000,
+	O("orphans", "N", LONG, orphans, 0, 50000000,
 	  "transactions per org whose supporter does not exist (default 5)"),
-	O("client-id", "ID", O_STR, client_id, 0, 0, "the API application's client id (default sandbox-client)"),
-	O("client-secret", "S", O_STR, client_secret, 0, 0, "its secret (default sandbox-secret)"),
-	O("rate-limit", "N/min", O_PERMIN, rate_limit, 0, 100000000,
+	O("client-id", "ID", STR, client_id, 0, 0, "the API application's client id (default sandbox-client)"),
+	O("client-secret", "S", STR, client_secret, 0, 0, "its secret (default sandbox-secret)"),
+	O("rate-limit", "N/min", PERMIN, rate_limit, 0, 100000000,
 	  "requests per fixed one-minute window per application; 0 = unlimited, and then no "
 	  "X-RateLimit headers (default 1800)"),
-	O("latency-ms", "N", O_LONG, latency_ms, 0, 600000, "delay before every API answer (default 0)"),
-	O("fail-rate", "F", O_RATE, fail_rate, 0, 0, "fraction of API requests answered 500 (JSON) or 503 (HTML)"),
-	O("drop-rate", "F", O_RATE, drop_rate, 0, 0, "fraction of API requests whose connection closes unanswered"),
-	O("truncate-rate", "F", O_RATE, truncate_rate, 0, 0,
+	O("latency-ms", "N", LONG, latency_ms, 0, 600000, "delay before every API answer (default 0)"),
+	O("fail-rate", "F", RATE, fail_rate, 0, 0, "fraction of API requests answered 500 (JSON) or 503 (HTML)"),
+	O("drop-rate", "F", RATE, drop_rate, 0, 0, "fraction of API requests whose connection closes unanswered"),
+	O("truncate-rate", "F", RATE, truncate_rate, 0, 0,
 	  "fraction of 200 answers cut off mid-JSON, then the connection closes (half declare the full "
 	  "Content-Length, half a short one)"),
-	O("token-ttl", "S", O_LONG, token_ttl, 1, 100000000, "token lifetime in seconds (default 3600)"),
-	O("throttle-rate", "F", O_RATE, throttle_rate, 0, 0,
+	O("token-ttl", "S", LONG, token_ttl, 1, 100000000, "token lifetime in seconds (default 3600)"),
+	O("throttle-rate", "F", RATE, throttle_rate, 0, 0,
 	  "fraction of API requests answered 429 Too Many Attempts with Retry-After: 1"),
-	O("mutate-ties", NULL, O_FLAG, mutate_ties, 0, 0,
+	O("mutate-ties", NULL, FLAG, mutate_ties, 0, 0,
 	  "--mutate-every updates members of the big tie group instead of early records"),
-	O("mutate-every", "K", O_LONG, mutate_every, 0, 100000000,
+	O("mutate-every", "K", LONG, mutate_every, 0, 100000000,
 	  "after every K list requests of an org+entity, update 3 early-sorting records and create 2 "
 	  "(default 0 = never)"),
-	O("now", "UNIX", O_LONG, now, 1, 253402300799,
+	O("now", "UNIX", LONG, now, 1, 253402300799,
 	  "generate as if started at this unix time, for byte-identical dumps across runs "
 	  "(default: the real time)"),
-	O("mc-api-key", "KEY", O_STR, mc_api_key, 0, 0,
+	O("mc-api-key", "KEY", STR, mc_api_key, 0, 0,
 	  "Mailchimp: the API key clients must send as the Basic auth password (default "
 	  "sandbox-key-us1)"),
-	O("mc-list", "ID", O_STR, mc_list, 0, 0,
+	O("mc-list", "ID", STR, mc_list, 0, 0,
 	  "Mailchimp: the audience id; other list ids are 404 (default sandbox-list)"),
-	O("mc-latency-ms", "N", O_LONG, mc_latency_ms, 0, 600000,
+	O("mc-latency-ms", "N", LONG, mc_latency_ms, 0, 600000,
 	  "Mailchimp: delay before every /3.0 answer, counted as in flight (default 0)"),
-	O("mc-max-connections", "N", O_LONG, mc_max_connections, 1, 100000,
+	O("mc-max-connections", "N", LONG, mc_max_connections, 1, 100000,
 	  "Mailchimp: requests in flight at once; the next is answered 429 (default 10)"),
-	O("mc-fail-rate", "F", O_RATE, mc_fail_rate, 0, 0,
+	O("mc-fail-rate", "F", RATE, mc_fail_rate, 0, 0,
 	  "Mailchimp: fraction of /3.0 requests answered 500 problem+json"),
-	O("mc-throttle-rate", "F", O_RATE, mc_throttle_rate, 0, 0,
+	O("mc-throttle-rate", "F", RATE, mc_throttle_rate, 0, 0,
 	  "Mailchimp: fraction of /3.0 requests answered 429 problem+json (no Retry-After)"),
-	O("verbose", NULL, O_FLAG, verbose, 0, 0, "log every request to stderr"),
-	O("help", NULL, O_FLAG, help, 0, 0, "show this help"),
+	O("verbose", NULL, FLAG, verbose, 0, 0, "log every request to stderr"),
+	O("help", NULL, FLAG, help, 0, 0, "show this help"),
 };
 #define NOPTS (sizeof(opt_defs) / sizeof(opt_defs[0]))
 
@@ -149,31 +155,11 @@ static void usage(FILE *f)
 	fputs(usage_head, f);
 	for (size_t i = 0; i < NOPTS; i++) {
 		char left[48];
-		snprintf(left, sizeof(left), "--%s%s%s", opt_defs[i].name, opt_defs[i].meta ? " " : "",
+		snprintf(left, sizeof(left), "--%s%s%s", opt_defs[i].o.name, opt_defs[i].meta ? " " : "",
 			 opt_defs[i].meta ? opt_defs[i].meta : "");
 		fprintf(f, "  %-22s %s\n", left, opt_defs[i].help);
 	}
 	fputs(usage_tail, f);
-}
-
-static int set_opt(opts *o, const opt_def *d, const char *v)
-{
-	char *p = (char *)o + d->off, *end;
-	errno = 0;
-	if (d->type == O_STR) {
-		*(const char **)p = v;
-		return 0;
-	}
-	if (d->type == O_RATE) {
-		double x = strtod(v, &end);
-		*(double *)p = x;
-		return *v && !*end && x >= 0.0 && x <= 1.0 ? 0 : -1;
-	}
-	long x = strtol(v, &end, 10);
-	if (d->type == O_PERMIN && !strcmp(end, "/min"))
-		end += 4;
-	*(long *)p = x;
-	return *v && !*end && !errno && x >= d->min && x <= d->max ? 0 : -1;
 }
 
 static int parse_args(int argc, char **argv, opts *o)
@@ -187,18 +173,18 @@ static int parse_args(int argc, char **argv, opts *o)
 		a += 2;
 		eq = strchr(a, '=');
 		size_t n = eq ? (size_t)(eq - a) : strlen(a);
-		const opt_def *d = NULL;
+		const sb_opt *d = NULL;
 		for (size_t k = 0; k < NOPTS && !d; k++)
-			if (strlen(opt_defs[k].name) == n && !strncmp(opt_defs[k].name, a, n))
-				d = &opt_defs[k];
+			if (strlen(opt_defs[k].o.name) == n && !strncmp(opt_defs[k].o.name, a, n))
+				d = &opt_defs[k].o;
 		if (!d)
 			return fprintf(stderr, "classy-sandbox: unknown option '--%.*s': see --help\n", (int)n, a), -1;
-		if (d->type == O_FLAG) {
-			*(long *)((char *)o + d->off) = 1;
+		if (d->type == SB_OPT_FLAG) { /* takes no value; "=..." is ignored */
+			sb_opt_set(d, o, NULL);
 			continue;
 		}
 		const char *v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
-		if (!v || set_opt(o, d, v))
+		if (!v || sb_opt_set(d, o, v))
 			return fprintf(stderr, "classy-sandbox: invalid value '%s' for --%s: see --help\n",
 				       v ? v : "", d->name), -1;
 	}
@@ -225,7 +211,6 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	cs_log_setup(o.verbose ? CS_LOG_DEBUG : CS_LOG_INFO, CS_LOG_TEXT);
-	sb_schema_init();
 
 	/* Signals are taken by sigwait below; the server's threads inherit the mask. */
 	sigset_t stop;
@@ -235,11 +220,14 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	sb_gen_opts g = {(uint64_t)o.seed, (int)o.orgs,
-			 {[SB_SUPPORTERS] = o.supporters, [SB_TRANSACTIONS] = o.transactions,
-			  [SB_CAMPAIGNS] = o.campaigns, [SB_PLANS] = o.plans},
-			 o.ties, o.orphans, o.now ? o.now : (int64_t)time(NULL)};
-	sb_data data;
+	sb_classy_opts co = {
+		{(uint64_t)o.seed, (int)o.orgs,
+		 {[SB_SUPPORTERS] = o.supporters, [SB_TRANSACTIONS] = o.transactions,
+		  [SB_CAMPAIGNS] = o.campaigns, [SB_PLANS] = o.plans},
+		 o.ties, o.orphans, o.now ? o.now : (int64_t)time(NULL)},
+		{o.fail_rate, o.drop_rate, o.truncate_rate, o.throttle_rate, o.rate_limit,
+		 o.latency_ms, o.token_ttl, o.mutate_every, o.mutate_ties},
+		o.client_id, o.client_secret};
 	int rc = 1, port = 0;
 	char msg[256];
 	sb_server *srv = NULL;
@@ -248,19 +236,20 @@ int main(int argc, char **argv)
 			 {.latency_ms = o.mc_latency_ms, .max_connections = o.mc_max_connections,
 			  .fail_rate = o.mc_fail_rate, .throttle_rate = o.mc_throttle_rate}};
 	sb_mc *mc = sb_mc_new(&mo);
-	if (sb_data_init(&data, &g)) {
-		cs_error("cannot generate sandbox data: out of memory; lower the record counts");
+	sb_classy *cl = sb_classy_new(&co, msg, sizeof(msg));
+	if (!cl) {
+		cs_error("%s", msg);
 		goto out;
 	}
 	if (!mc) {
 		cs_error("cannot start the Mailchimp half: out of memory");
 		goto out;
 	}
-	sb_server_opts so = {o.bind, (int)o.port,
-			     {o.fail_rate, o.drop_rate, o.truncate_rate, o.throttle_rate, o.rate_limit,
-			      o.latency_ms, o.token_ttl, o.mutate_every, o.mutate_ties},
-			     o.client_id, o.client_secret, (uint64_t)o.seed, mc};
-	srv = sb_server_start(&so, &data, &port, msg, sizeof(msg));
+	/* The Mailchimp half claims its paths first; the Classy half answers
+	 * everything else, unknown paths included. */
+	const sb_mount mounts[] = {{sb_mc_handle, mc}, {sb_classy_handle, cl}};
+	sb_server_opts so = {o.bind, (int)o.port, mounts, sizeof(mounts) / sizeof(mounts[0])};
+	srv = sb_server_start(&so, &port, msg, sizeof(msg));
 	if (!srv) {
 		cs_error("%s", msg);
 		goto out;
@@ -276,8 +265,7 @@ int main(int argc, char **argv)
 	rc = 0;
 out:
 	sb_server_stop(srv);
-	sb_webhook_release();
 	sb_mc_free(mc); /* after the server: no handler runs any more */
-	sb_data_release(&data);
+	sb_classy_free(cl);
 	return rc;
 }

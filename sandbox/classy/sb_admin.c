@@ -1,9 +1,13 @@
-/* /__sandbox/ endpoints for tests and benchmarks: no auth, no rate limit,
- * never faulted. */
-#include "sandbox.h"
+/* /__sandbox/ endpoints for tests and benchmarks: the dump of every record
+ * (streamed), the stats, mutation on demand, the knobs, token expiry and
+ * the client secret. No auth, no rate limit, never faulted.
+ *
+ * Must never: count toward the API's stats or change a record other than
+ * through sb_data_mutate; the dump holds the data lock only for its copy. */
+#include "classy/sb_classy_int.h"
 
 #include <microhttpd.h>
-#include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,7 +78,7 @@ static void dump_free(void *cls)
 }
 
 /* Resolves ?org= and ?entity=; answers the error itself when one is bad. */
-static int org_entity(sb_server *s, sb_req *rq, sb_resp *rs, sb_org **o, int *ent)
+static int org_entity(sb_classy *c, sb_req *rq, sb_resp *rs, sb_org **o, int *ent)
 {
 	const char *org = sb_arg(rq, "org"), *entity = sb_arg(rq, "entity");
 	*ent = sb_entity_find(entity);
@@ -85,7 +89,7 @@ static int org_entity(sb_server *s, sb_req *rq, sb_resp *rs, sb_org **o, int *en
 			      entity ? entity : "");
 		return -1;
 	}
-	*o = org ? sb_data_org(sb_server_data(s), strtoll(org, NULL, 10)) : NULL;
+	*o = org ? sb_data_org(&c->data, strtoll(org, NULL, 10)) : NULL;
 	if (!*o) {
 		sb_resp_error(rs, 404, "organization '%s' not found: pass ?org= with a sandbox org id",
 			      org ? org : "");
@@ -94,13 +98,13 @@ static int org_entity(sb_server *s, sb_req *rq, sb_resp *rs, sb_org **o, int *en
 	return 0;
 }
 
-void sb_h_dump(sb_server *s, sb_req *rq, sb_resp *rs)
+void sb_h_dump(sb_classy *c, sb_req *rq, sb_resp *rs)
 {
 	sb_org *o;
 	int ent;
-	if (org_entity(s, rq, rs, &o, &ent))
+	if (org_entity(c, rq, rs, &o, &ent))
 		return;
-	sb_data *d = sb_server_data(s);
+	sb_data *d = &c->data;
 	dump *dp = calloc(1, sizeof(*dp));
 	if (!dp)
 		goto oom;
@@ -128,49 +132,39 @@ oom:
 
 /* ---- stats, mutation ---- */
 
-void sb_h_stats(sb_server *s, sb_req *rq, sb_resp *rs)
+void sb_h_stats(sb_classy *c, sb_req *rq, sb_resp *rs)
 {
 	(void)rq;
-	sb_server_stats(s, &rs->body);
+	sb_policy_stats(&c->policy, &rs->body);
 }
 
-void sb_h_reset_stats(sb_server *s, sb_req *rq, sb_resp *rs)
+void sb_h_reset_stats(sb_classy *c, sb_req *rq, sb_resp *rs)
 {
 	(void)rq;
-	sb_server_reset_stats(s);
+	sb_policy_reset_stats(&c->policy);
 	sb_resp_json(rs, 200, "{\"ok\":true}");
 }
 
-static int arg_long(sb_req *rq, const char *key, long dflt, long min, long max, long *out,
-		    sb_resp *rs)
-{
-	const char *v = sb_arg(rq, key);
-	char *end;
-	*out = dflt;
-	if (!v)
-		return 0;
-	errno = 0;
-	*out = strtol(v, &end, 10);
-	if (!*v || *end || errno || *out < min || *out > max) {
-		sb_resp_error(rs, 400, "invalid '%s' value '%s': use an integer from %ld to %ld", key,
-			      v, min, max);
-		return -1;
-	}
-	return 0;
-}
+typedef struct mutate_args {
+	long update, create;
+} mutate_args;
 
-void sb_h_mutate(sb_server *s, sb_req *rq, sb_resp *rs)
+static const sb_opt mutate_defs[] = {
+	{"update", SB_OPT_LONG, offsetof(mutate_args, update), 0, 100000},
+	{"create", SB_OPT_LONG, offsetof(mutate_args, create), 0, 100000},
+};
+
+void sb_h_mutate(sb_classy *c, sb_req *rq, sb_resp *rs)
 {
 	sb_org *o;
 	int ent;
-	long update, create;
-	if (org_entity(s, rq, rs, &o, &ent) ||
-	    arg_long(rq, "update", 0, 0, 100000, &update, rs) ||
-	    arg_long(rq, "create", 0, 0, 100000, &create, rs))
+	mutate_args a = {0, 0};
+	if (org_entity(c, rq, rs, &o, &ent) ||
+	    sb_resp_opts(rs, mutate_defs, SB_NOPTS(mutate_defs), &a, sb_req_arg, rq))
 		return;
-	sb_data *d = sb_server_data(s);
+	sb_data *d = &c->data;
 	pthread_rwlock_wrlock(&d->lock);
-	int rc = sb_data_mutate(d, o, ent, update, create, 0, &rs->body);
+	int rc = sb_data_mutate(d, o, ent, a.update, a.create, 0, &rs->body);
 	pthread_rwlock_unlock(&d->lock);
 	if (rc)
 		sb_resp_error(rs, 500, "cannot mutate %s: out of memory", sb_entities[ent].name);
@@ -178,20 +172,20 @@ void sb_h_mutate(sb_server *s, sb_req *rq, sb_resp *rs)
 
 /* ---- knobs ---- */
 
-static int arg_rate(sb_req *rq, const char *key, double *out, sb_resp *rs)
-{
-	const char *v = sb_arg(rq, key);
-	char *end;
-	if (!v)
-		return 0;
-	double x = strtod(v, &end);
-	if (!*v || *end || !(x >= 0.0 && x <= 1.0)) {
-		sb_resp_error(rs, 400, "invalid '%s' value '%s': use a fraction from 0 to 1", key, v);
-		return -1;
-	}
-	*out = x;
-	return 0;
-}
+/* Validated in this order; the answer lists them in put_knobs' order. */
+#define K(n, t, lo, hi) {#n, SB_OPT_##t, offsetof(sb_knobs, n), lo, hi}
+static const sb_opt knob_defs[] = {
+	K(fail_rate, RATE, 0, 0),
+	K(drop_rate, RATE, 0, 0),
+	K(truncate_rate, RATE, 0, 0),
+	K(throttle_rate, RATE, 0, 0),
+	K(mutate_ties, LONG, 0, 1),
+	K(rate_limit, LONG, 0, 100000000),
+	K(latency_ms, LONG, 0, 600000),
+	K(token_ttl, LONG, 1, 100000000),
+	K(mutate_every, LONG, 0, 100000000),
+};
+#undef K
 
 static void put_knobs(cs_buf *b, const sb_knobs *k)
 {
@@ -203,40 +197,32 @@ static void put_knobs(cs_buf *b, const sb_knobs *k)
 		      k->latency_ms, k->token_ttl, k->mutate_every, k->mutate_ties);
 }
 
-void sb_h_knobs(sb_server *s, sb_req *rq, sb_resp *rs)
+void sb_h_knobs(sb_classy *c, sb_req *rq, sb_resp *rs)
 {
 	sb_knobs k;
-	sb_server_knobs(s, &k);
+	sb_policy_knobs(&c->policy, &k);
 	if (!strcmp(rq->method, "POST")) {
-		/* Validate everything before changing anything. */
-		if (arg_rate(rq, "fail_rate", &k.fail_rate, rs) ||
-		    arg_rate(rq, "drop_rate", &k.drop_rate, rs) ||
-		    arg_rate(rq, "truncate_rate", &k.truncate_rate, rs) ||
-		    arg_rate(rq, "throttle_rate", &k.throttle_rate, rs) ||
-		    arg_long(rq, "mutate_ties", k.mutate_ties, 0, 1, &k.mutate_ties, rs) ||
-		    arg_long(rq, "rate_limit", k.rate_limit, 0, 100000000, &k.rate_limit, rs) ||
-		    arg_long(rq, "latency_ms", k.latency_ms, 0, 600000, &k.latency_ms, rs) ||
-		    arg_long(rq, "token_ttl", k.token_ttl, 1, 100000000, &k.token_ttl, rs) ||
-		    arg_long(rq, "mutate_every", k.mutate_every, 0, 100000000, &k.mutate_every, rs))
+		/* Validate everything (into the copy) before changing anything. */
+		if (sb_resp_opts(rs, knob_defs, SB_NOPTS(knob_defs), &k, sb_req_arg, rq))
 			return;
-		sb_server_set_knobs(s, &k);
+		sb_policy_set_knobs(&c->policy, &k);
 	}
 	put_knobs(&rs->body, &k);
 }
 
 /* ---- credentials ---- */
 
-void sb_h_expire_tokens(sb_server *s, sb_req *rq, sb_resp *rs)
+void sb_h_expire_tokens(sb_classy *c, sb_req *rq, sb_resp *rs)
 {
 	(void)rq;
-	sb_oauth_expire_all(sb_server_oauth(s));
+	sb_oauth_expire_all(c->oauth);
 	sb_resp_json(rs, 200, "{\"ok\":true}");
 }
 
-void sb_h_set_credentials(sb_server *s, sb_req *rq, sb_resp *rs)
+void sb_h_set_credentials(sb_classy *c, sb_req *rq, sb_resp *rs)
 {
 	const char *secret = sb_arg(rq, "client_secret");
-	if (!secret || sb_oauth_set_secret(sb_server_oauth(s), secret)) {
+	if (!secret || sb_oauth_set_secret(c->oauth, secret)) {
 		sb_resp_error(rs, 400, "missing or too long 'client_secret': pass "
 				       "?client_secret=S (under 128 bytes)");
 		return;

@@ -1,7 +1,12 @@
 /* The Classy endpoints: GET /2.0/organizations/{id} and the four list
  * endpoints under it, answered with the Laravel-style PaginatedResponse
- * envelope the real API uses. */
-#include "sandbox.h"
+ * envelope the real API uses; every --mutate-every lists, a few records
+ * change under the client.
+ *
+ * Must never: apply auth, limits or faults (sb_classy.c does, before a
+ * handler runs); it reads records only under the data lock and changes
+ * them only through sb_data_mutate. */
+#include "classy/sb_classy_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,20 +16,20 @@
 #define AUTO_UPDATE 3
 #define AUTO_CREATE 2
 
-static sb_org *find_org(sb_server *s, const char *param, sb_resp *rs)
+static sb_org *find_org(sb_classy *c, const char *param, sb_resp *rs)
 {
 	char *end;
 	long long id = strtoll(param, &end, 10);
-	sb_org *o = *end || end == param ? NULL : sb_data_org(sb_server_data(s), id);
+	sb_org *o = *end || end == param ? NULL : sb_data_org(&c->data, id);
 	if (!o)
 		sb_resp_error(rs, 404, "Organization '%s' not found", param);
 	return o;
 }
 
-void sb_h_org(sb_server *s, sb_req *rq, sb_resp *rs)
+void sb_h_org(sb_classy *c, sb_req *rq, sb_resp *rs)
 {
-	sb_data *d = sb_server_data(s);
-	sb_org *o = find_org(s, rq->params[0], rs);
+	sb_data *d = &c->data;
+	sb_org *o = find_org(c, rq->params[0], rs);
 	if (!o)
 		return;
 	pthread_rwlock_rdlock(&d->lock);
@@ -121,11 +126,6 @@ static void put_envelope_tail(cs_buf *b, const page_info *p, size_t nidx, size_t
 	cs_buf_printf(b, ",\"total\":%zu}", total);
 }
 
-static const char *req_arg(void *ctx, const char *key)
-{
-	return sb_arg(ctx, key);
-}
-
 /* Runs the query and renders the page; the caller holds the read lock. */
 static void render_page(sb_data *d, sb_org *o, int ent, const sb_query *q, const char *path,
 			sb_resp *rs)
@@ -164,45 +164,45 @@ static void render_page(sb_data *d, sb_org *o, int ent, const sb_query *q, const
 	put_envelope_tail(&rs->body, &p, nidx, total);
 }
 
-static void maybe_mutate(sb_server *s, sb_org *o, int ent)
+static void maybe_mutate(sb_classy *c, sb_org *o, int ent)
 {
 	sb_knobs k;
-	sb_server_knobs(s, &k);
+	sb_policy_knobs(&c->policy, &k);
 	if (k.mutate_every <= 0)
 		return;
 	unsigned long n = atomic_fetch_add(&o->t[ent].lists, 1) + 1;
 	if (n % (unsigned long)k.mutate_every)
 		return;
-	sb_data *d = sb_server_data(s);
+	sb_data *d = &c->data;
 	pthread_rwlock_wrlock(&d->lock);
 	sb_data_mutate(d, o, ent, AUTO_UPDATE, AUTO_CREATE, (int)k.mutate_ties, NULL);
 	pthread_rwlock_unlock(&d->lock);
 }
 
-void sb_h_list(sb_server *s, sb_req *rq, sb_resp *rs)
+void sb_h_list(sb_classy *c, sb_req *rq, sb_resp *rs)
 {
 	int ent = sb_entity_find(rq->params[1]);
 	if (ent < 0) {
 		sb_resp_error(rs, 404, "route '%s' not found", rq->url);
 		return;
 	}
-	sb_org *o = find_org(s, rq->params[0], rs);
+	sb_org *o = find_org(c, rq->params[0], rs);
 	if (!o)
 		return;
 	sb_query q;
 	char msg[512];
-	if (sb_query_parse(&sb_entities[ent], req_arg, rq, &q, msg, sizeof(msg))) {
+	if (sb_query_parse(&sb_entities[ent], sb_req_arg, rq, &q, msg, sizeof(msg))) {
 		sb_resp_error(rs, 400, "%s", msg);
 		return;
 	}
-	sb_server_count_list(s);
+	sb_policy_count_list(&c->policy);
 	char base[256], path[400];
-	sb_base_url(s, rq, base, sizeof(base));
+	sb_base_url(rq, base, sizeof(base));
 	snprintf(path, sizeof(path), "%s/2.0/organizations/%lld/%s", base, (long long)o->id,
 		 sb_entities[ent].name);
-	sb_data *d = sb_server_data(s);
+	sb_data *d = &c->data;
 	pthread_rwlock_rdlock(&d->lock);
 	render_page(d, o, ent, &q, path, rs);
 	pthread_rwlock_unlock(&d->lock);
-	maybe_mutate(s, o, ent);
+	maybe_mutate(c, o, ent);
 }

@@ -1,13 +1,17 @@
 /* List query parameters (page, per_page, sort, fields, filter) and their
  * execution. The incremental-sync shapes, filter=updated_at>=X with
  * sort=updated_at[,id] and filter=id>N with sort=id, are answered by binary
- * search on an index; any other filter scans, any other sort sorts. */
-#include "sandbox.h"
+ * search on an index; any other filter scans, any other sort sorts.
+ *
+ * Must never: accept what the real API refuses (a filter encoded twice, a
+ * datetime with milliseconds or a space): clients must meet those errors
+ * here first. */
+#include "classy/sb_model.h"
 
 #include "util/timeutil.h"
 
 #include <ctype.h>
-#include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,18 +30,10 @@ static int bad(char *msg, size_t len, const char *fmt, ...)
 	return -1;
 }
 
-/* Strict integer: optional '-', digits only, no overflow. */
-static int parse_long(const char *s, long *out)
+/* Strict integer in [min, max]: optional '-', digits only, no leading space. */
+static int parse_long(const char *s, long min, long max, long *out)
 {
-	char *end;
-	if (!*s || isspace((unsigned char)*s))
-		return -1;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno || *end)
-		return -1;
-	*out = v;
-	return 0;
+	return isspace((unsigned char)*s) ? -1 : sb_parse_long(s, min, max, out);
 }
 
 static int parse_paging(sb_arg_fn arg, void *ctx, sb_query *q, char *msg, size_t len)
@@ -45,9 +41,9 @@ static int parse_paging(sb_arg_fn arg, void *ctx, sb_query *q, char *msg, size_t
 	const char *page = arg(ctx, "page"), *pp = arg(ctx, "per_page");
 	q->page = 1;
 	q->per_page = 20;
-	if (page && (parse_long(page, &q->page) || q->page < 1 || q->page > MAX_PAGE))
+	if (page && parse_long(page, 1, MAX_PAGE, &q->page))
 		return bad(msg, len, "invalid 'page' value '%.64s': use a positive integer", page);
-	if (pp && (parse_long(pp, &q->per_page) || q->per_page < 1 || q->per_page > 100))
+	if (pp && parse_long(pp, 1, 100, &q->per_page))
 		return bad(msg, len,
 			   "invalid 'per_page' value '%.64s': the per page must be between 1 and 100",
 			   pp);
@@ -154,7 +150,7 @@ static int parse_value(const sb_field *f, const char *v, sb_query *q, char *msg,
 	q->fval.kind = f->type;
 	switch (f->type) {
 	case SB_T_INT:
-		if (parse_long(v, &l))
+		if (parse_long(v, LONG_MIN, LONG_MAX, &l))
 			return bad(msg, len, "filter value '%.64s' for '%s' is not an integer", v,
 				   f->name);
 		q->fval.i = l;
@@ -193,13 +189,13 @@ static int parse_value(const sb_field *f, const char *v, sb_query *q, char *msg,
 
 static int parse_filter(const sb_entity *e, const char *s, sb_query *q, char *msg, size_t len)
 {
-	static const char *const ops[] = {[OP_LE] = "<=", [OP_GE] = ">=", [OP_NE] = "<>",
-					  [OP_EQ] = "=",  [OP_LT] = "<",  [OP_GT] = ">"};
+	static const char *const ops[] = {[SB_OP_LE] = "<=", [SB_OP_GE] = ">=", [SB_OP_NE] = "<>",
+					  [SB_OP_EQ] = "=",  [SB_OP_LT] = "<",  [SB_OP_GT] = ">"};
 	size_t at = strcspn(s, "<>=!");
 	const char *p = s + at;
 	q->op = -1;
 	if (!strncmp(p, "!=", 2))
-		q->op = OP_NE;
+		q->op = SB_OP_NE;
 	for (int i = 0; q->op < 0 && i < 6; i++)
 		if (*p && !strncmp(p, ops[i], strlen(ops[i])))
 			q->op = i;
@@ -208,7 +204,7 @@ static int parse_filter(const sb_entity *e, const char *s, sb_query *q, char *ms
 			   "invalid filter '%.80s': use {field}{operator}{value} with one of "
 			   "<= >= <> != = < > (encode the filter once)",
 			   s);
-	const char *v = p + (q->op == OP_EQ || q->op == OP_LT || q->op == OP_GT ? 1 : 2);
+	const char *v = p + (q->op == SB_OP_EQ || q->op == SB_OP_LT || q->op == SB_OP_GT ? 1 : 2);
 	int f = sb_field_find(e, s, at);
 	if (f < 0)
 		return bad(msg, len, "cannot filter %s by unknown field '%.*s'", e->name, (int)at, s);
@@ -222,7 +218,7 @@ static int parse_filter(const sb_entity *e, const char *s, sb_query *q, char *ms
 			   v);
 	q->has_filter = 1;
 	q->ffield = f;
-	if (!strcasecmp(v, "null") && (q->op == OP_EQ || q->op == OP_NE)) {
+	if (!strcasecmp(v, "null") && (q->op == SB_OP_EQ || q->op == SB_OP_NE)) {
 		q->fnull = 1;
 		return 0;
 	}
@@ -276,7 +272,7 @@ static int matches(const run_ctx *c, const sb_rec *r)
 	const sb_query *q = c->q;
 	sb_field_value(c->seed, c->org, c->e, q->ffield, r, &v, scratch);
 	if (q->fnull)
-		return (q->op == OP_EQ) == (v.kind == SB_V_NULL);
+		return (q->op == SB_OP_EQ) == (v.kind == SB_V_NULL);
 	if (v.kind == SB_V_NULL)
 		return 0;
 	int cmp;
@@ -287,11 +283,11 @@ static int matches(const run_ctx *c, const sb_rec *r)
 		cmp = cmp_val(&v, &q->fval);
 	}
 	switch (q->op) {
-	case OP_LE: return cmp <= 0;
-	case OP_GE: return cmp >= 0;
-	case OP_LT: return cmp < 0;
-	case OP_GT: return cmp > 0;
-	case OP_EQ: return cmp == 0;
+	case SB_OP_LE: return cmp <= 0;
+	case SB_OP_GE: return cmp >= 0;
+	case SB_OP_LT: return cmp < 0;
+	case SB_OP_GT: return cmp > 0;
+	case SB_OP_EQ: return cmp == 0;
 	default: return cmp != 0;
 	}
 }
@@ -363,15 +359,15 @@ static int ix_range(const sb_entity *e, const sb_table *t, const sb_query *q, in
 	int key = ix == IX_ID ? e->f_id : e->f_updated;
 	*lo = 0;
 	*hi = t->n;
-	if (!q->has_filter || q->ffield != key || q->fnull || q->op == OP_NE)
+	if (!q->has_filter || q->ffield != key || q->fnull || q->op == SB_OP_NE)
 		return !q->has_filter;
 	int64_t v = q->fval.i;
 	switch (q->op) {
-	case OP_GE: *lo = ix_bound(t, ix, v, 0); break;
-	case OP_GT: *lo = ix_bound(t, ix, v, 1); break;
-	case OP_LE: *hi = ix_bound(t, ix, v, 1); break;
-	case OP_LT: *hi = ix_bound(t, ix, v, 0); break;
-	case OP_EQ:
+	case SB_OP_GE: *lo = ix_bound(t, ix, v, 0); break;
+	case SB_OP_GT: *lo = ix_bound(t, ix, v, 1); break;
+	case SB_OP_LE: *hi = ix_bound(t, ix, v, 1); break;
+	case SB_OP_LT: *hi = ix_bound(t, ix, v, 0); break;
+	case SB_OP_EQ:
 		*lo = ix_bound(t, ix, v, 0);
 		*hi = ix_bound(t, ix, v, 1);
 		break;

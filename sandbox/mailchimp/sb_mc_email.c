@@ -1,13 +1,15 @@
 /* Email addresses as Mailchimp judges them: normalisation, the subscriber
- * hash (MD5 through OpenSSL libcrypto), and what counts as fake-looking. */
-#include "mc.h"
+ * hash (MD5 through OpenSSL libcrypto), and what counts as fake-looking.
+ *
+ * Must never: keep state; every function is a pure judgement of a string. */
+#include "mailchimp/sb_mc_int.h"
 
 #include <ctype.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 
-int mc_email_norm(const char *email, char *out, size_t outsz)
+int sb_mc_email_norm(const char *email, char *out, size_t outsz)
 {
 	while (isspace((unsigned char)*email))
 		email++;
@@ -22,12 +24,12 @@ int mc_email_norm(const char *email, char *out, size_t outsz)
 	return 0;
 }
 
-void mc_email_hash(const char *email, char out[33])
+void sb_mc_email_hash(const char *email, char out[33])
 {
 	char norm[512];
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int n = 0;
-	if (mc_email_norm(email, norm, sizeof(norm)))
+	if (sb_mc_email_norm(email, norm, sizeof(norm)))
 		norm[0] = '\0'; /* too long to be an address: hashes like "" */
 	EVP_Digest(norm, strlen(norm), md, &n, EVP_md5(), NULL);
 	for (unsigned i = 0; i < 16; i++)
@@ -78,20 +80,14 @@ static int email_syntax_ok(const char *e)
 	return 1;
 }
 
-static int ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), k = strlen(suffix);
-	return n >= k && !strcmp(s + n - k, suffix);
-}
-
 /* Fake-looking, by the sandbox's rule: bad syntax, a reserved test domain
  * (.invalid, .test), or a local part of exactly "fake" or "test". */
-int mc_email_fake(const char *email)
+int sb_mc_email_fake(const char *email)
 {
 	char e[512];
-	if (mc_email_norm(email, e, sizeof(e)) || !email_syntax_ok(e))
+	if (sb_mc_email_norm(email, e, sizeof(e)) || !email_syntax_ok(e))
 		return 1;
-	if (ends_with(e, ".invalid") || ends_with(e, ".test"))
+	if (sb_ends_with(e, ".invalid") || sb_ends_with(e, ".test"))
 		return 1;
 	return !strncmp(e, "fake@", 5) || !strncmp(e, "test@", 5);
 }

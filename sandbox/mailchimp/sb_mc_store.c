@@ -1,7 +1,10 @@
 /* The Mailchimp audience: merge fields, members (found by subscriber hash
  * through an open-addressing index, so a benchmark pushing 100k contacts
- * is not quadratic), tags and the forgotten set. Callers hold st->lock. */
-#include "mc.h"
+ * is not quadratic), tags and the forgotten set. Callers hold st->lock.
+ *
+ * Must never: take the lock itself, answer a request, or forget a member
+ * but through a reset: the real service keeps every contact it ever had. */
+#include "mailchimp/sb_mc_int.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -10,33 +13,33 @@
 #include <strings.h>
 #include <time.h>
 
-const char *const mc_status_names[MC_NSTATUS] = {
+const char *const sb_mc_status_names[SB_MC_NSTATUS] = {
 	"subscribed", "unsubscribed", "cleaned", "pending", "transactional", "archived"};
 
-const char *const mc_ftype_names[MC_F_NTYPES] = {
+const char *const sb_mc_ftype_names[SB_MC_F_NTYPES] = {
 	"text", "number", "address", "phone", "date", "url", "imageurl", "radio", "dropdown",
 	"birthday", "zip"};
 
 #define MAX_FIELDS 80 /* more than any plan allows; stops a runaway client */
 #define SEED_TIME 1704067200 /* 2024-01-01: seeded members last changed then */
 
-int mc_status_find(const char *s)
+int sb_mc_status_find(const char *s)
 {
-	for (int i = 0; s && i < MC_NSTATUS; i++)
-		if (!strcmp(s, mc_status_names[i]))
+	for (int i = 0; s && i < SB_MC_NSTATUS; i++)
+		if (!strcmp(s, sb_mc_status_names[i]))
 			return i;
 	return -1;
 }
 
-int mc_ftype_find(const char *s)
+int sb_mc_ftype_find(const char *s)
 {
-	for (int i = 0; s && i < MC_F_NTYPES; i++)
-		if (!strcmp(s, mc_ftype_names[i]))
+	for (int i = 0; s && i < SB_MC_F_NTYPES; i++)
+		if (!strcmp(s, sb_mc_ftype_names[i]))
 			return i;
 	return -1;
 }
 
-void mc_time_str(int64_t unix_s, char out[32])
+void sb_mc_time_str(int64_t unix_s, char out[32])
 {
 	time_t t = (time_t)unix_s;
 	struct tm tm;
@@ -46,36 +49,31 @@ void mc_time_str(int64_t unix_s, char out[32])
 
 /* ---- members ---- */
 
-static unsigned hexval(char c)
-{
-	c = (char)tolower((unsigned char)c);
-	return isdigit((unsigned char)c) ? (unsigned)(c - '0')
-					  : (c >= 'a' && c <= 'f') ? (unsigned)(c - 'a' + 10) : 0;
-}
-
 /* The index key: the hash's first 16 hex digits (MD5 bits are uniform). */
 static uint64_t hash_key(const char *hash)
 {
 	uint64_t k = 0;
-	for (int i = 0; i < 16 && hash[i]; i++)
-		k = k * 16 + hexval(hash[i]);
+	for (int i = 0; i < 16 && hash[i]; i++) {
+		int d = sb_hex_digit(hash[i]);
+		k = k * 16 + (uint64_t)(d < 0 ? 0 : d);
+	}
 	return k;
 }
 
-mc_member *mc_member_find(mc_store *st, const char *hash)
+sb_mc_member *sb_mc_member_find(sb_mc_store *st, const char *hash)
 {
 	if (!st->icap)
 		return NULL;
 	size_t mask = st->icap - 1;
 	for (size_t i = hash_key(hash) & mask; st->index[i]; i = (i + 1) & mask) {
-		mc_member *m = &st->members[st->index[i] - 1];
+		sb_mc_member *m = &st->members[st->index[i] - 1];
 		if (!strcasecmp(m->hash, hash))
 			return m;
 	}
 	return NULL;
 }
 
-static void index_put(mc_store *st, size_t member)
+static void index_put(sb_mc_store *st, size_t member)
 {
 	size_t mask = st->icap - 1, i = hash_key(st->members[member].hash) & mask;
 	while (st->index[i])
@@ -84,7 +82,7 @@ static void index_put(mc_store *st, size_t member)
 }
 
 /* Keeps the index at most half full, so probes stay short. */
-static int index_grow(mc_store *st)
+static int index_grow(sb_mc_store *st)
 {
 	if ((st->nmembers + 1) * 2 <= st->icap)
 		return 0;
@@ -100,19 +98,15 @@ static int index_grow(mc_store *st)
 	return 0;
 }
 
-mc_member *mc_member_add(mc_store *st, const char *email, int status)
+sb_mc_member *sb_mc_member_add(sb_mc_store *st, const char *email, int status)
 {
 	if (index_grow(st))
 		return NULL;
-	if (st->nmembers == st->mcap) {
-		size_t cap = st->mcap ? st->mcap * 2 : 64;
-		mc_member *mm = realloc(st->members, cap * sizeof(*mm));
-		if (!mm)
-			return NULL;
-		st->members = mm;
-		st->mcap = cap;
-	}
-	mc_member *m = &st->members[st->nmembers];
+	sb_mc_member *mm = cs_grow(st->members, &st->mcap, st->nmembers, sizeof(*mm), 64);
+	if (!mm)
+		return NULL;
+	st->members = mm;
+	sb_mc_member *m = &st->members[st->nmembers];
 	memset(m, 0, sizeof(*m));
 	const char *e = email;
 	while (isspace((unsigned char)*e))
@@ -127,7 +121,7 @@ mc_member *mc_member_add(mc_store *st, const char *email, int status)
 		cJSON_Delete(m->merge);
 		return NULL;
 	}
-	mc_email_hash(m->email, m->hash);
+	sb_mc_email_hash(m->email, m->hash);
 	snprintf(m->uid, sizeof(m->uid), "%010llx",
 		 (unsigned long long)(sb_hash(st->seed, hash_key(m->hash), 0x11d) & 0xffffffffffULL));
 	m->status = status;
@@ -136,7 +130,7 @@ mc_member *mc_member_add(mc_store *st, const char *email, int status)
 	return m;
 }
 
-static void member_release(mc_member *m)
+static void member_release(sb_mc_member *m)
 {
 	free(m->email);
 	cJSON_Delete(m->merge);
@@ -145,7 +139,7 @@ static void member_release(mc_member *m)
 
 /* ---- tags ---- */
 
-static const mc_tag *tag_find(mc_store *st, const char *name)
+static const sb_mc_tag *tag_find(sb_mc_store *st, const char *name)
 {
 	for (size_t i = 0; i < st->ntags; i++)
 		if (!strcmp(st->tags[i].name, name))
@@ -153,7 +147,7 @@ static const mc_tag *tag_find(mc_store *st, const char *name)
 	return NULL;
 }
 
-const char *mc_tag_name(mc_store *st, int id)
+const char *sb_mc_tag_name(sb_mc_store *st, int id)
 {
 	for (size_t i = 0; i < st->ntags; i++)
 		if (st->tags[i].id == id)
@@ -161,17 +155,13 @@ const char *mc_tag_name(mc_store *st, int id)
 	return "";
 }
 
-static const mc_tag *tag_create(mc_store *st, const char *name)
+static const sb_mc_tag *tag_create(sb_mc_store *st, const char *name)
 {
-	if (st->ntags == st->tagcap) {
-		size_t cap = st->tagcap ? st->tagcap * 2 : 16;
-		mc_tag *t = realloc(st->tags, cap * sizeof(*t));
-		if (!t)
-			return NULL;
-		st->tags = t;
-		st->tagcap = cap;
-	}
-	mc_tag *t = &st->tags[st->ntags];
+	sb_mc_tag *t = cs_grow(st->tags, &st->tagcap, st->ntags, sizeof(*t), 16);
+	if (!t)
+		return NULL;
+	st->tags = t;
+	t = &st->tags[st->ntags];
 	t->name = strdup(name);
 	if (!t->name)
 		return NULL;
@@ -179,9 +169,9 @@ static const mc_tag *tag_create(mc_store *st, const char *name)
 	return t;
 }
 
-int mc_member_tag(mc_store *st, mc_member *m, const char *name, int active)
+int sb_mc_member_tag(sb_mc_store *st, sb_mc_member *m, const char *name, int active)
 {
-	const mc_tag *t = tag_find(st, name);
+	const sb_mc_tag *t = tag_find(st, name);
 	if (!t && !active)
 		return 0;
 	if (!t && !(t = tag_create(st, name)))
@@ -195,29 +185,25 @@ int mc_member_tag(mc_store *st, mc_member *m, const char *name, int active)
 	}
 	if (!active)
 		return 0;
-	if (m->ntags == m->tcap) {
-		size_t cap = m->tcap ? m->tcap * 2 : 4;
-		int *ids = realloc(m->tags, cap * sizeof(*ids));
-		if (!ids)
-			return -1;
-		m->tags = ids;
-		m->tcap = cap;
-	}
+	int *ids = cs_grow(m->tags, &m->tcap, m->ntags, sizeof(*ids), 4);
+	if (!ids)
+		return -1;
+	m->tags = ids;
 	m->tags[m->ntags++] = t->id;
 	return 0;
 }
 
-void mc_member_clear_tags(mc_member *m)
+void sb_mc_member_clear_tags(sb_mc_member *m)
 {
 	m->ntags = 0;
 }
 
 /* ---- forgotten set ---- */
 
-int mc_forgotten_has(mc_store *st, const char *email)
+int sb_mc_forgotten_has(sb_mc_store *st, const char *email)
 {
 	char e[512];
-	if (mc_email_norm(email, e, sizeof(e)))
+	if (sb_mc_email_norm(email, e, sizeof(e)))
 		return 0;
 	for (size_t i = 0; i < st->nforgotten; i++)
 		if (!strcmp(st->forgotten[i], e))
@@ -225,21 +211,17 @@ int mc_forgotten_has(mc_store *st, const char *email)
 	return 0;
 }
 
-int mc_forgotten_add(mc_store *st, const char *email)
+int sb_mc_forgotten_add(sb_mc_store *st, const char *email)
 {
 	char e[512];
-	if (mc_email_norm(email, e, sizeof(e)))
+	if (sb_mc_email_norm(email, e, sizeof(e)))
 		return -1;
-	if (mc_forgotten_has(st, e))
+	if (sb_mc_forgotten_has(st, e))
 		return 0;
-	if (st->nforgotten == st->fgcap) {
-		size_t cap = st->fgcap ? st->fgcap * 2 : 8;
-		char **f = realloc(st->forgotten, cap * sizeof(*f));
-		if (!f)
-			return -1;
-		st->forgotten = f;
-		st->fgcap = cap;
-	}
+	char **f = cs_grow(st->forgotten, &st->fgcap, st->nforgotten, sizeof(*f), 8);
+	if (!f)
+		return -1;
+	st->forgotten = f;
 	if (!(st->forgotten[st->nforgotten] = strdup(e)))
 		return -1;
 	st->nforgotten++;
@@ -248,7 +230,7 @@ int mc_forgotten_add(mc_store *st, const char *email)
 
 /* ---- merge fields ---- */
 
-const mc_field *mc_field_find(mc_store *st, const char *tag)
+const sb_mc_field *sb_mc_field_find(sb_mc_store *st, const char *tag)
 {
 	for (size_t i = 0; i < st->nfields; i++)
 		if (!strcmp(st->fields[i].tag, tag))
@@ -256,20 +238,20 @@ const mc_field *mc_field_find(mc_store *st, const char *tag)
 	return NULL;
 }
 
-int mc_field_add(mc_store *st, const char *tag, const char *name, int type, char *msg,
-		 size_t msglen)
+int sb_mc_field_add(sb_mc_store *st, const char *tag, const char *name, int type, char *msg,
+		    size_t msglen)
 {
-	char t[MC_TAG_MAX + 1];
+	char t[SB_MC_TAG_MAX + 1];
 	if (!tag || !*tag) { /* Mailchimp names an untagged field MMERGE<id> */
 		snprintf(t, sizeof(t), "MMERGE%d", st->next_field_id);
 		tag = t;
 	}
-	if (strlen(tag) > MC_TAG_MAX)
+	if (strlen(tag) > SB_MC_TAG_MAX)
 		return snprintf(msg, msglen, "The tag \"%s\" is longer than %d characters.", tag,
-				MC_TAG_MAX), -1;
+				SB_MC_TAG_MAX), -1;
 	if (!name || !*name || strlen(name) > 100)
 		return snprintf(msg, msglen, "A name of 1 to 100 characters is required."), -1;
-	char up[MC_TAG_MAX + 1];
+	char up[SB_MC_TAG_MAX + 1];
 	size_t i;
 	for (i = 0; tag[i]; i++) {
 		if (!isalnum((unsigned char)tag[i]) && tag[i] != '_')
@@ -278,20 +260,16 @@ int mc_field_add(mc_store *st, const char *tag, const char *name, int type, char
 		up[i] = (char)toupper((unsigned char)tag[i]);
 	}
 	up[i] = '\0';
-	if (mc_field_find(st, up))
+	if (sb_mc_field_find(st, up))
 		return snprintf(msg, msglen, "A Merge Field with the tag \"%s\" already exists for "
 				"this list.", up), -1;
 	if (st->nfields == MAX_FIELDS)
 		return snprintf(msg, msglen, "This list already has %d merge fields.", MAX_FIELDS), -1;
-	if (st->nfields == st->fcap) {
-		size_t cap = st->fcap ? st->fcap * 2 : 16;
-		mc_field *f = realloc(st->fields, cap * sizeof(*f));
-		if (!f)
-			return snprintf(msg, msglen, "Out of memory."), -1;
-		st->fields = f;
-		st->fcap = cap;
-	}
-	mc_field *f = &st->fields[st->nfields++];
+	sb_mc_field *f = cs_grow(st->fields, &st->fcap, st->nfields, sizeof(*f), 16);
+	if (!f)
+		return snprintf(msg, msglen, "Out of memory."), -1;
+	st->fields = f;
+	f = &st->fields[st->nfields++];
 	memset(f, 0, sizeof(*f));
 	f->id = st->next_field_id++;
 	f->type = type;
@@ -342,13 +320,13 @@ static const char *value_error(int type, const cJSON *v)
 	if (cJSON_IsNull(v) || (cJSON_IsString(v) && !*v->valuestring))
 		return NULL; /* clears the field */
 	switch (type) {
-	case MC_F_NUMBER:
+	case SB_MC_F_NUMBER:
 		return cJSON_IsNumber(v) || (cJSON_IsString(v) && is_number_str(v->valuestring))
 			       ? NULL : "Please enter a number";
-	case MC_F_DATE:
+	case SB_MC_F_DATE:
 		return cJSON_IsString(v) && is_date(v->valuestring)
 			       ? NULL : "Please enter the date in the format YYYY-MM-DD";
-	case MC_F_ADDRESS:
+	case SB_MC_F_ADDRESS:
 		return cJSON_IsString(v) || (cJSON_IsObject(v) && address_ok(v))
 			       ? NULL : "Please enter a complete address: addr1, city, state and zip";
 	default:
@@ -357,8 +335,8 @@ static const char *value_error(int type, const cJSON *v)
 	}
 }
 
-int mc_merge_check(mc_store *st, const cJSON *merge, char *field, size_t fieldsz, char *msg,
-		   size_t msglen)
+int sb_mc_merge_check(sb_mc_store *st, const cJSON *merge, char *field, size_t fieldsz, char *msg,
+		      size_t msglen)
 {
 	if (!merge || cJSON_IsNull(merge))
 		return 0;
@@ -370,7 +348,7 @@ int mc_merge_check(mc_store *st, const cJSON *merge, char *field, size_t fieldsz
 	}
 	const cJSON *v;
 	cJSON_ArrayForEach(v, merge) {
-		const mc_field *f = mc_field_find(st, v->string);
+		const sb_mc_field *f = sb_mc_field_find(st, v->string);
 		const char *err = f ? value_error(f->type, v) : NULL;
 		if (err) {
 			snprintf(field, fieldsz, "%s", f->tag);
@@ -381,19 +359,19 @@ int mc_merge_check(mc_store *st, const cJSON *merge, char *field, size_t fieldsz
 	return 0;
 }
 
-int mc_merge_apply(mc_store *st, mc_member *m, const cJSON *merge)
+int sb_mc_merge_apply(sb_mc_store *st, sb_mc_member *m, const cJSON *merge)
 {
 	const cJSON *v;
 	if (!cJSON_IsObject(merge))
 		return 0;
 	cJSON_ArrayForEach(v, merge) {
-		const mc_field *f = mc_field_find(st, v->string);
+		const sb_mc_field *f = sb_mc_field_find(st, v->string);
 		if (!f)
 			continue; /* unknown tags are ignored, as Mailchimp does */
 		cJSON *x;
 		if (cJSON_IsNull(v))
 			x = cJSON_CreateString("");
-		else if (f->type == MC_F_NUMBER && cJSON_IsString(v) && *v->valuestring)
+		else if (f->type == SB_MC_F_NUMBER && cJSON_IsString(v) && *v->valuestring)
 			x = cJSON_CreateNumber(strtod(v->valuestring, NULL));
 		else
 			x = cJSON_Duplicate(v, 1);
@@ -408,7 +386,7 @@ int mc_merge_apply(mc_store *st, mc_member *m, const cJSON *merge)
 
 /* ---- rendering ---- */
 
-cJSON *mc_member_json(mc_store *st, const mc_member *m)
+cJSON *sb_mc_member_json(sb_mc_store *st, const sb_mc_member *m)
 {
 	char t[32];
 	cJSON *j = cJSON_CreateObject(), *mf;
@@ -416,7 +394,7 @@ cJSON *mc_member_json(mc_store *st, const mc_member *m)
 	cJSON_AddStringToObject(j, "email_address", m->email);
 	cJSON_AddStringToObject(j, "unique_email_id", m->uid);
 	cJSON_AddStringToObject(j, "email_type", "html");
-	cJSON_AddStringToObject(j, "status", mc_status_names[m->status]);
+	cJSON_AddStringToObject(j, "status", sb_mc_status_names[m->status]);
 	mf = cJSON_AddObjectToObject(j, "merge_fields");
 	for (size_t i = 0; i < st->nfields; i++) {
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(m->merge, st->fields[i].tag);
@@ -430,7 +408,7 @@ cJSON *mc_member_json(mc_store *st, const mc_member *m)
 	cJSON_AddStringToObject(j, "ip_signup", "");
 	cJSON_AddStringToObject(j, "timestamp_signup", "");
 	cJSON_AddStringToObject(j, "ip_opt", "");
-	mc_time_str(m->changed, t);
+	sb_mc_time_str(m->changed, t);
 	cJSON_AddStringToObject(j, "timestamp_opt", t);
 	cJSON_AddNumberToObject(j, "member_rating", 2);
 	cJSON_AddStringToObject(j, "last_changed", t);
@@ -442,30 +420,30 @@ cJSON *mc_member_json(mc_store *st, const mc_member *m)
 	for (size_t i = 0; i < m->ntags; i++) {
 		cJSON *tg = cJSON_CreateObject();
 		cJSON_AddNumberToObject(tg, "id", m->tags[i]);
-		cJSON_AddStringToObject(tg, "name", mc_tag_name(st, m->tags[i]));
+		cJSON_AddStringToObject(tg, "name", sb_mc_tag_name(st, m->tags[i]));
 		cJSON_AddItemToArray(tags, tg);
 	}
 	cJSON_AddStringToObject(j, "list_id", st->list_id);
 	return j;
 }
 
-cJSON *mc_field_json(mc_store *st, const mc_field *f)
+cJSON *sb_mc_field_json(sb_mc_store *st, const sb_mc_field *f)
 {
 	cJSON *j = cJSON_CreateObject();
 	cJSON_AddNumberToObject(j, "merge_id", f->id);
 	cJSON_AddStringToObject(j, "tag", f->tag);
 	cJSON_AddStringToObject(j, "name", f->name);
-	cJSON_AddStringToObject(j, "type", mc_ftype_names[f->type]);
+	cJSON_AddStringToObject(j, "type", sb_mc_ftype_names[f->type]);
 	cJSON_AddBoolToObject(j, "required", 0);
 	cJSON_AddStringToObject(j, "default_value", "");
 	cJSON_AddBoolToObject(j, "public", 1);
 	cJSON_AddNumberToObject(j, "display_order", f->id + 1); /* EMAIL is 1 */
 	cJSON *o = cJSON_AddObjectToObject(j, "options");
-	if (f->type == MC_F_ADDRESS)
+	if (f->type == SB_MC_F_ADDRESS)
 		cJSON_AddNumberToObject(o, "default_country", 164);
-	else if (f->type == MC_F_PHONE)
+	else if (f->type == SB_MC_F_PHONE)
 		cJSON_AddStringToObject(o, "phone_format", "none");
-	else if (f->type == MC_F_TEXT)
+	else if (f->type == SB_MC_F_TEXT)
 		cJSON_AddNumberToObject(o, "size", 25);
 	cJSON_AddStringToObject(j, "help_text", "");
 	cJSON_AddStringToObject(j, "list_id", st->list_id);
@@ -476,33 +454,33 @@ cJSON *mc_field_json(mc_store *st, const mc_field *f)
 
 /* The audience every run starts with: a new Mailchimp audience's fields,
  * and one contact in each state a client must not overwrite. */
-static int seed(mc_store *st)
+static int seed(sb_mc_store *st)
 {
 	static const struct { const char *tag, *name; int type; } fields[] = {
-		{"FNAME", "First Name", MC_F_TEXT}, {"LNAME", "Last Name", MC_F_TEXT},
-		{"ADDRESS", "Address", MC_F_ADDRESS}, {"PHONE", "Phone Number", MC_F_PHONE}};
+		{"FNAME", "First Name", SB_MC_F_TEXT}, {"LNAME", "Last Name", SB_MC_F_TEXT},
+		{"ADDRESS", "Address", SB_MC_F_ADDRESS}, {"PHONE", "Phone Number", SB_MC_F_PHONE}};
 	static const struct { const char *email; int status; } members[] = {
-		{"unsubscribed@example.org", MC_UNSUBSCRIBED}, {"cleaned@example.org", MC_CLEANED},
-		{"archived@example.org", MC_ARCHIVED}, {"foreign@example.org", MC_SUBSCRIBED}};
+		{"unsubscribed@example.org", SB_MC_UNSUBSCRIBED}, {"cleaned@example.org", SB_MC_CLEANED},
+		{"archived@example.org", SB_MC_ARCHIVED}, {"foreign@example.org", SB_MC_SUBSCRIBED}};
 	char msg[128];
 	st->next_field_id = 1;
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-		if (mc_field_add(st, fields[i].tag, fields[i].name, fields[i].type, msg, sizeof(msg)))
+		if (sb_mc_field_add(st, fields[i].tag, fields[i].name, fields[i].type, msg, sizeof(msg)))
 			return -1;
-	mc_member *m = NULL;
+	sb_mc_member *m = NULL;
 	for (size_t i = 0; i < sizeof(members) / sizeof(members[0]); i++) {
-		if (!(m = mc_member_add(st, members[i].email, members[i].status)))
+		if (!(m = sb_mc_member_add(st, members[i].email, members[i].status)))
 			return -1;
 		m->changed = SEED_TIME;
 	}
 	/* foreign@ (the last one added) carries tags someone else set: a client
 	 * may touch only tags with its own prefix. */
-	if (mc_member_tag(st, m, "VIP", 1) || mc_member_tag(st, m, "Classy-Old Tag", 1))
+	if (sb_mc_member_tag(st, m, "VIP", 1) || sb_mc_member_tag(st, m, "Classy-Old Tag", 1))
 		return -1;
-	return mc_forgotten_add(st, "forgotten@example.org");
+	return sb_mc_forgotten_add(st, "forgotten@example.org");
 }
 
-static void clear(mc_store *st)
+static void clear(sb_mc_store *st)
 {
 	for (size_t i = 0; i < st->nmembers; i++)
 		member_release(&st->members[i]);
@@ -521,7 +499,7 @@ static void clear(mc_store *st)
 	st->nforgotten = st->fgcap = st->nfields = st->fcap = 0;
 }
 
-int mc_store_init(mc_store *st, const char *list_id, uint64_t seed_)
+int sb_mc_store_init(sb_mc_store *st, const char *list_id, uint64_t seed_)
 {
 	memset(st, 0, sizeof(*st));
 	pthread_mutex_init(&st->lock, NULL);
@@ -530,13 +508,13 @@ int mc_store_init(mc_store *st, const char *list_id, uint64_t seed_)
 	return seed(st);
 }
 
-int mc_store_reset(mc_store *st)
+int sb_mc_store_reset(sb_mc_store *st)
 {
 	clear(st);
 	return seed(st);
 }
 
-void mc_store_release(mc_store *st)
+void sb_mc_store_release(sb_mc_store *st)
 {
 	clear(st);
 	pthread_mutex_destroy(&st->lock);

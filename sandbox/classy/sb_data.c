@@ -3,8 +3,11 @@
  * Ids grow with creation time, so each table's record array is also its id
  * index. by_upd orders the same records by (updated_at, id); mutations move
  * entries to its tail. Every random choice comes from an sb_rng seeded from
- * --seed, so two runs with the same flags serve byte-identical data. */
-#include "sandbox.h"
+ * --seed, so two runs with the same flags serve byte-identical data.
+ *
+ * Must never: take the data lock itself (callers hold it), render, or store
+ * a field that sb_render.c can derive from the record's hash. */
+#include "classy/sb_model.h"
 
 #include "util/log.h"
 

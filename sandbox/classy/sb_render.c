@@ -1,8 +1,12 @@
 /* Field values and JSON rendering. This is the hot path of every list
  * request (a 100-record transaction page is ~260 KB), so values are derived
  * with a few hash rounds and written with hand-rolled formatting into a
- * stack buffer that flushes into the response in large blocks. */
-#include "sandbox.h"
+ * stack buffer that flushes into the response in large blocks.
+ *
+ * Must never: allocate per field or per record, or draw from a stateful
+ * generator: a value depends on (seed, record, field, version) only, so
+ * every render of a record is the same. */
+#include "classy/sb_model.h"
 
 #include "util/timeutil.h"
 
@@ -164,16 +168,16 @@ static size_t gen_text(uint64_t kh, int gen, const sb_field *f, uint64_t k, uint
 	const char *first = pick(&sb_first_names, sb_mix(kh ^ SALT_FIRST));
 	const char *last = pick(&sb_last_names, sb_mix(kh ^ SALT_LAST));
 	switch (gen) {
-	case G_FULLNAME:
+	case SB_G_FULLNAME:
 		n = cat(o, cat(o, cat(o, 0, first), " "), last);
 		break;
-	case G_EMAIL:
+	case SB_G_EMAIL:
 		n = cat(o, cat(o, cat(o, 0, slug(first)), "."), slug(last));
 		n += fmt_u64(o + n, k % 1000);
 		o[n++] = '@';
 		n = cat(o, n, mail_domains[sb_mix(kh ^ SALT_MAIL) % 4]);
 		break;
-	case G_PHONE: {
+	case SB_G_PHONE: {
 		uint64_t p = sb_mix(kh ^ SALT_PHONE);
 		n = fmt_u64(o, 201 + p % 780);
 		n = cat(o, n, "-555-");
@@ -181,23 +185,23 @@ static size_t gen_text(uint64_t kh, int gen, const sb_field *f, uint64_t k, uint
 			o[n++] = (char)('0' + (p >> 20) % 10);
 		break;
 	}
-	case G_STREET: {
+	case SB_G_STREET: {
 		uint64_t s = sb_mix(kh ^ SALT_STREET);
 		n = fmt_u64(o, 1 + s % 9999);
 		o[n++] = ' ';
 		n = cat(o, n, pick(&sb_streets, s >> 20));
 		break;
 	}
-	case G_DIGITS:
+	case SB_G_DIGITS:
 		for (int i = 0; i < f->a && i < 19; i++, h /= 10)
 			o[n++] = (char)('0' + h % 10);
 		break;
-	case G_HEX:
-	case G_UUID:
-		for (int i = 0; i < (gen == G_UUID ? 32 : f->a) && i < 64; i++) {
+	case SB_G_HEX:
+	case SB_G_UUID:
+		for (int i = 0; i < (gen == SB_G_UUID ? 32 : f->a) && i < 64; i++) {
 			if (i % 16 == 0)
 				h = sb_mix(h + (uint64_t)i);
-			if (gen == G_UUID && (i == 8 || i == 12 || i == 16 || i == 20))
+			if (gen == SB_G_UUID && (i == 8 || i == 12 || i == 16 || i == 20))
 				o[n++] = '-';
 			o[n++] = hx[(h >> (4 * (i % 16))) & 15];
 		}
@@ -218,18 +222,18 @@ static void value_text(uint64_t kh, const sb_field *f, const sb_rec *r, uint64_t
 		       uint64_t h, sb_val *v, char *scratch)
 {
 	switch (f->gen) {
-	case G_POOL:
-	case G_RAW:
+	case SB_G_POOL:
+	case SB_G_RAW:
 		v->s = pick(f->p, h);
 		v->n = strlen(v->s);
 		break;
-	case G_FIRST:
-	case G_LAST:
-		v->s = pick(f->gen == G_FIRST ? &sb_first_names : &sb_last_names,
-			    sb_mix(kh ^ (f->gen == G_FIRST ? SALT_FIRST : SALT_LAST)));
+	case SB_G_FIRST:
+	case SB_G_LAST:
+		v->s = pick(f->gen == SB_G_FIRST ? &sb_first_names : &sb_last_names,
+			    sb_mix(kh ^ (f->gen == SB_G_FIRST ? SALT_FIRST : SALT_LAST)));
 		v->n = strlen(v->s);
 		break;
-	case G_CAMPNAME:
+	case SB_G_CAMPNAME:
 		if (f->b) {
 			v->n = (size_t)snprintf(scratch, 128, "Event #%06llX",
 						(unsigned long long)(h & 0xffffff));
@@ -239,7 +243,7 @@ static void value_text(uint64_t kh, const sb_field *f, const sb_rec *r, uint64_t
 			v->n = strlen(v->s);
 		}
 		break;
-	case G_URL:
+	case SB_G_URL:
 		v->n = (size_t)snprintf(scratch, 128, "%s%lld", f->p->s[0], (long long)r->id);
 		v->s = scratch;
 		break;
@@ -247,7 +251,7 @@ static void value_text(uint64_t kh, const sb_field *f, const sb_rec *r, uint64_t
 		v->n = gen_text(kh, f->gen, f, k, h, scratch);
 		v->s = scratch;
 	}
-	v->kind = f->gen == G_RAW ? SB_T_OBJ : SB_T_STR;
+	v->kind = f->gen == SB_G_RAW ? SB_T_OBJ : SB_T_STR;
 }
 
 static int64_t range(uint64_t h, int64_t a, int64_t b)
@@ -278,34 +282,34 @@ void sb_field_value(uint64_t seed, int64_t org, const sb_entity *e, int fi, cons
 	uint64_t h = sb_mix(kh ^ (f->grp ? (uint64_t)f->grp << 32 : 0x10000u + (unsigned)fi));
 	v->kind = f->type;
 	switch (f->gen) {
-	case G_ID: v->i = r->id; break;
-	case G_ORG: v->i = org; break;
-	case G_SUPPORTER: value_ref(r->supporter_id, v); break;
-	case G_CAMPAIGN: value_ref(r->campaign_id, v); break;
-	case G_PLAN: value_ref(r->plan_id, v); break;
-	case G_CREATED: v->i = r->created; break;
-	case G_UPDATED: v->i = r->updated; break;
-	case G_TOFF: v->i = r->created + range(h, f->a, f->b); break;
-	case G_DOFF: v->i = (r->updated / 86400 + range(h, f->a, f->b)) * 86400; break;
-	case G_STATUS_AT:
+	case SB_G_ID: v->i = r->id; break;
+	case SB_G_ORG: v->i = org; break;
+	case SB_G_SUPPORTER: value_ref(r->supporter_id, v); break;
+	case SB_G_CAMPAIGN: value_ref(r->campaign_id, v); break;
+	case SB_G_PLAN: value_ref(r->plan_id, v); break;
+	case SB_G_CREATED: v->i = r->created; break;
+	case SB_G_UPDATED: v->i = r->updated; break;
+	case SB_G_TOFF: v->i = r->created + range(h, f->a, f->b); break;
+	case SB_G_DOFF: v->i = (r->updated / 86400 + range(h, f->a, f->b)) * 86400; break;
+	case SB_G_STATUS_AT:
 		v->kind = r->status == f->a ? SB_T_TIME : SB_V_NULL;
 		v->i = r->updated;
 		break;
-	case G_STATUS:
-	case G_FREQ: {
-		const sb_pool *p = f->gen == G_STATUS ? e->statuses : e->freqs;
-		unsigned i = f->gen == G_STATUS ? r->status : r->freq;
+	case SB_G_STATUS:
+	case SB_G_FREQ: {
+		const sb_pool *p = f->gen == SB_G_STATUS ? e->statuses : e->freqs;
+		unsigned i = f->gen == SB_G_STATUS ? r->status : r->freq;
 		set_str(v, p->s[i % p->n], strlen(p->s[i % p->n]));
 		break;
 	}
-	case G_AMOUNT: {
+	case SB_G_AMOUNT: {
 		int64_t c = r->amount * f->a / 10000 + f->b;
 		v->i = c < 0 ? 0 : c;
 		break;
 	}
-	case G_INT:
-	case G_CENTS: v->i = range(h, f->a, f->b); break;
-	case G_BOOL: v->i = (int64_t)(h % 100) < f->a; break;
+	case SB_G_INT:
+	case SB_G_CENTS: v->i = range(h, f->a, f->b); break;
+	case SB_G_BOOL: v->i = (int64_t)(h % 100) < f->a; break;
 	default: value_text(kh, f, r, k, h, v, scratch);
 	}
 }
