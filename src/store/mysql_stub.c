@@ -1,6 +1,6 @@
 /* MySQL backend placeholder until the backend lands (a later issue): the
  * registry keeps its row and DB_TYPE=mysql gets a clear message. */
-#include "store/store.h"
+#include "store/backends.h"
 
 int cs_mysql_open(const cs_config *cfg, cs_store **out, cs_err *err)
 {

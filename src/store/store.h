@@ -290,11 +290,5 @@ typedef struct cs_org_list {
 int cs_org_list_load(cs_store *s, long long only, cs_org_list *out, cs_err *err);
 void cs_org_list_release(cs_org_list *l);
 
-/* Backend constructors (one per file; stubs when not built). */
-int cs_sqlite_open(const cs_config *cfg, cs_store **out, cs_err *err);
-int cs_pgsql_open(const cs_config *cfg, cs_store **out, cs_err *err);
-int cs_mysql_open(const cs_config *cfg, cs_store **out, cs_err *err);
-/* What a stub constructor returns: CS_EUSAGE naming DB_TYPE and the product. */
-int cs_store_not_built(const char *db_type, const char *product, cs_err *err);
 
 #endif

@@ -10,13 +10,14 @@ enum cs_code {
 	CS_ENOTFOUND = -2,  /* the thing asked for does not exist */
 	CS_ERATELIMIT = -3, /* throttled and out of retries */
 	CS_EAUTH = -4,      /* credentials rejected */
-	CS_ECONFLICT = -5,  /* already exists / locked by another run */
+	CS_ECONFLICT = -5,  /* already exists / a lease held by another run */
 	CS_EUSAGE = -6,     /* bad input from the user: config, flags */
 	CS_EIO = -7,        /* local I/O: disk full, read-only, permissions */
 	CS_ETRANSPORT = -8, /* network: timeout, reset, truncated body */
 	CS_EPROTO = -9,     /* the API answered something we cannot use */
 	CS_EINTR = -10,     /* stopped by a signal */
-	CS_EHTTP = -11      /* the API answered a 4xx we do not retry */
+	CS_EHTTP = -11,     /* the API answered a 4xx we do not retry */
+	CS_EBUSY = -12      /* the database is locked by another process */
 };
 
 /* Process exit codes, shared by every command. */

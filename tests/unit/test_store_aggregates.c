@@ -1,4 +1,4 @@
-/* Supporter aggregates (cs_sqlite_recompute through the vtable) on a real,
+/* Supporter aggregates (the recompute through the vtable) on a real,
  * migrated and seeded database: exact sums, which transactions count, first
  * and last gift across time forms, the monthly factor of every frequency,
  * and that only queued supporters are touched. */

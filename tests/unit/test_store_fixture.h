@@ -12,7 +12,7 @@
 typedef struct fx {
 	tstore t;
 	cs_store *st; /* t.st */
-	sqlite3 *db;  /* t.s->db, for direct SQL */
+	sqlite3 *db;  /* t.db, for direct SQL */
 } fx;
 
 static fx *fx_open(void)
@@ -21,7 +21,7 @@ static fx *fx_open(void)
 	assert_non_null(f);
 	tstore_open(&f->t);
 	f->st = f->t.st;
-	f->db = f->t.s->db;
+	f->db = f->t.db;
 	return f;
 }
 

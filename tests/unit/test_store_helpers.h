@@ -5,7 +5,8 @@
 #ifndef TEST_STORE_HELPERS_H
 #define TEST_STORE_HELPERS_H
 
-#include "store/sqlite_int.h"
+#include "store/sqlite/sqlite.h"
+#include "store/sql/schema.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,7 +23,7 @@ typedef struct tstore {
 	char dir[64];
 	char path[128];
 	cs_store *st;
-	cs_sqlite *s; /* the same object, for direct SQL */
+	sqlite3 *db; /* its SQLite handle, for direct SQL */
 } tstore;
 
 static void tstore_open_only(tstore *t)
@@ -38,7 +39,7 @@ static void tstore_open_only(tstore *t)
 	int rc = cs_store_open(&cfg, &t->st, &err);
 	if (rc)
 		fail_msg("open: %s", err.msg);
-	t->s = (cs_sqlite *)t->st;
+	t->db = cs_sqlite_handle(t->st);
 }
 
 static void tstore_open(tstore *t)
@@ -98,8 +99,8 @@ static long long q_int(tstore *t, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(sql, sizeof(sql), fmt, ap);
 	va_end(ap);
-	if (sqlite3_prepare_v2(t->s->db, sql, -1, &st, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(t->s->db));
+	if (sqlite3_prepare_v2(t->db, sql, -1, &st, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(t->db));
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	long long v = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
@@ -119,8 +120,8 @@ static const char *q_text(tstore *t, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(sql, sizeof(sql), fmt, ap);
 	va_end(ap);
-	if (sqlite3_prepare_v2(t->s->db, sql, -1, &st, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(t->s->db));
+	if (sqlite3_prepare_v2(t->db, sql, -1, &st, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(t->db));
 	int rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW)
 		snprintf(out, sizeof(out), "(none)");

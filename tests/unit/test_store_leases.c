@@ -19,7 +19,7 @@ static void put_lease(tstore *t, long long org, const char *job, const char *hol
 				    " %Q, %lld, %lld)",
 				    org, job, holder, pid, h, (long long)cs_now_ms(),
 				    (long long)expires);
-	assert_int_equal(sqlite3_exec(t->s->db, sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(t->db, sql, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_free(sql);
 }
 

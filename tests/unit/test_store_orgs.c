@@ -83,20 +83,18 @@ static void test_failure_messages(void **state)
 		{SQLITE_FULL, CS_EIO, "the disk is full; free space and rerun: nothing was lost, the "
 				      "page in flight was rolled back"},
 		{SQLITE_READONLY_DBMOVED, CS_EIO, "the database is read-only"},
-		{SQLITE_BUSY, CS_ECONFLICT, "the database is locked by another process"},
-		{SQLITE_LOCKED, CS_ECONFLICT, "the database is locked by another process"},
+		{SQLITE_BUSY, CS_EBUSY, "the database is locked by another process"},
+		{SQLITE_LOCKED, CS_EBUSY, "the database is locked by another process"},
 		{SQLITE_CORRUPT, CS_EIO, "the database file is corrupt"},
 		{SQLITE_NOTADB, CS_EIO, "the file is not an SQLite database"},
 		{SQLITE_CANTOPEN, CS_EIO, "the file cannot be opened"},
 		{SQLITE_IOERR_WRITE, CS_EIO, "a disk I/O error occurred"},
 		{SQLITE_MISMATCH, CS_ERR, "datatype mismatch"},
 	};
-	cs_sqlite s;
-	memset(&s, 0, sizeof(s));
-	snprintf(s.path, sizeof(s.path), "x.db");
 	for (size_t i = 0; i < N(cases); i++) {
 		cs_err err = {0};
-		assert_int_equal(cs_sqlite_fail(&s, cases[i].rc, "commit a page", &err), cases[i].code);
+		assert_int_equal(cs_sqlite_map_error("x.db", cases[i].rc, NULL, "commit a page", &err),
+				 cases[i].code);
 		assert_int_equal(err.code, cases[i].code);
 		const char *prefix = "cannot commit a page in database 'x.db': ";
 		assert_memory_equal(err.msg, prefix, strlen(prefix));
@@ -333,7 +331,7 @@ static void test_status(void **state)
 	assert_null(strstr(text, "secret-enc-5")); /* never shows secrets */
 	free(text);
 	assert_string_equal(get(st, "database")->valuestring, t.path);
-	assert_int_equal(num(st, "schema_version"), (int)cs_sqlite_nmigrations);
+	assert_int_equal(num(st, "schema_version"), (int)cs_sql_nmigrations);
 	assert_int_equal(cJSON_GetArraySize(get(st, "organizations")), 2);
 	/* sorted by id: the removed-without-purge org 3 first, name null */
 	assert_int_equal(num(st, "organizations.0.id"), 3);

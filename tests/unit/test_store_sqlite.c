@@ -84,10 +84,10 @@ static void test_migrate_rollback_cycle(void **state)
 	int applied = -1, version = -1;
 	tstore_open_only(&t);
 	list_migrations(&t, &l);
-	assert_int_equal(l.n, (int)cs_sqlite_nmigrations);
+	assert_int_equal(l.n, (int)cs_sql_nmigrations);
 	assert_int_equal(l.applied, 0);
 
-	const int n = (int)cs_sqlite_nmigrations;
+	const int n = (int)cs_sql_nmigrations;
 	assert_int_equal(t.st->migrate(t.st, &applied, &err), 0);
 	assert_int_equal(applied, n);
 	list_migrations(&t, &l);
@@ -141,7 +141,7 @@ static void test_reset_leaves_nothing(void **state)
 				   "'sqlite\\_%%' ESCAPE '\\'"),
 			 0);
 	assert_int_equal(t.st->migrate(t.st, &applied, &err), 0);
-	assert_int_equal(applied, (int)cs_sqlite_nmigrations);
+	assert_int_equal(applied, (int)cs_sql_nmigrations);
 	assert_int_equal(q_int(&t, "SELECT count(*) FROM transactions"), 0);
 	tstore_close(&t);
 }
@@ -467,7 +467,7 @@ static void test_background_checkpoint(void **state)
 	static char rec[4096];
 	long long id = 0;
 	tstore_open(&t);
-	assert_null(t.s->ckpt); /* short commands never start it */
+	assert_false(cs_sqlite_has_checkpointer(t.st)); /* short commands never start it */
 	for (int page = 0; page < 80; page++) {
 		assert_int_equal(t.st->page_begin(t.st, SYNC1, &err), 0);
 		for (int i = 0; i < 100; i++) {
@@ -476,12 +476,12 @@ static void test_background_checkpoint(void **state)
 		}
 		assert_int_equal(t.st->page_commit(t.st, NULL, &err), 0);
 	}
-	assert_non_null(t.s->ckpt);
+	assert_true(cs_sqlite_has_checkpointer(t.st));
 	cs_store_close(t.st);
 	cs_config cfg = {.db_type = CS_DB_SQLITE};
 	snprintf(cfg.db_path, sizeof(cfg.db_path), "%s", t.path);
 	assert_int_equal(cs_store_open(&cfg, &t.st, &err), 0);
-	t.s = (cs_sqlite *)t.st;
+	t.db = cs_sqlite_handle(t.st);
 	assert_int_equal(q_int(&t, "SELECT count(*) FROM campaigns"), id);
 	assert_string_equal(q_text(&t, "PRAGMA integrity_check"), "ok");
 	tstore_close(&t);
@@ -508,7 +508,7 @@ static void test_disk_full(void **state)
 	snprintf(cfg.db_path, sizeof(cfg.db_path), "%s", t.path);
 	assert_int_equal(cs_store_open(&cfg, &t.st, &err), 0);
 	unsetenv("CLASSY_SYNC_TEST_MAX_PAGE_COUNT");
-	t.s = (cs_sqlite *)t.st;
+	t.db = cs_sqlite_handle(t.st);
 	assert_int_equal(q_int(&t, "PRAGMA max_page_count"), atoll(cap));
 	int rc = 0;
 	assert_int_equal(t.st->page_begin(t.st, SYNC1, &err), 0);
@@ -536,7 +536,7 @@ static void test_read_only_database(void **state)
 	cs_err err = {0};
 	char want[512];
 	tstore_open(&t);
-	assert_int_equal(sqlite3_exec(t.s->db, "PRAGMA query_only = 1", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(t.db, "PRAGMA query_only = 1", NULL, NULL, NULL), SQLITE_OK);
 	int rc = t.st->page_begin(t.st, SYNC1, &err);
 	if (rc == 0) {
 		rc = put_json(&t, CS_ENT_CAMPAIGNS, 1, "{\"id\":1}", &err);
@@ -571,10 +571,10 @@ static void test_locked_by_another_process(void **state)
 	cs_config cfg = {.db_type = CS_DB_SQLITE};
 	snprintf(cfg.db_path, sizeof(cfg.db_path), "%s", a.path);
 	assert_int_equal(cs_store_open(&cfg, &b.st, &err), 0);
-	b.s = (cs_sqlite *)b.st;
-	sqlite3_busy_timeout(b.s->db, 0); /* no 5 s wait in a unit test */
+	b.db = cs_sqlite_handle(b.st);
+	sqlite3_busy_timeout(b.db, 0); /* no 5 s wait in a unit test */
 	assert_int_equal(a.st->page_begin(a.st, SYNC1, &err), 0);
-	assert_int_equal(b.st->page_begin(b.st, SYNC1, &err), CS_ECONFLICT);
+	assert_int_equal(b.st->page_begin(b.st, SYNC1, &err), CS_EBUSY);
 	assert_non_null(strstr(err.msg, "cannot begin a page in database"));
 	assert_non_null(strstr(err.msg, "the database is locked by another process"));
 	/* the reader still reads while the writer holds its page (WAL) */

@@ -1,14 +1,11 @@
-/* `db seed`: the default reference rows, and with --demo a small generated
- * demo organization so the views can be explored without credentials.
- *
- * Reference rows are INSERT OR IGNORE, so a seed never overwrites a user's
- * edit. The demo goes through the backend's own page path (page_begin,
- * page_upsert, page_commit) with records shaped like the API's, so it
- * exercises the real mapping, and is skipped when organization 1 exists.
- * It is deterministic apart from being dated relative to now. */
-#include "store/sqlite_int.h"
+/* `db seed --demo`: a small generated demo organization so the views can
+ * be explored without credentials. It goes through the store's own page
+ * path (page_begin, page_upsert, page_commit) with records shaped like the
+ * API's, so it exercises the real mapping, and is skipped when organization
+ * 1 exists. Deterministic apart from being dated relative to now. It must
+ * never touch an organization other than the demo's. */
+#include "store/sql/sqlstore.h"
 #include "util/log.h"
-#include "util/money.h"
 #include "util/timeutil.h"
 
 #include <stdio.h>
@@ -16,157 +13,6 @@
 #include <string.h>
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-#define UNBOUNDED (-1.0)
-
-/* Default segments (NOTES.md "Donor segments"), ranges [min, max).
- * The value tier starts at 0 inclusive: a supporter with a successful gift
- * always gets a tier, even when the gifts sum to 0 (a $0 gift is still a
- * first gift); supporters without a successful gift get none. The original
- * tag set reused "Regular Donor" for the 4-10 gift frequency segment; here it
- * is "Frequent Donor", so no tag means two things. */
-typedef struct seg_default {
-	const char *segment, *tag;
-	double min, max;
-} seg_default;
-
-static const seg_default value_segments[] = {
-	{"Transformational", "Transformational", 10000, UNBOUNDED},
-	{"Principal Donor", "Principal Donor", 5000, 10000},
-	{"Major Donor", "Major Donor", 1000, 5000},
-	{"Regular Donor", "Regular Donor", 100, 1000},
-	{"Small Donor", "Small Donor", 25, 100},
-	{"First-Time", "First-Time", 0, 25},
-};
-
-/* whole days since the last gift */
-static const seg_default engagement_segments[] = {
-	{"Recent Donor", "Recent Donor", 0, 31},     {"Active Donor", "Active Donor", 31, 91},
-	{"Warm Donor", "Warm Donor", 91, 181},       {"Cooling Donor", "Cooling Donor", 181, 366},
-	{"Lapsed Donor", "Lapsed Donor", 366, 731}, {"Dormant Donor", "Dormant Donor", 731, UNBOUNDED},
-};
-
-/* number of successful gifts */
-static const seg_default frequency_segments[] = {
-	{"Champion Donor", "Champion Donor", 26, UNBOUNDED},
-	{"Loyal Donor", "Loyal Donor", 11, 26},
-	{"Frequent Donor", "Frequent Donor", 4, 11},
-	{"Repeat Donor", "Repeat Donor", 2, 4},
-	{"One-Time Donor", "One-Time Donor", 1, 2},
-};
-
-static const struct {
-	const char *kind;
-	const seg_default *rows;
-	size_t n;
-} segment_kinds[] = {
-	{"value", value_segments, ARRAY_LEN(value_segments)},
-	{"engagement", engagement_segments, ARRAY_LEN(engagement_segments)},
-	{"frequency", frequency_segments, ARRAY_LEN(frequency_segments)},
-};
-
-static const struct {
-	const char *key, *tag, *description;
-} special_defaults[] = {
-	{"monthly_recurring", "Monthly Recurring", "has an active recurring plan"},
-	{"lifetime_1k", "$1K+ Lifetime", "lifetime donations of 1,000 or more"},
-	{"lifetime_5k", "$5K+ Lifetime", "lifetime donations of 5,000 or more"},
-	{"monthly_100", "$100+ Monthly", "monthly recurring amount of 100 or more"},
-};
-
-/* Runs one prepared INSERT OR IGNORE and adds the rows it inserted. */
-static int step_insert(cs_sqlite *s, sqlite3_stmt *st, long long *inserted, cs_err *err)
-{
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	if (rc != SQLITE_DONE)
-		return cs_sqlite_fail(s, rc, "insert reference data", err);
-	*inserted += sqlite3_changes(s->db);
-	return 0;
-}
-
-static int prepare(cs_sqlite *s, const char *sql, sqlite3_stmt **st, cs_err *err)
-{
-	int rc = sqlite3_prepare_v2(s->db, sql, -1, st, NULL);
-	if (rc != SQLITE_OK)
-		return cs_sqlite_fail(s, rc,
-				      "prepare the seed (run 'classy-sync db migrate' first)", err);
-	return 0;
-}
-
-static int seed_segments(cs_sqlite *s, long long *inserted, cs_err *err)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = prepare(s,
-			 "INSERT OR IGNORE INTO segment_thresholds"
-			 " (kind, segment, tag, min_value, max_value, sort) VALUES (?,?,?,?,?,?)",
-			 &st, err);
-	for (size_t k = 0; !rc && k < ARRAY_LEN(segment_kinds); k++) {
-		for (size_t i = 0; !rc && i < segment_kinds[k].n; i++) {
-			const seg_default *d = &segment_kinds[k].rows[i];
-			sqlite3_bind_text(st, 1, segment_kinds[k].kind, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 2, d->segment, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 3, d->tag, -1, SQLITE_STATIC);
-			sqlite3_bind_double(st, 4, d->min);
-			if (d->max != UNBOUNDED)
-				sqlite3_bind_double(st, 5, d->max);
-			sqlite3_bind_int(st, 6, (int)i + 1);
-			rc = step_insert(s, st, inserted, err);
-		}
-	}
-	sqlite3_finalize(st);
-	return rc;
-}
-
-static int seed_special(cs_sqlite *s, long long *inserted, cs_err *err)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = prepare(s, "INSERT OR IGNORE INTO special_tags (key, tag, description)"
-			    " VALUES (?,?,?)",
-			 &st, err);
-	for (size_t i = 0; !rc && i < ARRAY_LEN(special_defaults); i++) {
-		sqlite3_bind_text(st, 1, special_defaults[i].key, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, special_defaults[i].tag, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, special_defaults[i].description, -1, SQLITE_STATIC);
-		rc = step_insert(s, st, inserted, err);
-	}
-	sqlite3_finalize(st);
-	return rc;
-}
-
-/* The same factors util/money.c applies, so SQL and C never disagree. */
-static int seed_factors(cs_sqlite *s, long long *inserted, cs_err *err)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = prepare(s, "INSERT OR IGNORE INTO frequency_factors (frequency, num, den)"
-			    " VALUES (?,?,?)",
-			 &st, err);
-	for (unsigned i = 0; !rc && i < cs_nfrequencies; i++) {
-		sqlite3_bind_text(st, 1, cs_frequencies[i].name, -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 2, cs_frequencies[i].num);
-		sqlite3_bind_int(st, 3, cs_frequencies[i].den);
-		rc = step_insert(s, st, inserted, err);
-	}
-	sqlite3_finalize(st);
-	return rc;
-}
-
-static int seed_reference(cs_sqlite *s, long long *inserted, cs_err *err)
-{
-	int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-	if (rc != SQLITE_OK)
-		return cs_sqlite_fail(s, rc, "start the seed transaction", err);
-	if ((rc = seed_segments(s, inserted, err)) || (rc = seed_special(s, inserted, err)) ||
-	    (rc = seed_factors(s, inserted, err)))
-		goto out_rollback;
-	rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
-	if (rc == SQLITE_OK)
-		return 0;
-	rc = cs_sqlite_fail(s, rc, "commit the reference data", err);
-out_rollback:
-	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	return rc;
-}
 
 /* ---- demo organization ------------------------------------------------ */
 
@@ -233,7 +79,7 @@ static const char *const plan_statuses[] = {"active", "active", "cancelled", "ac
 static const char *const failed_statuses[] = {"failed", "refunded", "pending", "cancel"};
 
 typedef struct demo {
-	cs_sqlite *s;
+	cs_sql_store *s;
 	long long now_ms;
 	long long next_tx;
 	long long records;
@@ -452,18 +298,11 @@ static int demo_page(demo *d, int entity, int (*fill)(demo *, cs_err *), cs_err 
 	return st->page_commit(st, &state, err);
 }
 
-static int demo_org_exists(cs_sqlite *s, int *exists, cs_err *err)
+static int demo_org_exists(cs_sql_store *s, int *exists, cs_err *err)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = prepare(s, "SELECT 1 FROM organizations WHERE id = 1", &st, err);
-	if (rc)
-		return rc;
-	rc = sqlite3_step(st);
-	*exists = rc == SQLITE_ROW;
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return cs_sqlite_fail(s, rc, "look up the demo organization", err);
-	return 0;
+	long long one = 0;
+	return cs_sql_query_int(s->c, "SELECT 1 FROM organizations WHERE id = 1",
+				"look up the demo organization", CS_SQL_NOARGS, &one, exists, err);
 }
 
 static const struct {
@@ -476,7 +315,7 @@ static const struct {
 	{CS_ENT_RECURRING_PLANS, demo_plans},
 };
 
-static int seed_demo(cs_sqlite *s, long long *inserted, cs_err *err)
+int cs_sql_seed_demo(cs_sql_store *s, long long *inserted, cs_err *err)
 {
 	/* An empty secret marks the demo org: the command layer refuses to
 	 * sync it. It is written last, so its presence means a complete demo. */
@@ -496,22 +335,11 @@ static int seed_demo(cs_sqlite *s, long long *inserted, cs_err *err)
 	for (size_t i = 0; !rc && i < ARRAY_LEN(demo_pages); i++)
 		rc = demo_page(&d, demo_pages[i].entity, demo_pages[i].fill, err);
 	if (!rc)
-		rc = cs_sqlite_recompute(s, DEMO_ORG, &updated, err);
+		rc = cs_sql_recompute(&s->base, DEMO_ORG, &updated, err);
 	if (!rc)
 		rc = s->base.org_put(&s->base, &org, err);
 	if (rc)
 		return cs_err_wrap(err, "cannot seed the demo organization");
 	*inserted += d.records + 1;
 	return 0;
-}
-
-int cs_sqlite_seed(cs_sqlite *s, int demo, long long *inserted, cs_err *err)
-{
-	long long n = 0;
-	int rc = seed_reference(s, &n, err);
-	if (!rc && demo)
-		rc = seed_demo(s, &n, err);
-	if (inserted)
-		*inserted = n;
-	return rc;
 }

@@ -1,19 +1,18 @@
-#ifndef CS_SQLITE_SEGMENTS_H
-#define CS_SQLITE_SEGMENTS_H
+#ifndef CS_SQL_SEGMENTS_H
+#define CS_SQL_SEGMENTS_H
 /* SQL pieces shared by the segment views: supporter_segments (v3, one row
  * per supporter) and contact_segments (v4, supporters merged by email), so
- * both apply the same money arithmetic and the same threshold lookup.
- * Private to store/. */
+ * both apply the same money arithmetic and the same threshold lookup. In
+ * dialect words (sql_text.c). Private to store/sql/. */
 
-/* Amount columns as exact integer ten-thousandths. */
-#define X4(col) "CAST(ROUND(" col " * 10000) AS INTEGER)"
-
-/* Whole elapsed days between two times. The julianday difference is taken
- * to integer milliseconds first: truncating the raw double would turn an
- * exact 6 days into 5.9999999 and then 5. */
-#define WHOLE_DAYS(later, earlier) \
-	"(CAST(ROUND((julianday(" later ") - julianday(" earlier ")) * 86400000) AS INTEGER)" \
-	" / 86400000)"
+/* The special tag names as one row (st). */
+#define SPECIAL_TAGS_CTE                                                           \
+	" st AS (SELECT"                                                            \
+	" MAX(CASE \"key\" WHEN 'monthly_recurring' THEN tag END) AS monthly_recurring_tag," \
+	" MAX(CASE \"key\" WHEN 'lifetime_1k' THEN tag END) AS lifetime_1k_tag,"        \
+	" MAX(CASE \"key\" WHEN 'lifetime_5k' THEN tag END) AS lifetime_5k_tag,"        \
+	" MAX(CASE \"key\" WHEN 'monthly_100' THEN tag END) AS monthly_100_tag"         \
+	" FROM special_tags)"
 
 /* The supporter_segments lookup of one kind: picks the segment row whose
  * range holds `val`, only for supporters with at least one successful gift.
@@ -24,15 +23,6 @@
 	" WHERE t.kind = '" kind "' AND b.lifetime_donation_count > 0"                    \
 	" AND " val " >= t.min_value AND (t.max_value IS NULL OR " val " < t.max_value)" \
 	" ORDER BY t.sort, t.segment LIMIT 1)"
-
-/* The special tag names as one row (st). */
-#define SPECIAL_TAGS_CTE                                                           \
-	" st AS (SELECT"                                                            \
-	" MAX(CASE key WHEN 'monthly_recurring' THEN tag END) AS monthly_recurring_tag," \
-	" MAX(CASE key WHEN 'lifetime_1k' THEN tag END) AS lifetime_1k_tag,"        \
-	" MAX(CASE key WHEN 'lifetime_5k' THEN tag END) AS lifetime_5k_tag,"        \
-	" MAX(CASE key WHEN 'monthly_100' THEN tag END) AS monthly_100_tag"         \
-	" FROM special_tags)"
 
 /* The segment columns over a CTE `base` (b) with the figures; `lead` is the
  * identifying columns that come first. */
@@ -49,8 +39,12 @@
 	" (b.lifetime_donation_amount >= 5000) AS is_lifetime_5k, st.lifetime_5k_tag,"    \
 	" (b.monthly_recurring_amount >= 100) AS is_monthly_100, st.monthly_100_tag"      \
 	" FROM base b CROSS JOIN st"                                                      \
-	SEGMENT_JOIN("v", "value", "MAX(b.lifetime_donation_amount, 0)")                  \
+	SEGMENT_JOIN("v", "value", "@max2(b.lifetime_donation_amount, 0)")                \
 	SEGMENT_JOIN("e", "engagement", "b.days_since_last_gift")                         \
 	SEGMENT_JOIN("f", "frequency", "b.lifetime_donation_count")
+
+/* Whole elapsed days since a time value (@ts), never negative: a gift
+ * dated in the future counts as today. */
+#define DAYS_SINCE(ts) "@max2(0, @days_between(@now, " ts "))"
 
 #endif

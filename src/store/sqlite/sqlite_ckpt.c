@@ -4,7 +4,7 @@
  * sync. Here the commit only wakes a thread that checkpoints PASSIVE (it never
  * blocks the writer or readers) on its own connection. If that thread cannot
  * be had, the commit checkpoints itself as SQLite would. */
-#include "store/sqlite_ops.h"
+#include "store/sqlite/sqlite_int.h"
 #include "util/log.h"
 
 #include <pthread.h>
@@ -51,7 +51,7 @@ static struct cs_sqlite_ckpt *ckpt_start(cs_sqlite *s)
 	struct cs_sqlite_ckpt *k = calloc(1, sizeof(*k));
 	if (!k)
 		return NULL;
-	if (sqlite3_open_v2(s->path, &k->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+	if (sqlite3_open_v2(s->base.name, &k->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
 		    SQLITE_OK ||
 	    sqlite3_exec(k->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) != SQLITE_OK)
 		goto out_fail;
@@ -92,7 +92,7 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 	}
 	if (!s->ckpt && !s->ckpt_failed && !(s->ckpt = ckpt_start(s))) {
 		s->ckpt_failed = 1;
-		cs_debug("database '%s': no background checkpointer; checkpointing inline", s->path);
+		cs_debug("database '%s': no background checkpointer; checkpointing inline", s->base.name);
 	}
 	if (!s->ckpt) {
 		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);

@@ -1,0 +1,80 @@
+#ifndef CS_SQL_SCHEMA_H
+#define CS_SQL_SCHEMA_H
+/* The schema as data: tables, indexes and views described once, with
+ * columns by role (sql.h), and the numbered migrations as lists of the
+ * objects each one creates. The DDL for any dialect is generated from these
+ * (sql_ddl.c); nothing here is product-specific. */
+#include "store/sql/sql.h"
+
+#include <stddef.h>
+
+enum cs_sql_col_flags {
+	CS_SQLCOL_NOT_NULL = 1 << 0,
+	CS_SQLCOL_PK = 1 << 1,     /* the table's single-column primary key */
+	CS_SQLCOL_UNIQUE = 1 << 2,
+};
+
+typedef struct cs_sql_col {
+	const char *name;
+	int role;          /* enum cs_sql_role */
+	int flags;         /* enum cs_sql_col_flags */
+	const char *dflt;  /* DEFAULT literal, or NULL */
+	const char *check; /* CHECK expression, or NULL */
+} cs_sql_col;
+
+typedef struct cs_sql_table {
+	const char *name;
+	const cs_sql_col *cols;
+	size_t ncols;
+	const char *pk; /* composite primary key "a, b", or NULL */
+	int key_only;   /* every column is in the key: SQLite stores it WITHOUT ROWID */
+} cs_sql_table;
+
+typedef struct cs_sql_index {
+	const char *name, *table;
+	const char *cols;  /* "a, b" */
+	const char *where; /* partial index condition, or NULL */
+	const char *full_cols; /* columns where partial indexes do not exist */
+	int unique;
+} cs_sql_index;
+
+/* A view: its SELECT (with dialect words) and the views it reads, which
+ * must be dropped after it. */
+typedef struct cs_sql_view {
+	const char *name;
+	const char *select;
+} cs_sql_view;
+
+enum cs_sql_obj_kind {
+	CS_OBJ_TABLE = 1,
+	CS_OBJ_INDEX,
+	CS_OBJ_VIEW,
+	CS_OBJ_ENTITY_TABLES /* the mirrored entity tables, from model/entities.c */
+};
+
+typedef struct cs_sql_obj {
+	int kind;
+	const void *def; /* cs_sql_table, cs_sql_index or cs_sql_view */
+} cs_sql_obj;
+
+/* A migration creates its objects in order and drops them in reverse. */
+typedef struct cs_sql_migration {
+	int version;
+	const char *name;
+	const cs_sql_obj *objs;
+	size_t nobjs;
+} cs_sql_migration;
+
+extern const cs_sql_migration cs_sql_migrations[];
+extern const unsigned cs_sql_nmigrations;
+
+/* The entity table of e and its indexes, as data the DDL generator reads;
+ * built once (sql_entities.c). */
+const cs_sql_table *cs_sql_entity_table(int entity);
+const cs_sql_index *cs_sql_entity_indexes(int entity, size_t *n);
+
+/* sql_ddl.c: CREATE and DROP statements for one object, appended to b. */
+int cs_sql_ddl_create(const cs_sql_dialect *d, const cs_sql_obj *o, cs_buf *b);
+int cs_sql_ddl_drop(const cs_sql_dialect *d, const cs_sql_obj *o, cs_buf *b);
+
+#endif

@@ -1,0 +1,243 @@
+#ifndef CS_SQL_H
+#define CS_SQL_H
+/* The SQL core: what every SQL backend shares, written once.
+ *
+ *  - a connection (cs_sql) is a driver (how to talk to one database
+ *    product: prepare, bind, step, read, error mapping) plus a dialect (what
+ *    its SQL text looks like: types, upsert syntax, a few functions);
+ *  - one statement helper that every query of the store goes through:
+ *    cs_sql_prepare / bind by type / cs_sql_step / column readers /
+ *    cs_sql_finalize, and cs_sql_exec / cs_sql_query for one-shot work;
+ *  - SQL text in the core is written once with numbered parameters (?1,
+ *    ?2 ...; a number may repeat) and a few dialect words (@name or
+ *    @name(args), see sql_text.c), expanded for the connection's dialect
+ *    when a statement is prepared.
+ *
+ * A backend supplies only a driver and a dialect (store/sqlite/ is one);
+ * the store's operations (the sql_*.c files) are the same for every backend. */
+#include "util/buf.h"
+#include "util/err.h"
+
+#include <stddef.h>
+
+typedef struct cs_sql cs_sql;
+typedef struct cs_sql_stmt cs_sql_stmt;
+typedef struct cs_sql_dialect cs_sql_dialect;
+
+/* Column (and value) kinds a driver reports and binds. */
+enum cs_sql_kind { CS_SQL_NULL = 0, CS_SQL_INT, CS_SQL_REAL, CS_SQL_TEXT, CS_SQL_TIME };
+
+/* cs_sql_step results besides errors (< 0). */
+enum { CS_SQL_DONE = 0, CS_SQL_ROW = 1 };
+
+/* Every statement of every driver starts with this. */
+struct cs_sql_stmt {
+	cs_sql *conn;
+	const char *what; /* what the statement is for, for error messages */
+};
+
+/* How one database product is spoken to. Every function that can fail maps
+ * the product's error to a cs_err through the connection (map_error). */
+typedef struct cs_sql_driver {
+	const char *name;
+	/* sql has its parameters as ?1 ?2 ...; the driver rewrites them into
+	 * its own form. persistent: the statement is kept for the whole
+	 * connection (a hot path), a hint. A failure says "cannot <what>". */
+	int (*prepare)(cs_sql *c, const char *sql, const char *what, int persistent,
+		       cs_sql_stmt **out, cs_err *err);
+	/* binders return 0 or a negative driver failure (out of memory) */
+	int (*bind_null)(cs_sql_stmt *st, int i);
+	int (*bind_int)(cs_sql_stmt *st, int i, long long v);
+	int (*bind_real)(cs_sql_stmt *st, int i, double v);
+	/* len < 0: NUL-terminated. The text must stay valid until the
+	 * statement is next stepped or reset; a driver that needs it longer
+	 * copies it. */
+	int (*bind_text)(cs_sql_stmt *st, int i, const char *v, int len);
+	/* A time in the stored form (UTC ISO 8601 with Z) or a YYYY-MM-DD
+	 * date, for a TIME/DATE column; NULL: bound as text. */
+	int (*bind_time)(cs_sql_stmt *st, int i, const char *iso);
+	/* An exact amount in ten-thousandths (util/money.h) for a MONEY
+	 * column; NULL: bound as a double. */
+	int (*bind_money)(cs_sql_stmt *st, int i, long long units);
+	int (*step)(cs_sql_stmt *st, cs_err *err); /* CS_SQL_ROW, CS_SQL_DONE or < 0 */
+	void (*reset)(cs_sql_stmt *st);             /* ready to step again; bindings kept */
+	void (*clear)(cs_sql_stmt *st);             /* every parameter back to NULL */
+	void (*finalize)(cs_sql_stmt *st);
+	int (*column_count)(cs_sql_stmt *st);
+	const char *(*column_name)(cs_sql_stmt *st, int i);
+	int (*column_kind)(cs_sql_stmt *st, int i); /* enum cs_sql_kind */
+	long long (*column_int)(cs_sql_stmt *st, int i);
+	double (*column_real)(cs_sql_stmt *st, int i);
+	const char *(*column_text)(cs_sql_stmt *st, int i); /* NULL for SQL NULL */
+	long long (*changes)(cs_sql *c);                    /* rows the last statement changed */
+	long long (*last_id)(cs_sql *c, cs_sql_stmt *st);   /* id of the row just inserted */
+	/* Runs a script of ;-separated statements without parameters. */
+	int (*exec)(cs_sql *c, const char *sql, const char *what, cs_err *err);
+	int (*has_table)(cs_sql *c, const char *name); /* table or view */
+} cs_sql_driver;
+
+/* One dialect word: @name or @name(a, b) in core SQL becomes `text`, where
+ * $1 .. $9 are the arguments (themselves expanded first). */
+typedef struct cs_sql_word {
+	const char *name;
+	const char *text;
+} cs_sql_word;
+
+/* Column roles: what a column holds. The dialect names a type for each. */
+enum cs_sql_role {
+	CS_ROLE_ID = 0,  /* 64-bit integer key given by the API (no autoincrement) */
+	CS_ROLE_SERIAL,  /* 64-bit integer primary key the database assigns */
+	CS_ROLE_INT,     /* 64-bit integer */
+	CS_ROLE_BOOL,    /* 0/1 */
+	CS_ROLE_MONEY,   /* exact decimal amount (util/money.h) */
+	CS_ROLE_REAL,    /* a plain number (thresholds) */
+	CS_ROLE_TIME,    /* UTC datetime, ms precision */
+	CS_ROLE_DATE,    /* calendar date */
+	CS_ROLE_KEY,     /* short text used in keys and indexes (names, codes) */
+	CS_ROLE_TEXT,    /* text of any length */
+	CS_ROLE_JSON,    /* a JSON document (raw_json) */
+	CS_ROLE_COUNT
+};
+
+struct cs_sql_dialect {
+	const char *name;
+	const char *type[CS_ROLE_COUNT];
+	const char *serial_pk;     /* whole column declaration tail for CS_ROLE_SERIAL */
+	const char *begin_write;   /* a transaction that takes the write lock at once */
+	const char *begin_read;    /* a consistent read snapshot */
+	const char *table_suffix;  /* after CREATE TABLE (...), e.g. a charset */
+	int partial_indexes;       /* CREATE INDEX ... WHERE works */
+	/* INSERT that skips rows whose key exists: prefix and suffix of the
+	 * INSERT (the suffix goes after VALUES/SELECT). */
+	const char *insert_ignore, *ignore_suffix;
+	/* Upsert: `conflict` goes after VALUES with %s the key column list;
+	 * `excluded` names the incoming value of column %s. */
+	const char *conflict, *excluded;
+	const cs_sql_word *words; /* NULL-terminated */
+	/* A statement text that must differ from the core's, by key (see
+	 * cs_sql_text); NULL-terminated pairs, or NULL. */
+	const cs_sql_word *overrides;
+};
+
+/* A connection. Drivers embed it as their first member. */
+struct cs_sql {
+	const cs_sql_driver *drv;
+	const cs_sql_dialect *dia;
+	char name[1024]; /* what messages call the database: a path, host/db */
+	int in_txn;
+};
+
+/* ---- the statement helper ---- */
+
+/* Expands the dialect words of sql and prepares it. what names the
+ * statement's purpose in errors ("read sync state"). */
+int cs_sql_prepare(cs_sql *c, const char *sql, const char *what, cs_sql_stmt **out,
+		   cs_err *err);
+/* The same, kept for the connection's life (hot paths). */
+int cs_sql_prepare_kept(cs_sql *c, const char *sql, const char *what, cs_sql_stmt **out,
+			cs_err *err);
+void cs_sql_finalize(cs_sql_stmt *st); /* NULL is fine */
+
+/* Binders by type. bind_text keeps a pointer (see the driver note);
+ * bind_opt binds NULL for NULL or "". */
+int cs_sql_bind_int(cs_sql_stmt *st, int i, long long v);
+int cs_sql_bind_real(cs_sql_stmt *st, int i, double v);
+int cs_sql_bind_text(cs_sql_stmt *st, int i, const char *v);
+int cs_sql_bind_textn(cs_sql_stmt *st, int i, const char *v, int len);
+int cs_sql_bind_opt(cs_sql_stmt *st, int i, const char *v);
+int cs_sql_bind_null(cs_sql_stmt *st, int i);
+/* A TIME or DATE column's value in the stored form; NULL or "" binds NULL. */
+int cs_sql_bind_time(cs_sql_stmt *st, int i, const char *iso);
+/* A MONEY column's exact value in ten-thousandths. */
+int cs_sql_bind_money(cs_sql_stmt *st, int i, long long units);
+
+/* CS_SQL_ROW, CS_SQL_DONE, or < 0 with err saying "cannot <what> in
+ * database '<name>': <why and what to do>". */
+int cs_sql_step(cs_sql_stmt *st, cs_err *err);
+void cs_sql_reset(cs_sql_stmt *st);
+void cs_sql_clear(cs_sql_stmt *st);
+
+int cs_sql_ncols(cs_sql_stmt *st);
+const char *cs_sql_col_name(cs_sql_stmt *st, int i);
+int cs_sql_col_kind(cs_sql_stmt *st, int i);
+long long cs_sql_col_int(cs_sql_stmt *st, int i);
+double cs_sql_col_real(cs_sql_stmt *st, int i);
+const char *cs_sql_col_text(cs_sql_stmt *st, int i); /* NULL for SQL NULL */
+/* Copies column i as text into out (size n), "" for NULL. */
+void cs_sql_col_copy(cs_sql_stmt *st, int i, char *out, size_t n);
+
+long long cs_sql_changes(cs_sql *c);
+long long cs_sql_last_id(cs_sql *c, cs_sql_stmt *st);
+int cs_sql_has_table(cs_sql *c, const char *name);
+
+/* ---- one-shot statements with their values ---- */
+
+typedef struct cs_sql_val {
+	int kind; /* enum cs_sql_kind */
+	long long i;
+	double r;
+	const char *s;
+} cs_sql_val;
+
+#define CS_V_INT(x) ((cs_sql_val){CS_SQL_INT, (long long)(x), 0, NULL})
+#define CS_V_REAL(x) ((cs_sql_val){CS_SQL_REAL, 0, (x), NULL})
+#define CS_V_TEXT(x) ((cs_sql_val){CS_SQL_TEXT, 0, 0, (x)})
+#define CS_V_NULL ((cs_sql_val){CS_SQL_NULL, 0, 0, NULL})
+/* a time in the stored form for a TIME column, NULL when NULL or empty */
+#define CS_V_TIME(x) cs_sql_v_opt((x), CS_SQL_TIME)
+/* text, or NULL when the text is NULL or empty */
+static inline cs_sql_val cs_sql_v_opt(const char *x, int kind)
+{
+	return (cs_sql_val){x && *x ? kind : CS_SQL_NULL, 0, 0, x};
+}
+#define CS_V_OPT(x) cs_sql_v_opt((x), CS_SQL_TEXT)
+/* CS_SQL_ARGS(CS_V_INT(org), CS_V_TEXT(name)) -> the array and its length */
+#define CS_SQL_ARGS(...) \
+	(const cs_sql_val[]){__VA_ARGS__}, \
+		(int)(sizeof((const cs_sql_val[]){__VA_ARGS__}) / sizeof(cs_sql_val))
+#define CS_SQL_NOARGS NULL, 0
+
+/* Binds v[0..n) to ?1..?n. */
+int cs_sql_bind_all(cs_sql_stmt *st, const cs_sql_val *v, int n);
+
+/* Prepares, binds, steps to the end and finalizes; *changes (may be NULL)
+ * gets the rows changed. */
+int cs_sql_exec(cs_sql *c, const char *sql, const char *what, const cs_sql_val *v, int n,
+		long long *changes, cs_err *err);
+
+/* Calls row(st, ctx) for each row of the query. A non-zero return from row
+ * stops the walk and is returned. */
+typedef int (*cs_sql_row_fn)(cs_sql_stmt *st, void *ctx);
+int cs_sql_query(cs_sql *c, const char *sql, const char *what, const cs_sql_val *v, int n,
+		 cs_sql_row_fn row, void *ctx, cs_err *err);
+/* The first column of the first row as an integer; *found (may be NULL)
+ * says whether there was a row (*out is left alone when not). */
+int cs_sql_query_int(cs_sql *c, const char *sql, const char *what, const cs_sql_val *v, int n,
+		     long long *out, int *found, cs_err *err);
+
+/* Runs a script of ;-separated statements without parameters (DDL). */
+int cs_sql_script(cs_sql *c, const char *sql, const char *what, cs_err *err);
+
+/* ---- transactions ---- */
+
+/* write: take the write lock now (a conflict shows before any work). */
+int cs_sql_begin(cs_sql *c, int write, const char *what, cs_err *err);
+/* Commits when rc is 0 (returning the commit's failure), else rolls back
+ * and returns rc. */
+int cs_sql_end(cs_sql *c, int rc, const char *what, cs_err *err);
+void cs_sql_rollback(cs_sql *c);
+
+/* Current UTC time in the stored form, with milliseconds. */
+void cs_sql_now(char out[32]);
+
+/* ---- dialect text (sql_text.c) ---- */
+
+/* Appends sql with every dialect word expanded. Returns 0, or -1 when a
+ * word is unknown or malformed (err names it) or out of memory. */
+int cs_sql_expand(const cs_sql_dialect *d, const char *sql, cs_buf *out, cs_err *err);
+/* The statement text for key: the dialect's override, else core_text. */
+const char *cs_sql_text(const cs_sql_dialect *d, const char *key, const char *core_text);
+/* Appends a quoted identifier. */
+int cs_sql_ident(cs_buf *b, const char *name);
+
+#endif

@@ -1,0 +1,189 @@
+/* Supporter aggregates, recomputed only for the supporters the upserts
+ * queued in aggregate_queue (plus any supporter that never had them), never
+ * by rescanning everything.
+ *
+ * The work is set-based and driven by the queue: the queued ids go into a
+ * temp table, their successful gifts are copied once (through the index on
+ * transactions(supporter_id)) into a narrow temp table the figures are
+ * computed from, plans are read through recurring_plans(supporter_id), and
+ * one UPDATE copies the results into supporters. Money is summed as integer
+ * ten-thousandths so it never drifts. A step's failure rolls back the whole
+ * recompute and is returned: stale totals must never look current. */
+#include "store/sql/sqlstore.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+
+#include <string.h>
+
+#define ACTIVE_PLANS \
+	" FROM recurring_plans p WHERE p.supporter_id = cs_agg.id AND p.status = 'active'" \
+	" AND p.deleted_at IS NULL"
+/* Frequencies match case-insensitively, as the API spells them loosely. */
+#define FACTOR_OF_P " f.frequency = LOWER(TRIM(p.frequency))"
+
+enum step_flags {
+	STEP_WARN_FIRST = 1 << 0, /* log unknown frequencies before this step */
+	STEP_COUNTS = 1 << 1      /* its changes are the supporters updated */
+};
+
+/* ?1 is the organization, ?2 the aggregates_at stamp. A key names each
+ * step, so a dialect can supply its own text for it (cs_sql_text). */
+static const struct recompute_step {
+	int flags;
+	const char *key, *sql;
+} recompute_steps[] = {
+	/* Supporters that arrived after the transactions pointing at them
+	 * (orphans at the time) never had aggregates: queue them too. */
+	{0, "agg.queue_new",
+	 "@insert_ignore INTO aggregate_queue (organization_id, supporter_id)"
+	 " SELECT organization_id, id FROM supporters"
+	 " WHERE organization_id = ?1 AND aggregates_at IS NULL@ignore_conflicts"},
+	{0, "agg.temp_agg",
+	 "@temp_table cs_agg (id @bigint PRIMARY KEY,"
+	 " amt4 @bigint NOT NULL DEFAULT 0, cnt @bigint NOT NULL DEFAULT 0,"
+	 " first_at @text, last_at @text, plans @bigint NOT NULL DEFAULT 0,"
+	 " monthly4 @bigint NOT NULL DEFAULT 0)"},
+	{0, "agg.temp_gift",
+	 "@temp_table cs_gift (sid @bigint NOT NULL, jd REAL, at @text, amt4 @bigint)"},
+	{0, "agg.clear_agg", "DELETE FROM cs_agg"},
+	{0, "agg.clear_gift", "DELETE FROM cs_gift"},
+	{0, "agg.fill_agg",
+	 "@insert_ignore INTO cs_agg (id) SELECT supporter_id FROM aggregate_queue"
+	 " WHERE organization_id = ?1 AND supporter_id IS NOT NULL@ignore_conflicts"},
+	/* The only read of transaction rows: each is about a page of raw_json,
+	 * so the figures below come from this narrow copy, not three more
+	 * passes. CROSS JOIN keeps the small queue as the outer loop. */
+	{0, "agg.fill_gift",
+	 "INSERT INTO cs_gift SELECT t.supporter_id, @ts(t.purchased_at),"
+	 " t.purchased_at, @x4(t.total_gross_amount) FROM cs_agg a"
+	 " CROSS JOIN transactions t ON t.supporter_id = a.id"
+	 " WHERE t.status = 'success' AND t.deleted_at IS NULL"},
+	{0, "agg.sums",
+	 "UPDATE cs_agg SET amt4 = g.amt4, cnt = g.cnt FROM (SELECT sid,"
+	 " COALESCE(SUM(amt4), 0) AS amt4, COUNT(*) AS cnt FROM cs_gift GROUP BY sid) g"
+	 " WHERE g.sid = cs_agg.id"},
+	/* with a single MIN() or MAX(), SQLite takes the bare column `at` from
+	 * that row: the stored text of the earliest or latest gift, compared as
+	 * a time */
+	{0, "agg.first",
+	 "UPDATE cs_agg SET first_at = g.at FROM (SELECT sid, at, MIN(jd)"
+	 " FROM cs_gift WHERE jd IS NOT NULL GROUP BY sid) g WHERE g.sid = cs_agg.id"},
+	{0, "agg.last",
+	 "UPDATE cs_agg SET last_at = g.at FROM (SELECT sid, at, MAX(jd)"
+	 " FROM cs_gift WHERE jd IS NOT NULL GROUP BY sid) g WHERE g.sid = cs_agg.id"},
+	/* each plan rounded to ten-thousandths, half away from zero; an
+	 * unknown frequency has no factor and contributes 0 */
+	{0, "agg.plans",
+	 "UPDATE cs_agg SET (plans, monthly4) = (SELECT COUNT(*), COALESCE(SUM((SELECT"
+	 " CAST(ROUND(@x4(p.donation_amount) * f.num * 1.0 / f.den) AS @bigint)"
+	 " FROM frequency_factors f WHERE" FACTOR_OF_P ")), 0)" ACTIVE_PLANS ")"},
+	/* IN (...) drives the update from the small temp table, so only queued
+	 * supporters are visited. */
+	{STEP_WARN_FIRST | STEP_COUNTS, "agg.apply",
+	 "UPDATE supporters SET (lifetime_donation_amount, lifetime_donation_count,"
+	 " first_donation_date, last_donation_date, active_recurring_plans,"
+	 " monthly_recurring_amount, aggregates_at) = (SELECT a.amt4 / 10000.0, a.cnt,"
+	 " a.first_at, a.last_at, a.plans, a.monthly4 / 10000.0, ?2"
+	 " FROM cs_agg a WHERE a.id = supporters.id)"
+	 " WHERE id IN (SELECT id FROM cs_agg)"},
+	{0, "agg.dequeue", "DELETE FROM aggregate_queue WHERE organization_id = ?1"},
+};
+
+/* Active plans of queued supporters whose frequency has no factor. */
+static const char unknown_freq_sql[] =
+	"SELECT p.id, p.supporter_id, p.frequency FROM cs_agg"
+	" JOIN recurring_plans p ON p.supporter_id = cs_agg.id"
+	" WHERE p.status = 'active' AND p.deleted_at IS NULL"
+	" AND NOT EXISTS (SELECT 1 FROM frequency_factors f WHERE" FACTOR_OF_P ")"
+	" ORDER BY p.id";
+
+static int run_step(cs_sql_store *s, const struct recompute_step *step, long long org,
+		    const char *stamp, long long *changes, cs_err *err)
+{
+	cs_sql_stmt *st = NULL;
+	const char *sql = cs_sql_text(s->c->dia, step->key, step->sql);
+	int rc = cs_sql_prepare(s->c, sql, "prepare the aggregates recompute", &st, err);
+	if (rc < 0)
+		return rc;
+	st->what = "recompute supporter aggregates";
+	/* the steps use ?1 and ?2 in order, so a step binds what it names */
+	if (strstr(sql, "?1"))
+		cs_sql_bind_int(st, 1, org);
+	if (strstr(sql, "?2"))
+		cs_sql_bind_time(st, 2, stamp);
+	rc = cs_sql_step(st, err);
+	if (rc >= 0 && changes)
+		*changes = cs_sql_changes(s->c);
+	cs_sql_finalize(st);
+	return rc < 0 ? rc : 0;
+}
+
+#define MAX_FREQ_WARNINGS 10
+
+typedef struct freq_warn {
+	long long org, n;
+} freq_warn;
+
+static int warn_row(cs_sql_stmt *st, void *arg)
+{
+	freq_warn *w = arg;
+	if (++w->n > MAX_FREQ_WARNINGS)
+		return 0;
+	const char *freq = cs_sql_col_text(st, 2);
+	cs_warn("recurring plan %lld of supporter %lld (org %lld) has %s%s%s: counted as "
+		"0 per month; add the frequency to frequency_factors",
+		cs_sql_col_int(st, 0), cs_sql_col_int(st, 1), w->org,
+		freq ? "unknown frequency '" : "no frequency", freq ? freq : "", freq ? "'" : "");
+	return 0;
+}
+
+/* Unknown frequencies are data problems, not failures: the plan counts as
+ * 0 per month and the operator is told which plans to look at (the first
+ * few by id, then how many more, so a big sync does not flood the log). */
+static int warn_unknown_frequencies(cs_sql_store *s, long long org, cs_err *err)
+{
+	freq_warn w = {org, 0};
+	int rc = cs_sql_query(s->c, unknown_freq_sql, "check recurring plan frequencies",
+			      CS_SQL_NOARGS, warn_row, &w, err);
+	if (rc == 0 && w.n > MAX_FREQ_WARNINGS)
+		cs_warn("%lld more active recurring plans of org %lld have an unknown frequency",
+			w.n - MAX_FREQ_WARNINGS, org);
+	return rc;
+}
+
+int cs_sql_recompute(cs_store *store, long long org, long long *updated, cs_err *err)
+{
+	cs_sql_store *s = (cs_sql_store *)store;
+	char stamp[CS_TIME_BUFSZ];
+	long long changes = 0;
+	int rc;
+
+	if (updated)
+		*updated = 0;
+	if (s->in_page)
+		return cs_err_set(err, CS_ERR,
+				  "cannot recompute aggregates of org %lld while a page is open: "
+				  "commit or abort the page first",
+				  org);
+	/* one stamp for the whole batch, in the stored time form */
+	cs_time_format(cs_now_ms(), 1, stamp);
+	rc = cs_sql_begin(s->c, 1, "start the aggregates transaction", err);
+	if (rc != 0)
+		return rc;
+	for (size_t i = 0; rc == 0 && i < sizeof(recompute_steps) / sizeof(recompute_steps[0]);
+	     i++) {
+		const struct recompute_step *step = &recompute_steps[i];
+		if (step->flags & STEP_WARN_FIRST)
+			rc = warn_unknown_frequencies(s, org, err);
+		if (rc == 0)
+			rc = run_step(s, step, org, stamp, (step->flags & STEP_COUNTS) ? &changes : NULL,
+				      err);
+	}
+	rc = cs_sql_end(s->c, rc, "commit supporter aggregates", err);
+	if (rc != 0)
+		return rc;
+	if (updated)
+		*updated = changes;
+	cs_debug("recomputed aggregates of %lld supporters of org %lld", changes, org);
+	return 0;
+}

@@ -1,0 +1,204 @@
+/* SQL text generated from data, in a dialect's words and types:
+ *  - DDL from the schema data: CREATE and DROP statements for tables,
+ *    indexes and views. The only place that turns a column role into a type;
+ *  - key-conflict INSERTs ("upserts") from a column list, so every table
+ *    written by key (entity rows, sync state, organizations, plugin state,
+ *    leases, alerts, reference rows) gets the same statement shape on every
+ *    backend.
+ * Identifiers come from the schema tables only; values are parameters only. */
+#include "store/sql/schema.h"
+#include "store/sql/sqlstore.h"
+#include "model/entity.h"
+
+#include <string.h>
+
+static int column(const cs_sql_dialect *d, const cs_sql_col *c, cs_buf *b)
+{
+	int bad = cs_sql_ident(b, c->name);
+	if (c->role == CS_ROLE_SERIAL)
+		return bad | cs_buf_printf(b, " %s", d->serial_pk);
+	bad |= cs_buf_printf(b, " %s", d->type[c->role]);
+	if (c->flags & CS_SQLCOL_PK)
+		bad |= cs_buf_puts(b, " PRIMARY KEY");
+	if (c->flags & CS_SQLCOL_NOT_NULL)
+		bad |= cs_buf_puts(b, " NOT NULL");
+	if (c->flags & CS_SQLCOL_UNIQUE)
+		bad |= cs_buf_puts(b, " UNIQUE");
+	if (c->dflt)
+		bad |= cs_buf_printf(b, " DEFAULT %s", c->dflt);
+	if (c->check)
+		bad |= cs_buf_printf(b, " CHECK (%s)", c->check);
+	return bad;
+}
+
+static int create_table(const cs_sql_dialect *d, const cs_sql_table *t, cs_buf *b)
+{
+	int bad = cs_buf_puts(b, "CREATE TABLE ");
+	bad |= cs_sql_ident(b, t->name);
+	bad |= cs_buf_puts(b, " (");
+	for (size_t i = 0; i < t->ncols; i++) {
+		if (i)
+			bad |= cs_buf_puts(b, ", ");
+		bad |= column(d, &t->cols[i], b);
+	}
+	if (t->pk)
+		bad |= cs_buf_printf(b, ", PRIMARY KEY (%s)", t->pk);
+	bad |= cs_buf_puts(b, ")");
+	if (t->key_only)
+		bad |= cs_buf_puts(b, "@key_only_table");
+	bad |= cs_buf_printf(b, "%s;", d->table_suffix ? d->table_suffix : "");
+	return bad;
+}
+
+static int create_index(const cs_sql_dialect *d, const cs_sql_index *x, cs_buf *b)
+{
+	int partial = x->where && d->partial_indexes;
+	const char *cols = x->where && !partial && x->full_cols ? x->full_cols : x->cols;
+	int bad = cs_buf_printf(b, "CREATE %sINDEX ", x->unique ? "UNIQUE " : "");
+	bad |= cs_sql_ident(b, x->name);
+	bad |= cs_buf_puts(b, " ON ");
+	bad |= cs_sql_ident(b, x->table);
+	bad |= cs_buf_printf(b, " (%s)", cols);
+	if (partial)
+		bad |= cs_buf_printf(b, " WHERE %s", x->where);
+	return bad | cs_buf_puts(b, ";");
+}
+
+static int entity_tables(const cs_sql_dialect *d, cs_buf *b, int create)
+{
+	int bad = 0;
+	for (int e = 0; e < CS_ENT_COUNT; e++) {
+		int k = create ? e : CS_ENT_COUNT - 1 - e;
+		const cs_sql_table *t = cs_sql_entity_table(k);
+		if (!create) {
+			bad |= cs_buf_puts(b, "DROP TABLE IF EXISTS ");
+			bad |= cs_sql_ident(b, t->name);
+			bad |= cs_buf_puts(b, ";");
+			continue;
+		}
+		size_t n = 0;
+		const cs_sql_index *ix = cs_sql_entity_indexes(k, &n);
+		bad |= create_table(d, t, b);
+		for (size_t i = 0; i < n; i++)
+			bad |= create_index(d, &ix[i], b);
+	}
+	return bad;
+}
+
+int cs_sql_ddl_create(const cs_sql_dialect *d, const cs_sql_obj *o, cs_buf *b)
+{
+	switch (o->kind) {
+	case CS_OBJ_TABLE:
+		return create_table(d, o->def, b);
+	case CS_OBJ_INDEX:
+		return create_index(d, o->def, b);
+	case CS_OBJ_VIEW: {
+		const cs_sql_view *v = o->def;
+		int bad = cs_buf_puts(b, "CREATE VIEW ");
+		bad |= cs_sql_ident(b, v->name);
+		return bad | cs_buf_printf(b, " AS %s;", v->select);
+	}
+	case CS_OBJ_ENTITY_TABLES:
+		return entity_tables(d, b, 1);
+	}
+	return -1;
+}
+
+int cs_sql_ddl_drop(const cs_sql_dialect *d, const cs_sql_obj *o, cs_buf *b)
+{
+	static const char *const what[] = {[CS_OBJ_TABLE] = "TABLE", [CS_OBJ_INDEX] = "INDEX",
+					   [CS_OBJ_VIEW] = "VIEW"};
+	const char *name = NULL;
+	switch (o->kind) {
+	case CS_OBJ_TABLE:
+		name = ((const cs_sql_table *)o->def)->name;
+		break;
+	case CS_OBJ_INDEX:
+		name = ((const cs_sql_index *)o->def)->name;
+		/* in some products an index belongs to its table's namespace */
+		return cs_buf_printf(b, "@drop_index(\"%s\", \"%s\");", name,
+				     ((const cs_sql_index *)o->def)->table);
+	case CS_OBJ_VIEW:
+		name = ((const cs_sql_view *)o->def)->name;
+		break;
+	case CS_OBJ_ENTITY_TABLES:
+		return entity_tables(d, b, 0);
+	default:
+		return -1;
+	}
+	int bad = cs_buf_printf(b, "DROP %s IF EXISTS ", what[o->kind]);
+	bad |= cs_sql_ident(b, name);
+	return bad | cs_buf_puts(b, ";");
+}
+
+/* ---- upserts ---- */
+
+/* Whether name is in the comma list (no spaces). */
+static int listed(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = list; p && *p;) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (len == n && !memcmp(p, name, n))
+			return 1;
+		p = end ? end + 1 : NULL;
+	}
+	return 0;
+}
+
+static int key_list(const cs_sql_upsert *u, cs_buf *keys)
+{
+	int bad = 0;
+	for (int i = 0; i < u->nkey; i++) {
+		if (i)
+			bad |= cs_buf_puts(keys, ", ");
+		bad |= cs_sql_ident(keys, u->cols[i]);
+	}
+	return bad;
+}
+
+static int set_list(const cs_sql_dialect *d, const cs_sql_upsert *u, cs_buf *b)
+{
+	int bad = 0, first = 1;
+	for (int i = u->nkey; i < u->ncols; i++) {
+		const char *c = u->cols[i];
+		if (listed(u->insert_only, c))
+			continue;
+		bad |= cs_buf_puts(b, first ? "" : ", ");
+		first = 0;
+		bad |= cs_sql_ident(b, c);
+		bad |= cs_buf_puts(b, " = ");
+		if (listed(u->keep_if_null, c))
+			bad |= cs_buf_puts(b, "COALESCE(");
+		bad |= cs_buf_printf(b, d->excluded, c);
+		if (listed(u->keep_if_null, c))
+			bad |= cs_buf_printf(b, ", \"%s\".\"%s\")", u->table, c);
+	}
+	return bad;
+}
+
+int cs_sql_upsert_text(const cs_sql_dialect *d, const cs_sql_upsert *u, cs_buf *b)
+{
+	cs_buf keys = CS_BUF_INIT;
+	int bad = cs_buf_printf(b, "%s INTO ", u->ignore ? d->insert_ignore : "INSERT");
+	bad |= cs_sql_ident(b, u->table);
+	bad |= cs_buf_puts(b, " (");
+	for (int i = 0; i < u->ncols; i++) {
+		bad |= cs_buf_puts(b, i ? ", " : "");
+		bad |= cs_sql_ident(b, u->cols[i]);
+	}
+	bad |= cs_buf_puts(b, ") VALUES (");
+	for (int i = 0; i < u->ncols; i++)
+		bad |= cs_buf_printf(b, "%s?%d", i ? ", " : "", i + 1);
+	bad |= cs_buf_puts(b, ")");
+	if (u->ignore) {
+		bad |= cs_buf_puts(b, d->ignore_suffix);
+	} else {
+		bad |= key_list(u, &keys);
+		bad |= cs_buf_printf(b, d->conflict, cs_buf_str(&keys));
+		bad |= set_list(d, u, b);
+	}
+	cs_buf_release(&keys);
+	return bad;
+}

@@ -1,0 +1,224 @@
+/* Migrations: each one applies or reverts in its own transaction together
+ * with its schema_migrations row, so a crash never leaves a half-applied
+ * version recorded as done (or the other way round). The list itself is
+ * data (sql_schema.c); this file only walks it. It must never apply a
+ * version out of order or drop a version this build does not know. */
+#include "store/sql/schema.h"
+#include "store/sql/sqlstore.h"
+
+#include <string.h>
+
+/* Kept outside the migration list: it records the list. */
+static const char migrations_table_sql[] =
+	"CREATE TABLE IF NOT EXISTS schema_migrations (version @bigint PRIMARY KEY, "
+	"name @text NOT NULL, applied_at @text NOT NULL)";
+
+/* Applied versions as read from schema_migrations. */
+#define MAX_APPLIED 64
+typedef struct applied_set {
+	int n;
+	int version[MAX_APPLIED];
+	char at[MAX_APPLIED][32];
+} applied_set;
+
+static int add_applied(cs_sql_stmt *st, void *ctx)
+{
+	applied_set *set = ctx;
+	if (set->n == MAX_APPLIED)
+		return 0;
+	set->version[set->n] = (int)cs_sql_col_int(st, 0);
+	cs_sql_col_copy(st, 1, set->at[set->n], sizeof(set->at[0]));
+	set->n++;
+	return 0;
+}
+
+static int load_applied(cs_sql_store *s, applied_set *set, cs_err *err)
+{
+	set->n = 0;
+	if (!cs_sql_has_table(s->c, "schema_migrations"))
+		return 0;
+	return cs_sql_query(s->c,
+			    "SELECT version, applied_at FROM schema_migrations ORDER BY version",
+			    "read schema_migrations", CS_SQL_NOARGS, add_applied, set, err);
+}
+
+static int find_applied(const applied_set *set, int version)
+{
+	for (int i = 0; i < set->n; i++)
+		if (set->version[i] == version)
+			return i;
+	return -1;
+}
+
+static const cs_sql_migration *find_migration(int version)
+{
+	for (unsigned i = 0; i < cs_sql_nmigrations; i++)
+		if (cs_sql_migrations[i].version == version)
+			return &cs_sql_migrations[i];
+	return NULL;
+}
+
+int cs_sql_schema_version(cs_sql_store *s, int *version, cs_err *err)
+{
+	applied_set set;
+	int rc = load_applied(s, &set, err);
+	*version = rc == 0 && set.n ? set.version[set.n - 1] : 0;
+	return rc;
+}
+
+static int begin(cs_sql_store *s, const char *what, cs_err *err)
+{
+	if (s->in_page)
+		return cs_err_set(err, CS_ERR, "cannot %s in database '%s': a page is in progress",
+				  what, s->c->name);
+	return cs_sql_begin(s->c, 1, what, err);
+}
+
+/* Creates (up) or drops (down, in reverse order) the migration's objects. */
+static int run_objects(cs_sql_store *s, const cs_sql_migration *m, int up, cs_err *err)
+{
+	cs_buf b = CS_BUF_INIT;
+	int bad = 0;
+	for (size_t i = 0; i < m->nobjs; i++) {
+		const cs_sql_obj *o = &m->objs[up ? i : m->nobjs - 1 - i];
+		bad |= up ? cs_sql_ddl_create(s->c->dia, o, &b) : cs_sql_ddl_drop(s->c->dia, o, &b);
+	}
+	int rc = bad ? cs_err_set(err, CS_ERR, "cannot build the schema of migration %d: out of "
+					       "memory", m->version)
+		     : cs_sql_script(s->c, cs_buf_str(&b), "execute SQL", err);
+	cs_buf_release(&b);
+	return rc;
+}
+
+static int record(cs_sql_store *s, const cs_sql_migration *m, int up, cs_err *err)
+{
+	char now[32];
+	cs_sql_now(now);
+	if (!up)
+		return cs_sql_exec(s->c, "DELETE FROM schema_migrations WHERE version = ?1",
+				   "record a migration", CS_SQL_ARGS(CS_V_INT(m->version)), NULL, err);
+	return cs_sql_exec(s->c,
+			   "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, "
+			   "?2, ?3)",
+			   "record a migration",
+			   CS_SQL_ARGS(CS_V_INT(m->version), CS_V_TEXT(m->name), CS_V_TEXT(now)),
+			   NULL, err);
+}
+
+static int apply_one(cs_sql_store *s, const cs_sql_migration *m, int up, cs_err *err)
+{
+	const char *what = up ? "apply a migration" : "roll back a migration";
+	int rc = begin(s, what, err);
+	if (rc < 0)
+		return rc;
+	rc = run_objects(s, m, up, err);
+	if (rc == 0)
+		rc = record(s, m, up, err);
+	rc = cs_sql_end(s->c, rc, what, err);
+	if (rc < 0)
+		cs_err_wrap(err, "migration %d '%s'", m->version, m->name);
+	return rc;
+}
+
+int cs_sql_schema_migrate(cs_store *st, int *applied, cs_err *err)
+{
+	cs_sql_store *s = (cs_sql_store *)st;
+	applied_set set;
+	int n = 0;
+	int rc = cs_sql_script(s->c, migrations_table_sql, "execute SQL", err);
+	if (rc == 0)
+		rc = load_applied(s, &set, err);
+	for (unsigned i = 0; rc == 0 && i < cs_sql_nmigrations; i++) {
+		if (find_applied(&set, cs_sql_migrations[i].version) >= 0)
+			continue;
+		rc = apply_one(s, &cs_sql_migrations[i], 1, err);
+		if (rc == 0)
+			n++;
+	}
+	if (applied)
+		*applied = n;
+	return rc;
+}
+
+int cs_sql_schema_rollback(cs_store *st, int *version, cs_err *err)
+{
+	cs_sql_store *s = (cs_sql_store *)st;
+	applied_set set;
+	*version = 0;
+	int rc = load_applied(s, &set, err);
+	if (rc < 0 || set.n == 0)
+		return rc;
+	int v = set.version[set.n - 1];
+	const cs_sql_migration *m = find_migration(v);
+	if (!m)
+		return cs_err_set(err, CS_ERR,
+				  "cannot roll back migration %d in database '%s': this build of "
+				  "classy-sync does not know it; use the newer classy-sync that applied it",
+				  v, s->c->name);
+	cs_sql_store_drop_cached(s);
+	rc = apply_one(s, m, 0, err);
+	if (rc == 0)
+		*version = v;
+	return rc;
+}
+
+int cs_sql_schema_list(cs_store *st, cs_migration_cb cb, void *ctx, cs_err *err)
+{
+	cs_sql_store *s = (cs_sql_store *)st;
+	applied_set set;
+	int rc = load_applied(s, &set, err);
+	for (unsigned i = 0; rc == 0 && i < cs_sql_nmigrations; i++) {
+		const cs_sql_migration *m = &cs_sql_migrations[i];
+		cs_migration_info info = {m->version, m->name, 0, ""};
+		int k = find_applied(&set, m->version);
+		if (k >= 0) {
+			info.applied = 1;
+			memcpy(info.applied_at, set.at[k], sizeof(info.applied_at));
+		}
+		rc = cb(&info, ctx);
+	}
+	/* Versions a newer build applied: listed so the user sees the mismatch. */
+	for (int k = 0; rc == 0 && k < set.n; k++) {
+		if (find_migration(set.version[k]))
+			continue;
+		cs_migration_info info = {set.version[k], "(unknown to this build)", 1, ""};
+		memcpy(info.applied_at, set.at[k], sizeof(info.applied_at));
+		rc = cb(&info, ctx);
+	}
+	return rc;
+}
+
+/* Reverts every applied migration, newest first, then drops the record of
+ * them, all in one transaction: reset either happens entirely or not at all. */
+int cs_sql_schema_reset(cs_store *st, cs_err *err)
+{
+	cs_sql_store *s = (cs_sql_store *)st;
+	applied_set set;
+	int rc = load_applied(s, &set, err);
+	if (rc < 0)
+		return rc;
+	for (int k = 0; k < set.n; k++)
+		if (!find_migration(set.version[k]))
+			return cs_err_set(err, CS_ERR,
+					  "cannot reset database '%s': migration %d is unknown to "
+					  "this build of classy-sync; use the newer classy-sync that "
+					  "applied it",
+					  s->c->name, set.version[k]);
+	cs_sql_store_drop_cached(s);
+	rc = begin(s, "reset the schema", err);
+	if (rc < 0)
+		return rc;
+	for (int k = set.n - 1; rc == 0 && k >= 0; k--) {
+		const cs_sql_migration *m = find_migration(set.version[k]);
+		rc = run_objects(s, m, 0, err);
+		if (rc < 0)
+			cs_err_wrap(err, "migration %d '%s'", m->version, m->name);
+	}
+	if (rc == 0)
+		rc = cs_sql_script(s->c, "DROP TABLE IF EXISTS schema_migrations", "execute SQL",
+				   err);
+	rc = cs_sql_end(s->c, rc, "reset the schema", err);
+	if (rc == 0 && s->hooks.after_reset)
+		s->hooks.after_reset(s->c);
+	return rc;
+}

@@ -1,0 +1,289 @@
+/* Organizations and sync bookkeeping: the org rows (with their encrypted
+ * secrets, which this file stores and returns but never decrypts), the
+ * sync_state read, and the sync_runs log. */
+#include "store/sql/sqlstore.h"
+#include "util/proc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Tables besides the entity tables that hold per-org rows and go with --purge. */
+static const char *const purge_tables[] = {"sync_state", "sync_runs", "aggregate_queue",
+					   "plugin_state", "plugin_runs", "plugin_outcomes"};
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define DEFAULT_LOOKBACK_S 300
+
+static const char *const org_cols[] = {"id",		    "name",	  "client_id",
+				       "client_secret_enc", "created_at", "updated_at"};
+
+int cs_sql_org_put(cs_store *st, const cs_org *org, cs_err *err)
+{
+	cs_sql_store *s = (cs_sql_store *)st;
+	cs_buf b = CS_BUF_INIT;
+	char now[32];
+	/* An update without a secret keeps the stored one. */
+	cs_sql_upsert u = {"organizations", org_cols, 6, 1, 0, "client_secret_enc", "created_at"};
+	if (cs_sql_upsert_text(s->c->dia, &u, &b)) {
+		cs_buf_release(&b);
+		return cs_err_set(err, CS_ERR, "cannot save an organization: out of memory");
+	}
+	cs_sql_now(now);
+	int rc = cs_sql_exec(s->c, cs_buf_str(&b), "save an organization",
+			     CS_SQL_ARGS(CS_V_INT(org->id), CS_V_TEXT(org->name),
+					 CS_V_TEXT(org->client_id), CS_V_OPT(org->secret_enc),
+					 CS_V_TIME(org->created_at[0] ? org->created_at : now),
+					 CS_V_TIME(now)),
+			     NULL, err);
+	cs_buf_release(&b);
+	return rc;
+}
+
+#define ORG_SELECT "SELECT id, name, client_id, client_secret_enc, created_at FROM organizations"
+
+static int org_from_row(cs_sql_stmt *q, cs_org *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->id = cs_sql_col_int(q, 0);
+	cs_sql_col_copy(q, 1, o->name, sizeof(o->name));
+	cs_sql_col_copy(q, 2, o->client_id, sizeof(o->client_id));
+	cs_sql_col_copy(q, 4, o->created_at, sizeof(o->created_at));
+	const char *enc = cs_sql_col_text(q, 3);
+	if (enc && !(o->secret_enc = strdup(enc)))
+		return -1;
+	return 0;
+}
+
+typedef struct org_walk {
+	cs_org_cb cb;
+	void *ctx;
+	cs_org *one; /* org_get: the row goes here */
+	int oom;
+} org_walk;
+
+static int org_row(cs_sql_stmt *q, void *arg)
+{
+	org_walk *w = arg;
+	cs_org o;
+	if (org_from_row(q, w->one ? w->one : &o)) {
+		w->oom = 1;
+		return CS_ERR;
+	}
+	if (w->one)
+		return 0;
+	int rc = w->cb(&o, w->ctx);
+	cs_org_release(&o);
+	return rc;
+}
+
+int cs_sql_org_get(cs_store *st, long long id, cs_org *out, cs_err *err)
+{
+	cs_sql_store *s = (cs_sql_store *)st;
+	org_walk w = {NULL, NULL, out, 0};
+	memset(out, 0, sizeof(*out));
+	out->id = -1;
+	int rc = cs_sql_query(s->c, ORG_SELECT " WHERE id = ?1", "read an organization",
+			      CS_SQL_ARGS(CS_V_INT(id)), org_row, &w, err);
+	if (w.oom)
+		return cs_err_set(err, CS_ERR, "cannot read organization %lld: out of memory", id);
+	if (rc == 0 && out->id == -1) {
+		out->id = 0;
+		return cs_err_set(err, CS_ENOTFOUND,
+				  "organization %lld is not registered; add it with 'classy-sync org "
+				  "add' or see 'classy-sync org list'",
+				  id);
+	}
+	return rc;
+}
+
+int cs_sql_org_list(cs_store *st, cs_org_cb cb, void *ctx, cs_err *err)
+{
+	cs_sql_store *s = (cs_sql_store *)st;
+	org_walk w = {cb, ctx, NULL, 0};
+	int rc = cs_sql_query(s->c, ORG_SELECT " ORDER BY id", "list organizations", CS_SQL_NOARGS,
+			      org_row, &w, err);
+	if (w.oom)
+		return cs_err_set(err, CS_ERR, "cannot list organizations: out of memory");
+	return rc;
+}
+
+/* Deletes the org's rows from every per-org table; adds the count to *n. */
+static int purge(cs_sql_store *s, long long id, long long *n, cs_err *err)
+{
+	char sql[128];
+	long long changes = 0;
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < CS_ENT_COUNT + ARRAY_LEN(purge_tables); i++) {
+		const char *t = i < CS_ENT_COUNT ? cs_entities[i].name : purge_tables[i - CS_ENT_COUNT];
+		snprintf(sql, sizeof(sql), "DELETE FROM \"%s\" WHERE organization_id = ?1", t);
+		rc = cs_sql_exec(s->c, sql, "purge an organization", CS_SQL_ARGS(CS_V_INT(id)),
+				 &changes, err);
+		*n += changes;
+	}
+	return rc;
+}
+
+int cs_sql_org_remove(cs_store *st, long long id, int purge_data, cs_err *err)
+{
+	cs_sql_store *s = (cs_sql_store *)st;
+	long long n = 0;
+	if (s->in_page)
+		return cs_err_set(err, CS_ERR,
+				  "cannot remove organization %lld: a page is in progress", id);
+	int rc = cs_sql_begin(s->c, 1, "remove an organization", err);
+	if (rc < 0)
+		return rc;
+	rc = cs_sql_exec(s->c, "DELETE FROM organizations WHERE id = ?1", "remove an organization",
+			 CS_SQL_ARGS(CS_V_INT(id)), &n, err);
+	if (rc == 0 && purge_data)
+		rc = purge(s, id, &n, err);
+	if (rc == 0 && n == 0)
+		rc = cs_err_set(err, CS_ENOTFOUND,
+				"organization %lld is not registered%s; see 'classy-sync org list'",
+				id, purge_data ? " and has no synced data" : "");
+	return cs_sql_end(s->c, rc, "remove an organization", err);
+}
+
+static const char *entity_name(int entity)
+{
+	return entity >= 0 && entity < CS_ENT_COUNT ? cs_entities[entity].name : NULL;
+}
+
+static int state_row(cs_sql_stmt *q, void *arg)
+{
+	cs_sync_state *out = arg;
+	cs_sql_col_copy(q, 0, out->cursor, sizeof(out->cursor));
+	out->lookback_s = (int)cs_sql_col_int(q, 1);
+	out->full_last_id = cs_sql_col_int(q, 2);
+	cs_sql_col_copy(q, 3, out->full_started_at, sizeof(out->full_started_at));
+	cs_sql_col_copy(q, 4, out->last_full_at, sizeof(out->last_full_at));
+	return 0;
+}
+
+int cs_sql_state_get(cs_store *st, long long org, int entity, cs_sync_state *out, cs_err *err)
+{
+	cs_sql_store *s = (cs_sql_store *)st;
+	memset(out, 0, sizeof(*out));
+	out->org_id = org;
+	out->entity = entity;
+	out->lookback_s = DEFAULT_LOOKBACK_S;
+	if (!entity_name(entity))
+		return cs_err_set(err, CS_ERR, "cannot read sync state: unknown entity %d", entity);
+	return cs_sql_query(s->c,
+			    "SELECT \"cursor\", lookback_s, full_last_id, full_started_at, last_full_at"
+			    " FROM sync_state WHERE organization_id = ?1 AND entity = ?2",
+			    "read sync state",
+			    CS_SQL_ARGS(CS_V_INT(org), CS_V_TEXT(entity_name(entity))), state_row,
+			    out, err);
+}
+
+/* Runs left 'running' by a process that died (kill -9, power loss). */
+typedef struct dead_runs {
+	long long id[64];
+	long long pid[64];
+	int n;
+} dead_runs;
+
+static int dead_row(cs_sql_stmt *q, void *arg)
+{
+	dead_runs *d = arg;
+	long long pid = cs_sql_col_int(q, 1);
+	if ((pid > 0 && cs_pid_alive(pid)) || d->n == 64)
+		return 0;
+	d->id[d->n] = cs_sql_col_int(q, 0);
+	d->pid[d->n++] = pid;
+	return 0;
+}
+
+/* A run whose process died stays 'running' forever. Before a new run of the
+ * same org and entity, relabel those whose process is gone as interrupted.
+ * A pid that exists again (reused) is left alone. */
+static int close_dead_runs(cs_sql_store *s, long long org, const char *entity, cs_err *err)
+{
+	dead_runs d;
+	char now[32];
+	int rc;
+	cs_sql_now(now);
+	do { /* in rounds of 64: a relabelled run is not read again */
+		d.n = 0;
+		rc = cs_sql_query(s->c,
+				  "SELECT id, pid FROM sync_runs WHERE organization_id = ?1 AND "
+				  "entity = ?2 AND status = 'running'",
+				  "check for runs left unfinished",
+				  CS_SQL_ARGS(CS_V_INT(org), CS_V_TEXT(entity)), dead_row, &d, err);
+		for (int i = 0; rc == 0 && i < d.n; i++) {
+			char msg[200];
+			snprintf(msg, sizeof(msg),
+				 "the process (pid %lld) ended before this run finished; the next "
+				 "run resumed from the last committed page",
+				 d.pid[i]);
+			rc = cs_sql_exec(s->c,
+					 "UPDATE sync_runs SET status = 'interrupted', finished_at = ?2, "
+					 "error = ?3 WHERE id = ?1",
+					 "close a run left unfinished",
+					 CS_SQL_ARGS(CS_V_INT(d.id[i]), CS_V_TIME(now), CS_V_TEXT(msg)),
+					 NULL, err);
+		}
+	} while (rc == 0 && d.n == 64);
+	return rc;
+}
+
+int cs_sql_run_begin(cs_store *st, cs_run *run, cs_err *err)
+{
+	cs_sql_store *s = (cs_sql_store *)st;
+	cs_sql_stmt *q = NULL;
+	if (!entity_name(run->entity))
+		return cs_err_set(err, CS_ERR, "cannot record a run: unknown entity %d", run->entity);
+	if (!run->started_at[0])
+		cs_sql_now(run->started_at);
+	int rc = close_dead_runs(s, run->org_id, entity_name(run->entity), err);
+	if (rc == 0)
+		rc = cs_sql_prepare(s->c,
+				    "INSERT INTO sync_runs (organization_id, entity, mode, started_at,"
+				    " status, records, pages, requests, retries, error, pid) VALUES (?1,"
+				    " ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)@returning_id",
+				    "record a run", &q, err);
+	if (rc < 0)
+		return rc;
+	cs_sql_bind_all(q,
+			CS_SQL_ARGS(CS_V_INT(run->org_id), CS_V_TEXT(entity_name(run->entity)),
+				    CS_V_TEXT(run->full ? "full" : "incremental"),
+				    CS_V_TIME(run->started_at),
+				    CS_V_TEXT(cs_run_status_name(run->status)), CS_V_INT(run->records),
+				    CS_V_INT(run->pages), CS_V_INT(run->requests),
+				    CS_V_INT(run->retries), CS_V_OPT(run->error),
+				    CS_V_INT(getpid())));
+	rc = cs_sql_step(q, err);
+	if (rc >= 0) {
+		run->id = cs_sql_last_id(s->c, q);
+		rc = 0;
+	}
+	cs_sql_finalize(q);
+	return rc;
+}
+
+int cs_sql_run_finish(cs_store *st, const cs_run *run, cs_err *err)
+{
+	cs_sql_store *s = (cs_sql_store *)st;
+	char now[32];
+	long long changed = 0;
+	cs_sql_now(now);
+	int rc = cs_sql_exec(s->c,
+			     "UPDATE sync_runs SET finished_at = ?2, status = ?3, records = ?4, "
+			     "pages = ?5, requests = ?6, retries = ?7, error = ?8 WHERE id = ?1",
+			     "record the end of a run",
+			     CS_SQL_ARGS(CS_V_INT(run->id),
+					 CS_V_TIME(run->finished_at[0] ? run->finished_at : now),
+					 CS_V_TEXT(cs_run_status_name(run->status)),
+					 CS_V_INT(run->records), CS_V_INT(run->pages),
+					 CS_V_INT(run->requests), CS_V_INT(run->retries),
+					 CS_V_OPT(run->error)),
+			     &changed, err);
+	if (rc == 0 && changed == 0)
+		rc = cs_err_set(err, CS_ENOTFOUND,
+				"cannot record the end of run %lld in database '%s': no such run",
+				run->id, s->c->name);
+	return rc;
+}

@@ -1,0 +1,92 @@
+/* The store vtable on the SQL core: one cs_store for every SQL backend.
+ * A backend opens its connection and calls cs_sql_store_new; the operations
+ * themselves live in the other sql_*.c files, split by concern. This file
+ * must never hold product-specific SQL or call a driver directly. */
+#include "store/sql/sqlstore.h"
+
+#include <stdlib.h>
+
+static void store_close(cs_store *st)
+{
+	cs_sql_store *s = (cs_sql_store *)st;
+	if (!s)
+		return;
+	cs_sql_store_drop_cached(s);
+	if (s->in_page)
+		cs_sql_rollback(s->c);
+	if (s->hooks.close)
+		s->hooks.close(s->c);
+	free(s);
+}
+
+static int store_ctrl(cs_store *st, int op, void *arg, cs_err *err)
+{
+	cs_sql_store *s = (cs_sql_store *)st;
+	if (op == CS_CTRL_LAST_RUNS)
+		return cs_sql_last_runs(s, arg, err);
+	if (op == CS_CTRL_RUN_FACTS)
+		return cs_sql_run_facts(s, arg, err);
+	if (op == CS_CTRL_PLUGIN_LAST)
+		return cs_sql_plugin_last(s, arg, err);
+	return cs_err_set(err, CS_ENOTFOUND,
+			  "store operation %d is not supported by the %s backend; upgrade "
+			  "classy-sync",
+			  op, st->name);
+}
+
+static const cs_store sql_vtable = {
+	.abi = CS_STORE_ABI,
+	.close = store_close,
+	.migrate = cs_sql_schema_migrate,
+	.rollback = cs_sql_schema_rollback,
+	.migrations = cs_sql_schema_list,
+	.reset = cs_sql_schema_reset,
+	.seed = cs_sql_seed,
+	.org_put = cs_sql_org_put,
+	.org_get = cs_sql_org_get,
+	.org_list = cs_sql_org_list,
+	.org_remove = cs_sql_org_remove,
+	.state_get = cs_sql_state_get,
+	.run_begin = cs_sql_run_begin,
+	.run_finish = cs_sql_run_finish,
+	.page_begin = cs_sql_page_begin,
+	.page_upsert = cs_sql_page_upsert,
+	.page_commit = cs_sql_page_commit,
+	.page_abort = cs_sql_page_abort,
+	.mark_absent = cs_sql_mark_absent,
+	.recompute_aggregates = cs_sql_recompute,
+	.status = cs_sql_status,
+	.contacts = cs_sql_contacts,
+	.plugin_record = cs_sql_plugin_record,
+	.plugin_run_begin = cs_sql_plugin_run_begin,
+	.plugin_run_finish = cs_sql_plugin_run_finish,
+	.plugin_status = cs_sql_plugin_status,
+	.lease_acquire = cs_sql_lease_acquire,
+	.lease_renew = cs_sql_lease_renew,
+	.lease_release = cs_sql_lease_release,
+	.alert_load = cs_sql_alert_load,
+	.alert_save = cs_sql_alert_save,
+	.ctrl = store_ctrl,
+};
+
+int cs_sql_store_new(cs_sql *c, const cs_sql_hooks *hooks, cs_store **out, cs_err *err)
+{
+	*out = NULL;
+	cs_sql_store *s = calloc(1, sizeof(*s));
+	if (!s) {
+		if (hooks->close)
+			hooks->close(c);
+		return cs_err_set(err, CS_ERR, "cannot open database: out of memory");
+	}
+	s->base = sql_vtable;
+	s->base.name = c->drv->name;
+	s->c = c;
+	s->hooks = *hooks;
+	*out = &s->base;
+	return 0;
+}
+
+cs_sql *cs_sql_store_conn(cs_store *st)
+{
+	return st && st->close == store_close ? ((cs_sql_store *)st)->c : NULL;
+}

@@ -1,0 +1,59 @@
+/* What SQLite's SQL looks like where products differ: the type of each
+ * column role, the upsert and insert-or-ignore syntax, the locking BEGIN,
+ * and the few functions the views and aggregates use. SQLite is the
+ * reference dialect: the core's texts need no override here. */
+#include "store/sqlite/sqlite_int.h"
+
+/* Times are stored as UTC ISO 8601 text (with or without milliseconds), so
+ * they are compared and subtracted as julian days, never as strings. */
+static const cs_sql_word words[] = {
+	{"ts", "julianday($1)"},
+	{"now", "julianday('now')"},
+	{"days_ago", "(julianday('now') - $1)"},
+	/* whole days between two @ts values, through integer milliseconds:
+	 * truncating the raw double would turn an exact 6 days into 5 */
+	{"days_between", "(CAST(ROUND(($1 - $2) * 86400000) AS INTEGER) / 86400000)"},
+	{"date", "date($1)"},
+	{"max2", "MAX($1, $2)"},
+	{"min2", "MIN($1, $2)"},
+	/* an amount as exact integer ten-thousandths */
+	{"x4", "CAST(ROUND($1 * 10000) AS INTEGER)"},
+	{"insert_ignore", "INSERT OR IGNORE"},
+	{"ignore_conflicts", ""},
+	{"temp_table", "CREATE TEMP TABLE IF NOT EXISTS"},
+	{"bigint", "INTEGER"},
+	{"text", "TEXT"},
+	{"returning_id", ""},
+	{"lock_row", ""}, /* BEGIN IMMEDIATE already holds the write lock */
+	{"key_only_table", " WITHOUT ROWID"},
+	{"drop_index", "DROP INDEX IF EXISTS $1"},
+	{NULL, NULL},
+};
+
+const cs_sql_dialect cs_sqlite_dialect = {
+	.name = "sqlite",
+	.type =
+		{
+			[CS_ROLE_ID] = "INTEGER",  [CS_ROLE_SERIAL] = "INTEGER",
+			[CS_ROLE_INT] = "INTEGER", [CS_ROLE_BOOL] = "INTEGER",
+			/* REAL holding the double of the exact value; exactness comes
+			 * from summing in util/money.h units (@x4) */
+			[CS_ROLE_MONEY] = "REAL",  [CS_ROLE_REAL] = "REAL",
+			[CS_ROLE_TIME] = "TEXT",   [CS_ROLE_DATE] = "TEXT",
+			[CS_ROLE_KEY] = "TEXT",    [CS_ROLE_TEXT] = "TEXT",
+			[CS_ROLE_JSON] = "TEXT",
+		},
+	.serial_pk = "INTEGER PRIMARY KEY AUTOINCREMENT",
+	/* IMMEDIATE takes the write lock now, so a conflict shows up before any
+	 * work is done rather than at COMMIT */
+	.begin_write = "BEGIN IMMEDIATE",
+	.begin_read = "BEGIN",
+	.table_suffix = "",
+	.partial_indexes = 1,
+	.insert_ignore = "INSERT OR IGNORE",
+	.ignore_suffix = "",
+	.conflict = " ON CONFLICT (%s) DO UPDATE SET ",
+	.excluded = "excluded.\"%s\"",
+	.words = words,
+	.overrides = NULL,
+};
