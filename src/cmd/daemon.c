@@ -3,7 +3,7 @@
 #include "cmd/cmd.h"
 
 #include "ops/daemon.h"
-#include "ops/dconfig.h"
+#include "sched/dconfig.h"
 #include "ops/alert.h"
 #include "util/timeutil.h"
 

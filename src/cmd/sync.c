@@ -3,7 +3,7 @@
 #include "cmd/cmd.h"
 #include "util/buf.h"
 
-#include "ops/dconfig.h"
+#include "sched/dconfig.h"
 #include "ops/lease.h"
 #include "sync/sync.h"
 #include "util/log.h"

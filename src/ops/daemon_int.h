@@ -4,11 +4,11 @@
  * daemon_state.c). Not for use outside src/ops. */
 #include "ops/alert.h"
 #include "ops/daemon.h"
-#include "ops/dconfig.h"
+#include "sched/dconfig.h"
 #include "ops/httpd.h"
 #include "ops/lease.h"
 #include "ops/metrics.h"
-#include "ops/schedule.h"
+#include "sched/schedule.h"
 #include "store/store.h"
 #include "sync/sync.h"
 

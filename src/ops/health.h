@@ -20,7 +20,7 @@
  *   disk       free < 1 GiB or < 10% warning; < 100 MiB or < 2% critical
  *   heartbeat  daemon status file heartbeat older than 2 min critical;
  *              no file or pid gone: warning (syncs may run from cron) */
-#include "ops/dconfig.h"
+#include "sched/dconfig.h"
 #include "store/store.h"
 #include "util/config.h"
 #include "util/err.h"

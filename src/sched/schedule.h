@@ -31,7 +31,7 @@
  *    full reconciliation; it runs at the next start of that job, which then
  *    carries full = 1 (plugins are not part of it).
  */
-#include "ops/dconfig.h"
+#include "sched/dconfig.h"
 
 #include <cjson/cJSON.h>
 #include <stddef.h>

@@ -2,7 +2,7 @@
 #define CS_DCONFIG_INT_H
 /* The key table shared by the parser (dconfig.c) and the dump and key
  * reference (dconfig_dump.c). Not part of the public API. */
-#include "ops/dconfig.h"
+#include "sched/dconfig.h"
 
 #include <stddef.h>
 

@@ -1,4 +1,4 @@
-#include "ops/dconfig.h"
+#include "sched/dconfig.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-#include "ops/schedule.h"
+#include "sched/schedule.h"
 
 #include "util/log.h"
 #include "util/timeutil.h"

@@ -1,6 +1,6 @@
-#include "ops/dconfig.h"
+#include "sched/dconfig.h"
 
-#include "ops/dconfig_int.h"
+#include "sched/dconfig_int.h"
 
 #include <stdio.h>
 #include <string.h>
