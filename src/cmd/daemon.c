@@ -4,7 +4,7 @@
 
 #include "ops/daemon.h"
 #include "sched/dconfig.h"
-#include "ops/alert.h"
+#include "alert/alert.h"
 #include "util/timeutil.h"
 
 #include <cjson/cJSON.h>

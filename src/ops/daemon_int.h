@@ -2,12 +2,12 @@
 #define CS_DAEMON_INT_H
 /* Shared by the daemon's files (daemon.c, daemon_worker.c, daemon_job.c,
  * daemon_state.c). Not for use outside src/ops. */
-#include "ops/alert.h"
+#include "alert/alert.h"
 #include "ops/daemon.h"
 #include "sched/dconfig.h"
-#include "ops/httpd.h"
+#include "httpd/httpd.h"
 #include "ops/lease.h"
-#include "ops/metrics.h"
+#include "httpd/metrics.h"
 #include "sched/schedule.h"
 #include "store/store.h"
 #include "sync/sync.h"

@@ -1,6 +1,6 @@
 /* Alerts without a network: the cooldown decision table, the payload's
  * shape, the record store and the webhook URL configuration. Delivery is in
- * test_ops_alert_send.c. */
+ * test_alert_send.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "ops/alert.h"
+#include "alert/alert.h"
 #include "util/buf.h"
 
 #include <cjson/cJSON.h>

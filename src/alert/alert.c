@@ -2,7 +2,7 @@
  * message text and JSON payload, the in-memory record store and the webhook
  * configuration. Everything here is pure or local, so it is tested without
  * a network; alert_send.c does the queue and the thread. */
-#include "ops/alert.h"
+#include "alert/alert.h"
 
 #include "util/config.h"
 #include "util/timeutil.h"

@@ -2,7 +2,7 @@
  * everything: updates are a few per page and scrapes a few per minute, so
  * contention is negligible and a single lock keeps a scrape consistent (a
  * histogram's buckets, sum and count always agree). */
-#include "ops/metrics.h"
+#include "httpd/metrics.h"
 #include "util/buf.h"
 
 #include "util/err.h"

@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "http/http.h"
-#include "ops/alert.h"
+#include "alert/alert.h"
 #include "test_http_fake.h"
 #include "util/timeutil.h"
 

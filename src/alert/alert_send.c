@@ -3,7 +3,7 @@
  * 429 and transport failures with backoff inside a retry budget. The sync
  * never waits for a webhook: enqueueing takes a mutex for a few pointer
  * moves, and when the queue is full the oldest message goes. */
-#include "ops/alert.h"
+#include "alert/alert.h"
 
 #include "http/http.h"
 #include "util/log.h"

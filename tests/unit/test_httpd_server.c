@@ -9,8 +9,8 @@
 #include <cmocka.h>
 
 #include "http/http.h"
-#include "ops/httpd.h"
-#include "ops/metrics.h"
+#include "httpd/httpd.h"
+#include "httpd/metrics.h"
 #include "util/err.h"
 
 #include <arpa/inet.h>

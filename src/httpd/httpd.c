@@ -2,7 +2,7 @@
  * and hand it to libmicrohttpd: binding is where things go wrong (port in
  * use, address not on this host), and doing it here gives us the errno to
  * name the problem, where MHD_start_daemon only returns NULL. */
-#include "ops/httpd.h"
+#include "httpd/httpd.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>

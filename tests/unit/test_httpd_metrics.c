@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "ops/metrics.h"
+#include "httpd/metrics.h"
 #include "util/err.h"
 
 #include <ctype.h>
