@@ -5,7 +5,7 @@
  * on a critical (README "health"). */
 #include "cmd/cmd.h"
 
-#include "ops/health.h"
+#include "health/health.h"
 #include "plugin/driver.h"
 #include "sync/sync.h"
 #include "util/secret.h"

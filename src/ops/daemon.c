@@ -2,7 +2,7 @@
  * supervisor that restarts a crashed worker (autoRestart) and gives up after
  * maxRestarts inside autoRestart.window. */
 #include "ops/daemon_int.h"
-#include "ops/health_paths.h"
+#include "health/health_paths.h"
 
 #include "util/log.h"
 #include "util/timeutil.h"

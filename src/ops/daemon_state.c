@@ -3,7 +3,7 @@
  * from (the last runs in the database). */
 #include "ops/daemon_int.h"
 #include "util/buf.h"
-#include "ops/health.h"
+#include "health/health.h"
 
 #include "util/log.h"
 #include "util/timeutil.h"

@@ -1,6 +1,6 @@
 /* The daemon status file: where it lives and how to read it (contract in
  * health_paths.h). */
-#include "ops/health_paths.h"
+#include "health/health_paths.h"
 
 #include "util/timeutil.h"
 

@@ -1,6 +1,6 @@
 /* The classification rules of `health`, as pure functions (thresholds in
  * health.h and README "health"). */
-#include "ops/health.h"
+#include "health/health.h"
 
 #include <stdio.h>
 

@@ -2,7 +2,7 @@
  * check) run in parallel threads with a timeout each. A probe that does not
  * answer in time is reported critical and left to finish on its own: its
  * state is reference counted, so whoever is last frees it. */
-#include "ops/health_int.h"
+#include "health/health_int.h"
 #include "util/buf.h"
 
 #include "util/timeutil.h"

@@ -2,7 +2,7 @@
  * runs (org), the age of each entity's last success (freshness), the
  * failure rate of the newest runs (errors), each plugin's last push
  * (plugins); --detailed queues the live probes. */
-#include "ops/health_int.h"
+#include "health/health_int.h"
 #include "util/buf.h"
 
 #include "util/timeutil.h"

@@ -1,7 +1,7 @@
 #ifndef CS_HEALTH_INT_H
 #define CS_HEALTH_INT_H
 /* Shared by health*.c; not for callers. */
-#include "ops/health.h"
+#include "health/health.h"
 
 /* A live probe queued by a component, run in parallel at the end. */
 typedef struct cs_health_live {

@@ -1,7 +1,7 @@
 /* The classification rules of `health` at their boundaries, and the daemon
  * status file contract (path rule, reading, pid liveness). */
-#include "ops/health.h"
-#include "ops/health_paths.h"
+#include "health/health.h"
+#include "health/health_paths.h"
 
 #include "util/timeutil.h"
 

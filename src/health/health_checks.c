@@ -1,7 +1,7 @@
 /* Local health checks that are not about an org: the database (connection,
  * migrations, free disk space) and the daemon (status file, pid, heartbeat). */
-#include "ops/health_int.h"
-#include "ops/health_paths.h"
+#include "health/health_int.h"
+#include "health/health_paths.h"
 
 #include "util/timeutil.h"
 

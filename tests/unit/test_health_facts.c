@@ -3,7 +3,7 @@
  * errors and org checks built on it, on a fixed clock. */
 #include "test_store_fixture.h"
 
-#include "ops/health.h"
+#include "health/health.h"
 #include "util/timeutil.h"
 
 #define T0 "2024-03-10T12:00:00Z"

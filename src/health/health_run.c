@@ -1,7 +1,7 @@
-/* The health runner: the component table, selection of a named component,
+/* The health runner (was health.c): the component table, selection of a named component,
  * the report and its JSON form. The checks are in health_checks.c (local
  * facts) and health_live.c (parallel live probes). */
-#include "ops/health_int.h"
+#include "health/health_int.h"
 #include "util/buf.h"
 
 #include "util/timeutil.h"
