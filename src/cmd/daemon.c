@@ -2,7 +2,7 @@
  * and loop live in src/ops/daemon*.c; this file parses options and prints. */
 #include "cmd/cmd.h"
 
-#include "ops/daemon.h"
+#include "daemon/daemon.h"
 #include "sched/dconfig.h"
 #include "alert/alert.h"
 #include "util/timeutil.h"

@@ -4,7 +4,7 @@
 #include "util/buf.h"
 
 #include "sched/dconfig.h"
-#include "ops/lease.h"
+#include "daemon/lease.h"
 #include "sync/sync.h"
 #include "util/log.h"
 #include "util/timeutil.h"

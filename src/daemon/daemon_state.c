@@ -1,7 +1,7 @@
 /* What the worker records about its jobs: the status file (read by `daemon
  * status` and `daemon schedule`), metrics, alerts, and the history it starts
  * from (the last runs in the database). */
-#include "ops/daemon_int.h"
+#include "daemon/daemon_int.h"
 #include "util/buf.h"
 #include "health/health.h"
 

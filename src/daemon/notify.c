@@ -1,4 +1,4 @@
-#include "ops/notify.h"
+#include "daemon/notify.h"
 
 #include "util/err.h"
 

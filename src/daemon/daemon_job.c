@@ -1,6 +1,6 @@
 /* A daemon job's thread: its own store handle and Classy client, the lease
  * of (org, job), then the sync of one entity (or the push plugins). */
-#include "ops/daemon_int.h"
+#include "daemon/daemon_int.h"
 
 #include "plugin/driver.h"
 #include "util/log.h"

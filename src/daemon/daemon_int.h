@@ -3,10 +3,10 @@
 /* Shared by the daemon's files (daemon.c, daemon_worker.c, daemon_job.c,
  * daemon_state.c). Not for use outside src/ops. */
 #include "alert/alert.h"
-#include "ops/daemon.h"
+#include "daemon/daemon.h"
 #include "sched/dconfig.h"
 #include "httpd/httpd.h"
-#include "ops/lease.h"
+#include "daemon/lease.h"
 #include "httpd/metrics.h"
 #include "sched/schedule.h"
 #include "store/store.h"

@@ -1,5 +1,5 @@
 /* The lease keeper: see lease.h. */
-#include "ops/lease.h"
+#include "daemon/lease.h"
 
 #include "util/log.h"
 #include "util/timeutil.h"

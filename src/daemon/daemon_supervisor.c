@@ -1,7 +1,7 @@
 /* The daemon's outer layer: runtime paths, the pidfile, detaching, and the
  * supervisor that restarts a crashed worker (autoRestart) and gives up after
  * maxRestarts inside autoRestart.window. */
-#include "ops/daemon_int.h"
+#include "daemon/daemon_int.h"
 #include "health/health_paths.h"
 
 #include "util/log.h"

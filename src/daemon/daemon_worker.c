@@ -2,10 +2,10 @@
  * scheduler's next wake time, a job ending, a signal (through a sigwait
  * thread) or the next heartbeat; launches due jobs, one thread each, and
  * reaps finished ones. */
-#include "ops/daemon_int.h"
+#include "daemon/daemon_int.h"
 #include "util/buf.h"
 
-#include "ops/notify.h"
+#include "daemon/notify.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 
