@@ -98,11 +98,4 @@ int cs_health_daemon_level(int has_file, int alive, int64_t heartbeat_age_ms);
 /* "3 h", "25 min", "40 s". */
 void cs_health_fmt_age(int64_t ms, char *out, size_t outsz);
 
-/* ---- internal: shared by health*.c ---- */
-cs_health_check *cs_health_add(cs_health_report *rep, const char *component, const char *name);
-void cs_health_set(cs_health_check *c, int level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-void cs_health_recommend(cs_health_check *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
 #endif

@@ -1,5 +1,8 @@
 /* Local health checks that are not about an org: the database (connection,
- * migrations, free disk space) and the daemon (status file, pid, heartbeat). */
+ * migrations, free disk space) and the daemon (status file, pid, heartbeat).
+ *
+ * Never writes anything: the daemon's status file is read through the
+ * contract in health_paths.h, the database only through the store's reads. */
 #include "health/health_int.h"
 #include "health/health_paths.h"
 

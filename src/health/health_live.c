@@ -1,7 +1,11 @@
-/* Plugin checks, and the live probes (org token + API, each plugin's own
- * check) run in parallel threads with a timeout each. A probe that does not
- * answer in time is reported critical and left to finish on its own: its
- * state is reference counted, so whoever is last frees it. */
+/* The plugins component, and the live probes (org token + API, each
+ * plugin's own check) run in parallel threads with a timeout each. A probe
+ * that does not answer in time is reported critical and left to finish on
+ * its own: its state is reference counted, so whoever is last frees it.
+ *
+ * Never links the API client or the plugins (the caller's hooks do that
+ * work), and never lets a probe touch the run's state: each works on its
+ * own copy, because the run may end before a timed-out probe does. */
 #include "health/health_int.h"
 #include "util/buf.h"
 
@@ -13,16 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-int cs_health_live_add(cs_health_state *r, const cs_health_live *l)
-{
-	cs_health_live *v = cs_grow(r->live, &r->livecap, r->nlive, sizeof(*v), 8);
-	if (!v)
-		return -1;
-	r->live = v;
-	r->live[r->nlive++] = *l;
-	return 0;
-}
 
 /* ---- plugins from local facts ---- */
 

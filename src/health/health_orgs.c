@@ -1,7 +1,9 @@
-/* Per-org checks from local facts: the API status seen by the most recent
- * runs (org), the age of each entity's last success (freshness), the
- * failure rate of the newest runs (errors), each plugin's last push
- * (plugins); --detailed queues the live probes. */
+/* Per-org checks from local facts: the API status the most recent runs saw
+ * (org), the age of each entity's last success (freshness) and the failure
+ * rate of the newest runs (errors); with --detailed, org queues its live
+ * probe (token fetch + API GET) for health_live.c.
+ *
+ * Never calls the API itself: live probes go through the caller's hooks. */
 #include "health/health_int.h"
 #include "util/buf.h"
 
@@ -10,35 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-int cs_health_load_orgs(cs_health_state *r, cs_err *err)
-{
-	cs_store *st = r->o->store;
-	if (cs_org_list_load(st, 0, &r->orgs, err) == 0)
-		return 0;
-	/* no schema yet: the database check says so; no org checks then */
-	cs_org_list_release(&r->orgs);
-	return err->code == CS_EUSAGE || err->code == CS_ENOTFOUND || err->code == CS_ERR
-		       ? (memset(err, 0, sizeof(*err)), 0)
-		       : err->code;
-}
-
-const cs_org *cs_health_find_org(const cs_health_state *r, long long id)
-{
-	for (size_t i = 0; i < r->orgs.n; i++)
-		if (r->orgs.v[i].id == id)
-			return &r->orgs.v[i];
-	return NULL;
-}
-
-void cs_health_run_release(cs_health_state *r)
-{
-	cs_org_list_release(&r->orgs);
-	free(r->facts);
-	free(r->live);
-	r->facts = NULL;
-	r->live = NULL;
-}
 
 /* Orgs the org checks look at: the one named, or every one with
  * credentials that the daemon config does not disable. Demo orgs (no

@@ -1,5 +1,9 @@
 /* The daemon status file: where it lives and how to read it (contract in
- * health_paths.h). */
+ * health_paths.h). The daemon writes it, `health` and `daemon status` read
+ * it, so the naming rule and the reader live here, once, below all three.
+ *
+ * Never writes the file: the daemon does (daemon_status.c), through a
+ * rename, so a reader never sees half of it. */
 #include "health/health_paths.h"
 
 #include "util/timeutil.h"

@@ -1,5 +1,8 @@
 /* The classification rules of `health`, as pure functions (thresholds in
- * health.h and README "health"). */
+ * health.h and README "health").
+ *
+ * Never reads a clock, a file or the store: every fact comes in as an
+ * argument, so the boundaries are unit-tested exactly. */
 #include "health/health.h"
 
 #include <stdio.h>
