@@ -1,7 +1,13 @@
 #ifndef CS_DAEMON_INT_H
 #define CS_DAEMON_INT_H
-/* Shared by the daemon's files (daemon.c, daemon_worker.c, daemon_job.c,
- * daemon_state.c). Not for use outside src/ops. */
+/* Shared by the daemon's files; not for use outside src/daemon. The files
+ * call downwards only:
+ *   daemon_supervisor.c  paths, pidfile, detaching, the supervisor
+ *   daemon_worker.c      the worker: its loop, signals, setup
+ *   daemon_status.c      status file, finished jobs, history
+ *   daemon_alerts.c      alert records and conditions
+ *   daemon_job.c         a job's thread, the stop flag
+ *   lease.c, notify.c    the lease keeper, systemd notify */
 #include "alert/alert.h"
 #include "daemon/daemon.h"
 #include "sched/dconfig.h"
@@ -69,7 +75,6 @@ typedef struct dworker {
 	cs_store *st; /* the loop's own handle: orgs, alert records */
 	cs_lease_keeper *leases;
 	cs_alerter *alerter; /* NULL when ALERT_WEBHOOK_URL is unset */
-	cs_alert_store astore;
 	cs_metrics *metrics;
 	cs_httpd *httpd;
 	pthread_mutex_t mu;
@@ -83,18 +88,22 @@ typedef struct dworker {
 	int db_ok;
 } dworker;
 
-extern atomic_int cs_daemon_stop_flag;
+/* daemon_job.c: the job thread, and the stop flag every job honours (set
+ * by the worker's signal thread, read by the sync between pages) */
+void *cs_daemon_job_main(void *arg);
+void cs_daemon_request_stop(void);
 int cs_daemon_should_stop(void);
 
-/* daemon_job.c: the job thread */
-void *cs_daemon_job_main(void *arg);
-
-/* daemon_state.c: status file, alerts, metrics */
-int cs_daemon_write_status(dworker *w, const char *state);
-void cs_daemon_job_done(dworker *w, djob *j, int64_t now);
+/* daemon_alerts.c: alert records in the store, the observed conditions */
+cs_alert_store cs_daemon_alert_store(cs_store *st); /* st may be NULL */
+void cs_daemon_observe(dworker *w, int event, long long org, int kind, const char *detail,
+		       int failures, int firing, int64_t now);
 void cs_daemon_check_stale(dworker *w, int64_t now);
 void cs_daemon_check_health(dworker *w, int64_t now);
-void cs_daemon_alert_store(dworker *w);
+
+/* daemon_status.c: the status file, finished jobs, the starting history */
+int cs_daemon_write_status(dworker *w, const char *state);
+void cs_daemon_job_done(dworker *w, djob *j, int64_t now);
 void cs_daemon_seed_history(dworker *w);
 
 #endif

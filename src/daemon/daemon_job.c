@@ -9,6 +9,18 @@
 #include <stdio.h>
 #include <string.h>
 
+static atomic_int stop_flag;
+
+void cs_daemon_request_stop(void)
+{
+	atomic_store(&stop_flag, 1);
+}
+
+int cs_daemon_should_stop(void)
+{
+	return atomic_load(&stop_flag) != 0;
+}
+
 static void on_progress(const cs_progress *p, void *ctx)
 {
 	djob *j = ctx;

@@ -111,13 +111,10 @@ static void give_up_alert(const cs_daemon_opts *o, const char *detail)
 	cs_store *st = NULL;
 	if (cs_store_open(o->cfg, &st, &err))
 		st = NULL;
-	dworker w;
-	memset(&w, 0, sizeof(w));
-	w.st = st;
-	cs_daemon_alert_store(&w);
+	cs_alert_store as = cs_daemon_alert_store(st);
 	cs_alerter_opts ao = {.url = ac.url, .allow_http = ac.allow_http,
 			      .retry_budget_ms = 10000, .timeout_ms = 5000,
-			      .store = st ? &w.astore : NULL};
+			      .store = st ? &as : NULL};
 	cs_alerter *al = NULL;
 	if (cs_alerter_new(&ao, &al, &err) == 0) {
 		cs_alert a = {.event = CS_ALERT_SUPERVISOR_GAVE_UP, .detail = detail};

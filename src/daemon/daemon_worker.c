@@ -19,13 +19,6 @@
 
 #define HEARTBEAT_MS 2000
 
-atomic_int cs_daemon_stop_flag;
-
-int cs_daemon_should_stop(void)
-{
-	return atomic_load(&cs_daemon_stop_flag) != 0;
-}
-
 static dworker *g_w; /* for the signal thread */
 
 static void *signal_main(void *arg)
@@ -42,7 +35,7 @@ static void *signal_main(void *arg)
 			pthread_mutex_unlock(&g_w->mu);
 			return NULL;
 		} else {
-			atomic_store(&cs_daemon_stop_flag, 1);
+			cs_daemon_request_stop();
 		}
 		pthread_cond_broadcast(&g_w->cv);
 		pthread_mutex_unlock(&g_w->mu);
@@ -327,9 +320,9 @@ static int setup(dworker *w, id_list *ids, cs_err *err)
 	if ((rc = cs_alert_config_from_env(&ac, err)))
 		return rc;
 	if (ac.url[0]) {
-		cs_daemon_alert_store(w);
+		cs_alert_store as = cs_daemon_alert_store(w->st);
 		cs_alerter_opts ao = {.url = ac.url, .allow_http = ac.allow_http,
-				      .cooldown_ms = w->cfg.alert_cooldown_ms, .store = &w->astore};
+				      .cooldown_ms = w->cfg.alert_cooldown_ms, .store = &as};
 		if ((rc = cs_alerter_new(&ao, &w->alerter, err)))
 			return rc;
 	}
