@@ -37,7 +37,7 @@ static int probe_should_stop(void)
 	return cs_should_stop() || (probe_deadline && cs_mono_ms() > probe_deadline);
 }
 
-static int org_probe(void *ud, const cs_org *org, char *msg, size_t msgsz, long *rl,
+static int live_org_probe(void *ud, const cs_org *org, char *msg, size_t msgsz, long *rl,
 		     cs_err *err)
 {
 	live_ud *u = ud;
@@ -73,7 +73,7 @@ static int org_probe(void *ud, const cs_org *org, char *msg, size_t msgsz, long 
 	return rc;
 }
 
-static int plugin_probe(void *ud, size_t i, char *msg, size_t msgsz, cs_err *err)
+static int live_plugin_probe(void *ud, size_t i, char *msg, size_t msgsz, cs_err *err)
 {
 	live_ud *u = ud;
 	pthread_mutex_lock(&u->store_mu);
@@ -208,7 +208,7 @@ static void setup_live(cs_ctx *ctx, int detailed, live_ud *u, cs_health_hooks *h
 	for (size_t i = 0; cs_plugins[i] && n < 15; i++)
 		u->names[n++] = cs_plugins[i]->name;
 	h->plugin_names = u->names;
-	h->plugin_probe = plugin_probe;
+	h->plugin_probe = live_plugin_probe;
 	h->ud = u;
 	if (!detailed)
 		return;
@@ -217,10 +217,10 @@ static void setup_live(cs_ctx *ctx, int detailed, live_ud *u, cs_health_hooks *h
 		cs_key_load(&ctx->cfg, &u->key, &u->key_err);
 	else
 		u->key_err = err;
-	h->org_probe = org_probe;
+	h->org_probe = live_org_probe;
 }
 
-static int health(cs_ctx *ctx, const cs_cmd *self, const cs_args *a)
+static int cmd_health(cs_ctx *ctx, const cs_cmd *self, const cs_args *a)
 {
 	cs_err err = {0};
 	cs_dconfig dcfg;
@@ -269,7 +269,7 @@ static const cs_opt health_opts[] = {
 
 const cs_cmd cs_cmd_health = {
 	.name = "health",
-	.fn = health,
+	.fn = cmd_health,
 	.flags = CS_CMD_STORE,
 	.summary = "check components; exit 0 healthy, 1 warning, 2 critical",
 	.usage = "[component]",
