@@ -45,6 +45,43 @@ static int resolve_config(const char *given, char *out, size_t n, cs_err *err)
 	return 0;
 }
 
+static int exit_code(int end)
+{
+	switch (end) {
+	case CS_DAEMON_END_STOPPED:
+		return CS_EXIT_OK;
+	case CS_DAEMON_END_BAD_CONFIG:
+		return CS_EXIT_USAGE;
+	default:
+		return CS_EXIT_FAIL;
+	}
+}
+
+/* Starts the daemon: in the foreground until it stops, else detached once
+ * its worker is ready. */
+static int start(const cs_daemon_opts *o, const cs_daemon_paths *paths)
+{
+	cs_err err = {0};
+	int fd;
+	if (cs_daemon_lock(paths, &fd, &err)) {
+		fprintf(stderr, "classy-sync: daemon %s\n", err.msg);
+		return CS_EXIT_FAIL;
+	}
+	if (o->foreground)
+		return exit_code(cs_daemon_run(o, paths, fd));
+	cs_daemon_started st;
+	int rc = cs_daemon_detach(o, paths, fd, &st, &err);
+	if (rc == 0) {
+		printf("daemon started (pid %ld); log: %s\n", st.pid, paths->logfile);
+		return CS_EXIT_OK;
+	}
+	if (!st.spawned)
+		return cs_cmd_fail(&err);
+	fprintf(stderr, "classy-sync: error: the daemon did not start: %s (log: %s)\n",
+		st.report[0] ? st.report : "it exited", paths->logfile);
+	return rc == CS_EUSAGE ? CS_EXIT_USAGE : CS_EXIT_FAIL;
+}
+
 static int do_start(cs_ctx *ctx, const cs_cmd *self, const cs_args *args)
 {
 	cs_daemon_opts o;
@@ -65,7 +102,7 @@ static int do_start(cs_ctx *ctx, const cs_cmd *self, const cs_args *args)
 	ctx->store = NULL;
 	cs_daemon_paths paths;
 	cs_daemon_paths_init(&ctx->cfg, &paths);
-	return cs_daemon_start(&o, &paths);
+	return start(&o, &paths);
 }
 
 static int do_stop(cs_ctx *ctx, long long timeout_s)

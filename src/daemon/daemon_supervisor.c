@@ -19,18 +19,25 @@
 #include <time.h>
 #include <unistd.h>
 
+/* What `daemon status` reads of the status file: it lists every job. */
+#define STATUS_MAX_BYTES ((size_t)1 << 20)
+
+/* A path too long is left "" and fails clearly when opened. */
+static void runtime_path(const char *dir, const char *db_path, const char *ext, char *out,
+			 size_t n)
+{
+	cs_err err = {0};
+	if (cs_health_daemon_file_path(dir, db_path, ext, out, n, &err))
+		out[0] = '\0';
+}
+
 void cs_daemon_paths_init(const cs_config *cfg, cs_daemon_paths *p)
 {
-	/* one naming rule, shared with `health` (ops/health_paths.c); a path
-	 * too long is left "" and fails clearly when opened */
+	/* one naming rule, shared with `health` (health/health_paths.c) */
 	const char *dir = getenv("CLASSY_SYNC_RUN_DIR");
-	cs_err err = {0};
-	if (cs_daemon_file_path(dir, cfg->db_path, "pid", p->pidfile, sizeof(p->pidfile), &err))
-		p->pidfile[0] = '\0';
-	if (cs_daemon_file_path(dir, cfg->db_path, "log", p->logfile, sizeof(p->logfile), &err))
-		p->logfile[0] = '\0';
-	if (cs_daemon_file_path(dir, cfg->db_path, "json", p->statusfile, sizeof(p->statusfile), &err))
-		p->statusfile[0] = '\0';
+	runtime_path(dir, cfg->db_path, "pid", p->pidfile, sizeof(p->pidfile));
+	runtime_path(dir, cfg->db_path, "log", p->logfile, sizeof(p->logfile));
+	runtime_path(dir, cfg->db_path, "json", p->statusfile, sizeof(p->statusfile));
 }
 
 static long read_pid(int fd)
@@ -55,21 +62,20 @@ long cs_daemon_running(const cs_daemon_paths *p)
 	return pid;
 }
 
-/* Opens and locks the pidfile; the lock lives as long as the returned fd
- * (inherited across the forks). -1 with *other set when a daemon runs. */
-static int pidfile_lock(const cs_daemon_paths *p, long *other, cs_err *err)
+/* The lock lives as long as the fd (inherited across the forks). */
+int cs_daemon_lock(const cs_daemon_paths *p, int *fd, cs_err *err)
 {
-	*other = 0;
-	int fd = open(p->pidfile, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0)
+	*fd = open(p->pidfile, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (*fd < 0)
 		return cs_err_set(err, CS_EIO, "cannot open pidfile '%s': %s", p->pidfile,
 				  strerror(errno));
-	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
-		*other = read_pid(fd);
-		close(fd);
-		return cs_err_set(err, CS_ECONFLICT, "already running (pid %ld)", *other);
+	if (flock(*fd, LOCK_EX | LOCK_NB) == -1) {
+		long other = read_pid(*fd);
+		close(*fd);
+		*fd = -1;
+		return cs_err_set(err, CS_ECONFLICT, "already running (pid %ld)", other);
 	}
-	return fd;
+	return 0;
 }
 
 static void pidfile_write(int fd)
@@ -82,18 +88,8 @@ static void pidfile_write(int fd)
 
 cJSON *cs_daemon_read_status(const cs_daemon_paths *p)
 {
-	FILE *f = fopen(p->statusfile, "r");
-	if (!f)
-		return NULL;
-	char *buf = malloc(1 << 20);
-	size_t n = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
-	fclose(f);
-	if (!buf)
-		return NULL;
-	buf[n] = '\0';
-	cJSON *j = cJSON_Parse(buf);
-	free(buf);
-	return j;
+	cs_err err = {0};
+	return cs_health_daemon_status_json(p->statusfile, STATUS_MAX_BYTES, &err);
 }
 
 /* ---- supervisor ---------------------------------------------------------- */
@@ -180,7 +176,7 @@ static int supervise(const cs_daemon_opts *o, const cs_daemon_paths *paths, int 
 	cs_worker_args wa = {.o = o, .paths = paths, .sup_pid = getpid(),
 			     .started_ms = cs_now_ms(), .ready_fd = ready_fd};
 	int64_t *crashes = calloc((size_t)cfg.restart_max + 1, sizeof(*crashes));
-	int ncrash = 0, stop = 0, rc = 0, backoff = 0;
+	int ncrash = 0, stop = 0, backoff = 0, end = CS_DAEMON_END_STOPPED;
 	for (;;) {
 		pid_t child = spawn_worker(&wa, &old);
 		if (wa.ready_fd >= 0) {
@@ -189,7 +185,7 @@ static int supervise(const cs_daemon_opts *o, const cs_daemon_paths *paths, int 
 		}
 		if (child < 0) {
 			cs_log(CS_LOG_ERROR, "cannot fork the worker: %s", strerror(errno));
-			rc = 1;
+			end = CS_DAEMON_END_FAILED;
 			break;
 		}
 		cs_info("supervisor %ld: worker %ld started (restarts so far: %d)", (long)getpid(),
@@ -214,7 +210,7 @@ static int supervise(const cs_daemon_opts *o, const cs_daemon_paths *paths, int 
 		if (WIFEXITED(status) && WEXITSTATUS(status) == CS_WORKER_FATAL) {
 			cs_log(CS_LOG_ERROR, "worker %ld could not start; not restarting it",
 			       (long)child);
-			rc = 2;
+			end = CS_DAEMON_END_BAD_CONFIG;
 			break;
 		}
 		char why[128];
@@ -238,7 +234,7 @@ static int supervise(const cs_daemon_opts *o, const cs_daemon_paths *paths, int 
 				 why, recent, cfg.restart_window_ms / 1000, cfg.restart_max);
 			cs_log(CS_LOG_ERROR, "supervisor gave up: %s", detail);
 			give_up_alert(o, detail);
-			rc = 1;
+			end = CS_DAEMON_END_FAILED;
 			break;
 		}
 		/* keep the newest maxRestarts crash times */
@@ -260,35 +256,48 @@ static int supervise(const cs_daemon_opts *o, const cs_daemon_paths *paths, int 
 	cs_dconfig_release(&cfg);
 	unlink(paths->pidfile);
 	cs_info("daemon stopped");
-	return rc;
+	return end;
 }
 
-int cs_daemon_start(const cs_daemon_opts *o, const cs_daemon_paths *paths)
+int cs_daemon_run(const cs_daemon_opts *o, const cs_daemon_paths *paths, int lock_fd)
 {
-	cs_err err = {0};
-	long other = 0;
-	int fd = pidfile_lock(paths, &other, &err);
-	if (fd < 0) {
-		fprintf(stderr, "classy-sync: daemon %s\n", err.msg);
-		return CS_EXIT_FAIL;
-	}
-	g_pidfd = fd;
-	if (o->foreground) {
-		pidfile_write(fd);
-		int rc = supervise(o, paths, -1);
-		close(fd);
-		return rc;
-	}
+	g_pidfd = lock_fd;
+	pidfile_write(lock_fd);
+	int end = supervise(o, paths, -1);
+	close(lock_fd);
+	return end;
+}
+
+/* Reads what the worker reported on the pipe: "ok", or "usage: ..." /
+ * "error: ..." up to its first newline; "" when it exited without a word. */
+static void read_report(int fd, char *msg, size_t n)
+{
+	size_t len = 0;
+	ssize_t r;
+	while (len < n - 1 && (r = read(fd, msg + len, n - 1 - len)) > 0)
+		len += (size_t)r;
+	msg[len] = '\0';
+	msg[strcspn(msg, "\n")] = '\0';
+}
+
+int cs_daemon_detach(const cs_daemon_opts *o, const cs_daemon_paths *paths, int lock_fd,
+		     cs_daemon_started *out, cs_err *err)
+{
+	memset(out, 0, sizeof(*out));
 	int pfd[2];
 	if (pipe2(pfd, O_CLOEXEC)) {
-		fprintf(stderr, "classy-sync: error: cannot create a pipe: %s\n", strerror(errno));
-		return CS_EXIT_FAIL;
+		cs_err_set(err, CS_EIO, "cannot create a pipe: %s", strerror(errno));
+		close(lock_fd);
+		return err->code;
 	}
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid < 0) {
-		fprintf(stderr, "classy-sync: error: cannot fork: %s\n", strerror(errno));
-		return CS_EXIT_FAIL;
+		cs_err_set(err, CS_EIO, "cannot fork: %s", strerror(errno));
+		close(pfd[0]);
+		close(pfd[1]);
+		close(lock_fd);
+		return err->code;
 	}
 	if (pid == 0) {
 		close(pfd[0]);
@@ -304,26 +313,20 @@ int cs_daemon_start(const cs_daemon_opts *o, const cs_daemon_paths *paths)
 			dup2(logfd, STDERR_FILENO);
 		}
 		umask(022);
-		pidfile_write(fd);
+		g_pidfd = lock_fd;
+		pidfile_write(lock_fd);
 		_exit(supervise(o, paths, pfd[1]));
 	}
+	out->spawned = 1;
 	close(pfd[1]);
-	close(fd);
+	close(lock_fd);
 	waitpid(pid, NULL, 0);
-	char msg[1100] = "";
-	size_t n = 0;
-	ssize_t r;
-	while (n < sizeof(msg) - 1 && (r = read(pfd[0], msg + n, sizeof(msg) - 1 - n)) > 0)
-		n += (size_t)r;
-	msg[n] = '\0';
+	read_report(pfd[0], out->report, sizeof(out->report));
 	close(pfd[0]);
-	long pid2 = cs_daemon_running(paths);
-	if (!strncmp(msg, "ok", 2)) {
-		printf("daemon started (pid %ld); log: %s\n", pid2, paths->logfile);
-		return CS_EXIT_OK;
-	}
-	msg[strcspn(msg, "\n")] = '\0';
-	fprintf(stderr, "classy-sync: error: the daemon did not start: %s (log: %s)\n",
-		msg[0] ? msg : "it exited", paths->logfile);
-	return !strncmp(msg, "usage: ", 7) ? CS_EXIT_USAGE : CS_EXIT_FAIL;
+	out->pid = cs_daemon_running(paths);
+	if (!strncmp(out->report, "ok", 2))
+		return 0;
+	int usage = !strncmp(out->report, "usage: ", 7);
+	return cs_err_set(err, usage ? CS_EUSAGE : CS_ERR, "the daemon did not start: %.900s",
+			  out->report[0] ? out->report : "it exited");
 }

@@ -89,7 +89,7 @@ int cs_health_database(cs_health_state *r)
 	return 0;
 }
 
-static void daemon_running(cs_health_check *c, const cs_daemon_status *ds, int64_t now)
+static void daemon_running(cs_health_check *c, const cs_health_daemon_status *ds, int64_t now)
 {
 	char up[32], hb[32];
 	int64_t age = ds->heartbeat_at_ms ? now - ds->heartbeat_at_ms : -1;
@@ -115,13 +115,13 @@ static void daemon_running(cs_health_check *c, const cs_daemon_status *ds, int64
 static void check_daemon(cs_health_state *r, cs_health_check *c)
 {
 	char path[1200];
-	cs_daemon_status ds;
+	cs_health_daemon_status ds;
 	cs_err err = {0};
-	if (cs_daemon_status_path_env(r->o->cfg->db_path, path, sizeof(path), &err)) {
+	if (cs_health_daemon_status_path_env(r->o->cfg->db_path, path, sizeof(path), &err)) {
 		cs_health_set(c, CS_HEALTH_CRITICAL, "%s", err.msg);
 		return;
 	}
-	int rc = cs_daemon_status_read(path, &ds, &err);
+	int rc = cs_health_daemon_status_read(path, &ds, &err);
 	if (rc == CS_ENOTFOUND || (rc == 0 && !cs_pid_alive(ds.pid))) {
 		if (rc == 0)
 			cs_health_set(c, CS_HEALTH_WARNING,

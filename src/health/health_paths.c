@@ -18,8 +18,8 @@
 
 #define STATUS_MAX_BYTES 65536
 
-int cs_daemon_file_path(const char *run_dir, const char *db_path, const char *ext, char *out,
-			size_t outsz, cs_err *err)
+int cs_health_daemon_file_path(const char *run_dir, const char *db_path, const char *ext,
+			       char *out, size_t outsz, cs_err *err)
 {
 	int n;
 	if (run_dir && run_dir[0])
@@ -32,27 +32,38 @@ int cs_daemon_file_path(const char *run_dir, const char *db_path, const char *ex
 	return 0;
 }
 
-int cs_daemon_status_path(const char *run_dir, const char *db_path, char *out, size_t outsz,
-			  cs_err *err)
+int cs_health_daemon_status_path(const char *run_dir, const char *db_path, char *out,
+				 size_t outsz, cs_err *err)
 {
-	return cs_daemon_file_path(run_dir, db_path, "json", out, outsz, err);
+	return cs_health_daemon_file_path(run_dir, db_path, "json", out, outsz, err);
 }
 
-int cs_daemon_status_path_env(const char *db_path, char *out, size_t outsz, cs_err *err)
+int cs_health_daemon_status_path_env(const char *db_path, char *out, size_t outsz, cs_err *err)
 {
-	return cs_daemon_status_path(getenv("CLASSY_SYNC_RUN_DIR"), db_path, out, outsz, err);
+	return cs_health_daemon_status_path(getenv("CLASSY_SYNC_RUN_DIR"), db_path, out, outsz, err);
 }
 
-static int read_small(const char *path, char *buf, size_t bufsz, cs_err *err)
+cJSON *cs_health_daemon_status_json(const char *path, size_t max_bytes, cs_err *err)
 {
 	FILE *fp = fopen(path, "rb");
-	if (!fp)
-		return cs_err_set(err, errno == ENOENT ? CS_ENOTFOUND : CS_EIO,
-				  "cannot read daemon status file '%s': %s", path, strerror(errno));
-	size_t n = fread(buf, 1, bufsz - 1, fp);
-	buf[n] = '\0';
+	if (!fp) {
+		cs_err_set(err, errno == ENOENT ? CS_ENOTFOUND : CS_EIO,
+			   "cannot read daemon status file '%s': %s", path, strerror(errno));
+		return NULL;
+	}
+	char *buf = malloc(max_bytes);
+	size_t n = buf ? fread(buf, 1, max_bytes - 1, fp) : 0;
 	fclose(fp);
-	return 0;
+	if (!buf) {
+		cs_err_set(err, CS_ERR, "out of memory");
+		return NULL;
+	}
+	buf[n] = '\0';
+	cJSON *root = cJSON_Parse(buf);
+	free(buf);
+	if (!root)
+		cs_err_set(err, CS_EPROTO, "daemon status file '%s' is not JSON", path);
+	return root;
 }
 
 static int64_t time_field(const cJSON *root, const char *key)
@@ -64,16 +75,11 @@ static int64_t time_field(const cJSON *root, const char *key)
 	return 0;
 }
 
-int cs_daemon_status_read(const char *path, cs_daemon_status *out, cs_err *err)
+int cs_health_daemon_status_read(const char *path, cs_health_daemon_status *out, cs_err *err)
 {
-	char *buf = malloc(STATUS_MAX_BYTES);
-	if (!buf)
-		return cs_err_set(err, CS_ERR, "out of memory");
-	int rc = read_small(path, buf, STATUS_MAX_BYTES, err);
-	cJSON *root = rc ? NULL : cJSON_Parse(buf);
-	free(buf);
-	if (rc)
-		return rc;
+	cJSON *root = cs_health_daemon_status_json(path, STATUS_MAX_BYTES, err);
+	if (!root && err->code != CS_EPROTO)
+		return err->code;
 	const cJSON *pid = cJSON_GetObjectItemCaseSensitive(root, "pid");
 	if (!cJSON_IsObject(root) || !cJSON_IsNumber(pid) || pid->valuedouble < 1) {
 		cJSON_Delete(root);
@@ -89,4 +95,3 @@ int cs_daemon_status_read(const char *path, cs_daemon_status *out, cs_err *err)
 	cJSON_Delete(root);
 	return 0;
 }
-

@@ -100,20 +100,22 @@ static void test_status_path(void **state)
 	(void)state;
 	char p[64];
 	cs_err err = {0};
-	assert_int_equal(cs_daemon_status_path(NULL, "/var/lib/x/classy.db", p, sizeof(p), &err), 0);
+	assert_int_equal(
+		cs_health_daemon_status_path(NULL, "/var/lib/x/classy.db", p, sizeof(p), &err), 0);
 	assert_string_equal(p, "/var/lib/x/classy.db.daemon.json");
-	assert_int_equal(cs_daemon_status_path("", "a.db", p, sizeof(p), &err), 0);
+	assert_int_equal(cs_health_daemon_status_path("", "a.db", p, sizeof(p), &err), 0);
 	assert_string_equal(p, "a.db.daemon.json");
-	assert_int_equal(cs_daemon_status_path("/run/cs", "/var/lib/x/classy.db", p, sizeof(p), &err),
-			 0);
+	assert_int_equal(
+		cs_health_daemon_status_path("/run/cs", "/var/lib/x/classy.db", p, sizeof(p), &err), 0);
 	assert_string_equal(p, "/run/cs/classy-sync.daemon.json");
 	char tiny[8];
-	assert_int_equal(cs_daemon_status_path("/run/cs", "x", tiny, sizeof(tiny), &err), CS_EUSAGE);
+	assert_int_equal(cs_health_daemon_status_path("/run/cs", "x", tiny, sizeof(tiny), &err),
+			 CS_EUSAGE);
 	setenv("CLASSY_SYNC_RUN_DIR", "/tmp/rd", 1);
-	assert_int_equal(cs_daemon_status_path_env("x.db", p, sizeof(p), &err), 0);
+	assert_int_equal(cs_health_daemon_status_path_env("x.db", p, sizeof(p), &err), 0);
 	assert_string_equal(p, "/tmp/rd/classy-sync.daemon.json");
 	unsetenv("CLASSY_SYNC_RUN_DIR");
-	assert_int_equal(cs_daemon_status_path_env("x.db", p, sizeof(p), &err), 0);
+	assert_int_equal(cs_health_daemon_status_path_env("x.db", p, sizeof(p), &err), 0);
 	assert_string_equal(p, "x.db.daemon.json");
 }
 
@@ -129,22 +131,22 @@ static void test_status_read(void **state)
 {
 	(void)state;
 	char dir[] = "/tmp/cs-health-XXXXXX", path[128];
-	cs_daemon_status ds;
+	cs_health_daemon_status ds;
 	cs_err err = {0};
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/s.json", dir);
-	assert_int_equal(cs_daemon_status_read(path, &ds, &err), CS_ENOTFOUND);
+	assert_int_equal(cs_health_daemon_status_read(path, &ds, &err), CS_ENOTFOUND);
 	write_file(path, "{\"pid\": 1234, \"started_at\": \"2024-03-10T12:00:00Z\", "
 			 "\"heartbeat_at\": \"2024-03-10T12:05:00Z\", \"restarts\": 2, \"x\": 1}");
-	assert_int_equal(cs_daemon_status_read(path, &ds, &err), 0);
+	assert_int_equal(cs_health_daemon_status_read(path, &ds, &err), 0);
 	assert_int_equal(ds.pid, 1234);
 	assert_int_equal(ds.restarts, 2);
 	assert_int_equal(ds.heartbeat_at_ms - ds.started_at_ms, 300000);
 	write_file(path, "{\"started_at\": 1}");
-	assert_int_equal(cs_daemon_status_read(path, &ds, &err), CS_EPROTO);
+	assert_int_equal(cs_health_daemon_status_read(path, &ds, &err), CS_EPROTO);
 	assert_non_null(strstr(err.msg, path));
 	write_file(path, "not json");
-	assert_int_equal(cs_daemon_status_read(path, &ds, &err), CS_EPROTO);
+	assert_int_equal(cs_health_daemon_status_read(path, &ds, &err), CS_EPROTO);
 	unlink(path);
 	rmdir(dir);
 }
