@@ -60,13 +60,14 @@ cs_alert_store cs_daemon_alert_store(cs_store *st)
 
 /* ---- conditions ---------------------------------------------------------- */
 
-void cs_daemon_observe(dworker *w, int event, long long org, int kind, const char *detail,
+void cs_daemon_observe(cs_daemon_worker *w, int event, long long org, int kind, const char *detail,
 		       int failures, int firing, int64_t now)
 {
 	if (!w->alerter)
 		return;
-	cs_alert a = {.event = event, .org = org, .entity = kind >= 0 ? cs_job_kind_name(kind) : NULL,
-		      .detail = detail, .failures = failures};
+	const char *entity = kind >= 0 ? cs_sched_job_kind_name(kind) : NULL;
+	cs_alert a = {.event = event, .org = org, .entity = entity, .detail = detail,
+		      .failures = failures};
 	cs_err err = {0};
 	int d = cs_alerter_observe(w->alerter, &a, firing, now, &err);
 	if (d < 0)
@@ -74,17 +75,17 @@ void cs_daemon_observe(dworker *w, int event, long long org, int kind, const cha
 			err.msg);
 	else if (d == CS_ALERT_SEND_FIRING || d == CS_ALERT_SEND_RESOLVED)
 		cs_info("alert %s for %s of organization %lld: %s", cs_alert_event_name(event),
-			kind >= 0 ? cs_job_kind_name(kind) : "-", org,
+			entity ? entity : "-", org,
 			d == CS_ALERT_SEND_FIRING ? "firing" : "resolved");
 }
 
-void cs_daemon_check_stale(dworker *w, int64_t now)
+void cs_daemon_check_stale(cs_daemon_worker *w, int64_t now)
 {
 	if (!w->alerter)
 		return;
 	for (size_t i = 0; i < w->sched.njobs; i++) {
-		cs_job *job = w->sched.jobs[i];
-		if (job->retired || job->kind == CS_JOB_PLUGINS)
+		cs_sched_job *job = w->sched.jobs[i];
+		if (job->retired || job->kind == CS_SCHED_JOB_PLUGINS)
 			continue;
 		int64_t base = job->last_success_ms ? job->last_success_ms : w->a->started_ms;
 		int64_t limit = (int64_t)w->cfg.alert_stale_factor * job->interval_ms;
@@ -106,7 +107,7 @@ void cs_daemon_check_stale(dworker *w, int64_t now)
  * rate) every healthCheck.interval: health_critical fires while any check
  * is critical and resolves when none is. The daemon's own check is left
  * out: the loop asking is the heartbeat. */
-void cs_daemon_check_health(dworker *w, int64_t now)
+void cs_daemon_check_health(cs_daemon_worker *w, int64_t now)
 {
 	if (!w->alerter || !w->cfg.health_alert_on_failure)
 		return;

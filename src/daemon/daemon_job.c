@@ -23,14 +23,14 @@ int cs_daemon_should_stop(void)
 
 static void on_progress(const cs_progress *p, void *ctx)
 {
-	djob *j = ctx;
+	cs_daemon_job *j = ctx;
 	pthread_mutex_lock(&j->w->mu);
 	j->records = p->records;
 	j->pages = p->pages;
 	pthread_mutex_unlock(&j->w->mu);
 }
 
-static int run_entity(djob *j, cs_store *st, cs_err *err)
+static int run_entity(cs_daemon_job *j, cs_store *st, cs_err *err)
 {
 	const cs_daemon_opts *o = j->w->a->o;
 	cs_org org;
@@ -61,7 +61,9 @@ static int run_entity(djob *j, cs_store *st, cs_err *err)
 	return rc;
 }
 
-static int run_plugins(djob *j, cs_store *st, cs_err *err)
+/* Every configured push plugin for the org: 0, CS_SCHED_JOB_PARTIAL when
+ * the worst push was partial, else the failure's (negative) code. */
+static int run_plugins(cs_daemon_job *j, cs_store *st, cs_err *err)
 {
 	int worst = 0, ran = 0;
 	for (size_t i = 0; cs_plugins[i]; i++) {
@@ -89,44 +91,46 @@ static int run_plugins(djob *j, cs_store *st, cs_err *err)
 	if (!ran)
 		cs_debug("no push plugin is configured: the plugins job of organization %lld does "
 			 "nothing", j->org);
-	return worst == 0 ? 0 : worst == CS_EXIT_PARTIAL ? 3 : (err->code ? err->code : CS_ERR);
+	if (worst == 0)
+		return 0;
+	return worst == CS_EXIT_PARTIAL ? CS_SCHED_JOB_PARTIAL : (err->code ? err->code : CS_ERR);
 }
 
 void *cs_daemon_job_main(void *arg)
 {
-	djob *j = arg;
-	dworker *w = j->w;
-	const char *name = cs_job_kind_name(j->kind);
+	cs_daemon_job *j = arg;
+	cs_daemon_worker *w = j->w;
+	const char *name = cs_sched_job_kind_name(j->kind);
 	cs_store *st = NULL;
 	cs_err err = {0};
 	int rc = cs_store_open(w->a->o->cfg, &st, &err);
 	int skipped = 0;
 	if (rc == 0) {
 		cs_lease_info held;
-		rc = cs_lease_take(w->leases, j->org, name, &held, &err);
+		rc = cs_daemon_lease_take(w->leases, j->org, name, &held, &err);
 		if (rc == CS_ECONFLICT) {
 			char who[256];
-			cs_lease_describe(&held, who, sizeof(who));
+			cs_daemon_lease_describe(&held, who, sizeof(who));
 			cs_info("%s of organization %lld is being synced by %s; skipped this turn", name,
 				j->org, who);
 			skipped = 1;
 			rc = 0;
 		} else if (rc == 0) {
-			rc = j->kind == CS_JOB_PLUGINS ? run_plugins(j, st, &err)
-						       : run_entity(j, st, &err);
-			cs_lease_drop(w->leases, j->org, name);
+			rc = j->kind == CS_SCHED_JOB_PLUGINS ? run_plugins(j, st, &err)
+							     : run_entity(j, st, &err);
+			cs_daemon_lease_drop(w->leases, j->org, name);
 		}
 	}
 	cs_store_close(st);
 	pthread_mutex_lock(&w->mu);
 	j->skipped = skipped;
 	if (rc == 0)
-		j->status = CS_JOB_OK;
-	else if (rc == 3 || j->run_status == CS_RUN_PARTIAL)
-		j->status = CS_JOB_PARTIAL;
+		j->status = CS_SCHED_JOB_OK;
+	else if (rc == CS_SCHED_JOB_PARTIAL || j->run_status == CS_RUN_PARTIAL)
+		j->status = CS_SCHED_JOB_PARTIAL;
 	else
-		j->status = CS_JOB_FAILED;
-	if (rc && rc != 3)
+		j->status = CS_SCHED_JOB_FAILED;
+	if (rc && rc != CS_SCHED_JOB_PARTIAL)
 		snprintf(j->error, sizeof(j->error), "%s", err.msg);
 	if (rc == CS_EINTR || j->run_status == CS_RUN_INTERRUPTED)
 		j->run_status = CS_RUN_INTERRUPTED;

@@ -19,16 +19,16 @@
 
 /* ---- history --------------------------------------------------------------- */
 
-static dlast *last_of(dworker *w, long long org, int kind)
+static cs_daemon_last *last_of(cs_daemon_worker *w, long long org, int kind)
 {
 	for (size_t i = 0; i < w->nlast; i++)
 		if (w->last[i].org == org && w->last[i].kind == kind)
 			return &w->last[i];
-	dlast *v = cs_grow(w->last, &w->caplast, w->nlast, sizeof(*v), 16);
+	cs_daemon_last *v = cs_grow(w->last, &w->caplast, w->nlast, sizeof(*v), 16);
 	if (!v)
 		return NULL;
 	w->last = v;
-	dlast *l = &w->last[w->nlast++];
+	cs_daemon_last *l = &w->last[w->nlast++];
 	memset(l, 0, sizeof(*l));
 	l->org = org;
 	l->kind = kind;
@@ -37,8 +37,8 @@ static dlast *last_of(dworker *w, long long org, int kind)
 
 static int kind_of(const char *entity)
 {
-	for (int k = 0; k < CS_JOB_KINDS; k++)
-		if (entity && !strcmp(cs_job_kind_name(k), entity))
+	for (int k = 0; k < CS_SCHED_JOB_KINDS; k++)
+		if (entity && !strcmp(cs_sched_job_kind_name(k), entity))
 			return k;
 	return -1;
 }
@@ -49,7 +49,7 @@ static const char *jstr(const cJSON *o, const char *k)
 	return s ? s : "";
 }
 
-void cs_daemon_seed_history(dworker *w)
+void cs_daemon_seed_history(cs_daemon_worker *w)
 {
 	cJSON *runs = NULL;
 	cs_err err = {0};
@@ -66,11 +66,11 @@ void cs_daemon_seed_history(dworker *w)
 			continue;
 		int64_t ms = 0;
 		int has_ms;
-		cs_job *job = cs_sched_find(&w->sched, org, kind);
+		cs_sched_job *job = cs_sched_find(&w->sched, org, kind);
 		if (job && jstr(r, "last_success_at")[0] &&
 		    cs_time_parse(jstr(r, "last_success_at"), &ms, &has_ms) == 0)
 			job->last_success_ms = ms;
-		dlast *l = last_of(w, org, kind);
+		cs_daemon_last *l = last_of(w, org, kind);
 		if (!l)
 			continue;
 		snprintf(l->status, sizeof(l->status), "%s", jstr(r, "status"));
@@ -85,46 +85,48 @@ void cs_daemon_seed_history(dworker *w)
 
 /* ---- a finished job ------------------------------------------------------ */
 
-static const char *outcome(const djob *j)
+static const char *outcome(const cs_daemon_job *j)
 {
 	if (j->skipped)
 		return "skipped";
 	if (j->run_status == CS_RUN_INTERRUPTED)
 		return "interrupted";
-	return j->status == CS_JOB_OK ? "success" : j->status == CS_JOB_PARTIAL ? "partial" : "failed";
+	if (j->status == CS_SCHED_JOB_OK)
+		return "success";
+	return j->status == CS_SCHED_JOB_PARTIAL ? "partial" : "failed";
 }
 
-static void feed_metrics(dworker *w, const djob *j, int64_t dur, int64_t now)
+static void feed_metrics(cs_daemon_worker *w, const cs_daemon_job *j, int64_t dur, int64_t now)
 {
 	cs_metrics *m = w->metrics;
-	const char *e = cs_job_kind_name(j->kind);
-	if (j->kind != CS_JOB_PLUGINS)
-		cs_metrics_add(m, CS_M_RECORDS_UPSERTED, j->org, e, (double)j->records);
-	cs_metrics_add(m, CS_M_REQUESTS, j->org, e, (double)j->http.requests);
-	cs_metrics_add(m, CS_M_RETRIES, j->org, e, (double)j->http.retries);
-	cs_metrics_add(m, CS_M_THROTTLED, j->org, e, (double)j->http.throttled);
-	cs_metrics_add(m, CS_M_ERRORS, j->org, e, (double)j->http.errors);
-	cs_metrics_add(m, CS_M_RUNS, j->org, e, 1);
-	if (j->status == CS_JOB_FAILED)
-		cs_metrics_add(m, CS_M_RUNS_FAILED, j->org, e, 1);
-	if (j->status == CS_JOB_OK)
-		cs_metrics_set(m, CS_M_LAST_SUCCESS, j->org, e, (double)(now / 1000));
+	const char *e = cs_sched_job_kind_name(j->kind);
+	if (j->kind != CS_SCHED_JOB_PLUGINS)
+		cs_metrics_add(m, CS_METRICS_RECORDS_UPSERTED, j->org, e, (double)j->records);
+	cs_metrics_add(m, CS_METRICS_REQUESTS, j->org, e, (double)j->http.requests);
+	cs_metrics_add(m, CS_METRICS_RETRIES, j->org, e, (double)j->http.retries);
+	cs_metrics_add(m, CS_METRICS_THROTTLED, j->org, e, (double)j->http.throttled);
+	cs_metrics_add(m, CS_METRICS_ERRORS, j->org, e, (double)j->http.errors);
+	cs_metrics_add(m, CS_METRICS_RUNS, j->org, e, 1);
+	if (j->status == CS_SCHED_JOB_FAILED)
+		cs_metrics_add(m, CS_METRICS_RUNS_FAILED, j->org, e, 1);
+	if (j->status == CS_SCHED_JOB_OK)
+		cs_metrics_set(m, CS_METRICS_LAST_SUCCESS, j->org, e, (double)(now / 1000));
 	if (j->http.rl_remaining >= 0 && j->http.requests > 0)
-		cs_metrics_set(m, CS_M_RATE_LIMIT_REMAINING, j->org, NULL,
+		cs_metrics_set(m, CS_METRICS_RATE_LIMIT_REMAINING, j->org, NULL,
 			       (double)j->http.rl_remaining);
 	cs_metrics_observe_duration(m, j->org, e, dur / 1000.0);
 }
 
-void cs_daemon_job_done(dworker *w, djob *j, int64_t now)
+void cs_daemon_job_done(cs_daemon_worker *w, cs_daemon_job *j, int64_t now)
 {
 	int64_t dur = cs_mono_ms() - j->started_mono;
-	cs_job *job = j->job;
-	const char *name = cs_job_kind_name(j->kind);
+	cs_sched_job *job = j->job;
+	const char *name = cs_sched_job_kind_name(j->kind);
 	if (j->skipped) {
 		/* someone else ran it: not a run of ours, so no outcome to record */
 		int64_t ls = job->last_success_ms;
 		int st = job->last_status, cf = job->consecutive_failures;
-		cs_sched_finished(job, now, CS_JOB_OK, dur);
+		cs_sched_finished(job, now, CS_SCHED_JOB_OK, dur);
 		job->last_success_ms = ls;
 		job->last_status = st;
 		job->consecutive_failures = cf;
@@ -132,7 +134,7 @@ void cs_daemon_job_done(dworker *w, djob *j, int64_t now)
 		cs_sched_finished(job, now, j->status, dur);
 		feed_metrics(w, j, dur, now);
 	}
-	dlast *l = last_of(w, j->org, j->kind);
+	cs_daemon_last *l = last_of(w, j->org, j->kind);
 	if (l) {
 		snprintf(l->status, sizeof(l->status), "%s", outcome(j));
 		l->records = j->records;
@@ -140,16 +142,16 @@ void cs_daemon_job_done(dworker *w, djob *j, int64_t now)
 		l->duration_ms = dur;
 		snprintf(l->error, sizeof(l->error), "%s", j->error);
 	}
-	int lvl = j->status == CS_JOB_OK ? CS_LOG_INFO : CS_LOG_WARN;
+	int lvl = j->status == CS_SCHED_JOB_OK ? CS_LOG_INFO : CS_LOG_WARN;
 	cs_log(lvl, "finished %s of organization %lld: %s, %lld record(s), %lld ms%s%s", name,
 	       j->org, outcome(j), j->records, (long long)dur, j->error[0] ? ": " : "", j->error);
 	if (j->skipped || cs_daemon_should_stop() || j->run_status == CS_RUN_INTERRUPTED)
 		return;
-	int failed = j->status != CS_JOB_OK;
+	int failed = j->status != CS_SCHED_JOB_OK;
 	int alert_fail = w->cfg.health_alert_on_failure;
 	const char *detail = j->error[0] ? j->error : outcome(j);
 	cs_daemon_observe(w, CS_ALERT_JOB_FAILED, j->org, j->kind, detail, 0,
-			  alert_fail && j->status == CS_JOB_FAILED, now);
+			  alert_fail && j->status == CS_SCHED_JOB_FAILED, now);
 	cs_daemon_observe(w, CS_ALERT_CONSECUTIVE_FAILURES, j->org, j->kind, detail,
 			  job->consecutive_failures,
 			  alert_fail && failed &&
@@ -171,18 +173,18 @@ static void add_time(cJSON *o, const char *k, int64_t ms)
 	cJSON_AddStringToObject(o, k, buf);
 }
 
-static cJSON *job_json(dworker *w, const cs_job *job, int64_t now)
+static cJSON *job_json(cs_daemon_worker *w, const cs_sched_job *job, int64_t now)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddNumberToObject(o, "org", (double)job->org_id);
-	cJSON_AddStringToObject(o, "kind", cs_job_kind_name(job->kind));
+	cJSON_AddStringToObject(o, "kind", cs_sched_job_kind_name(job->kind));
 	cJSON_AddNumberToObject(o, "interval_ms", (double)job->interval_ms);
 	cJSON_AddBoolToObject(o, "running", job->running);
 	add_time(o, "next_run", job->running ? 0 : job->next_due_ms > now ? job->next_due_ms : now);
 	add_time(o, "last_success", job->last_success_ms);
 	cJSON_AddNumberToObject(o, "consecutive_failures", job->consecutive_failures);
 	cJSON *prog = NULL;
-	for (djob *j = w->jobs; j; j = j->next)
+	for (cs_daemon_job *j = w->jobs; j; j = j->next)
 		if (!j->done && j->org == job->org_id && j->kind == job->kind) {
 			prog = cJSON_CreateObject();
 			add_time(prog, "started_at", j->started_ms);
@@ -191,7 +193,7 @@ static cJSON *job_json(dworker *w, const cs_job *job, int64_t now)
 			cJSON_AddBoolToObject(prog, "full", j->full);
 		}
 	cJSON_AddItemToObject(o, "progress", prog ? prog : cJSON_CreateNull());
-	dlast *l = NULL;
+	cs_daemon_last *l = NULL;
 	for (size_t i = 0; i < w->nlast; i++)
 		if (w->last[i].org == job->org_id && w->last[i].kind == job->kind)
 			l = &w->last[i];
@@ -214,9 +216,9 @@ static cJSON *job_json(dworker *w, const cs_job *job, int64_t now)
 	return o;
 }
 
-int cs_daemon_write_status(dworker *w, const char *state)
+int cs_daemon_write_status(cs_daemon_worker *w, const char *state)
 {
-	const cs_worker_args *a = w->a;
+	const cs_daemon_worker_args *a = w->a;
 	int64_t now = cs_now_ms();
 	cJSON *root = cJSON_CreateObject();
 	cJSON_AddNumberToObject(root, "pid", (double)a->sup_pid);

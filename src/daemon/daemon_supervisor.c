@@ -124,7 +124,7 @@ static void give_up_alert(const cs_daemon_opts *o, const char *detail)
 	cs_store_close(st);
 }
 
-static pid_t spawn_worker(cs_worker_args *wa, const sigset_t *old)
+static pid_t spawn_worker(cs_daemon_worker_args *wa, const sigset_t *old)
 {
 	pid_t pid = fork();
 	if (pid != 0)
@@ -138,7 +138,7 @@ static pid_t spawn_worker(cs_worker_args *wa, const sigset_t *old)
 		snprintf(buf, sizeof(buf), "%ld", (long)getpid());
 		setenv("WATCHDOG_PID", buf, 1);
 	}
-	_exit(cs_daemon_worker(wa));
+	_exit(cs_daemon_worker_main(wa));
 }
 
 static int sleep_or_signal(const sigset_t *set, int64_t ms, int *stop)
@@ -173,8 +173,8 @@ static int supervise(const cs_daemon_opts *o, const cs_daemon_paths *paths, int 
 		cs_dconfig_defaults(&cfg);
 	else if (cs_dconfig_load(o->config_path, &cfg, &err))
 		cs_dconfig_defaults(&cfg); /* checked before; the worker reports it */
-	cs_worker_args wa = {.o = o, .paths = paths, .sup_pid = getpid(),
-			     .started_ms = cs_now_ms(), .ready_fd = ready_fd};
+	cs_daemon_worker_args wa = {.o = o, .paths = paths, .sup_pid = getpid(),
+				    .started_ms = cs_now_ms(), .ready_fd = ready_fd};
 	int64_t *crashes = calloc((size_t)cfg.restart_max + 1, sizeof(*crashes));
 	int ncrash = 0, stop = 0, backoff = 0, end = CS_DAEMON_END_STOPPED;
 	for (;;) {
@@ -203,11 +203,11 @@ static int supervise(const cs_daemon_opts *o, const cs_daemon_paths *paths, int 
 			if (r == child)
 				break;
 		}
-		if (WIFEXITED(status) && WEXITSTATUS(status) == CS_WORKER_STOPPED) {
+		if (WIFEXITED(status) && WEXITSTATUS(status) == CS_DAEMON_WORKER_STOPPED) {
 			cs_info("worker %ld stopped", (long)child);
 			break;
 		}
-		if (WIFEXITED(status) && WEXITSTATUS(status) == CS_WORKER_FATAL) {
+		if (WIFEXITED(status) && WEXITSTATUS(status) == CS_DAEMON_WORKER_FATAL) {
 			cs_log(CS_LOG_ERROR, "worker %ld could not start; not restarting it",
 			       (long)child);
 			end = CS_DAEMON_END_BAD_CONFIG;

@@ -19,7 +19,7 @@
 
 #define HEARTBEAT_MS 2000
 
-static dworker *g_w; /* for the signal thread */
+static cs_daemon_worker *g_w; /* for the signal thread */
 
 static void *signal_main(void *arg)
 {
@@ -80,7 +80,7 @@ static void report(int fd, const char *fmt, const char *msg)
 
 static int live(void *ctx, char *reason, size_t n)
 {
-	dworker *w = ctx;
+	cs_daemon_worker *w = ctx;
 	int64_t age = cs_now_ms() - atomic_load(&w->heartbeat_ms);
 	if (age <= 3 * HEARTBEAT_MS + 1000)
 		return 1;
@@ -90,7 +90,7 @@ static int live(void *ctx, char *reason, size_t n)
 
 static int ready(void *ctx, char *reason, size_t n)
 {
-	dworker *w = ctx;
+	cs_daemon_worker *w = ctx;
 	pthread_mutex_lock(&w->mu);
 	int ok = w->db_ok;
 	pthread_mutex_unlock(&w->mu);
@@ -101,14 +101,14 @@ static int ready(void *ctx, char *reason, size_t n)
 
 static int metrics(void *ctx, cs_buf *out)
 {
-	dworker *w = ctx;
-	cs_metrics_set(w->metrics, CS_M_UP, 0, NULL, 1);
-	cs_metrics_set(w->metrics, CS_M_HEARTBEAT, 0, NULL,
+	cs_daemon_worker *w = ctx;
+	cs_metrics_set(w->metrics, CS_METRICS_UP, 0, NULL, 1);
+	cs_metrics_set(w->metrics, CS_METRICS_HEARTBEAT, 0, NULL,
 		       (double)(atomic_load(&w->heartbeat_ms) / 1000));
 	return cs_metrics_render(w->metrics, out);
 }
 
-static int load_orgs(dworker *w, id_list *ids, cs_err *err)
+static int load_orgs(cs_daemon_worker *w, id_list *ids, cs_err *err)
 {
 	ids->n = 0;
 	return collect_ids(w->st, ids, err);
@@ -117,7 +117,7 @@ static int load_orgs(dworker *w, id_list *ids, cs_err *err)
 /* Organizations added or removed with `org add` / `org remove` join or
  * leave the timetable at the next health tick, without a SIGHUP. Called
  * without w->mu. */
-static void refresh_orgs(dworker *w, id_list *ids)
+static void refresh_orgs(cs_daemon_worker *w, id_list *ids)
 {
 	id_list now = {0};
 	cs_err err = {0};
@@ -137,7 +137,7 @@ static void refresh_orgs(dworker *w, id_list *ids)
 	free(now.v);
 }
 
-static void do_reload(dworker *w, id_list *ids)
+static void do_reload(cs_daemon_worker *w, id_list *ids)
 {
 	const char *path = w->a->o->config_path;
 	cs_dconfig next;
@@ -168,11 +168,11 @@ static void do_reload(dworker *w, id_list *ids)
 		ids->n);
 }
 
-static void launch(dworker *w, cs_job *job, int64_t now)
+static void launch(cs_daemon_worker *w, cs_sched_job *job, int64_t now)
 {
-	djob *j = calloc(1, sizeof(*j));
+	cs_daemon_job *j = calloc(1, sizeof(*j));
 	if (!j) {
-		cs_sched_finished(job, now, CS_JOB_FAILED, 0);
+		cs_sched_finished(job, now, CS_SCHED_JOB_FAILED, 0);
 		return;
 	}
 	j->w = w;
@@ -184,23 +184,23 @@ static void launch(dworker *w, cs_job *job, int64_t now)
 	j->started_mono = cs_mono_ms();
 	if (pthread_create(&j->thread, NULL, cs_daemon_job_main, j)) {
 		cs_log(CS_LOG_ERROR, "cannot start a thread for %s of organization %lld",
-		       cs_job_kind_name(j->kind), j->org);
-		cs_sched_finished(job, now, CS_JOB_FAILED, 0);
+		       cs_sched_job_kind_name(j->kind), j->org);
+		cs_sched_finished(job, now, CS_SCHED_JOB_FAILED, 0);
 		free(j);
 		return;
 	}
 	j->next = w->jobs;
 	w->jobs = j;
-	cs_info("started %s%s of organization %lld", cs_job_kind_name(j->kind),
+	cs_info("started %s%s of organization %lld", cs_sched_job_kind_name(j->kind),
 		j->full ? " (nightly full)" : "", j->org);
 }
 
 /* Reaps finished jobs; called with w->mu held. Returns how many. */
-static int reap(dworker *w, int64_t now)
+static int reap(cs_daemon_worker *w, int64_t now)
 {
 	int n = 0;
-	for (djob **pp = &w->jobs; *pp;) {
-		djob *j = *pp;
+	for (cs_daemon_job **pp = &w->jobs; *pp;) {
+		cs_daemon_job *j = *pp;
 		if (!j->done) {
 			pp = &j->next;
 			continue;
@@ -216,21 +216,21 @@ static int reap(dworker *w, int64_t now)
 	return n;
 }
 
-static void wait_until(dworker *w, int64_t wake_mono)
+static void wait_until(cs_daemon_worker *w, int64_t wake_mono)
 {
 	struct timespec ts = cs_timespec_ms(wake_mono);
 	pthread_cond_timedwait(&w->cv, &w->mu, &ts);
 }
 
-static int any_done(dworker *w)
+static int any_done(cs_daemon_worker *w)
 {
-	for (djob *j = w->jobs; j; j = j->next)
+	for (cs_daemon_job *j = w->jobs; j; j = j->next)
 		if (j->done)
 			return 1;
 	return 0;
 }
 
-static void loop(dworker *w, id_list *ids)
+static void loop(cs_daemon_worker *w, id_list *ids)
 {
 	long long wd_usec = cs_notify_watchdog_usec();
 	int64_t wd_step = wd_usec > 0 ? wd_usec / 2000 : 0, next_wd = 0, next_beat = 0;
@@ -247,7 +247,7 @@ static void loop(dworker *w, id_list *ids)
 			pthread_mutex_lock(&w->mu);
 			changed = 1;
 		}
-		cs_job *job;
+		cs_sched_job *job;
 		while (cs_sched_next(&w->sched, now, &job) > 0) {
 			launch(w, job, now);
 			changed = 1;
@@ -299,7 +299,7 @@ static void loop(dworker *w, id_list *ids)
 	pthread_mutex_unlock(&w->mu);
 }
 
-static int setup(dworker *w, id_list *ids, cs_err *err)
+static int setup(cs_daemon_worker *w, id_list *ids, cs_err *err)
 {
 	const cs_daemon_opts *o = w->a->o;
 	int rc;
@@ -312,7 +312,8 @@ static int setup(dworker *w, id_list *ids, cs_err *err)
 	if ((rc = cs_store_open(o->cfg, &w->st, err)))
 		return rc;
 	w->db_ok = 1;
-	if ((rc = cs_lease_keeper_new(o->cfg, "daemon", CS_LEASE_TTL_MS, &w->leases, err)))
+	if ((rc = cs_daemon_lease_keeper_new(o->cfg, "daemon", CS_DAEMON_LEASE_TTL_MS, &w->leases,
+					     err)))
 		return rc;
 	if (!(w->metrics = cs_metrics_new()))
 		return cs_err_set(err, CS_ERR, "out of memory");
@@ -342,9 +343,9 @@ static int setup(dworker *w, id_list *ids, cs_err *err)
 	return 0;
 }
 
-int cs_daemon_worker(const cs_worker_args *a)
+int cs_daemon_worker_main(const cs_daemon_worker_args *a)
 {
-	dworker w;
+	cs_daemon_worker w;
 	memset(&w, 0, sizeof(w));
 	w.a = a;
 	g_w = &w;
@@ -371,7 +372,7 @@ int cs_daemon_worker(const cs_worker_args *a)
 	if (rc) {
 		cs_log(CS_LOG_ERROR, "worker cannot start: %s", err.msg);
 		report(a->ready_fd, rc == CS_EUSAGE ? "usage: %s\n" : "error: %s\n", err.msg);
-		rc = CS_WORKER_FATAL;
+		rc = CS_DAEMON_WORKER_FATAL;
 	} else {
 		cs_info("worker %ld running: %zu job(s) for %zu organization(s)%s%s", (long)getpid(),
 			w.sched.njobs, ids.n, a->o->http ? ", http " : "",
@@ -386,7 +387,7 @@ int cs_daemon_worker(const cs_worker_args *a)
 		}
 		loop(&w, &ids);
 		cs_daemon_write_status(&w, "stopped");
-		rc = CS_WORKER_STOPPED;
+		rc = CS_DAEMON_WORKER_STOPPED;
 	}
 	pthread_kill(sigthread, SIGUSR1);
 	pthread_join(sigthread, NULL);
@@ -397,7 +398,7 @@ int cs_daemon_worker(const cs_worker_args *a)
 		cs_alerter_free(w.alerter);
 	}
 	cs_metrics_free(w.metrics);
-	cs_lease_keeper_free(w.leases);
+	cs_daemon_lease_keeper_free(w.leases);
 	cs_sched_release(&w.sched);
 	cs_dconfig_release(&w.cfg);
 	cs_store_close(w.st);

@@ -16,7 +16,7 @@ typedef struct held {
 	char job[32];
 } held;
 
-struct cs_lease_keeper {
+struct cs_daemon_lease_keeper {
 	cs_store *st;
 	char holder[64];
 	long ttl_ms;
@@ -30,7 +30,7 @@ struct cs_lease_keeper {
 
 static void *renew_main(void *arg)
 {
-	cs_lease_keeper *k = arg;
+	cs_daemon_lease_keeper *k = arg;
 	pthread_mutex_lock(&k->mu);
 	while (!k->stop) {
 		struct timespec ts = cs_deadline_in(CLOCK_MONOTONIC, k->ttl_ms / 4);
@@ -49,15 +49,15 @@ static void *renew_main(void *arg)
 	return NULL;
 }
 
-int cs_lease_keeper_new(const cs_config *cfg, const char *holder, long ttl_ms,
-			cs_lease_keeper **out, cs_err *err)
+int cs_daemon_lease_keeper_new(const cs_config *cfg, const char *holder, long ttl_ms,
+			       cs_daemon_lease_keeper **out, cs_err *err)
 {
 	*out = NULL;
-	cs_lease_keeper *k = calloc(1, sizeof(*k));
+	cs_daemon_lease_keeper *k = calloc(1, sizeof(*k));
 	if (!k)
 		return cs_err_set(err, CS_ERR, "out of memory");
 	snprintf(k->holder, sizeof(k->holder), "%s", holder);
-	k->ttl_ms = ttl_ms > 4 ? ttl_ms : CS_LEASE_TTL_MS;
+	k->ttl_ms = ttl_ms > 4 ? ttl_ms : CS_DAEMON_LEASE_TTL_MS;
 	int rc = cs_store_open(cfg, &k->st, err);
 	if (rc) {
 		free(k);
@@ -80,7 +80,7 @@ int cs_lease_keeper_new(const cs_config *cfg, const char *holder, long ttl_ms,
 	return 0;
 }
 
-void cs_lease_keeper_free(cs_lease_keeper *k)
+void cs_daemon_lease_keeper_free(cs_daemon_lease_keeper *k)
 {
 	if (!k)
 		return;
@@ -100,8 +100,8 @@ void cs_lease_keeper_free(cs_lease_keeper *k)
 	free(k);
 }
 
-int cs_lease_take(cs_lease_keeper *k, long long org, const char *job, cs_lease_info *held_by,
-		  cs_err *err)
+int cs_daemon_lease_take(cs_daemon_lease_keeper *k, long long org, const char *job,
+			 cs_lease_info *held_by, cs_err *err)
 {
 	pthread_mutex_lock(&k->mu);
 	int rc = 0;
@@ -126,7 +126,7 @@ out:
 	return rc;
 }
 
-void cs_lease_drop(cs_lease_keeper *k, long long org, const char *job)
+void cs_daemon_lease_drop(cs_daemon_lease_keeper *k, long long org, const char *job)
 {
 	pthread_mutex_lock(&k->mu);
 	for (size_t i = 0; i < k->n; i++) {
@@ -142,7 +142,7 @@ void cs_lease_drop(cs_lease_keeper *k, long long org, const char *job)
 	pthread_mutex_unlock(&k->mu);
 }
 
-void cs_lease_describe(const cs_lease_info *li, char *out, size_t outsz)
+void cs_daemon_lease_describe(const cs_lease_info *li, char *out, size_t outsz)
 {
 	char host[128] = "";
 	gethostname(host, sizeof(host) - 1);

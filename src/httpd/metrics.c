@@ -27,33 +27,36 @@ static const struct metric_def {
 	const char *help;
 	const double *buckets; /* histograms: finite upper bounds, ascending */
 	size_t nbuckets;
-} defs[CS_M__COUNT] = {
-	[CS_M_RECORDS_UPSERTED] = {"classy_sync_records_upserted_total", CS_METRIC_COUNTER,
-				   L_ORG_ENTITY, "Records written to the mirror.", NULL, 0},
-	[CS_M_REQUESTS] = {"classy_sync_requests_total", CS_METRIC_COUNTER, L_ORG_ENTITY,
-			   "HTTP requests sent to the Classy API, retries included.", NULL, 0},
-	[CS_M_RETRIES] = {"classy_sync_retries_total", CS_METRIC_COUNTER, L_ORG_ENTITY,
-			  "HTTP requests that repeated an earlier attempt.", NULL, 0},
-	[CS_M_THROTTLED] = {"classy_sync_throttled_total", CS_METRIC_COUNTER, L_ORG_ENTITY,
-			    "Answers that throttled the client (429).", NULL, 0},
-	[CS_M_ERRORS] = {"classy_sync_errors_total", CS_METRIC_COUNTER, L_ORG_ENTITY,
-			 "Transport failures and 5xx answers.", NULL, 0},
-	[CS_M_RUNS] = {"classy_sync_runs_total", CS_METRIC_COUNTER, L_ORG_ENTITY,
-		       "Entity sync runs that finished, whatever their status.", NULL, 0},
-	[CS_M_RUNS_FAILED] = {"classy_sync_runs_failed_total", CS_METRIC_COUNTER, L_ORG_ENTITY,
-			      "Entity sync runs that ended failed.", NULL, 0},
-	[CS_M_LAST_SUCCESS] = {"classy_sync_last_success_timestamp_seconds", CS_METRIC_GAUGE,
-			       L_ORG_ENTITY,
-			       "Unix time of the end of the last successful run.", NULL, 0},
-	[CS_M_RATE_LIMIT_REMAINING] = {"classy_sync_rate_limit_remaining", CS_METRIC_GAUGE, L_ORG,
-				       "Last X-RateLimit-Remaining the API sent.", NULL, 0},
-	[CS_M_UP] = {"classy_sync_up", CS_METRIC_GAUGE, L_NONE,
-		     "1 while the daemon is running.", NULL, 0},
-	[CS_M_HEARTBEAT] = {"classy_sync_daemon_heartbeat_timestamp_seconds", CS_METRIC_GAUGE,
-			    L_NONE, "Unix time of the last turn of the daemon loop.", NULL, 0},
-	[CS_M_RUN_DURATION] = {"classy_sync_run_duration_seconds", CS_METRIC_HISTOGRAM,
-			       L_ORG_ENTITY, "Duration of entity sync runs.", duration_buckets,
-			       DURATION_NB},
+} defs[CS_METRICS__COUNT] = {
+	[CS_METRICS_RECORDS_UPSERTED] = {"classy_sync_records_upserted_total", CS_METRICS_COUNTER,
+					 L_ORG_ENTITY, "Records written to the mirror.", NULL, 0},
+	[CS_METRICS_REQUESTS] = {"classy_sync_requests_total", CS_METRICS_COUNTER, L_ORG_ENTITY,
+				 "HTTP requests sent to the Classy API, retries included.", NULL,
+				 0},
+	[CS_METRICS_RETRIES] = {"classy_sync_retries_total", CS_METRICS_COUNTER, L_ORG_ENTITY,
+				"HTTP requests that repeated an earlier attempt.", NULL, 0},
+	[CS_METRICS_THROTTLED] = {"classy_sync_throttled_total", CS_METRICS_COUNTER, L_ORG_ENTITY,
+				  "Answers that throttled the client (429).", NULL, 0},
+	[CS_METRICS_ERRORS] = {"classy_sync_errors_total", CS_METRICS_COUNTER, L_ORG_ENTITY,
+			       "Transport failures and 5xx answers.", NULL, 0},
+	[CS_METRICS_RUNS] = {"classy_sync_runs_total", CS_METRICS_COUNTER, L_ORG_ENTITY,
+			     "Entity sync runs that finished, whatever their status.", NULL, 0},
+	[CS_METRICS_RUNS_FAILED] = {"classy_sync_runs_failed_total", CS_METRICS_COUNTER,
+				    L_ORG_ENTITY, "Entity sync runs that ended failed.", NULL, 0},
+	[CS_METRICS_LAST_SUCCESS] = {"classy_sync_last_success_timestamp_seconds", CS_METRICS_GAUGE,
+				     L_ORG_ENTITY,
+				     "Unix time of the end of the last successful run.", NULL, 0},
+	[CS_METRICS_RATE_LIMIT_REMAINING] = {"classy_sync_rate_limit_remaining", CS_METRICS_GAUGE,
+					     L_ORG, "Last X-RateLimit-Remaining the API sent.",
+					     NULL, 0},
+	[CS_METRICS_UP] = {"classy_sync_up", CS_METRICS_GAUGE, L_NONE,
+			   "1 while the daemon is running.", NULL, 0},
+	[CS_METRICS_HEARTBEAT] = {"classy_sync_daemon_heartbeat_timestamp_seconds",
+				  CS_METRICS_GAUGE, L_NONE,
+				  "Unix time of the last turn of the daemon loop.", NULL, 0},
+	[CS_METRICS_RUN_DURATION] = {"classy_sync_run_duration_seconds", CS_METRICS_HISTOGRAM,
+				     L_ORG_ENTITY, "Duration of entity sync runs.",
+				     duration_buckets, DURATION_NB},
 };
 
 /* Per-bucket (not cumulative) counts; the last slot is +Inf. Rendering
@@ -72,8 +75,8 @@ typedef struct series {
 	long long org;
 	char *entity; /* "" when the metric has no entity label */
 	unsigned touched;
-	double v[CS_M__COUNT];
-	hist *h[CS_M__COUNT];
+	double v[CS_METRICS__COUNT];
+	hist *h[CS_METRICS__COUNT];
 } series;
 
 struct cs_metrics {
@@ -82,7 +85,7 @@ struct cs_metrics {
 	size_t n, cap;
 };
 
-_Static_assert(CS_M__COUNT <= sizeof(unsigned) * 8, "touched needs a bit per metric");
+_Static_assert(CS_METRICS__COUNT <= sizeof(unsigned) * 8, "touched needs a bit per metric");
 _Static_assert(DURATION_NB <= MAX_BUCKETS, "hist has room for MAX_BUCKETS bounds");
 
 cs_metrics *cs_metrics_new(void)
@@ -95,7 +98,7 @@ cs_metrics *cs_metrics_new(void)
 
 static void series_free(series *s)
 {
-	for (int i = 0; i < CS_M__COUNT; i++)
+	for (int i = 0; i < CS_METRICS__COUNT; i++)
 		free(s->h[i]);
 	free(s->entity);
 	free(s);
@@ -112,14 +115,14 @@ void cs_metrics_free(cs_metrics *m)
 	free(m);
 }
 
-const char *cs_metric_name(int id)
+const char *cs_metrics_name(int id)
 {
-	return id >= 0 && id < CS_M__COUNT ? defs[id].name : NULL;
+	return id >= 0 && id < CS_METRICS__COUNT ? defs[id].name : NULL;
 }
 
-int cs_metric_type(int id)
+int cs_metrics_type_of(int id)
 {
-	return id >= 0 && id < CS_M__COUNT ? defs[id].type : -1;
+	return id >= 0 && id < CS_METRICS__COUNT ? defs[id].type : -1;
 }
 
 /* ---- lookup ------------------------------------------------------------- */
@@ -189,10 +192,10 @@ static series *get_row(cs_metrics *m, int id, long long org, const char *entity)
 
 static int update(cs_metrics *m, int id, long long org, const char *entity, double v, int set)
 {
-	if (!m || id < 0 || id >= CS_M__COUNT || !isfinite(v))
+	if (!m || id < 0 || id >= CS_METRICS__COUNT || !isfinite(v))
 		return CS_EUSAGE;
 	int type = defs[id].type;
-	if (type == CS_METRIC_HISTOGRAM || (type == CS_METRIC_COUNTER && (set || v < 0)))
+	if (type == CS_METRICS_HISTOGRAM || (type == CS_METRICS_COUNTER && (set || v < 0)))
 		return CS_EUSAGE;
 	pthread_mutex_lock(&m->mu);
 	series *s = get_row(m, id, org, entity);
@@ -226,7 +229,7 @@ static void hist_observe(hist *h, const struct metric_def *d, double v)
 
 int cs_metrics_observe_duration(cs_metrics *m, long long org, const char *entity, double seconds)
 {
-	const int id = CS_M_RUN_DURATION;
+	const int id = CS_METRICS_RUN_DURATION;
 	if (!m || !isfinite(seconds) || seconds < 0)
 		return CS_EUSAGE;
 	int rc = CS_ERR;
@@ -246,7 +249,7 @@ int cs_metrics_observe_duration(cs_metrics *m, long long org, const char *entity
 
 double cs_metrics_value(cs_metrics *m, int id, long long org, const char *entity)
 {
-	if (!m || id < 0 || id >= CS_M__COUNT)
+	if (!m || id < 0 || id >= CS_METRICS__COUNT)
 		return 0;
 	norm_key(id, &org, &entity);
 	size_t pos;
@@ -365,7 +368,7 @@ static int put_family(cs_buf *out, const cs_metrics *m, int id)
 			rc |= put_escaped(out, d->help, 0);
 			rc |= cs_buf_printf(out, "\n# TYPE %s %s\n", d->name, type_name(d->type));
 		}
-		if (d->type == CS_METRIC_HISTOGRAM)
+		if (d->type == CS_METRICS_HISTOGRAM)
 			rc |= put_histogram(out, d, s, s->h[id]);
 		else
 			rc |= put_sample(out, d->name, "", d->labels, s, NULL, s->v[id]);
@@ -379,7 +382,7 @@ int cs_metrics_render(cs_metrics *m, cs_buf *out)
 	if (!m || !out)
 		return CS_EUSAGE;
 	pthread_mutex_lock(&m->mu);
-	for (int id = 0; id < CS_M__COUNT && rc == 0; id++)
+	for (int id = 0; id < CS_METRICS__COUNT && rc == 0; id++)
 		rc = put_family(out, m, id);
 	pthread_mutex_unlock(&m->mu);
 	return rc ? CS_ERR : 0;

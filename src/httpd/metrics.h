@@ -15,26 +15,26 @@
  * within a family in (org, entity) order, so the output is stable. */
 #include "util/buf.h"
 
-enum cs_metric_id {
+enum cs_metrics_id {
 	/* counters, labels {org, entity} */
-	CS_M_RECORDS_UPSERTED = 0, /* classy_sync_records_upserted_total */
-	CS_M_REQUESTS,             /* classy_sync_requests_total: attempts, retries included */
-	CS_M_RETRIES,              /* classy_sync_retries_total */
-	CS_M_THROTTLED,            /* classy_sync_throttled_total: 429 answers */
-	CS_M_ERRORS,               /* classy_sync_errors_total: transport failures and 5xx */
-	CS_M_RUNS,                 /* classy_sync_runs_total: finished runs, any status */
-	CS_M_RUNS_FAILED,          /* classy_sync_runs_failed_total: runs that ended failed */
+	CS_METRICS_RECORDS_UPSERTED = 0, /* classy_sync_records_upserted_total */
+	CS_METRICS_REQUESTS,    /* classy_sync_requests_total: attempts, retries included */
+	CS_METRICS_RETRIES,     /* classy_sync_retries_total */
+	CS_METRICS_THROTTLED,   /* classy_sync_throttled_total: 429 answers */
+	CS_METRICS_ERRORS,      /* classy_sync_errors_total: transport failures and 5xx */
+	CS_METRICS_RUNS,        /* classy_sync_runs_total: finished runs, any status */
+	CS_METRICS_RUNS_FAILED, /* classy_sync_runs_failed_total: runs that ended failed */
 	/* gauges */
-	CS_M_LAST_SUCCESS,         /* classy_sync_last_success_timestamp_seconds {org, entity} */
-	CS_M_RATE_LIMIT_REMAINING, /* classy_sync_rate_limit_remaining {org} */
-	CS_M_UP,                   /* classy_sync_up, no labels */
-	CS_M_HEARTBEAT,            /* classy_sync_daemon_heartbeat_timestamp_seconds, no labels */
+	CS_METRICS_LAST_SUCCESS, /* classy_sync_last_success_timestamp_seconds {org, entity} */
+	CS_METRICS_RATE_LIMIT_REMAINING, /* classy_sync_rate_limit_remaining {org} */
+	CS_METRICS_UP,           /* classy_sync_up, no labels */
+	CS_METRICS_HEARTBEAT,    /* classy_sync_daemon_heartbeat_timestamp_seconds, no labels */
 	/* histogram, labels {org, entity} */
-	CS_M_RUN_DURATION,         /* classy_sync_run_duration_seconds */
-	CS_M__COUNT
+	CS_METRICS_RUN_DURATION, /* classy_sync_run_duration_seconds */
+	CS_METRICS__COUNT
 };
 
-enum cs_metric_type { CS_METRIC_COUNTER = 0, CS_METRIC_GAUGE, CS_METRIC_HISTOGRAM };
+enum cs_metrics_type { CS_METRICS_COUNTER = 0, CS_METRICS_GAUGE, CS_METRICS_HISTOGRAM };
 
 typedef struct cs_metrics cs_metrics;
 
@@ -65,8 +65,8 @@ double cs_metrics_value(cs_metrics *m, int id, long long org, const char *entity
 int cs_metrics_render(cs_metrics *m, cs_buf *out);
 
 /* The table: name and type of a metric, NULL for an unknown id. */
-const char *cs_metric_name(int id);
-int cs_metric_type(int id);
+const char *cs_metrics_name(int id);
+int cs_metrics_type_of(int id);
 
 /* Formats v as Prometheus parses it: integers without exponent or
  * fraction ("3", "1714000000"), others in the shortest form that reads back

@@ -25,12 +25,12 @@
 	{"syncIntervals." name, DK_MS, DK_TOP | DK_ORG, TOP_IV(kind), ORG_IV(kind), def,        \
 	 SEC_MS, WEEK_MS, "time from the end of one " what " run to the start of the next"}
 
-const dkey cs_dkeys[] = {
+const cs_dconfig_key cs_dconfig_table[] = {
 	INTERVAL("supporters", CS_ENT_SUPPORTERS, 1800000, "supporters sync"),
 	INTERVAL("transactions", CS_ENT_TRANSACTIONS, 900000, "transactions sync"),
 	INTERVAL("campaigns", CS_ENT_CAMPAIGNS, 3600000, "campaigns sync"),
 	INTERVAL("recurringPlans", CS_ENT_RECURRING_PLANS, 3600000, "recurring plans sync"),
-	INTERVAL("plugins", CS_JOB_PLUGINS, 3600000, "push plugins"),
+	INTERVAL("plugins", CS_SCHED_JOB_PLUGINS, 3600000, "push plugins"),
 	{"healthCheck.interval", DK_MS, DK_TOP, TOP(health_interval_ms), 0, 300000, SEC_MS, DAY_MS,
 	 "time between two health checks (database, disk, freshness, error rate, staleness)"},
 	{"healthCheck.alertOnFailure", DK_BOOL, DK_TOP, TOP(health_alert_on_failure), 0, 1, 0, 1,
@@ -60,7 +60,7 @@ const dkey cs_dkeys[] = {
 	 "per-organization overrides keyed by org id (\"1001\"): syncIntervals.*, enabled, "
 	 "nightlyFullSync"},
 };
-const size_t cs_ndkeys = sizeof(cs_dkeys) / sizeof(cs_dkeys[0]);
+const size_t cs_dconfig_ntable = sizeof(cs_dconfig_table) / sizeof(cs_dconfig_table[0]);
 
 /* The walk over one object of the file, at the top or in one org. */
 typedef struct walk {
@@ -72,16 +72,17 @@ typedef struct walk {
 	cs_err *err;
 } walk;
 
-static size_t key_off(const walk *w, const dkey *k)
+static size_t key_off(const walk *w, const cs_dconfig_key *k)
 {
 	return w->scope == DK_TOP ? k->off : k->org_off;
 }
 
-static const dkey *find_key(unsigned scope, const char *path)
+static const cs_dconfig_key *find_key(unsigned scope, const char *path)
 {
-	for (size_t i = 0; i < cs_ndkeys; i++)
-		if ((cs_dkeys[i].flags & scope) && strcmp(cs_dkeys[i].path, path) == 0)
-			return &cs_dkeys[i];
+	for (size_t i = 0; i < cs_dconfig_ntable; i++)
+		if ((cs_dconfig_table[i].flags & scope) &&
+		    strcmp(cs_dconfig_table[i].path, path) == 0)
+			return &cs_dconfig_table[i];
 	return NULL;
 }
 
@@ -104,9 +105,10 @@ static int child_segment(const char *path, const char *prefix, char *seg, size_t
 static int is_section(unsigned scope, const char *path)
 {
 	char seg[64];
-	for (size_t i = 0; i < cs_ndkeys; i++)
-		if ((cs_dkeys[i].flags & scope) && child_segment(cs_dkeys[i].path, path, seg, 64) &&
-		    strcmp(cs_dkeys[i].path, path) != 0)
+	for (size_t i = 0; i < cs_dconfig_ntable; i++)
+		if ((cs_dconfig_table[i].flags & scope) &&
+		    child_segment(cs_dconfig_table[i].path, path, seg, 64) &&
+		    strcmp(cs_dconfig_table[i].path, path) != 0)
 			return 1;
 	return 0;
 }
@@ -115,10 +117,10 @@ static int is_section(unsigned scope, const char *path)
 static void known_keys(unsigned scope, const char *section, char *out, size_t n)
 {
 	out[0] = '\0';
-	for (size_t i = 0; i < cs_ndkeys; i++) {
+	for (size_t i = 0; i < cs_dconfig_ntable; i++) {
 		char seg[64], quoted[70];
-		if (!(cs_dkeys[i].flags & scope) ||
-		    !child_segment(cs_dkeys[i].path, section, seg, sizeof(seg)))
+		if (!(cs_dconfig_table[i].flags & scope) ||
+		    !child_segment(cs_dconfig_table[i].path, section, seg, sizeof(seg)))
 			continue;
 		snprintf(quoted, sizeof(quoted), ", %s,", seg);
 		char probe[1100];
@@ -145,7 +147,8 @@ static void value_text(const cJSON *v, char *buf, size_t n)
 	cJSON_free(s);
 }
 
-static int set_number(walk *w, const dkey *k, const cJSON *v, const char *path, long *field)
+static int set_number(walk *w, const cs_dconfig_key *k, const cJSON *v, const char *path,
+		      long *field)
 {
 	const char *unit = k->type == DK_MS ? " milliseconds" : "";
 	char text[80];
@@ -217,7 +220,7 @@ static int walk_object(walk *w, const cJSON *obj, const char *section);
 static void org_init(cs_dconfig_org *o, long long id)
 {
 	o->org_id = id;
-	for (int k = 0; k < CS_JOB_KINDS; k++)
+	for (int k = 0; k < CS_SCHED_JOB_KINDS; k++)
 		o->interval_ms[k] = CS_DCONFIG_INHERIT;
 	o->enabled = CS_DCONFIG_INHERIT;
 	o->nightly_minute = CS_DCONFIG_INHERIT;
@@ -277,9 +280,9 @@ static int set_orgs(walk *w, const cJSON *v)
 	return 0;
 }
 
-static int set_value(walk *w, const dkey *k, const cJSON *v, const char *path)
+static int set_value(walk *w, const cs_dconfig_key *k, const cJSON *v, const char *path)
 {
-	long *field = dkey_field(w->base, key_off(w, k));
+	long *field = cs_dconfig_field(w->base, key_off(w, k));
 	switch (k->type) {
 	case DK_MS:
 	case DK_INT:
@@ -321,7 +324,7 @@ static int walk_object(walk *w, const cJSON *obj, const char *section)
 		if (dup_name(obj, c))
 			return cs_err_set(w->err, CS_EUSAGE, "duplicate key '%s%s' in '%s'",
 					  w->shown, path, w->src);
-		const dkey *k = strchr(c->string, '.') ? NULL : find_key(w->scope, path);
+		const cs_dconfig_key *k = strchr(c->string, '.') ? NULL : find_key(w->scope, path);
 		int rc;
 		if (k) {
 			rc = set_value(w, k, c, path);
@@ -343,9 +346,9 @@ static int walk_object(walk *w, const cJSON *obj, const char *section)
 void cs_dconfig_defaults(cs_dconfig *out)
 {
 	memset(out, 0, sizeof(*out));
-	for (size_t i = 0; i < cs_ndkeys; i++)
-		if ((cs_dkeys[i].flags & DK_TOP) && cs_dkeys[i].type != DK_ORGS)
-			*dkey_field(out, cs_dkeys[i].off) = cs_dkeys[i].def;
+	for (size_t i = 0; i < cs_dconfig_ntable; i++)
+		if ((cs_dconfig_table[i].flags & DK_TOP) && cs_dconfig_table[i].type != DK_ORGS)
+			*cs_dconfig_field(out, cs_dconfig_table[i].off) = cs_dconfig_table[i].def;
 }
 
 /* Line and column (from 1) of a byte offset, for JSON syntax errors. */
@@ -475,7 +478,7 @@ const cs_dconfig_org *cs_dconfig_org_find(const cs_dconfig *cfg, long long org_i
 
 long cs_dconfig_interval_ms(const cs_dconfig *cfg, long long org_id, int kind)
 {
-	if (kind < 0 || kind >= CS_JOB_KINDS)
+	if (kind < 0 || kind >= CS_SCHED_JOB_KINDS)
 		return 0;
 	const cs_dconfig_org *o = cs_dconfig_org_find(cfg, org_id);
 	if (o && o->interval_ms[kind] != CS_DCONFIG_INHERIT)
@@ -497,9 +500,9 @@ long cs_dconfig_nightly_minute(const cs_dconfig *cfg, long long org_id)
 	return cfg->nightly_minute;
 }
 
-const char *cs_job_kind_name(int kind)
+const char *cs_sched_job_kind_name(int kind)
 {
 	if (kind >= 0 && kind < CS_ENT_COUNT)
 		return cs_entities[kind].name;
-	return kind == CS_JOB_PLUGINS ? "plugins" : "unknown";
+	return kind == CS_SCHED_JOB_PLUGINS ? "plugins" : "unknown";
 }

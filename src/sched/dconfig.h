@@ -52,8 +52,8 @@
 
 /* A scheduled job's kind is an entity (enum cs_entity_id, a sync) or the
  * push plugins run that follows them. */
-#define CS_JOB_PLUGINS CS_ENT_COUNT
-#define CS_JOB_KINDS (CS_ENT_COUNT + 1)
+#define CS_SCHED_JOB_PLUGINS CS_ENT_COUNT
+#define CS_SCHED_JOB_KINDS (CS_ENT_COUNT + 1)
 
 /* nightlyFullSync switched off. */
 #define CS_DCONFIG_OFF (-1L)
@@ -65,7 +65,7 @@
 /* Per-organization overrides, from organizations."<org id>". */
 typedef struct cs_dconfig_org {
 	long long org_id;
-	long interval_ms[CS_JOB_KINDS]; /* by job kind, or CS_DCONFIG_INHERIT */
+	long interval_ms[CS_SCHED_JOB_KINDS]; /* by job kind, or CS_DCONFIG_INHERIT */
 	long enabled;                   /* 1, 0, or CS_DCONFIG_INHERIT (= enabled) */
 	long nightly_minute;            /* minute of the UTC day, CS_DCONFIG_OFF, or INHERIT */
 } cs_dconfig_org;
@@ -73,7 +73,7 @@ typedef struct cs_dconfig_org {
 /* Every value is a long so one table can address them all by offset;
  * booleans are 0/1. */
 typedef struct cs_dconfig {
-	long interval_ms[CS_JOB_KINDS]; /* syncIntervals.*, indexed by job kind */
+	long interval_ms[CS_SCHED_JOB_KINDS]; /* syncIntervals.*, indexed by job kind */
 	long health_interval_ms;
 	long health_alert_on_failure;
 	long restart_enabled;
@@ -142,6 +142,6 @@ void cs_dconfig_keys_markdown(FILE *out);
 
 /* "campaigns", "supporters", "transactions", "recurring_plans", "plugins";
  * "unknown" out of range. */
-const char *cs_job_kind_name(int kind);
+const char *cs_sched_job_kind_name(int kind);
 
 #endif

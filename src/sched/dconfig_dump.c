@@ -36,7 +36,7 @@ static cJSON *section_of(cJSON *root, const char *path, const char **leaf)
 	return obj;
 }
 
-static int add_value(cJSON *root, const dkey *k, long v)
+static int add_value(cJSON *root, const cs_dconfig_key *k, long v)
 {
 	const char *leaf;
 	cJSON *obj = section_of(root, k->path, &leaf);
@@ -61,12 +61,12 @@ static int add_value(cJSON *root, const dkey *k, long v)
 
 /* An org's effective value of an org-level key: its own, else the global
  * one, else (org-only keys such as enabled) the row's default. */
-static long org_value(const cs_dconfig *cfg, const cs_dconfig_org *o, const dkey *k)
+static long org_value(const cs_dconfig *cfg, const cs_dconfig_org *o, const cs_dconfig_key *k)
 {
-	long v = *dkey_field((void *)o, k->org_off);
+	long v = *cs_dconfig_field((void *)o, k->org_off);
 	if (v != CS_DCONFIG_INHERIT)
 		return v;
-	return (k->flags & DK_TOP) ? *dkey_field((void *)cfg, k->off) : k->def;
+	return (k->flags & DK_TOP) ? *cs_dconfig_field((void *)cfg, k->off) : k->def;
 }
 
 static int add_orgs(cJSON *root, const cs_dconfig *cfg)
@@ -80,9 +80,10 @@ static int add_orgs(cJSON *root, const cs_dconfig *cfg)
 		cJSON *o = cJSON_AddObjectToObject(orgs, id);
 		if (!o)
 			return -1;
-		for (size_t r = 0; r < cs_ndkeys; r++)
-			if ((cs_dkeys[r].flags & DK_ORG) &&
-			    add_value(o, &cs_dkeys[r], org_value(cfg, &cfg->orgs[i], &cs_dkeys[r])))
+		for (size_t r = 0; r < cs_dconfig_ntable; r++)
+			if ((cs_dconfig_table[r].flags & DK_ORG) &&
+			    add_value(o, &cs_dconfig_table[r],
+				      org_value(cfg, &cfg->orgs[i], &cs_dconfig_table[r])))
 				return -1;
 	}
 	return 0;
@@ -93,13 +94,13 @@ cJSON *cs_dconfig_to_json(const cs_dconfig *cfg)
 	cJSON *root = cJSON_CreateObject();
 	if (!root)
 		return NULL;
-	for (size_t i = 0; i < cs_ndkeys; i++) {
-		const dkey *k = &cs_dkeys[i];
+	for (size_t i = 0; i < cs_dconfig_ntable; i++) {
+		const cs_dconfig_key *k = &cs_dconfig_table[i];
 		int rc = 0;
 		if (k->type == DK_ORGS)
 			rc = add_orgs(root, cfg);
 		else if (k->flags & DK_TOP)
-			rc = add_value(root, k, *dkey_field((void *)cfg, k->off));
+			rc = add_value(root, k, *cs_dconfig_field((void *)cfg, k->off));
 		if (rc) {
 			cJSON_Delete(root);
 			return NULL;
@@ -115,8 +116,8 @@ static const char *const type_names[] = {
 
 void cs_dconfig_visit_keys(cs_dconfig_key_fn fn, void *ctx)
 {
-	for (size_t i = 0; i < cs_ndkeys; i++) {
-		const dkey *k = &cs_dkeys[i];
+	for (size_t i = 0; i < cs_dconfig_ntable; i++) {
+		const cs_dconfig_key *k = &cs_dconfig_table[i];
 		char def[32] = "", range[48] = "", hhmm[8];
 		switch (k->type) {
 		case DK_MS:

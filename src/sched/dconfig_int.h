@@ -17,7 +17,7 @@ enum dkey_type {
 #define DK_TOP 1u /* valid at the top level of the file */
 #define DK_ORG 2u /* valid under organizations."<id>" */
 
-typedef struct dkey {
+typedef struct cs_dconfig_key {
 	const char *path; /* dotted path relative to its scope */
 	int type;         /* enum dkey_type */
 	unsigned flags;   /* DK_TOP, DK_ORG */
@@ -25,12 +25,12 @@ typedef struct dkey {
 	size_t org_off;   /* long field in cs_dconfig_org (DK_ORG) */
 	long def, min, max;
 	const char *help;
-} dkey;
+} cs_dconfig_key;
 
-extern const dkey cs_dkeys[];
-extern const size_t cs_ndkeys;
+extern const cs_dconfig_key cs_dconfig_table[];
+extern const size_t cs_dconfig_ntable;
 
-static inline long *dkey_field(void *base, size_t off)
+static inline long *cs_dconfig_field(void *base, size_t off)
 {
 	return (long *)(void *)((char *)base + off);
 }

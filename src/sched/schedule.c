@@ -26,7 +26,7 @@ static int64_t min64(int64_t a, int64_t b)
 
 /* ---- lookups ---------------------------------------------------------- */
 
-cs_job *cs_sched_find(const cs_sched *s, long long org_id, int kind)
+cs_sched_job *cs_sched_find(const cs_sched *s, long long org_id, int kind)
 {
 	for (size_t i = 0; i < s->njobs && !s->jobs[i]->retired; i++)
 		if (s->jobs[i]->org_id == org_id && s->jobs[i]->kind == kind)
@@ -43,7 +43,7 @@ size_t cs_sched_running(const cs_sched *s)
 }
 
 /* Live or retired: an org that comes back takes its retired jobs back. */
-static cs_job *find_any(const cs_sched *s, long long org_id, int kind)
+static cs_sched_job *find_any(const cs_sched *s, long long org_id, int kind)
 {
 	for (size_t i = 0; i < s->njobs; i++)
 		if (s->jobs[i]->org_id == org_id && s->jobs[i]->kind == kind)
@@ -91,7 +91,7 @@ int cs_sched_full_due(cs_sched *s, int64_t now_ms)
 		int64_t at = next_trigger(o, now_ms);
 		o->last_full_day = floor_div(now_ms, DAY_MS);
 		for (int k = 0; k < CS_ENT_COUNT; k++) {
-			cs_job *j = cs_sched_find(s, o->org_id, k);
+			cs_sched_job *j = cs_sched_find(s, o->org_id, k);
 			if (!j)
 				continue;
 			j->full_pending = 1;
@@ -109,7 +109,7 @@ int cs_sched_full_due(cs_sched *s, int64_t now_ms)
 /* A running job whose turn came round again skips that turn (or several,
  * for a very long run); counted here, lazily, from the due time itself, so
  * the count is exact whenever it is looked at. */
-static void account_overlap(cs_job *j, int64_t now)
+static void account_overlap(cs_sched_job *j, int64_t now)
 {
 	if (!j->running || j->retired || j->next_due_ms > now)
 		return;
@@ -118,13 +118,13 @@ static void account_overlap(cs_job *j, int64_t now)
 	j->next_due_ms += turns * j->interval_ms;
 	if (turns > 1)
 		cs_info("skipped %lld/%s: previous run still going (%lld turns)", j->org_id,
-			cs_job_kind_name(j->kind), turns);
+			cs_sched_job_kind_name(j->kind), turns);
 	else
 		cs_info("skipped %lld/%s: previous run still going", j->org_id,
-			cs_job_kind_name(j->kind));
+			cs_sched_job_kind_name(j->kind));
 }
 
-int cs_sched_started(cs_job *job, int64_t now_ms)
+int cs_sched_started(cs_sched_job *job, int64_t now_ms)
 {
 	if (job->running)
 		return CS_ECONFLICT;
@@ -137,7 +137,7 @@ int cs_sched_started(cs_job *job, int64_t now_ms)
 	return 0;
 }
 
-int cs_sched_finished(cs_job *job, int64_t now_ms, int status, int64_t duration_ms)
+int cs_sched_finished(cs_sched_job *job, int64_t now_ms, int status, int64_t duration_ms)
 {
 	if (!job->running)
 		return CS_ERR;
@@ -146,10 +146,10 @@ int cs_sched_finished(cs_job *job, int64_t now_ms, int status, int64_t duration_
 	job->runs++;
 	job->last_finish_ms = now_ms;
 	job->last_duration_ms = duration_ms;
-	job->last_status = status == CS_JOB_OK        ? CS_JOB_OK
-			   : status == CS_JOB_PARTIAL ? CS_JOB_PARTIAL
-						      : CS_JOB_FAILED;
-	if (job->last_status == CS_JOB_OK) {
+	job->last_status = status == CS_SCHED_JOB_OK        ? CS_SCHED_JOB_OK
+			   : status == CS_SCHED_JOB_PARTIAL ? CS_SCHED_JOB_PARTIAL
+							    : CS_SCHED_JOB_FAILED;
+	if (job->last_status == CS_SCHED_JOB_OK) {
 		job->consecutive_failures = 0;
 		job->last_success_ms = now_ms;
 	} else {
@@ -177,11 +177,11 @@ static void sweep_retired(cs_sched *s)
  * grouped by org, in kind order): *end gets the group's end, *busy whether
  * one of its jobs runs. Returns the job the org would start now, if idle:
  * its first due job in kind order. */
-static cs_job *org_candidate(const cs_sched *s, size_t start, size_t *end, int *busy,
-			     int64_t now)
+static cs_sched_job *org_candidate(const cs_sched *s, size_t start, size_t *end, int *busy,
+				   int64_t now)
 {
 	long long org = s->jobs[start]->org_id;
-	cs_job *cand = NULL;
+	cs_sched_job *cand = NULL;
 	size_t i = start;
 	/* Retired jobs never share an org with live ones (a reload that brings
 	 * the org back reclaims them), so the group alone says if it is busy. */
@@ -195,7 +195,7 @@ static cs_job *org_candidate(const cs_sched *s, size_t start, size_t *end, int *
 	return *busy ? NULL : cand;
 }
 
-int cs_sched_next(cs_sched *s, int64_t now_ms, cs_job **out)
+int cs_sched_next(cs_sched *s, int64_t now_ms, cs_sched_job **out)
 {
 	*out = NULL;
 	cs_sched_full_due(s, now_ms);
@@ -205,11 +205,11 @@ int cs_sched_next(cs_sched *s, int64_t now_ms, cs_job **out)
 	if ((long)cs_sched_running(s) >= s->max_running)
 		return 0;
 
-	cs_job *best = NULL;
+	cs_sched_job *best = NULL;
 	size_t end;
 	int busy;
 	for (size_t i = 0; i < s->njobs && !s->jobs[i]->retired; i = end) {
-		cs_job *cand = org_candidate(s, i, &end, &busy, now_ms);
+		cs_sched_job *cand = org_candidate(s, i, &end, &busy, now_ms);
 		if (cand && (!best || cand->next_due_ms < best->next_due_ms))
 			best = cand;
 	}
@@ -263,7 +263,7 @@ static size_t enabled_orgs(const cs_dconfig *cfg, const long long *ids, size_t n
 /* Where a reused job's next run falls under a new interval: from its last
  * finish; a job that never finished keeps its staggered first run unless
  * the new interval brings it closer. Running jobs decide at finish. */
-static void retime(cs_job *j, long interval, int64_t now)
+static void retime(cs_sched_job *j, long interval, int64_t now)
 {
 	j->interval_ms = interval;
 	if (j->running)
@@ -276,7 +276,7 @@ static void retime(cs_job *j, long interval, int64_t now)
 		j->next_due_ms = min64(j->next_due_ms, now + interval);
 }
 
-static void fresh_job(cs_job *j, long long org, int kind, long interval, int64_t first_due)
+static void fresh_job(cs_sched_job *j, long long org, int kind, long interval, int64_t first_due)
 {
 	memset(j, 0, sizeof(*j));
 	j->org_id = org;
@@ -284,7 +284,7 @@ static void fresh_job(cs_job *j, long long org, int kind, long interval, int64_t
 	j->interval_ms = interval;
 	j->next_due_ms = first_due;
 	j->last_duration_ms = -1;
-	j->last_status = CS_JOB_NEVER;
+	j->last_status = CS_SCHED_JOB_NEVER;
 }
 
 static int64_t stagger(size_t i, size_t n, long interval)
@@ -298,17 +298,18 @@ int cs_sched_reload(cs_sched *s, const cs_dconfig *cfg, const long long *org_ids
 {
 	long long *ids = norgs ? malloc(norgs * sizeof(*ids)) : NULL;
 	size_t n = ids ? enabled_orgs(cfg, org_ids, norgs, ids) : 0;
-	size_t nlive = n * CS_JOB_KINDS;
-	cs_job **jobs = malloc((nlive + s->njobs + 1) * sizeof(*jobs));
+	size_t nlive = n * CS_SCHED_JOB_KINDS;
+	cs_sched_job **jobs = malloc((nlive + s->njobs + 1) * sizeof(*jobs));
 	cs_sched_org *orgs = calloc(n + 1, sizeof(*orgs));
 	int oom = (norgs && !ids) || !jobs || !orgs;
 
 	/* Pass 1 only allocates, so running out of memory changes nothing. */
 	for (size_t i = 0; i < nlive && !oom; i++) {
-		jobs[i] = find_any(s, ids[i / CS_JOB_KINDS], (int)(i % CS_JOB_KINDS));
-		if (!jobs[i] && !(jobs[i] = malloc(sizeof(cs_job)))) {
+		jobs[i] = find_any(s, ids[i / CS_SCHED_JOB_KINDS], (int)(i % CS_SCHED_JOB_KINDS));
+		if (!jobs[i] && !(jobs[i] = malloc(sizeof(cs_sched_job)))) {
 			for (size_t k = 0; k < i; k++)
-				if (!find_any(s, ids[k / CS_JOB_KINDS], (int)(k % CS_JOB_KINDS)))
+				if (!find_any(s, ids[k / CS_SCHED_JOB_KINDS],
+					      (int)(k % CS_SCHED_JOB_KINDS)))
 					free(jobs[k]);
 			oom = 1;
 		}
@@ -322,8 +323,8 @@ int cs_sched_reload(cs_sched *s, const cs_dconfig *cfg, const long long *org_ids
 
 	/* Pass 2: retime the jobs kept, set up the new ones. */
 	for (size_t i = 0; i < nlive; i++) {
-		long long org = ids[i / CS_JOB_KINDS];
-		int kind = (int)(i % CS_JOB_KINDS);
+		long long org = ids[i / CS_SCHED_JOB_KINDS];
+		int kind = (int)(i % CS_SCHED_JOB_KINDS);
 		/* the config guarantees >= 1000; a zeroed struct must not spin the loop */
 		long interval = cs_dconfig_interval_ms(cfg, org, kind);
 		if (interval < 1000)
@@ -339,7 +340,7 @@ int cs_sched_reload(cs_sched *s, const cs_dconfig *cfg, const long long *org_ids
 	/* Old jobs left out: running ones retire, the rest go. */
 	size_t total = nlive;
 	for (size_t i = 0; i < s->njobs; i++) {
-		cs_job *j = s->jobs[i];
+		cs_sched_job *j = s->jobs[i];
 		int kept = 0;
 		for (size_t k = 0; k < nlive && !kept; k++)
 			kept = jobs[k] == j;
@@ -404,18 +405,18 @@ static int add_time(cJSON *obj, const char *name, int64_t ms, int present)
 static const char *status_name(int status)
 {
 	switch (status) {
-	case CS_JOB_OK:
+	case CS_SCHED_JOB_OK:
 		return "ok";
-	case CS_JOB_PARTIAL:
+	case CS_SCHED_JOB_PARTIAL:
 		return "partial";
-	case CS_JOB_FAILED:
+	case CS_SCHED_JOB_FAILED:
 		return "failed";
 	default:
 		return NULL;
 	}
 }
 
-static cJSON *job_json(const cs_sched *s, const cs_job *j, int64_t now)
+static cJSON *job_json(const cs_sched *s, const cs_sched_job *j, int64_t now)
 {
 	cJSON *o = cJSON_CreateObject();
 	const cs_sched_org *org = org_state(s, j->org_id);
@@ -423,7 +424,7 @@ static cJSON *job_json(const cs_sched *s, const cs_job *j, int64_t now)
 	const char *st = status_name(j->last_status);
 	int bad = !o;
 	bad = bad || !cJSON_AddNumberToObject(o, "org", (double)j->org_id);
-	bad = bad || !cJSON_AddStringToObject(o, "kind", cs_job_kind_name(j->kind));
+	bad = bad || !cJSON_AddStringToObject(o, "kind", cs_sched_job_kind_name(j->kind));
 	bad = bad || !cJSON_AddNumberToObject(o, "interval_ms", (double)j->interval_ms);
 	/* a running job's next run is decided when it finishes */
 	bad = bad || add_time(o, "next_run", j->next_due_ms, !j->running && !j->retired);

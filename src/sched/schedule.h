@@ -13,7 +13,7 @@
  *             for each job that ended: cs_sched_finished(job, now, exit code, ms);
  *     }
  *
- * A job is (org, kind); kind is an entity (a sync) or CS_JOB_PLUGINS. Rules:
+ * A job is (org, kind); kind is an entity (a sync) or CS_SCHED_JOB_PLUGINS. Rules:
  *  - at most maxConcurrentJobs run at once, across orgs;
  *  - within one org jobs run one at a time, in the order campaigns,
  *    supporters, transactions, recurring_plans, plugins: a due job waits
@@ -38,11 +38,11 @@
 #include <stdint.h>
 
 /* Outcome of a run: the sync command's exit code. */
-enum cs_job_status {
-	CS_JOB_NEVER = -1, /* has not finished a run yet */
-	CS_JOB_OK = 0,
-	CS_JOB_FAILED = 1,
-	CS_JOB_PARTIAL = 3
+enum cs_sched_job_status {
+	CS_SCHED_JOB_NEVER = -1, /* has not finished a run yet */
+	CS_SCHED_JOB_OK = 0,
+	CS_SCHED_JOB_FAILED = 1,
+	CS_SCHED_JOB_PARTIAL = 3
 };
 
 /* cs_sched_wake_ms when no timer is needed: only a job ending (or a reload)
@@ -52,9 +52,9 @@ enum cs_job_status {
 /* At most this long a fresh start spreads the first runs over. */
 #define CS_SCHED_STAGGER_MS 60000
 
-typedef struct cs_job {
+typedef struct cs_sched_job {
 	long long org_id;
-	int kind;          /* enum cs_entity_id, or CS_JOB_PLUGINS */
+	int kind; /* enum cs_entity_id, or CS_SCHED_JOB_PLUGINS */
 	long interval_ms;
 	int64_t next_due_ms; /* while running: when this run's turn would come round again */
 	int running;
@@ -65,11 +65,11 @@ typedef struct cs_job {
 	int64_t last_finish_ms;   /* 0: never finished */
 	int64_t last_success_ms;  /* 0: never succeeded */
 	int64_t last_duration_ms; /* -1: never finished */
-	int last_status;          /* enum cs_job_status */
+	int last_status;          /* enum cs_sched_job_status */
 	int consecutive_failures; /* failed or partial runs since the last success */
 	long long skipped_overlap;
 	long long runs;
-} cs_job;
+} cs_sched_job;
 
 /* Nightly state of one org in the timetable. */
 typedef struct cs_sched_org {
@@ -79,10 +79,10 @@ typedef struct cs_sched_org {
 } cs_sched_org;
 
 typedef struct cs_sched {
-	/* Each job is its own allocation, so a cs_job * handed to the loop stays
+	/* Each job is its own allocation, so a cs_sched_job * handed to the loop stays
 	 * valid across cs_sched_reload until that run finishes. Live jobs are
 	 * grouped by org, in kind order; retired ones follow them. */
-	cs_job **jobs;
+	cs_sched_job **jobs;
 	size_t njobs;
 	cs_sched_org *orgs;
 	size_t norgs;
@@ -106,7 +106,7 @@ void cs_sched_release(cs_sched *s);
  * Returns 0 with *out = NULL when nothing may start. Also records owed
  * nightly runs (cs_sched_full_due) and overlapped turns, and frees retired
  * jobs whose run has ended. */
-int cs_sched_next(cs_sched *s, int64_t now_ms, cs_job **out);
+int cs_sched_next(cs_sched *s, int64_t now_ms, cs_sched_job **out);
 
 /* When the loop should wake: the earliest time a job becomes startable or a
  * nightly run falls due, never before now_ms. CS_SCHED_NEVER when only a
@@ -115,13 +115,13 @@ int64_t cs_sched_wake_ms(const cs_sched *s, int64_t now_ms);
 
 /* Marks a job running; for a run started outside cs_sched_next (a manual
  * "run now"). Returns CS_ECONFLICT when it is already running. */
-int cs_sched_started(cs_job *job, int64_t now_ms);
+int cs_sched_started(cs_sched_job *job, int64_t now_ms);
 
 /* Records the end of a run: status is the run's exit code (0 success,
  * 3 partial, anything else failed), duration from a monotonic clock. The
  * next run is due at now_ms + interval, or at once when a nightly full run
  * became owed meanwhile. Returns CS_ERR when the job was not running. */
-int cs_sched_finished(cs_job *job, int64_t now_ms, int status, int64_t duration_ms);
+int cs_sched_finished(cs_sched_job *job, int64_t now_ms, int status, int64_t duration_ms);
 
 /* For each org whose nightlyFullSync time of the current UTC day has passed
  * and has not fired yet today, marks its entity jobs full_pending and makes
@@ -137,7 +137,7 @@ int cs_sched_reload(cs_sched *s, const cs_dconfig *cfg, const long long *org_ids
 		    int64_t now_ms);
 
 /* The job of (org, kind) in the live timetable, or NULL. */
-cs_job *cs_sched_find(const cs_sched *s, long long org_id, int kind);
+cs_sched_job *cs_sched_find(const cs_sched *s, long long org_id, int kind);
 /* Jobs running now. */
 size_t cs_sched_running(const cs_sched *s);
 

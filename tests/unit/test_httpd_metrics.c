@@ -272,19 +272,21 @@ static void test_render_exact_lines(void **state)
 	(void)state;
 	cs_metrics *m = cs_metrics_new();
 	/* Inserted out of order: the output is sorted by (org, entity). */
-	assert_int_equal(cs_metrics_add(m, CS_M_RECORDS_UPSERTED, 1001, "transactions", 2), 0);
-	assert_int_equal(cs_metrics_add(m, CS_M_RECORDS_UPSERTED, 1001, "supporters", 1), 0);
-	assert_int_equal(cs_metrics_add(m, CS_M_RECORDS_UPSERTED, 7, "supporters", 1), 0);
-	assert_int_equal(cs_metrics_add(m, CS_M_RECORDS_UPSERTED, 1001, "supporters", 2), 0);
-	assert_int_equal(cs_metrics_add(m, CS_M_REQUESTS, 1001, "we\"ird\\\n", 1), 0);
-	/* A zero increment creates the series: "no failures yet" is a value. */
-	assert_int_equal(cs_metrics_add(m, CS_M_RUNS_FAILED, 1001, "supporters", 0), 0);
-	assert_int_equal(cs_metrics_set(m, CS_M_LAST_SUCCESS, 1001, "supporters", 1714000000.5),
+	assert_int_equal(cs_metrics_add(m, CS_METRICS_RECORDS_UPSERTED, 1001, "transactions", 2),
 			 0);
+	assert_int_equal(cs_metrics_add(m, CS_METRICS_RECORDS_UPSERTED, 1001, "supporters", 1), 0);
+	assert_int_equal(cs_metrics_add(m, CS_METRICS_RECORDS_UPSERTED, 7, "supporters", 1), 0);
+	assert_int_equal(cs_metrics_add(m, CS_METRICS_RECORDS_UPSERTED, 1001, "supporters", 2), 0);
+	assert_int_equal(cs_metrics_add(m, CS_METRICS_REQUESTS, 1001, "we\"ird\\\n", 1), 0);
+	/* A zero increment creates the series: "no failures yet" is a value. */
+	assert_int_equal(cs_metrics_add(m, CS_METRICS_RUNS_FAILED, 1001, "supporters", 0), 0);
+	assert_int_equal(
+		cs_metrics_set(m, CS_METRICS_LAST_SUCCESS, 1001, "supporters", 1714000000.5), 0);
 	/* Extra labels are ignored by metrics that do not carry them. */
-	assert_int_equal(cs_metrics_set(m, CS_M_RATE_LIMIT_REMAINING, 1001, "supporters", 5), 0);
-	assert_int_equal(cs_metrics_set(m, CS_M_RATE_LIMIT_REMAINING, 1001, NULL, 1799), 0);
-	assert_int_equal(cs_metrics_set(m, CS_M_UP, 1001, "x", 1), 0);
+	assert_int_equal(cs_metrics_set(m, CS_METRICS_RATE_LIMIT_REMAINING, 1001, "supporters", 5),
+			 0);
+	assert_int_equal(cs_metrics_set(m, CS_METRICS_RATE_LIMIT_REMAINING, 1001, NULL, 1799), 0);
+	assert_int_equal(cs_metrics_set(m, CS_METRICS_UP, 1001, "x", 1), 0);
 	/* Upper bounds are inclusive: 0.1 lands in le="0.1". */
 	assert_int_equal(cs_metrics_observe_duration(m, 1001, "supporters", 0.1), 0);
 	assert_int_equal(cs_metrics_observe_duration(m, 1001, "supporters", 2.4), 0);
@@ -292,9 +294,9 @@ static void test_render_exact_lines(void **state)
 	char *text = render(m);
 	assert_string_equal(text, expected);
 	free(text);
-	assert_true(cs_metrics_value(m, CS_M_RECORDS_UPSERTED, 1001, "supporters") == 3);
-	assert_true(cs_metrics_value(m, CS_M_RATE_LIMIT_REMAINING, 1001, "whatever") == 1799);
-	assert_true(cs_metrics_value(m, CS_M_HEARTBEAT, 0, NULL) == 0);
+	assert_true(cs_metrics_value(m, CS_METRICS_RECORDS_UPSERTED, 1001, "supporters") == 3);
+	assert_true(cs_metrics_value(m, CS_METRICS_RATE_LIMIT_REMAINING, 1001, "whatever") == 1799);
+	assert_true(cs_metrics_value(m, CS_METRICS_HEARTBEAT, 0, NULL) == 0);
 	cs_metrics_free(m);
 }
 
@@ -302,19 +304,19 @@ static void test_misuse_is_rejected(void **state)
 {
 	(void)state;
 	cs_metrics *m = cs_metrics_new();
-	assert_int_equal(cs_metrics_set(m, CS_M_REQUESTS, 1, "a", 5), CS_EUSAGE);
-	assert_int_equal(cs_metrics_add(m, CS_M_REQUESTS, 1, "a", -1), CS_EUSAGE);
-	assert_int_equal(cs_metrics_add(m, CS_M_UP, 0, NULL, NAN), CS_EUSAGE);
-	assert_int_equal(cs_metrics_add(m, CS_M_RUN_DURATION, 1, "a", 1), CS_EUSAGE);
-	assert_int_equal(cs_metrics_add(m, CS_M__COUNT, 1, "a", 1), CS_EUSAGE);
+	assert_int_equal(cs_metrics_set(m, CS_METRICS_REQUESTS, 1, "a", 5), CS_EUSAGE);
+	assert_int_equal(cs_metrics_add(m, CS_METRICS_REQUESTS, 1, "a", -1), CS_EUSAGE);
+	assert_int_equal(cs_metrics_add(m, CS_METRICS_UP, 0, NULL, NAN), CS_EUSAGE);
+	assert_int_equal(cs_metrics_add(m, CS_METRICS_RUN_DURATION, 1, "a", 1), CS_EUSAGE);
+	assert_int_equal(cs_metrics_add(m, CS_METRICS__COUNT, 1, "a", 1), CS_EUSAGE);
 	assert_int_equal(cs_metrics_add(m, -1, 1, "a", 1), CS_EUSAGE);
 	assert_int_equal(cs_metrics_observe_duration(m, 1, "a", -0.5), CS_EUSAGE);
 	/* Gauges go both ways. */
-	assert_int_equal(cs_metrics_add(m, CS_M_RATE_LIMIT_REMAINING, 1, NULL, -3), 0);
-	assert_true(cs_metrics_value(m, CS_M_RATE_LIMIT_REMAINING, 1, NULL) == -3);
-	assert_null(cs_metric_name(CS_M__COUNT));
-	assert_string_equal(cs_metric_name(CS_M_UP), "classy_sync_up");
-	assert_int_equal(cs_metric_type(CS_M_RUN_DURATION), CS_METRIC_HISTOGRAM);
+	assert_int_equal(cs_metrics_add(m, CS_METRICS_RATE_LIMIT_REMAINING, 1, NULL, -3), 0);
+	assert_true(cs_metrics_value(m, CS_METRICS_RATE_LIMIT_REMAINING, 1, NULL) == -3);
+	assert_null(cs_metrics_name(CS_METRICS__COUNT));
+	assert_string_equal(cs_metrics_name(CS_METRICS_UP), "classy_sync_up");
+	assert_int_equal(cs_metrics_type_of(CS_METRICS_RUN_DURATION), CS_METRICS_HISTOGRAM);
 	char *text = render(m);
 	assert_string_equal(text, "# HELP classy_sync_rate_limit_remaining Last "
 				  "X-RateLimit-Remaining the API sent.\n"
@@ -361,7 +363,7 @@ static void test_render_hits_buffer_cap(void **state)
 {
 	(void)state;
 	cs_metrics *m = cs_metrics_new();
-	assert_int_equal(cs_metrics_set(m, CS_M_UP, 0, NULL, 1), 0);
+	assert_int_equal(cs_metrics_set(m, CS_METRICS_UP, 0, NULL, 1), 0);
 	cs_buf b;
 	cs_buf_init(&b, 16);
 	assert_int_equal(cs_metrics_render(m, &b), CS_ERR);
@@ -376,9 +378,9 @@ static void *hammer(void *arg)
 {
 	cs_metrics *m = arg;
 	for (int i = 0; i < ROUNDS; i++) {
-		cs_metrics_add(m, CS_M_RECORDS_UPSERTED, 1001, "supporters", 1);
+		cs_metrics_add(m, CS_METRICS_RECORDS_UPSERTED, 1001, "supporters", 1);
 		/* New keys while others read and write: exercises the inserts. */
-		cs_metrics_add(m, CS_M_REQUESTS, i % 50, "transactions", 1);
+		cs_metrics_add(m, CS_METRICS_REQUESTS, i % 50, "transactions", 1);
 		if (i % 100 == 0)
 			cs_metrics_observe_duration(m, 1001, "supporters", (double)(i % 7));
 	}
@@ -397,10 +399,10 @@ static void test_concurrent_updates(void **state)
 		free(render(m));
 	for (int i = 0; i < THREADS; i++)
 		pthread_join(t[i], NULL);
-	assert_true(cs_metrics_value(m, CS_M_RECORDS_UPSERTED, 1001, "supporters") ==
+	assert_true(cs_metrics_value(m, CS_METRICS_RECORDS_UPSERTED, 1001, "supporters") ==
 		    THREADS * ROUNDS);
 	for (int org = 0; org < 50; org++)
-		assert_true(cs_metrics_value(m, CS_M_REQUESTS, org, "transactions") ==
+		assert_true(cs_metrics_value(m, CS_METRICS_REQUESTS, org, "transactions") ==
 			    THREADS * ROUNDS / 50);
 	char *text = render(m);
 	assert_non_null(strstr(text, "classy_sync_run_duration_seconds_count{org=\"1001\","

@@ -119,8 +119,8 @@ static void test_routes(void **state)
 	assert_int_equal(fetch(&f, "GET", "127.0.0.1", "/readyz"), 503);
 	assert_string_equal(cs_buf_str(&f.resp.body), "database 'x.db' is locked\n");
 
-	cs_metrics_set(f.p.m, CS_M_UP, 0, NULL, 1);
-	cs_metrics_add(f.p.m, CS_M_RECORDS_UPSERTED, 1001, "supporters", 42);
+	cs_metrics_set(f.p.m, CS_METRICS_UP, 0, NULL, 1);
+	cs_metrics_add(f.p.m, CS_METRICS_RECORDS_UPSERTED, 1001, "supporters", 42);
 	assert_int_equal(fetch(&f, "GET", "127.0.0.1", "/metrics"), 200);
 	assert_string_equal(f.resp.content_type, PROM_CTYPE);
 	cs_buf want = CS_BUF_INIT;

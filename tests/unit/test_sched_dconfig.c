@@ -43,7 +43,7 @@ static void test_empty_object_gives_defaults(void **state)
 	assert_int_equal(cfg.interval_ms[CS_ENT_TRANSACTIONS], 900000);
 	assert_int_equal(cfg.interval_ms[CS_ENT_CAMPAIGNS], 3600000);
 	assert_int_equal(cfg.interval_ms[CS_ENT_RECURRING_PLANS], 3600000);
-	assert_int_equal(cfg.interval_ms[CS_JOB_PLUGINS], 3600000);
+	assert_int_equal(cfg.interval_ms[CS_SCHED_JOB_PLUGINS], 3600000);
 	assert_int_equal(cfg.health_interval_ms, 300000);
 	assert_int_equal(cfg.health_alert_on_failure, 1);
 	assert_int_equal(cfg.restart_enabled, 1);
@@ -78,7 +78,7 @@ static void test_values_and_org_overrides(void **state)
 	cs_err err;
 	assert_int_equal(parse(text, &cfg, &err), 0);
 	assert_int_equal(cfg.interval_ms[CS_ENT_SUPPORTERS], 60000);
-	assert_int_equal(cfg.interval_ms[CS_JOB_PLUGINS], 1000);
+	assert_int_equal(cfg.interval_ms[CS_SCHED_JOB_PLUGINS], 1000);
 	assert_int_equal(cfg.health_alert_on_failure, 0);
 	assert_int_equal(cfg.restart_window_ms, 1000000);
 	assert_int_equal(cfg.restart_delay_ms, 0);
@@ -91,7 +91,7 @@ static void test_values_and_org_overrides(void **state)
 	assert_int_equal(cs_dconfig_interval_ms(&cfg, 1001, CS_ENT_TRANSACTIONS), 5000);
 	assert_int_equal(cs_dconfig_interval_ms(&cfg, 1001, CS_ENT_SUPPORTERS), 60000);
 	assert_int_equal(cs_dconfig_interval_ms(&cfg, 9999, CS_ENT_TRANSACTIONS), 900000);
-	assert_int_equal(cs_dconfig_interval_ms(&cfg, 1001, CS_JOB_KINDS), 0);
+	assert_int_equal(cs_dconfig_interval_ms(&cfg, 1001, CS_SCHED_JOB_KINDS), 0);
 	assert_int_equal(cs_dconfig_interval_ms(&cfg, 1001, -1), 0);
 	assert_false(cs_dconfig_org_enabled(&cfg, 2002));
 	assert_true(cs_dconfig_org_enabled(&cfg, 1001));
@@ -285,9 +285,9 @@ static void test_key_reference(void **state)
 	assert_non_null(strstr(buf, "| `organizations.<id>.enabled` | boolean | `true` |"));
 	assert_non_null(strstr(buf, "| `nightlyFullSync` | \"HH:MM\" UTC | `\"03:00\"` |"));
 	free(buf);
-	assert_string_equal(cs_job_kind_name(CS_JOB_PLUGINS), "plugins");
-	assert_string_equal(cs_job_kind_name(CS_ENT_RECURRING_PLANS), "recurring_plans");
-	assert_string_equal(cs_job_kind_name(99), "unknown");
+	assert_string_equal(cs_sched_job_kind_name(CS_SCHED_JOB_PLUGINS), "plugins");
+	assert_string_equal(cs_sched_job_kind_name(CS_ENT_RECURRING_PLANS), "recurring_plans");
+	assert_string_equal(cs_sched_job_kind_name(99), "unknown");
 }
 
 /* The source tree, from this file's path (CMake compiles with absolute

@@ -34,9 +34,9 @@ static void config(cs_dconfig *cfg, const char *json)
 }
 
 /* The job cs_sched_next hands out now, or NULL. */
-static cs_job *next(cs_sched *s, int64_t now)
+static cs_sched_job *next(cs_sched *s, int64_t now)
 {
-	cs_job *j = (cs_job *)1;
+	cs_sched_job *j = (cs_sched_job *)1;
 	int rc = cs_sched_next(s, now, &j);
 	assert_true(rc == 0 || rc == 1);
 	assert_true(rc == 1 ? j != NULL : j == NULL);
@@ -45,17 +45,17 @@ static cs_job *next(cs_sched *s, int64_t now)
 
 static void expect_next(cs_sched *s, int64_t now, long long org, int kind)
 {
-	cs_job *j = next(s, now);
+	cs_sched_job *j = next(s, now);
 	if (!j || j->org_id != org || j->kind != kind)
-		fail_msg("expected %lld/%s, got %s%lld/%s", org, cs_job_kind_name(kind),
+		fail_msg("expected %lld/%s, got %s%lld/%s", org, cs_sched_job_kind_name(kind),
 			 j ? "" : "nothing ", j ? j->org_id : 0LL,
-			 j ? cs_job_kind_name(j->kind) : "");
+			 j ? cs_sched_job_kind_name(j->kind) : "");
 	assert_true(j->running);
 }
 
 static void finish(cs_sched *s, long long org, int kind, int64_t now, int status)
 {
-	cs_job *j = cs_sched_find(s, org, kind);
+	cs_sched_job *j = cs_sched_find(s, org, kind);
 	assert_non_null(j);
 	assert_int_equal(cs_sched_finished(j, now, status, now - j->started_ms), 0);
 }
@@ -73,7 +73,7 @@ static void test_first_runs_are_staggered(void **state)
 	assert_int_equal(cs_sched_init(&s, &cfg, orgs, 3, t0), 0);
 	assert_int_equal(s.njobs, 10);
 	for (size_t i = 0; i < 10; i++) {
-		const cs_job *j = s.jobs[i];
+		const cs_sched_job *j = s.jobs[i];
 		assert_int_equal(j->org_id, i < 5 ? 1001 : 2002);
 		assert_int_equal(j->kind, (int)(i % 5));
 		int64_t spread = j->kind == CS_ENT_TRANSACTIONS ? 20000 : 60000;
@@ -100,7 +100,7 @@ static void test_nothing_starts_twice(void **state)
 	cs_sched s;
 	int64_t t0 = at("2024-03-10T12:00:00Z");
 	assert_int_equal(cs_sched_init(&s, &cfg, &org, 1, t0), 0);
-	cs_job *j = next(&s, t0);
+	cs_sched_job *j = next(&s, t0);
 	assert_non_null(j);
 	for (int64_t t = t0; t < t0 + 3 * HOUR; t += 10 * MIN)
 		assert_null(next(&s, t)); /* neither it nor (same org) anything else */
@@ -123,7 +123,7 @@ static void test_overlap_is_skipped_and_counted(void **state)
 	cs_sched s;
 	int64_t t0 = at("2024-03-10T12:00:00Z");
 	assert_int_equal(cs_sched_init(&s, &cfg, &org, 1, t0), 0);
-	cs_job *j = next(&s, t0);
+	cs_sched_job *j = next(&s, t0);
 	assert_int_equal(j->kind, CS_ENT_CAMPAIGNS);
 	assert_null(next(&s, t0 + 9999));
 	assert_int_equal(j->skipped_overlap, 0);
@@ -173,7 +173,7 @@ static void test_org_entity_order(void **state)
 	assert_int_equal(cs_sched_init(&s, &cfg, &org, 1, t), 0);
 	t += MIN;
 	const int order[] = {CS_ENT_CAMPAIGNS, CS_ENT_SUPPORTERS, CS_ENT_TRANSACTIONS,
-			     CS_ENT_RECURRING_PLANS, CS_JOB_PLUGINS};
+			     CS_ENT_RECURRING_PLANS, CS_SCHED_JOB_PLUGINS};
 	for (int i = 0; i < 5; i++) {
 		expect_next(&s, t, org, order[i]);
 		assert_null(next(&s, t + SEC)); /* the rest of the org waits */
@@ -202,16 +202,16 @@ static void test_interval_counts_from_finish(void **state)
 	cs_sched s;
 	int64_t t0 = at("2024-03-10T12:00:00Z");
 	assert_int_equal(cs_sched_init(&s, &cfg, &org, 1, t0), 0);
-	cs_job *j = next(&s, t0);
+	cs_sched_job *j = next(&s, t0);
 	int64_t end = t0 + 45000;
-	assert_int_equal(cs_sched_finished(j, end, CS_JOB_FAILED, 45000), 0);
+	assert_int_equal(cs_sched_finished(j, end, CS_SCHED_JOB_FAILED, 45000), 0);
 	assert_int_equal(j->next_due_ms, end + 60000);
 	assert_int_equal(j->consecutive_failures, 1);
-	assert_int_equal(j->last_status, CS_JOB_FAILED);
+	assert_int_equal(j->last_status, CS_SCHED_JOB_FAILED);
 	assert_int_equal(j->last_duration_ms, 45000);
 	/* the other kinds go in between; campaigns not before end + 60 s */
 	for (int64_t t = end; t < end + 60000; t += 1000) {
-		cs_job *o = next(&s, t);
+		cs_sched_job *o = next(&s, t);
 		assert_true(o == NULL || o->kind != CS_ENT_CAMPAIGNS);
 		if (o)
 			assert_int_equal(cs_sched_finished(o, t, 0, 0), 0);
@@ -220,11 +220,11 @@ static void test_interval_counts_from_finish(void **state)
 	finish(&s, org, CS_ENT_CAMPAIGNS, end + 61000, 2); /* any other exit code: failed */
 	assert_int_equal(j->consecutive_failures, 2);
 	expect_next(&s, end + 121000, org, CS_ENT_CAMPAIGNS);
-	finish(&s, org, CS_ENT_CAMPAIGNS, end + 122000, CS_JOB_PARTIAL);
+	finish(&s, org, CS_ENT_CAMPAIGNS, end + 122000, CS_SCHED_JOB_PARTIAL);
 	assert_int_equal(j->consecutive_failures, 3);
-	assert_int_equal(j->last_status, CS_JOB_PARTIAL);
+	assert_int_equal(j->last_status, CS_SCHED_JOB_PARTIAL);
 	expect_next(&s, end + 182000, org, CS_ENT_CAMPAIGNS);
-	finish(&s, org, CS_ENT_CAMPAIGNS, end + 183000, CS_JOB_OK);
+	finish(&s, org, CS_ENT_CAMPAIGNS, end + 183000, CS_SCHED_JOB_OK);
 	assert_int_equal(j->consecutive_failures, 0);
 	assert_int_equal(j->last_success_ms, end + 183000);
 	cs_sched_release(&s);
@@ -244,7 +244,7 @@ static void test_per_org_overrides(void **state)
 	assert_int_equal(cs_sched_find(&s, 1001, CS_ENT_TRANSACTIONS)->interval_ms, 5000);
 	assert_int_equal(cs_sched_find(&s, 1001, CS_ENT_SUPPORTERS)->interval_ms, 1800000);
 	assert_int_equal(cs_sched_find(&s, 3003, CS_ENT_TRANSACTIONS)->interval_ms, 900000);
-	assert_int_equal(cs_sched_find(&s, 3003, CS_JOB_PLUGINS)->interval_ms, 3600000);
+	assert_int_equal(cs_sched_find(&s, 3003, CS_SCHED_JOB_PLUGINS)->interval_ms, 3600000);
 	assert_null(cs_sched_find(&s, 2002, CS_ENT_CAMPAIGNS));
 	cs_sched_release(&s);
 	cs_dconfig_release(&cfg);
@@ -253,7 +253,7 @@ static void test_per_org_overrides(void **state)
 /* Runs everything that may start at t, finishing each at once. */
 static void drain(cs_sched *s, int64_t t, int *fulls)
 {
-	cs_job *j;
+	cs_sched_job *j;
 	while ((j = next(s, t))) {
 		*fulls += j->full;
 		assert_int_equal(cs_sched_finished(j, t, 0, 0), 0);
@@ -279,7 +279,7 @@ static void test_nightly_full_once_a_day(void **state)
 	assert_int_equal(cs_sched_full_due(&s, at("2024-03-11T02:59:59Z")), 0);
 	drain(&s, at("2024-03-11T03:00:00Z"), &fulls); /* fires inside next() */
 	assert_int_equal(fulls, 4); /* every entity of org 1, no plugins, none of org 2 */
-	assert_int_equal(cs_sched_find(&s, 1, CS_JOB_PLUGINS)->full_pending, 0);
+	assert_int_equal(cs_sched_find(&s, 1, CS_SCHED_JOB_PLUGINS)->full_pending, 0);
 	assert_int_equal(cs_sched_full_due(&s, at("2024-03-11T23:59:59Z")), 0);
 	assert_int_equal(cs_sched_full_due(&s, at("2024-03-12T03:00:00Z")), 1);
 	assert_int_equal(cs_sched_full_due(&s, at("2024-03-12T03:00:00Z")), 0);
@@ -302,7 +302,7 @@ static void test_nightly_waits_for_running_job(void **state)
 	const long long org = 1;
 	cs_sched s;
 	assert_int_equal(cs_sched_init(&s, &cfg, &org, 1, at("2024-03-10T02:59:00Z")), 0);
-	cs_job *j = next(&s, at("2024-03-10T02:59:00Z"));
+	cs_sched_job *j = next(&s, at("2024-03-10T02:59:00Z"));
 	assert_int_equal(j->kind, CS_ENT_CAMPAIGNS);
 	assert_int_equal(j->full, 0);
 	assert_null(next(&s, at("2024-03-10T03:00:00Z")));
@@ -324,11 +324,11 @@ static void test_reload_keeps_running_jobs(void **state)
 	cs_sched s;
 	int64_t t0 = at("2024-03-10T12:00:00Z");
 	assert_int_equal(cs_sched_init(&s, &cfg, orgs, 2, t0), 0);
-	cs_job *run1 = next(&s, t0); /* org 1 campaigns */
-	cs_job *run2 = next(&s, t0 + 30 * SEC); /* org 2 campaigns */
+	cs_sched_job *run1 = next(&s, t0);            /* org 1 campaigns */
+	cs_sched_job *run2 = next(&s, t0 + 30 * SEC); /* org 2 campaigns */
 	assert_true(run1 && run2 && run1->org_id == 1 && run2->org_id == 2);
 	assert_int_equal(cs_sched_finished(run1, t0 + 40 * SEC, 0, 40 * SEC), 0);
-	cs_job *sup1 = next(&s, t0 + 40 * SEC);
+	cs_sched_job *sup1 = next(&s, t0 + 40 * SEC);
 	assert_int_equal(sup1->kind, CS_ENT_SUPPORTERS);
 
 	/* new intervals, org 2 gone, org 3 new */
@@ -360,14 +360,14 @@ static void test_reload_keeps_running_jobs(void **state)
 
 	/* an org that leaves and comes back while its job runs gets that job
 	 * back, still running: never a second copy of it */
-	cs_job *c3 = cs_sched_find(&s, 3, CS_ENT_CAMPAIGNS);
+	cs_sched_job *c3 = cs_sched_find(&s, 3, CS_ENT_CAMPAIGNS);
 	assert_int_equal(cs_sched_reload(&s, &cfg2, orgs2, 1, t1 + 31 * SEC), 0);
 	assert_true(c3->retired && c3->running);
 	assert_int_equal(cs_sched_reload(&s, &cfg2, orgs2, 2, t1 + 32 * SEC), 0);
 	assert_ptr_equal(cs_sched_find(&s, 3, CS_ENT_CAMPAIGNS), c3);
 	assert_true(!c3->retired && c3->running);
 	assert_int_equal(s.njobs, 10);
-	for (cs_job *j; (j = next(&s, t1 + 40 * SEC));) /* org 1 may run, org 3 waits */
+	for (cs_sched_job *j; (j = next(&s, t1 + 40 * SEC));) /* org 1 may run, org 3 waits */
 		assert_int_equal(j->org_id, 1);
 	assert_int_equal(cs_sched_finished(c3, t1 + 41 * SEC, 0, 11 * SEC), 0);
 	assert_int_equal(c3->runs, 1);
@@ -388,7 +388,7 @@ static void test_wake_time(void **state)
 	/* due already: wake now, even when asked late */
 	assert_int_equal(cs_sched_wake_ms(&s, t0), t0);
 	assert_int_equal(cs_sched_wake_ms(&s, t0 + 5), t0 + 5);
-	cs_job *j = next(&s, t0);
+	cs_sched_job *j = next(&s, t0);
 	/* the only slot is taken: nothing but a finish helps */
 	assert_int_equal(cs_sched_wake_ms(&s, t0), CS_SCHED_NEVER);
 	assert_int_equal(cs_sched_finished(j, t0 + SEC, 0, SEC), 0);
@@ -438,8 +438,8 @@ static void test_schedule_json(void **state)
 	cs_sched s;
 	int64_t t0 = at("2024-03-10T12:00:00Z");
 	assert_int_equal(cs_sched_init(&s, &cfg, &org, 1, t0), 0);
-	cs_job *j = next(&s, t0);
-	assert_int_equal(cs_sched_finished(j, t0 + 2500, CS_JOB_PARTIAL, 2500), 0);
+	cs_sched_job *j = next(&s, t0);
+	assert_int_equal(cs_sched_finished(j, t0 + 2500, CS_SCHED_JOB_PARTIAL, 2500), 0);
 	j = next(&s, t0 + 12 * SEC);
 	cJSON *root = cs_sched_to_json(&s, t0 + 13 * SEC);
 	assert_non_null(root);
