@@ -1,7 +1,11 @@
 /* Alerts without the delivery: condition keys, the cooldown decision, the
  * message text and JSON payload, the in-memory record store and the webhook
  * configuration. Everything here is pure or local, so it is tested without
- * a network; alert_send.c does the queue and the thread. */
+ * a network; alert_send.c does the queue and the thread.
+ *
+ * Never logs or shows a webhook URL whole: Slack's carry their token in the
+ * path, so messages show scheme://host only. Never lets a template reach
+ * printf: {s} and {n} are expanded by hand. */
 #include "alert/alert.h"
 
 #include "util/config.h"

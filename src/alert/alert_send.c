@@ -1,8 +1,10 @@
 /* Alert delivery: a bounded queue drained by one background thread that
  * POSTs each message to the webhook through cs_http, which retries 5xx,
- * 429 and transport failures with backoff inside a retry budget. The sync
- * never waits for a webhook: enqueueing takes a mutex for a few pointer
- * moves, and when the queue is full the oldest message goes. */
+ * 429 and transport failures with backoff inside a retry budget.
+ *
+ * Never makes the caller wait for a webhook: enqueueing takes a mutex for a
+ * few pointer moves, and when the queue is full the oldest message goes.
+ * Never logs the URL (it is a secret) and wipes it on free. */
 #include "alert/alert.h"
 
 #include "http/http.h"

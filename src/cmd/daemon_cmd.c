@@ -1,5 +1,7 @@
-/* classy-sync daemon start|stop|restart|status|schedule. The process model
- * and loop live in src/ops/daemon*.c; this file parses options and prints. */
+/* classy-sync daemon start|stop|restart|status|schedule: options, the
+ * output, and the exit codes. The process model and loop live in
+ * src/daemon/; this file parses options, prints what they return and
+ * decides the exit code. It never forks or supervises itself. */
 #include "cmd/cmd.h"
 
 #include "daemon/daemon.h"

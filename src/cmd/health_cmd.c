@@ -1,8 +1,8 @@
 /* classy-sync health [component] [--detailed] [--watch] [--json]: options,
- * output and the watch loop. The checks are in ops/health*.c (so the daemon
+ * output and the watch loop. The checks are in src/health/ (so the daemon
  * runs the same ones); this file supplies the live hooks (API client,
- * plugins), which ops does not link. Exit 0 all healthy, 1 on a warning, 2
- * on a critical (README "health"). */
+ * plugins), which health/ does not link. Exit 0 all healthy, 1 on a
+ * warning, 2 on a critical (README "health"). */
 #include "cmd/cmd.h"
 
 #include "health/health.h"

@@ -1,5 +1,11 @@
 /* A daemon job's thread: its own store handle and Classy client, the lease
- * of (org, job), then the sync of one entity (or the push plugins). */
+ * of (org, job), then the sync of one entity (or the push plugins); and the
+ * stop flag that every job honours between pages.
+ *
+ * Never touches the timetable or the status file: it fills its own
+ * cs_daemon_job under the worker's mutex, marks it done and wakes the loop,
+ * which records the outcome. Never runs a job whose lease another process
+ * holds: that turn is skipped, not queued. */
 #include "daemon/daemon_int.h"
 
 #include "plugin/driver.h"

@@ -1,6 +1,11 @@
 /* The daemon's outer layer: runtime paths, the pidfile, detaching, and the
  * supervisor that restarts a crashed worker (autoRestart) and gives up after
- * maxRestarts inside autoRestart.window. */
+ * maxRestarts inside autoRestart.window, with one last alert.
+ *
+ * Never prints and never picks an exit code for the command: it returns
+ * results (src/cmd/daemon_cmd.c says what they mean); its own processes
+ * only log. Never lets a worker hold the pidfile lock: a worker that
+ * outlives its supervisor must not look like a running daemon. */
 #include "daemon/daemon_int.h"
 #include "health/health_paths.h"
 

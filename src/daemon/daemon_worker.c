@@ -1,7 +1,12 @@
 /* The worker: the scheduler loop. It waits on a condition variable until the
  * scheduler's next wake time, a job ending, a signal (through a sigwait
  * thread) or the next heartbeat; launches due jobs, one thread each, and
- * reaps finished ones. */
+ * reaps finished ones. SIGHUP reloads the config, SIGTERM stops it after
+ * the running jobs finish their page.
+ *
+ * Never does a job's work on the loop's thread: the heartbeat, the
+ * watchdog and the status file depend on the loop turning. Never replaces
+ * the running config with one that failed to load. */
 #include "daemon/daemon_int.h"
 #include "util/buf.h"
 

@@ -1,5 +1,12 @@
-/* The lease keeper: see lease.h. */
+/* The lease keeper (lease.h): the sync leases one process holds, renewed
+ * every ttl/4 by one thread over its own store handle, for the daemon's
+ * jobs and for a manual sync alike.
+ *
+ * Never waits for a lease: taking one that is held elsewhere fails at once
+ * (CS_ECONFLICT) and the caller skips that turn. Never keeps a lease past
+ * free: whatever is still held is released there. */
 #include "daemon/lease.h"
+#include "util/buf.h"
 
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -104,17 +111,13 @@ int cs_daemon_lease_take(cs_daemon_lease_keeper *k, long long org, const char *j
 			 cs_lease_info *held_by, cs_err *err)
 {
 	pthread_mutex_lock(&k->mu);
-	int rc = 0;
-	if (k->n == k->cap) {
-		size_t cap = k->cap ? k->cap * 2 : 8;
-		held *v = realloc(k->v, cap * sizeof(*v));
-		if (!v) {
-			rc = cs_err_set(err, CS_ERR, "out of memory");
-			goto out;
-		}
-		k->v = v;
-		k->cap = cap;
+	int rc;
+	held *v = cs_grow(k->v, &k->cap, k->n, sizeof(*v), 8);
+	if (!v) {
+		rc = cs_err_set(err, CS_ERR, "out of memory");
+		goto out;
 	}
+	k->v = v;
 	rc = k->st->lease_acquire(k->st, org, job, k->holder, k->ttl_ms, held_by, err);
 	if (rc == 0) {
 		k->v[k->n].org = org;

@@ -1,3 +1,12 @@
+/* The systemd notify protocol, spoken directly (notify.h): one datagram to
+ * $NOTIFY_SOCKET per message. Follows systemd's
+ * man/notify-selfcontained-example.c: a fresh socket per message keeps
+ * this stateless and safe after fork, and the messages are rare (seconds
+ * apart at the most).
+ *
+ * Never fails the daemon outside systemd (no NOTIFY_SOCKET: a successful
+ * no-op), and never lets a STATUS text carry a newline into another
+ * assignment. */
 #include "daemon/notify.h"
 
 #include "util/err.h"
@@ -12,9 +21,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-/* Follows systemd's man/notify-selfcontained-example.c: a fresh socket per
- * message keeps this stateless and safe after fork, and the messages are
- * rare (seconds apart at the most). */
 
 static int notify_addr(const char *name, struct sockaddr_un *sa, socklen_t *len)
 {

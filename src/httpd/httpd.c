@@ -1,7 +1,13 @@
-/* The metrics and health endpoint. We bind the listening socket ourselves
- * and hand it to libmicrohttpd: binding is where things go wrong (port in
- * use, address not on this host), and doing it here gives us the errno to
- * name the problem, where MHD_start_daemon only returns NULL. */
+/* The metrics and health endpoint (/healthz, /readyz, /metrics). We bind the
+ * listening socket ourselves and hand it to libmicrohttpd: binding is where
+ * things go wrong (port in use, address not on this host), and doing it
+ * here gives us the errno to name the problem, where MHD_start_daemon only
+ * returns NULL.
+ *
+ * Never serves more than GET and HEAD, never binds beyond the loopback
+ * unless the address says so (the endpoint is unauthenticated), and never
+ * does slow work on the server thread: the handlers read a timestamp or
+ * render the registry. */
 #include "httpd/httpd.h"
 
 #include <arpa/inet.h>

@@ -1,7 +1,10 @@
 /* The metrics registry and its Prometheus text rendering. One mutex guards
  * everything: updates are a few per page and scrapes a few per minute, so
  * contention is negligible and a single lock keeps a scrape consistent (a
- * histogram's buckets, sum and count always agree). */
+ * histogram's buckets, sum and count always agree).
+ *
+ * Never takes a label beyond org and entity (the series stay orgs x
+ * entities), and never lets a counter go down. */
 #include "httpd/metrics.h"
 #include "util/buf.h"
 

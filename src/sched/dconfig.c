@@ -1,3 +1,13 @@
+/* daemon-config.json: parsing and validation, driven by one table of keys
+ * (cs_dconfig_table) that also gives the defaults, the effective dump and
+ * the key reference (dconfig_dump.c). Adding a key means adding a row (and
+ * a long field), never a new code path. Rows are in the order of the
+ * example file, which is also the order of the dump and of "known keys".
+ *
+ * Never half-loads: *out is written only when the whole file is valid, so
+ * a bad edit on SIGHUP leaves the running config alone. Never guesses:
+ * an unknown key, a wrong type or a value out of range is an error naming
+ * the full key path. */
 #include "sched/dconfig.h"
 
 #include "sched/dconfig_int.h"
@@ -8,10 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* One table drives everything: defaults, parsing, validation, the effective
- * dump and the key reference. Adding a key means adding a row (and a long
- * field), never a new code path. Rows are in the order of the example file,
- * which is also the order of the dump and of "known keys" lists. */
 
 #define SEC_MS 1000L
 #define DAY_MS 86400000L

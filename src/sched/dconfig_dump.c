@@ -1,3 +1,8 @@
+/* The read side of the key table: the effective config as JSON (for
+ * `daemon status`) and the key reference (for docs and help). Both walk the
+ * same rows the parser does, so they cannot drift from it.
+ *
+ * Never writes anywhere but the FILE * the caller hands in. */
 #include "sched/dconfig.h"
 
 #include "sched/dconfig_int.h"
@@ -5,9 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The read side of the key table: the effective config as JSON (for
- * `daemon status`) and the key reference (for docs and help). Both walk the
- * same rows the parser does, so they cannot drift from it. */
 
 void cs_dconfig_hhmm(long minute, char *buf)
 {

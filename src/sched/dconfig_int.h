@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-enum dkey_type {
+enum cs_dconfig_key_type {
 	DK_MS = 0, /* whole milliseconds */
 	DK_INT,    /* whole number */
 	DK_BOOL,   /* true / false, stored 0/1 */
@@ -19,7 +19,7 @@ enum dkey_type {
 
 typedef struct cs_dconfig_key {
 	const char *path; /* dotted path relative to its scope */
-	int type;         /* enum dkey_type */
+	int type;         /* enum cs_dconfig_key_type */
 	unsigned flags;   /* DK_TOP, DK_ORG */
 	size_t off;       /* long field in cs_dconfig (DK_TOP) */
 	size_t org_off;   /* long field in cs_dconfig_org (DK_ORG) */

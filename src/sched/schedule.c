@@ -1,3 +1,11 @@
+/* The timetable: which job may start now, when the loop should wake, what a
+ * finished run means for the next one (the rules are in schedule.h). The
+ * timetable is small (orgs x 5 jobs), so every decision is a plain scan:
+ * easy to check, and no index to keep in step with the jobs.
+ *
+ * Never reads a clock, sleeps or starts a thread: every call takes the
+ * time, so tests drive it with a fake clock. Never frees a job the loop
+ * still runs: retired jobs wait until their run ends. */
 #include "sched/schedule.h"
 
 #include "util/log.h"
@@ -6,9 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The rules are in schedule.h. The timetable is small (orgs x 5 jobs), so
- * every decision is a plain scan: easy to check, and no index to keep in
- * step with the jobs. */
 
 #define DAY_MS 86400000LL
 #define MINUTE_MS 60000LL
