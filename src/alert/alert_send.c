@@ -305,6 +305,17 @@ static void release(cs_alerter *a)
 	free(a);
 }
 
+/* Frees what cs_alerter_new set up once the thread has stopped (or never
+ * ran). */
+static void destroy(cs_alerter *a)
+{
+	pthread_cond_destroy(&a->work);
+	pthread_cond_destroy(&a->idle);
+	pthread_mutex_destroy(&a->mu);
+	pthread_mutex_destroy(&a->observe_mu);
+	release(a);
+}
+
 int cs_alerter_new(const cs_alerter_opts *opts, cs_alerter **out, cs_err *err)
 {
 	cs_alerter_opts o = *opts;
@@ -332,17 +343,11 @@ int cs_alerter_new(const cs_alerter_opts *opts, cs_alerter **out, cs_err *err)
 	a->http = new_client(&o, err);
 	if (!a->http || pthread_create(&a->thread, NULL, worker, a) != 0) {
 		rc = a->http ? cs_err_set(err, CS_ERR, "cannot start the alert thread") : CS_ERR;
-		goto fail;
+		destroy(a);
+		return rc;
 	}
 	*out = a;
 	return 0;
-fail:
-	pthread_cond_destroy(&a->work);
-	pthread_cond_destroy(&a->idle);
-	pthread_mutex_destroy(&a->mu);
-	pthread_mutex_destroy(&a->observe_mu);
-	release(a);
-	return rc;
 }
 
 void cs_alerter_free(cs_alerter *a)
@@ -360,9 +365,5 @@ void cs_alerter_free(cs_alerter *a)
 			a->len == 1 ? "" : "s");
 	for (; a->len; a->len--, a->head = (a->head + 1) % a->cap)
 		free(a->q[a->head]);
-	pthread_cond_destroy(&a->work);
-	pthread_cond_destroy(&a->idle);
-	pthread_mutex_destroy(&a->mu);
-	pthread_mutex_destroy(&a->observe_mu);
-	release(a);
+	destroy(a);
 }

@@ -12,26 +12,18 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
-
-#define DEFAULT_CONFIG "daemon-config.json"
 
 /* --config, else ./daemon-config.json when it exists, else "" (defaults);
  * made absolute so the status shows where it came from. Checks it. */
 static int resolve_config(const char *given, char *out, size_t n, cs_err *err)
 {
-	const char *path = given;
+	const char *path = cs_dconfig_pick(given);
 	out[0] = '\0';
-	if (!path) {
-		if (access(DEFAULT_CONFIG, F_OK) != 0)
-			return 0;
-		path = DEFAULT_CONFIG;
-	}
+	if (!path)
+		return 0;
 	char abs[PATH_MAX];
 	if (!realpath(path, abs))
 		return cs_err_set(err, CS_EUSAGE, "cannot read daemon config '%s': %s", path,
@@ -111,30 +103,26 @@ static int do_stop(cs_ctx *ctx, long long timeout_s)
 {
 	cs_daemon_paths paths;
 	cs_daemon_paths_init(&ctx->cfg, &paths);
-	long pid = cs_daemon_running(&paths);
-	if (!pid) {
+	cs_err err = {0};
+	long pid;
+	int rc = cs_daemon_stop(&paths, &pid, &err);
+	if (rc == CS_ENOTFOUND) {
 		fprintf(stderr, "classy-sync: daemon is not running\n");
 		return CS_EXIT_OK;
 	}
-	if (kill((pid_t)pid, SIGTERM) != 0) {
-		fprintf(stderr, "classy-sync: error: cannot signal the daemon (pid %ld): %s\n", pid,
-			strerror(errno));
-		return CS_EXIT_FAIL;
-	}
+	if (rc)
+		return cs_cmd_fail(&err);
 	fprintf(stderr, "stopping the daemon (pid %ld)...\n", pid);
-	int64_t end = cs_mono_ms() + timeout_s * 1000;
-	while (cs_daemon_running(&paths) == pid) {
-		if (cs_mono_ms() >= end) {
-			fprintf(stderr, "classy-sync: error: the daemon (pid %ld) did not stop within "
-					"%lld s; it may still be finishing a page (see its log)\n",
-				pid, timeout_s);
-			return CS_EXIT_FAIL;
-		}
-		struct timespec ts = {0, 50000000L};
-		nanosleep(&ts, NULL);
-	}
+	if (cs_daemon_wait_stopped(&paths, pid, timeout_s, &err))
+		return cs_cmd_fail(&err);
 	printf("daemon stopped (pid %ld)\n", pid);
 	return CS_EXIT_OK;
+}
+
+/* --timeout S of stop and restart, 60 s when not given. */
+static long long stop_timeout(const cs_cmd *self, const cs_args *args)
+{
+	return cs_arg_set(self, args, "timeout") ? cs_arg_num(self, args, "timeout") : 60;
 }
 
 static int cmd_start(cs_ctx *ctx, const cs_cmd *self, const cs_args *args)
@@ -144,19 +132,17 @@ static int cmd_start(cs_ctx *ctx, const cs_cmd *self, const cs_args *args)
 
 static int cmd_stop(cs_ctx *ctx, const cs_cmd *self, const cs_args *args)
 {
-	long long t = cs_arg_set(self, args, "timeout") ? cs_arg_num(self, args, "timeout") : 60;
-	return do_stop(ctx, t);
+	return do_stop(ctx, stop_timeout(self, args));
 }
 
 static int cmd_restart(cs_ctx *ctx, const cs_cmd *self, const cs_args *args)
 {
-	long long t = cs_arg_set(self, args, "timeout") ? cs_arg_num(self, args, "timeout") : 60;
 	/* a bad new config must not cost the running daemon */
 	char path[1024];
 	cs_err err = {0};
 	if (resolve_config(cs_arg_str(self, args, "config"), path, sizeof(path), &err))
 		return cs_cmd_fail(&err);
-	int rc = do_stop(ctx, t);
+	int rc = do_stop(ctx, stop_timeout(self, args));
 	return rc ? rc : do_start(ctx, self, args);
 }
 
@@ -208,6 +194,16 @@ static void fmt_dur(double ms, char *out, size_t n)
 		snprintf(out, n, "%.1fs", ms / 1000);
 }
 
+/* --json: item as one line (null when absent); frees st. */
+static int print_json(const cJSON *item, cJSON *st)
+{
+	char *t = cJSON_PrintUnformatted(item);
+	printf("%s\n", t ? t : "null");
+	free(t);
+	cJSON_Delete(st);
+	return CS_EXIT_OK;
+}
+
 static int cmd_status(cs_ctx *ctx, const cs_cmd *self, const cs_args *args)
 {
 	int json = cs_arg_set(self, args, "json");
@@ -215,13 +211,8 @@ static int cmd_status(cs_ctx *ctx, const cs_cmd *self, const cs_args *args)
 	if (!st)
 		return CS_EXIT_FAIL;
 	cJSON_DeleteItemFromObject(st, "schedule");
-	if (json) {
-		char *t = cJSON_PrintUnformatted(st);
-		printf("%s\n", t);
-		free(t);
-		cJSON_Delete(st);
-		return CS_EXIT_OK;
-	}
+	if (json)
+		return print_json(st, st);
 	char up[32], hb[32];
 	fmt_dur(jnum(st, "uptime_s") * 1000, up, sizeof(up));
 	fmt_dur(jnum(st, "heartbeat_age_ms"), hb, sizeof(hb));
@@ -263,13 +254,8 @@ static int cmd_schedule(cs_ctx *ctx, const cs_cmd *self, const cs_args *args)
 	if (!st)
 		return CS_EXIT_FAIL;
 	const cJSON *sched = cJSON_GetObjectItem(st, "schedule");
-	if (json) {
-		char *t = cJSON_PrintUnformatted(sched);
-		printf("%s\n", t ? t : "null");
-		free(t);
-		cJSON_Delete(st);
-		return CS_EXIT_OK;
-	}
+	if (json)
+		return print_json(sched, st);
 	printf("%-8s %-16s %10s %-22s %10s %-8s %s\n", "org", "job", "interval", "next run",
 	       "last took", "last", "runs");
 	const cJSON *j;

@@ -189,16 +189,6 @@ static int watch(const cs_health_opts *o, long interval_ms, int json)
 
 /* ---- the command ---- */
 
-static int load_dconfig(const char *path, cs_dconfig *out, cs_err *err)
-{
-	if (path)
-		return cs_dconfig_load(path, out, err);
-	if (access("daemon-config.json", F_OK) == 0)
-		return cs_dconfig_load("daemon-config.json", out, err);
-	cs_dconfig_defaults(out);
-	return 0;
-}
-
 static void setup_live(cs_ctx *ctx, int detailed, live_ud *u, cs_health_hooks *h)
 {
 	size_t n = 0;
@@ -230,7 +220,7 @@ static int cmd_health(cs_ctx *ctx, const cs_cmd *self, const cs_args *a)
 	if (every < 1 || every > 3600)
 		return cs_cmd_usage_error(ctx->prog, "--interval must be 1..3600 seconds, not %lld",
 					  every);
-	if (load_dconfig(cs_arg_str(self, a, "config"), &dcfg, &err))
+	if (cs_dconfig_load_or_defaults(cs_dconfig_pick(cs_arg_str(self, a, "config")), &dcfg, &err))
 		return cs_cmd_fail(&err);
 	cs_health_opts o = {.store = ctx->store, .cfg = &ctx->cfg, .dcfg = &dcfg,
 			    .only = a->npos ? a->pos[0] : NULL, .detailed = detailed};

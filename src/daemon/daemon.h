@@ -36,6 +36,15 @@ typedef struct cs_daemon_opts {
  * lock is held. 0 when no daemon runs. */
 long cs_daemon_running(const cs_daemon_paths *p);
 
+/* Asks the running daemon to stop: SIGTERM to its supervisor, which
+ * forwards it; the jobs finish their page first. 0 with *pid set;
+ * CS_ENOTFOUND when no daemon runs; CS_ERR when it cannot be signalled. */
+int cs_daemon_stop(const cs_daemon_paths *p, long *pid, cs_err *err);
+
+/* Waits until the daemon of pid no longer holds the pidfile. 0 when it is
+ * gone; CS_ERR after timeout_s seconds. */
+int cs_daemon_wait_stopped(const cs_daemon_paths *p, long pid, long long timeout_s, cs_err *err);
+
 /* Starting takes two steps, so the command can say what went wrong where:
  * cs_daemon_lock, then cs_daemon_run (foreground) or cs_daemon_detach.
  * Nothing here prints; the daemon's own processes log (util/log.h). */

@@ -26,6 +26,8 @@
 
 /* What `daemon status` reads of the status file: it lists every job. */
 #define STATUS_MAX_BYTES ((size_t)1 << 20)
+/* How often a stop looks whether the daemon is gone. */
+#define STOP_POLL_MS 50
 
 /* A path too long is left "" and fails clearly when opened. */
 static void runtime_path(const char *dir, const char *db_path, const char *ext, char *out,
@@ -79,6 +81,32 @@ int cs_daemon_lock(const cs_daemon_paths *p, int *fd, cs_err *err)
 		close(*fd);
 		*fd = -1;
 		return cs_err_set(err, CS_ECONFLICT, "already running (pid %ld)", other);
+	}
+	return 0;
+}
+
+int cs_daemon_stop(const cs_daemon_paths *p, long *pid, cs_err *err)
+{
+	*pid = cs_daemon_running(p);
+	if (!*pid)
+		return cs_err_set(err, CS_ENOTFOUND, "daemon is not running");
+	if (kill((pid_t)*pid, SIGTERM) != 0)
+		return cs_err_set(err, CS_ERR, "cannot signal the daemon (pid %ld): %s", *pid,
+				  strerror(errno));
+	return 0;
+}
+
+int cs_daemon_wait_stopped(const cs_daemon_paths *p, long pid, long long timeout_s, cs_err *err)
+{
+	int64_t end = cs_mono_ms() + timeout_s * 1000;
+	while (cs_daemon_running(p) == pid) {
+		if (cs_mono_ms() >= end)
+			return cs_err_set(err, CS_ERR,
+					  "the daemon (pid %ld) did not stop within %lld s; it may "
+					  "still be finishing a page (see its log)",
+					  pid, timeout_s);
+		struct timespec ts = cs_timespec_ms(STOP_POLL_MS);
+		nanosleep(&ts, NULL);
 	}
 	return 0;
 }
@@ -174,9 +202,7 @@ static int supervise(const cs_daemon_opts *o, const cs_daemon_paths *paths, int 
 
 	cs_dconfig cfg;
 	cs_err err = {0};
-	if (!o->config_path[0])
-		cs_dconfig_defaults(&cfg);
-	else if (cs_dconfig_load(o->config_path, &cfg, &err))
+	if (cs_dconfig_load_or_defaults(o->config_path, &cfg, &err))
 		cs_dconfig_defaults(&cfg); /* checked before; the worker reports it */
 	cs_daemon_worker_args wa = {.o = o, .paths = paths, .sup_pid = getpid(),
 				    .started_ms = cs_now_ms(), .ready_fd = ready_fd};

@@ -147,7 +147,7 @@ static void do_reload(cs_daemon_worker *w, id_list *ids)
 	const char *path = w->a->o->config_path;
 	cs_dconfig next;
 	cs_err err = {0};
-	int rc = path[0] ? cs_dconfig_load(path, &next, &err) : (cs_dconfig_defaults(&next), 0);
+	int rc = cs_dconfig_load_or_defaults(path, &next, &err);
 	if (rc) {
 		cs_log(CS_LOG_ERROR, "reload rejected, keeping the running config: %s", err.msg);
 		return;
@@ -308,12 +308,8 @@ static int setup(cs_daemon_worker *w, id_list *ids, cs_err *err)
 {
 	const cs_daemon_opts *o = w->a->o;
 	int rc;
-	if (o->config_path[0]) {
-		if ((rc = cs_dconfig_load(o->config_path, &w->cfg, err)))
-			return rc;
-	} else {
-		cs_dconfig_defaults(&w->cfg);
-	}
+	if ((rc = cs_dconfig_load_or_defaults(o->config_path, &w->cfg, err)))
+		return rc;
 	if ((rc = cs_store_open(o->cfg, &w->st, err)))
 		return rc;
 	w->db_ok = 1;

@@ -49,11 +49,11 @@ static void check_migrations(cs_health_state *r, cs_health_check *c)
 	}
 }
 
-static void check_disk(const char *db_path, cs_health_check *c)
+static void check_disk(cs_health_state *r, cs_health_check *c)
 {
 	char dir[1024];
 	struct statvfs vfs;
-	snprintf(dir, sizeof(dir), "%s", db_path);
+	snprintf(dir, sizeof(dir), "%s", r->o->cfg->db_path);
 	const char *d = dirname(dir);
 	if (statvfs(d, &vfs) != 0) {
 		cs_health_set(c, CS_HEALTH_CRITICAL, "cannot stat the file system of '%s'", d);
@@ -71,22 +71,26 @@ static void check_disk(const char *db_path, cs_health_check *c)
 				    d);
 }
 
-int cs_health_database(cs_health_state *r)
+/* Adds one check and fills it with fn, timing it. -1 when out of memory. */
+static int timed(cs_health_state *r, const char *component, const char *name,
+		 void (*fn)(cs_health_state *r, cs_health_check *c))
 {
 	int64_t t0 = cs_mono_ms();
-	cs_health_check *c = cs_health_add(r->rep, "database", "database");
+	cs_health_check *c = cs_health_add(r->rep, component, name);
 	if (!c)
 		return -1;
-	check_migrations(r, c);
-	c->duration_ms = (double)(cs_mono_ms() - t0);
-	if (r->o->cfg->db_type != CS_DB_SQLITE)
-		return 0;
-	t0 = cs_mono_ms();
-	if (!(c = cs_health_add(r->rep, "database", "database/disk")))
-		return -1;
-	check_disk(r->o->cfg->db_path, c);
+	fn(r, c);
 	c->duration_ms = (double)(cs_mono_ms() - t0);
 	return 0;
+}
+
+int cs_health_database(cs_health_state *r)
+{
+	if (timed(r, "database", "database", check_migrations))
+		return -1;
+	if (r->o->cfg->db_type != CS_DB_SQLITE)
+		return 0;
+	return timed(r, "database", "database/disk", check_disk);
 }
 
 static void daemon_running(cs_health_check *c, const cs_health_daemon_status *ds, int64_t now)
@@ -144,11 +148,5 @@ static void check_daemon(cs_health_state *r, cs_health_check *c)
 
 int cs_health_daemon(cs_health_state *r)
 {
-	int64_t t0 = cs_mono_ms();
-	cs_health_check *c = cs_health_add(r->rep, "daemon", "daemon");
-	if (!c)
-		return -1;
-	check_daemon(r, c);
-	c->duration_ms = (double)(cs_mono_ms() - t0);
-	return 0;
+	return timed(r, "daemon", "daemon", check_daemon);
 }

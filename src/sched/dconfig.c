@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 
 #define SEC_MS 1000L
@@ -464,6 +465,21 @@ int cs_dconfig_load(const char *path, cs_dconfig *out, cs_err *err)
 	rc = cs_dconfig_parse(text, path, out, err);
 	free(text);
 	return rc;
+}
+
+int cs_dconfig_load_or_defaults(const char *path, cs_dconfig *out, cs_err *err)
+{
+	if (path && path[0])
+		return cs_dconfig_load(path, out, err);
+	cs_dconfig_defaults(out);
+	return 0;
+}
+
+const char *cs_dconfig_pick(const char *given)
+{
+	if (given)
+		return given;
+	return access(CS_DCONFIG_DEFAULT_FILE, F_OK) == 0 ? CS_DCONFIG_DEFAULT_FILE : NULL;
 }
 
 void cs_dconfig_release(cs_dconfig *cfg)

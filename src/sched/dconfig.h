@@ -94,6 +94,17 @@ typedef struct cs_dconfig {
  * CS_EUSAGE. *out is written only on success. */
 int cs_dconfig_load(const char *path, cs_dconfig *out, cs_err *err);
 
+/* cs_dconfig_load, or the built-in defaults when path is NULL or "". */
+int cs_dconfig_load_or_defaults(const char *path, cs_dconfig *out, cs_err *err);
+
+/* The file the commands read when --config is not given: in the working
+ * directory, and only when it exists. */
+#define CS_DCONFIG_DEFAULT_FILE "daemon-config.json"
+
+/* given when not NULL, else CS_DCONFIG_DEFAULT_FILE when it exists, else
+ * NULL (the built-in defaults apply). */
+const char *cs_dconfig_pick(const char *given);
+
 /* Parses JSON text; source_name (a path, or "<string>") goes into messages.
  * *out is written only on success; the caller then owns it. */
 int cs_dconfig_parse(const char *json_text, const char *source_name, cs_dconfig *out,
