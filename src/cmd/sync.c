@@ -50,7 +50,7 @@ static void print_result(const cs_org_result *r)
 		printf("  supporter aggregates recomputed: %lld\n", r->aggregates_updated);
 }
 
-/* Leases around each entity of a manual sync (see ops/lease.h), so a
+/* Leases around each entity of a manual sync (see daemon/lease.h), so a
  * daemon or another manual sync never runs the same org and entity at once.
  * An entity whose lease is held is skipped: it counts as not done (exit 3
  * when something else ran, 1 when nothing did). */

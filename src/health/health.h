@@ -8,7 +8,7 @@
  * Local facts only (quick form): database, freshness, errors, org (the
  * status the most recent runs saw), daemon, plugin (its last push).
  * Live (detailed, or a plugin named explicitly): the org token fetch + API
- * GET and each plugin's own check, through hooks the caller provides (ops
+ * GET and each plugin's own check, through hooks the caller provides (health/
  * does not link the API client or the plugins), run in parallel threads
  * with a timeout each.
  *
