@@ -4,9 +4,9 @@
  * decides the exit code. It never forks or supervises itself. */
 #include "cmd/cmd.h"
 
+#include "alert/alert.h"
 #include "daemon/daemon.h"
 #include "sched/dconfig.h"
-#include "alert/alert.h"
 #include "util/timeutil.h"
 
 #include <cjson/cJSON.h>

@@ -2,7 +2,8 @@
 #define CS_DAEMON_INT_H
 /* Shared by the daemon's files; not for use outside src/daemon. The files
  * call downwards only:
- *   daemon_supervisor.c  paths, pidfile, detaching, the supervisor
+ *   daemon_supervisor.c  starting, detaching, the supervisor
+ *   daemon_control.c     paths, pidfile, stop, status file (for commands)
  *   daemon_worker.c      the worker: its loop, signals, setup
  *   daemon_status.c      status file, finished jobs, history
  *   daemon_alerts.c      alert records and conditions
@@ -10,10 +11,10 @@
  *   lease.c, notify.c    the lease keeper, systemd notify */
 #include "alert/alert.h"
 #include "daemon/daemon.h"
-#include "sched/dconfig.h"
-#include "httpd/httpd.h"
 #include "daemon/lease.h"
+#include "httpd/httpd.h"
 #include "httpd/metrics.h"
+#include "sched/dconfig.h"
 #include "sched/schedule.h"
 #include "store/store.h"
 #include "sync/sync.h"
