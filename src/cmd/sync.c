@@ -3,8 +3,8 @@
 #include "cmd/cmd.h"
 #include "util/buf.h"
 
-#include "ops/dconfig.h"
-#include "ops/lease.h"
+#include "sched/dconfig.h"
+#include "daemon/lease.h"
 #include "sync/sync.h"
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -50,12 +50,12 @@ static void print_result(const cs_org_result *r)
 		printf("  supporter aggregates recomputed: %lld\n", r->aggregates_updated);
 }
 
-/* Leases around each entity of a manual sync (see ops/lease.h), so a
+/* Leases around each entity of a manual sync (see daemon/lease.h), so a
  * daemon or another manual sync never runs the same org and entity at once.
  * An entity whose lease is held is skipped: it counts as not done (exit 3
  * when something else ran, 1 when nothing did). */
 typedef struct lease_ctx {
-	cs_lease_keeper *leases;
+	cs_daemon_lease_keeper *leases;
 	long long org;
 	size_t *skipped;
 	int failed; /* could not ask: the database failed */
@@ -67,10 +67,11 @@ static int lease_begin(const cs_entity *e, void *arg)
 	lease_ctx *l = arg;
 	cs_lease_info held;
 	cs_err lerr = {0};
-	int rc = cs_lease_take(l->leases, l->org, cs_job_kind_name(e->id), &held, &lerr);
+	int rc = cs_daemon_lease_take(l->leases, l->org, cs_sched_job_kind_name(e->id), &held,
+				      &lerr);
 	if (rc == CS_ECONFLICT) {
 		char who[256];
-		cs_lease_describe(&held, who, sizeof(who));
+		cs_daemon_lease_describe(&held, who, sizeof(who));
 		fprintf(stderr, "classy-sync: %s of organization %lld is being synced by %s; skipped\n",
 			e->name, l->org, who);
 		(*l->skipped)++;
@@ -84,13 +85,14 @@ static int lease_begin(const cs_entity *e, void *arg)
 static void lease_end(const cs_entity *e, void *arg)
 {
 	lease_ctx *l = arg;
-	cs_lease_drop(l->leases, l->org, cs_job_kind_name(e->id));
+	cs_daemon_lease_drop(l->leases, l->org, cs_sched_job_kind_name(e->id));
 }
 
 /* Syncs the entities of one org in order, each under its lease, then
  * recomputes the aggregates once for everything they touched. */
-static int sync_one(cs_ctx *ctx, cs_lease_keeper *leases, const cs_org *org,
-		    const cs_entity *only, int full, cs_org_result *res, size_t *skipped, cs_err *err)
+static int sync_one(cs_ctx *ctx, cs_daemon_lease_keeper *leases, const cs_org *org,
+		    const cs_entity *only, int full, cs_org_result *res, size_t *skipped,
+		    cs_err *err)
 {
 	cs_http *http = NULL;
 	cs_classy *api = NULL;
@@ -133,8 +135,9 @@ int cs_run_sync(cs_ctx *ctx, long long org_id, const char *entity_name, int full
 				"'classy-sync org add'\n");
 		return CS_EXIT_FAIL;
 	}
-	cs_lease_keeper *leases = NULL;
-	if (cs_lease_keeper_new(&ctx->cfg, "manual sync", CS_LEASE_TTL_MS, &leases, &err)) {
+	cs_daemon_lease_keeper *leases = NULL;
+	if (cs_daemon_lease_keeper_new(&ctx->cfg, "manual sync", CS_DAEMON_LEASE_TTL_MS, &leases,
+				       &err)) {
 		cs_org_list_release(&orgs);
 		return cs_cmd_fail(&err);
 	}
@@ -162,7 +165,7 @@ int cs_run_sync(cs_ctx *ctx, long long org_id, const char *entity_name, int full
 	printf("total: %lld records, %lld requests, %.2f s, %.0f records/s\n", total_records,
 	       total_requests, secs, secs > 0 ? total_records / secs : 0);
 	cs_org_list_release(&orgs);
-	cs_lease_keeper_free(leases);
+	cs_daemon_lease_keeper_free(leases);
 	if (cs_should_stop()) {
 		fprintf(stderr, "classy-sync: interrupted: the page in flight was committed or "
 				"rolled back; rerun to continue\n");
