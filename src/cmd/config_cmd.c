@@ -1,7 +1,7 @@
 /* classy-sync config show */
 #include "cmd/cmd.h"
 
-#include "plugin/plugin.h"
+#include "plugin/registry/registry.h"
 
 #include <stdio.h>
 
@@ -18,8 +18,8 @@ static int config_show(cs_ctx *ctx, const cs_cmd *self, const cs_args *args)
 	(void)args;
 	cs_config_visit(&ctx->cfg, show, NULL);
 	/* then each push plugin's own keys, from its key table */
-	for (size_t i = 0; cs_plugins[i]; i++) {
-		for (const cs_plugin_key *k = cs_plugins[i]->keys; k && k->name; k++) {
+	for (size_t i = 0; cs_plugin_registry[i]; i++) {
+		for (const cs_plugin_key *k = cs_plugin_registry[i]->keys; k && k->name; k++) {
 			char v[1024];
 			int rc = cs_env_lookup(k->name, v, sizeof(v));
 			if (k->secret)

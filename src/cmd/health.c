@@ -7,6 +7,7 @@
 
 #include "ops/health.h"
 #include "plugin/driver.h"
+#include "plugin/registry/registry.h"
 #include "sync/sync.h"
 #include "util/secret.h"
 #include "util/timeutil.h"
@@ -77,7 +78,7 @@ static int plugin_probe(void *ud, size_t i, char *msg, size_t msgsz, cs_err *err
 {
 	live_ud *u = ud;
 	pthread_mutex_lock(&u->store_mu);
-	int rc = cs_plugin_health(u->ctx->store, cs_plugins[i], msg, msgsz, err);
+	int rc = cs_plugin_health(u->ctx->store, cs_plugin_registry[i], msg, msgsz, err);
 	pthread_mutex_unlock(&u->store_mu);
 	return rc;
 }
@@ -205,8 +206,8 @@ static void setup_live(cs_ctx *ctx, int detailed, live_ud *u, cs_health_hooks *h
 	memset(u, 0, sizeof(*u));
 	u->ctx = ctx;
 	pthread_mutex_init(&u->store_mu, NULL);
-	for (size_t i = 0; cs_plugins[i] && n < 15; i++)
-		u->names[n++] = cs_plugins[i]->name;
+	for (size_t i = 0; cs_plugin_registry[i] && n < 15; i++)
+		u->names[n++] = cs_plugin_registry[i]->name;
 	h->plugin_names = u->names;
 	h->plugin_probe = plugin_probe;
 	h->ud = u;

@@ -4,6 +4,7 @@
 #include "cmd/cmd.h"
 
 #include "plugin/driver.h"
+#include "plugin/registry/registry.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -235,8 +236,8 @@ static void build_one(plugin_cmds *c, const cs_plugin *p)
 size_t cs_plugin_commands(const cs_cmd **out, size_t max)
 {
 	size_t n = 0;
-	for (size_t i = 0; cs_plugins[i] && n < max && n < MAX_PLUGINS; i++) {
-		build_one(&cmds[n], cs_plugins[i]);
+	for (size_t i = 0; cs_plugin_registry[i] && n < max && n < MAX_PLUGINS; i++) {
+		build_one(&cmds[n], cs_plugin_registry[i]);
 		out[n] = &cmds[n].top;
 		n++;
 	}

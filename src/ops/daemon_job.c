@@ -3,6 +3,7 @@
 #include "ops/daemon_int.h"
 
 #include "plugin/driver.h"
+#include "plugin/registry/registry.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 
@@ -52,8 +53,8 @@ static int run_entity(djob *j, cs_store *st, cs_err *err)
 static int run_plugins(djob *j, cs_store *st, cs_err *err)
 {
 	int worst = 0, ran = 0;
-	for (size_t i = 0; cs_plugins[i]; i++) {
-		const cs_plugin *p = cs_plugins[i];
+	for (size_t i = 0; cs_plugin_registry[i]; i++) {
+		const cs_plugin *p = cs_plugin_registry[i];
 		cs_err perr = {0};
 		if (cs_plugin_configured(st, p, &perr)) {
 			cs_debug("plugin %s is not configured (%s); not run", p->name, perr.msg);

@@ -2,7 +2,7 @@
 #define CS_PLUGIN_H
 /* Push destinations are plugins: a versioned descriptor of lifecycle hooks
  * plus a table of the plugin's own configuration keys. Registration is
- * static, by name (src/plugins/registry.c). The core owns everything a
+ * static, by name (plugin/registry/registry.h). The core owns everything a
  * destination has in common: the command line, reading the audience from
  * the store, the last-sent state used for diffing, outcome rows and run
  * rows. A plugin owns only the conversation with its destination.
@@ -108,11 +108,5 @@ enum cs_contact_verdict { CS_CONTACT_SEND = 0, CS_CONTACT_NO_CONSENT, CS_CONTACT
 int cs_contact_verdict(const cs_contact *c);
 /* Lowercase hex SHA-256 of data (65 bytes with the NUL). */
 void cs_payload_hash(const char *data, size_t len, char out[65]);
-
-/* ---- Registry ---- */
-
-/* NULL-terminated, in display order. */
-extern const cs_plugin *const cs_plugins[];
-const cs_plugin *cs_plugin_find(const char *name);
 
 #endif

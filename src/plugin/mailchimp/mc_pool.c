@@ -2,7 +2,7 @@
  * handle (slot), take the next task index from an atomic counter. The
  * bound on requests in flight is the number of workers: a worker sends one
  * request at a time, retries included. */
-#include "plugins/mailchimp/mc_transport.h"
+#include "plugin/mailchimp/mc_transport.h"
 
 #include "util/log.h"
 

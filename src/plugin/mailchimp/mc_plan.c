@@ -4,7 +4,7 @@
  * gift moving TOTALAMT and a tag) is seen even though the supporter's
  * updated_at did not move, and why a rerun with nothing changed has no
  * item and sends nothing. Makes no write request. */
-#include "plugins/mailchimp/mc_int.h"
+#include "plugin/mailchimp/mc_int.h"
 #include "util/buf.h"
 
 #include <stdio.h>

@@ -3,7 +3,7 @@
  * the managed tags, and the field-level diff between two payloads. The
  * payload is canonical (fixed field order, sorted tags) so equal data
  * always hashes equal. */
-#include "plugins/mailchimp/mc_int.h"
+#include "plugin/mailchimp/mc_int.h"
 
 #include <ctype.h>
 #include <stdio.h>

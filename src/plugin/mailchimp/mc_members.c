@@ -5,7 +5,7 @@
  *    size of the audience);
  *  - the full snapshot (--full): every member with its merge fields and
  *    managed tags, to diff against Mailchimp's own data. */
-#include "plugins/mailchimp/mc_int.h"
+#include "plugin/mailchimp/mc_int.h"
 #include "util/buf.h"
 
 #include <stdio.h>

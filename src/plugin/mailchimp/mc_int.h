@@ -9,7 +9,7 @@
  *   mc_push.c     batch subscribe, PUT, tags; outcomes and state
  *   mailchimp.c   the plugin descriptor and lifecycle */
 #include "plugin/plugin.h"
-#include "plugins/mailchimp/mc_client.h"
+#include "plugin/mailchimp/mc_client.h"
 #include "util/idset.h"
 
 #include <stddef.h>

@@ -2,7 +2,7 @@
  * (GET /lists/{id}), and every mapped merge tag exists with a compatible
  * type. Mailchimp silently ignores unknown merge tags, so without this check
  * a typo would push nothing and report success. */
-#include "plugins/mailchimp/mc_int.h"
+#include "plugin/mailchimp/mc_int.h"
 
 #include "util/buf.h"
 

@@ -1,7 +1,7 @@
 /* Mailchimp plugin configuration: the key table, per-org lists and the
  * merge-field mapping. Every bad value fails with a message naming the
  * variable; the API key never appears in one. */
-#include "plugins/mailchimp/mc_int.h"
+#include "plugin/mailchimp/mc_int.h"
 
 #include "util/config.h"
 
