@@ -21,10 +21,14 @@ struct cs_classy {
 	int64_t (*mono_ms)(void);
 };
 
+/* ---- token.c ---- */
+
 /* Makes sure a token is cached and not about to expire. */
 int cs_classy_token_ensure(cs_classy *c, cs_err *err);
 /* Forgets the cached token, so the next request fetches a new one. */
 void cs_classy_token_drop(cs_classy *c);
+
+/* ---- message.c: below both token.c and classy.c ---- */
 
 /* After cs_http_do failed with rc, appends what the user can do about it:
  * check the variable holding the URL (url_var) when the host could not be
