@@ -3,7 +3,8 @@
  * the budget lives in a process-wide registry keyed by client id. The server
  * reports what is left after each answer; when that falls below a reserve we
  * spread the rest over the window instead of running into a 429. */
-#include "http/http.h"
+#include "http/budget.h"
+#include "http/sleep.h"
 
 #include "util/log.h"
 #include "util/timeutil.h"
