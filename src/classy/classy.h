@@ -67,6 +67,8 @@ void cs_page_reset(cs_page *p);
  * element of "data" with its byte span. Malformed or truncated JSON fails
  * with CS_EPROTO and a message saying where. Pure, unit-tested. */
 int cs_page_parse(cs_page *p, cs_err *err);
+/* The Classy id of a parsed record (parsing guarantees a numeric one). */
+long long cs_classy_record_id(const cs_record *r);
 
 /* GET one page of a list endpoint (with token refresh on 401 and the HTTP
  * retry policy) and parse it into p (which is reset first). A 4xx fails with

@@ -318,3 +318,9 @@ int cs_page_parse(cs_page *p, cs_err *err)
 		clear_records(p);
 	return rc;
 }
+
+long long cs_classy_record_id(const cs_record *r)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(r->json, "id");
+	return cJSON_IsNumber(id) ? (long long)id->valuedouble : 0;
+}

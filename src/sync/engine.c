@@ -31,12 +31,6 @@ static int fetch(cs_run_ctx *c, int page, const char *sort, const char *filter, 
 	return rc;
 }
 
-long long cs_engine_record_id(const cs_record *r)
-{
-	const cJSON *id = cJSON_GetObjectItemCaseSensitive(r->json, "id");
-	return cJSON_IsNumber(id) ? (long long)id->valuedouble : 0;
-}
-
 /* Second (in ms) of a record's updated_at, or INT64_MIN when absent. The API
  * filters with whole seconds, so every comparison is made at that grain. */
 static int64_t record_second(const cs_record *r)
@@ -51,7 +45,7 @@ static int64_t record_second(const cs_record *r)
 /* Moves the fetched page into a job with a copy of the checkpoint. */
 static int emit_page(cs_run_ctx *c, unsigned char *skip, cs_err *err)
 {
-	cs_job *job = cs_engine_job_get(c);
+	cs_job *job = c->job_get(c);
 	if (!job) {
 		free(skip);
 		return cs_err_set(err, CS_ERR, "out of memory");
@@ -86,7 +80,7 @@ static unsigned char *classify(cs_run_ctx *c, int64_t lower, int64_t *newest, lo
 	for (size_t i = 0; i < n; i++) {
 		secs[i] = record_second(&c->page.records[i]);
 		if (secs[i] == INT64_MIN || secs[i] <= lower) {
-			int added = cs_idset_add(&c->seen, cs_engine_record_id(&c->page.records[i]));
+			int added = cs_idset_add(&c->seen, cs_classy_record_id(&c->page.records[i]));
 			skip[i] = added == 0;
 			*fresh += added == 1;
 		} else if (secs[i] > *newest) {
@@ -97,7 +91,7 @@ static unsigned char *classify(cs_run_ctx *c, int64_t lower, int64_t *newest, lo
 	cs_idset_clear(&c->next_seen);
 	for (size_t i = 0; i < n && *newest > lower; i++)
 		if (secs[i] == *newest)
-			cs_idset_add(&c->next_seen, cs_engine_record_id(&c->page.records[i]));
+			cs_idset_add(&c->next_seen, cs_classy_record_id(&c->page.records[i]));
 	free(secs);
 	return skip;
 }
@@ -183,7 +177,7 @@ static int run_full(cs_run_ctx *c, cs_err *err)
 		if ((rc = fetch(c, 1, "id", c->state.full_last_id ? filter : NULL, err)))
 			return rc;
 		for (size_t i = 0; i < c->page.nrecords; i++) {
-			long long id = cs_engine_record_id(&c->page.records[i]);
+			long long id = cs_classy_record_id(&c->page.records[i]);
 			if (id > c->state.full_last_id)
 				c->state.full_last_id = id;
 		}
@@ -194,7 +188,7 @@ static int run_full(cs_run_ctx *c, cs_err *err)
 		if (last)
 			break;
 	}
-	cs_job *job = cs_engine_job_get(c);
+	cs_job *job = c->job_get(c);
 	if (!job)
 		return cs_err_set(err, CS_ERR, "out of memory");
 	job->finish_full = 1;
@@ -203,7 +197,7 @@ static int run_full(cs_run_ctx *c, cs_err *err)
 	return c->emit(c, job, err);
 }
 
-int cs_engine_strategy(cs_run_ctx *c, cs_err *err)
+int cs_sync_strategy(cs_run_ctx *c, cs_err *err)
 {
 	return c->opts->full ? run_full(c, err) : run_incremental(c, err);
 }

@@ -1,8 +1,11 @@
 #ifndef CS_ENGINE_INT_H
 #define CS_ENGINE_INT_H
 /* State of one entity run, shared by the engine's files. The paging
- * strategies (engine.c) produce pages; the writer (writer.c) stores them,
- * on another thread when pipelining, so parsing overlaps SQLite work. */
+ * strategies (engine.c) produce pages; the writer (writer.c) stores them;
+ * the pipeline (pipeline.c) runs the two, on two threads when pipelining,
+ * so parsing overlaps SQLite work. Calls only point down:
+ * sync.c -> pipeline.c -> {engine.c, writer.c}; the strategy reaches the
+ * pipeline through the callbacks in cs_run_ctx. */
 #include "sync/sync.h"
 #include "util/idset.h"
 
@@ -34,9 +37,14 @@ struct cs_run_ctx {
 	int restart_full;
 	long total;
 	int64_t t0;
-	/* Hands a job to the writer; takes ownership of *job either way. */
+	/* Set by the pipeline (pipeline.c), called by the strategy (engine.c),
+	 * so the strategy never calls the pipeline by name. emit hands a job
+	 * to the writer and takes ownership of it either way; job_get returns
+	 * a job to fill (a reused one when there is one), or NULL when out of
+	 * memory. */
 	int (*emit)(cs_run_ctx *c, cs_job *job, cs_err *err);
-	struct cs_pipe *pipe; /* non-NULL when pipelining */
+	cs_job *(*job_get)(cs_run_ctx *c);
+	struct cs_pipe *pipe; /* non-NULL when pipelining (pipeline.c) */
 	cs_job *spare;        /* stored jobs back for reuse (direct mode) */
 	struct {              /* the writer's open transaction */
 		int open;
@@ -46,17 +54,19 @@ struct cs_run_ctx {
 	} batch;
 };
 
-/* engine.c: the strategies, producing jobs through c->emit */
-int cs_engine_strategy(cs_run_ctx *c, cs_err *err);
-/* The record's Classy id (page parsing guarantees a numeric one). */
-long long cs_engine_record_id(const cs_record *r);
-/* writer.c */
-int cs_engine_run(cs_run_ctx *c, cs_err *err);
-int cs_engine_store(cs_run_ctx *c, cs_job *job, cs_err *err);
-void cs_job_free(cs_job *job);
-/* A job to fill: a stored one handed back by the writer when there is one,
- * so its buffers are reused and its cJSON trees are freed on the thread that
- * allocated them (glibc frees across threads are slow), or a new one. */
-cs_job *cs_engine_job_get(cs_run_ctx *c);
+/* engine.c: the strategies, producing jobs through c->job_get and c->emit */
+int cs_sync_strategy(cs_run_ctx *c, cs_err *err);
+
+/* writer.c: cs_sync_writer_add puts a job's rows (or a full scan's end)
+ * into the open transaction, opening one if needed; cs_sync_writer_commit
+ * commits it with the newest job's checkpoint and reports progress;
+ * cs_sync_writer_store is one job in one transaction. */
+int cs_sync_writer_add(cs_run_ctx *c, cs_job *job, cs_err *err);
+int cs_sync_writer_commit(cs_run_ctx *c, cs_err *err);
+int cs_sync_writer_store(cs_run_ctx *c, cs_job *job, cs_err *err);
+
+/* pipeline.c: runs the strategy and the writer, pipelined on two threads
+ * unless CLASSY_SYNC_PIPELINE=0. */
+int cs_sync_pipeline_run(cs_run_ctx *c, cs_err *err);
 
 #endif

@@ -74,7 +74,7 @@ int cs_sync_entity(cs_store *st, cs_classy *api, long long org, const cs_entity 
 	stats_snapshot(api, &req0, &retry0);
 	cs_debug("%s sync of %s for organization %lld started", opts->full ? "full" : "incremental",
 		e->name, org);
-	rc = cs_engine_run(&c, err);
+	rc = cs_sync_pipeline_run(&c, err);
 	res->status = finish_status(&c, rc);
 	if (rc)
 		snprintf(res->error, sizeof(res->error), "%s", err->msg);
