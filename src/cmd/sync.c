@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void progress(const cs_progress *p, void *arg)
+static void progress(const cs_sync_progress *p, void *arg)
 {
 	(void)arg;
 	double secs = p->elapsed_ms / 1000.0;
@@ -28,13 +28,13 @@ static void progress(const cs_progress *p, void *arg)
 	fflush(stderr);
 }
 
-static void print_result(const cs_org_result *r)
+static void print_result(const cs_sync_org_result *r)
 {
 	printf("organization %lld\n", r->org_id);
 	printf("  %-16s %-11s %9s %6s %8s %7s %9s %10s\n", "entity", "status", "records", "pages",
 	       "requests", "retries", "seconds", "records/s");
 	for (int i = 0; i < r->nents; i++) {
-		const cs_entity_result *e = &r->ents[i];
+		const cs_sync_entity_result *e = &r->ents[i];
 		double secs = e->elapsed_ms / 1000.0;
 		printf("  %-16s %-11s %9lld %6lld %8lld %7lld %9.2f %10.0f\n", e->entity->name,
 		       cs_run_status_name(e->status), e->records, e->pages, e->requests, e->retries,
@@ -90,7 +90,7 @@ static void lease_end(const cs_entity *e, void *arg)
 /* Syncs the entities of one org in order, each under its lease, then
  * recomputes the aggregates once for everything they touched. */
 static int sync_one(cs_ctx *ctx, cs_lease_keeper *leases, const cs_org *org,
-		    const cs_entity *only, int full, cs_org_result *res, size_t *skipped, cs_err *err)
+		    const cs_entity *only, int full, cs_sync_org_result *res, size_t *skipped, cs_err *err)
 {
 	cs_http *http = NULL;
 	cs_classy *api = NULL;
@@ -142,7 +142,7 @@ int cs_run_sync(cs_ctx *ctx, long long org_id, const char *entity_name, int full
 	long long total_records = 0, total_requests = 0;
 	size_t ok = 0, failed = 0, skipped = 0;
 	for (size_t i = 0; i < orgs.n && !cs_should_stop(); i++) {
-		cs_org_result res;
+		cs_sync_org_result res;
 		cs_err oerr = {0};
 		int rc = sync_one(ctx, leases, &orgs.v[i], only, full, &res, &skipped, &oerr);
 		if (res.nents)

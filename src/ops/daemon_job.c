@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static void on_progress(const cs_progress *p, void *ctx)
+static void on_progress(const cs_sync_progress *p, void *ctx)
 {
 	djob *j = ctx;
 	pthread_mutex_lock(&j->w->mu);
@@ -35,7 +35,7 @@ static int run_entity(djob *j, cs_store *st, cs_err *err)
 		return rc;
 	cs_sync_opts opts = {.full = j->full, .lookback_s = -1, .progress = on_progress,
 			     .progress_ctx = j, .should_stop = cs_daemon_should_stop};
-	cs_org_result res;
+	cs_sync_org_result res;
 	rc = cs_sync_org(st, api, j->org, &cs_entities[j->kind], &opts, &res, err);
 	pthread_mutex_lock(&j->w->mu);
 	if (res.nents) {

@@ -14,7 +14,7 @@
 #define MAX_TIE_WALKS 8
 #define MAX_MALFORMED_RETRIES 3
 
-static int fetch(cs_run_ctx *c, int page, const char *sort, const char *filter, cs_err *err)
+static int fetch(cs_sync_ctx *c, int page, const char *sort, const char *filter, cs_err *err)
 {
 	cs_list_query q = {c->org, c->e, page, CS_PER_PAGE, sort, filter};
 	int rc;
@@ -43,9 +43,9 @@ static int64_t record_second(const cs_record *r)
 }
 
 /* Moves the fetched page into a job with a copy of the checkpoint. */
-static int emit_page(cs_run_ctx *c, unsigned char *skip, cs_err *err)
+static int emit_page(cs_sync_ctx *c, unsigned char *skip, cs_err *err)
 {
-	cs_job *job = c->job_get(c);
+	cs_sync_job *job = c->job_get(c);
 	if (!job) {
 		free(skip);
 		return cs_err_set(err, CS_ERR, "out of memory");
@@ -59,14 +59,14 @@ static int emit_page(cs_run_ctx *c, unsigned char *skip, cs_err *err)
 	return c->emit(c, job, err);
 }
 
-static int stop_requested(const cs_run_ctx *c)
+static int stop_requested(const cs_sync_ctx *c)
 {
 	return c->opts->should_stop && c->opts->should_stop();
 }
 
 /* Per page of an incremental walk: which records to skip (already stored at
  * the bound second), how many ids are new at the bound, the newest second. */
-static unsigned char *classify(cs_run_ctx *c, int64_t lower, int64_t *newest, long long *fresh)
+static unsigned char *classify(cs_sync_ctx *c, int64_t lower, int64_t *newest, long long *fresh)
 {
 	size_t n = c->page.nrecords;
 	unsigned char *skip = calloc(n ? n : 1, 1);
@@ -103,7 +103,7 @@ static unsigned char *classify(cs_run_ctx *c, int64_t lower, int64_t *newest, lo
  * one second needs page numbers; such a group is walked again until a walk
  * finds no id it had not seen, because an update inside the group during the
  * walk can shift an unread member back by one. */
-static int run_incremental(cs_run_ctx *c, cs_err *err)
+static int run_incremental(cs_sync_ctx *c, cs_err *err)
 {
 	int64_t lower = INT64_MIN;
 	if (c->state.cursor[0] && cs_time_parse(c->state.cursor, &lower, NULL) == 0)
@@ -159,7 +159,7 @@ static int run_incremental(cs_run_ctx *c, cs_err *err)
 /* Full: keyset paging on id (filter id>last, sort id). Ids never move, so
  * the walk is stable while records change, and it resumes from the last
  * committed id after a crash. Only a complete walk may soft-delete. */
-static int run_full(cs_run_ctx *c, cs_err *err)
+static int run_full(cs_sync_ctx *c, cs_err *err)
 {
 	if (!c->state.full_started_at[0] || c->restart_full) {
 		cs_time_format(cs_now_ms(), 1, c->state.full_started_at);
@@ -188,7 +188,7 @@ static int run_full(cs_run_ctx *c, cs_err *err)
 		if (last)
 			break;
 	}
-	cs_job *job = c->job_get(c);
+	cs_sync_job *job = c->job_get(c);
 	if (!job)
 		return cs_err_set(err, CS_ERR, "out of memory");
 	job->finish_full = 1;
@@ -197,7 +197,7 @@ static int run_full(cs_run_ctx *c, cs_err *err)
 	return c->emit(c, job, err);
 }
 
-int cs_sync_strategy(cs_run_ctx *c, cs_err *err)
+int cs_sync_strategy(cs_sync_ctx *c, cs_err *err)
 {
 	return c->opts->full ? run_full(c, err) : run_incremental(c, err);
 }

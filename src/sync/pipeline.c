@@ -14,7 +14,7 @@
 #define PIPE_DEPTH 2 /* pages in flight: bounded, so memory stays flat */
 #define BATCH_RECORDS 1000 /* rows per transaction when pages queue up */
 
-static void job_free(cs_job *job)
+static void job_free(cs_sync_job *job)
 {
 	if (!job)
 		return;
@@ -23,7 +23,7 @@ static void job_free(cs_job *job)
 	free(job);
 }
 
-static void job_reuse(cs_job *job)
+static void job_reuse(cs_sync_job *job)
 {
 	cs_page_reset(&job->page);
 	free(job->skip);
@@ -32,7 +32,7 @@ static void job_reuse(cs_job *job)
 	job->page = page;
 }
 
-static int emit_direct(cs_run_ctx *c, cs_job *job, cs_err *err)
+static int emit_direct(cs_sync_ctx *c, cs_sync_job *job, cs_err *err)
 {
 	int rc = cs_sync_writer_store(c, job, err);
 	job_free(c->spare);
@@ -41,25 +41,25 @@ static int emit_direct(cs_run_ctx *c, cs_job *job, cs_err *err)
 }
 
 /* A bounded queue between the strategy thread and the writer. */
-typedef struct cs_pipe {
+typedef struct cs_sync_pipe {
 	pthread_mutex_t lock;
 	pthread_cond_t changed;
-	cs_job *q[PIPE_DEPTH];
+	cs_sync_job *q[PIPE_DEPTH];
 	int head, len;
-	cs_job *done[PIPE_DEPTH + 1]; /* stored jobs handed back for reuse */
+	cs_sync_job *done[PIPE_DEPTH + 1]; /* stored jobs handed back for reuse */
 	int ndone;
 	int eof;    /* the strategy finished (rc below) */
 	int closed; /* the writer failed: the strategy must stop */
 	int rc;
 	cs_err err;
-} cs_pipe;
+} cs_sync_pipe;
 
 /* A job to fill: a stored one handed back by the writer when there is one,
  * so its buffers are reused and its cJSON trees are freed on the thread that
  * allocated them (glibc frees across threads are slow), or a new one. */
-static cs_job *job_get(cs_run_ctx *c)
+static cs_sync_job *job_get(cs_sync_ctx *c)
 {
-	cs_job *job = NULL;
+	cs_sync_job *job = NULL;
 	if (c->pipe) {
 		pthread_mutex_lock(&c->pipe->lock);
 		if (c->pipe->ndone)
@@ -79,9 +79,9 @@ static cs_job *job_get(cs_run_ctx *c)
 	return job;
 }
 
-static int emit_queued(cs_run_ctx *c, cs_job *job, cs_err *err)
+static int emit_queued(cs_sync_ctx *c, cs_sync_job *job, cs_err *err)
 {
-	cs_pipe *p = c->pipe;
+	cs_sync_pipe *p = c->pipe;
 	pthread_mutex_lock(&p->lock);
 	while (p->len == PIPE_DEPTH && !p->closed)
 		pthread_cond_wait(&p->changed, &p->lock);
@@ -101,8 +101,8 @@ static int emit_queued(cs_run_ctx *c, cs_job *job, cs_err *err)
 
 static void *strategy_thread(void *arg)
 {
-	cs_run_ctx *c = arg;
-	cs_pipe *p = c->pipe;
+	cs_sync_ctx *c = arg;
+	cs_sync_pipe *p = c->pipe;
 	cs_err err = {0};
 	int rc = cs_sync_strategy(c, &err);
 	pthread_mutex_lock(&p->lock);
@@ -116,12 +116,12 @@ static void *strategy_thread(void *arg)
 
 /* Pops the next job; *more says whether another one is already waiting.
  * Returns NULL when the strategy has finished and the queue is empty. */
-static cs_job *pop(cs_pipe *p, int *more)
+static cs_sync_job *pop(cs_sync_pipe *p, int *more)
 {
 	pthread_mutex_lock(&p->lock);
 	while (p->len == 0 && !p->eof)
 		pthread_cond_wait(&p->changed, &p->lock);
-	cs_job *job = NULL;
+	cs_sync_job *job = NULL;
 	if (p->len) {
 		job = p->q[p->head];
 		p->head = (p->head + 1) % PIPE_DEPTH;
@@ -133,7 +133,7 @@ static cs_job *pop(cs_pipe *p, int *more)
 	return job;
 }
 
-static void hand_back(cs_pipe *p, cs_job *job, int failed)
+static void hand_back(cs_sync_pipe *p, cs_sync_job *job, int failed)
 {
 	pthread_mutex_lock(&p->lock);
 	if (failed)
@@ -149,10 +149,10 @@ static void hand_back(cs_pipe *p, cs_job *job, int failed)
 /* Writer loop: store jobs in order, committing when nothing else is waiting
  * (so a slow source still commits page by page) or when the batch is big;
  * after a failure the strategy is told to stop. */
-static int drain(cs_run_ctx *c, cs_pipe *p, cs_err *err)
+static int drain(cs_sync_ctx *c, cs_sync_pipe *p, cs_err *err)
 {
 	int rc = 0, more;
-	cs_job *job;
+	cs_sync_job *job;
 	while ((job = pop(p, &more))) {
 		int failed = 0;
 		if (!rc) {
@@ -175,7 +175,7 @@ static int pipelining(void)
 }
 
 /* Strategy and writer on this thread, one page per transaction. */
-static int run_direct(cs_run_ctx *c, cs_err *err)
+static int run_direct(cs_sync_ctx *c, cs_err *err)
 {
 	c->pipe = NULL;
 	c->emit = emit_direct;
@@ -185,12 +185,12 @@ static int run_direct(cs_run_ctx *c, cs_err *err)
 	return rc;
 }
 
-int cs_sync_pipeline_run(cs_run_ctx *c, cs_err *err)
+int cs_sync_pipeline_run(cs_sync_ctx *c, cs_err *err)
 {
 	c->job_get = job_get;
 	if (!pipelining())
 		return run_direct(c, err);
-	cs_pipe p;
+	cs_sync_pipe p;
 	memset(&p, 0, sizeof(p));
 	pthread_mutex_init(&p.lock, NULL);
 	pthread_cond_init(&p.changed, NULL);

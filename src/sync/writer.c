@@ -27,16 +27,16 @@ static void maybe_kill(size_t i, size_t n)
 		raise(SIGKILL);
 }
 
-static void report(cs_run_ctx *c, long total)
+static void report(cs_sync_ctx *c, long total)
 {
 	if (!c->opts->progress)
 		return;
-	cs_progress p = {c->org, c->e, c->opts->full, c->res->records, c->res->pages, total,
+	cs_sync_progress p = {c->org, c->e, c->opts->full, c->res->records, c->res->pages, total,
 			 cs_mono_ms() - c->t0};
 	c->opts->progress(&p, c->opts->progress_ctx);
 }
 
-static int store_rows(cs_run_ctx *c, cs_job *job, long long *stored, cs_err *err)
+static int store_rows(cs_sync_ctx *c, cs_sync_job *job, long long *stored, cs_err *err)
 {
 	for (size_t i = 0; i < job->page.nrecords; i++) {
 		if (job->skip && job->skip[i])
@@ -54,7 +54,7 @@ static int store_rows(cs_run_ctx *c, cs_job *job, long long *stored, cs_err *err
 /* Ends a complete full scan inside the open transaction: soft-deletes what
  * the scan did not see and hands over to incremental, so changes made during
  * the scan are re-read. */
-static int end_full_scan(cs_run_ctx *c, cs_job *job, const char *now, cs_err *err)
+static int end_full_scan(cs_sync_ctx *c, cs_sync_job *job, const char *now, cs_err *err)
 {
 	int rc = c->st->mark_absent(c->st, c->e, c->org, job->started, &c->res->marked_deleted,
 				    err);
@@ -73,7 +73,7 @@ static int end_full_scan(cs_run_ctx *c, cs_job *job, const char *now, cs_err *er
  * may share a transaction: each job's checkpoint includes every earlier
  * page, so committing the newest one with all their rows keeps rows and
  * cursor together, and random index pages are written once per batch. */
-int cs_sync_writer_add(cs_run_ctx *c, cs_job *job, cs_err *err)
+int cs_sync_writer_add(cs_sync_ctx *c, cs_sync_job *job, cs_err *err)
 {
 	char now[CS_TIME_BUFSZ];
 	cs_time_format(cs_now_ms(), 1, now);
@@ -97,7 +97,7 @@ int cs_sync_writer_add(cs_run_ctx *c, cs_job *job, cs_err *err)
 	return 0;
 }
 
-int cs_sync_writer_commit(cs_run_ctx *c, cs_err *err)
+int cs_sync_writer_commit(cs_sync_ctx *c, cs_err *err)
 {
 	if (!c->batch.open)
 		return 0;
@@ -117,7 +117,7 @@ int cs_sync_writer_commit(cs_run_ctx *c, cs_err *err)
 
 /* One transaction: the page's rows (or a full scan's soft-deletes) and the
  * checkpoint that accounts for them. */
-int cs_sync_writer_store(cs_run_ctx *c, cs_job *job, cs_err *err)
+int cs_sync_writer_store(cs_sync_ctx *c, cs_sync_job *job, cs_err *err)
 {
 	int rc = cs_sync_writer_add(c, job, err);
 	return rc ? rc : cs_sync_writer_commit(c, err);

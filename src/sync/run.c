@@ -1,3 +1,8 @@
+/* Sync runs: one entity of one org (a sync_runs row around the engine,
+ * with its counters and its outcome), one org (every entity in order, then
+ * the aggregates of the supporters they touched), and connecting an org
+ * (its decrypted secret into a Classy client). It must never print: the
+ * caller reports outcomes; and it never calls a push destination. */
 #include "sync/engine_int.h"
 
 #include "util/log.h"
@@ -14,7 +19,7 @@ static void stats_snapshot(const cs_classy *api, long *req, long *retries)
 	*retries = s ? s->retries : 0;
 }
 
-static int finish_status(const cs_run_ctx *c, int rc)
+static int finish_status(const cs_sync_ctx *c, int rc)
 {
 	if (rc == 0)
 		return CS_RUN_SUCCESS;
@@ -23,7 +28,7 @@ static int finish_status(const cs_run_ctx *c, int rc)
 	return c->res->pages > 0 ? CS_RUN_PARTIAL : CS_RUN_FAILED;
 }
 
-static void record_finish(cs_run_ctx *c, cs_run *run, long req0, long retry0)
+static void record_finish(cs_sync_ctx *c, cs_run *run, long req0, long retry0)
 {
 	long req, retries;
 	stats_snapshot(c->api, &req, &retries);
@@ -43,11 +48,11 @@ static void record_finish(cs_run_ctx *c, cs_run *run, long req0, long retry0)
 }
 
 int cs_sync_entity(cs_store *st, cs_classy *api, long long org, const cs_entity *e,
-		   const cs_sync_opts *opts, cs_entity_result *res, cs_err *err)
+		   const cs_sync_opts *opts, cs_sync_entity_result *res, cs_err *err)
 {
 	memset(res, 0, sizeof(*res));
 	res->entity = e;
-	cs_run_ctx c = {.st = st, .api = api, .org = org, .e = e, .opts = opts, .res = res,
+	cs_sync_ctx c = {.st = st, .api = api, .org = org, .e = e, .opts = opts, .res = res,
 			.total = -1, .t0 = cs_mono_ms()};
 	cs_page_init(&c.page);
 	cs_idset_init(&c.seen);
@@ -90,7 +95,7 @@ out:
 }
 
 int cs_sync_org(cs_store *st, cs_classy *api, long long org, const cs_entity *only,
-		const cs_sync_opts *opts, cs_org_result *res, cs_err *err)
+		const cs_sync_opts *opts, cs_sync_org_result *res, cs_err *err)
 {
 	memset(res, 0, sizeof(*res));
 	res->org_id = org;
@@ -103,7 +108,7 @@ int cs_sync_org(cs_store *st, cs_classy *api, long long org, const cs_entity *on
 		if (opts->entity_begin && opts->entity_begin(e, opts->entity_ctx))
 			continue;
 		cs_err eerr = {0};
-		cs_entity_result *r = &res->ents[res->nents++];
+		cs_sync_entity_result *r = &res->ents[res->nents++];
 		int rc = cs_sync_entity(st, api, org, e, opts, r, &eerr);
 		if (opts->entity_end)
 			opts->entity_end(e, opts->entity_ctx);
@@ -126,15 +131,6 @@ int cs_sync_org(cs_store *st, cs_classy *api, long long org, const cs_entity *on
 	}
 	res->elapsed_ms = cs_mono_ms() - t0;
 	return failed ? (err->code ? err->code : CS_ERR) : 0;
-}
-
-int cs_org_result_status(const cs_org_result *r)
-{
-	int worst = CS_RUN_SUCCESS;
-	for (int i = 0; i < r->nents; i++)
-		if (r->ents[i].status > worst)
-			worst = r->ents[i].status;
-	return worst;
 }
 
 int cs_sync_connect(const cs_config *cfg, const cs_org *org, const unsigned char *key,
