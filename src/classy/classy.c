@@ -210,9 +210,9 @@ out:
 	return rc;
 }
 
-static int parse_list(cs_page *p, const char *url, const char *content_type, cs_err *err)
+static int parse_list(cs_classy_page *p, const char *url, const char *content_type, cs_err *err)
 {
-	int rc = cs_page_parse(p, err);
+	int rc = cs_classy_page_parse(p, err);
 	if (rc == CS_EPROTO && content_type[0] && !strstr(content_type, "json"))
 		cs_err_wrap(err, "GET %s (content type '%s', not JSON)", url, content_type);
 	else if (rc)
@@ -220,7 +220,7 @@ static int parse_list(cs_page *p, const char *url, const char *content_type, cs_
 	return rc;
 }
 
-int cs_classy_list(cs_classy *c, const cs_list_query *q, cs_page *p, cs_err *err)
+int cs_classy_list(cs_classy *c, const cs_classy_list_query *q, cs_classy_page *p, cs_err *err)
 {
 	cs_buf url = CS_BUF_INIT;
 	cs_http_resp resp;
@@ -236,7 +236,7 @@ int cs_classy_list(cs_classy *c, const cs_list_query *q, cs_page *p, cs_err *err
 	}
 	/* The page's buffer receives the body directly, so records can point
 	 * into it and its capacity is reused from page to page. */
-	cs_page_reset(p);
+	cs_classy_page_reset(p);
 	resp.body = p->body;
 	cs_buf_init(&p->body, 0);
 	rc = api_get(c, url.data, &resp, err);

@@ -5,10 +5,6 @@
 
 #include <stdint.h>
 
-/* Classy's documented allowance per API application (NOTES.md). The server's
- * X-RateLimit-Limit replaces it as soon as one answer arrives. */
-#define CS_CLASSY_RATE_LIMIT 1800
-
 struct cs_classy {
 	cs_http *http; /* borrowed */
 	char *api_url, *token_url, *client_id;

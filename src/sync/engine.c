@@ -16,7 +16,7 @@
 
 static int fetch(cs_sync_ctx *c, int page, const char *sort, const char *filter, cs_err *err)
 {
-	cs_list_query q = {c->org, c->e, page, CS_PER_PAGE, sort, filter};
+	cs_classy_list_query q = {c->org, c->e, page, CS_CLASSY_PER_PAGE, sort, filter};
 	int rc;
 	/* A 200 whose body does not parse is usually a proxy cutting the answer;
 	 * asking again is cheap and nothing was stored. */
@@ -50,7 +50,7 @@ static int emit_page(cs_sync_ctx *c, unsigned char *skip, cs_err *err)
 		free(skip);
 		return cs_err_set(err, CS_ERR, "out of memory");
 	}
-	cs_page spare = job->page;
+	cs_classy_page spare = job->page;
 	job->page = c->page;
 	c->page = spare;
 	job->skip = skip;
@@ -121,7 +121,7 @@ static int run_incremental(cs_sync_ctx *c, cs_err *err)
 		if ((rc = fetch(c, page, "updated_at,id", filter[0] ? filter : NULL, err)))
 			return rc;
 		size_t n = c->page.nrecords;
-		int last = n < CS_PER_PAGE || c->page.current_page >= c->page.last_page;
+		int last = n < CS_CLASSY_PER_PAGE || c->page.current_page >= c->page.last_page;
 		int64_t newest;
 		unsigned char *skip = classify(c, lower, &newest, &fresh);
 		if (!skip)
@@ -181,7 +181,7 @@ static int run_full(cs_sync_ctx *c, cs_err *err)
 			if (id > c->state.full_last_id)
 				c->state.full_last_id = id;
 		}
-		int last = c->page.nrecords < CS_PER_PAGE ||
+		int last = c->page.nrecords < CS_CLASSY_PER_PAGE ||
 			   c->page.current_page >= c->page.last_page;
 		if ((rc = emit_page(c, NULL, err)))
 			return rc;

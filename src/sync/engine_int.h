@@ -13,12 +13,12 @@
 
 /* A unit of work handed from the strategy to the writer. */
 typedef struct cs_sync_job {
-	int finish_full;           /* 0: store page; 1: end a complete full scan */
-	cs_page page;              /* owned by the job */
-	unsigned char *skip;       /* per record: already stored, do not upsert */
-	cs_sync_state state;       /* checkpoint committed with the page */
-	long total;                /* the API's total, for progress */
-	char started[32];          /* finish_full: when the scan started */
+	int finish_full;      /* 0: store page; 1: end a complete full scan */
+	cs_classy_page page;  /* owned by the job */
+	unsigned char *skip;  /* per record: already stored, do not upsert */
+	cs_sync_state state;  /* checkpoint committed with the page */
+	long total;           /* the API's total, for progress */
+	char started[32];     /* finish_full: when the scan started */
 } cs_sync_job;
 
 typedef struct cs_sync_ctx cs_sync_ctx;
@@ -30,7 +30,7 @@ struct cs_sync_ctx {
 	const cs_sync_opts *opts;
 	cs_sync_entity_result *res;
 	cs_sync_state state; /* the strategy's view; copied into each job */
-	cs_page page;        /* the page being fetched */
+	cs_classy_page page; /* the page being fetched */
 	cs_idset seen;       /* ids at the current lower-bound second */
 	cs_idset next_seen;
 	int lookback_s;

@@ -18,16 +18,16 @@ static void job_free(cs_sync_job *job)
 {
 	if (!job)
 		return;
-	cs_page_release(&job->page);
+	cs_classy_page_release(&job->page);
 	free(job->skip);
 	free(job);
 }
 
 static void job_reuse(cs_sync_job *job)
 {
-	cs_page_reset(&job->page);
+	cs_classy_page_reset(&job->page);
 	free(job->skip);
-	cs_page page = job->page;
+	cs_classy_page page = job->page;
 	memset(job, 0, sizeof(*job));
 	job->page = page;
 }
@@ -75,7 +75,7 @@ static cs_sync_job *job_get(cs_sync_ctx *c)
 	}
 	job = calloc(1, sizeof(*job));
 	if (job)
-		cs_page_init(&job->page);
+		cs_classy_page_init(&job->page);
 	return job;
 }
 

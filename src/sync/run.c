@@ -54,7 +54,7 @@ int cs_sync_entity(cs_store *st, cs_classy *api, long long org, const cs_entity 
 	res->entity = e;
 	cs_sync_ctx c = {.st = st, .api = api, .org = org, .e = e, .opts = opts, .res = res,
 			.total = -1, .t0 = cs_mono_ms()};
-	cs_page_init(&c.page);
+	cs_classy_page_init(&c.page);
 	cs_idset_init(&c.seen);
 	cs_idset_init(&c.next_seen);
 	int rc = st->state_get(st, org, e->id, &c.state, err);
@@ -88,7 +88,7 @@ int cs_sync_entity(cs_store *st, cs_classy *api, long long org, const cs_entity 
 	cs_debug("%s of organization %lld: %s, %lld records in %lld pages, %lld requests", e->name,
 		 org, cs_run_status_name(res->status), res->records, res->pages, res->requests);
 out:
-	cs_page_release(&c.page);
+	cs_classy_page_release(&c.page);
 	cs_idset_release(&c.seen);
 	cs_idset_release(&c.next_seen);
 	return rc;
@@ -147,7 +147,7 @@ int cs_sync_connect(const cs_config *cfg, const cs_org *org, const unsigned char
 	int rc = cs_secret_decrypt(key, org->secret_enc, &secret, err);
 	if (rc)
 		return cs_err_wrap(err, "organization %lld", org->id);
-	cs_http_opts hopts = {.budget = cs_budget_get(org->client_id, 1800),
+	cs_http_opts hopts = {.budget = cs_budget_get(org->client_id, CS_CLASSY_RATE_LIMIT),
 			      .should_stop = should_stop};
 	*http = cs_http_new(&hopts, err);
 	if (!*http) {
