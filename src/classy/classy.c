@@ -58,8 +58,8 @@ cs_classy *cs_classy_new(const cs_classy_opts *opts, cs_http *http, cs_err *err)
 		goto oom;
 	memcpy(c->secret, opts->client_secret, n);
 	/* Orgs that share an API application share its allowance. */
-	if (!cs_http_budget(http))
-		cs_http_set_budget(http, cs_budget_get(c->client_id, CS_CLASSY_RATE_LIMIT));
+	if (!cs_http_get_budget(http))
+		cs_http_set_budget(http, cs_http_budget_get(c->client_id, CS_CLASSY_RATE_LIMIT));
 	return c;
 oom:
 	cs_classy_free(c);

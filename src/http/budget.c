@@ -19,8 +19,8 @@
 /* Below this, X-RateLimit-Reset is seconds from now; above, a Unix time. */
 #define RESET_EPOCH_MIN 1000000000L
 
-struct cs_budget {
-	struct cs_budget *next;
+struct cs_http_budget {
+	struct cs_http_budget *next;
 	pthread_mutex_t mu;
 	long limit;         /* requests per window, from the server when known */
 	long remaining;     /* estimate: the server's count minus grants since */
@@ -31,10 +31,10 @@ struct cs_budget {
 };
 
 static pthread_mutex_t g_registry_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct cs_budget *g_registry;
-static cs_budget_hooks g_hooks;
+static struct cs_http_budget *g_registry;
+static cs_http_budget_hooks g_hooks;
 
-void cs_budget_set_hooks(const cs_budget_hooks *hooks)
+void cs_http_budget_set_hooks(const cs_http_budget_hooks *hooks)
 {
 	memset(&g_hooks, 0, sizeof(g_hooks));
 	if (hooks)
@@ -57,12 +57,12 @@ static int pause_ms(long ms, int (*should_stop)(void))
 				: cs_http_sleep_ms(ms, should_stop);
 }
 
-cs_budget *cs_budget_get(const char *key, long limit_per_min)
+cs_http_budget *cs_http_budget_get(const char *key, long limit_per_min)
 {
 	if (!key)
 		key = "";
 	pthread_mutex_lock(&g_registry_mu);
-	struct cs_budget *b = g_registry;
+	struct cs_http_budget *b = g_registry;
 	while (b && strcmp(b->key, key) != 0)
 		b = b->next;
 	if (!b) {
@@ -83,8 +83,8 @@ cs_budget *cs_budget_get(const char *key, long limit_per_min)
 	return b;
 }
 
-long cs_budget_pace_ms(long limit, long remaining, int64_t window_end_ms, int64_t last_grant_ms,
-		       int64_t now_ms)
+long cs_http_budget_pace_ms(long limit, long remaining, int64_t window_end_ms,
+			    int64_t last_grant_ms, int64_t now_ms)
 {
 	if (limit <= 0 || remaining < 0 || window_end_ms <= 0 || now_ms >= window_end_ms)
 		return 0;
@@ -103,7 +103,7 @@ long cs_budget_pace_ms(long limit, long remaining, int64_t window_end_ms, int64_
 	return (long)wait;
 }
 
-int cs_budget_acquire(cs_budget *b, int (*should_stop)(void))
+int cs_http_budget_acquire(cs_http_budget *b, int (*should_stop)(void))
 {
 	if (!b)
 		return 0;
@@ -115,7 +115,7 @@ int cs_budget_acquire(cs_budget *b, int (*should_stop)(void))
 		b->remaining = b->seen >= 0 ? b->limit : -1;
 		b->window_end = 0;
 	}
-	long wait = cs_budget_pace_ms(b->limit, b->remaining, b->window_end, b->last_grant, now);
+	long wait = cs_http_budget_pace_ms(b->limit, b->remaining, b->window_end, b->last_grant, now);
 	/* Reserve the slot before sleeping so concurrent callers queue up
 	 * behind it instead of all waking at the same moment. */
 	b->last_grant = now + wait;
@@ -130,7 +130,7 @@ int cs_budget_acquire(cs_budget *b, int (*should_stop)(void))
 	return pause_ms(wait, should_stop);
 }
 
-void cs_budget_observe(cs_budget *b, long limit, long remaining, long reset)
+void cs_http_budget_observe(cs_http_budget *b, long limit, long remaining, long reset)
 {
 	if (!b || remaining < 0)
 		return;
@@ -154,7 +154,7 @@ void cs_budget_observe(cs_budget *b, long limit, long remaining, long reset)
 	pthread_mutex_unlock(&b->mu);
 }
 
-void cs_budget_update(cs_budget *b, long limit, long remaining)
+void cs_http_budget_update(cs_http_budget *b, long limit, long remaining)
 {
-	cs_budget_observe(b, limit, remaining, -1);
+	cs_http_budget_observe(b, limit, remaining, -1);
 }

@@ -95,12 +95,12 @@ const cs_http_stats *cs_http_get_stats(const cs_http *h)
 	return &h->stats;
 }
 
-cs_budget *cs_http_budget(const cs_http *h)
+cs_http_budget *cs_http_get_budget(const cs_http *h)
 {
 	return h->o.budget;
 }
 
-void cs_http_set_budget(cs_http *h, cs_budget *b)
+void cs_http_set_budget(cs_http *h, cs_http_budget *b)
 {
 	h->o.budget = b;
 }
@@ -410,7 +410,7 @@ static void note_rate_limit(cs_http *h, const cs_http_resp *r, int throttled)
 			reset = r->retry_after_s;
 	}
 	if (h->o.budget)
-		cs_budget_observe(h->o.budget, r->rl_limit, remaining, reset);
+		cs_http_budget_observe(h->o.budget, r->rl_limit, remaining, reset);
 }
 
 static enum verdict judge(cs_http *h, CURLcode rc, cs_http_resp *resp, struct attempt_state *st)
@@ -470,7 +470,7 @@ static void log_attempt(const cs_http_req *req, const cs_http_resp *resp, CURLco
 static int attempt_once(cs_http *h, const cs_http_req *req, struct curl_slist *hdrs,
 			cs_http_resp *resp, struct attempt_state *st, cs_err *err)
 {
-	if (h->o.budget && cs_budget_acquire(h->o.budget, h->o.should_stop) == CS_EINTR)
+	if (h->o.budget && cs_http_budget_acquire(h->o.budget, h->o.should_stop) == CS_EINTR)
 		return cs_err_set(err, CS_EINTR, "%s %s: interrupted", req->method, req->url);
 	if (st->attempts++ > 0)
 		h->stats.retries++;

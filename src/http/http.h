@@ -18,7 +18,7 @@ typedef struct cs_http_opts {
 	long backoff_max_ms;     /* cap for one wait, default 30 000 */
 	long retry_budget_ms;    /* total waiting allowed per request, default 300 000 */
 	size_t max_body;         /* response cap, default 64 MiB */
-	cs_budget *budget;       /* shared request budget, may be NULL */
+	cs_http_budget *budget;       /* shared request budget, may be NULL */
 	/* Stops waits early when it returns non-zero (SIGTERM); may be NULL. */
 	int (*should_stop)(void);
 } cs_http_opts;
@@ -81,7 +81,7 @@ const cs_http_stats *cs_http_get_stats(const cs_http *h);
 
 /* The budget this client paces against (opts->budget unless replaced). The
  * Classy client attaches the budget of its client id when none is set. */
-cs_budget *cs_http_budget(const cs_http *h);
-void cs_http_set_budget(cs_http *h, cs_budget *b);
+cs_http_budget *cs_http_get_budget(const cs_http *h);
+void cs_http_set_budget(cs_http *h, cs_http_budget *b);
 
 #endif

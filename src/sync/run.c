@@ -147,7 +147,7 @@ int cs_sync_connect(const cs_config *cfg, const cs_org *org, const unsigned char
 	int rc = cs_secret_decrypt(key, org->secret_enc, &secret, err);
 	if (rc)
 		return cs_err_wrap(err, "organization %lld", org->id);
-	cs_http_opts hopts = {.budget = cs_budget_get(org->client_id, CS_CLASSY_RATE_LIMIT),
+	cs_http_opts hopts = {.budget = cs_http_budget_get(org->client_id, CS_CLASSY_RATE_LIMIT),
 			      .should_stop = should_stop};
 	*http = cs_http_new(&hopts, err);
 	if (!*http) {

@@ -104,7 +104,7 @@ static void test_token_request_and_list(void **state)
 	assert_int_equal(cs_classy_stats(f.c)->requests, 2);
 	assert_int_equal(cs_classy_stats(f.c)->rl_remaining, 1700);
 	/* orgs of one app share its budget */
-	assert_ptr_equal(cs_http_budget(f.http), cs_budget_get("my app", 1800));
+	assert_ptr_equal(cs_http_get_budget(f.http), cs_http_budget_get("my app", 1800));
 	teardown_f(&f);
 }
 
