@@ -71,7 +71,8 @@ static void print_sample(const cJSON *s)
 	printf("\n");
 }
 
-static void print_report(const cs_plugin *p, const cs_push_opts *o, const cs_push_report *rep)
+static void print_report(const cs_plugin *p, const cs_plugin_push_opts *o,
+			 const cs_plugin_push_report *rep)
 {
 	const cJSON *org;
 	cJSON_ArrayForEach(org, rep->orgs)
@@ -113,7 +114,7 @@ static unsigned plugin_flags(const cs_plugin *p, const cs_cmd *self, const cs_ar
 static int plugin_sync(cs_ctx *ctx, const cs_cmd *self, const cs_args *a)
 {
 	const cs_plugin *p = self->data;
-	cs_push_opts o = {
+	cs_plugin_push_opts o = {
 		.org_id = cs_arg_num(self, a, "org"),
 		.dry_run = cs_arg_set(self, a, "dry-run"),
 		.limit = cs_arg_num(self, a, "limit"),
@@ -122,14 +123,15 @@ static int plugin_sync(cs_ctx *ctx, const cs_cmd *self, const cs_args *a)
 	};
 	if (cs_arg_set(self, a, "limit") && o.limit <= 0)
 		return cs_cmd_usage_error(ctx->prog, "--limit must be a positive number");
-	cs_push_report rep = {.orgs = cJSON_CreateArray(), .samples = cJSON_CreateArray()};
+	cs_plugin_push_report rep = {.orgs = cJSON_CreateArray(),
+				     .samples = cJSON_CreateArray()};
 	cs_err err = {0};
 	int rc = cs_plugin_push(ctx->store, p, &o, cs_should_stop, &rep, &err);
 	if (cs_arg_set(self, a, "json")) {
 		cJSON *root = cJSON_CreateObject();
 		cJSON_AddStringToObject(root, "plugin", p->name);
 		cJSON_AddBoolToObject(root, "dry_run", o.dry_run);
-		cs_push_counts_json(cJSON_AddObjectToObject(root, "totals"), &rep.totals);
+		cs_plugin_counts_json(cJSON_AddObjectToObject(root, "totals"), &rep.totals);
 		cJSON_AddItemReferenceToObject(root, "organizations", rep.orgs);
 		cJSON_AddItemReferenceToObject(root, "samples", rep.samples);
 		if (rc)

@@ -61,8 +61,8 @@ static int run_plugins(djob *j, cs_store *st, cs_err *err)
 			continue;
 		}
 		ran++;
-		cs_push_opts po = {.org_id = j->org};
-		cs_push_report rep = {.orgs = cJSON_CreateArray(), .samples = cJSON_CreateArray()};
+		cs_plugin_push_opts po = {.org_id = j->org};
+		cs_plugin_push_report rep = {.orgs = cJSON_CreateArray(), .samples = cJSON_CreateArray()};
 		int rc = cs_plugin_push(st, p, &po, cs_daemon_should_stop, &rep, &perr);
 		int code = cs_plugin_exit_code(&rep, rc);
 		cJSON_Delete(rep.orgs);

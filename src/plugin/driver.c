@@ -54,7 +54,7 @@ static void add_counts(cs_push_counts *t, const cs_push_counts *c)
 
 /* One org: a run row around plan (and push unless dry). */
 static int push_org(const cs_plugin *p, void *self, cs_plugin_host *host, long long org,
-		    const cs_push_opts *opts, cs_push_report *rep, cs_err *err)
+		    const cs_plugin_push_opts *opts, cs_plugin_push_report *rep, cs_err *err)
 {
 	cs_store *st = host->store;
 	cs_plugin_run run = {.org_id = org, .dry_run = opts->dry_run, .full = opts->full};
@@ -83,15 +83,15 @@ static int push_org(const cs_plugin *p, void *self, cs_plugin_host *host, long l
 	cJSON_AddNumberToObject(o, "organization_id", (double)org);
 	cJSON_AddNumberToObject(o, "run_id", (double)run.id);
 	cJSON_AddStringToObject(o, "status", cs_run_status_name(run.status));
-	cs_push_counts_json(o, &run.counts);
+	cs_plugin_counts_json(o, &run.counts);
 	if (rc)
 		cJSON_AddStringToObject(o, "error", err->msg);
 	cJSON_AddItemToArray(rep->orgs, o);
 	return rc;
 }
 
-int cs_plugin_push(cs_store *st, const cs_plugin *p, const cs_push_opts *opts,
-		   int (*should_stop)(void), cs_push_report *rep, cs_err *err)
+int cs_plugin_push(cs_store *st, const cs_plugin *p, const cs_plugin_push_opts *opts,
+		   int (*should_stop)(void), cs_plugin_push_report *rep, cs_err *err)
 {
 	cs_org_list orgs_list = {0}, *orgs = &orgs_list;
 	cs_plugin_host host = {.store = st, .plugin = p->name, .should_stop = should_stop};
@@ -124,7 +124,7 @@ int cs_plugin_push(cs_store *st, const cs_plugin *p, const cs_push_opts *opts,
 	return rc;
 }
 
-int cs_plugin_exit_code(const cs_push_report *rep, int rc)
+int cs_plugin_exit_code(const cs_plugin_push_report *rep, int rc)
 {
 	if (rc)
 		return cs_err_exit_code(rc);
@@ -167,7 +167,7 @@ static const struct {
 #undef F
 };
 
-void cs_push_counts_json(cJSON *o, const cs_push_counts *c)
+void cs_plugin_counts_json(cJSON *o, const cs_push_counts *c)
 {
 	for (size_t i = 0; i < sizeof(count_fields) / sizeof(count_fields[0]); i++)
 		cJSON_AddNumberToObject(

@@ -23,7 +23,7 @@ int cs_plugin_record(const cs_plugin_host *h, const cs_plugin_state *states, siz
 				       noutcomes, err);
 }
 
-const char *cs_contact_get(const cs_contact *c, const char *name)
+const char *cs_plugin_contact_get(const cs_contact *c, const char *name)
 {
 	for (int i = 0; i < c->ncols; i++)
 		if (!strcmp(c->names[i], name))
@@ -31,7 +31,7 @@ const char *cs_contact_get(const cs_contact *c, const char *name)
 	return NULL;
 }
 
-int cs_consent_true(const char *v)
+int cs_plugin_consent_true(const char *v)
 {
 	static const char *const yes[] = {"1", "true", "t", "yes", "y"};
 	if (!v)
@@ -74,7 +74,7 @@ static int domain_ok(const char *d, size_t n)
 	return labels >= 2;
 }
 
-int cs_email_valid(const char *email)
+int cs_plugin_email_valid(const char *email)
 {
 	if (!email)
 		return 0;
@@ -100,7 +100,7 @@ int cs_email_valid(const char *email)
 	return domain_ok(at + 1, n - local - 1);
 }
 
-void cs_payload_hash(const char *data, size_t len, char out[65])
+void cs_plugin_payload_hash(const char *data, size_t len, char out[65])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
@@ -111,11 +111,11 @@ void cs_payload_hash(const char *data, size_t len, char out[65])
 	out[2 * (mdlen < 32 ? mdlen : 32)] = '\0';
 }
 
-int cs_contact_verdict(const cs_contact *c)
+int cs_plugin_contact_verdict(const cs_contact *c)
 {
-	if (!cs_consent_true(cs_contact_get(c, "opt_in")))
-		return CS_CONTACT_NO_CONSENT;
-	if (!cs_email_valid(cs_contact_get(c, "email_address")))
-		return CS_CONTACT_BAD_EMAIL;
-	return CS_CONTACT_SEND;
+	if (!cs_plugin_consent_true(cs_plugin_contact_get(c, "opt_in")))
+		return CS_PLUGIN_CONTACT_NO_CONSENT;
+	if (!cs_plugin_email_valid(cs_plugin_contact_get(c, "email_address")))
+		return CS_PLUGIN_CONTACT_BAD_EMAIL;
+	return CS_PLUGIN_CONTACT_SEND;
 }

@@ -90,8 +90,8 @@ static void clear_notes(mc_plugin *mp)
 	mp->nnotes = 0;
 }
 
-static int mc_plan_hook(void *self, long long org, const cs_push_opts *opts, cs_push_counts *counts,
-		   cJSON *samples, cs_err *err)
+static int mc_plan_hook(void *self, long long org, const cs_plugin_push_opts *opts,
+			cs_push_counts *counts, cJSON *samples, cs_err *err)
 {
 	mc_plugin *mp = self;
 	mc_stats a, b;

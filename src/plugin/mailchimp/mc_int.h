@@ -171,8 +171,8 @@ typedef struct mc_plugin {
 	size_t nnotes, capnotes;
 } mc_plugin;
 
-int mc_plan_org(mc_plugin *mp, long long org, const cs_push_opts *opts, cs_push_counts *counts,
-		cJSON *samples, cs_err *err);
+int mc_plan_org(mc_plugin *mp, long long org, const cs_plugin_push_opts *opts,
+		cs_push_counts *counts, cJSON *samples, cs_err *err);
 void mc_plan_clear(mc_plan *p);
 int mc_push_plan(mc_plugin *mp, cs_push_counts *counts, cs_err *err);
 /* Writes the state-only rows collected while planning. */

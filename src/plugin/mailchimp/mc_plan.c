@@ -51,7 +51,7 @@ static int plan_unsendable(mc_plugin *mp, const cs_contact *c, int verdict)
 {
 	const char *st = c->sent_status ? c->sent_status : "";
 	mp->counts->skipped++;
-	if (verdict == CS_CONTACT_NO_CONSENT) {
+	if (verdict == CS_PLUGIN_CONTACT_NO_CONSENT) {
 		/* never sent: nothing to say; sent before: report, never unsubscribe */
 		if (strcmp(st, "sent"))
 			return 0;
@@ -150,7 +150,7 @@ static int make_item(mc_plugin *mp, const cs_contact *c, char *payload, const ch
 	mc_item *it = new_item(&mp->plan);
 	if (!it)
 		return CS_ERR;
-	const char *email = cs_contact_get(c, "email_address");
+	const char *email = cs_plugin_contact_get(c, "email_address");
 	*it = (mc_item){.org_id = c->org_id, .supporter_id = c->supporter_id,
 			.email_key = strdup(c->email_key), .email = strdup(email ? email : ""),
 			.payload = payload, .tags_body = tags_body(d->add, d->remove),
@@ -209,14 +209,14 @@ static int plan_contact(const cs_contact *c, void *ctx)
 {
 	mc_plugin *mp = ctx;
 	mp->counts->considered++;
-	int verdict = cs_contact_verdict(c);
-	if (verdict != CS_CONTACT_SEND)
+	int verdict = cs_plugin_contact_verdict(c);
+	if (verdict != CS_PLUGIN_CONTACT_SEND)
 		return plan_unsendable(mp, c, verdict);
 	char *payload = mc_payload(&mp->cfg, c), phash[65], shash[33];
 	if (!payload)
 		return CS_ERR;
-	cs_payload_hash(payload, strlen(payload), phash);
-	mc_subscriber_hash(cs_contact_get(c, "email_address"), shash);
+	cs_plugin_payload_hash(payload, strlen(payload), phash);
+	mc_subscriber_hash(cs_plugin_contact_get(c, "email_address"), shash);
 	int added = cs_idset_add(&mp->seen, seen_key(mp->list, shash));
 	if (added > 0 && c->sent_org_id && c->sent_org_id != c->org_id)
 		added = 0; /* another org of this audience pushed this person first: theirs */
@@ -285,8 +285,8 @@ void mc_plan_clear(mc_plan *p)
 	p->n = 0;
 }
 
-int mc_plan_org(mc_plugin *mp, long long org, const cs_push_opts *opts, cs_push_counts *counts,
-		cJSON *samples, cs_err *err)
+int mc_plan_org(mc_plugin *mp, long long org, const cs_plugin_push_opts *opts,
+		cs_push_counts *counts, cJSON *samples, cs_err *err)
 {
 	mc_plan_clear(&mp->plan);
 	mc_members_release(&mp->members);
