@@ -2,5 +2,5 @@
 
 int main(int argc, char **argv)
 {
-	return cs_main(argc, argv);
+	return cs_cmd_main(argc, argv);
 }

@@ -12,7 +12,7 @@ static void show(const char *name, const char *value, const char *help, void *ar
 	printf("%-22s %s\n", name, value);
 }
 
-static int config_show(cs_ctx *ctx, const cs_cmd *self, const cs_args *args)
+static int config_show(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args)
 {
 	(void)self;
 	(void)args;

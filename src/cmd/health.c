@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 typedef struct live_ud {
-	cs_ctx *ctx;
+	cs_cmd_ctx *ctx;
 	unsigned char *key; /* NULL when it could not be loaded: key_err says why */
 	cs_err key_err;
 	pthread_mutex_t store_mu; /* plugin checks share the store connection */
@@ -35,7 +35,7 @@ static _Thread_local int64_t probe_deadline;
 
 static int probe_should_stop(void)
 {
-	return cs_should_stop() || (probe_deadline && cs_mono_ms() > probe_deadline);
+	return cs_cmd_should_stop() || (probe_deadline && cs_mono_ms() > probe_deadline);
 }
 
 static int org_probe(void *ud, const cs_org *org, char *msg, size_t msgsz, long *rl,
@@ -143,7 +143,7 @@ static int wait_key(long ms, int *in_open)
 	int64_t deadline = cs_mono_ms() + ms;
 	for (;;) {
 		int64_t left = deadline - cs_mono_ms();
-		if (cs_should_stop())
+		if (cs_cmd_should_stop())
 			return 1;
 		if (left <= 0)
 			return 0;
@@ -164,7 +164,7 @@ static int watch(const cs_health_opts *o, long interval_ms, int json)
 {
 	term t;
 	int in_open = 1, rc = 0;
-	cs_install_signals();
+	cs_cmd_install_signals();
 	term_raw(&t);
 	do {
 		cs_health_report rep;
@@ -200,7 +200,7 @@ static int load_dconfig(const char *path, cs_dconfig *out, cs_err *err)
 	return 0;
 }
 
-static void setup_live(cs_ctx *ctx, int detailed, live_ud *u, cs_health_hooks *h)
+static void setup_live(cs_cmd_ctx *ctx, int detailed, live_ud *u, cs_health_hooks *h)
 {
 	size_t n = 0;
 	memset(u, 0, sizeof(*u));
@@ -221,23 +221,23 @@ static void setup_live(cs_ctx *ctx, int detailed, live_ud *u, cs_health_hooks *h
 	h->org_probe = org_probe;
 }
 
-static int health(cs_ctx *ctx, const cs_cmd *self, const cs_args *a)
+static int health(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *a)
 {
 	cs_err err = {0};
 	cs_dconfig dcfg;
 	live_ud ud;
-	int detailed = cs_arg_set(self, a, "detailed"), json = cs_arg_set(self, a, "json");
-	long long every = cs_arg_set(self, a, "interval") ? cs_arg_num(self, a, "interval") : 2;
+	int detailed = cs_cmd_arg_set(self, a, "detailed"), json = cs_cmd_arg_set(self, a, "json");
+	long long every = cs_cmd_arg_set(self, a, "interval") ? cs_cmd_arg_num(self, a, "interval") : 2;
 	if (every < 1 || every > 3600)
 		return cs_cmd_usage_error(ctx->prog, "--interval must be 1..3600 seconds, not %lld",
 					  every);
-	if (load_dconfig(cs_arg_str(self, a, "config"), &dcfg, &err))
+	if (load_dconfig(cs_cmd_arg_str(self, a, "config"), &dcfg, &err))
 		return cs_cmd_fail(&err);
 	cs_health_opts o = {.store = ctx->store, .cfg = &ctx->cfg, .dcfg = &dcfg,
 			    .only = a->npos ? a->pos[0] : NULL, .detailed = detailed};
 	setup_live(ctx, detailed, &ud, &o.hooks);
 	int rc;
-	if (cs_arg_set(self, a, "watch")) {
+	if (cs_cmd_arg_set(self, a, "watch")) {
 		rc = watch(&o, (long)every * 1000, json);
 	} else {
 		cs_health_report rep;
@@ -258,12 +258,12 @@ static int health(cs_ctx *ctx, const cs_cmd *self, const cs_args *a)
 	return rc;
 }
 
-static const cs_opt health_opts[] = {
-	{"detailed", CS_OPT_FLAG, NULL, "add recommendations and live checks (token, API, plugins)"},
-	{"watch", CS_OPT_FLAG, NULL, "live dashboard, redrawn every --interval s; q or Ctrl-C quits"},
-	{"interval", CS_OPT_INT, "SECONDS", "refresh period of --watch (default 2)"},
-	{"json", CS_OPT_FLAG, NULL, "print the report as one JSON object (see README)"},
-	{"config", CS_OPT_STRING, "FILE",
+static const cs_cmd_opt health_opts[] = {
+	{"detailed", CS_CMD_OPT_FLAG, NULL, "add recommendations and live checks (token, API, plugins)"},
+	{"watch", CS_CMD_OPT_FLAG, NULL, "live dashboard, redrawn every --interval s; q or Ctrl-C quits"},
+	{"interval", CS_CMD_OPT_INT, "SECONDS", "refresh period of --watch (default 2)"},
+	{"json", CS_CMD_OPT_FLAG, NULL, "print the report as one JSON object (see README)"},
+	{"config", CS_CMD_OPT_STRING, "FILE",
 	 "daemon-config.json for the sync intervals (default ./daemon-config.json if present)"},
 	{NULL, 0, NULL, NULL},
 };
