@@ -177,7 +177,7 @@ static int rate_limit(sb_server *s, int take, sb_resp *rs)
 {
 	pthread_mutex_lock(&s->lock);
 	long limit = s->knobs.rate_limit;
-	int64_t now = cs_mono_ms();
+	int64_t now = cs_time_mono_ms();
 	int throttled = 0;
 	if (limit <= 0) {
 		pthread_mutex_unlock(&s->lock);
@@ -185,7 +185,7 @@ static int rate_limit(sb_server *s, int take, sb_resp *rs)
 	}
 	if (s->win_end_ms <= now) {
 		s->win_end_ms = now + 60000;
-		s->win_end_unix = (cs_now_ms() + 60000 + 999) / 1000;
+		s->win_end_unix = (cs_time_now_ms() + 60000 + 999) / 1000;
 		s->win_count = 0;
 	}
 	if (take && s->win_count >= limit) {

@@ -48,7 +48,7 @@ cs_classy *cs_classy_new(const cs_classy_opts *opts, cs_http *http, cs_err *err)
 	if (!c)
 		goto oom;
 	c->http = http;
-	c->mono_ms = cs_mono_ms;
+	c->mono_ms = cs_time_mono_ms;
 	c->api_url = dup_trimmed(opts->api_url);
 	c->token_url = strdup(opts->token_url);
 	c->client_id = strdup(opts->client_id);
@@ -81,7 +81,7 @@ void cs_classy_free(cs_classy *c)
 
 void cs_classy_set_clock(cs_classy *c, int64_t (*mono_ms)(void))
 {
-	c->mono_ms = mono_ms ? mono_ms : cs_mono_ms;
+	c->mono_ms = mono_ms ? mono_ms : cs_time_mono_ms;
 }
 
 long cs_classy_token_requests(const cs_classy *c)

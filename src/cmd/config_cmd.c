@@ -21,7 +21,7 @@ static int config_show(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *a
 	for (size_t i = 0; cs_plugin_registry[i]; i++) {
 		for (const cs_plugin_key *k = cs_plugin_registry[i]->keys; k && k->name; k++) {
 			char v[1024];
-			int rc = cs_env_lookup(k->name, v, sizeof(v));
+			int rc = cs_config_env_lookup(k->name, v, sizeof(v));
 			if (k->secret)
 				show(k->name, rc == 0 && v[0] ? "(set)" : "(unset)", k->help, NULL);
 			else

@@ -83,9 +83,9 @@ static int do_stop(cs_cmd_ctx *ctx, long long timeout_s)
 		return CS_EXIT_FAIL;
 	}
 	fprintf(stderr, "stopping the daemon (pid %ld)...\n", pid);
-	int64_t end = cs_mono_ms() + timeout_s * 1000;
+	int64_t end = cs_time_mono_ms() + timeout_s * 1000;
 	while (cs_daemon_running(&paths) == pid) {
-		if (cs_mono_ms() >= end) {
+		if (cs_time_mono_ms() >= end) {
 			fprintf(stderr, "classy-sync: error: the daemon (pid %ld) did not stop within "
 					"%lld s; it may still be finishing a page (see its log)\n",
 				pid, timeout_s);
@@ -151,7 +151,7 @@ static cJSON *load_status(cs_cmd_ctx *ctx, int json)
 		return NULL;
 	}
 	cJSON_AddBoolToObject(st, "running", 1);
-	cJSON_AddNumberToObject(st, "heartbeat_age_ms", (double)(cs_now_ms() - (int64_t)jnum(st,
+	cJSON_AddNumberToObject(st, "heartbeat_age_ms", (double)(cs_time_now_ms() - (int64_t)jnum(st,
 							      "heartbeat_ms")));
 	return st;
 }

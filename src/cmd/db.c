@@ -45,7 +45,7 @@ static int db_status(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *arg
 	(void)self;
 	(void)args;
 	cs_err err = {0};
-	printf("database: %s (%s)\n", ctx->cfg.db_path, cs_db_type_name(ctx->cfg.db_type));
+	printf("database: %s (%s)\n", ctx->cfg.db_path, cs_config_db_type_name(ctx->cfg.db_type));
 	printf("version  name         applied\n");
 	if (ctx->store->migrations(ctx->store, print_migration, NULL, &err))
 		return cs_cmd_fail(&err);

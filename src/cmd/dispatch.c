@@ -195,7 +195,7 @@ static int setup(cs_cmd_ctx *ctx, int flags, cs_err *err)
 		if (applied && ctx->store->seed(ctx->store, 0, &seeded, err))
 			return cs_err_wrap(err, "cannot load the reference data");
 	}
-	if ((flags & CS_CMD_KEY) && cs_key_load(&ctx->cfg, &ctx->key, err))
+	if ((flags & CS_CMD_KEY) && cs_secret_key_load(&ctx->cfg, &ctx->key, err))
 		return err->code;
 	return 0;
 }
@@ -215,7 +215,7 @@ static int run_leaf(const cs_cmd *cmd, const char *prog, int argc, char **argv)
 		rc = cs_cmd_fail(&err);
 	else
 		rc = cmd->fn(&ctx, cmd, &args);
-	cs_key_free(ctx.key);
+	cs_secret_key_free(ctx.key);
 	cs_store_close(ctx.store);
 	return rc;
 }

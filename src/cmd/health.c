@@ -35,7 +35,7 @@ static _Thread_local int64_t probe_deadline;
 
 static int probe_should_stop(void)
 {
-	return cs_cmd_should_stop() || (probe_deadline && cs_mono_ms() > probe_deadline);
+	return cs_cmd_should_stop() || (probe_deadline && cs_time_mono_ms() > probe_deadline);
 }
 
 static int org_probe(void *ud, const cs_org *org, char *msg, size_t msgsz, long *rl,
@@ -49,12 +49,12 @@ static int org_probe(void *ud, const cs_org *org, char *msg, size_t msgsz, long 
 		*err = u->key_err;
 		return err->code ? err->code : CS_ERR;
 	}
-	int64_t t0 = cs_mono_ms();
+	int64_t t0 = cs_time_mono_ms();
 	probe_deadline = t0 + CS_HEALTH_LIVE_TIMEOUT_MS;
 	int rc = cs_sync_connect(&u->ctx->cfg, org, u->key, probe_should_stop, &http, &api, err);
 	if (rc == 0 && (rc = cs_classy_authenticate(api, err)) != 0)
 		cs_err_wrap(err, "token fetch failed");
-	int64_t t1 = cs_mono_ms();
+	int64_t t1 = cs_time_mono_ms();
 	if (rc == 0 && (rc = cs_classy_get_org(api, org->id, &name, err)) != 0)
 		cs_err_wrap(err, "token ok, GET /organizations/%lld failed", org->id);
 	if (rc == 0) {
@@ -65,7 +65,7 @@ static int org_probe(void *ud, const cs_org *org, char *msg, size_t msgsz, long 
 		snprintf(msg, msgsz,
 			 "token fetched (%lld ms), API reachable (%lld ms)%s%s%s, "
 			 "X-RateLimit-Remaining %s",
-			 (long long)(t1 - t0), (long long)(cs_mono_ms() - t1), name ? ": '" : "",
+			 (long long)(t1 - t0), (long long)(cs_time_mono_ms() - t1), name ? ": '" : "",
 			 name ? name : "", name ? "'" : "", rlbuf);
 	}
 	free(name);
@@ -140,9 +140,9 @@ static void term_restore(term *t)
  * keys are ignored; at EOF stdin is no longer watched (*in_open = 0). */
 static int wait_key(long ms, int *in_open)
 {
-	int64_t deadline = cs_mono_ms() + ms;
+	int64_t deadline = cs_time_mono_ms() + ms;
 	for (;;) {
-		int64_t left = deadline - cs_mono_ms();
+		int64_t left = deadline - cs_time_mono_ms();
 		if (cs_cmd_should_stop())
 			return 1;
 		if (left <= 0)
@@ -215,7 +215,7 @@ static void setup_live(cs_cmd_ctx *ctx, int detailed, live_ud *u, cs_health_hook
 		return;
 	cs_err err = {0};
 	if (cs_http_global_init(&err) == 0)
-		cs_key_load(&ctx->cfg, &u->key, &u->key_err);
+		cs_secret_key_load(&ctx->cfg, &u->key, &u->key_err);
 	else
 		u->key_err = err;
 	h->org_probe = org_probe;
@@ -252,7 +252,7 @@ static int health(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *a)
 			rc = rep.worst;
 		cs_health_report_release(&rep);
 	}
-	cs_key_free(ud.key);
+	cs_secret_key_free(ud.key);
 	cs_dconfig_release(&dcfg);
 	/* store_mu is left alone: a timed-out plugin check may still hold it */
 	return rc;

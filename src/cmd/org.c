@@ -135,7 +135,7 @@ static int org_add(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args)
 	}
 	if (!org.name[0])
 		snprintf(org.name, sizeof(org.name), "organization %lld", org.id);
-	cs_time_format(cs_now_ms(), 0, org.created_at);
+	cs_time_format(cs_time_now_ms(), 0, org.created_at);
 	if (cs_secret_encrypt(ctx->key, use, &org.secret_enc, &err) ||
 	    ctx->store->org_put(ctx->store, &org, &err)) {
 		rc = cs_cmd_fail(&err);

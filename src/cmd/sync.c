@@ -139,7 +139,7 @@ int cs_cmd_sync_orgs(cs_cmd_ctx *ctx, long long org_id, const char *entity_name,
 		cs_org_list_release(&orgs);
 		return cs_cmd_fail(&err);
 	}
-	int64_t t0 = cs_mono_ms();
+	int64_t t0 = cs_time_mono_ms();
 	long long total_records = 0, total_requests = 0;
 	size_t ok = 0, failed = 0, skipped = 0;
 	for (size_t i = 0; i < orgs.n && !cs_cmd_should_stop(); i++) {
@@ -159,7 +159,7 @@ int cs_cmd_sync_orgs(cs_cmd_ctx *ctx, long long org_id, const char *entity_name,
 				oerr.msg);
 		}
 	}
-	double secs = (cs_mono_ms() - t0) / 1000.0;
+	double secs = (cs_time_mono_ms() - t0) / 1000.0;
 	printf("total: %lld records, %lld requests, %.2f s, %.0f records/s\n", total_records,
 	       total_requests, secs, secs > 0 ? total_records / secs : 0);
 	cs_org_list_release(&orgs);

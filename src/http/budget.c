@@ -43,12 +43,12 @@ void cs_http_budget_set_hooks(const cs_http_budget_hooks *hooks)
 
 static int64_t mono_now(void)
 {
-	return g_hooks.mono_ms ? g_hooks.mono_ms() : cs_mono_ms();
+	return g_hooks.mono_ms ? g_hooks.mono_ms() : cs_time_mono_ms();
 }
 
 static int64_t wall_now(void)
 {
-	return g_hooks.wall_ms ? g_hooks.wall_ms() : cs_now_ms();
+	return g_hooks.wall_ms ? g_hooks.wall_ms() : cs_time_now_ms();
 }
 
 static int pause_ms(long ms, int (*should_stop)(void))

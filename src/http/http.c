@@ -460,7 +460,7 @@ static void log_attempt(const cs_http_req *req, const cs_http_resp *resp, CURLco
 {
 	if (cs_log_level() > CS_LOG_DEBUG)
 		return;
-	long ms = (long)(cs_mono_ms() - t0);
+	long ms = (long)(cs_time_mono_ms() - t0);
 	if (rc == CURLE_OK)
 		cs_debug("%s %s -> %ld (%ld ms)", req->method, shown_url(req), resp->status, ms);
 	else
@@ -475,7 +475,7 @@ static int attempt_once(cs_http *h, const cs_http_req *req, struct curl_slist *h
 	if (st->attempts++ > 0)
 		h->stats.retries++;
 	h->stats.requests++;
-	int64_t t0 = cs_mono_ms();
+	int64_t t0 = cs_time_mono_ms();
 	CURLcode rc = perform(h, req, hdrs, resp);
 	st->last = judge(h, rc, resp, st);
 	log_attempt(req, resp, rc, t0, st);

@@ -64,7 +64,7 @@ static dlast *last_of(dworker *w, long long org, int kind)
 	for (size_t i = 0; i < w->nlast; i++)
 		if (w->last[i].org == org && w->last[i].kind == kind)
 			return &w->last[i];
-	dlast *v = cs_grow(w->last, &w->caplast, w->nlast, sizeof(*v), 16);
+	dlast *v = cs_buf_grow_array(w->last, &w->caplast, w->nlast, sizeof(*v), 16);
 	if (!v)
 		return NULL;
 	w->last = v;
@@ -233,7 +233,7 @@ static void feed_metrics(dworker *w, const djob *j, int64_t dur, int64_t now)
 
 void cs_daemon_job_done(dworker *w, djob *j, int64_t now)
 {
-	int64_t dur = cs_mono_ms() - j->started_mono;
+	int64_t dur = cs_time_mono_ms() - j->started_mono;
 	cs_job *job = j->job;
 	const char *name = cs_job_kind_name(j->kind);
 	if (j->skipped) {
@@ -331,7 +331,7 @@ static cJSON *job_json(dworker *w, const cs_job *job, int64_t now)
 int cs_daemon_write_status(dworker *w, const char *state)
 {
 	const cs_worker_args *a = w->a;
-	int64_t now = cs_now_ms();
+	int64_t now = cs_time_now_ms();
 	cJSON *root = cJSON_CreateObject();
 	cJSON_AddNumberToObject(root, "pid", (double)a->sup_pid);
 	cJSON_AddNumberToObject(root, "worker_pid", (double)getpid());

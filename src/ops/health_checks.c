@@ -70,19 +70,19 @@ static void check_disk(const char *db_path, cs_health_check *c)
 
 int cs_health_database(cs_health_state *r)
 {
-	int64_t t0 = cs_mono_ms();
+	int64_t t0 = cs_time_mono_ms();
 	cs_health_check *c = cs_health_add(r->rep, "database", "database");
 	if (!c)
 		return -1;
 	check_migrations(r, c);
-	c->duration_ms = (double)(cs_mono_ms() - t0);
+	c->duration_ms = (double)(cs_time_mono_ms() - t0);
 	if (r->o->cfg->db_type != CS_DB_SQLITE)
 		return 0;
-	t0 = cs_mono_ms();
+	t0 = cs_time_mono_ms();
 	if (!(c = cs_health_add(r->rep, "database", "database/disk")))
 		return -1;
 	check_disk(r->o->cfg->db_path, c);
-	c->duration_ms = (double)(cs_mono_ms() - t0);
+	c->duration_ms = (double)(cs_time_mono_ms() - t0);
 	return 0;
 }
 
@@ -119,7 +119,7 @@ static void check_daemon(cs_health_state *r, cs_health_check *c)
 		return;
 	}
 	int rc = cs_daemon_status_read(path, &ds, &err);
-	if (rc == CS_ENOTFOUND || (rc == 0 && !cs_pid_alive(ds.pid))) {
+	if (rc == CS_ENOTFOUND || (rc == 0 && !cs_proc_pid_alive(ds.pid))) {
 		if (rc == 0)
 			cs_health_set(c, CS_HEALTH_WARNING,
 				      "not running (pid %lld in '%s' is gone); fine if syncs run "
@@ -141,11 +141,11 @@ static void check_daemon(cs_health_state *r, cs_health_check *c)
 
 int cs_health_daemon(cs_health_state *r)
 {
-	int64_t t0 = cs_mono_ms();
+	int64_t t0 = cs_time_mono_ms();
 	cs_health_check *c = cs_health_add(r->rep, "daemon", "daemon");
 	if (!c)
 		return -1;
 	check_daemon(r, c);
-	c->duration_ms = (double)(cs_mono_ms() - t0);
+	c->duration_ms = (double)(cs_time_mono_ms() - t0);
 	return 0;
 }

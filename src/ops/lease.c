@@ -33,7 +33,7 @@ static void *renew_main(void *arg)
 	cs_lease_keeper *k = arg;
 	pthread_mutex_lock(&k->mu);
 	while (!k->stop) {
-		struct timespec ts = cs_deadline_in(CLOCK_MONOTONIC, k->ttl_ms / 4);
+		struct timespec ts = cs_time_deadline_in(CLOCK_MONOTONIC, k->ttl_ms / 4);
 		pthread_cond_timedwait(&k->cv, &k->mu, &ts);
 		if (k->stop)
 			break;

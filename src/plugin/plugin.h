@@ -20,7 +20,7 @@
 #define CS_PLUGIN_ABI 1
 #define CS_PLUGIN_SAMPLES 10
 
-/* One configuration key of a plugin, read through cs_env_lookup (the
+/* One configuration key of a plugin, read through cs_config_env_lookup (the
  * environment wins over .env). Shown by `config show` with secrets
  * redacted; a required key that is unset fails with a message naming it. */
 typedef struct cs_plugin_key {

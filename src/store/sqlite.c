@@ -93,7 +93,7 @@ void cs_sqlite_drop_cached(cs_sqlite *s)
 
 void cs_sqlite_now(char out[32])
 {
-	cs_time_format(cs_now_ms(), 1, out);
+	cs_time_format(cs_time_now_ms(), 1, out);
 }
 
 int cs_sqlite_bind_opt(sqlite3_stmt *st, int i, const char *text)

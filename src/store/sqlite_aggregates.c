@@ -154,7 +154,7 @@ int cs_sqlite_recompute(cs_sqlite *s, long long org, long long *updated, cs_err 
 				  "commit or abort the page first",
 				  org);
 	/* one stamp for the whole batch, in the stored time form */
-	cs_time_format(cs_now_ms(), 1, stamp);
+	cs_time_format(cs_time_now_ms(), 1, stamp);
 	rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
 		return cs_sqlite_fail(s, rc, "start the aggregates transaction", err);

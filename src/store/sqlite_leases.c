@@ -39,7 +39,7 @@ static int lease_free(const cs_lease_info *li, const char *holder, long long pid
 		return 0; /* another host: only expiry frees it */
 	if (li->pid == pid)
 		return !strcmp(li->holder, holder); /* ours already: refresh */
-	return li->pid > 0 && !cs_pid_alive(li->pid);
+	return li->pid > 0 && !cs_proc_pid_alive(li->pid);
 }
 
 static int step_done(cs_sqlite *s, sqlite3_stmt *q, const char *what, cs_err *err)
@@ -69,7 +69,7 @@ int cs_sqlite_lease_acquire(cs_store *st, long long org, const char *job, const 
 		goto out_rollback;
 	sqlite3_bind_int64(q, 1, org);
 	sqlite3_bind_text(q, 2, job, -1, SQLITE_STATIC);
-	int64_t now = cs_now_ms();
+	int64_t now = cs_time_now_ms();
 	int src = sqlite3_step(q);
 	if (src == SQLITE_ROW) {
 		cs_lease_info li;
@@ -129,7 +129,7 @@ int cs_sqlite_lease_renew(cs_store *st, long long org, const char *job, const ch
 				   &q, "renew a sync lease", err);
 	if (rc)
 		return rc;
-	sqlite3_bind_int64(q, 1, cs_now_ms() + ttl_ms);
+	sqlite3_bind_int64(q, 1, cs_time_now_ms() + ttl_ms);
 	sqlite3_bind_int64(q, 2, org);
 	sqlite3_bind_text(q, 3, job, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 4, holder, -1, SQLITE_STATIC);

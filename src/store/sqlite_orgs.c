@@ -242,7 +242,7 @@ static int close_dead_runs(cs_sqlite *s, long long org, const char *entity, cs_e
 	sqlite3_bind_text(q, 2, entity, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		long long pid = sqlite3_column_int64(q, 1);
-		if (pid > 0 && cs_pid_alive(pid))
+		if (pid > 0 && cs_proc_pid_alive(pid))
 			continue;
 		char msg[200];
 		snprintf(msg, sizeof(msg), "the process (pid %lld) ended before this run finished; "

@@ -141,10 +141,10 @@ static int seed_factors(cs_sqlite *s, long long *inserted, cs_err *err)
 	int rc = prepare(s, "INSERT OR IGNORE INTO frequency_factors (frequency, num, den)"
 			    " VALUES (?,?,?)",
 			 &st, err);
-	for (unsigned i = 0; !rc && i < cs_nfrequencies; i++) {
-		sqlite3_bind_text(st, 1, cs_frequencies[i].name, -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 2, cs_frequencies[i].num);
-		sqlite3_bind_int(st, 3, cs_frequencies[i].den);
+	for (unsigned i = 0; !rc && i < cs_money_nfrequencies; i++) {
+		sqlite3_bind_text(st, 1, cs_money_frequencies[i].name, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, cs_money_frequencies[i].num);
+		sqlite3_bind_int(st, 3, cs_money_frequencies[i].den);
 		rc = step_insert(s, st, inserted, err);
 	}
 	sqlite3_finalize(st);
@@ -483,7 +483,7 @@ static int seed_demo(cs_sqlite *s, long long *inserted, cs_err *err)
 	char no_secret[1] = "";
 	cs_org org = {.id = DEMO_ORG, .name = "Demo Organization", .client_id = "demo",
 		      .secret_enc = no_secret};
-	demo d = {s, cs_now_ms(), 200001, 0};
+	demo d = {s, cs_time_now_ms(), 200001, 0};
 	long long updated = 0;
 	int exists = 0, rc;
 

@@ -162,7 +162,7 @@ static int run_incremental(cs_sync_ctx *c, cs_err *err)
 static int run_full(cs_sync_ctx *c, cs_err *err)
 {
 	if (!c->state.full_started_at[0] || c->restart_full) {
-		cs_time_format(cs_now_ms(), 1, c->state.full_started_at);
+		cs_time_format(cs_time_now_ms(), 1, c->state.full_started_at);
 		c->state.full_last_id = 0;
 	} else {
 		cs_info("%s org %lld: resuming the full sync started %s after id %lld", c->e->name,

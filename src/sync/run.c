@@ -34,14 +34,14 @@ static void record_finish(cs_sync_ctx *c, cs_run *run, long req0, long retry0)
 	stats_snapshot(c->api, &req, &retries);
 	c->res->requests = req - req0;
 	c->res->retries = retries - retry0;
-	c->res->elapsed_ms = cs_mono_ms() - c->t0;
+	c->res->elapsed_ms = cs_time_mono_ms() - c->t0;
 	run->status = c->res->status;
 	run->records = c->res->records;
 	run->pages = c->res->pages;
 	run->requests = c->res->requests;
 	run->retries = c->res->retries;
 	snprintf(run->error, sizeof(run->error), "%s", c->res->error);
-	cs_time_format(cs_now_ms(), 1, run->finished_at);
+	cs_time_format(cs_time_now_ms(), 1, run->finished_at);
 	cs_err ferr = {0};
 	if (c->st->run_finish(c->st, run, &ferr))
 		cs_warn("cannot record the end of run %lld: %s", run->id, ferr.msg);
@@ -53,7 +53,7 @@ int cs_sync_entity(cs_store *st, cs_classy *api, long long org, const cs_entity 
 	memset(res, 0, sizeof(*res));
 	res->entity = e;
 	cs_sync_ctx c = {.st = st, .api = api, .org = org, .e = e, .opts = opts, .res = res,
-			.total = -1, .t0 = cs_mono_ms()};
+			.total = -1, .t0 = cs_time_mono_ms()};
 	cs_classy_page_init(&c.page);
 	cs_idset_init(&c.seen);
 	cs_idset_init(&c.next_seen);
@@ -68,7 +68,7 @@ int cs_sync_entity(cs_store *st, cs_classy *api, long long org, const cs_entity 
 	c.lookback_s = opts->lookback_s >= 0 ? opts->lookback_s : c.state.lookback_s;
 
 	cs_run run = {.org_id = org, .entity = e->id, .full = opts->full, .status = CS_RUN_RUNNING};
-	cs_time_format(cs_now_ms(), 1, run.started_at);
+	cs_time_format(cs_time_now_ms(), 1, run.started_at);
 	if ((rc = st->run_begin(st, &run, err))) {
 		res->status = CS_RUN_FAILED;
 		snprintf(res->error, sizeof(res->error), "%s", err->msg);
@@ -99,7 +99,7 @@ int cs_sync_org(cs_store *st, cs_classy *api, long long org, const cs_entity *on
 {
 	memset(res, 0, sizeof(*res));
 	res->org_id = org;
-	int64_t t0 = cs_mono_ms();
+	int64_t t0 = cs_time_mono_ms();
 	int failed = 0, touched = 0;
 	for (int i = 0; i < CS_ENT_COUNT; i++) {
 		const cs_entity *e = &cs_entities[i];
@@ -129,7 +129,7 @@ int cs_sync_org(cs_store *st, cs_classy *api, long long org, const cs_entity *on
 			cs_err_wrap(err, "cannot recompute supporter aggregates of organization %lld", org);
 		}
 	}
-	res->elapsed_ms = cs_mono_ms() - t0;
+	res->elapsed_ms = cs_time_mono_ms() - t0;
 	return failed ? (err->code ? err->code : CS_ERR) : 0;
 }
 

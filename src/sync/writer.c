@@ -32,7 +32,7 @@ static void report(cs_sync_ctx *c, long total)
 	if (!c->opts->progress)
 		return;
 	cs_sync_progress p = {c->org, c->e, c->opts->full, c->res->records, c->res->pages, total,
-			 cs_mono_ms() - c->t0};
+			 cs_time_mono_ms() - c->t0};
 	c->opts->progress(&p, c->opts->progress_ctx);
 }
 
@@ -76,7 +76,7 @@ static int end_full_scan(cs_sync_ctx *c, cs_sync_job *job, const char *now, cs_e
 int cs_sync_writer_add(cs_sync_ctx *c, cs_sync_job *job, cs_err *err)
 {
 	char now[CS_TIME_BUFSZ];
-	cs_time_format(cs_now_ms(), 1, now);
+	cs_time_format(cs_time_now_ms(), 1, now);
 	if (!c->batch.open) {
 		if (c->st->page_begin(c->st, now, err))
 			return err->code;

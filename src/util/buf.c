@@ -126,7 +126,7 @@ const char *cs_buf_str(const cs_buf *b)
 	return b->data ? b->data : "";
 }
 
-void *cs_grow(void *arr, size_t *cap, size_t n, size_t elem, size_t first)
+void *cs_buf_grow_array(void *arr, size_t *cap, size_t n, size_t elem, size_t first)
 {
 	if (n < *cap && arr)
 		return arr;

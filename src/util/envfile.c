@@ -96,7 +96,7 @@ static int parse_line(char *line, char **key, char **val)
 
 static int add_entry(cs_envfile *ef, const char *key, const char *val, int line)
 {
-	cs_envfile_entry *v = cs_grow(ef->v, &ef->cap, ef->n, sizeof(*v), 16);
+	cs_envfile_entry *v = cs_buf_grow_array(ef->v, &ef->cap, ef->n, sizeof(*v), 16);
 	if (!v)
 		return -1;
 	ef->v = v;
@@ -204,7 +204,7 @@ void cs_envfile_install(cs_envfile *ef)
 	*ef = (cs_envfile)CS_ENVFILE_INIT;
 }
 
-int cs_env_lookup(const char *name, char *out, size_t outsz)
+int cs_config_env_lookup(const char *name, char *out, size_t outsz)
 {
 	if (outsz)
 		out[0] = '\0';

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/types.h>
 
-int cs_pid_alive(long long pid)
+int cs_proc_pid_alive(long long pid)
 {
 	if (pid < 1 || pid != (long long)(pid_t)pid)
 		return 0;

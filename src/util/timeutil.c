@@ -250,17 +250,17 @@ static int64_t clock_ms(clockid_t id)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int64_t cs_now_ms(void)
+int64_t cs_time_now_ms(void)
 {
 	return clock_ms(CLOCK_REALTIME);
 }
 
-int64_t cs_mono_ms(void)
+int64_t cs_time_mono_ms(void)
 {
 	return clock_ms(CLOCK_MONOTONIC);
 }
 
-struct timespec cs_timespec_ms(int64_t ms)
+struct timespec cs_time_timespec(int64_t ms)
 {
 	if (ms < 0)
 		ms = 0;
@@ -268,9 +268,9 @@ struct timespec cs_timespec_ms(int64_t ms)
 	return ts;
 }
 
-struct timespec cs_deadline_in(clockid_t clk, int64_t ms)
+struct timespec cs_time_deadline_in(clockid_t clk, int64_t ms)
 {
-	struct timespec ts, add = cs_timespec_ms(ms);
+	struct timespec ts, add = cs_time_timespec(ms);
 	clock_gettime(clk, &ts);
 	ts.tv_sec += add.tv_sec;
 	ts.tv_nsec += add.tv_nsec;

@@ -60,7 +60,7 @@ static int jsonl_init(const cs_plugin_host *host, void **self, cs_err *err)
 static int jsonl_configure(void *self, cs_err *err)
 {
 	jsonl *j = self;
-	int rc = cs_env_lookup("JSONL_PATH", j->path, sizeof(j->path));
+	int rc = cs_config_env_lookup("JSONL_PATH", j->path, sizeof(j->path));
 	if (rc || !j->path[0])
 		return cs_err_set(err, CS_EUSAGE,
 				  "JSONL_PATH is not set: set it to the file the jsonl plugin appends to");
@@ -127,7 +127,7 @@ static int plan_one(const cs_contact *c, void *ctx)
 		free(payload); /* the rest goes next run */
 		return 0;
 	}
-	pending *grown = cs_grow(j->items, &j->cap, j->n, sizeof(*grown), 256);
+	pending *grown = cs_buf_grow_array(j->items, &j->cap, j->n, sizeof(*grown), 256);
 	if (!grown) {
 		free(payload);
 		return CS_ERR;

@@ -155,7 +155,7 @@ const char *mc_list_for_org(const mc_config *cfg, long long org_id)
 /* Reads name into out; def when unset. CS_EUSAGE when it does not fit. */
 static int env(const char *name, const char *def, char *out, size_t n, cs_err *err)
 {
-	int rc = cs_env_lookup(name, out, n);
+	int rc = cs_config_env_lookup(name, out, n);
 	if (rc == CS_ENOTFOUND) {
 		snprintf(out, n, "%s", def ? def : "");
 		return 0;

@@ -26,7 +26,7 @@ int mc_status_locked(const char *status)
 
 static mc_member *add_member(mc_members *m)
 {
-	mc_member *v = cs_grow(m->v, &m->cap, m->n, sizeof(*v), 256);
+	mc_member *v = cs_buf_grow_array(m->v, &m->cap, m->n, sizeof(*v), 256);
 	if (!v)
 		return NULL;
 	m->v = v;

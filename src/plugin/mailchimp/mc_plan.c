@@ -14,7 +14,7 @@
 static int add_note(mc_plugin *mp, const cs_contact *c, const char *status, const char *hash,
 		    const char *payload, const char *title, const char *detail)
 {
-	mc_note *v = cs_grow(mp->notes, &mp->capnotes, mp->nnotes, sizeof(*v), 64);
+	mc_note *v = cs_buf_grow_array(mp->notes, &mp->capnotes, mp->nnotes, sizeof(*v), 64);
 	if (!v)
 		return CS_ERR;
 	mp->notes = v;
@@ -129,7 +129,7 @@ static char *tags_body(const cJSON *add, const cJSON *remove)
 
 static mc_item *new_item(mc_plan *p)
 {
-	mc_item *v = cs_grow(p->v, &p->cap, p->n, sizeof(*v), 256);
+	mc_item *v = cs_buf_grow_array(p->v, &p->cap, p->n, sizeof(*v), 256);
 	if (!v)
 		return NULL;
 	p->v = v;
