@@ -1,5 +1,7 @@
 /* The Classy API client: authenticated GETs with one token refresh on 401,
- * the organization lookup and one page of a list endpoint. */
+ * the organization lookup and one page of a list endpoint. It returns
+ * records and never stores them (the sync engine does), and must never put
+ * the token or the secret into a URL, a log line or a message. */
 #include "classy/classy_int.h"
 
 #include "util/log.h"

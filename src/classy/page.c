@@ -8,6 +8,10 @@
  * element of "data" to cJSON_ParseWithLengthOpts, which parses one value and
  * returns where it ended. The bytes between a record's start and that end are
  * its span. Nothing inside a value is scanned twice, so the cost stays linear.
+ *
+ * Records point into the page's body and arena: nothing may keep one past
+ * cs_classy_page_reset or _release, and this file must never make a
+ * request or store a record.
  */
 #include "classy/classy.h"
 

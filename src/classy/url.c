@@ -1,3 +1,7 @@
+/* The list URL of an entity: per_page and page, then sort, filter and
+ * with, each percent-encoded exactly once ('+' is %2B, '>' is %3E), which is
+ * what the API's filter parser needs. A pure function: it must never touch
+ * the network or the client's state, so it can be tested alone. */
 #include "classy/classy.h"
 
 #include <string.h>

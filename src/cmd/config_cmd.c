@@ -1,4 +1,6 @@
-/* classy-sync config show */
+/* classy-sync config show: the effective configuration, then each push
+ * plugin's own keys from its key table. Secrets are shown only as (set) or
+ * (unset): this command must never print a secret's value. */
 #include "cmd/cmd.h"
 
 #include "plugin/registry/registry.h"

@@ -1,4 +1,6 @@
-/* classy-sync db migrate|rollback|status|seed|reset */
+/* classy-sync db migrate|rollback|status|seed|reset: the schema and the
+ * reference data, through the store's vtable. `reset` must never run
+ * without --yes, and this file never touches SQL itself. */
 #include "cmd/cmd.h"
 
 #include <stdio.h>

@@ -1,6 +1,8 @@
 /* The dispatcher: walks nested command tables, parses options from each
  * command's table, prints generated help, and does the shared setup (config,
- * store, migrations, master key) that a command's flags ask for. */
+ * store, migrations, master key) that a command's flags ask for, so a
+ * command never repeats it. It must never know a command by name, and
+ * never print anything but help and usage errors. */
 #include "cmd/cmd.h"
 
 #include "util/log.h"

@@ -1,4 +1,8 @@
-/* classy-sync org add|list|remove|sync */
+/* classy-sync org add|list|remove|sync: registering an organization with
+ * its credentials (verified against the API unless --no-verify, encrypted
+ * with the master key before they are stored). The secret comes from the
+ * environment or stdin: it must never be taken from argv, echoed or printed,
+ * and `org list` never shows it. */
 #include "cmd/cmd.h"
 
 #include "classy/classy.h"

@@ -1,6 +1,8 @@
 /* classy-sync <plugin> sync|status: one command per registered push plugin,
  * built from the registry at start, so a new destination needs no command
- * code. The options of `sync` are the common ones plus the plugin's flags. */
+ * code. The options of `sync` are the common ones plus the plugin's flags.
+ * It prints what the driver reports: it must never talk to a destination
+ * or write plugin state itself (plugin/driver.c does). */
 #include "cmd/cmd.h"
 
 #include "plugin/driver.h"

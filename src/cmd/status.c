@@ -1,4 +1,6 @@
-/* classy-sync status [--json] */
+/* classy-sync status [--json]: rows per table per organization and the
+ * last run of each entity, from the store's status object. The --json
+ * output is a documented contract: keys are only ever added. */
 #include "cmd/cmd.h"
 
 #include "model/entity.h"

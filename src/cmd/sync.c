@@ -1,5 +1,7 @@
 /* classy-sync sync <entity|all> [incremental|full] [--org ID], and the run
- * loop shared with `org sync`: per org, connect, sync, print a summary. */
+ * loop shared with `org sync`: per org, connect, sync under the leases,
+ * print a summary. Progress goes to stderr, results to stdout. It must
+ * never sync an org and entity another process holds the lease of. */
 #include "cmd/cmd.h"
 #include "util/buf.h"
 

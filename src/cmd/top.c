@@ -1,4 +1,6 @@
-/* Entry point: the top of the command tree. */
+/* The top of the command tree: the fixed commands, one per registered push
+ * plugin, and version; process setup (signals, libcurl) before dispatch.
+ * It must never hold a command's own logic: that lives in its file. */
 #include "cmd/cmd.h"
 
 #include "http/http.h"

@@ -2,7 +2,8 @@
  * requests per minute per app, shared by every organization that uses it, so
  * the budget lives in a process-wide registry keyed by client id. The server
  * reports what is left after each answer; when that falls below a reserve we
- * spread the rest over the window instead of running into a 429. */
+ * spread the rest over the window instead of running into a 429. It paces
+ * and never sends: it must never call back into the HTTP client. */
 #include "http/budget.h"
 #include "http/sleep.h"
 

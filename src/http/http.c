@@ -1,7 +1,9 @@
 /* HTTP over libcurl. One easy handle per client keeps the connection alive
  * between requests; every request re-applies all options after
  * curl_easy_reset, which keeps live connections but forgets the previous
- * request's method, body and headers. */
+ * request's method, body and headers. The retry policy lives here; it must
+ * never turn off TLS verification, never retry past max_retries or the
+ * retry budget, and never log a URL that carries a secret (log_url). */
 #include "http/http.h"
 
 #include "util/log.h"

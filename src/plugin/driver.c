@@ -1,6 +1,8 @@
 /* Drives a plugin through its lifecycle for `<plugin> sync` and
  * `health <plugin>`, keeping the run rows, so every destination gets the
- * same bookkeeping and the same exit-code rules. */
+ * same bookkeeping and the same exit-code rules. Commands and the daemon
+ * call it; plugins never do. It logs but must never print (the caller
+ * reports), and never let one org's ordinary failure stop the others. */
 #include "plugin/driver.h"
 
 #include "util/buf.h"

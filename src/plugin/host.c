@@ -1,5 +1,7 @@
 /* What the core offers plugins: contacts, state and outcome writes, and the
- * small rules every destination shares (consent, email syntax, hashing). */
+ * small rules every destination shares (consent, email syntax, hashing), so
+ * no plugin writes its own. It sits below every plugin and must never name
+ * one, nor the registry above them. */
 #include "plugin/plugin.h"
 
 #include <ctype.h>

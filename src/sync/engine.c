@@ -1,7 +1,8 @@
 /* Paging strategies. See docs/ARCHITECTURE.md "Invariants" for the argument
  * behind each rule here. A strategy fetches and parses pages and decides the
  * next query; it hands each page, with the checkpoint that accounts for it,
- * to the writer through c->emit. */
+ * to the writer through c->emit. It must never write to the store: only the
+ * writer does, with the checkpoint that accounts for the rows. */
 #include "sync/engine_int.h"
 
 #include "util/log.h"

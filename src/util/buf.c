@@ -1,3 +1,7 @@
+/* The growable byte buffer with a hard cap, and the one growth rule for
+ * arrays (cs_buf_grow_array). A failed append leaves the buffer as it was;
+ * it must never grow past its cap, so a hostile response cannot exhaust
+ * memory, and never hand out data that is not NUL-terminated. */
 #include "util/buf.h"
 
 #include <stdarg.h>

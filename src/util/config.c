@@ -1,3 +1,8 @@
+/* Configuration from the environment and .env, driven by one table of
+ * variables: defaults, parsing, validation, overrides and redacted display
+ * (`config show`). Adding a variable is adding a row. It must never print a
+ * secret's value, and never read the environment outside the table (a
+ * plugin's own keys go through cs_config_env_lookup). */
 #include "util/config.h"
 
 #include "util/envfile.h"

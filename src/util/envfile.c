@@ -1,3 +1,7 @@
+/* The `.env` file behind the configuration: parsing KEY=value lines
+ * (quotes, `export`, comments), and the process-wide copy that
+ * cs_config_env_lookup reads, where the environment always wins. Values may
+ * be passwords: they are wiped on release and must never be logged. */
 #include "util/envfile.h"
 #include "util/buf.h"
 

@@ -1,3 +1,6 @@
+/* Exact money: parsing, formatting and monthly normalisation of amounts as
+ * int64 ten-thousandths, with the frequency table the store also seeds
+ * into SQL. No sum or normalisation here may ever pass through a float. */
 #include "util/money.h"
 
 #include <math.h>

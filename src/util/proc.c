@@ -1,4 +1,6 @@
-/* Process liveness, shared by leases, run bookkeeping and `health`. */
+/* Process liveness, shared by leases, run bookkeeping and `health`: a
+ * zombie counts as gone, another user's process as alive. It only asks: it
+ * must never signal a process for real. */
 #include "util/proc.h"
 
 #include <errno.h>

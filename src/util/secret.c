@@ -1,3 +1,7 @@
+/* The master key (from CLASSY_SYNC_KEY or a 0600 key file created on first
+ * use) and the secretbox encryption of org credentials. Keys and plaintexts
+ * live in sodium_malloc'd memory and are wiped on free; this file must never
+ * log, print or return a secret in a message. */
 #include "util/secret.h"
 
 #include "util/log.h"

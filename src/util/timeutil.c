@@ -1,3 +1,8 @@
+/* Timestamps: the API's ISO 8601 forms parsed to int64 ms UTC and
+ * formatted back (hand-written scanning, since this runs for several
+ * fields of every record), plus the wall and monotonic clocks and timed-wait
+ * deadlines. Parsing must never depend on the local time zone, and
+ * intervals must never be measured on the wall clock. */
 #include "util/timeutil.h"
 
 #include <stdio.h>

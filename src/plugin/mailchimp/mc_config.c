@@ -1,6 +1,6 @@
 /* Mailchimp plugin configuration: the key table, per-org lists and the
  * merge-field mapping. Every bad value fails with a message naming the
- * variable; the API key never appears in one. */
+ * variable; the API key must never appear in one. */
 #include "plugin/mailchimp/mc_int.h"
 
 #include "util/config.h"

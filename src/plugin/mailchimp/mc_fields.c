@@ -2,7 +2,7 @@
  * takes them (numbers as JSON numbers, dates as YYYY-MM-DD, "" to clear),
  * the managed tags, and the field-level diff between two payloads. The
  * payload is canonical (fixed field order, sorted tags) so equal data
- * always hashes equal. */
+ * always hashes equal. Pure formatting: it must never make a request. */
 #include "plugin/mailchimp/mc_int.h"
 
 #include <ctype.h>

@@ -4,7 +4,8 @@
  *    are read, so the cost follows the number of such members, not the
  *    size of the audience);
  *  - the full snapshot (--full): every member with its merge fields and
- *    managed tags, to diff against Mailchimp's own data. */
+ *    managed tags, to diff against Mailchimp's own data.
+ * It only reads: it must never write to Mailchimp. */
 #include "plugin/mailchimp/mc_int.h"
 #include "util/buf.h"
 
