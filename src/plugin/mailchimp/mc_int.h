@@ -47,6 +47,8 @@ typedef struct mc_config {
 	int nfields;
 } mc_config;
 
+/* The plugin's configuration keys (the descriptor's key table). */
+extern const cs_plugin_key mc_config_keys[];
 int mc_config_load(mc_config *cfg, cs_err *err);
 /* Parses MAILCHIMP_MERGE_FIELDS ("FNAME,LNAME,TOTALAMT" or "TAG=column:type"). */
 int mc_fields_parse(const char *spec, mc_field *out, int max, int *n, cs_err *err);

@@ -138,6 +138,18 @@ static mc_item *new_item(mc_plan *p)
 	return it;
 }
 
+/* An item whose member Mailchimp holds as unsubscribed, cleaned or
+ * archived: skipped, with the reason, and never sent. */
+static void skip_locked(mc_plugin *mp, mc_item *it, const char *status)
+{
+	it->skipped = 1;
+	mc_why *w = mc_item_why(it);
+	snprintf(w->title, sizeof(w->title), "Member is %s", status);
+	snprintf(w->detail, sizeof(w->detail),
+		 "Mailchimp holds this member as %s; classy-sync never changes that", status);
+	mp->counts->skipped++;
+}
+
 typedef struct diff {
 	int kind, merge_changed, ntags;
 	const char *locked;
@@ -158,12 +170,7 @@ static int make_item(mc_plugin *mp, const cs_contact *c, char *payload, const ch
 	memcpy(it->phash, phash, sizeof(it->phash));
 	memcpy(it->shash, shash, sizeof(it->shash));
 	if (d->locked) {
-		it->skipped = 1;
-		mc_why *w = mc_item_why(it);
-		snprintf(w->title, sizeof(w->title), "Member is %s", d->locked);
-		snprintf(w->detail, sizeof(w->detail),
-			 "Mailchimp holds this member as %s; classy-sync never changes that", d->locked);
-		mp->counts->skipped++;
+		skip_locked(mp, it, d->locked);
 	} else {
 		mp->counts->created += d->kind == MC_CREATE;
 		mp->counts->updated += d->kind == MC_UPDATE && d->merge_changed;
@@ -253,12 +260,7 @@ static void apply_locked(mc_plugin *mp)
 		const mc_member *m = mc_members_find(&mp->members, it->shash);
 		if (it->skipped || !m || !mc_status_locked(m->status))
 			continue;
-		it->skipped = 1;
-		mc_why *w = mc_item_why(it);
-		snprintf(w->title, sizeof(w->title), "Member is %s", m->status);
-		snprintf(w->detail, sizeof(w->detail),
-			 "Mailchimp holds this member as %s; classy-sync never changes that", m->status);
-		mp->counts->skipped++;
+		skip_locked(mp, it, m->status);
 		mp->counts->created -= it->kind == MC_CREATE;
 		mp->counts->updated -= it->kind == MC_UPDATE && it->merge_changed;
 		mp->counts->tagged -= it->tags_body != NULL;

@@ -1,8 +1,8 @@
 #ifndef CS_MC_TRANSPORT_H
 #define CS_MC_TRANSPORT_H
 /* Internals shared by mc_client.c (client, the one request path), mc_pool.c
- * (the worker pool) and mc_batch.c (/batches). Not for use outside
- * src/plugin/mailchimp/mc_client*.c. */
+ * (the worker pool) and mc_batch.c (/batches). Not for use outside those
+ * three files. */
 #include "plugin/mailchimp/mc_client.h"
 
 #include <stdatomic.h>
