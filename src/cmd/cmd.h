@@ -65,6 +65,9 @@ int cs_cmd_opt_index(const cs_cmd_opt *opts, const char *name);
 int cs_cmd_arg_set(const cs_cmd *cmd, const cs_cmd_args *a, const char *name);
 const char *cs_cmd_arg_str(const cs_cmd *cmd, const cs_cmd_args *a, const char *name);
 long long cs_cmd_arg_num(const cs_cmd *cmd, const cs_cmd_args *a, const char *name);
+/* A positional organization id: 0, or the usage error's exit code (printed)
+ * when s is not a positive number. */
+int cs_cmd_org_id(const char *prog, const char *s, long long *id);
 
 /* Prints "classy-sync: error: ..." (and a hint) on stderr; returns the exit code. */
 int cs_cmd_fail(const cs_err *err);

@@ -65,6 +65,16 @@ long long cs_cmd_arg_num(const cs_cmd *cmd, const cs_cmd_args *a, const char *na
 	return i >= 0 && a->set[i] ? a->num[i] : 0;
 }
 
+int cs_cmd_org_id(const char *prog, const char *s, long long *id)
+{
+	char *end;
+	*id = strtoll(s, &end, 10);
+	if (*end || *id <= 0)
+		return cs_cmd_usage_error(prog, "organization id must be a positive number, got '%s'",
+					  s);
+	return 0;
+}
+
 int cs_cmd_fail(const cs_err *err)
 {
 	fprintf(stderr, "classy-sync: error: %s\n", err->msg[0] ? err->msg : "unknown failure");

@@ -191,11 +191,9 @@ static int org_list(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args
 
 static int org_remove(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args)
 {
-	char *end;
-	long long id = strtoll(args->pos[0], &end, 10);
-	if (*end || id <= 0)
-		return cs_cmd_usage_error(ctx->prog, "organization id must be a positive number, got '%s'",
-					  args->pos[0]);
+	long long id;
+	if (cs_cmd_org_id(ctx->prog, args->pos[0], &id))
+		return CS_EXIT_USAGE;
 	int purge = cs_cmd_arg_set(self, args, "purge");
 	cs_err err = {0};
 	if (ctx->store->org_remove(ctx->store, id, purge, &err))

@@ -82,10 +82,7 @@ static void print_report(const cs_plugin *p, const cs_plugin_push_opts *o,
 		char label[128];
 		cs_push_counts c = {0};
 		long long id = (long long)cJSON_GetNumberValue(cJSON_GetObjectItem(org, "organization_id"));
-#define GET(f) c.f = (long long)cJSON_GetNumberValue(cJSON_GetObjectItem(org, #f))
-		GET(considered), GET(unchanged), GET(created), GET(updated), GET(tagged);
-		GET(skipped), GET(rejected), GET(failed), GET(requests), GET(writes);
-#undef GET
+		cs_plugin_counts_from_json(org, &c);
 		snprintf(label, sizeof(label), "%s org %lld (%s)", p->name, id,
 			 cJSON_GetStringValue(cJSON_GetObjectItem(org, "status")));
 		print_counts(label, &c);

@@ -201,11 +201,9 @@ int cs_cmd_org_sync(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args
 {
 	(void)self;
 	int full;
-	char *end;
-	long long id = strtoll(args->pos[0], &end, 10);
-	if (*end || id <= 0)
-		return cs_cmd_usage_error(ctx->prog, "organization id must be a positive number, got '%s'",
-					  args->pos[0]);
+	long long id;
+	if (cs_cmd_org_id(ctx->prog, args->pos[0], &id))
+		return CS_EXIT_USAGE;
 	if (parse_mode(ctx->prog, args->npos > 1 ? args->pos[1] : NULL, &full))
 		return CS_EXIT_USAGE;
 	return cs_cmd_sync_orgs(ctx, id, "all", full);

@@ -5,13 +5,55 @@
  * reports), and never let one org's ordinary failure stop the others. */
 #include "plugin/driver.h"
 
-#include "util/buf.h"
 #include "util/log.h"
 
 #include <stddef.h>
-
 #include <stdio.h>
 #include <string.h>
+
+/* The fields of cs_push_counts by name: one table for adding, printing as
+ * JSON and reading back, so a new count is one line here. */
+static const struct {
+	const char *name;
+	size_t off;
+} count_fields[] = {
+#define F(n) {#n, offsetof(cs_push_counts, n)}
+	F(considered), F(unchanged), F(created), F(updated), F(tagged),
+	F(skipped),    F(rejected),  F(failed),  F(requests), F(writes),
+#undef F
+};
+#define NCOUNT_FIELDS (sizeof(count_fields) / sizeof(count_fields[0]))
+_Static_assert(NCOUNT_FIELDS * sizeof(long long) == sizeof(cs_push_counts),
+	       "count_fields lists every count");
+
+static long long *count_at(cs_push_counts *c, size_t i)
+{
+	return (long long *)((char *)c + count_fields[i].off);
+}
+
+static long long count_of(const cs_push_counts *c, size_t i)
+{
+	return *(const long long *)((const char *)c + count_fields[i].off);
+}
+
+static void add_counts(cs_push_counts *t, const cs_push_counts *c)
+{
+	for (size_t i = 0; i < NCOUNT_FIELDS; i++)
+		*count_at(t, i) += count_of(c, i);
+}
+
+void cs_plugin_counts_json(cJSON *o, const cs_push_counts *c)
+{
+	for (size_t i = 0; i < NCOUNT_FIELDS; i++)
+		cJSON_AddNumberToObject(o, count_fields[i].name, (double)count_of(c, i));
+}
+
+void cs_plugin_counts_from_json(const cJSON *o, cs_push_counts *c)
+{
+	for (size_t i = 0; i < NCOUNT_FIELDS; i++)
+		*count_at(c, i) = (long long)cJSON_GetNumberValue(
+			cJSON_GetObjectItem(o, count_fields[i].name));
+}
 
 static int list_orgs(cs_store *st, long long only, cs_org_list *out, cs_err *err)
 {
@@ -38,20 +80,6 @@ static int open_plugin(const cs_plugin *p, const cs_plugin_host *host, void **se
 		*self = NULL;
 	}
 	return rc;
-}
-
-static void add_counts(cs_push_counts *t, const cs_push_counts *c)
-{
-	t->considered += c->considered;
-	t->unchanged += c->unchanged;
-	t->created += c->created;
-	t->updated += c->updated;
-	t->tagged += c->tagged;
-	t->skipped += c->skipped;
-	t->rejected += c->rejected;
-	t->failed += c->failed;
-	t->requests += c->requests;
-	t->writes += c->writes;
 }
 
 /* One org: a run row around plan (and push unless dry). */
@@ -157,22 +185,4 @@ int cs_plugin_health(cs_store *st, const cs_plugin *p, char *msg, size_t msgsz, 
 	rc = p->health(self, msg, msgsz, err);
 	p->close(self);
 	return rc;
-}
-
-static const struct {
-	const char *name;
-	size_t off;
-} count_fields[] = {
-#define F(n) {#n, offsetof(cs_push_counts, n)}
-	F(considered), F(unchanged), F(created), F(updated), F(tagged),
-	F(skipped),    F(rejected),  F(failed),  F(requests), F(writes),
-#undef F
-};
-
-void cs_plugin_counts_json(cJSON *o, const cs_push_counts *c)
-{
-	for (size_t i = 0; i < sizeof(count_fields) / sizeof(count_fields[0]); i++)
-		cJSON_AddNumberToObject(
-			o, count_fields[i].name,
-			(double)*(const long long *)((const char *)c + count_fields[i].off));
 }

@@ -34,5 +34,7 @@ int cs_plugin_health(cs_store *st, const cs_plugin *p, char *msg, size_t msgsz, 
 
 /* Adds each count of c to o as a number, by field name. */
 void cs_plugin_counts_json(cJSON *o, const cs_push_counts *c);
+/* Reads the counts cs_plugin_counts_json wrote back from o. */
+void cs_plugin_counts_from_json(const cJSON *o, cs_push_counts *c);
 
 #endif

@@ -33,16 +33,24 @@ const char *cs_plugin_contact_get(const cs_contact *c, const char *name)
 	return NULL;
 }
 
+/* Skips leading white space in *s; returns the length without the
+ * trailing white space. Values are judged as stored, spaces aside. */
+static size_t trim(const char **s)
+{
+	while (isspace((unsigned char)**s))
+		(*s)++;
+	size_t n = strlen(*s);
+	while (n && isspace((unsigned char)(*s)[n - 1]))
+		n--;
+	return n;
+}
+
 int cs_plugin_consent_true(const char *v)
 {
 	static const char *const yes[] = {"1", "true", "t", "yes", "y"};
 	if (!v)
 		return 0;
-	while (isspace((unsigned char)*v))
-		v++;
-	size_t n = strlen(v);
-	while (n && isspace((unsigned char)v[n - 1]))
-		n--;
+	size_t n = trim(&v);
 	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
 		if (strlen(yes[i]) == n && !strncasecmp(v, yes[i], n))
 			return 1;
@@ -80,11 +88,7 @@ int cs_plugin_email_valid(const char *email)
 {
 	if (!email)
 		return 0;
-	while (isspace((unsigned char)*email))
-		email++;
-	size_t n = strlen(email);
-	while (n && isspace((unsigned char)email[n - 1]))
-		n--;
+	size_t n = trim(&email);
 	if (n == 0 || n > 254)
 		return 0;
 	const char *at = memchr(email, '@', n);
