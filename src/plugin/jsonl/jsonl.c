@@ -7,7 +7,7 @@
  * Durability: lines are written and fsync'd before the state says "sent",
  * so a crash or a full disk re-exports on the next run rather than losing
  * a contact; a reader de-duplicates by email_key (the newest line wins). */
-#include "plugin/plugin.h"
+#include "plugin/jsonl/jsonl.h"
 
 #include "util/buf.h"
 #include "util/config.h"

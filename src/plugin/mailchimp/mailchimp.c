@@ -3,6 +3,7 @@
  * re-subscribes anyone, and reports (never unsubscribes) a supporter who
  * withdrew consent. Then speed: only changed contacts are sent, new ones in
  * batches of 500, updates concurrently or through /batches. */
+#include "plugin/mailchimp/mailchimp.h"
 #include "plugin/mailchimp/mc_int.h"
 
 #include "util/log.h"

@@ -1,14 +1,14 @@
 /* The push plugins built into this binary, registered statically by name.
- * A new destination adds its descriptor here and nothing else in the core.
- * This file only lists descriptors: it must never hold a plugin's code or
- * anything the host needs (the host library sits below the plugins, this
- * one above them). */
+ * A new destination adds its header and descriptor here and nothing else
+ * in the core. This file only lists descriptors: it must never hold a
+ * plugin's code or anything the host needs (the host library sits below
+ * the plugins, this one above them). */
 #include "plugin/registry/registry.h"
 
-#include <string.h>
+#include "plugin/jsonl/jsonl.h"
+#include "plugin/mailchimp/mailchimp.h"
 
-extern const cs_plugin cs_plugin_mailchimp;
-extern const cs_plugin cs_plugin_jsonl;
+#include <string.h>
 
 const cs_plugin *const cs_plugin_registry[] = {&cs_plugin_mailchimp, &cs_plugin_jsonl, NULL};
 
