@@ -71,7 +71,7 @@ static int issue(sb_oauth *o, const char *id, const char *secret, long ttl, char
 	int rc = -1;
 	pthread_mutex_lock(&o->lock);
 	if (!strcmp(id, o->client_id) && !strcmp(secret, o->secret)) {
-		int64_t now = cs_mono_ms();
+		int64_t now = cs_time_mono_ms();
 		prune(o, now);
 		token *t = &o->toks[o->n++];
 		for (int i = 0; i < TOKEN_LEN; i++)
@@ -92,7 +92,7 @@ int sb_oauth_check(sb_oauth *o, const char *authorization)
 	const char *tok = authorization + 7;
 	int ok = 0;
 	pthread_mutex_lock(&o->lock);
-	int64_t now = cs_mono_ms();
+	int64_t now = cs_time_mono_ms();
 	for (size_t i = 0; i < o->n && !ok; i++)
 		ok = o->toks[i].exp_ms > now && !strcmp(o->toks[i].s, tok);
 	pthread_mutex_unlock(&o->lock);

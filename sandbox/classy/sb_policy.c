@@ -100,7 +100,7 @@ int sb_policy_rate_limit(sb_policy *p, int take, sb_resp *rs)
 {
 	pthread_mutex_lock(&p->lock);
 	long limit = p->knobs.rate_limit;
-	int64_t now = cs_mono_ms();
+	int64_t now = cs_time_mono_ms();
 	int throttled = 0;
 	if (limit <= 0) {
 		pthread_mutex_unlock(&p->lock);
@@ -108,7 +108,7 @@ int sb_policy_rate_limit(sb_policy *p, int take, sb_resp *rs)
 	}
 	if (p->win_end_ms <= now) {
 		p->win_end_ms = now + 60000;
-		p->win_end_unix = (cs_now_ms() + 60000 + 999) / 1000;
+		p->win_end_unix = (cs_time_now_ms() + 60000 + 999) / 1000;
 		p->win_count = 0;
 	}
 	if (take && p->win_count >= limit) {

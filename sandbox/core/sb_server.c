@@ -106,7 +106,7 @@ const char *sb_header(sb_req *rq, const char *name)
 
 void sb_sleep_ms(long ms)
 {
-	struct timespec ts = cs_timespec_ms(ms);
+	struct timespec ts = cs_time_timespec(ms);
 	while (nanosleep(&ts, &ts))
 		;
 }

@@ -308,7 +308,7 @@ static sb_mc_batch *enqueue(sb_mc_batches *bs, cJSON *ops, const char *base)
 {
 	if (bs->n == MAX_BATCHES)
 		return NULL;
-	sb_mc_batch **v = cs_grow(bs->v, &bs->cap, bs->n, sizeof(*v), 16);
+	sb_mc_batch **v = cs_buf_grow_array(bs->v, &bs->cap, bs->n, sizeof(*v), 16);
 	if (!v)
 		return NULL;
 	bs->v = v;

@@ -102,7 +102,7 @@ sb_mc_member *sb_mc_member_add(sb_mc_store *st, const char *email, int status)
 {
 	if (index_grow(st))
 		return NULL;
-	sb_mc_member *mm = cs_grow(st->members, &st->mcap, st->nmembers, sizeof(*mm), 64);
+	sb_mc_member *mm = cs_buf_grow_array(st->members, &st->mcap, st->nmembers, sizeof(*mm), 64);
 	if (!mm)
 		return NULL;
 	st->members = mm;
@@ -157,7 +157,7 @@ const char *sb_mc_tag_name(sb_mc_store *st, int id)
 
 static const sb_mc_tag *tag_create(sb_mc_store *st, const char *name)
 {
-	sb_mc_tag *t = cs_grow(st->tags, &st->tagcap, st->ntags, sizeof(*t), 16);
+	sb_mc_tag *t = cs_buf_grow_array(st->tags, &st->tagcap, st->ntags, sizeof(*t), 16);
 	if (!t)
 		return NULL;
 	st->tags = t;
@@ -185,7 +185,7 @@ int sb_mc_member_tag(sb_mc_store *st, sb_mc_member *m, const char *name, int act
 	}
 	if (!active)
 		return 0;
-	int *ids = cs_grow(m->tags, &m->tcap, m->ntags, sizeof(*ids), 4);
+	int *ids = cs_buf_grow_array(m->tags, &m->tcap, m->ntags, sizeof(*ids), 4);
 	if (!ids)
 		return -1;
 	m->tags = ids;
@@ -218,7 +218,7 @@ int sb_mc_forgotten_add(sb_mc_store *st, const char *email)
 		return -1;
 	if (sb_mc_forgotten_has(st, e))
 		return 0;
-	char **f = cs_grow(st->forgotten, &st->fgcap, st->nforgotten, sizeof(*f), 8);
+	char **f = cs_buf_grow_array(st->forgotten, &st->fgcap, st->nforgotten, sizeof(*f), 8);
 	if (!f)
 		return -1;
 	st->forgotten = f;
@@ -265,7 +265,7 @@ int sb_mc_field_add(sb_mc_store *st, const char *tag, const char *name, int type
 				"this list.", up), -1;
 	if (st->nfields == MAX_FIELDS)
 		return snprintf(msg, msglen, "This list already has %d merge fields.", MAX_FIELDS), -1;
-	sb_mc_field *f = cs_grow(st->fields, &st->fcap, st->nfields, sizeof(*f), 16);
+	sb_mc_field *f = cs_buf_grow_array(st->fields, &st->fcap, st->nfields, sizeof(*f), 16);
 	if (!f)
 		return snprintf(msg, msglen, "Out of memory."), -1;
 	st->fields = f;

@@ -406,11 +406,11 @@ int cs_alert_config_from_env(cs_alert_config *c, cs_err *err)
 {
 	char allow[16];
 	memset(c, 0, sizeof(*c));
-	int rc = cs_env_lookup("ALERT_ALLOW_HTTP", allow, sizeof(allow));
+	int rc = cs_config_env_lookup("ALERT_ALLOW_HTTP", allow, sizeof(allow));
 	if (rc == CS_ERR || (rc == 0 && parse_bool(allow, &c->allow_http) != 0))
 		return cs_err_set(err, CS_EUSAGE, "ALERT_ALLOW_HTTP must be 1 or 0 (got '%.15s')",
 				  rc == 0 ? allow : "a long value");
-	rc = cs_env_lookup("ALERT_WEBHOOK_URL", c->url, sizeof(c->url));
+	rc = cs_config_env_lookup("ALERT_WEBHOOK_URL", c->url, sizeof(c->url));
 	if (rc == CS_ERR)
 		return cs_err_set(err, CS_EUSAGE, "ALERT_WEBHOOK_URL is longer than %zu bytes",
 				  sizeof(c->url) - 1);

@@ -139,7 +139,7 @@ typedef struct cs_alert_config {
 	int allow_http; /* ALERT_ALLOW_HTTP=1 accepts http:// (a local relay) */
 } cs_alert_config;
 
-/* Reads ALERT_WEBHOOK_URL and ALERT_ALLOW_HTTP through cs_env_lookup and
+/* Reads ALERT_WEBHOOK_URL and ALERT_ALLOW_HTTP through cs_config_env_lookup and
  * checks them with cs_alert_check_url. CS_EUSAGE names the variable. */
 int cs_alert_config_from_env(cs_alert_config *c, cs_err *err);
 

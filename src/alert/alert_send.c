@@ -182,7 +182,7 @@ int cs_alerter_enqueue(cs_alerter *a, const char *json)
 
 int cs_alerter_flush(cs_alerter *a, long timeout_ms)
 {
-	struct timespec until = cs_deadline_in(CLOCK_MONOTONIC, timeout_ms);
+	struct timespec until = cs_time_deadline_in(CLOCK_MONOTONIC, timeout_ms);
 	pthread_mutex_lock(&a->mu);
 	while (a->len + (size_t)a->in_flight > 0 && !atomic_load(&a->stop))
 		if (pthread_cond_timedwait(&a->idle, &a->mu, &until) == ETIMEDOUT)

@@ -76,12 +76,12 @@ static int start(const cs_daemon_opts *o, const cs_daemon_paths *paths)
 	return rc == CS_EUSAGE ? CS_EXIT_USAGE : CS_EXIT_FAIL;
 }
 
-static int do_start(cs_ctx *ctx, const cs_cmd *self, const cs_args *args)
+static int do_start(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args)
 {
 	cs_daemon_opts o;
 	memset(&o, 0, sizeof(o));
 	cs_err err = {0};
-	if (resolve_config(cs_arg_str(self, args, "config"), o.config_path, sizeof(o.config_path),
+	if (resolve_config(cs_cmd_arg_str(self, args, "config"), o.config_path, sizeof(o.config_path),
 			   &err))
 		return cs_cmd_fail(&err);
 	cs_alert_config ac;
@@ -89,8 +89,8 @@ static int do_start(cs_ctx *ctx, const cs_cmd *self, const cs_args *args)
 		return cs_cmd_fail(&err);
 	o.cfg = &ctx->cfg;
 	o.key = ctx->key;
-	o.http = cs_arg_str(self, args, "http");
-	o.foreground = cs_arg_set(self, args, "foreground");
+	o.http = cs_cmd_arg_str(self, args, "http");
+	o.foreground = cs_cmd_arg_set(self, args, "foreground");
 	/* the daemon's processes open their own handles */
 	cs_store_close(ctx->store);
 	ctx->store = NULL;
@@ -99,7 +99,7 @@ static int do_start(cs_ctx *ctx, const cs_cmd *self, const cs_args *args)
 	return start(&o, &paths);
 }
 
-static int do_stop(cs_ctx *ctx, long long timeout_s)
+static int do_stop(cs_cmd_ctx *ctx, long long timeout_s)
 {
 	cs_daemon_paths paths;
 	cs_daemon_paths_init(&ctx->cfg, &paths);
@@ -120,27 +120,27 @@ static int do_stop(cs_ctx *ctx, long long timeout_s)
 }
 
 /* --timeout S of stop and restart, 60 s when not given. */
-static long long stop_timeout(const cs_cmd *self, const cs_args *args)
+static long long stop_timeout(const cs_cmd *self, const cs_cmd_args *args)
 {
-	return cs_arg_set(self, args, "timeout") ? cs_arg_num(self, args, "timeout") : 60;
+	return cs_cmd_arg_set(self, args, "timeout") ? cs_cmd_arg_num(self, args, "timeout") : 60;
 }
 
-static int cmd_start(cs_ctx *ctx, const cs_cmd *self, const cs_args *args)
+static int cmd_start(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args)
 {
 	return do_start(ctx, self, args);
 }
 
-static int cmd_stop(cs_ctx *ctx, const cs_cmd *self, const cs_args *args)
+static int cmd_stop(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args)
 {
 	return do_stop(ctx, stop_timeout(self, args));
 }
 
-static int cmd_restart(cs_ctx *ctx, const cs_cmd *self, const cs_args *args)
+static int cmd_restart(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args)
 {
 	/* a bad new config must not cost the running daemon */
 	char path[1024];
 	cs_err err = {0};
-	if (resolve_config(cs_arg_str(self, args, "config"), path, sizeof(path), &err))
+	if (resolve_config(cs_cmd_arg_str(self, args, "config"), path, sizeof(path), &err))
 		return cs_cmd_fail(&err);
 	int rc = do_stop(ctx, stop_timeout(self, args));
 	return rc ? rc : do_start(ctx, self, args);
@@ -160,7 +160,7 @@ static double jnum(const cJSON *o, const char *k)
 
 /* The status file of the running daemon, with "running" and the heartbeat
  * age added; NULL (after saying so) when none runs. */
-static cJSON *load_status(cs_ctx *ctx, int json)
+static cJSON *load_status(cs_cmd_ctx *ctx, int json)
 {
 	cs_daemon_paths paths;
 	cs_daemon_paths_init(&ctx->cfg, &paths);
@@ -176,7 +176,7 @@ static cJSON *load_status(cs_ctx *ctx, int json)
 		return NULL;
 	}
 	cJSON_AddBoolToObject(st, "running", 1);
-	cJSON_AddNumberToObject(st, "heartbeat_age_ms", (double)(cs_now_ms() - (int64_t)jnum(st,
+	cJSON_AddNumberToObject(st, "heartbeat_age_ms", (double)(cs_time_now_ms() - (int64_t)jnum(st,
 							      "heartbeat_ms")));
 	return st;
 }
@@ -204,9 +204,9 @@ static int print_json(const cJSON *item, cJSON *st)
 	return CS_EXIT_OK;
 }
 
-static int cmd_status(cs_ctx *ctx, const cs_cmd *self, const cs_args *args)
+static int cmd_status(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args)
 {
-	int json = cs_arg_set(self, args, "json");
+	int json = cs_cmd_arg_set(self, args, "json");
 	cJSON *st = load_status(ctx, json);
 	if (!st)
 		return CS_EXIT_FAIL;
@@ -247,9 +247,9 @@ static int cmd_status(cs_ctx *ctx, const cs_cmd *self, const cs_args *args)
 	return CS_EXIT_OK;
 }
 
-static int cmd_schedule(cs_ctx *ctx, const cs_cmd *self, const cs_args *args)
+static int cmd_schedule(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args)
 {
-	int json = cs_arg_set(self, args, "json");
+	int json = cs_cmd_arg_set(self, args, "json");
 	cJSON *st = load_status(ctx, json);
 	if (!st)
 		return CS_EXIT_FAIL;
@@ -276,23 +276,23 @@ static int cmd_schedule(cs_ctx *ctx, const cs_cmd *self, const cs_args *args)
 	return CS_EXIT_OK;
 }
 
-static const cs_opt start_opts[] = {
-	{"foreground", CS_OPT_FLAG, NULL, "stay attached (systemd Type=notify, containers)"},
-	{"config", CS_OPT_STRING, "FILE",
+static const cs_cmd_opt start_opts[] = {
+	{"foreground", CS_CMD_OPT_FLAG, NULL, "stay attached (systemd Type=notify, containers)"},
+	{"config", CS_CMD_OPT_STRING, "FILE",
 	 "daemon config (default: ./daemon-config.json if it exists, else built-in defaults)"},
-	{"http", CS_OPT_STRING, "ADDR",
+	{"http", CS_CMD_OPT_STRING, "ADDR",
 	 "serve /healthz /readyz /metrics on ADDR (e.g. 127.0.0.1:9464, :9464); off by default"},
-	{"timeout", CS_OPT_INT, "S", "restart: seconds to wait for the old daemon (default 60)"},
+	{"timeout", CS_CMD_OPT_INT, "S", "restart: seconds to wait for the old daemon (default 60)"},
 	{NULL, 0, NULL, NULL},
 };
 
-static const cs_opt stop_opts[] = {
-	{"timeout", CS_OPT_INT, "S", "seconds to wait for it to exit (default 60)"},
+static const cs_cmd_opt stop_opts[] = {
+	{"timeout", CS_CMD_OPT_INT, "S", "seconds to wait for it to exit (default 60)"},
 	{NULL, 0, NULL, NULL},
 };
 
-static const cs_opt json_opts[] = {
-	{"json", CS_OPT_FLAG, NULL, "print as JSON"},
+static const cs_cmd_opt json_opts[] = {
+	{"json", CS_CMD_OPT_FLAG, NULL, "print as JSON"},
 	{NULL, 0, NULL, NULL},
 };
 

@@ -7,6 +7,7 @@
 
 #include "health/health.h"
 #include "plugin/driver.h"
+#include "plugin/registry/registry.h"
 #include "sync/sync.h"
 #include "util/secret.h"
 #include "util/timeutil.h"
@@ -21,7 +22,7 @@
 #include <unistd.h>
 
 typedef struct live_ud {
-	cs_ctx *ctx;
+	cs_cmd_ctx *ctx;
 	unsigned char *key; /* NULL when it could not be loaded: key_err says why */
 	cs_err key_err;
 	pthread_mutex_t store_mu; /* plugin checks share the store connection */
@@ -34,7 +35,7 @@ static _Thread_local int64_t probe_deadline;
 
 static int probe_should_stop(void)
 {
-	return cs_should_stop() || (probe_deadline && cs_mono_ms() > probe_deadline);
+	return cs_cmd_should_stop() || (probe_deadline && cs_time_mono_ms() > probe_deadline);
 }
 
 static int live_org_probe(void *ud, const cs_org *org, char *msg, size_t msgsz, long *rl,
@@ -48,12 +49,12 @@ static int live_org_probe(void *ud, const cs_org *org, char *msg, size_t msgsz, 
 		*err = u->key_err;
 		return err->code ? err->code : CS_ERR;
 	}
-	int64_t t0 = cs_mono_ms();
+	int64_t t0 = cs_time_mono_ms();
 	probe_deadline = t0 + CS_HEALTH_LIVE_TIMEOUT_MS;
 	int rc = cs_sync_connect(&u->ctx->cfg, org, u->key, probe_should_stop, &http, &api, err);
 	if (rc == 0 && (rc = cs_classy_authenticate(api, err)) != 0)
 		cs_err_wrap(err, "token fetch failed");
-	int64_t t1 = cs_mono_ms();
+	int64_t t1 = cs_time_mono_ms();
 	if (rc == 0 && (rc = cs_classy_get_org(api, org->id, &name, err)) != 0)
 		cs_err_wrap(err, "token ok, GET /organizations/%lld failed", org->id);
 	if (rc == 0) {
@@ -64,7 +65,7 @@ static int live_org_probe(void *ud, const cs_org *org, char *msg, size_t msgsz, 
 		snprintf(msg, msgsz,
 			 "token fetched (%lld ms), API reachable (%lld ms)%s%s%s, "
 			 "X-RateLimit-Remaining %s",
-			 (long long)(t1 - t0), (long long)(cs_mono_ms() - t1), name ? ": '" : "",
+			 (long long)(t1 - t0), (long long)(cs_time_mono_ms() - t1), name ? ": '" : "",
 			 name ? name : "", name ? "'" : "", rlbuf);
 	}
 	free(name);
@@ -77,7 +78,7 @@ static int live_plugin_probe(void *ud, size_t i, char *msg, size_t msgsz, cs_err
 {
 	live_ud *u = ud;
 	pthread_mutex_lock(&u->store_mu);
-	int rc = cs_plugin_health(u->ctx->store, cs_plugins[i], msg, msgsz, err);
+	int rc = cs_plugin_health(u->ctx->store, cs_plugin_registry[i], msg, msgsz, err);
 	pthread_mutex_unlock(&u->store_mu);
 	return rc;
 }
@@ -139,10 +140,10 @@ static void term_restore(term *t)
  * keys are ignored; at EOF stdin is no longer watched (*in_open = 0). */
 static int wait_key(long ms, int *in_open)
 {
-	int64_t deadline = cs_mono_ms() + ms;
+	int64_t deadline = cs_time_mono_ms() + ms;
 	for (;;) {
-		int64_t left = deadline - cs_mono_ms();
-		if (cs_should_stop())
+		int64_t left = deadline - cs_time_mono_ms();
+		if (cs_cmd_should_stop())
 			return 1;
 		if (left <= 0)
 			return 0;
@@ -163,7 +164,7 @@ static int watch(const cs_health_opts *o, long interval_ms, int json)
 {
 	term t;
 	int in_open = 1, rc = 0;
-	cs_install_signals();
+	cs_cmd_install_signals();
 	term_raw(&t);
 	do {
 		cs_health_report rep;
@@ -189,14 +190,14 @@ static int watch(const cs_health_opts *o, long interval_ms, int json)
 
 /* ---- the command ---- */
 
-static void setup_live(cs_ctx *ctx, int detailed, live_ud *u, cs_health_hooks *h)
+static void setup_live(cs_cmd_ctx *ctx, int detailed, live_ud *u, cs_health_hooks *h)
 {
 	size_t n = 0;
 	memset(u, 0, sizeof(*u));
 	u->ctx = ctx;
 	pthread_mutex_init(&u->store_mu, NULL);
-	for (size_t i = 0; cs_plugins[i] && n < 15; i++)
-		u->names[n++] = cs_plugins[i]->name;
+	for (size_t i = 0; cs_plugin_registry[i] && n < 15; i++)
+		u->names[n++] = cs_plugin_registry[i]->name;
 	h->plugin_names = u->names;
 	h->plugin_probe = live_plugin_probe;
 	h->ud = u;
@@ -204,29 +205,29 @@ static void setup_live(cs_ctx *ctx, int detailed, live_ud *u, cs_health_hooks *h
 		return;
 	cs_err err = {0};
 	if (cs_http_global_init(&err) == 0)
-		cs_key_load(&ctx->cfg, &u->key, &u->key_err);
+		cs_secret_key_load(&ctx->cfg, &u->key, &u->key_err);
 	else
 		u->key_err = err;
 	h->org_probe = live_org_probe;
 }
 
-static int cmd_health(cs_ctx *ctx, const cs_cmd *self, const cs_args *a)
+static int cmd_health(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *a)
 {
 	cs_err err = {0};
 	cs_dconfig dcfg;
 	live_ud ud;
-	int detailed = cs_arg_set(self, a, "detailed"), json = cs_arg_set(self, a, "json");
-	long long every = cs_arg_set(self, a, "interval") ? cs_arg_num(self, a, "interval") : 2;
+	int detailed = cs_cmd_arg_set(self, a, "detailed"), json = cs_cmd_arg_set(self, a, "json");
+	long long every = cs_cmd_arg_set(self, a, "interval") ? cs_cmd_arg_num(self, a, "interval") : 2;
 	if (every < 1 || every > 3600)
 		return cs_cmd_usage_error(ctx->prog, "--interval must be 1..3600 seconds, not %lld",
 					  every);
-	if (cs_dconfig_load_or_defaults(cs_dconfig_pick(cs_arg_str(self, a, "config")), &dcfg, &err))
+	if (cs_dconfig_load_or_defaults(cs_dconfig_pick(cs_cmd_arg_str(self, a, "config")), &dcfg, &err))
 		return cs_cmd_fail(&err);
 	cs_health_opts o = {.store = ctx->store, .cfg = &ctx->cfg, .dcfg = &dcfg,
 			    .only = a->npos ? a->pos[0] : NULL, .detailed = detailed};
 	setup_live(ctx, detailed, &ud, &o.hooks);
 	int rc;
-	if (cs_arg_set(self, a, "watch")) {
+	if (cs_cmd_arg_set(self, a, "watch")) {
 		rc = watch(&o, (long)every * 1000, json);
 	} else {
 		cs_health_report rep;
@@ -241,18 +242,18 @@ static int cmd_health(cs_ctx *ctx, const cs_cmd *self, const cs_args *a)
 			rc = rep.worst;
 		cs_health_report_release(&rep);
 	}
-	cs_key_free(ud.key);
+	cs_secret_key_free(ud.key);
 	cs_dconfig_release(&dcfg);
 	/* store_mu is left alone: a timed-out plugin check may still hold it */
 	return rc;
 }
 
-static const cs_opt health_opts[] = {
-	{"detailed", CS_OPT_FLAG, NULL, "add recommendations and live checks (token, API, plugins)"},
-	{"watch", CS_OPT_FLAG, NULL, "live dashboard, redrawn every --interval s; q or Ctrl-C quits"},
-	{"interval", CS_OPT_INT, "SECONDS", "refresh period of --watch (default 2)"},
-	{"json", CS_OPT_FLAG, NULL, "print the report as one JSON object (see README)"},
-	{"config", CS_OPT_STRING, "FILE",
+static const cs_cmd_opt health_opts[] = {
+	{"detailed", CS_CMD_OPT_FLAG, NULL, "add recommendations and live checks (token, API, plugins)"},
+	{"watch", CS_CMD_OPT_FLAG, NULL, "live dashboard, redrawn every --interval s; q or Ctrl-C quits"},
+	{"interval", CS_CMD_OPT_INT, "SECONDS", "refresh period of --watch (default 2)"},
+	{"json", CS_CMD_OPT_FLAG, NULL, "print the report as one JSON object (see README)"},
+	{"config", CS_CMD_OPT_STRING, "FILE",
 	 "daemon-config.json for the sync intervals (default ./daemon-config.json if present)"},
 	{NULL, 0, NULL, NULL},
 };

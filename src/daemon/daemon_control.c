@@ -94,14 +94,14 @@ int cs_daemon_stop(const cs_daemon_paths *p, long *pid, cs_err *err)
 
 int cs_daemon_wait_stopped(const cs_daemon_paths *p, long pid, long long timeout_s, cs_err *err)
 {
-	int64_t end = cs_mono_ms() + timeout_s * 1000;
+	int64_t end = cs_time_mono_ms() + timeout_s * 1000;
 	while (cs_daemon_running(p) == pid) {
-		if (cs_mono_ms() >= end)
+		if (cs_time_mono_ms() >= end)
 			return cs_err_set(err, CS_ERR,
 					  "the daemon (pid %ld) did not stop within %lld s; it may "
 					  "still be finishing a page (see its log)",
 					  pid, timeout_s);
-		struct timespec ts = cs_timespec_ms(STOP_POLL_MS);
+		struct timespec ts = cs_time_timespec(STOP_POLL_MS);
 		nanosleep(&ts, NULL);
 	}
 	return 0;

@@ -9,6 +9,7 @@
 #include "daemon/daemon_int.h"
 
 #include "plugin/driver.h"
+#include "plugin/registry/registry.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 
@@ -27,7 +28,7 @@ int cs_daemon_should_stop(void)
 	return atomic_load(&stop_flag) != 0;
 }
 
-static void on_progress(const cs_progress *p, void *ctx)
+static void on_progress(const cs_sync_progress *p, void *ctx)
 {
 	cs_daemon_job *j = ctx;
 	pthread_mutex_lock(&j->w->mu);
@@ -52,7 +53,7 @@ static int run_entity(cs_daemon_job *j, cs_store *st, cs_err *err)
 		return rc;
 	cs_sync_opts opts = {.full = j->full, .lookback_s = -1, .progress = on_progress,
 			     .progress_ctx = j, .should_stop = cs_daemon_should_stop};
-	cs_org_result res;
+	cs_sync_org_result res;
 	rc = cs_sync_org(st, api, j->org, &cs_entities[j->kind], &opts, &res, err);
 	pthread_mutex_lock(&j->w->mu);
 	if (res.nents) {
@@ -72,16 +73,16 @@ static int run_entity(cs_daemon_job *j, cs_store *st, cs_err *err)
 static int run_plugins(cs_daemon_job *j, cs_store *st, cs_err *err)
 {
 	int worst = 0, ran = 0;
-	for (size_t i = 0; cs_plugins[i]; i++) {
-		const cs_plugin *p = cs_plugins[i];
+	for (size_t i = 0; cs_plugin_registry[i]; i++) {
+		const cs_plugin *p = cs_plugin_registry[i];
 		cs_err perr = {0};
 		if (cs_plugin_configured(st, p, &perr)) {
 			cs_debug("plugin %s is not configured (%s); not run", p->name, perr.msg);
 			continue;
 		}
 		ran++;
-		cs_push_opts po = {.org_id = j->org};
-		cs_push_report rep = {.orgs = cJSON_CreateArray(), .samples = cJSON_CreateArray()};
+		cs_plugin_push_opts po = {.org_id = j->org};
+		cs_plugin_push_report rep = {.orgs = cJSON_CreateArray(), .samples = cJSON_CreateArray()};
 		int rc = cs_plugin_push(st, p, &po, cs_daemon_should_stop, &rep, &perr);
 		int code = cs_plugin_exit_code(&rep, rc);
 		cJSON_Delete(rep.orgs);

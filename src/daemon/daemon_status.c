@@ -24,7 +24,7 @@ static cs_daemon_last *last_of(cs_daemon_worker *w, long long org, int kind)
 	for (size_t i = 0; i < w->nlast; i++)
 		if (w->last[i].org == org && w->last[i].kind == kind)
 			return &w->last[i];
-	cs_daemon_last *v = cs_grow(w->last, &w->caplast, w->nlast, sizeof(*v), 16);
+	cs_daemon_last *v = cs_buf_grow_array(w->last, &w->caplast, w->nlast, sizeof(*v), 16);
 	if (!v)
 		return NULL;
 	w->last = v;
@@ -119,7 +119,7 @@ static void feed_metrics(cs_daemon_worker *w, const cs_daemon_job *j, int64_t du
 
 void cs_daemon_job_done(cs_daemon_worker *w, cs_daemon_job *j, int64_t now)
 {
-	int64_t dur = cs_mono_ms() - j->started_mono;
+	int64_t dur = cs_time_mono_ms() - j->started_mono;
 	cs_sched_job *job = j->job;
 	const char *name = cs_sched_job_kind_name(j->kind);
 	if (j->skipped) {
@@ -219,7 +219,7 @@ static cJSON *job_json(cs_daemon_worker *w, const cs_sched_job *job, int64_t now
 int cs_daemon_write_status(cs_daemon_worker *w, const char *state)
 {
 	const cs_daemon_worker_args *a = w->a;
-	int64_t now = cs_now_ms();
+	int64_t now = cs_time_now_ms();
 	cJSON *root = cJSON_CreateObject();
 	cJSON_AddNumberToObject(root, "pid", (double)a->sup_pid);
 	cJSON_AddNumberToObject(root, "worker_pid", (double)getpid());

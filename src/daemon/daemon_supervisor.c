@@ -54,7 +54,7 @@ static void give_up_alert(const cs_daemon_opts *o, const char *detail)
 	cs_alerter *al = NULL;
 	if (cs_alerter_new(&ao, &al, &err) == 0) {
 		cs_alert a = {.event = CS_ALERT_SUPERVISOR_GAVE_UP, .detail = detail};
-		cs_alerter_observe(al, &a, 1, cs_now_ms(), &err);
+		cs_alerter_observe(al, &a, 1, cs_time_now_ms(), &err);
 		if (cs_alerter_flush(al, 15000))
 			cs_warn("the supervisor_gave_up alert could not be delivered in time");
 		cs_alerter_free(al);
@@ -83,12 +83,12 @@ static pid_t spawn_worker(cs_daemon_worker_args *wa, const sigset_t *old)
 
 static int sleep_or_signal(const sigset_t *set, int64_t ms, int *stop)
 {
-	int64_t end = cs_mono_ms() + ms;
+	int64_t end = cs_time_mono_ms() + ms;
 	for (;;) {
-		int64_t left = end - cs_mono_ms();
+		int64_t left = end - cs_time_mono_ms();
 		if (left <= 0)
 			return 0;
-		struct timespec ts = cs_timespec_ms(left);
+		struct timespec ts = cs_time_timespec(left);
 		int sig = sigtimedwait(set, NULL, &ts);
 		if (sig == SIGTERM || sig == SIGINT) {
 			*stop = 1;
@@ -112,7 +112,7 @@ static int supervise(const cs_daemon_opts *o, const cs_daemon_paths *paths, int 
 	if (cs_dconfig_load_or_defaults(o->config_path, &cfg, &err))
 		cs_dconfig_defaults(&cfg); /* checked before; the worker reports it */
 	cs_daemon_worker_args wa = {.o = o, .paths = paths, .sup_pid = getpid(),
-				    .started_ms = cs_now_ms(), .ready_fd = ready_fd};
+				    .started_ms = cs_time_now_ms(), .ready_fd = ready_fd};
 	int64_t *crashes = calloc((size_t)cfg.restart_max + 1, sizeof(*crashes));
 	int ncrash = 0, stop = 0, backoff = 0, end = CS_DAEMON_END_STOPPED;
 	for (;;) {
@@ -160,7 +160,7 @@ static int supervise(const cs_daemon_opts *o, const cs_daemon_paths *paths, int 
 			cs_warn("worker %ld %s while stopping", (long)child, why);
 			break;
 		}
-		int64_t now = cs_mono_ms();
+		int64_t now = cs_time_mono_ms();
 		int recent = 0;
 		for (int i = 0; i < ncrash; i++)
 			recent += now - crashes[i] < cfg.restart_window_ms;

@@ -60,7 +60,7 @@ static int collect_ids(cs_store *st, id_list *l, cs_err *err)
 	for (size_t i = 0; rc == 0 && i < orgs.n; i++) {
 		if (!orgs.v[i].secret_enc || !orgs.v[i].secret_enc[0])
 			continue;
-		long long *v = cs_grow(l->v, &l->cap, l->n, sizeof(*v), 8);
+		long long *v = cs_buf_grow_array(l->v, &l->cap, l->n, sizeof(*v), 8);
 		if (!v) {
 			rc = cs_err_set(err, CS_ERR, "cannot list organizations: out of memory");
 			break;
@@ -86,7 +86,7 @@ static void report(int fd, const char *fmt, const char *msg)
 static int live(void *ctx, char *reason, size_t n)
 {
 	cs_daemon_worker *w = ctx;
-	int64_t age = cs_now_ms() - atomic_load(&w->heartbeat_ms);
+	int64_t age = cs_time_now_ms() - atomic_load(&w->heartbeat_ms);
 	if (age <= 3 * HEARTBEAT_MS + 1000)
 		return 1;
 	snprintf(reason, n, "no heartbeat for %lld s", (long long)(age / 1000));
@@ -130,7 +130,7 @@ static void refresh_orgs(cs_daemon_worker *w, id_list *ids)
 		cs_warn("cannot list organizations: %s", err.msg);
 	} else if (now.n != ids->n || memcmp(now.v, ids->v, now.n * sizeof(*now.v))) {
 		pthread_mutex_lock(&w->mu);
-		int rc = cs_sched_reload(&w->sched, &w->cfg, now.v, now.n, cs_now_ms());
+		int rc = cs_sched_reload(&w->sched, &w->cfg, now.v, now.n, cs_time_now_ms());
 		pthread_mutex_unlock(&w->mu);
 		if (rc == 0) {
 			cs_info("organizations changed: %zu now scheduled", now.n);
@@ -158,7 +158,7 @@ static void do_reload(cs_daemon_worker *w, id_list *ids)
 		return;
 	}
 	pthread_mutex_lock(&w->mu);
-	rc = cs_sched_reload(&w->sched, &next, ids->v, ids->n, cs_now_ms());
+	rc = cs_sched_reload(&w->sched, &next, ids->v, ids->n, cs_time_now_ms());
 	if (rc == 0) {
 		cs_dconfig_release(&w->cfg);
 		w->cfg = next;
@@ -186,7 +186,7 @@ static void launch(cs_daemon_worker *w, cs_sched_job *job, int64_t now)
 	j->kind = job->kind;
 	j->full = job->full;
 	j->started_ms = now;
-	j->started_mono = cs_mono_ms();
+	j->started_mono = cs_time_mono_ms();
 	if (pthread_create(&j->thread, NULL, cs_daemon_job_main, j)) {
 		cs_log(CS_LOG_ERROR, "cannot start a thread for %s of organization %lld",
 		       cs_sched_job_kind_name(j->kind), j->org);
@@ -223,7 +223,7 @@ static int reap(cs_daemon_worker *w, int64_t now)
 
 static void wait_until(cs_daemon_worker *w, int64_t wake_mono)
 {
-	struct timespec ts = cs_timespec_ms(wake_mono);
+	struct timespec ts = cs_time_timespec(wake_mono);
 	pthread_cond_timedwait(&w->cv, &w->mu, &ts);
 }
 
@@ -241,7 +241,7 @@ static void loop(cs_daemon_worker *w, id_list *ids)
 	int64_t wd_step = wd_usec > 0 ? wd_usec / 2000 : 0, next_wd = 0, next_beat = 0;
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
-		int64_t now = cs_now_ms(), mono = cs_mono_ms();
+		int64_t now = cs_time_now_ms(), mono = cs_time_mono_ms();
 		int changed = reap(w, now);
 		if (cs_daemon_should_stop())
 			break;
@@ -298,8 +298,8 @@ static void loop(cs_daemon_worker *w, id_list *ids)
 	cs_daemon_write_status(w, "stopping");
 	while (w->jobs) {
 		if (!any_done(w))
-			wait_until(w, cs_mono_ms() + 1000);
-		reap(w, cs_now_ms());
+			wait_until(w, cs_time_mono_ms() + 1000);
+		reap(w, cs_time_now_ms());
 	}
 	pthread_mutex_unlock(&w->mu);
 }
@@ -335,7 +335,7 @@ static int setup(cs_daemon_worker *w, id_list *ids, cs_err *err)
 	}
 	if ((rc = load_orgs(w, ids, err)))
 		return rc;
-	int64_t now = cs_now_ms();
+	int64_t now = cs_time_now_ms();
 	if (cs_sched_init(&w->sched, &w->cfg, ids->v, ids->n, now))
 		return cs_err_set(err, CS_ERR, "out of memory");
 	cs_daemon_seed_history(w);

@@ -40,7 +40,7 @@ static void *renew_main(void *arg)
 	cs_daemon_lease_keeper *k = arg;
 	pthread_mutex_lock(&k->mu);
 	while (!k->stop) {
-		struct timespec ts = cs_deadline_in(CLOCK_MONOTONIC, k->ttl_ms / 4);
+		struct timespec ts = cs_time_deadline_in(CLOCK_MONOTONIC, k->ttl_ms / 4);
 		pthread_cond_timedwait(&k->cv, &k->mu, &ts);
 		if (k->stop)
 			break;
@@ -112,7 +112,7 @@ int cs_daemon_lease_take(cs_daemon_lease_keeper *k, long long org, const char *j
 {
 	pthread_mutex_lock(&k->mu);
 	int rc;
-	held *v = cs_grow(k->v, &k->cap, k->n, sizeof(*v), 8);
+	held *v = cs_buf_grow_array(k->v, &k->cap, k->n, sizeof(*v), 8);
 	if (!v) {
 		rc = cs_err_set(err, CS_ERR, "out of memory");
 		goto out;

@@ -75,12 +75,12 @@ static void check_disk(cs_health_state *r, cs_health_check *c)
 static int timed(cs_health_state *r, const char *component, const char *name,
 		 void (*fn)(cs_health_state *r, cs_health_check *c))
 {
-	int64_t t0 = cs_mono_ms();
+	int64_t t0 = cs_time_mono_ms();
 	cs_health_check *c = cs_health_add(r->rep, component, name);
 	if (!c)
 		return -1;
 	fn(r, c);
-	c->duration_ms = (double)(cs_mono_ms() - t0);
+	c->duration_ms = (double)(cs_time_mono_ms() - t0);
 	return 0;
 }
 
@@ -126,7 +126,7 @@ static void check_daemon(cs_health_state *r, cs_health_check *c)
 		return;
 	}
 	int rc = cs_health_daemon_status_read(path, &ds, &err);
-	if (rc == CS_ENOTFOUND || (rc == 0 && !cs_pid_alive(ds.pid))) {
+	if (rc == CS_ENOTFOUND || (rc == 0 && !cs_proc_pid_alive(ds.pid))) {
 		if (rc == 0)
 			cs_health_set(c, CS_HEALTH_WARNING,
 				      "not running (pid %lld in '%s' is gone); fine if syncs run "

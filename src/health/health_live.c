@@ -59,7 +59,7 @@ int cs_health_plugins(cs_health_state *r)
 	for (size_t i = 0; p && p[i]; i++) {
 		if (r->only_plugin && strcmp(r->only_plugin, p[i]))
 			continue;
-		int64_t t0 = cs_mono_ms();
+		int64_t t0 = cs_time_mono_ms();
 		cs_health_check *c = cs_health_add(r->rep, "plugin", p[i]);
 		if (!c)
 			return -1;
@@ -71,7 +71,7 @@ int cs_health_plugins(cs_health_state *r)
 			continue;
 		}
 		plugin_quick(r, p[i], c);
-		c->duration_ms = (double)(cs_mono_ms() - t0);
+		c->duration_ms = (double)(cs_time_mono_ms() - t0);
 	}
 	return 0;
 }
@@ -158,13 +158,13 @@ static void *probe_main(void *arg)
 {
 	probe *p = arg;
 	batch *b = p->b;
-	int64_t t0 = cs_mono_ms();
+	int64_t t0 = cs_time_mono_ms();
 	if (p->l.kind == 0)
 		probe_org(p, &b->hooks);
 	else
 		probe_plugin(p, &b->hooks);
 	pthread_mutex_lock(&b->mu);
-	p->ms = (double)(cs_mono_ms() - t0);
+	p->ms = (double)(cs_time_mono_ms() - t0);
 	p->done = 1;
 	b->pending--;
 	pthread_cond_signal(&b->cv);
@@ -223,7 +223,7 @@ static void start_all(batch *b)
 
 static void wait_all(batch *b, long timeout_ms)
 {
-	struct timespec dl = cs_deadline_in(CLOCK_REALTIME, timeout_ms);
+	struct timespec dl = cs_time_deadline_in(CLOCK_REALTIME, timeout_ms);
 	pthread_mutex_lock(&b->mu);
 	while (b->pending > 0)
 		if (pthread_cond_timedwait(&b->cv, &b->mu, &dl) == ETIMEDOUT)

@@ -104,7 +104,7 @@ static int org_one(cs_health_state *r, size_t i)
 {
 	const cs_org *org = &r->orgs.v[i];
 	char name[64];
-	int64_t t0 = cs_mono_ms();
+	int64_t t0 = cs_time_mono_ms();
 	snprintf(name, sizeof(name), "org:%lld", org->id);
 	const cs_run_facts *f = facts_for(r, i);
 	if (!f)
@@ -116,7 +116,7 @@ static int org_one(cs_health_state *r, size_t i)
 		cs_health_set(c, CS_HEALTH_OK, "demo data: no stored credentials, never synced");
 	else
 		org_quick(r, org, f, c);
-	c->duration_ms = (double)(cs_mono_ms() - t0);
+	c->duration_ms = (double)(cs_time_mono_ms() - t0);
 	if (!r->o->detailed || !org->secret_enc || !org->secret_enc[0] || !r->o->hooks.org_probe)
 		return 0;
 	snprintf(name, sizeof(name), "org:%lld/api", org->id);
@@ -174,7 +174,7 @@ static int each_org(cs_health_state *r, const char *component, org_facts_fn fn)
 		const cs_org *org = &r->orgs.v[i];
 		if (!org_wanted(r, org))
 			continue;
-		int64_t t0 = cs_mono_ms();
+		int64_t t0 = cs_time_mono_ms();
 		const cs_run_facts *f = facts_for(r, i);
 		if (!f) {
 			if (facts_failed(r, component, org))
@@ -197,7 +197,7 @@ static int freshness_of(cs_health_state *r, const cs_org *org, const cs_run_fact
 		if (!c)
 			return -1;
 		fresh_one(r, org, e, &f->ent[e], c);
-		c->duration_ms = (double)(cs_mono_ms() - t0);
+		c->duration_ms = (double)(cs_time_mono_ms() - t0);
 	}
 	return 0;
 }
@@ -221,7 +221,7 @@ static int errors_of(cs_health_state *r, const cs_org *org, const cs_run_facts *
 		cs_health_recommend(c, "see the errors with `classy-sync status --json` "
 				    "(last_runs) and the log; then `classy-sync health "
 				    "org:%lld --detailed`", org->id);
-	c->duration_ms = (double)(cs_mono_ms() - t0);
+	c->duration_ms = (double)(cs_time_mono_ms() - t0);
 	return 0;
 }
 

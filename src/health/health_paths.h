@@ -11,7 +11,7 @@
  *         ignored by readers. Write it to a temporary file in the same
  *         directory and rename() it over, so readers never see half a file. */
 #include "util/err.h"
-#include "util/proc.h" /* cs_pid_alive, for readers of the pid */
+#include "util/proc.h" /* cs_proc_pid_alive, for readers of the pid */
 
 #include <stddef.h>
 #include <stdint.h>

@@ -25,7 +25,7 @@ const char *cs_health_level_name(int level)
 /* Checks are addressed by index while a run adds more (the array moves). */
 cs_health_check *cs_health_add(cs_health_report *rep, const char *component, const char *name)
 {
-	cs_health_check *v = cs_grow(rep->v, &rep->cap, rep->n, sizeof(*v), 16);
+	cs_health_check *v = cs_buf_grow_array(rep->v, &rep->cap, rep->n, sizeof(*v), 16);
 	if (!v)
 		return NULL;
 	rep->v = v;

@@ -84,19 +84,19 @@ static void finish(cs_health_report *rep, int64_t t0)
 	for (size_t i = 0; i < rep->n; i++)
 		if (rep->v[i].level > rep->worst)
 			rep->worst = rep->v[i].level;
-	rep->duration_ms = (double)(cs_mono_ms() - t0);
+	rep->duration_ms = (double)(cs_time_mono_ms() - t0);
 }
 
 int cs_health_run(const cs_health_opts *opts, cs_health_report *rep, cs_err *err)
 {
 	cs_health_state r;
 	int run[NCOMPONENTS];
-	int64_t t0 = cs_mono_ms();
+	int64_t t0 = cs_time_mono_ms();
 	memset(&r, 0, sizeof(r));
 	memset(rep, 0, sizeof(*rep));
 	r.o = opts;
 	r.rep = rep;
-	r.now = opts->now_ms ? opts->now_ms : cs_now_ms();
+	r.now = opts->now_ms ? opts->now_ms : cs_time_now_ms();
 	rep->checked_at_ms = r.now;
 	int rc = cs_health_load_orgs(&r, err);
 	if (rc == 0)

@@ -32,7 +32,7 @@ const cs_org *cs_health_find_org(const cs_health_state *r, long long id)
 
 int cs_health_live_add(cs_health_state *r, const cs_health_live *l)
 {
-	cs_health_live *v = cs_grow(r->live, &r->livecap, r->nlive, sizeof(*v), 8);
+	cs_health_live *v = cs_buf_grow_array(r->live, &r->livecap, r->nlive, sizeof(*v), 8);
 	if (!v)
 		return -1;
 	r->live = v;

@@ -175,7 +175,7 @@ static series *get_row(cs_metrics *m, int id, long long org, const char *entity)
 	series *s = find(m, org, entity, &pos);
 	if (s)
 		return s;
-	series **rows = cs_grow(m->rows, &m->cap, m->n, sizeof(*rows), 16);
+	series **rows = cs_buf_grow_array(m->rows, &m->cap, m->n, sizeof(*rows), 16);
 	if (!rows)
 		return NULL;
 	m->rows = rows;

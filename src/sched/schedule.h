@@ -3,10 +3,10 @@
 /* The scheduler's pure core: a timetable of jobs and the rules that decide
  * which may start. No threads, no sleeping and no clock of its own: every
  * call takes the time, so tests drive it with a fake clock and the daemon
- * loop with cs_now_ms(). The loop is
+ * loop with cs_time_now_ms(). The loop is
  *
  *     for (;;) {
- *             now = cs_now_ms();
+ *             now = cs_time_now_ms();
  *             while (cs_sched_next(&s, now, &job) > 0)
  *                     launch(job);               // already marked running
  *             wait until cs_sched_wake_ms(&s, now), a job ending, or a signal;

@@ -36,13 +36,13 @@ typedef void (*cs_config_visit_fn)(const char *name, const char *value, const ch
 				   void *ctx);
 void cs_config_visit(const cs_config *cfg, cs_config_visit_fn fn, void *ctx);
 
-const char *cs_db_type_name(int db_type);
+const char *cs_config_db_type_name(int db_type);
 
 /* Reads a variable the config table does not know (e.g. MAILCHIMP_API_KEY)
  * with the same precedence as cs_config_load: the real environment, even
  * when set to "", wins over the .env file that the last cs_config_load read.
  * Returns 0 and copies the value, CS_ENOTFOUND when it is set nowhere, or
  * CS_ERR when it does not fit in outsz bytes (out is then ""). */
-int cs_env_lookup(const char *name, char *out, size_t outsz);
+int cs_config_env_lookup(const char *name, char *out, size_t outsz);
 
 #endif

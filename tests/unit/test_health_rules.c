@@ -154,10 +154,10 @@ static void test_status_read(void **state)
 static void test_pid_alive(void **state)
 {
 	(void)state;
-	assert_true(cs_pid_alive(getpid()));
-	assert_false(cs_pid_alive(0));
-	assert_false(cs_pid_alive(-5));
-	assert_false(cs_pid_alive(1LL << 40));
+	assert_true(cs_proc_pid_alive(getpid()));
+	assert_false(cs_proc_pid_alive(0));
+	assert_false(cs_proc_pid_alive(-5));
+	assert_false(cs_proc_pid_alive(1LL << 40));
 }
 
 int main(void)

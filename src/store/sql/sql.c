@@ -291,5 +291,5 @@ int cs_sql_end(cs_sql *c, int rc, const char *what, cs_err *err)
 
 void cs_sql_now(char out[32])
 {
-	cs_time_format(cs_now_ms(), 1, out);
+	cs_time_format(cs_time_now_ms(), 1, out);
 }

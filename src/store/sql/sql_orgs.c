@@ -190,7 +190,7 @@ static int dead_row(cs_sql_stmt *q, void *arg)
 {
 	dead_runs *d = arg;
 	long long pid = cs_sql_col_int(q, 1);
-	if ((pid > 0 && cs_pid_alive(pid)) || d->n == 64)
+	if ((pid > 0 && cs_proc_pid_alive(pid)) || d->n == 64)
 		return 0;
 	d->id[d->n] = cs_sql_col_int(q, 0);
 	d->pid[d->n++] = pid;

@@ -1,9 +1,10 @@
-/* The Mailchimp push plugin: descriptor, configuration keys and lifecycle.
+/* The Mailchimp push plugin: descriptor and lifecycle (keys: mc_config.c).
  * Trust first: it never sends `status`, never deletes or archives, never
  * re-subscribes anyone, and reports (never unsubscribes) a supporter who
  * withdrew consent. Then speed: only changed contacts are sent, new ones in
  * batches of 500, updates concurrently or through /batches. */
-#include "plugins/mailchimp/mc_int.h"
+#include "plugin/mailchimp/mailchimp.h"
+#include "plugin/mailchimp/mc_int.h"
 
 #include "util/log.h"
 
@@ -11,20 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const cs_plugin_key mc_keys[] = {
-	{"MAILCHIMP_API_KEY", 1, 1, NULL, "API key; its -dc suffix picks the data center"},
-	{"MAILCHIMP_LIST_ID", 1, 0, NULL, "audience (list) id pushed to"},
-	{"MAILCHIMP_API_URL", 0, 0, NULL, "API base URL (default https://DC.api.mailchimp.com/3.0)"},
-	{"MAILCHIMP_ORG_LISTS", 0, 0, "", "per-org audiences: ORG_ID=LIST_ID,..."},
-	{"MAILCHIMP_TAG_PREFIX", 0, 0, "Classy-", "prefix of the tags classy-sync manages"},
-	{"MAILCHIMP_STATUS_IF_NEW", 0, 0, "subscribed", "status of new contacts: subscribed or pending"},
-	{"MAILCHIMP_MERGE_FIELDS", 0, 0, "FNAME,LNAME,TOTALAMT,DONCNT,RECAMT,ACTIVESUB",
-	 "merge fields sent: known tags, or TAG=column:type"},
-	{"MAILCHIMP_CONCURRENCY", 0, 0, "5", "connections at once, 1 to 10"},
-	{"MAILCHIMP_BATCH_MIN", 0, 0, "200", "updates at or above this count go through /batches"},
-	{NULL, 0, 0, NULL, NULL},
-};
 
 enum { FLAG_CREATE_FIELDS = 0 };
 static const cs_plugin_flag mc_flags[] = {
@@ -90,8 +77,8 @@ static void clear_notes(mc_plugin *mp)
 	mp->nnotes = 0;
 }
 
-static int mc_plan_hook(void *self, long long org, const cs_push_opts *opts, cs_push_counts *counts,
-		   cJSON *samples, cs_err *err)
+static int mc_plan_hook(void *self, long long org, const cs_plugin_push_opts *opts,
+			cs_push_counts *counts, cJSON *samples, cs_err *err)
 {
 	mc_plugin *mp = self;
 	mc_stats a, b;
@@ -138,7 +125,7 @@ const cs_plugin cs_plugin_mailchimp = {
 	.abi = CS_PLUGIN_ABI,
 	.name = "mailchimp",
 	.summary = "push consenting supporters to a Mailchimp audience (merge fields and tags)",
-	.keys = mc_keys,
+	.keys = mc_config_keys,
 	.flags = mc_flags,
 	.init = mc_init,
 	.configure = mc_configure,

@@ -1,7 +1,7 @@
 /* Mailchimp plugin configuration: the key table, per-org lists and the
  * merge-field mapping. Every bad value fails with a message naming the
- * variable; the API key never appears in one. */
-#include "plugins/mailchimp/mc_int.h"
+ * variable; the API key must never appear in one. */
+#include "plugin/mailchimp/mc_int.h"
 
 #include "util/config.h"
 
@@ -10,7 +10,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEFAULT_FIELDS "FNAME,LNAME,TOTALAMT,DONCNT,RECAMT,ACTIVESUB"
+/* The plugin's keys, in the order `config show` lists them. mc_config_load
+ * takes each default from here, so a default is written once. */
+const cs_plugin_key mc_config_keys[] = {
+	{"MAILCHIMP_API_KEY", 1, 1, NULL, "API key; its -dc suffix picks the data center"},
+	{"MAILCHIMP_LIST_ID", 1, 0, NULL, "audience (list) id pushed to"},
+	{"MAILCHIMP_API_URL", 0, 0, NULL, "API base URL (default https://DC.api.mailchimp.com/3.0)"},
+	{"MAILCHIMP_ORG_LISTS", 0, 0, "", "per-org audiences: ORG_ID=LIST_ID,..."},
+	{"MAILCHIMP_TAG_PREFIX", 0, 0, "Classy-", "prefix of the tags classy-sync manages"},
+	{"MAILCHIMP_STATUS_IF_NEW", 0, 0, "subscribed", "status of new contacts: subscribed or pending"},
+	{"MAILCHIMP_MERGE_FIELDS", 0, 0, "FNAME,LNAME,TOTALAMT,DONCNT,RECAMT,ACTIVESUB",
+	 "merge fields sent: known tags, or TAG=column:type"},
+	{"MAILCHIMP_CONCURRENCY", 0, 0, "5", "connections at once, 1 to 10"},
+	{"MAILCHIMP_BATCH_MIN", 0, 0, "200", "updates at or above this count go through /batches"},
+	{NULL, 0, 0, NULL, NULL},
+};
 
 /* The merge fields the plugin knows by tag; MAILCHIMP_MERGE_FIELDS picks
  * among them (or maps TAG=column:type for anything else). The optional ones
@@ -152,12 +166,22 @@ const char *mc_list_for_org(const mc_config *cfg, long long org_id)
 	return cfg->list_id;
 }
 
-/* Reads name into out; def when unset. CS_EUSAGE when it does not fit. */
-static int env(const char *name, const char *def, char *out, size_t n, cs_err *err)
+/* The key table's default for name ("" when it has none). */
+static const char *default_of(const char *name)
 {
-	int rc = cs_env_lookup(name, out, n);
+	for (const cs_plugin_key *k = mc_config_keys; k->name; k++)
+		if (!strcmp(k->name, name))
+			return k->def ? k->def : "";
+	return "";
+}
+
+/* Reads name into out; its default when unset. CS_EUSAGE when it does not
+ * fit. */
+static int env(const char *name, char *out, size_t n, cs_err *err)
+{
+	int rc = cs_config_env_lookup(name, out, n);
 	if (rc == CS_ENOTFOUND) {
-		snprintf(out, n, "%s", def ? def : "");
+		snprintf(out, n, "%s", default_of(name));
 		return 0;
 	}
 	if (rc)
@@ -166,16 +190,15 @@ static int env(const char *name, const char *def, char *out, size_t n, cs_err *e
 	return 0;
 }
 
-static int env_long(const char *name, long def, long lo, long hi, long *out, cs_err *err)
+/* A whole number from lo to hi; the default also when set to "". */
+static int env_long(const char *name, long lo, long hi, long *out, cs_err *err)
 {
 	char buf[32], *end = NULL;
-	int rc = env(name, "", buf, sizeof(buf), err);
+	int rc = env(name, buf, sizeof(buf), err);
 	if (rc)
 		return rc;
-	if (!buf[0]) {
-		*out = def;
-		return 0;
-	}
+	if (!buf[0])
+		snprintf(buf, sizeof(buf), "%s", default_of(name));
 	long v = strtol(buf, &end, 10);
 	if (*end || v < lo || v > hi)
 		return cs_err_set(err, CS_EUSAGE, "%s must be a whole number from %ld to %ld, not '%s'",
@@ -186,18 +209,18 @@ static int env_long(const char *name, long def, long lo, long hi, long *out, cs_
 
 static int load_required(mc_config *cfg, cs_err *err)
 {
-	int rc = env("MAILCHIMP_API_KEY", NULL, cfg->api_key, sizeof(cfg->api_key), err);
+	int rc = env("MAILCHIMP_API_KEY", cfg->api_key, sizeof(cfg->api_key), err);
 	if (rc == 0 && !cfg->api_key[0])
 		rc = cs_err_set(err, CS_EUSAGE,
 				"MAILCHIMP_API_KEY is not set: create a key in Mailchimp (Profile > "
 				"Extras > API keys) and set it in the environment or .env");
 	if (rc == 0)
-		rc = env("MAILCHIMP_LIST_ID", NULL, cfg->list_id, sizeof(cfg->list_id), err);
+		rc = env("MAILCHIMP_LIST_ID", cfg->list_id, sizeof(cfg->list_id), err);
 	if (rc == 0 && !cfg->list_id[0])
 		rc = cs_err_set(err, CS_EUSAGE,
 				"MAILCHIMP_LIST_ID is not set: use the audience id from Mailchimp "
 				"(Audience > Settings > Audience name and defaults)");
-	if (rc == 0 && (rc = env("MAILCHIMP_API_URL", "", cfg->api_url, sizeof(cfg->api_url), err)) == 0 &&
+	if (rc == 0 && (rc = env("MAILCHIMP_API_URL", cfg->api_url, sizeof(cfg->api_url), err)) == 0 &&
 	    !cfg->api_url[0])
 		rc = mc_base_url_from_key(cfg->api_key, cfg->api_url, sizeof(cfg->api_url), err);
 	if (rc == 0 && strncmp(cfg->api_url, "https://", 8) && strncmp(cfg->api_url, "http://", 7))
@@ -213,29 +236,29 @@ int mc_config_load(mc_config *cfg, cs_err *err)
 	memset(cfg, 0, sizeof(*cfg));
 	int rc = load_required(cfg, err);
 	if (rc == 0)
-		rc = env("MAILCHIMP_TAG_PREFIX", "Classy-", cfg->tag_prefix, sizeof(cfg->tag_prefix), err);
+		rc = env("MAILCHIMP_TAG_PREFIX", cfg->tag_prefix, sizeof(cfg->tag_prefix), err);
 	if (rc == 0 && !cfg->tag_prefix[0])
 		rc = cs_err_set(err, CS_EUSAGE,
 				"MAILCHIMP_TAG_PREFIX must not be empty: without a prefix the plugin "
 				"could not tell its tags from yours");
 	if (rc == 0)
-		rc = env("MAILCHIMP_STATUS_IF_NEW", "subscribed", cfg->status_if_new,
-			 sizeof(cfg->status_if_new), err);
+		rc = env("MAILCHIMP_STATUS_IF_NEW", cfg->status_if_new, sizeof(cfg->status_if_new),
+			 err);
 	if (rc == 0 && strcmp(cfg->status_if_new, "subscribed") && strcmp(cfg->status_if_new, "pending"))
 		rc = cs_err_set(err, CS_EUSAGE,
 				"MAILCHIMP_STATUS_IF_NEW must be 'subscribed' or 'pending', not '%s'",
 				cfg->status_if_new);
 	if (rc == 0)
-		rc = env_long("MAILCHIMP_CONCURRENCY", 5, 1, 10, &conc, err);
+		rc = env_long("MAILCHIMP_CONCURRENCY", 1, 10, &conc, err);
 	cfg->concurrency = (int)conc;
 	if (rc == 0)
-		rc = env_long("MAILCHIMP_BATCH_MIN", 200, 1, 1000000, &cfg->batch_min, err);
+		rc = env_long("MAILCHIMP_BATCH_MIN", 1, 1000000, &cfg->batch_min, err);
 	if (rc == 0)
-		rc = env("MAILCHIMP_MERGE_FIELDS", DEFAULT_FIELDS, fields, sizeof(fields), err);
+		rc = env("MAILCHIMP_MERGE_FIELDS", fields, sizeof(fields), err);
 	if (rc == 0)
 		rc = mc_fields_parse(fields, cfg->fields, MC_MAX_FIELDS, &cfg->nfields, err);
 	if (rc == 0)
-		rc = env("MAILCHIMP_ORG_LISTS", "", lists, sizeof(lists), err);
+		rc = env("MAILCHIMP_ORG_LISTS", lists, sizeof(lists), err);
 	if (rc == 0)
 		rc = mc_org_lists_parse(lists, cfg->org_lists, MC_MAX_ORG_LISTS, &cfg->norg_lists, err);
 	return rc;

@@ -7,7 +7,7 @@
  * Durability: lines are written and fsync'd before the state says "sent",
  * so a crash or a full disk re-exports on the next run rather than losing
  * a contact; a reader de-duplicates by email_key (the newest line wins). */
-#include "plugin/plugin.h"
+#include "plugin/jsonl/jsonl.h"
 
 #include "util/buf.h"
 #include "util/config.h"
@@ -60,7 +60,7 @@ static int jsonl_init(const cs_plugin_host *host, void **self, cs_err *err)
 static int jsonl_configure(void *self, cs_err *err)
 {
 	jsonl *j = self;
-	int rc = cs_env_lookup("JSONL_PATH", j->path, sizeof(j->path));
+	int rc = cs_config_env_lookup("JSONL_PATH", j->path, sizeof(j->path));
 	if (rc || !j->path[0])
 		return cs_err_set(err, CS_EUSAGE,
 				  "JSONL_PATH is not set: set it to the file the jsonl plugin appends to");
@@ -94,7 +94,7 @@ static char *payload_of(const cs_contact *c)
 	cJSON_AddStringToObject(o, "email_key", c->email_key);
 	cJSON_AddNumberToObject(o, "organization_id", (double)c->org_id);
 	for (size_t i = 0; i < sizeof(exported) / sizeof(exported[0]); i++) {
-		const char *v = cs_contact_get(c, exported[i]);
+		const char *v = cs_plugin_contact_get(c, exported[i]);
 		if (v)
 			cJSON_AddStringToObject(o, exported[i], v);
 		else
@@ -109,7 +109,7 @@ static int plan_one(const cs_contact *c, void *ctx)
 {
 	jsonl *j = ctx;
 	j->counts->considered++;
-	if (cs_contact_verdict(c) != CS_CONTACT_SEND) {
+	if (cs_plugin_contact_verdict(c) != CS_PLUGIN_CONTACT_SEND) {
 		j->counts->skipped++;
 		return 0;
 	}
@@ -117,7 +117,7 @@ static int plan_one(const cs_contact *c, void *ctx)
 	char hash[65];
 	if (!payload)
 		return CS_ERR;
-	cs_payload_hash(payload, strlen(payload), hash);
+	cs_plugin_payload_hash(payload, strlen(payload), hash);
 	if (!j->full && c->sent_hash && !strcmp(c->sent_hash, hash)) {
 		j->counts->unchanged++;
 		free(payload);
@@ -127,7 +127,7 @@ static int plan_one(const cs_contact *c, void *ctx)
 		free(payload); /* the rest goes next run */
 		return 0;
 	}
-	pending *grown = cs_grow(j->items, &j->cap, j->n, sizeof(*grown), 256);
+	pending *grown = cs_buf_grow_array(j->items, &j->cap, j->n, sizeof(*grown), 256);
 	if (!grown) {
 		free(payload);
 		return CS_ERR;
@@ -140,8 +140,8 @@ static int plan_one(const cs_contact *c, void *ctx)
 	return p->email_key ? 0 : CS_ERR;
 }
 
-static int jsonl_plan(void *self, long long org, const cs_push_opts *opts, cs_push_counts *counts,
-		      cJSON *samples, cs_err *err)
+static int jsonl_plan(void *self, long long org, const cs_plugin_push_opts *opts,
+		      cs_push_counts *counts, cJSON *samples, cs_err *err)
 {
 	jsonl *j = self;
 	clear_pending(j);

@@ -4,7 +4,7 @@
  * gift moving TOTALAMT and a tag) is seen even though the supporter's
  * updated_at did not move, and why a rerun with nothing changed has no
  * item and sends nothing. Makes no write request. */
-#include "plugins/mailchimp/mc_int.h"
+#include "plugin/mailchimp/mc_int.h"
 #include "util/buf.h"
 
 #include <stdio.h>
@@ -14,7 +14,7 @@
 static int add_note(mc_plugin *mp, const cs_contact *c, const char *status, const char *hash,
 		    const char *payload, const char *title, const char *detail)
 {
-	mc_note *v = cs_grow(mp->notes, &mp->capnotes, mp->nnotes, sizeof(*v), 64);
+	mc_note *v = cs_buf_grow_array(mp->notes, &mp->capnotes, mp->nnotes, sizeof(*v), 64);
 	if (!v)
 		return CS_ERR;
 	mp->notes = v;
@@ -51,7 +51,7 @@ static int plan_unsendable(mc_plugin *mp, const cs_contact *c, int verdict)
 {
 	const char *st = c->sent_status ? c->sent_status : "";
 	mp->counts->skipped++;
-	if (verdict == CS_CONTACT_NO_CONSENT) {
+	if (verdict == CS_PLUGIN_CONTACT_NO_CONSENT) {
 		/* never sent: nothing to say; sent before: report, never unsubscribe */
 		if (strcmp(st, "sent"))
 			return 0;
@@ -129,13 +129,25 @@ static char *tags_body(const cJSON *add, const cJSON *remove)
 
 static mc_item *new_item(mc_plan *p)
 {
-	mc_item *v = cs_grow(p->v, &p->cap, p->n, sizeof(*v), 256);
+	mc_item *v = cs_buf_grow_array(p->v, &p->cap, p->n, sizeof(*v), 256);
 	if (!v)
 		return NULL;
 	p->v = v;
 	mc_item *it = &p->v[p->n++];
 	memset(it, 0, sizeof(*it));
 	return it;
+}
+
+/* An item whose member Mailchimp holds as unsubscribed, cleaned or
+ * archived: skipped, with the reason, and never sent. */
+static void skip_locked(mc_plugin *mp, mc_item *it, const char *status)
+{
+	it->skipped = 1;
+	mc_why *w = mc_item_why(it);
+	snprintf(w->title, sizeof(w->title), "Member is %s", status);
+	snprintf(w->detail, sizeof(w->detail),
+		 "Mailchimp holds this member as %s; classy-sync never changes that", status);
+	mp->counts->skipped++;
 }
 
 typedef struct diff {
@@ -150,7 +162,7 @@ static int make_item(mc_plugin *mp, const cs_contact *c, char *payload, const ch
 	mc_item *it = new_item(&mp->plan);
 	if (!it)
 		return CS_ERR;
-	const char *email = cs_contact_get(c, "email_address");
+	const char *email = cs_plugin_contact_get(c, "email_address");
 	*it = (mc_item){.org_id = c->org_id, .supporter_id = c->supporter_id,
 			.email_key = strdup(c->email_key), .email = strdup(email ? email : ""),
 			.payload = payload, .tags_body = tags_body(d->add, d->remove),
@@ -158,12 +170,7 @@ static int make_item(mc_plugin *mp, const cs_contact *c, char *payload, const ch
 	memcpy(it->phash, phash, sizeof(it->phash));
 	memcpy(it->shash, shash, sizeof(it->shash));
 	if (d->locked) {
-		it->skipped = 1;
-		mc_why *w = mc_item_why(it);
-		snprintf(w->title, sizeof(w->title), "Member is %s", d->locked);
-		snprintf(w->detail, sizeof(w->detail),
-			 "Mailchimp holds this member as %s; classy-sync never changes that", d->locked);
-		mp->counts->skipped++;
+		skip_locked(mp, it, d->locked);
 	} else {
 		mp->counts->created += d->kind == MC_CREATE;
 		mp->counts->updated += d->kind == MC_UPDATE && d->merge_changed;
@@ -209,14 +216,14 @@ static int plan_contact(const cs_contact *c, void *ctx)
 {
 	mc_plugin *mp = ctx;
 	mp->counts->considered++;
-	int verdict = cs_contact_verdict(c);
-	if (verdict != CS_CONTACT_SEND)
+	int verdict = cs_plugin_contact_verdict(c);
+	if (verdict != CS_PLUGIN_CONTACT_SEND)
 		return plan_unsendable(mp, c, verdict);
 	char *payload = mc_payload(&mp->cfg, c), phash[65], shash[33];
 	if (!payload)
 		return CS_ERR;
-	cs_payload_hash(payload, strlen(payload), phash);
-	mc_subscriber_hash(cs_contact_get(c, "email_address"), shash);
+	cs_plugin_payload_hash(payload, strlen(payload), phash);
+	mc_subscriber_hash(cs_plugin_contact_get(c, "email_address"), shash);
 	int added = cs_idset_add(&mp->seen, seen_key(mp->list, shash));
 	if (added > 0 && c->sent_org_id && c->sent_org_id != c->org_id)
 		added = 0; /* another org of this audience pushed this person first: theirs */
@@ -253,12 +260,7 @@ static void apply_locked(mc_plugin *mp)
 		const mc_member *m = mc_members_find(&mp->members, it->shash);
 		if (it->skipped || !m || !mc_status_locked(m->status))
 			continue;
-		it->skipped = 1;
-		mc_why *w = mc_item_why(it);
-		snprintf(w->title, sizeof(w->title), "Member is %s", m->status);
-		snprintf(w->detail, sizeof(w->detail),
-			 "Mailchimp holds this member as %s; classy-sync never changes that", m->status);
-		mp->counts->skipped++;
+		skip_locked(mp, it, m->status);
 		mp->counts->created -= it->kind == MC_CREATE;
 		mp->counts->updated -= it->kind == MC_UPDATE && it->merge_changed;
 		mp->counts->tagged -= it->tags_body != NULL;
@@ -285,8 +287,8 @@ void mc_plan_clear(mc_plan *p)
 	p->n = 0;
 }
 
-int mc_plan_org(mc_plugin *mp, long long org, const cs_push_opts *opts, cs_push_counts *counts,
-		cJSON *samples, cs_err *err)
+int mc_plan_org(mc_plugin *mp, long long org, const cs_plugin_push_opts *opts,
+		cs_push_counts *counts, cJSON *samples, cs_err *err)
 {
 	mc_plan_clear(&mp->plan);
 	mc_members_release(&mp->members);

@@ -1,3 +1,8 @@
+/* Sync runs: one entity of one org (a sync_runs row around the engine,
+ * with its counters and its outcome), one org (every entity in order, then
+ * the aggregates of the supporters they touched), and connecting an org
+ * (its decrypted secret into a Classy client). It must never print: the
+ * caller reports outcomes; and it never calls a push destination. */
 #include "sync/engine_int.h"
 
 #include "util/log.h"
@@ -14,7 +19,7 @@ static void stats_snapshot(const cs_classy *api, long *req, long *retries)
 	*retries = s ? s->retries : 0;
 }
 
-static int finish_status(const cs_run_ctx *c, int rc)
+static int finish_status(const cs_sync_ctx *c, int rc)
 {
 	if (rc == 0)
 		return CS_RUN_SUCCESS;
@@ -23,33 +28,33 @@ static int finish_status(const cs_run_ctx *c, int rc)
 	return c->res->pages > 0 ? CS_RUN_PARTIAL : CS_RUN_FAILED;
 }
 
-static void record_finish(cs_run_ctx *c, cs_run *run, long req0, long retry0)
+static void record_finish(cs_sync_ctx *c, cs_run *run, long req0, long retry0)
 {
 	long req, retries;
 	stats_snapshot(c->api, &req, &retries);
 	c->res->requests = req - req0;
 	c->res->retries = retries - retry0;
-	c->res->elapsed_ms = cs_mono_ms() - c->t0;
+	c->res->elapsed_ms = cs_time_mono_ms() - c->t0;
 	run->status = c->res->status;
 	run->records = c->res->records;
 	run->pages = c->res->pages;
 	run->requests = c->res->requests;
 	run->retries = c->res->retries;
 	snprintf(run->error, sizeof(run->error), "%s", c->res->error);
-	cs_time_format(cs_now_ms(), 1, run->finished_at);
+	cs_time_format(cs_time_now_ms(), 1, run->finished_at);
 	cs_err ferr = {0};
 	if (c->st->run_finish(c->st, run, &ferr))
 		cs_warn("cannot record the end of run %lld: %s", run->id, ferr.msg);
 }
 
 int cs_sync_entity(cs_store *st, cs_classy *api, long long org, const cs_entity *e,
-		   const cs_sync_opts *opts, cs_entity_result *res, cs_err *err)
+		   const cs_sync_opts *opts, cs_sync_entity_result *res, cs_err *err)
 {
 	memset(res, 0, sizeof(*res));
 	res->entity = e;
-	cs_run_ctx c = {.st = st, .api = api, .org = org, .e = e, .opts = opts, .res = res,
-			.total = -1, .t0 = cs_mono_ms()};
-	cs_page_init(&c.page);
+	cs_sync_ctx c = {.st = st, .api = api, .org = org, .e = e, .opts = opts, .res = res,
+			.total = -1, .t0 = cs_time_mono_ms()};
+	cs_classy_page_init(&c.page);
 	cs_idset_init(&c.seen);
 	cs_idset_init(&c.next_seen);
 	int rc = st->state_get(st, org, e->id, &c.state, err);
@@ -63,7 +68,7 @@ int cs_sync_entity(cs_store *st, cs_classy *api, long long org, const cs_entity 
 	c.lookback_s = opts->lookback_s >= 0 ? opts->lookback_s : c.state.lookback_s;
 
 	cs_run run = {.org_id = org, .entity = e->id, .full = opts->full, .status = CS_RUN_RUNNING};
-	cs_time_format(cs_now_ms(), 1, run.started_at);
+	cs_time_format(cs_time_now_ms(), 1, run.started_at);
 	if ((rc = st->run_begin(st, &run, err))) {
 		res->status = CS_RUN_FAILED;
 		snprintf(res->error, sizeof(res->error), "%s", err->msg);
@@ -74,7 +79,7 @@ int cs_sync_entity(cs_store *st, cs_classy *api, long long org, const cs_entity 
 	stats_snapshot(api, &req0, &retry0);
 	cs_debug("%s sync of %s for organization %lld started", opts->full ? "full" : "incremental",
 		e->name, org);
-	rc = cs_engine_run(&c, err);
+	rc = cs_sync_pipeline_run(&c, err);
 	res->status = finish_status(&c, rc);
 	if (rc)
 		snprintf(res->error, sizeof(res->error), "%s", err->msg);
@@ -83,18 +88,18 @@ int cs_sync_entity(cs_store *st, cs_classy *api, long long org, const cs_entity 
 	cs_debug("%s of organization %lld: %s, %lld records in %lld pages, %lld requests", e->name,
 		 org, cs_run_status_name(res->status), res->records, res->pages, res->requests);
 out:
-	cs_page_release(&c.page);
+	cs_classy_page_release(&c.page);
 	cs_idset_release(&c.seen);
 	cs_idset_release(&c.next_seen);
 	return rc;
 }
 
 int cs_sync_org(cs_store *st, cs_classy *api, long long org, const cs_entity *only,
-		const cs_sync_opts *opts, cs_org_result *res, cs_err *err)
+		const cs_sync_opts *opts, cs_sync_org_result *res, cs_err *err)
 {
 	memset(res, 0, sizeof(*res));
 	res->org_id = org;
-	int64_t t0 = cs_mono_ms();
+	int64_t t0 = cs_time_mono_ms();
 	int failed = 0, touched = 0;
 	for (int i = 0; i < CS_ENT_COUNT; i++) {
 		const cs_entity *e = &cs_entities[i];
@@ -103,7 +108,7 @@ int cs_sync_org(cs_store *st, cs_classy *api, long long org, const cs_entity *on
 		if (opts->entity_begin && opts->entity_begin(e, opts->entity_ctx))
 			continue;
 		cs_err eerr = {0};
-		cs_entity_result *r = &res->ents[res->nents++];
+		cs_sync_entity_result *r = &res->ents[res->nents++];
 		int rc = cs_sync_entity(st, api, org, e, opts, r, &eerr);
 		if (opts->entity_end)
 			opts->entity_end(e, opts->entity_ctx);
@@ -124,17 +129,8 @@ int cs_sync_org(cs_store *st, cs_classy *api, long long org, const cs_entity *on
 			cs_err_wrap(err, "cannot recompute supporter aggregates of organization %lld", org);
 		}
 	}
-	res->elapsed_ms = cs_mono_ms() - t0;
+	res->elapsed_ms = cs_time_mono_ms() - t0;
 	return failed ? (err->code ? err->code : CS_ERR) : 0;
-}
-
-int cs_org_result_status(const cs_org_result *r)
-{
-	int worst = CS_RUN_SUCCESS;
-	for (int i = 0; i < r->nents; i++)
-		if (r->ents[i].status > worst)
-			worst = r->ents[i].status;
-	return worst;
 }
 
 int cs_sync_connect(const cs_config *cfg, const cs_org *org, const unsigned char *key,
@@ -151,7 +147,7 @@ int cs_sync_connect(const cs_config *cfg, const cs_org *org, const unsigned char
 	int rc = cs_secret_decrypt(key, org->secret_enc, &secret, err);
 	if (rc)
 		return cs_err_wrap(err, "organization %lld", org->id);
-	cs_http_opts hopts = {.budget = cs_budget_get(org->client_id, 1800),
+	cs_http_opts hopts = {.budget = cs_http_budget_get(org->client_id, CS_CLASSY_RATE_LIMIT),
 			      .should_stop = should_stop};
 	*http = cs_http_new(&hopts, err);
 	if (!*http) {

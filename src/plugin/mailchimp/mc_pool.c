@@ -1,8 +1,9 @@
 /* The worker pool: up to `concurrency` threads, each owning one cs_http
  * handle (slot), take the next task index from an atomic counter. The
  * bound on requests in flight is the number of workers: a worker sends one
- * request at a time, retries included. */
-#include "plugins/mailchimp/mc_transport.h"
+ * request at a time, retries included. A slot must never be used by two
+ * workers at once (a cs_http is not thread-safe). */
+#include "plugin/mailchimp/mc_transport.h"
 
 #include "util/log.h"
 

@@ -1,9 +1,9 @@
 #ifndef CS_MC_TRANSPORT_H
 #define CS_MC_TRANSPORT_H
 /* Internals shared by mc_client.c (client, the one request path), mc_pool.c
- * (the worker pool) and mc_batch.c (/batches). Not for use outside
- * src/plugins/mailchimp/mc_client*.c. */
-#include "plugins/mailchimp/mc_client.h"
+ * (the worker pool) and mc_batch.c (/batches). Not for use outside those
+ * three files. */
+#include "plugin/mailchimp/mc_client.h"
 
 #include <stdatomic.h>
 #include <string.h>

@@ -1,7 +1,9 @@
 /* Mailchimp transport: base URL and Basic auth, the one request path every
  * call takes (mc_send, mc_exec), problem+json errors, stats and the
- * subscriber hash. The pool is in mc_pool.c, /batches in mc_batch.c. */
-#include "plugins/mailchimp/mc_transport.h"
+ * subscriber hash. The pool is in mc_pool.c, /batches in mc_batch.c. It
+ * knows nothing of contacts, and must never put the API key anywhere but
+ * the Authorization header. */
+#include "plugin/mailchimp/mc_transport.h"
 
 #include "util/buf.h"
 #include "util/log.h"

@@ -4,8 +4,9 @@
  *    are read, so the cost follows the number of such members, not the
  *    size of the audience);
  *  - the full snapshot (--full): every member with its merge fields and
- *    managed tags, to diff against Mailchimp's own data. */
-#include "plugins/mailchimp/mc_int.h"
+ *    managed tags, to diff against Mailchimp's own data.
+ * It only reads: it must never write to Mailchimp. */
+#include "plugin/mailchimp/mc_int.h"
 #include "util/buf.h"
 
 #include <stdio.h>
@@ -26,7 +27,7 @@ int mc_status_locked(const char *status)
 
 static mc_member *add_member(mc_members *m)
 {
-	mc_member *v = cs_grow(m->v, &m->cap, m->n, sizeof(*v), 256);
+	mc_member *v = cs_buf_grow_array(m->v, &m->cap, m->n, sizeof(*v), 256);
 	if (!v)
 		return NULL;
 	m->v = v;

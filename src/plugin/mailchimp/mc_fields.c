@@ -2,8 +2,8 @@
  * takes them (numbers as JSON numbers, dates as YYYY-MM-DD, "" to clear),
  * the managed tags, and the field-level diff between two payloads. The
  * payload is canonical (fixed field order, sorted tags) so equal data
- * always hashes equal. */
-#include "plugins/mailchimp/mc_int.h"
+ * always hashes equal. Pure formatting: it must never make a request. */
+#include "plugin/mailchimp/mc_int.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -56,7 +56,7 @@ cJSON *mc_field_value(const mc_field *f, const char *v)
 		return cJSON_CreateString(day);
 	}
 	case MC_F_YESNO:
-		return cJSON_CreateString(cs_consent_true(v) ? "Yes" : "No");
+		return cJSON_CreateString(cs_plugin_consent_true(v) ? "Yes" : "No");
 	default:
 		return cJSON_CreateString(v ? v : "");
 	}
@@ -73,13 +73,13 @@ static cJSON *tags_of(const mc_config *cfg, const cs_contact *c)
 	const char *names[8];
 	int n = 0;
 	for (size_t i = 0; i < sizeof(segment_tag_cols) / sizeof(segment_tag_cols[0]); i++) {
-		const char *t = cs_contact_get(c, segment_tag_cols[i]);
+		const char *t = cs_plugin_contact_get(c, segment_tag_cols[i]);
 		if (t && *t)
 			names[n++] = t;
 	}
 	for (size_t i = 0; i < sizeof(special_tags) / sizeof(special_tags[0]); i++) {
-		const char *flag = cs_contact_get(c, special_tags[i].flag);
-		const char *t = cs_contact_get(c, special_tags[i].tag);
+		const char *flag = cs_plugin_contact_get(c, special_tags[i].flag);
+		const char *t = cs_plugin_contact_get(c, special_tags[i].tag);
 		if (flag && !strcmp(flag, "1") && t && *t)
 			names[n++] = t;
 	}
@@ -104,12 +104,13 @@ static cJSON *tags_of(const mc_config *cfg, const cs_contact *c)
 char *mc_payload(const mc_config *cfg, const cs_contact *c)
 {
 	cJSON *root = cJSON_CreateObject();
-	const char *email = cs_contact_get(c, "email_address");
+	const char *email = cs_plugin_contact_get(c, "email_address");
 	cJSON_AddStringToObject(root, "email", email ? email : "");
 	cJSON *merge = cJSON_AddObjectToObject(root, "merge_fields");
 	for (int i = 0; i < cfg->nfields; i++) {
 		const mc_field *f = &cfg->fields[i];
-		cJSON_AddItemToObject(merge, f->tag, mc_field_value(f, cs_contact_get(c, f->column)));
+		cJSON_AddItemToObject(merge, f->tag,
+				      mc_field_value(f, cs_plugin_contact_get(c, f->column)));
 	}
 	cJSON_AddItemToObject(root, "tags", tags_of(cfg, c));
 	char *s = cJSON_PrintUnformatted(root);

@@ -1,8 +1,10 @@
 /* Pre-flight, before any write: the key works (GET /ping), the list exists
  * (GET /lists/{id}), and every mapped merge tag exists with a compatible
  * type. Mailchimp silently ignores unknown merge tags, so without this check
- * a typo would push nothing and report success. */
-#include "plugins/mailchimp/mc_int.h"
+ * a typo would push nothing and report success. The only write it may
+ * make is creating a missing merge field, only with --create-fields and
+ * never on a dry run. */
+#include "plugin/mailchimp/mc_int.h"
 
 #include "util/buf.h"
 

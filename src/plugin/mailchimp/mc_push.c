@@ -9,7 +9,7 @@
  * the contact's state as it was, so the next run tries again; a permanent
  * rejection is remembered with the payload hash, so it is not retried
  * until the supporter's data changes. */
-#include "plugins/mailchimp/mc_int.h"
+#include "plugin/mailchimp/mc_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>

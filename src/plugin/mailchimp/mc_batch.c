@@ -3,7 +3,7 @@
  * response_body_url WITHOUT credentials (another host on the real service)
  * and read from the tar.gz in memory with libarchive. Results are matched
  * to ops by operation_id through a sorted index (chunks can hold 10k ops). */
-#include "plugins/mailchimp/mc_transport.h"
+#include "plugin/mailchimp/mc_transport.h"
 
 #include "util/buf.h"
 #include "util/log.h"

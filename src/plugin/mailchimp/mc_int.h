@@ -9,7 +9,7 @@
  *   mc_push.c     batch subscribe, PUT, tags; outcomes and state
  *   mailchimp.c   the plugin descriptor and lifecycle */
 #include "plugin/plugin.h"
-#include "plugins/mailchimp/mc_client.h"
+#include "plugin/mailchimp/mc_client.h"
 #include "util/idset.h"
 
 #include <stddef.h>
@@ -47,6 +47,8 @@ typedef struct mc_config {
 	int nfields;
 } mc_config;
 
+/* The plugin's configuration keys (the descriptor's key table). */
+extern const cs_plugin_key mc_config_keys[];
 int mc_config_load(mc_config *cfg, cs_err *err);
 /* Parses MAILCHIMP_MERGE_FIELDS ("FNAME,LNAME,TOTALAMT" or "TAG=column:type"). */
 int mc_fields_parse(const char *spec, mc_field *out, int max, int *n, cs_err *err);
@@ -171,8 +173,8 @@ typedef struct mc_plugin {
 	size_t nnotes, capnotes;
 } mc_plugin;
 
-int mc_plan_org(mc_plugin *mp, long long org, const cs_push_opts *opts, cs_push_counts *counts,
-		cJSON *samples, cs_err *err);
+int mc_plan_org(mc_plugin *mp, long long org, const cs_plugin_push_opts *opts,
+		cs_push_counts *counts, cJSON *samples, cs_err *err);
 void mc_plan_clear(mc_plan *p);
 int mc_push_plan(mc_plugin *mp, cs_push_counts *counts, cs_err *err);
 /* Writes the state-only rows collected while planning. */
