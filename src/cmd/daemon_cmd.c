@@ -3,6 +3,7 @@
  * src/daemon/; this file parses options, prints what they return and
  * decides the exit code. It never forks or supervises itself. */
 #include "cmd/cmd.h"
+#include "util/json.h"
 
 #include "alert/alert.h"
 #include "daemon/daemon.h"
@@ -146,18 +147,6 @@ static int cmd_restart(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *a
 	return rc ? rc : do_start(ctx, self, args);
 }
 
-static const char *jstr(const cJSON *o, const char *k, const char *dflt)
-{
-	const char *s = cJSON_GetStringValue(cJSON_GetObjectItem(o, k));
-	return s ? s : dflt;
-}
-
-static double jnum(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItem(o, k);
-	return cJSON_IsNumber(v) ? v->valuedouble : 0;
-}
-
 /* The status file of the running daemon, with "running" and the heartbeat
  * age added; NULL (after saying so) when none runs. */
 static cJSON *load_status(cs_cmd_ctx *ctx, int json)
@@ -176,8 +165,8 @@ static cJSON *load_status(cs_cmd_ctx *ctx, int json)
 		return NULL;
 	}
 	cJSON_AddBoolToObject(st, "running", 1);
-	cJSON_AddNumberToObject(st, "heartbeat_age_ms", (double)(cs_time_now_ms() - (int64_t)jnum(st,
-							      "heartbeat_ms")));
+	int64_t beat = (int64_t)cs_json_num(st, "heartbeat_ms");
+	cJSON_AddNumberToObject(st, "heartbeat_age_ms", (double)(cs_time_now_ms() - beat));
 	return st;
 }
 
@@ -214,15 +203,15 @@ static int cmd_status(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *ar
 	if (json)
 		return print_json(st, st);
 	char up[32], hb[32];
-	fmt_dur(jnum(st, "uptime_s") * 1000, up, sizeof(up));
-	fmt_dur(jnum(st, "heartbeat_age_ms"), hb, sizeof(hb));
+	fmt_dur(cs_json_num(st, "uptime_s") * 1000, up, sizeof(up));
+	fmt_dur(cs_json_num(st, "heartbeat_age_ms"), hb, sizeof(hb));
 	printf("daemon: %s (pid %.0f, worker %.0f), up %s, restarts %.0f\n",
-	       jstr(st, "state", "?"), jnum(st, "pid"), jnum(st, "worker_pid"), up,
-	       jnum(st, "restarts"));
-	printf("config: %s\n", jstr(st, "config_file", "(built-in defaults)"));
+	       cs_json_str(st, "state", "?"), cs_json_num(st, "pid"), cs_json_num(st, "worker_pid"), up,
+	       cs_json_num(st, "restarts"));
+	printf("config: %s\n", cs_json_str(st, "config_file", "(built-in defaults)"));
 	printf("heartbeat: %s ago\n", hb);
-	if (jstr(st, "http", NULL))
-		printf("http: %s\n", jstr(st, "http", ""));
+	if (cs_json_str(st, "http", NULL))
+		printf("http: %s\n", cs_json_str(st, "http", ""));
 	printf("\n%-8s %-16s %-12s %-22s %-22s %s\n", "org", "job", "state", "last result",
 	       "next run", "records");
 	const cJSON *j;
@@ -235,13 +224,14 @@ static int cmd_status(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *ar
 			snprintf(state, sizeof(state), "running");
 		else
 			snprintf(state, sizeof(state), "idle");
-		snprintf(last, sizeof(last), "%s", cJSON_IsObject(l) ? jstr(l, "status", "-") : "never");
-		printf("%-8.0f %-16s %-12s %-22s %-22s %.0f%s\n", jnum(j, "org"), jstr(j, "kind", "?"),
-		       state, last, jstr(j, "next_run", "-"),
-		       cJSON_IsObject(p) ? jnum(p, "records") : cJSON_IsObject(l) ? jnum(l, "records") : 0,
-		       cJSON_IsObject(p) ? " so far" : "");
-		if (cJSON_IsObject(l) && jstr(l, "error", NULL))
-			printf("         last error: %s\n", jstr(l, "error", ""));
+		snprintf(last, sizeof(last), "%s",
+			 cJSON_IsObject(l) ? cs_json_str(l, "status", "-") : "never");
+		const cJSON *counted = cJSON_IsObject(p) ? p : l;
+		printf("%-8.0f %-16s %-12s %-22s %-22s %.0f%s\n", cs_json_num(j, "org"),
+		       cs_json_str(j, "kind", "?"), state, last, cs_json_str(j, "next_run", "-"),
+		       cs_json_num(counted, "records"), cJSON_IsObject(p) ? " so far" : "");
+		if (cJSON_IsObject(l) && cs_json_str(l, "error", NULL))
+			printf("         last error: %s\n", cs_json_str(l, "error", ""));
 	}
 	cJSON_Delete(st);
 	return CS_EXIT_OK;
@@ -262,15 +252,15 @@ static int cmd_schedule(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *
 	cJSON_ArrayForEach(j, cJSON_GetObjectItem(sched, "jobs"))
 	{
 		char iv[32], took[32];
-		fmt_dur(jnum(j, "interval_ms"), iv, sizeof(iv));
+		fmt_dur(cs_json_num(j, "interval_ms"), iv, sizeof(iv));
 		const cJSON *d = cJSON_GetObjectItem(j, "last_duration_ms");
 		fmt_dur(cJSON_IsNumber(d) ? d->valuedouble : -1, took, sizeof(took));
 		const cJSON *ls = cJSON_GetObjectItem(j, "last_status");
-		printf("%-8.0f %-16s %10s %-22s %10s %-8s %.0f\n", jnum(j, "org"),
-		       jstr(j, "kind", "?"), iv,
+		printf("%-8.0f %-16s %10s %-22s %10s %-8s %.0f\n", cs_json_num(j, "org"),
+		       cs_json_str(j, "kind", "?"), iv,
 		       cJSON_IsTrue(cJSON_GetObjectItem(j, "running")) ? "(running)"
-								   : jstr(j, "next_run", "-"),
-		       took, cJSON_IsString(ls) ? ls->valuestring : "-", jnum(j, "runs"));
+								   : cs_json_str(j, "next_run", "-"),
+		       took, cJSON_IsString(ls) ? ls->valuestring : "-", cs_json_num(j, "runs"));
 	}
 	cJSON_Delete(st);
 	return CS_EXIT_OK;

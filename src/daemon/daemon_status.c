@@ -7,6 +7,7 @@
  * write and a rename, and alerts only queue. Never writes the file in
  * place: readers must never see half of it. */
 #include "daemon/daemon_int.h"
+#include "util/json.h"
 #include "util/buf.h"
 
 #include "util/log.h"
@@ -43,12 +44,6 @@ static int kind_of(const char *entity)
 	return -1;
 }
 
-static const char *jstr(const cJSON *o, const char *k)
-{
-	const char *s = cJSON_GetStringValue(cJSON_GetObjectItem(o, k));
-	return s ? s : "";
-}
-
 void cs_daemon_seed_history(cs_daemon_worker *w)
 {
 	cJSON *runs = NULL;
@@ -61,24 +56,24 @@ void cs_daemon_seed_history(cs_daemon_worker *w)
 	cJSON_ArrayForEach(r, runs)
 	{
 		long long org = (long long)cJSON_GetNumberValue(cJSON_GetObjectItem(r, "organization_id"));
-		int kind = kind_of(jstr(r, "entity"));
+		int kind = kind_of(cs_json_str(r, "entity", ""));
 		if (kind < 0)
 			continue;
 		int64_t ms = 0;
 		int has_ms;
 		cs_sched_job *job = cs_sched_find(&w->sched, org, kind);
-		if (job && jstr(r, "last_success_at")[0] &&
-		    cs_time_parse(jstr(r, "last_success_at"), &ms, &has_ms) == 0)
+		if (job && cs_json_str(r, "last_success_at", "")[0] &&
+		    cs_time_parse(cs_json_str(r, "last_success_at", ""), &ms, &has_ms) == 0)
 			job->last_success_ms = ms;
 		cs_daemon_last *l = last_of(w, org, kind);
 		if (!l)
 			continue;
-		snprintf(l->status, sizeof(l->status), "%s", jstr(r, "status"));
-		if (cs_time_parse(jstr(r, "finished_at"), &ms, &has_ms) == 0)
+		snprintf(l->status, sizeof(l->status), "%s", cs_json_str(r, "status", ""));
+		if (cs_time_parse(cs_json_str(r, "finished_at", ""), &ms, &has_ms) == 0)
 			l->finished_ms = ms;
 		l->records = (long long)cJSON_GetNumberValue(cJSON_GetObjectItem(r, "records"));
 		l->duration_ms = -1;
-		snprintf(l->error, sizeof(l->error), "%s", jstr(r, "error"));
+		snprintf(l->error, sizeof(l->error), "%s", cs_json_str(r, "error", ""));
 	}
 	cJSON_Delete(runs);
 }
@@ -162,16 +157,6 @@ void cs_daemon_job_done(cs_daemon_worker *w, cs_daemon_job *j, int64_t now)
 
 /* ---- the status file ----------------------------------------------------- */
 
-static void add_time(cJSON *o, const char *k, int64_t ms)
-{
-	if (ms <= 0) {
-		cJSON_AddNullToObject(o, k);
-		return;
-	}
-	char buf[40];
-	cs_time_format(ms, 0, buf);
-	cJSON_AddStringToObject(o, k, buf);
-}
 
 static cJSON *job_json(cs_daemon_worker *w, const cs_sched_job *job, int64_t now)
 {
@@ -180,14 +165,15 @@ static cJSON *job_json(cs_daemon_worker *w, const cs_sched_job *job, int64_t now
 	cJSON_AddStringToObject(o, "kind", cs_sched_job_kind_name(job->kind));
 	cJSON_AddNumberToObject(o, "interval_ms", (double)job->interval_ms);
 	cJSON_AddBoolToObject(o, "running", job->running);
-	add_time(o, "next_run", job->running ? 0 : job->next_due_ms > now ? job->next_due_ms : now);
-	add_time(o, "last_success", job->last_success_ms);
+	int64_t next = job->running ? 0 : job->next_due_ms > now ? job->next_due_ms : now;
+	cs_json_add_time(o, "next_run", next, next > 0);
+	cs_json_add_time(o, "last_success", job->last_success_ms, job->last_success_ms > 0);
 	cJSON_AddNumberToObject(o, "consecutive_failures", job->consecutive_failures);
 	cJSON *prog = NULL;
 	for (cs_daemon_job *j = w->jobs; j; j = j->next)
 		if (!j->done && j->org == job->org_id && j->kind == job->kind) {
 			prog = cJSON_CreateObject();
-			add_time(prog, "started_at", j->started_ms);
+			cs_json_add_time(prog, "started_at", j->started_ms, j->started_ms > 0);
 			cJSON_AddNumberToObject(prog, "records", (double)j->records);
 			cJSON_AddNumberToObject(prog, "pages", (double)j->pages);
 			cJSON_AddBoolToObject(prog, "full", j->full);
@@ -200,7 +186,7 @@ static cJSON *job_json(cs_daemon_worker *w, const cs_sched_job *job, int64_t now
 	if (l) {
 		cJSON *lo = cJSON_AddObjectToObject(o, "last");
 		cJSON_AddStringToObject(lo, "status", l->status);
-		add_time(lo, "finished_at", l->finished_ms);
+		cs_json_add_time(lo, "finished_at", l->finished_ms, l->finished_ms > 0);
 		if (l->duration_ms >= 0)
 			cJSON_AddNumberToObject(lo, "duration_ms", (double)l->duration_ms);
 		else
@@ -224,14 +210,14 @@ int cs_daemon_write_status(cs_daemon_worker *w, const char *state)
 	cJSON_AddNumberToObject(root, "pid", (double)a->sup_pid);
 	cJSON_AddNumberToObject(root, "worker_pid", (double)getpid());
 	cJSON_AddStringToObject(root, "state", state);
-	add_time(root, "started_at", a->started_ms);
+	cs_json_add_time(root, "started_at", a->started_ms, a->started_ms > 0);
 	cJSON_AddNumberToObject(root, "uptime_s", (double)((now - a->started_ms) / 1000));
 	if (a->o->config_path[0])
 		cJSON_AddStringToObject(root, "config_file", a->o->config_path);
 	else
 		cJSON_AddNullToObject(root, "config_file");
 	cJSON_AddNumberToObject(root, "restarts", a->restarts);
-	add_time(root, "heartbeat_at", now);
+	cs_json_add_time(root, "heartbeat_at", now, now > 0);
 	cJSON_AddNumberToObject(root, "heartbeat_ms", (double)now);
 	if (a->o->http)
 		cJSON_AddStringToObject(root, "http", a->o->http);

@@ -304,7 +304,7 @@ static void loop(cs_daemon_worker *w, id_list *ids)
 	pthread_mutex_unlock(&w->mu);
 }
 
-static int setup(cs_daemon_worker *w, id_list *ids, cs_err *err)
+static int worker_setup(cs_daemon_worker *w, id_list *ids, cs_err *err)
 {
 	const cs_daemon_opts *o = w->a->o;
 	int rc;
@@ -369,7 +369,7 @@ int cs_daemon_worker_main(const cs_daemon_worker_args *a)
 
 	id_list ids = {0};
 	cs_err err = {0};
-	int rc = setup(&w, &ids, &err);
+	int rc = worker_setup(&w, &ids, &err);
 	if (rc) {
 		cs_log(CS_LOG_ERROR, "worker cannot start: %s", err.msg);
 		report(a->ready_fd, rc == CS_EUSAGE ? "usage: %s\n" : "error: %s\n", err.msg);

@@ -7,6 +7,7 @@
  * time, so tests drive it with a fake clock. Never frees a job the loop
  * still runs: retired jobs wait until their run ends. */
 #include "sched/schedule.h"
+#include "util/json.h"
 
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -398,14 +399,6 @@ void cs_sched_release(cs_sched *s)
 
 /* ---- JSON for `daemon schedule --json` -------------------------------- */
 
-static int add_time(cJSON *obj, const char *name, int64_t ms, int present)
-{
-	char buf[CS_TIME_BUFSZ];
-	if (!present)
-		return cJSON_AddNullToObject(obj, name) ? 0 : -1;
-	cs_time_format(ms, 0, buf);
-	return cJSON_AddStringToObject(obj, name, buf) ? 0 : -1;
-}
 
 static const char *status_name(int status)
 {
@@ -432,9 +425,9 @@ static cJSON *job_json(const cs_sched *s, const cs_sched_job *j, int64_t now)
 	bad = bad || !cJSON_AddStringToObject(o, "kind", cs_sched_job_kind_name(j->kind));
 	bad = bad || !cJSON_AddNumberToObject(o, "interval_ms", (double)j->interval_ms);
 	/* a running job's next run is decided when it finishes */
-	bad = bad || add_time(o, "next_run", j->next_due_ms, !j->running && !j->retired);
-	bad = bad || add_time(o, "next_full_run", nightly ? next_trigger(org, now) : 0, nightly);
-	bad = bad || add_time(o, "last_run", j->last_finish_ms, j->last_finish_ms != 0);
+	bad = bad || cs_json_add_time(o, "next_run", j->next_due_ms, !j->running && !j->retired);
+	bad = bad || cs_json_add_time(o, "next_full_run", nightly ? next_trigger(org, now) : 0, nightly);
+	bad = bad || cs_json_add_time(o, "last_run", j->last_finish_ms, j->last_finish_ms != 0);
 	bad = bad || !(j->last_duration_ms >= 0
 			       ? cJSON_AddNumberToObject(o, "last_duration_ms",
 							 (double)j->last_duration_ms)
@@ -457,7 +450,7 @@ static cJSON *job_json(const cs_sched *s, const cs_sched_job *j, int64_t now)
 cJSON *cs_sched_to_json(const cs_sched *s, int64_t now_ms)
 {
 	cJSON *root = cJSON_CreateObject(), *jobs = NULL;
-	int bad = !root || add_time(root, "now", now_ms, 1) ||
+	int bad = !root || cs_json_add_time(root, "now", now_ms, 1) ||
 		  !cJSON_AddNumberToObject(root, "max_concurrent_jobs", (double)s->max_running) ||
 		  !cJSON_AddNumberToObject(root, "running", (double)cs_sched_running(s)) ||
 		  !(jobs = cJSON_AddArrayToObject(root, "jobs"));
