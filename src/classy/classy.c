@@ -1,17 +1,16 @@
 /* The Classy API client: authenticated GETs with one token refresh on 401,
- * the organization lookup and one page of a list endpoint. */
+ * the organization lookup and one page of a list endpoint. It returns
+ * records and never stores them (the sync engine does), and must never put
+ * the token or the secret into a URL, a log line or a message. */
 #include "classy/classy_int.h"
 
 #include "util/log.h"
 #include "util/timeutil.h"
 
-#include <ctype.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define SNIPPET_BYTES 200
 
 static char *dup_trimmed(const char *s)
 {
@@ -51,7 +50,7 @@ cs_classy *cs_classy_new(const cs_classy_opts *opts, cs_http *http, cs_err *err)
 	if (!c)
 		goto oom;
 	c->http = http;
-	c->mono_ms = cs_mono_ms;
+	c->mono_ms = cs_time_mono_ms;
 	c->api_url = dup_trimmed(opts->api_url);
 	c->token_url = strdup(opts->token_url);
 	c->client_id = strdup(opts->client_id);
@@ -61,8 +60,8 @@ cs_classy *cs_classy_new(const cs_classy_opts *opts, cs_http *http, cs_err *err)
 		goto oom;
 	memcpy(c->secret, opts->client_secret, n);
 	/* Orgs that share an API application share its allowance. */
-	if (!cs_http_budget(http))
-		cs_http_set_budget(http, cs_budget_get(c->client_id, CS_CLASSY_RATE_LIMIT));
+	if (!cs_http_get_budget(http))
+		cs_http_set_budget(http, cs_http_budget_get(c->client_id, CS_CLASSY_RATE_LIMIT));
 	return c;
 oom:
 	cs_classy_free(c);
@@ -84,7 +83,7 @@ void cs_classy_free(cs_classy *c)
 
 void cs_classy_set_clock(cs_classy *c, int64_t (*mono_ms)(void))
 {
-	c->mono_ms = mono_ms ? mono_ms : cs_mono_ms;
+	c->mono_ms = mono_ms ? mono_ms : cs_time_mono_ms;
 }
 
 long cs_classy_token_requests(const cs_classy *c)
@@ -100,63 +99,6 @@ const cs_http_stats *cs_classy_stats(const cs_classy *c)
 	return &m->stats;
 }
 
-/* ---- error bodies ------------------------------------------------------- */
-
-static const char *string_of(const cJSON *j, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
-	return cJSON_IsString(v) && v->valuestring[0] ? v->valuestring : NULL;
-}
-
-/* {"error": {"per_page": ["may not be greater than 100"]}} → "per_page may ..." */
-static void field_message(const cJSON *obj, char *out, size_t n)
-{
-	const cJSON *field = obj ? obj->child : NULL;
-	if (!field || !field->string)
-		return;
-	const cJSON *first = cJSON_IsArray(field) ? cJSON_GetArrayItem(field, 0) : field;
-	if (cJSON_IsString(first))
-		snprintf(out, n, "%s %s", field->string, first->valuestring);
-}
-
-static void pick_message(const cJSON *j, char *out, size_t n)
-{
-	const cJSON *error = cJSON_GetObjectItemCaseSensitive(j, "error");
-	const cJSON *errors = cJSON_GetObjectItemCaseSensitive(j, "errors");
-	const char *s = string_of(j, "message");
-	if (!s)
-		s = cJSON_IsString(error) && error->valuestring[0] ? error->valuestring : NULL;
-	if (!s && cJSON_IsObject(error)) {
-		s = string_of(error, "message");
-		if (!s) {
-			field_message(error, out, n);
-			return;
-		}
-	}
-	if (!s)
-		s = string_of(j, "error_description");
-	if (!s && cJSON_IsArray(errors) && cJSON_IsString(cJSON_GetArrayItem(errors, 0)))
-		s = cJSON_GetArrayItem(errors, 0)->valuestring;
-	if (s)
-		snprintf(out, n, "%s", s);
-}
-
-void cs_classy_api_message(const cs_buf *body, char *out, size_t n)
-{
-	out[0] = '\0';
-	cJSON *j = cJSON_ParseWithLength(cs_buf_str(body), body->len);
-	if (cJSON_IsObject(j))
-		pick_message(j, out, n);
-	cJSON_Delete(j);
-	if (!out[0]) {
-		size_t len = body->len < SNIPPET_BYTES ? body->len : SNIPPET_BYTES;
-		snprintf(out, n, "%.*s", (int)len, cs_buf_str(body));
-	}
-	for (char *p = out; *p; p++)
-		if (iscntrl((unsigned char)*p))
-			*p = ' ';
-}
-
 static int http_error(const char *url, long status, const cs_buf *body, cs_err *err)
 {
 	char msg[512];
@@ -166,23 +108,6 @@ static int http_error(const char *url, long status, const cs_buf *body, cs_err *
 	if (err)
 		err->http_status = status;
 	return CS_EHTTP;
-}
-
-void cs_classy_hint(const cs_classy *c, int rc, const cs_http_resp *resp, const char *url_var,
-		    cs_err *err)
-{
-	if (!err)
-		return;
-	size_t n = strlen(err->msg);
-	char *end = err->msg + n;
-	size_t room = sizeof(err->msg) - n;
-	if (rc == CS_ETRANSPORT && resp->conn_failed)
-		snprintf(end, room, "; check %s", url_var);
-	else if (rc == CS_ETRANSPORT)
-		snprintf(end, room, "; the API may be down or overloaded: try again later");
-	else if (rc == CS_ERATELIMIT)
-		snprintf(end, room, "; client id '%s' is out of requests (its allowance is shared by "
-			 "every organization using it): try again later", c->client_id);
 }
 
 /* ---- authenticated GET -------------------------------------------------- */
@@ -255,8 +180,9 @@ static int org_answer(long long org_id, const char *url, const cs_http_resp *res
 	if (!cJSON_IsObject(j))
 		rc = cs_err_set(err, CS_EPROTO, "GET %s: the answer is not a JSON object", url);
 	else if (name_out) {
-		const char *name = string_of(j, "name");
-		*name_out = name ? strdup(name) : NULL;
+		const cJSON *name = cJSON_GetObjectItemCaseSensitive(j, "name");
+		*name_out = cJSON_IsString(name) && name->valuestring[0] ? strdup(name->valuestring)
+									 : NULL;
 	}
 	cJSON_Delete(j);
 	return rc;
@@ -286,9 +212,9 @@ out:
 	return rc;
 }
 
-static int parse_list(cs_page *p, const char *url, const char *content_type, cs_err *err)
+static int parse_list(cs_classy_page *p, const char *url, const char *content_type, cs_err *err)
 {
-	int rc = cs_page_parse(p, err);
+	int rc = cs_classy_page_parse(p, err);
 	if (rc == CS_EPROTO && content_type[0] && !strstr(content_type, "json"))
 		cs_err_wrap(err, "GET %s (content type '%s', not JSON)", url, content_type);
 	else if (rc)
@@ -296,7 +222,7 @@ static int parse_list(cs_page *p, const char *url, const char *content_type, cs_
 	return rc;
 }
 
-int cs_classy_list(cs_classy *c, const cs_list_query *q, cs_page *p, cs_err *err)
+int cs_classy_list(cs_classy *c, const cs_classy_list_query *q, cs_classy_page *p, cs_err *err)
 {
 	cs_buf url = CS_BUF_INIT;
 	cs_http_resp resp;
@@ -312,7 +238,7 @@ int cs_classy_list(cs_classy *c, const cs_list_query *q, cs_page *p, cs_err *err
 	}
 	/* The page's buffer receives the body directly, so records can point
 	 * into it and its capacity is reused from page to page. */
-	cs_page_reset(p);
+	cs_classy_page_reset(p);
 	resp.body = p->body;
 	cs_buf_init(&p->body, 0);
 	rc = api_get(c, url.data, &resp, err);

@@ -12,7 +12,11 @@
 #include <cjson/cJSON.h>
 #include <stdint.h>
 
-#define CS_PER_PAGE 100
+#define CS_CLASSY_PER_PAGE 100
+/* Classy's documented allowance per API application, requests per minute
+ * (NOTES.md). The server's X-RateLimit-Limit replaces it as soon as one
+ * answer arrives. */
+#define CS_CLASSY_RATE_LIMIT 1800
 
 typedef struct cs_classy_opts {
 	const char *api_url;   /* e.g. https://api.classy.org/2.0 (no trailing /) */
@@ -35,20 +39,20 @@ int cs_classy_authenticate(cs_classy *c, cs_err *err);
  * the organization name. 404/403 fail with CS_ENOTFOUND / CS_EAUTH. */
 int cs_classy_get_org(cs_classy *c, long long org_id, char **name_out, cs_err *err);
 
-typedef struct cs_list_query {
+typedef struct cs_classy_list_query {
 	long long org_id;
 	const cs_entity *entity;
 	int page;             /* 1-based */
-	int per_page;         /* 0 means CS_PER_PAGE */
+	int per_page;         /* 0 means CS_CLASSY_PER_PAGE */
 	const char *sort;     /* e.g. "updated_at,id" or NULL */
 	const char *filter;   /* unencoded, e.g. "updated_at>=2021-01-01T00:00:00+0000" */
-} cs_list_query;
+} cs_classy_list_query;
 
 /* Builds the list URL. The filter is percent-encoded exactly once ('+' is
  * %2B, '>' is %3E). Pure function, unit-tested. */
-int cs_classy_list_url(const char *api_url, const cs_list_query *q, cs_buf *out);
+int cs_classy_list_url(const char *api_url, const cs_classy_list_query *q, cs_buf *out);
 
-typedef struct cs_page {
+typedef struct cs_classy_page {
 	cs_buf body;          /* the response bytes; records point into it */
 	cs_arena arena;       /* the records' cJSON trees live here */
 	cJSON **items;        /* one parsed object per record */
@@ -56,22 +60,24 @@ typedef struct cs_page {
 	size_t nrecords, cap;
 	int current_page, last_page, per_page;
 	long total;
-} cs_page;
+} cs_classy_page;
 
-void cs_page_init(cs_page *p);
-void cs_page_release(cs_page *p); /* frees items; keeps nothing */
+void cs_classy_page_init(cs_classy_page *p);
+void cs_classy_page_release(cs_classy_page *p); /* frees items; keeps nothing */
 /* Drops the records and the body but keeps the allocations for the next
  * page, so paging does not reallocate 260 KB every time. */
-void cs_page_reset(cs_page *p);
+void cs_classy_page_reset(cs_classy_page *p);
 /* Parses a PaginatedResponse held in p->body: envelope fields plus each
  * element of "data" with its byte span. Malformed or truncated JSON fails
  * with CS_EPROTO and a message saying where. Pure, unit-tested. */
-int cs_page_parse(cs_page *p, cs_err *err);
+int cs_classy_page_parse(cs_classy_page *p, cs_err *err);
+/* The Classy id of a parsed record (parsing guarantees a numeric one). */
+long long cs_classy_record_id(const cs_record *r);
 
 /* GET one page of a list endpoint (with token refresh on 401 and the HTTP
  * retry policy) and parse it into p (which is reset first). A 4xx fails with
  * CS_EHTTP and the API's own message. */
-int cs_classy_list(cs_classy *c, const cs_list_query *q, cs_page *p, cs_err *err);
+int cs_classy_list(cs_classy *c, const cs_classy_list_query *q, cs_classy_page *p, cs_err *err);
 
 /* Counters for run logs; requests include token calls. */
 const cs_http_stats *cs_classy_stats(const cs_classy *c);

@@ -5,10 +5,6 @@
 
 #include <stdint.h>
 
-/* Classy's documented allowance per API application (NOTES.md). The server's
- * X-RateLimit-Limit replaces it as soon as one answer arrives. */
-#define CS_CLASSY_RATE_LIMIT 1800
-
 struct cs_classy {
 	cs_http *http; /* borrowed */
 	char *api_url, *token_url, *client_id;
@@ -21,10 +17,14 @@ struct cs_classy {
 	int64_t (*mono_ms)(void);
 };
 
+/* ---- token.c ---- */
+
 /* Makes sure a token is cached and not about to expire. */
 int cs_classy_token_ensure(cs_classy *c, cs_err *err);
 /* Forgets the cached token, so the next request fetches a new one. */
 void cs_classy_token_drop(cs_classy *c);
+
+/* ---- message.c: below both token.c and classy.c ---- */
 
 /* After cs_http_do failed with rc, appends what the user can do about it:
  * check the variable holding the URL (url_var) when the host could not be

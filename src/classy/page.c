@@ -8,6 +8,10 @@
  * element of "data" to cJSON_ParseWithLengthOpts, which parses one value and
  * returns where it ended. The bytes between a record's start and that end are
  * its span. Nothing inside a value is scanned twice, so the cost stays linear.
+ *
+ * Records point into the page's body and arena: nothing may keep one past
+ * cs_classy_page_reset or _release, and this file must never make a
+ * request or store a record.
  */
 #include "classy/classy.h"
 
@@ -29,10 +33,10 @@ static const struct {
 	size_t off;
 	int is_long;
 } envelope_ints[] = {
-	{"current_page", offsetof(cs_page, current_page), 0},
-	{"last_page", offsetof(cs_page, last_page), 0},
-	{"per_page", offsetof(cs_page, per_page), 0},
-	{"total", offsetof(cs_page, total), 1},
+	{"current_page", offsetof(cs_classy_page, current_page), 0},
+	{"last_page", offsetof(cs_classy_page, last_page), 0},
+	{"per_page", offsetof(cs_classy_page, per_page), 0},
+	{"total", offsetof(cs_classy_page, total), 1},
 };
 
 /* cJSON allocates through global hooks. While a thread parses a page, its
@@ -58,7 +62,7 @@ static void install_hooks(void)
 	cJSON_InitHooks(&hooks);
 }
 
-void cs_page_init(cs_page *p)
+void cs_classy_page_init(cs_classy_page *p)
 {
 	/* The first page is set up before any other thread exists. */
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -67,7 +71,7 @@ void cs_page_init(cs_page *p)
 	cs_buf_init(&p->body, 0);
 }
 
-static void clear_records(cs_page *p)
+static void clear_records(cs_classy_page *p)
 {
 	cs_arena_reset(&p->arena);
 	p->nrecords = 0;
@@ -75,13 +79,13 @@ static void clear_records(cs_page *p)
 	p->total = 0;
 }
 
-void cs_page_reset(cs_page *p)
+void cs_classy_page_reset(cs_classy_page *p)
 {
 	clear_records(p);
 	cs_buf_reset(&p->body);
 }
 
-void cs_page_release(cs_page *p)
+void cs_classy_page_release(cs_classy_page *p)
 {
 	if (!p)
 		return;
@@ -90,7 +94,7 @@ void cs_page_release(cs_page *p)
 	free(p->items);
 	free(p->records);
 	cs_buf_release(&p->body);
-	cs_page_init(p);
+	cs_classy_page_init(p);
 }
 
 static int malformed(walker *w, size_t at, const char *what)
@@ -155,7 +159,7 @@ static cJSON *parse_one(walker *w, const char *what, size_t record)
 	return v;
 }
 
-static int push_record(cs_page *p, cJSON *rec, const char *raw, size_t raw_len)
+static int push_record(cs_classy_page *p, cJSON *rec, const char *raw, size_t raw_len)
 {
 	if (p->nrecords == p->cap) {
 		size_t cap = p->cap ? p->cap * 2 : 128;
@@ -190,7 +194,7 @@ static int check_record(walker *w, const cJSON *rec, size_t index, size_t start)
 	return 0;
 }
 
-static int parse_data(cs_page *p, walker *w)
+static int parse_data(cs_classy_page *p, walker *w)
 {
 	int rc = expect(w, '[', "\"data\" is not an array");
 	if (rc)
@@ -228,7 +232,7 @@ static int parse_data(cs_page *p, walker *w)
 	}
 }
 
-static int parse_envelope_value(cs_page *p, walker *w, const char *key)
+static int parse_envelope_value(cs_classy_page *p, walker *w, const char *key)
 {
 	cJSON *v = parse_one(w, "in a field of the response envelope", 0);
 	if (!v)
@@ -247,7 +251,7 @@ static int parse_envelope_value(cs_page *p, walker *w, const char *key)
 }
 
 /* One "key": value member of the envelope. */
-static int parse_member(cs_page *p, walker *w, int *seen_data)
+static int parse_member(cs_classy_page *p, walker *w, int *seen_data)
 {
 	size_t key_at = (skip_ws(w), w->pos);
 	cJSON *key = parse_one(w, "expected a field name", 0);
@@ -275,7 +279,7 @@ out:
 	return rc;
 }
 
-static int parse_envelope(cs_page *p, walker *w)
+static int parse_envelope(cs_classy_page *p, walker *w)
 {
 	int seen_data = 0;
 	int rc = expect(w, '{', "the response is not a JSON object");
@@ -307,7 +311,7 @@ static int parse_envelope(cs_page *p, walker *w)
 	return 0;
 }
 
-int cs_page_parse(cs_page *p, cs_err *err)
+int cs_classy_page_parse(cs_classy_page *p, cs_err *err)
 {
 	clear_records(p);
 	walker w = {cs_buf_str(&p->body), p->body.len, 0, err};
@@ -317,4 +321,10 @@ int cs_page_parse(cs_page *p, cs_err *err)
 	if (rc)
 		clear_records(p);
 	return rc;
+}
+
+long long cs_classy_record_id(const cs_record *r)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(r->json, "id");
+	return cJSON_IsNumber(id) ? (long long)id->valuedouble : 0;
 }

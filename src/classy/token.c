@@ -1,6 +1,8 @@
 /* OAuth2 client credentials. The token is cached and fetched again shortly
  * before it expires, because a full sync can outlive it. The secret only ever
- * lives in sodium_malloc'd memory or in a buffer we wipe. */
+ * lives in sodium_malloc'd memory or in a buffer we wipe: this file must
+ * never copy it into memory that is freed without wiping, nor into a
+ * message. */
 #include "classy/classy_int.h"
 
 #include "util/log.h"

@@ -1,11 +1,15 @@
+/* The list URL of an entity: per_page and page, then sort, filter and
+ * with, each percent-encoded exactly once ('+' is %2B, '>' is %3E), which is
+ * what the API's filter parser needs. A pure function: it must never touch
+ * the network or the client's state, so it can be tested alone. */
 #include "classy/classy.h"
 
 #include <string.h>
 
-int cs_classy_list_url(const char *api_url, const cs_list_query *q, cs_buf *out)
+int cs_classy_list_url(const char *api_url, const cs_classy_list_query *q, cs_buf *out)
 {
 	if (!api_url || !q || !q->entity || q->org_id <= 0 || q->page < 1 || q->per_page < 0 ||
-	    q->per_page > CS_PER_PAGE)
+	    q->per_page > CS_CLASSY_PER_PAGE)
 		return CS_EUSAGE;
 	/* Optional parameters in the order they go out. Callers pass raw
 	 * values; each is percent-encoded here, exactly once. */
@@ -19,7 +23,7 @@ int cs_classy_list_url(const char *api_url, const cs_list_query *q, cs_buf *out)
 	size_t base_len = strlen(api_url);
 	while (base_len > 0 && api_url[base_len - 1] == '/')
 		base_len--;
-	int per_page = q->per_page ? q->per_page : CS_PER_PAGE;
+	int per_page = q->per_page ? q->per_page : CS_CLASSY_PER_PAGE;
 	int rc = cs_buf_append(out, api_url, base_len);
 	rc |= cs_buf_printf(out, "/organizations/%lld/%s?per_page=%d&page=%d", q->org_id,
 			    q->entity->endpoint, per_page, q->page);

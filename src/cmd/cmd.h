@@ -16,42 +16,42 @@ enum cs_cmd_flags {
 	CS_CMD_KEY = 1 << 3       /* load the master key */
 };
 
-enum cs_opt_type { CS_OPT_FLAG = 0, CS_OPT_STRING, CS_OPT_INT };
+enum cs_cmd_opt_type { CS_CMD_OPT_FLAG = 0, CS_CMD_OPT_STRING, CS_CMD_OPT_INT };
 
-typedef struct cs_opt {
+typedef struct cs_cmd_opt {
 	const char *name; /* long name without dashes */
 	int type;
 	const char *arg;  /* placeholder in help, e.g. "ID" */
 	const char *help;
-} cs_opt;
+} cs_cmd_opt;
 
 /* Parsed values, parallel to the option table. */
-#define CS_MAX_OPTS 16
-#define CS_MAX_ARGS 8
-typedef struct cs_args {
-	int set[CS_MAX_OPTS];
-	const char *str[CS_MAX_OPTS];
-	long long num[CS_MAX_OPTS];
-	const char *pos[CS_MAX_ARGS];
+#define CS_CMD_MAX_OPTS 16
+#define CS_CMD_MAX_ARGS 8
+typedef struct cs_cmd_args {
+	int set[CS_CMD_MAX_OPTS];
+	const char *str[CS_CMD_MAX_OPTS];
+	long long num[CS_CMD_MAX_OPTS];
+	const char *pos[CS_CMD_MAX_ARGS];
 	int npos;
-} cs_args;
+} cs_cmd_args;
 
-typedef struct cs_ctx {
+typedef struct cs_cmd_ctx {
 	cs_config cfg;
 	cs_store *store;
 	unsigned char *key;
 	int stderr_tty;
 	const char *prog; /* "classy-sync org add" for messages */
-} cs_ctx;
+} cs_cmd_ctx;
 
 typedef struct cs_cmd cs_cmd;
 struct cs_cmd {
 	const char *name;
-	int (*fn)(cs_ctx *ctx, const cs_cmd *self, const cs_args *args);
+	int (*fn)(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args);
 	int flags;
 	const char *summary;
 	const char *usage;       /* positional part, e.g. "ID [incremental|full]" */
-	const cs_opt *opts;      /* NULL-name terminated, may be NULL */
+	const cs_cmd_opt *opts;  /* NULL-name terminated, may be NULL */
 	int min_pos, max_pos;    /* positional argument counts */
 	const cs_cmd *const *sub; /* nested verbs, NULL-terminated */
 	const char *description; /* longer help text, may be NULL */
@@ -60,11 +60,14 @@ struct cs_cmd {
 
 /* Runs the command table against argv (after the program name). */
 int cs_cmd_run(const cs_cmd *table, const char *prefix, int argc, char **argv);
-/* Index of an option by name in a command's table (for reading cs_args). */
-int cs_opt_index(const cs_opt *opts, const char *name);
-int cs_arg_set(const cs_cmd *cmd, const cs_args *a, const char *name);
-const char *cs_arg_str(const cs_cmd *cmd, const cs_args *a, const char *name);
-long long cs_arg_num(const cs_cmd *cmd, const cs_args *a, const char *name);
+/* Index of an option by name in a command's table (for reading cs_cmd_args). */
+int cs_cmd_opt_index(const cs_cmd_opt *opts, const char *name);
+int cs_cmd_arg_set(const cs_cmd *cmd, const cs_cmd_args *a, const char *name);
+const char *cs_cmd_arg_str(const cs_cmd *cmd, const cs_cmd_args *a, const char *name);
+long long cs_cmd_arg_num(const cs_cmd *cmd, const cs_cmd_args *a, const char *name);
+/* A positional organization id: 0, or the usage error's exit code (printed)
+ * when s is not a positive number. */
+int cs_cmd_org_id(const char *prog, const char *s, long long *id);
 
 /* Prints "classy-sync: error: ..." (and a hint) on stderr; returns the exit code. */
 int cs_cmd_fail(const cs_err *err);
@@ -72,8 +75,8 @@ int cs_cmd_usage_error(const char *prog, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* Stop flag set by SIGINT/SIGTERM; the engine finishes its page and stops. */
-int cs_should_stop(void);
-void cs_install_signals(void);
+int cs_cmd_should_stop(void);
+void cs_cmd_install_signals(void);
 
 /* The command tables, one per file. */
 extern const cs_cmd cs_cmd_db;
@@ -85,13 +88,13 @@ extern const cs_cmd cs_cmd_health;
 extern const cs_cmd cs_cmd_daemon;
 /* One command per registered push plugin (plugin.c); returns how many were
  * put in out. */
-size_t cs_plugin_commands(const cs_cmd **out, size_t max);
+size_t cs_cmd_plugin_commands(const cs_cmd **out, size_t max);
 
-int cs_main(int argc, char **argv);
+int cs_cmd_main(int argc, char **argv);
 
 /* Shared by `sync` and `org sync`: runs entity (or all when NULL) for the
  * orgs given (all orgs when org_id is 0) and prints the summary. */
-int cs_run_sync(cs_ctx *ctx, long long org_id, const char *entity_name, int full);
-int cs_cmd_org_sync(cs_ctx *ctx, const cs_cmd *self, const cs_args *args);
+int cs_cmd_sync_orgs(cs_cmd_ctx *ctx, long long org_id, const char *entity_name, int full);
+int cs_cmd_org_sync(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args);
 
 #endif

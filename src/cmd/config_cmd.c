@@ -1,7 +1,9 @@
-/* classy-sync config show */
+/* classy-sync config show: the effective configuration, then each push
+ * plugin's own keys from its key table. Secrets are shown only as (set) or
+ * (unset): this command must never print a secret's value. */
 #include "cmd/cmd.h"
 
-#include "plugin/plugin.h"
+#include "plugin/registry/registry.h"
 
 #include <stdio.h>
 
@@ -12,16 +14,16 @@ static void show(const char *name, const char *value, const char *help, void *ar
 	printf("%-22s %s\n", name, value);
 }
 
-static int config_show(cs_ctx *ctx, const cs_cmd *self, const cs_args *args)
+static int config_show(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args)
 {
 	(void)self;
 	(void)args;
 	cs_config_visit(&ctx->cfg, show, NULL);
 	/* then each push plugin's own keys, from its key table */
-	for (size_t i = 0; cs_plugins[i]; i++) {
-		for (const cs_plugin_key *k = cs_plugins[i]->keys; k && k->name; k++) {
+	for (size_t i = 0; cs_plugin_registry[i]; i++) {
+		for (const cs_plugin_key *k = cs_plugin_registry[i]->keys; k && k->name; k++) {
 			char v[1024];
-			int rc = cs_env_lookup(k->name, v, sizeof(v));
+			int rc = cs_config_env_lookup(k->name, v, sizeof(v));
 			if (k->secret)
 				show(k->name, rc == 0 && v[0] ? "(set)" : "(unset)", k->help, NULL);
 			else

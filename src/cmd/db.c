@@ -1,9 +1,11 @@
-/* classy-sync db migrate|rollback|status|seed|reset */
+/* classy-sync db migrate|rollback|status|seed|reset: the schema and the
+ * reference data, through the store's vtable. `reset` must never run
+ * without --yes, and this file never touches SQL itself. */
 #include "cmd/cmd.h"
 
 #include <stdio.h>
 
-static int db_migrate(cs_ctx *ctx, const cs_cmd *self, const cs_args *args)
+static int db_migrate(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args)
 {
 	(void)self;
 	(void)args;
@@ -18,7 +20,7 @@ static int db_migrate(cs_ctx *ctx, const cs_cmd *self, const cs_args *args)
 	return 0;
 }
 
-static int db_rollback(cs_ctx *ctx, const cs_cmd *self, const cs_args *args)
+static int db_rollback(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args)
 {
 	(void)self;
 	(void)args;
@@ -40,23 +42,23 @@ static int print_migration(const cs_migration_info *m, void *arg)
 	return 0;
 }
 
-static int db_status(cs_ctx *ctx, const cs_cmd *self, const cs_args *args)
+static int db_status(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args)
 {
 	(void)self;
 	(void)args;
 	cs_err err = {0};
-	printf("database: %s (%s)\n", ctx->cfg.db_path, cs_db_type_name(ctx->cfg.db_type));
+	printf("database: %s (%s)\n", ctx->cfg.db_path, cs_config_db_type_name(ctx->cfg.db_type));
 	printf("version  name         applied\n");
 	if (ctx->store->migrations(ctx->store, print_migration, NULL, &err))
 		return cs_cmd_fail(&err);
 	return 0;
 }
 
-static int db_seed(cs_ctx *ctx, const cs_cmd *self, const cs_args *args)
+static int db_seed(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args)
 {
 	cs_err err = {0};
 	long long inserted = 0;
-	int demo = cs_arg_set(self, args, "demo");
+	int demo = cs_cmd_arg_set(self, args, "demo");
 	if (ctx->store->seed(ctx->store, demo, &inserted, &err))
 		return cs_cmd_fail(&err);
 	printf("seeded %lld new row(s)%s; existing rows were left as they were\n", inserted,
@@ -64,9 +66,9 @@ static int db_seed(cs_ctx *ctx, const cs_cmd *self, const cs_args *args)
 	return 0;
 }
 
-static int db_reset(cs_ctx *ctx, const cs_cmd *self, const cs_args *args)
+static int db_reset(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args)
 {
-	if (!cs_arg_set(self, args, "yes"))
+	if (!cs_cmd_arg_set(self, args, "yes"))
 		return cs_cmd_usage_error(ctx->prog,
 					  "reset deletes every table in '%s'; add --yes to confirm",
 					  ctx->cfg.db_path);
@@ -78,12 +80,12 @@ static int db_reset(cs_ctx *ctx, const cs_cmd *self, const cs_args *args)
 	return 0;
 }
 
-static const cs_opt seed_opts[] = {
-	{"demo", CS_OPT_FLAG, NULL, "also load a generated demo organization (id 1)"},
+static const cs_cmd_opt seed_opts[] = {
+	{"demo", CS_CMD_OPT_FLAG, NULL, "also load a generated demo organization (id 1)"},
 	{NULL, 0, NULL, NULL},
 };
-static const cs_opt reset_opts[] = {
-	{"yes", CS_OPT_FLAG, NULL, "confirm that every table may be dropped"},
+static const cs_cmd_opt reset_opts[] = {
+	{"yes", CS_CMD_OPT_FLAG, NULL, "confirm that every table may be dropped"},
 	{NULL, 0, NULL, NULL},
 };
 

@@ -1,6 +1,8 @@
 /* The dispatcher: walks nested command tables, parses options from each
  * command's table, prints generated help, and does the shared setup (config,
- * store, migrations, master key) that a command's flags ask for. */
+ * store, migrations, master key) that a command's flags ask for, so a
+ * command never repeats it. It must never know a command by name, and
+ * never print anything but help and usage errors. */
 #include "cmd/cmd.h"
 
 #include "util/log.h"
@@ -21,12 +23,12 @@ static void on_signal(int sig)
 	g_stop = 1;
 }
 
-int cs_should_stop(void)
+int cs_cmd_should_stop(void)
 {
 	return g_stop != 0;
 }
 
-void cs_install_signals(void)
+void cs_cmd_install_signals(void)
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
@@ -37,7 +39,7 @@ void cs_install_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-int cs_opt_index(const cs_opt *opts, const char *name)
+int cs_cmd_opt_index(const cs_cmd_opt *opts, const char *name)
 {
 	for (int i = 0; opts && opts[i].name; i++)
 		if (!strcmp(opts[i].name, name))
@@ -45,22 +47,32 @@ int cs_opt_index(const cs_opt *opts, const char *name)
 	return -1;
 }
 
-int cs_arg_set(const cs_cmd *cmd, const cs_args *a, const char *name)
+int cs_cmd_arg_set(const cs_cmd *cmd, const cs_cmd_args *a, const char *name)
 {
-	int i = cs_opt_index(cmd->opts, name);
+	int i = cs_cmd_opt_index(cmd->opts, name);
 	return i >= 0 && a->set[i];
 }
 
-const char *cs_arg_str(const cs_cmd *cmd, const cs_args *a, const char *name)
+const char *cs_cmd_arg_str(const cs_cmd *cmd, const cs_cmd_args *a, const char *name)
 {
-	int i = cs_opt_index(cmd->opts, name);
+	int i = cs_cmd_opt_index(cmd->opts, name);
 	return i >= 0 && a->set[i] ? a->str[i] : NULL;
 }
 
-long long cs_arg_num(const cs_cmd *cmd, const cs_args *a, const char *name)
+long long cs_cmd_arg_num(const cs_cmd *cmd, const cs_cmd_args *a, const char *name)
 {
-	int i = cs_opt_index(cmd->opts, name);
+	int i = cs_cmd_opt_index(cmd->opts, name);
 	return i >= 0 && a->set[i] ? a->num[i] : 0;
+}
+
+int cs_cmd_org_id(const char *prog, const char *s, long long *id)
+{
+	char *end;
+	*id = strtoll(s, &end, 10);
+	if (*end || *id <= 0)
+		return cs_cmd_usage_error(prog, "organization id must be a positive number, got '%s'",
+					  s);
+	return 0;
 }
 
 int cs_cmd_fail(const cs_err *err)
@@ -93,7 +105,7 @@ static void print_help(const cs_cmd *cmd, const char *prog, FILE *out)
 			fprintf(out, "  %-18s %s\n", (*s)->name, (*s)->summary);
 	}
 	fprintf(out, "\noptions:\n");
-	for (const cs_opt *o = cmd->opts; o && o->name; o++) {
+	for (const cs_cmd_opt *o = cmd->opts; o && o->name; o++) {
 		char left[64];
 		snprintf(left, sizeof(left), "--%s%s%s", o->name, o->arg ? " " : "",
 			 o->arg ? o->arg : "");
@@ -104,11 +116,11 @@ static void print_help(const cs_cmd *cmd, const char *prog, FILE *out)
 		fprintf(out, "\nrun '%s <command> --help' for a command's own options\n", prog);
 }
 
-static int parse_value(const cs_opt *o, const char *v, cs_args *a, int i, const char *prog)
+static int parse_value(const cs_cmd_opt *o, const char *v, cs_cmd_args *a, int i, const char *prog)
 {
 	a->set[i] = 1;
 	a->str[i] = v;
-	if (o->type == CS_OPT_INT) {
+	if (o->type == CS_CMD_OPT_INT) {
 		char *end;
 		long long n = strtoll(v, &end, 10);
 		if (!*v || *end || n < 0)
@@ -119,14 +131,14 @@ static int parse_value(const cs_opt *o, const char *v, cs_args *a, int i, const 
 	return 0;
 }
 
-static int parse_args(const cs_cmd *cmd, const char *prog, int argc, char **argv, cs_args *a)
+static int parse_args(const cs_cmd *cmd, const char *prog, int argc, char **argv, cs_cmd_args *a)
 {
 	memset(a, 0, sizeof(*a));
 	int only_pos = 0;
 	for (int k = 0; k < argc; k++) {
 		const char *s = argv[k];
 		if (only_pos || s[0] != '-' || !s[1]) {
-			if (a->npos >= CS_MAX_ARGS || a->npos >= cmd->max_pos)
+			if (a->npos >= CS_CMD_MAX_ARGS || a->npos >= cmd->max_pos)
 				return cs_cmd_usage_error(prog, "unexpected argument '%s'", s);
 			a->pos[a->npos++] = s;
 			continue;
@@ -142,11 +154,11 @@ static int parse_args(const cs_cmd *cmd, const char *prog, int argc, char **argv
 			return cs_cmd_usage_error(prog, "unknown option '%s'", s);
 		memcpy(name, s + 2, len - 2);
 		name[len - 2] = '\0';
-		int i = cs_opt_index(cmd->opts, name);
+		int i = cs_cmd_opt_index(cmd->opts, name);
 		if (i < 0)
 			return cs_cmd_usage_error(prog, "unknown option '--%s'", name);
-		const cs_opt *o = &cmd->opts[i];
-		if (o->type == CS_OPT_FLAG) {
+		const cs_cmd_opt *o = &cmd->opts[i];
+		if (o->type == CS_CMD_OPT_FLAG) {
 			if (eq)
 				return cs_cmd_usage_error(prog, "--%s takes no value", name);
 			a->set[i] = 1;
@@ -174,7 +186,7 @@ static int wants_help(int argc, char **argv)
 	return 0;
 }
 
-static int setup(cs_ctx *ctx, int flags, cs_err *err)
+static int setup(cs_cmd_ctx *ctx, int flags, cs_err *err)
 {
 	if (!(flags & (CS_CMD_CONFIG | CS_CMD_STORE | CS_CMD_KEY)))
 		return 0;
@@ -195,18 +207,18 @@ static int setup(cs_ctx *ctx, int flags, cs_err *err)
 		if (applied && ctx->store->seed(ctx->store, 0, &seeded, err))
 			return cs_err_wrap(err, "cannot load the reference data");
 	}
-	if ((flags & CS_CMD_KEY) && cs_key_load(&ctx->cfg, &ctx->key, err))
+	if ((flags & CS_CMD_KEY) && cs_secret_key_load(&ctx->cfg, &ctx->key, err))
 		return err->code;
 	return 0;
 }
 
 static int run_leaf(const cs_cmd *cmd, const char *prog, int argc, char **argv)
 {
-	cs_args args;
+	cs_cmd_args args;
 	int rc = parse_args(cmd, prog, argc, argv, &args);
 	if (rc)
 		return rc;
-	cs_ctx ctx;
+	cs_cmd_ctx ctx;
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.stderr_tty = isatty(STDERR_FILENO);
 	ctx.prog = prog;
@@ -215,7 +227,7 @@ static int run_leaf(const cs_cmd *cmd, const char *prog, int argc, char **argv)
 		rc = cs_cmd_fail(&err);
 	else
 		rc = cmd->fn(&ctx, cmd, &args);
-	cs_key_free(ctx.key);
+	cs_secret_key_free(ctx.key);
 	cs_store_close(ctx.store);
 	return rc;
 }

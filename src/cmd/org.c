@@ -1,4 +1,8 @@
-/* classy-sync org add|list|remove|sync */
+/* classy-sync org add|list|remove|sync: registering an organization with
+ * its credentials (verified against the API unless --no-verify, encrypted
+ * with the master key before they are stored). The secret comes from the
+ * environment or stdin: it must never be taken from argv, echoed or printed,
+ * and `org list` never shows it. */
 #include "cmd/cmd.h"
 
 #include "classy/classy.h"
@@ -60,9 +64,9 @@ static int prompt_line(const char *prompt, char *out, size_t outsz)
 
 /* Verifies the credentials the way a sync would use them: token, then the
  * organization itself. Fills name from the API when the user gave none. */
-static int verify(cs_ctx *ctx, cs_org *org, const char *secret, cs_err *err)
+static int verify(cs_cmd_ctx *ctx, cs_org *org, const char *secret, cs_err *err)
 {
-	cs_http_opts hopts = {.should_stop = cs_should_stop};
+	cs_http_opts hopts = {.should_stop = cs_cmd_should_stop};
 	cs_http *http = cs_http_new(&hopts, err);
 	if (!http)
 		return err->code ? err->code : CS_ERR;
@@ -82,22 +86,22 @@ static int verify(cs_ctx *ctx, cs_org *org, const char *secret, cs_err *err)
 	return rc;
 }
 
-static int gather(cs_ctx *ctx, const cs_cmd *self, const cs_args *args, cs_org *org)
+static int gather(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args, cs_org *org)
 {
 	int tty = isatty(STDIN_FILENO);
 	char buf[256];
-	long long id = cs_arg_num(self, args, "org-id");
+	long long id = cs_cmd_arg_num(self, args, "org-id");
 	if (!id && tty && prompt_line("Classy organization id: ", buf, sizeof(buf)) == 0)
 		id = strtoll(buf, NULL, 10);
 	if (id <= 0)
 		return cs_cmd_usage_error(ctx->prog, "--org-id ID is required (a positive number)");
 	org->id = id;
-	const char *v = cs_arg_str(self, args, "client-id");
+	const char *v = cs_cmd_arg_str(self, args, "client-id");
 	if (v)
 		snprintf(org->client_id, sizeof(org->client_id), "%s", v);
 	else if (!tty || prompt_line("API client id: ", org->client_id, sizeof(org->client_id)))
 		return cs_cmd_usage_error(ctx->prog, "--client-id ID is required");
-	v = cs_arg_str(self, args, "name");
+	v = cs_cmd_arg_str(self, args, "name");
 	if (v)
 		snprintf(org->name, sizeof(org->name), "%s", v);
 	else if (tty)
@@ -105,9 +109,9 @@ static int gather(cs_ctx *ctx, const cs_cmd *self, const cs_args *args, cs_org *
 	return 0;
 }
 
-static int org_add(cs_ctx *ctx, const cs_cmd *self, const cs_args *args)
+static int org_add(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args)
 {
-	if (cs_arg_set(self, args, "client-secret"))
+	if (cs_cmd_arg_set(self, args, "client-secret"))
 		return cs_cmd_usage_error(ctx->prog,
 					  "the secret is never taken from the command line (shell "
 					  "history, ps); set CLASSY_CLIENT_SECRET or pipe it on stdin");
@@ -125,7 +129,7 @@ static int org_add(cs_ctx *ctx, const cs_cmd *self, const cs_args *args)
 						   "write it on stdin");
 		goto out;
 	}
-	if (!cs_arg_set(self, args, "no-verify")) {
+	if (!cs_cmd_arg_set(self, args, "no-verify")) {
 		if (verify(ctx, &org, use, &err)) {
 			cs_err_wrap(&err, "cannot verify organization %lld (nothing was saved; "
 					  "--no-verify skips this check)", org.id);
@@ -135,14 +139,15 @@ static int org_add(cs_ctx *ctx, const cs_cmd *self, const cs_args *args)
 	}
 	if (!org.name[0])
 		snprintf(org.name, sizeof(org.name), "organization %lld", org.id);
-	cs_time_format(cs_now_ms(), 0, org.created_at);
+	cs_time_format(cs_time_now_ms(), 0, org.created_at);
 	if (cs_secret_encrypt(ctx->key, use, &org.secret_enc, &err) ||
 	    ctx->store->org_put(ctx->store, &org, &err)) {
 		rc = cs_cmd_fail(&err);
 		goto out;
 	}
 	printf("organization %lld (%s) saved%s; sync it with 'classy-sync org sync %lld'\n", org.id,
-	       org.name, cs_arg_set(self, args, "no-verify") ? " without verification" : ", verified",
+	       org.name,
+	       cs_cmd_arg_set(self, args, "no-verify") ? " without verification" : ", verified",
 	       org.id);
 out:
 	if (secret)
@@ -167,10 +172,10 @@ static int print_org(const cs_org *o, void *arg)
 	return 0;
 }
 
-static int org_list(cs_ctx *ctx, const cs_cmd *self, const cs_args *args)
+static int org_list(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args)
 {
 	cs_err err = {0};
-	int json = cs_arg_set(self, args, "json");
+	int json = cs_cmd_arg_set(self, args, "json");
 	cJSON *arr = json ? cJSON_CreateArray() : NULL;
 	if (!json)
 		printf("%-10s %-32s %-24s %s\n", "id", "name", "client_id", "added");
@@ -184,14 +189,12 @@ static int org_list(cs_ctx *ctx, const cs_cmd *self, const cs_args *args)
 	return rc ? cs_cmd_fail(&err) : 0;
 }
 
-static int org_remove(cs_ctx *ctx, const cs_cmd *self, const cs_args *args)
+static int org_remove(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args)
 {
-	char *end;
-	long long id = strtoll(args->pos[0], &end, 10);
-	if (*end || id <= 0)
-		return cs_cmd_usage_error(ctx->prog, "organization id must be a positive number, got '%s'",
-					  args->pos[0]);
-	int purge = cs_arg_set(self, args, "purge");
+	long long id;
+	if (cs_cmd_org_id(ctx->prog, args->pos[0], &id))
+		return CS_EXIT_USAGE;
+	int purge = cs_cmd_arg_set(self, args, "purge");
 	cs_err err = {0};
 	if (ctx->store->org_remove(ctx->store, id, purge, &err))
 		return cs_cmd_fail(&err);
@@ -201,20 +204,20 @@ static int org_remove(cs_ctx *ctx, const cs_cmd *self, const cs_args *args)
 	return 0;
 }
 
-static const cs_opt add_opts[] = {
-	{"org-id", CS_OPT_INT, "ID", "Classy organization id"},
-	{"name", CS_OPT_STRING, "NAME", "display name (default: the name Classy returns)"},
-	{"client-id", CS_OPT_STRING, "ID", "API application client id"},
-	{"no-verify", CS_OPT_FLAG, NULL, "save without fetching a token and the organization"},
-	{"client-secret", CS_OPT_STRING, "-", "refused: use CLASSY_CLIENT_SECRET or stdin"},
+static const cs_cmd_opt add_opts[] = {
+	{"org-id", CS_CMD_OPT_INT, "ID", "Classy organization id"},
+	{"name", CS_CMD_OPT_STRING, "NAME", "display name (default: the name Classy returns)"},
+	{"client-id", CS_CMD_OPT_STRING, "ID", "API application client id"},
+	{"no-verify", CS_CMD_OPT_FLAG, NULL, "save without fetching a token and the organization"},
+	{"client-secret", CS_CMD_OPT_STRING, "-", "refused: use CLASSY_CLIENT_SECRET or stdin"},
 	{NULL, 0, NULL, NULL},
 };
-static const cs_opt json_opts[] = {
-	{"json", CS_OPT_FLAG, NULL, "print a JSON array (never includes secrets)"},
+static const cs_cmd_opt json_opts[] = {
+	{"json", CS_CMD_OPT_FLAG, NULL, "print a JSON array (never includes secrets)"},
 	{NULL, 0, NULL, NULL},
 };
-static const cs_opt remove_opts[] = {
-	{"purge", CS_OPT_FLAG, NULL, "also delete every synced row of the organization"},
+static const cs_cmd_opt remove_opts[] = {
+	{"purge", CS_CMD_OPT_FLAG, NULL, "also delete every synced row of the organization"},
 	{NULL, 0, NULL, NULL},
 };
 

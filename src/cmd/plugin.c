@@ -1,9 +1,12 @@
 /* classy-sync <plugin> sync|status: one command per registered push plugin,
  * built from the registry at start, so a new destination needs no command
- * code. The options of `sync` are the common ones plus the plugin's flags. */
+ * code. The options of `sync` are the common ones plus the plugin's flags.
+ * It prints what the driver reports: it must never talk to a destination
+ * or write plugin state itself (plugin/driver.c does). */
 #include "cmd/cmd.h"
 
 #include "plugin/driver.h"
+#include "plugin/registry/registry.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -11,23 +14,23 @@
 #define MAX_PLUGINS 8
 #define COMMON_OPTS 5
 
-static const cs_opt common_opts[COMMON_OPTS] = {
-	{"org", CS_OPT_INT, "ID", "push this organization only (default: every one)"},
-	{"dry-run", CS_OPT_FLAG, NULL, "plan and print the changes; send no write request"},
-	{"limit", CS_OPT_INT, "N", "send at most N contacts with changes per organization"},
-	{"full", CS_OPT_FLAG, NULL, "ignore what was last sent; re-plan every contact"},
-	{"json", CS_OPT_FLAG, NULL, "print the result as JSON"},
+static const cs_cmd_opt common_opts[COMMON_OPTS] = {
+	{"org", CS_CMD_OPT_INT, "ID", "push this organization only (default: every one)"},
+	{"dry-run", CS_CMD_OPT_FLAG, NULL, "plan and print the changes; send no write request"},
+	{"limit", CS_CMD_OPT_INT, "N", "send at most N contacts with changes per organization"},
+	{"full", CS_CMD_OPT_FLAG, NULL, "ignore what was last sent; re-plan every contact"},
+	{"json", CS_CMD_OPT_FLAG, NULL, "print the result as JSON"},
 };
 
-static const cs_opt status_opts[] = {
-	{"json", CS_OPT_FLAG, NULL, "print as JSON"},
+static const cs_cmd_opt status_opts[] = {
+	{"json", CS_CMD_OPT_FLAG, NULL, "print as JSON"},
 	{NULL, 0, NULL, NULL},
 };
 
 typedef struct plugin_cmds {
 	cs_cmd top, sync, status;
 	const cs_cmd *subs[3];
-	cs_opt sync_opts[CS_MAX_OPTS];
+	cs_cmd_opt sync_opts[CS_CMD_MAX_OPTS];
 } plugin_cmds;
 
 static plugin_cmds cmds[MAX_PLUGINS];
@@ -70,7 +73,8 @@ static void print_sample(const cJSON *s)
 	printf("\n");
 }
 
-static void print_report(const cs_plugin *p, const cs_push_opts *o, const cs_push_report *rep)
+static void print_report(const cs_plugin *p, const cs_plugin_push_opts *o,
+			 const cs_plugin_push_report *rep)
 {
 	const cJSON *org;
 	cJSON_ArrayForEach(org, rep->orgs)
@@ -78,10 +82,7 @@ static void print_report(const cs_plugin *p, const cs_push_opts *o, const cs_pus
 		char label[128];
 		cs_push_counts c = {0};
 		long long id = (long long)cJSON_GetNumberValue(cJSON_GetObjectItem(org, "organization_id"));
-#define GET(f) c.f = (long long)cJSON_GetNumberValue(cJSON_GetObjectItem(org, #f))
-		GET(considered), GET(unchanged), GET(created), GET(updated), GET(tagged);
-		GET(skipped), GET(rejected), GET(failed), GET(requests), GET(writes);
-#undef GET
+		cs_plugin_counts_from_json(org, &c);
 		snprintf(label, sizeof(label), "%s org %lld (%s)", p->name, id,
 			 cJSON_GetStringValue(cJSON_GetObjectItem(org, "status")));
 		print_counts(label, &c);
@@ -100,35 +101,36 @@ static void print_report(const cs_plugin *p, const cs_push_opts *o, const cs_pus
 		printf("dry run: no write request was sent\n");
 }
 
-static unsigned plugin_flags(const cs_plugin *p, const cs_cmd *self, const cs_args *a)
+static unsigned plugin_flags(const cs_plugin *p, const cs_cmd *self, const cs_cmd_args *a)
 {
 	unsigned f = 0;
 	for (unsigned i = 0; p->flags && p->flags[i].name; i++)
-		if (cs_arg_set(self, a, p->flags[i].name))
+		if (cs_cmd_arg_set(self, a, p->flags[i].name))
 			f |= 1u << i;
 	return f;
 }
 
-static int plugin_sync(cs_ctx *ctx, const cs_cmd *self, const cs_args *a)
+static int plugin_sync(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *a)
 {
 	const cs_plugin *p = self->data;
-	cs_push_opts o = {
-		.org_id = cs_arg_num(self, a, "org"),
-		.dry_run = cs_arg_set(self, a, "dry-run"),
-		.limit = cs_arg_num(self, a, "limit"),
-		.full = cs_arg_set(self, a, "full"),
+	cs_plugin_push_opts o = {
+		.org_id = cs_cmd_arg_num(self, a, "org"),
+		.dry_run = cs_cmd_arg_set(self, a, "dry-run"),
+		.limit = cs_cmd_arg_num(self, a, "limit"),
+		.full = cs_cmd_arg_set(self, a, "full"),
 		.flags = plugin_flags(p, self, a),
 	};
-	if (cs_arg_set(self, a, "limit") && o.limit <= 0)
+	if (cs_cmd_arg_set(self, a, "limit") && o.limit <= 0)
 		return cs_cmd_usage_error(ctx->prog, "--limit must be a positive number");
-	cs_push_report rep = {.orgs = cJSON_CreateArray(), .samples = cJSON_CreateArray()};
+	cs_plugin_push_report rep = {.orgs = cJSON_CreateArray(),
+				     .samples = cJSON_CreateArray()};
 	cs_err err = {0};
-	int rc = cs_plugin_push(ctx->store, p, &o, cs_should_stop, &rep, &err);
-	if (cs_arg_set(self, a, "json")) {
+	int rc = cs_plugin_push(ctx->store, p, &o, cs_cmd_should_stop, &rep, &err);
+	if (cs_cmd_arg_set(self, a, "json")) {
 		cJSON *root = cJSON_CreateObject();
 		cJSON_AddStringToObject(root, "plugin", p->name);
 		cJSON_AddBoolToObject(root, "dry_run", o.dry_run);
-		cs_push_counts_json(cJSON_AddObjectToObject(root, "totals"), &rep.totals);
+		cs_plugin_counts_json(cJSON_AddObjectToObject(root, "totals"), &rep.totals);
 		cJSON_AddItemReferenceToObject(root, "organizations", rep.orgs);
 		cJSON_AddItemReferenceToObject(root, "samples", rep.samples);
 		if (rc)
@@ -169,14 +171,14 @@ static void print_rows(const cJSON *root, const char *key, const char *title,
 	}
 }
 
-static int plugin_status(cs_ctx *ctx, const cs_cmd *self, const cs_args *a)
+static int plugin_status(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *a)
 {
 	const cs_plugin *p = self->data;
 	cJSON *root = NULL;
 	cs_err err = {0};
 	if (ctx->store->plugin_status(ctx->store, p->name, &root, &err))
 		return cs_cmd_fail(&err);
-	if (cs_arg_set(self, a, "json")) {
+	if (cs_cmd_arg_set(self, a, "json")) {
 		char *s = cJSON_Print(root);
 		puts(s);
 		cJSON_free(s);
@@ -207,9 +209,10 @@ static void build_one(plugin_cmds *c, const cs_plugin *p)
 	int n = 0;
 	for (int i = 0; i < COMMON_OPTS; i++)
 		c->sync_opts[n++] = common_opts[i];
-	for (int i = 0; p->flags && p->flags[i].name && n < CS_MAX_OPTS - 1; i++)
-		c->sync_opts[n++] = (cs_opt){p->flags[i].name, CS_OPT_FLAG, NULL, p->flags[i].help};
-	c->sync_opts[n] = (cs_opt){NULL, 0, NULL, NULL};
+	for (int i = 0; p->flags && p->flags[i].name && n < CS_CMD_MAX_OPTS - 1; i++)
+		c->sync_opts[n++] =
+			(cs_cmd_opt){p->flags[i].name, CS_CMD_OPT_FLAG, NULL, p->flags[i].help};
+	c->sync_opts[n] = (cs_cmd_opt){NULL, 0, NULL, NULL};
 	c->sync = (cs_cmd){
 		.name = "sync",
 		.fn = plugin_sync,
@@ -232,11 +235,11 @@ static void build_one(plugin_cmds *c, const cs_plugin *p)
 	c->top = (cs_cmd){.name = p->name, .summary = p->summary, .sub = c->subs, .data = p};
 }
 
-size_t cs_plugin_commands(const cs_cmd **out, size_t max)
+size_t cs_cmd_plugin_commands(const cs_cmd **out, size_t max)
 {
 	size_t n = 0;
-	for (size_t i = 0; cs_plugins[i] && n < max && n < MAX_PLUGINS; i++) {
-		build_one(&cmds[n], cs_plugins[i]);
+	for (size_t i = 0; cs_plugin_registry[i] && n < max && n < MAX_PLUGINS; i++) {
+		build_one(&cmds[n], cs_plugin_registry[i]);
 		out[n] = &cmds[n].top;
 		n++;
 	}

@@ -1,4 +1,6 @@
-/* classy-sync status [--json] */
+/* classy-sync status [--json]: rows per table per organization and the
+ * last run of each entity, from the store's status object. The --json
+ * output is a documented contract: keys are only ever added. */
 #include "cmd/cmd.h"
 
 #include "model/entity.h"
@@ -42,13 +44,13 @@ static void print_org(const cJSON *org)
 	       num(org, "orphan_transactions"));
 }
 
-static int cmd_status(cs_ctx *ctx, const cs_cmd *self, const cs_args *args)
+static int cmd_status(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args)
 {
 	cs_err err = {0};
 	cJSON *st = NULL;
 	if (ctx->store->status(ctx->store, &st, &err))
 		return cs_cmd_fail(&err);
-	if (cs_arg_set(self, args, "json")) {
+	if (cs_cmd_arg_set(self, args, "json")) {
 		char *s = cJSON_PrintUnformatted(st);
 		printf("%s\n", s);
 		free(s);
@@ -65,8 +67,8 @@ static int cmd_status(cs_ctx *ctx, const cs_cmd *self, const cs_args *args)
 	return 0;
 }
 
-static const cs_opt status_opts[] = {
-	{"json", CS_OPT_FLAG, NULL, "print the status as one JSON object (see README)"},
+static const cs_cmd_opt status_opts[] = {
+	{"json", CS_CMD_OPT_FLAG, NULL, "print the status as one JSON object (see README)"},
 	{NULL, 0, NULL, NULL},
 };
 

@@ -1,10 +1,12 @@
 /* classy-sync sync <entity|all> [incremental|full] [--org ID], and the run
- * loop shared with `org sync`: per org, connect, sync, print a summary. */
+ * loop shared with `org sync`: per org, connect, sync under the leases,
+ * print a summary. Progress goes to stderr, results to stdout. It must
+ * never sync an org and entity another process holds the lease of. */
 #include "cmd/cmd.h"
 #include "util/buf.h"
 
-#include "ops/dconfig.h"
-#include "ops/lease.h"
+#include "sched/dconfig.h"
+#include "daemon/lease.h"
 #include "sync/sync.h"
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -13,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void progress(const cs_progress *p, void *arg)
+static void progress(const cs_sync_progress *p, void *arg)
 {
 	(void)arg;
 	double secs = p->elapsed_ms / 1000.0;
@@ -28,13 +30,13 @@ static void progress(const cs_progress *p, void *arg)
 	fflush(stderr);
 }
 
-static void print_result(const cs_org_result *r)
+static void print_result(const cs_sync_org_result *r)
 {
 	printf("organization %lld\n", r->org_id);
 	printf("  %-16s %-11s %9s %6s %8s %7s %9s %10s\n", "entity", "status", "records", "pages",
 	       "requests", "retries", "seconds", "records/s");
 	for (int i = 0; i < r->nents; i++) {
-		const cs_entity_result *e = &r->ents[i];
+		const cs_sync_entity_result *e = &r->ents[i];
 		double secs = e->elapsed_ms / 1000.0;
 		printf("  %-16s %-11s %9lld %6lld %8lld %7lld %9.2f %10.0f\n", e->entity->name,
 		       cs_run_status_name(e->status), e->records, e->pages, e->requests, e->retries,
@@ -50,12 +52,12 @@ static void print_result(const cs_org_result *r)
 		printf("  supporter aggregates recomputed: %lld\n", r->aggregates_updated);
 }
 
-/* Leases around each entity of a manual sync (see ops/lease.h), so a
+/* Leases around each entity of a manual sync (see daemon/lease.h), so a
  * daemon or another manual sync never runs the same org and entity at once.
  * An entity whose lease is held is skipped: it counts as not done (exit 3
  * when something else ran, 1 when nothing did). */
 typedef struct lease_ctx {
-	cs_lease_keeper *leases;
+	cs_daemon_lease_keeper *leases;
 	long long org;
 	size_t *skipped;
 	int failed; /* could not ask: the database failed */
@@ -67,10 +69,11 @@ static int lease_begin(const cs_entity *e, void *arg)
 	lease_ctx *l = arg;
 	cs_lease_info held;
 	cs_err lerr = {0};
-	int rc = cs_lease_take(l->leases, l->org, cs_job_kind_name(e->id), &held, &lerr);
+	int rc = cs_daemon_lease_take(l->leases, l->org, cs_sched_job_kind_name(e->id), &held,
+				      &lerr);
 	if (rc == CS_ECONFLICT) {
 		char who[256];
-		cs_lease_describe(&held, who, sizeof(who));
+		cs_daemon_lease_describe(&held, who, sizeof(who));
 		fprintf(stderr, "classy-sync: %s of organization %lld is being synced by %s; skipped\n",
 			e->name, l->org, who);
 		(*l->skipped)++;
@@ -84,22 +87,23 @@ static int lease_begin(const cs_entity *e, void *arg)
 static void lease_end(const cs_entity *e, void *arg)
 {
 	lease_ctx *l = arg;
-	cs_lease_drop(l->leases, l->org, cs_job_kind_name(e->id));
+	cs_daemon_lease_drop(l->leases, l->org, cs_sched_job_kind_name(e->id));
 }
 
 /* Syncs the entities of one org in order, each under its lease, then
  * recomputes the aggregates once for everything they touched. */
-static int sync_one(cs_ctx *ctx, cs_lease_keeper *leases, const cs_org *org,
-		    const cs_entity *only, int full, cs_org_result *res, size_t *skipped, cs_err *err)
+static int sync_one(cs_cmd_ctx *ctx, cs_daemon_lease_keeper *leases, const cs_org *org,
+		    const cs_entity *only, int full, cs_sync_org_result *res, size_t *skipped,
+		    cs_err *err)
 {
 	cs_http *http = NULL;
 	cs_classy *api = NULL;
 	memset(res, 0, sizeof(*res));
 	res->org_id = org->id;
-	if (cs_sync_connect(&ctx->cfg, org, ctx->key, cs_should_stop, &http, &api, err))
+	if (cs_sync_connect(&ctx->cfg, org, ctx->key, cs_cmd_should_stop, &http, &api, err))
 		return err->code;
 	lease_ctx lc = {.leases = leases, .org = org->id, .skipped = skipped};
-	cs_sync_opts opts = {.full = full, .lookback_s = -1, .should_stop = cs_should_stop,
+	cs_sync_opts opts = {.full = full, .lookback_s = -1, .should_stop = cs_cmd_should_stop,
 			     .entity_begin = lease_begin, .entity_end = lease_end,
 			     .entity_ctx = &lc};
 	if (ctx->stderr_tty && cs_log_level() > CS_LOG_DEBUG)
@@ -116,7 +120,7 @@ static int sync_one(cs_ctx *ctx, cs_lease_keeper *leases, const cs_org *org,
 	return rc;
 }
 
-int cs_run_sync(cs_ctx *ctx, long long org_id, const char *entity_name, int full)
+int cs_cmd_sync_orgs(cs_cmd_ctx *ctx, long long org_id, const char *entity_name, int full)
 {
 	const cs_entity *only = NULL;
 	if (entity_name && strcmp(entity_name, "all") && !(only = cs_entity_find(entity_name)))
@@ -133,16 +137,17 @@ int cs_run_sync(cs_ctx *ctx, long long org_id, const char *entity_name, int full
 				"'classy-sync org add'\n");
 		return CS_EXIT_FAIL;
 	}
-	cs_lease_keeper *leases = NULL;
-	if (cs_lease_keeper_new(&ctx->cfg, "manual sync", CS_LEASE_TTL_MS, &leases, &err)) {
+	cs_daemon_lease_keeper *leases = NULL;
+	if (cs_daemon_lease_keeper_new(&ctx->cfg, "manual sync", CS_DAEMON_LEASE_TTL_MS, &leases,
+				       &err)) {
 		cs_org_list_release(&orgs);
 		return cs_cmd_fail(&err);
 	}
-	int64_t t0 = cs_mono_ms();
+	int64_t t0 = cs_time_mono_ms();
 	long long total_records = 0, total_requests = 0;
 	size_t ok = 0, failed = 0, skipped = 0;
-	for (size_t i = 0; i < orgs.n && !cs_should_stop(); i++) {
-		cs_org_result res;
+	for (size_t i = 0; i < orgs.n && !cs_cmd_should_stop(); i++) {
+		cs_sync_org_result res;
 		cs_err oerr = {0};
 		int rc = sync_one(ctx, leases, &orgs.v[i], only, full, &res, &skipped, &oerr);
 		if (res.nents)
@@ -158,12 +163,12 @@ int cs_run_sync(cs_ctx *ctx, long long org_id, const char *entity_name, int full
 				oerr.msg);
 		}
 	}
-	double secs = (cs_mono_ms() - t0) / 1000.0;
+	double secs = (cs_time_mono_ms() - t0) / 1000.0;
 	printf("total: %lld records, %lld requests, %.2f s, %.0f records/s\n", total_records,
 	       total_requests, secs, secs > 0 ? total_records / secs : 0);
 	cs_org_list_release(&orgs);
-	cs_lease_keeper_free(leases);
-	if (cs_should_stop()) {
+	cs_daemon_lease_keeper_free(leases);
+	if (cs_cmd_should_stop()) {
 		fprintf(stderr, "classy-sync: interrupted: the page in flight was committed or "
 				"rolled back; rerun to continue\n");
 		return CS_EXIT_FAIL;
@@ -186,30 +191,28 @@ static int parse_mode(const char *prog, const char *mode, int *full)
 	return 0;
 }
 
-static int cmd_sync(cs_ctx *ctx, const cs_cmd *self, const cs_args *args)
+static int cmd_sync(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args)
 {
 	int full;
 	if (parse_mode(ctx->prog, args->npos > 1 ? args->pos[1] : NULL, &full))
 		return CS_EXIT_USAGE;
-	return cs_run_sync(ctx, cs_arg_num(self, args, "org"), args->pos[0], full);
+	return cs_cmd_sync_orgs(ctx, cs_cmd_arg_num(self, args, "org"), args->pos[0], full);
 }
 
-int cs_cmd_org_sync(cs_ctx *ctx, const cs_cmd *self, const cs_args *args)
+int cs_cmd_org_sync(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args)
 {
 	(void)self;
 	int full;
-	char *end;
-	long long id = strtoll(args->pos[0], &end, 10);
-	if (*end || id <= 0)
-		return cs_cmd_usage_error(ctx->prog, "organization id must be a positive number, got '%s'",
-					  args->pos[0]);
+	long long id;
+	if (cs_cmd_org_id(ctx->prog, args->pos[0], &id))
+		return CS_EXIT_USAGE;
 	if (parse_mode(ctx->prog, args->npos > 1 ? args->pos[1] : NULL, &full))
 		return CS_EXIT_USAGE;
-	return cs_run_sync(ctx, id, "all", full);
+	return cs_cmd_sync_orgs(ctx, id, "all", full);
 }
 
-static const cs_opt sync_opts[] = {
-	{"org", CS_OPT_INT, "ID", "only this organization (default: every registered one)"},
+static const cs_cmd_opt sync_opts[] = {
+	{"org", CS_CMD_OPT_INT, "ID", "only this organization (default: every registered one)"},
 	{NULL, 0, NULL, NULL},
 };
 

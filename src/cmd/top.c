@@ -1,4 +1,6 @@
-/* Entry point: the top of the command tree. */
+/* The top of the command tree: the fixed commands, one per registered push
+ * plugin, and version; process setup (signals, libcurl) before dispatch.
+ * It must never hold a command's own logic: that lives in its file. */
 #include "cmd/cmd.h"
 
 #include "http/http.h"
@@ -8,7 +10,7 @@
 
 #define CS_VERSION "0.1.0"
 
-static int cmd_version(cs_ctx *ctx, const cs_cmd *self, const cs_args *args)
+static int cmd_version(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args)
 {
 	(void)ctx;
 	(void)self;
@@ -40,15 +42,15 @@ static void build_top(void)
 	size_t n = 0;
 	for (size_t i = 0; i < sizeof(fixed_subs) / sizeof(fixed_subs[0]); i++)
 		top_subs[n++] = fixed_subs[i];
-	n += cs_plugin_commands(top_subs + n, sizeof(top_subs) / sizeof(top_subs[0]) - n - 2);
+	n += cs_cmd_plugin_commands(top_subs + n, sizeof(top_subs) / sizeof(top_subs[0]) - n - 2);
 	top_subs[n++] = &cmd_version_def;
 	top_subs[n] = NULL;
 	top.sub = top_subs;
 }
 
-int cs_main(int argc, char **argv)
+int cs_cmd_main(int argc, char **argv)
 {
-	cs_install_signals();
+	cs_cmd_install_signals();
 	cs_err err = {0};
 	if (cs_http_global_init(&err))
 		return cs_cmd_fail(&err);

@@ -2,8 +2,10 @@
  * requests per minute per app, shared by every organization that uses it, so
  * the budget lives in a process-wide registry keyed by client id. The server
  * reports what is left after each answer; when that falls below a reserve we
- * spread the rest over the window instead of running into a 429. */
-#include "http/http.h"
+ * spread the rest over the window instead of running into a 429. It paces
+ * and never sends: it must never call back into the HTTP client. */
+#include "http/budget.h"
+#include "http/sleep.h"
 
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -18,8 +20,8 @@
 /* Below this, X-RateLimit-Reset is seconds from now; above, a Unix time. */
 #define RESET_EPOCH_MIN 1000000000L
 
-struct cs_budget {
-	struct cs_budget *next;
+struct cs_http_budget {
+	struct cs_http_budget *next;
 	pthread_mutex_t mu;
 	long limit;         /* requests per window, from the server when known */
 	long remaining;     /* estimate: the server's count minus grants since */
@@ -30,10 +32,10 @@ struct cs_budget {
 };
 
 static pthread_mutex_t g_registry_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct cs_budget *g_registry;
-static cs_budget_hooks g_hooks;
+static struct cs_http_budget *g_registry;
+static cs_http_budget_hooks g_hooks;
 
-void cs_budget_set_hooks(const cs_budget_hooks *hooks)
+void cs_http_budget_set_hooks(const cs_http_budget_hooks *hooks)
 {
 	memset(&g_hooks, 0, sizeof(g_hooks));
 	if (hooks)
@@ -42,12 +44,12 @@ void cs_budget_set_hooks(const cs_budget_hooks *hooks)
 
 static int64_t mono_now(void)
 {
-	return g_hooks.mono_ms ? g_hooks.mono_ms() : cs_mono_ms();
+	return g_hooks.mono_ms ? g_hooks.mono_ms() : cs_time_mono_ms();
 }
 
 static int64_t wall_now(void)
 {
-	return g_hooks.wall_ms ? g_hooks.wall_ms() : cs_now_ms();
+	return g_hooks.wall_ms ? g_hooks.wall_ms() : cs_time_now_ms();
 }
 
 static int pause_ms(long ms, int (*should_stop)(void))
@@ -56,12 +58,12 @@ static int pause_ms(long ms, int (*should_stop)(void))
 				: cs_http_sleep_ms(ms, should_stop);
 }
 
-cs_budget *cs_budget_get(const char *key, long limit_per_min)
+cs_http_budget *cs_http_budget_get(const char *key, long limit_per_min)
 {
 	if (!key)
 		key = "";
 	pthread_mutex_lock(&g_registry_mu);
-	struct cs_budget *b = g_registry;
+	struct cs_http_budget *b = g_registry;
 	while (b && strcmp(b->key, key) != 0)
 		b = b->next;
 	if (!b) {
@@ -82,8 +84,8 @@ cs_budget *cs_budget_get(const char *key, long limit_per_min)
 	return b;
 }
 
-long cs_budget_pace_ms(long limit, long remaining, int64_t window_end_ms, int64_t last_grant_ms,
-		       int64_t now_ms)
+long cs_http_budget_pace_ms(long limit, long remaining, int64_t window_end_ms,
+			    int64_t last_grant_ms, int64_t now_ms)
 {
 	if (limit <= 0 || remaining < 0 || window_end_ms <= 0 || now_ms >= window_end_ms)
 		return 0;
@@ -102,7 +104,7 @@ long cs_budget_pace_ms(long limit, long remaining, int64_t window_end_ms, int64_
 	return (long)wait;
 }
 
-int cs_budget_acquire(cs_budget *b, int (*should_stop)(void))
+int cs_http_budget_acquire(cs_http_budget *b, int (*should_stop)(void))
 {
 	if (!b)
 		return 0;
@@ -114,7 +116,7 @@ int cs_budget_acquire(cs_budget *b, int (*should_stop)(void))
 		b->remaining = b->seen >= 0 ? b->limit : -1;
 		b->window_end = 0;
 	}
-	long wait = cs_budget_pace_ms(b->limit, b->remaining, b->window_end, b->last_grant, now);
+	long wait = cs_http_budget_pace_ms(b->limit, b->remaining, b->window_end, b->last_grant, now);
 	/* Reserve the slot before sleeping so concurrent callers queue up
 	 * behind it instead of all waking at the same moment. */
 	b->last_grant = now + wait;
@@ -129,7 +131,7 @@ int cs_budget_acquire(cs_budget *b, int (*should_stop)(void))
 	return pause_ms(wait, should_stop);
 }
 
-void cs_budget_observe(cs_budget *b, long limit, long remaining, long reset)
+void cs_http_budget_observe(cs_http_budget *b, long limit, long remaining, long reset)
 {
 	if (!b || remaining < 0)
 		return;
@@ -153,7 +155,7 @@ void cs_budget_observe(cs_budget *b, long limit, long remaining, long reset)
 	pthread_mutex_unlock(&b->mu);
 }
 
-void cs_budget_update(cs_budget *b, long limit, long remaining)
+void cs_http_budget_update(cs_http_budget *b, long limit, long remaining)
 {
-	cs_budget_observe(b, limit, remaining, -1);
+	cs_http_budget_observe(b, limit, remaining, -1);
 }

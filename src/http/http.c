@@ -1,7 +1,9 @@
 /* HTTP over libcurl. One easy handle per client keeps the connection alive
  * between requests; every request re-applies all options after
  * curl_easy_reset, which keeps live connections but forgets the previous
- * request's method, body and headers. */
+ * request's method, body and headers. The retry policy lives here; it must
+ * never turn off TLS verification, never retry past max_retries or the
+ * retry budget, and never log a URL that carries a secret (log_url). */
 #include "http/http.h"
 
 #include "util/log.h"
@@ -20,7 +22,6 @@
 #include <time.h>
 
 #define USER_AGENT "classy-sync/0.1"
-#define SLEEP_SLICE_MS 100L
 
 struct cs_http {
 	CURL *curl;
@@ -96,12 +97,12 @@ const cs_http_stats *cs_http_get_stats(const cs_http *h)
 	return &h->stats;
 }
 
-cs_budget *cs_http_budget(const cs_http *h)
+cs_http_budget *cs_http_get_budget(const cs_http *h)
 {
 	return h->o.budget;
 }
 
-void cs_http_set_budget(cs_http *h, cs_budget *b)
+void cs_http_set_budget(cs_http *h, cs_http_budget *b)
 {
 	h->o.budget = b;
 }
@@ -126,29 +127,6 @@ void cs_http_resp_release(cs_http_resp *r)
 		return;
 	cs_buf_release(&r->body);
 	resp_clear_meta(r);
-}
-
-int cs_http_sleep_ms(long ms, int (*should_stop)(void))
-{
-	const char *scale_env = getenv("CLASSY_SYNC_TEST_TIME_SCALE");
-	long scale = scale_env ? strtol(scale_env, NULL, 10) : 1;
-	if (scale < 1)
-		scale = 1;
-	int64_t left_us = ms > 0 ? (int64_t)ms * 1000 / scale : 0;
-	/* Sleep in slices so a stop request is noticed within SLEEP_SLICE_MS. */
-	for (;;) {
-		if (should_stop && should_stop())
-			return CS_EINTR;
-		if (left_us <= 0)
-			return 0;
-		int64_t us = left_us < SLEEP_SLICE_MS * 1000 ? left_us : SLEEP_SLICE_MS * 1000;
-		struct timespec ts = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000};
-		while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-			if (should_stop && should_stop())
-				return CS_EINTR;
-		}
-		left_us -= us;
-	}
 }
 
 /* ---- callbacks ---------------------------------------------------------- */
@@ -434,7 +412,7 @@ static void note_rate_limit(cs_http *h, const cs_http_resp *r, int throttled)
 			reset = r->retry_after_s;
 	}
 	if (h->o.budget)
-		cs_budget_observe(h->o.budget, r->rl_limit, remaining, reset);
+		cs_http_budget_observe(h->o.budget, r->rl_limit, remaining, reset);
 }
 
 static enum verdict judge(cs_http *h, CURLcode rc, cs_http_resp *resp, struct attempt_state *st)
@@ -484,7 +462,7 @@ static void log_attempt(const cs_http_req *req, const cs_http_resp *resp, CURLco
 {
 	if (cs_log_level() > CS_LOG_DEBUG)
 		return;
-	long ms = (long)(cs_mono_ms() - t0);
+	long ms = (long)(cs_time_mono_ms() - t0);
 	if (rc == CURLE_OK)
 		cs_debug("%s %s -> %ld (%ld ms)", req->method, shown_url(req), resp->status, ms);
 	else
@@ -494,12 +472,12 @@ static void log_attempt(const cs_http_req *req, const cs_http_resp *resp, CURLco
 static int attempt_once(cs_http *h, const cs_http_req *req, struct curl_slist *hdrs,
 			cs_http_resp *resp, struct attempt_state *st, cs_err *err)
 {
-	if (h->o.budget && cs_budget_acquire(h->o.budget, h->o.should_stop) == CS_EINTR)
+	if (h->o.budget && cs_http_budget_acquire(h->o.budget, h->o.should_stop) == CS_EINTR)
 		return cs_err_set(err, CS_EINTR, "%s %s: interrupted", req->method, req->url);
 	if (st->attempts++ > 0)
 		h->stats.retries++;
 	h->stats.requests++;
-	int64_t t0 = cs_mono_ms();
+	int64_t t0 = cs_time_mono_ms();
 	CURLcode rc = perform(h, req, hdrs, resp);
 	st->last = judge(h, rc, resp, st);
 	log_attempt(req, resp, rc, t0, st);

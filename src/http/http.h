@@ -3,12 +3,12 @@
 /* HTTP over libcurl: one keep-alive handle per client, TLS verification always
  * on, timeouts, a retry policy for throttling and transient failures, and a
  * request budget shared by every client of the same API application. */
+#include "http/budget.h"
+#include "http/sleep.h"
 #include "util/buf.h"
 #include "util/err.h"
 
 #include <stdint.h>
-
-typedef struct cs_budget cs_budget;
 
 typedef struct cs_http_opts {
 	long connect_timeout_ms; /* default 10 000 */
@@ -18,7 +18,7 @@ typedef struct cs_http_opts {
 	long backoff_max_ms;     /* cap for one wait, default 30 000 */
 	long retry_budget_ms;    /* total waiting allowed per request, default 300 000 */
 	size_t max_body;         /* response cap, default 64 MiB */
-	cs_budget *budget;       /* shared request budget, may be NULL */
+	cs_http_budget *budget;       /* shared request budget, may be NULL */
 	/* Stops waits early when it returns non-zero (SIGTERM); may be NULL. */
 	int (*should_stop)(void);
 } cs_http_opts;
@@ -81,41 +81,7 @@ const cs_http_stats *cs_http_get_stats(const cs_http *h);
 
 /* The budget this client paces against (opts->budget unless replaced). The
  * Classy client attaches the budget of its client id when none is set. */
-cs_budget *cs_http_budget(const cs_http *h);
-void cs_http_set_budget(cs_http *h, cs_budget *b);
-
-/* Request budget per API application (client id). It honours
- * X-RateLimit-Remaining and paces requests before the server throttles.
- * Budgets are process-wide and looked up by key, so orgs sharing an app
- * share one budget. */
-cs_budget *cs_budget_get(const char *key, long limit_per_min);
-/* Blocks until a request may be sent. Returns CS_EINTR if should_stop fires. */
-int cs_budget_acquire(cs_budget *b, int (*should_stop)(void));
-void cs_budget_update(cs_budget *b, long limit, long remaining);
-/* As cs_budget_update, plus X-RateLimit-Reset (-1 if absent): a Unix time in
- * seconds, or seconds from now when small. cs_http_do calls this. */
-void cs_budget_observe(cs_budget *b, long limit, long remaining, long reset);
-
-/* The pacing rule, pure so it can be tested: how long to wait at now_ms
- * before the next request, given the last known limit and remaining count,
- * the end of the window and when the previous request was let through
- * (0 if never). Zero while remaining is at or above the reserve
- * max(5, 5% of limit); below it the rest of the window is spread evenly
- * over what remains, and with nothing left it waits for the reset. */
-long cs_budget_pace_ms(long limit, long remaining, int64_t window_end_ms, int64_t last_grant_ms,
-		       int64_t now_ms);
-
-/* Test hook: replaces the budget's clocks (monotonic and wall, ms) and its
- * sleep. NULL, or NULL members, restore the real ones. */
-typedef struct cs_budget_hooks {
-	int64_t (*mono_ms)(void);
-	int64_t (*wall_ms)(void);
-	int (*sleep_ms)(long ms, int (*should_stop)(void));
-} cs_budget_hooks;
-void cs_budget_set_hooks(const cs_budget_hooks *hooks);
-
-/* Sleeps ms, waking early when should_stop fires; returns CS_EINTR then.
- * Tests shorten every wait with CLASSY_SYNC_TEST_TIME_SCALE (a divisor). */
-int cs_http_sleep_ms(long ms, int (*should_stop)(void));
+cs_http_budget *cs_http_get_budget(const cs_http *h);
+void cs_http_set_budget(cs_http *h, cs_http_budget *b);
 
 #endif

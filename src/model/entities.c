@@ -1,3 +1,8 @@
+/* The entity tables: each entity's endpoint, CLI name and mirrored columns
+ * (named exactly as the API fields), read by the migrations, the upserts,
+ * the client and the tests. Data only, plus a sorted column index for the
+ * hot path: it must never know about SQL, HTTP or the sync order beyond the
+ * order of the table. */
 #include "model/entity.h"
 
 #include <pthread.h>

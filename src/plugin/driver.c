@@ -1,15 +1,59 @@
 /* Drives a plugin through its lifecycle for `<plugin> sync` and
  * `health <plugin>`, keeping the run rows, so every destination gets the
- * same bookkeeping and the same exit-code rules. */
+ * same bookkeeping and the same exit-code rules. Commands and the daemon
+ * call it; plugins never do. It logs but must never print (the caller
+ * reports), and never let one org's ordinary failure stop the others. */
 #include "plugin/driver.h"
 
-#include "util/buf.h"
 #include "util/log.h"
 
 #include <stddef.h>
-
 #include <stdio.h>
 #include <string.h>
+
+/* The fields of cs_push_counts by name: one table for adding, printing as
+ * JSON and reading back, so a new count is one line here. */
+static const struct {
+	const char *name;
+	size_t off;
+} count_fields[] = {
+#define F(n) {#n, offsetof(cs_push_counts, n)}
+	F(considered), F(unchanged), F(created), F(updated), F(tagged),
+	F(skipped),    F(rejected),  F(failed),  F(requests), F(writes),
+#undef F
+};
+#define NCOUNT_FIELDS (sizeof(count_fields) / sizeof(count_fields[0]))
+_Static_assert(NCOUNT_FIELDS * sizeof(long long) == sizeof(cs_push_counts),
+	       "count_fields lists every count");
+
+static long long *count_at(cs_push_counts *c, size_t i)
+{
+	return (long long *)((char *)c + count_fields[i].off);
+}
+
+static long long count_of(const cs_push_counts *c, size_t i)
+{
+	return *(const long long *)((const char *)c + count_fields[i].off);
+}
+
+static void add_counts(cs_push_counts *t, const cs_push_counts *c)
+{
+	for (size_t i = 0; i < NCOUNT_FIELDS; i++)
+		*count_at(t, i) += count_of(c, i);
+}
+
+void cs_plugin_counts_json(cJSON *o, const cs_push_counts *c)
+{
+	for (size_t i = 0; i < NCOUNT_FIELDS; i++)
+		cJSON_AddNumberToObject(o, count_fields[i].name, (double)count_of(c, i));
+}
+
+void cs_plugin_counts_from_json(const cJSON *o, cs_push_counts *c)
+{
+	for (size_t i = 0; i < NCOUNT_FIELDS; i++)
+		*count_at(c, i) = (long long)cJSON_GetNumberValue(
+			cJSON_GetObjectItem(o, count_fields[i].name));
+}
 
 static int list_orgs(cs_store *st, long long only, cs_org_list *out, cs_err *err)
 {
@@ -38,23 +82,9 @@ static int open_plugin(const cs_plugin *p, const cs_plugin_host *host, void **se
 	return rc;
 }
 
-static void add_counts(cs_push_counts *t, const cs_push_counts *c)
-{
-	t->considered += c->considered;
-	t->unchanged += c->unchanged;
-	t->created += c->created;
-	t->updated += c->updated;
-	t->tagged += c->tagged;
-	t->skipped += c->skipped;
-	t->rejected += c->rejected;
-	t->failed += c->failed;
-	t->requests += c->requests;
-	t->writes += c->writes;
-}
-
 /* One org: a run row around plan (and push unless dry). */
 static int push_org(const cs_plugin *p, void *self, cs_plugin_host *host, long long org,
-		    const cs_push_opts *opts, cs_push_report *rep, cs_err *err)
+		    const cs_plugin_push_opts *opts, cs_plugin_push_report *rep, cs_err *err)
 {
 	cs_store *st = host->store;
 	cs_plugin_run run = {.org_id = org, .dry_run = opts->dry_run, .full = opts->full};
@@ -83,15 +113,15 @@ static int push_org(const cs_plugin *p, void *self, cs_plugin_host *host, long l
 	cJSON_AddNumberToObject(o, "organization_id", (double)org);
 	cJSON_AddNumberToObject(o, "run_id", (double)run.id);
 	cJSON_AddStringToObject(o, "status", cs_run_status_name(run.status));
-	cs_push_counts_json(o, &run.counts);
+	cs_plugin_counts_json(o, &run.counts);
 	if (rc)
 		cJSON_AddStringToObject(o, "error", err->msg);
 	cJSON_AddItemToArray(rep->orgs, o);
 	return rc;
 }
 
-int cs_plugin_push(cs_store *st, const cs_plugin *p, const cs_push_opts *opts,
-		   int (*should_stop)(void), cs_push_report *rep, cs_err *err)
+int cs_plugin_push(cs_store *st, const cs_plugin *p, const cs_plugin_push_opts *opts,
+		   int (*should_stop)(void), cs_plugin_push_report *rep, cs_err *err)
 {
 	cs_org_list orgs_list = {0}, *orgs = &orgs_list;
 	cs_plugin_host host = {.store = st, .plugin = p->name, .should_stop = should_stop};
@@ -124,7 +154,7 @@ int cs_plugin_push(cs_store *st, const cs_plugin *p, const cs_push_opts *opts,
 	return rc;
 }
 
-int cs_plugin_exit_code(const cs_push_report *rep, int rc)
+int cs_plugin_exit_code(const cs_plugin_push_report *rep, int rc)
 {
 	if (rc)
 		return cs_err_exit_code(rc);
@@ -155,22 +185,4 @@ int cs_plugin_health(cs_store *st, const cs_plugin *p, char *msg, size_t msgsz, 
 	rc = p->health(self, msg, msgsz, err);
 	p->close(self);
 	return rc;
-}
-
-static const struct {
-	const char *name;
-	size_t off;
-} count_fields[] = {
-#define F(n) {#n, offsetof(cs_push_counts, n)}
-	F(considered), F(unchanged), F(created), F(updated), F(tagged),
-	F(skipped),    F(rejected),  F(failed),  F(requests), F(writes),
-#undef F
-};
-
-void cs_push_counts_json(cJSON *o, const cs_push_counts *c)
-{
-	for (size_t i = 0; i < sizeof(count_fields) / sizeof(count_fields[0]); i++)
-		cJSON_AddNumberToObject(
-			o, count_fields[i].name,
-			(double)*(const long long *)((const char *)c + count_fields[i].off));
 }

@@ -1,5 +1,7 @@
 /* What the core offers plugins: contacts, state and outcome writes, and the
- * small rules every destination shares (consent, email syntax, hashing). */
+ * small rules every destination shares (consent, email syntax, hashing), so
+ * no plugin writes its own. It sits below every plugin and must never name
+ * one, nor the registry above them. */
 #include "plugin/plugin.h"
 
 #include <ctype.h>
@@ -23,7 +25,7 @@ int cs_plugin_record(const cs_plugin_host *h, const cs_plugin_state *states, siz
 				       noutcomes, err);
 }
 
-const char *cs_contact_get(const cs_contact *c, const char *name)
+const char *cs_plugin_contact_get(const cs_contact *c, const char *name)
 {
 	for (int i = 0; i < c->ncols; i++)
 		if (!strcmp(c->names[i], name))
@@ -31,16 +33,24 @@ const char *cs_contact_get(const cs_contact *c, const char *name)
 	return NULL;
 }
 
-int cs_consent_true(const char *v)
+/* Skips leading white space in *s; returns the length without the
+ * trailing white space. Values are judged as stored, spaces aside. */
+static size_t trim(const char **s)
+{
+	while (isspace((unsigned char)**s))
+		(*s)++;
+	size_t n = strlen(*s);
+	while (n && isspace((unsigned char)(*s)[n - 1]))
+		n--;
+	return n;
+}
+
+int cs_plugin_consent_true(const char *v)
 {
 	static const char *const yes[] = {"1", "true", "t", "yes", "y"};
 	if (!v)
 		return 0;
-	while (isspace((unsigned char)*v))
-		v++;
-	size_t n = strlen(v);
-	while (n && isspace((unsigned char)v[n - 1]))
-		n--;
+	size_t n = trim(&v);
 	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
 		if (strlen(yes[i]) == n && !strncasecmp(v, yes[i], n))
 			return 1;
@@ -74,15 +84,11 @@ static int domain_ok(const char *d, size_t n)
 	return labels >= 2;
 }
 
-int cs_email_valid(const char *email)
+int cs_plugin_email_valid(const char *email)
 {
 	if (!email)
 		return 0;
-	while (isspace((unsigned char)*email))
-		email++;
-	size_t n = strlen(email);
-	while (n && isspace((unsigned char)email[n - 1]))
-		n--;
+	size_t n = trim(&email);
 	if (n == 0 || n > 254)
 		return 0;
 	const char *at = memchr(email, '@', n);
@@ -100,7 +106,7 @@ int cs_email_valid(const char *email)
 	return domain_ok(at + 1, n - local - 1);
 }
 
-void cs_payload_hash(const char *data, size_t len, char out[65])
+void cs_plugin_payload_hash(const char *data, size_t len, char out[65])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
@@ -111,11 +117,11 @@ void cs_payload_hash(const char *data, size_t len, char out[65])
 	out[2 * (mdlen < 32 ? mdlen : 32)] = '\0';
 }
 
-int cs_contact_verdict(const cs_contact *c)
+int cs_plugin_contact_verdict(const cs_contact *c)
 {
-	if (!cs_consent_true(cs_contact_get(c, "opt_in")))
-		return CS_CONTACT_NO_CONSENT;
-	if (!cs_email_valid(cs_contact_get(c, "email_address")))
-		return CS_CONTACT_BAD_EMAIL;
-	return CS_CONTACT_SEND;
+	if (!cs_plugin_consent_true(cs_plugin_contact_get(c, "opt_in")))
+		return CS_PLUGIN_CONTACT_NO_CONSENT;
+	if (!cs_plugin_email_valid(cs_plugin_contact_get(c, "email_address")))
+		return CS_PLUGIN_CONTACT_BAD_EMAIL;
+	return CS_PLUGIN_CONTACT_SEND;
 }

@@ -2,7 +2,7 @@
 #define CS_PLUGIN_H
 /* Push destinations are plugins: a versioned descriptor of lifecycle hooks
  * plus a table of the plugin's own configuration keys. Registration is
- * static, by name (src/plugins/registry.c). The core owns everything a
+ * static, by name (plugin/registry/registry.h). The core owns everything a
  * destination has in common: the command line, reading the audience from
  * the store, the last-sent state used for diffing, outcome rows and run
  * rows. A plugin owns only the conversation with its destination.
@@ -20,7 +20,7 @@
 #define CS_PLUGIN_ABI 1
 #define CS_PLUGIN_SAMPLES 10
 
-/* One configuration key of a plugin, read through cs_env_lookup (the
+/* One configuration key of a plugin, read through cs_config_env_lookup (the
  * environment wins over .env). Shown by `config show` with secrets
  * redacted; a required key that is unset fails with a message naming it. */
 typedef struct cs_plugin_key {
@@ -38,13 +38,13 @@ typedef struct cs_plugin_flag {
 } cs_plugin_flag;
 
 /* What the user asked for on the command line. */
-typedef struct cs_push_opts {
+typedef struct cs_plugin_push_opts {
 	long long org_id;  /* 0: every organization */
 	int dry_run;       /* plan and print; no write request of any kind */
 	long long limit;   /* at most this many contacts with changes; 0 = all */
 	int full;          /* ignore the last-sent state, diff against the destination */
 	unsigned flags;    /* bit i set: plugin flag i was given */
-} cs_push_opts;
+} cs_plugin_push_opts;
 
 typedef struct cs_plugin cs_plugin;
 typedef struct cs_plugin_host cs_plugin_host;
@@ -67,8 +67,8 @@ struct cs_plugin {
 	 * Appends up to CS_PLUGIN_SAMPLES sample diffs to the samples array
 	 * ({"email","action","changes":[{"field","from","to"}],"tags_add",
 	 * "tags_remove"}); the command prints them. Makes no write request. */
-	int (*plan)(void *self, long long org_id, const cs_push_opts *opts, cs_push_counts *counts,
-		    cJSON *samples, cs_err *err);
+	int (*plan)(void *self, long long org_id, const cs_plugin_push_opts *opts,
+		    cs_push_counts *counts, cJSON *samples, cs_err *err);
 	/* Sends the planned changes and records outcomes and last-sent state
 	 * through the host. Per-record failures are counted, not returned. */
 	int (*push)(void *self, long long org_id, cs_push_counts *counts, cs_err *err);
@@ -96,23 +96,21 @@ int cs_plugin_record(const cs_plugin_host *h, const cs_plugin_state *states, siz
 		     const cs_plugin_outcome *outcomes, size_t noutcomes, cs_err *err);
 
 /* Value of column name in c, or NULL (also when the column is absent). */
-const char *cs_contact_get(const cs_contact *c, const char *name);
+const char *cs_plugin_contact_get(const cs_contact *c, const char *name);
 /* Consent as stored: 1, true, 't', 'yes' (any case) count; anything else
  * does not. */
-int cs_consent_true(const char *v);
+int cs_plugin_consent_true(const char *v);
 /* Syntactic email check: one '@', a non-empty local part, a dotted domain
  * without spaces or empty labels. Works on the trimmed address. */
-int cs_email_valid(const char *email);
+int cs_plugin_email_valid(const char *email);
 /* Whether a contact may be sent: consent as stored and a valid email. */
-enum cs_contact_verdict { CS_CONTACT_SEND = 0, CS_CONTACT_NO_CONSENT, CS_CONTACT_BAD_EMAIL };
-int cs_contact_verdict(const cs_contact *c);
+enum cs_plugin_contact_verdict {
+	CS_PLUGIN_CONTACT_SEND = 0,
+	CS_PLUGIN_CONTACT_NO_CONSENT,
+	CS_PLUGIN_CONTACT_BAD_EMAIL
+};
+int cs_plugin_contact_verdict(const cs_contact *c);
 /* Lowercase hex SHA-256 of data (65 bytes with the NUL). */
-void cs_payload_hash(const char *data, size_t len, char out[65]);
-
-/* ---- Registry ---- */
-
-/* NULL-terminated, in display order. */
-extern const cs_plugin *const cs_plugins[];
-const cs_plugin *cs_plugin_find(const char *name);
+void cs_plugin_payload_hash(const char *data, size_t len, char out[65]);
 
 #endif

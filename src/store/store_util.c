@@ -33,7 +33,7 @@ void cs_org_release(cs_org *org)
 static int org_list_add(const cs_org *org, void *ctx)
 {
 	cs_org_list *l = ctx;
-	cs_org *v = cs_grow(l->v, &l->cap, l->n, sizeof(*v), 8);
+	cs_org *v = cs_buf_grow_array(l->v, &l->cap, l->n, sizeof(*v), 8);
 	if (!v)
 		return CS_ERR;
 	l->v = v;

@@ -1,7 +1,8 @@
 /* Paging strategies. See docs/ARCHITECTURE.md "Invariants" for the argument
  * behind each rule here. A strategy fetches and parses pages and decides the
  * next query; it hands each page, with the checkpoint that accounts for it,
- * to the writer through c->emit. */
+ * to the writer through c->emit. It must never write to the store: only the
+ * writer does, with the checkpoint that accounts for the rows. */
 #include "sync/engine_int.h"
 
 #include "util/log.h"
@@ -14,9 +15,9 @@
 #define MAX_TIE_WALKS 8
 #define MAX_MALFORMED_RETRIES 3
 
-static int fetch(cs_run_ctx *c, int page, const char *sort, const char *filter, cs_err *err)
+static int fetch(cs_sync_ctx *c, int page, const char *sort, const char *filter, cs_err *err)
 {
-	cs_list_query q = {c->org, c->e, page, CS_PER_PAGE, sort, filter};
+	cs_classy_list_query q = {c->org, c->e, page, CS_CLASSY_PER_PAGE, sort, filter};
 	int rc;
 	/* A 200 whose body does not parse is usually a proxy cutting the answer;
 	 * asking again is cheap and nothing was stored. */
@@ -31,12 +32,6 @@ static int fetch(cs_run_ctx *c, int page, const char *sort, const char *filter, 
 	return rc;
 }
 
-long long cs_engine_record_id(const cs_record *r)
-{
-	const cJSON *id = cJSON_GetObjectItemCaseSensitive(r->json, "id");
-	return cJSON_IsNumber(id) ? (long long)id->valuedouble : 0;
-}
-
 /* Second (in ms) of a record's updated_at, or INT64_MIN when absent. The API
  * filters with whole seconds, so every comparison is made at that grain. */
 static int64_t record_second(const cs_record *r)
@@ -49,14 +44,14 @@ static int64_t record_second(const cs_record *r)
 }
 
 /* Moves the fetched page into a job with a copy of the checkpoint. */
-static int emit_page(cs_run_ctx *c, unsigned char *skip, cs_err *err)
+static int emit_page(cs_sync_ctx *c, unsigned char *skip, cs_err *err)
 {
-	cs_job *job = cs_engine_job_get(c);
+	cs_sync_job *job = c->job_get(c);
 	if (!job) {
 		free(skip);
 		return cs_err_set(err, CS_ERR, "out of memory");
 	}
-	cs_page spare = job->page;
+	cs_classy_page spare = job->page;
 	job->page = c->page;
 	c->page = spare;
 	job->skip = skip;
@@ -65,14 +60,14 @@ static int emit_page(cs_run_ctx *c, unsigned char *skip, cs_err *err)
 	return c->emit(c, job, err);
 }
 
-static int stop_requested(const cs_run_ctx *c)
+static int stop_requested(const cs_sync_ctx *c)
 {
 	return c->opts->should_stop && c->opts->should_stop();
 }
 
 /* Per page of an incremental walk: which records to skip (already stored at
  * the bound second), how many ids are new at the bound, the newest second. */
-static unsigned char *classify(cs_run_ctx *c, int64_t lower, int64_t *newest, long long *fresh)
+static unsigned char *classify(cs_sync_ctx *c, int64_t lower, int64_t *newest, long long *fresh)
 {
 	size_t n = c->page.nrecords;
 	unsigned char *skip = calloc(n ? n : 1, 1);
@@ -86,7 +81,7 @@ static unsigned char *classify(cs_run_ctx *c, int64_t lower, int64_t *newest, lo
 	for (size_t i = 0; i < n; i++) {
 		secs[i] = record_second(&c->page.records[i]);
 		if (secs[i] == INT64_MIN || secs[i] <= lower) {
-			int added = cs_idset_add(&c->seen, cs_engine_record_id(&c->page.records[i]));
+			int added = cs_idset_add(&c->seen, cs_classy_record_id(&c->page.records[i]));
 			skip[i] = added == 0;
 			*fresh += added == 1;
 		} else if (secs[i] > *newest) {
@@ -97,7 +92,7 @@ static unsigned char *classify(cs_run_ctx *c, int64_t lower, int64_t *newest, lo
 	cs_idset_clear(&c->next_seen);
 	for (size_t i = 0; i < n && *newest > lower; i++)
 		if (secs[i] == *newest)
-			cs_idset_add(&c->next_seen, cs_engine_record_id(&c->page.records[i]));
+			cs_idset_add(&c->next_seen, cs_classy_record_id(&c->page.records[i]));
 	free(secs);
 	return skip;
 }
@@ -109,7 +104,7 @@ static unsigned char *classify(cs_run_ctx *c, int64_t lower, int64_t *newest, lo
  * one second needs page numbers; such a group is walked again until a walk
  * finds no id it had not seen, because an update inside the group during the
  * walk can shift an unread member back by one. */
-static int run_incremental(cs_run_ctx *c, cs_err *err)
+static int run_incremental(cs_sync_ctx *c, cs_err *err)
 {
 	int64_t lower = INT64_MIN;
 	if (c->state.cursor[0] && cs_time_parse(c->state.cursor, &lower, NULL) == 0)
@@ -127,7 +122,7 @@ static int run_incremental(cs_run_ctx *c, cs_err *err)
 		if ((rc = fetch(c, page, "updated_at,id", filter[0] ? filter : NULL, err)))
 			return rc;
 		size_t n = c->page.nrecords;
-		int last = n < CS_PER_PAGE || c->page.current_page >= c->page.last_page;
+		int last = n < CS_CLASSY_PER_PAGE || c->page.current_page >= c->page.last_page;
 		int64_t newest;
 		unsigned char *skip = classify(c, lower, &newest, &fresh);
 		if (!skip)
@@ -165,10 +160,10 @@ static int run_incremental(cs_run_ctx *c, cs_err *err)
 /* Full: keyset paging on id (filter id>last, sort id). Ids never move, so
  * the walk is stable while records change, and it resumes from the last
  * committed id after a crash. Only a complete walk may soft-delete. */
-static int run_full(cs_run_ctx *c, cs_err *err)
+static int run_full(cs_sync_ctx *c, cs_err *err)
 {
 	if (!c->state.full_started_at[0] || c->restart_full) {
-		cs_time_format(cs_now_ms(), 1, c->state.full_started_at);
+		cs_time_format(cs_time_now_ms(), 1, c->state.full_started_at);
 		c->state.full_last_id = 0;
 	} else {
 		cs_info("%s org %lld: resuming the full sync started %s after id %lld", c->e->name,
@@ -183,18 +178,18 @@ static int run_full(cs_run_ctx *c, cs_err *err)
 		if ((rc = fetch(c, 1, "id", c->state.full_last_id ? filter : NULL, err)))
 			return rc;
 		for (size_t i = 0; i < c->page.nrecords; i++) {
-			long long id = cs_engine_record_id(&c->page.records[i]);
+			long long id = cs_classy_record_id(&c->page.records[i]);
 			if (id > c->state.full_last_id)
 				c->state.full_last_id = id;
 		}
-		int last = c->page.nrecords < CS_PER_PAGE ||
+		int last = c->page.nrecords < CS_CLASSY_PER_PAGE ||
 			   c->page.current_page >= c->page.last_page;
 		if ((rc = emit_page(c, NULL, err)))
 			return rc;
 		if (last)
 			break;
 	}
-	cs_job *job = cs_engine_job_get(c);
+	cs_sync_job *job = c->job_get(c);
 	if (!job)
 		return cs_err_set(err, CS_ERR, "out of memory");
 	job->finish_full = 1;
@@ -203,7 +198,7 @@ static int run_full(cs_run_ctx *c, cs_err *err)
 	return c->emit(c, job, err);
 }
 
-int cs_engine_strategy(cs_run_ctx *c, cs_err *err)
+int cs_sync_strategy(cs_sync_ctx *c, cs_err *err)
 {
 	return c->opts->full ? run_full(c, err) : run_incremental(c, err);
 }

@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-typedef struct cs_progress {
+typedef struct cs_sync_progress {
 	long long org_id;
 	const cs_entity *entity;
 	int full;
@@ -17,12 +17,12 @@ typedef struct cs_progress {
 	long long pages;
 	long total;        /* the API's `total` for the current query, -1 unknown */
 	int64_t elapsed_ms;
-} cs_progress;
+} cs_sync_progress;
 
 typedef struct cs_sync_opts {
 	int full;        /* full re-read with soft-delete of absent rows */
 	int lookback_s;  /* -1: use the stored per-entity lookback */
-	void (*progress)(const cs_progress *p, void *ctx); /* per committed page, or NULL */
+	void (*progress)(const cs_sync_progress *p, void *ctx); /* per committed page, or NULL */
 	void *progress_ctx;
 	int (*should_stop)(void); /* SIGTERM: finish the page in flight, then stop */
 	/* cs_sync_org: called around each entity, or NULL. A non-zero return
@@ -33,42 +33,39 @@ typedef struct cs_sync_opts {
 	void *entity_ctx;
 } cs_sync_opts;
 
-typedef struct cs_entity_result {
+typedef struct cs_sync_entity_result {
 	const cs_entity *entity;
 	long long run_id;
 	int status; /* enum cs_run_status */
 	long long records, pages, requests, retries, marked_deleted;
 	int64_t elapsed_ms;
 	char error[1024];
-} cs_entity_result;
+} cs_sync_entity_result;
 
-typedef struct cs_org_result {
+typedef struct cs_sync_org_result {
 	long long org_id;
-	cs_entity_result ents[CS_ENT_COUNT];
+	cs_sync_entity_result ents[CS_ENT_COUNT];
 	int nents;
 	long long aggregates_updated;
 	int64_t elapsed_ms;
-} cs_org_result;
+} cs_sync_org_result;
 
 /* Syncs one entity of one org and records a sync_runs row. Returns 0 when
  * the run succeeded; otherwise the result carries the status (failed,
  * partial, interrupted) and the error, and err says the same. */
 int cs_sync_entity(cs_store *st, cs_classy *api, long long org, const cs_entity *e,
-		   const cs_sync_opts *opts, cs_entity_result *res, cs_err *err);
+		   const cs_sync_opts *opts, cs_sync_entity_result *res, cs_err *err);
 
 /* Syncs `only` (or every entity in order campaigns, supporters,
  * transactions, recurring plans when only is NULL), then recomputes the
  * aggregates of the supporters those runs touched. One entity failing does
  * not stop the others. Returns 0 when all succeeded. */
 int cs_sync_org(cs_store *st, cs_classy *api, long long org, const cs_entity *only,
-		const cs_sync_opts *opts, cs_org_result *res, cs_err *err);
+		const cs_sync_opts *opts, cs_sync_org_result *res, cs_err *err);
 
 /* Opens an HTTP client and a Classy client for org, decrypting its secret
  * with the master key. The budget is shared per client id. */
 int cs_sync_connect(const cs_config *cfg, const cs_org *org, const unsigned char *key,
 		    int (*should_stop)(void), cs_http **http, cs_classy **api, cs_err *err);
-
-/* Worst status across an org result, and the exit code for a set of them. */
-int cs_org_result_status(const cs_org_result *r);
 
 #endif

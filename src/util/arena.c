@@ -1,3 +1,7 @@
+/* A bump allocator for the cJSON trees of one API page: allocations come
+ * from 256 KB chunks and are freed all at once by a reset that keeps the
+ * chunks for the next page. It must never free single allocations, and
+ * never be shared between threads (each page has its own). */
 #include "util/arena.h"
 
 #include <stdalign.h>

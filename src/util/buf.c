@@ -1,3 +1,7 @@
+/* The growable byte buffer with a hard cap, and the one growth rule for
+ * arrays (cs_buf_grow_array). A failed append leaves the buffer as it was;
+ * it must never grow past its cap, so a hostile response cannot exhaust
+ * memory, and never hand out data that is not NUL-terminated. */
 #include "util/buf.h"
 
 #include <stdarg.h>
@@ -126,7 +130,7 @@ const char *cs_buf_str(const cs_buf *b)
 	return b->data ? b->data : "";
 }
 
-void *cs_grow(void *arr, size_t *cap, size_t n, size_t elem, size_t first)
+void *cs_buf_grow_array(void *arr, size_t *cap, size_t n, size_t elem, size_t first)
 {
 	if (n < *cap && arr)
 		return arr;

@@ -35,6 +35,6 @@ const char *cs_buf_str(const cs_buf *b);
  * is *cap: when n == *cap the array is reallocated to twice the capacity
  * (first when empty). Returns the array (moved or not), or NULL when out of
  * memory, leaving the old array and *cap untouched. */
-void *cs_grow(void *arr, size_t *cap, size_t n, size_t elem, size_t first);
+void *cs_buf_grow_array(void *arr, size_t *cap, size_t n, size_t elem, size_t first);
 
 #endif

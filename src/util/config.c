@@ -1,3 +1,8 @@
+/* Configuration from the environment and .env, driven by one table of
+ * variables: defaults, parsing, validation, overrides and redacted display
+ * (`config show`). Adding a variable is adding a row. It must never print a
+ * secret's value, and never read the environment outside the table (a
+ * plugin's own keys go through cs_config_env_lookup). */
 #include "util/config.h"
 
 #include "util/envfile.h"
@@ -221,17 +226,17 @@ static int set_enum(const var *v, const char *val, cs_config *cfg, cs_err *err)
  * itself never goes into the message. */
 static int set_key(const var *v, const char *val, cs_config *cfg, cs_err *err)
 {
-	unsigned char key[CS_KEY_BYTES + 1];
+	unsigned char key[CS_SECRET_KEY_BYTES + 1];
 	size_t len = 0;
 	if (*val) {
 		int bad = sodium_base642bin(key, sizeof(key), val, strlen(val), " \t\r\n", &len,
 					    NULL, sodium_base64_VARIANT_ORIGINAL);
 		sodium_memzero(key, sizeof(key));
-		if (bad || len != CS_KEY_BYTES)
+		if (bad || len != CS_SECRET_KEY_BYTES)
 			return cs_err_set(err, CS_EUSAGE,
 					  "%s: not a base64 key of %d bytes; generate one with "
 					  "'head -c 32 /dev/urandom | base64'",
-					  v->name, CS_KEY_BYTES);
+					  v->name, CS_SECRET_KEY_BYTES);
 	}
 	return set_str(v, val, cfg, err);
 }
@@ -312,7 +317,7 @@ static int check_database_url(cs_config *cfg, cs_err *err)
 	if (cfg->db_type != CS_DB_SQLITE && cfg->db_type != t)
 		return cs_err_set(err, CS_EUSAGE,
 				  "DB_TYPE=%s but DATABASE_URL is a %s URL; unset one of them",
-				  cs_db_type_name(cfg->db_type), cs_db_type_name(t));
+				  cs_config_db_type_name(cfg->db_type), cs_config_db_type_name(t));
 	cfg->db_type = t;
 	return 0;
 }
@@ -369,12 +374,12 @@ void cs_config_visit(const cs_config *cfg, cs_config_visit_fn fn, void *ctx)
 	}
 }
 
-const char *cs_db_type_name(int db_type)
+const char *cs_config_db_type_name(int db_type)
 {
 	return enum_name(db_types, db_type);
 }
 
-const char *cs_sslmode_name(int mode)
+const char *cs_config_sslmode_name(int mode)
 {
 	return enum_name(sslmodes, mode);
 }

@@ -41,8 +41,8 @@ typedef void (*cs_config_visit_fn)(const char *name, const char *value, const ch
 				   void *ctx);
 void cs_config_visit(const cs_config *cfg, cs_config_visit_fn fn, void *ctx);
 
-const char *cs_db_type_name(int db_type);
-const char *cs_sslmode_name(int mode);
+const char *cs_config_db_type_name(int db_type);
+const char *cs_config_sslmode_name(int mode);
 /* Writes url with the password of its user part replaced by "***", for
  * messages and `config show`. */
 void cs_config_redact_url(const char *url, char *out, size_t n);
@@ -52,6 +52,6 @@ void cs_config_redact_url(const char *url, char *out, size_t n);
  * when set to "", wins over the .env file that the last cs_config_load read.
  * Returns 0 and copies the value, CS_ENOTFOUND when it is set nowhere, or
  * CS_ERR when it does not fit in outsz bytes (out is then ""). */
-int cs_env_lookup(const char *name, char *out, size_t outsz);
+int cs_config_env_lookup(const char *name, char *out, size_t outsz);
 
 #endif

@@ -1,3 +1,7 @@
+/* The `.env` file behind the configuration: parsing KEY=value lines
+ * (quotes, `export`, comments), and the process-wide copy that
+ * cs_config_env_lookup reads, where the environment always wins. Values may
+ * be passwords: they are wiped on release and must never be logged. */
 #include "util/envfile.h"
 #include "util/buf.h"
 
@@ -96,7 +100,7 @@ static int parse_line(char *line, char **key, char **val)
 
 static int add_entry(cs_envfile *ef, const char *key, const char *val, int line)
 {
-	cs_envfile_entry *v = cs_grow(ef->v, &ef->cap, ef->n, sizeof(*v), 16);
+	cs_envfile_entry *v = cs_buf_grow_array(ef->v, &ef->cap, ef->n, sizeof(*v), 16);
 	if (!v)
 		return -1;
 	ef->v = v;
@@ -204,7 +208,7 @@ void cs_envfile_install(cs_envfile *ef)
 	*ef = (cs_envfile)CS_ENVFILE_INIT;
 }
 
-int cs_env_lookup(const char *name, char *out, size_t outsz)
+int cs_config_env_lookup(const char *name, char *out, size_t outsz)
 {
 	if (outsz)
 		out[0] = '\0';

@@ -1,7 +1,8 @@
 #ifndef CS_ENVFILE_H
 #define CS_ENVFILE_H
 /* Internal to util: the parsed `.env` file behind cs_config_load and
- * cs_env_lookup. Other modules use cs_env_lookup (util/config.h). */
+ * cs_config_env_lookup. Other modules use cs_config_env_lookup
+ * (util/config.h). */
 #include "util/err.h"
 
 #include <stddef.h>
@@ -31,8 +32,8 @@ const cs_envfile_entry *cs_envfile_get(const cs_envfile *ef, const char *key);
 /* Wipes the values (they may be passwords) and frees everything. */
 void cs_envfile_release(cs_envfile *ef);
 
-/* Makes ef the process-wide file cs_env_lookup reads, taking ownership;
- * the previous one is released. */
+/* Makes ef the process-wide file cs_config_env_lookup reads, taking
+ * ownership; the previous one is released. */
 void cs_envfile_install(cs_envfile *ef);
 
 #endif

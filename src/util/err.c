@@ -1,3 +1,6 @@
+/* The error struct every fallible call fills (message, code, HTTP status)
+ * and the map from codes to exit codes. It must never print: only the
+ * command layer and the daemon loop report errors. */
 #include "util/err.h"
 
 #include <stdio.h>

@@ -1,3 +1,6 @@
+/* A small open-addressing set of int64 ids, used by the engine to
+ * de-duplicate records that share the boundary second of two pages. It
+ * must never lose an id it reported as added, nor report one twice. */
 #include "util/idset.h"
 
 #include <stdlib.h>

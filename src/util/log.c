@@ -1,3 +1,7 @@
+/* Logging to stderr, as text or as one JSON object per line, serialised by
+ * one lock so lines of two threads never interleave. It must never write to
+ * stdout (results live there), and cannot redact: callers never pass a
+ * secret. */
 #include "util/log.h"
 
 #include "util/buf.h"

@@ -1,3 +1,6 @@
+/* Exact money: parsing, formatting and monthly normalisation of amounts as
+ * int64 ten-thousandths, with the frequency table the store also seeds
+ * into SQL. No sum or normalisation here may ever pass through a float. */
 #include "util/money.h"
 
 #include <math.h>
@@ -9,14 +12,15 @@
  * an exact fraction so no float ever enters a sum. Several spellings appear
  * because the API's own schemas disagree ("semi-annually" on plans,
  * "semi-annual" on transactions) and older exports drop the hyphens. */
-const cs_frequency cs_frequencies[] = {
+const cs_money_frequency cs_money_frequencies[] = {
 	{"daily", 1461, 48},     {"weekly", 52, 12},        {"bi-weekly", 26, 12},
 	{"biweekly", 26, 12},    {"monthly", 1, 1},         {"bi-monthly", 1, 2},
 	{"bimonthly", 1, 2},     {"quarterly", 1, 3},       {"semi-annually", 1, 6},
 	{"semiannually", 1, 6},  {"semi-annual", 1, 6},     {"yearly", 1, 12},
 	{"annually", 1, 12},     {"annual", 1, 12},
 };
-const unsigned cs_nfrequencies = sizeof(cs_frequencies) / sizeof(cs_frequencies[0]);
+const unsigned cs_money_nfrequencies =
+	sizeof(cs_money_frequencies) / sizeof(cs_money_frequencies[0]);
 
 #define MONEY_MAX_MAG ((uint64_t)INT64_MAX)
 
@@ -102,17 +106,17 @@ void cs_money_format(cs_money m, char *out)
 		 (unsigned long long)(mag / CS_MONEY_SCALE), places, frac);
 }
 
-static const cs_frequency *find_frequency(const char *name)
+static const cs_money_frequency *find_frequency(const char *name)
 {
-	for (unsigned i = 0; i < cs_nfrequencies; i++)
-		if (strcasecmp(cs_frequencies[i].name, name) == 0)
-			return &cs_frequencies[i];
+	for (unsigned i = 0; i < cs_money_nfrequencies; i++)
+		if (strcasecmp(cs_money_frequencies[i].name, name) == 0)
+			return &cs_money_frequencies[i];
 	return NULL;
 }
 
 int cs_money_monthly(cs_money amount, const char *frequency, cs_money *out)
 {
-	const cs_frequency *f = frequency ? find_frequency(frequency) : NULL;
+	const cs_money_frequency *f = frequency ? find_frequency(frequency) : NULL;
 	if (!f)
 		return -1;
 	/* amount * num needs up to 75 bits; __int128 keeps it exact */

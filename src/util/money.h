@@ -30,11 +30,11 @@ int cs_money_monthly(cs_money amount, const char *frequency, cs_money *out);
 
 /* The normalisation table itself (one row per accepted spelling), so the
  * store can seed the same factors into SQL instead of repeating them. */
-typedef struct cs_frequency {
+typedef struct cs_money_frequency {
 	const char *name; /* lowercase spelling as the API sends it */
 	int num, den;     /* monthly = amount * num / den */
-} cs_frequency;
-extern const cs_frequency cs_frequencies[];
-extern const unsigned cs_nfrequencies;
+} cs_money_frequency;
+extern const cs_money_frequency cs_money_frequencies[];
+extern const unsigned cs_money_nfrequencies;
 
 #endif

@@ -1,4 +1,6 @@
-/* Process liveness, shared by leases, run bookkeeping and `health`. */
+/* Process liveness, shared by leases, run bookkeeping and `health`: a
+ * zombie counts as gone, another user's process as alive. It only asks: it
+ * must never signal a process for real. */
 #include "util/proc.h"
 
 #include <errno.h>
@@ -7,7 +9,7 @@
 #include <string.h>
 #include <sys/types.h>
 
-int cs_pid_alive(long long pid)
+int cs_proc_pid_alive(long long pid)
 {
 	if (pid < 1 || pid != (long long)(pid_t)pid)
 		return 0;

@@ -1,3 +1,7 @@
+/* The master key (from CLASSY_SYNC_KEY or a 0600 key file created on first
+ * use) and the secretbox encryption of org credentials. Keys and plaintexts
+ * live in sodium_malloc'd memory and are wiped on free; this file must never
+ * log, print or return a secret in a message. */
 #include "util/secret.h"
 
 #include "util/log.h"
@@ -11,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-_Static_assert(CS_KEY_BYTES == crypto_secretbox_KEYBYTES, "CS_KEY_BYTES");
+_Static_assert(CS_SECRET_KEY_BYTES == crypto_secretbox_KEYBYTES, "CS_SECRET_KEY_BYTES");
 
 #define B64 sodium_base64_VARIANT_ORIGINAL
 #define B64_IGNORE " \t\r\n"
@@ -37,13 +41,13 @@ static int ensure_sodium(cs_err *err)
 /* Decodes base64 text into a 32-byte key; -1 unless it is exactly that. */
 static int decode_key(const char *b64, size_t n, unsigned char *key)
 {
-	unsigned char tmp[CS_KEY_BYTES + 1];
+	unsigned char tmp[CS_SECRET_KEY_BYTES + 1];
 	size_t len = 0;
 	int rc = sodium_base642bin(tmp, sizeof(tmp), b64, n, B64_IGNORE, &len, NULL, B64);
-	if (rc == 0 && len == CS_KEY_BYTES)
-		memcpy(key, tmp, CS_KEY_BYTES);
+	if (rc == 0 && len == CS_SECRET_KEY_BYTES)
+		memcpy(key, tmp, CS_SECRET_KEY_BYTES);
 	sodium_memzero(tmp, sizeof(tmp));
-	return rc == 0 && len == CS_KEY_BYTES ? 0 : -1;
+	return rc == 0 && len == CS_SECRET_KEY_BYTES ? 0 : -1;
 }
 
 /* mkdir -p for the directories above path, each new one 0700. */
@@ -70,9 +74,9 @@ static int make_parents(const char *path, cs_err *err)
 
 static int write_new_key(const char *path, int fd, unsigned char *key, cs_err *err)
 {
-	char b64[sodium_base64_ENCODED_LEN(CS_KEY_BYTES, B64) + 1];
-	randombytes_buf(key, CS_KEY_BYTES);
-	sodium_bin2base64(b64, sizeof(b64) - 1, key, CS_KEY_BYTES, B64);
+	char b64[sodium_base64_ENCODED_LEN(CS_SECRET_KEY_BYTES, B64) + 1];
+	randombytes_buf(key, CS_SECRET_KEY_BYTES);
+	sodium_bin2base64(b64, sizeof(b64) - 1, key, CS_SECRET_KEY_BYTES, B64);
 	size_t n = strlen(b64);
 	b64[n++] = '\n';
 	int rc = 0;
@@ -144,7 +148,7 @@ static int read_key_file(const char *path, int fd, unsigned char *key, cs_err *e
 		rc = cs_err_set(err, CS_EUSAGE,
 				"master key file '%s' does not hold a base64 %d-byte key; restore "
 				"it from a backup",
-				path, CS_KEY_BYTES);
+				path, CS_SECRET_KEY_BYTES);
 	sodium_free(buf);
 	return rc;
 }
@@ -169,7 +173,7 @@ static int load_key_file(const char *path, unsigned char *key, cs_err *err)
 	return rc;
 }
 
-int cs_key_load(const cs_config *cfg, unsigned char **out, cs_err *err)
+int cs_secret_key_load(const cs_config *cfg, unsigned char **out, cs_err *err)
 {
 	*out = NULL;
 	int rc = ensure_sodium(err);
@@ -177,7 +181,7 @@ int cs_key_load(const cs_config *cfg, unsigned char **out, cs_err *err)
 		return rc;
 	/* sodium_malloc already mlocks the page where the OS allows it and
 	 * puts guard pages around it */
-	unsigned char *key = sodium_malloc(CS_KEY_BYTES);
+	unsigned char *key = sodium_malloc(CS_SECRET_KEY_BYTES);
 	if (!key)
 		return cs_err_set(err, CS_ERR, "cannot allocate memory for the master key");
 	if (cfg->key_b64[0]) {
@@ -185,7 +189,7 @@ int cs_key_load(const cs_config *cfg, unsigned char **out, cs_err *err)
 			rc = cs_err_set(err, CS_EUSAGE,
 					"CLASSY_SYNC_KEY: not a base64 key of %d bytes; generate one "
 					"with 'head -c 32 /dev/urandom | base64'",
-					CS_KEY_BYTES);
+					CS_SECRET_KEY_BYTES);
 	} else {
 		rc = load_key_file(cfg->key_file, key, err);
 	}
@@ -197,7 +201,7 @@ int cs_key_load(const cs_config *cfg, unsigned char **out, cs_err *err)
 	return 0;
 }
 
-void cs_key_free(unsigned char *key)
+void cs_secret_key_free(unsigned char *key)
 {
 	sodium_free(key);
 }

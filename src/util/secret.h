@@ -6,15 +6,15 @@
 
 #include <stddef.h>
 
-#define CS_KEY_BYTES 32 /* crypto_secretbox_KEYBYTES */
+#define CS_SECRET_KEY_BYTES 32 /* crypto_secretbox_KEYBYTES */
 
 /* Loads the master key: from cfg->key_b64 (CLASSY_SYNC_KEY) when set, else
  * from cfg->key_file, creating it (mode 0600, parent dirs 0700) with a fresh
  * random key on first use. Refuses a key file that is group- or
  * world-readable, or that does not hold a base64 32-byte key. The key lives
- * in sodium_malloc'd memory; release it with cs_key_free. */
-int cs_key_load(const cs_config *cfg, unsigned char **key, cs_err *err);
-void cs_key_free(unsigned char *key);
+ * in sodium_malloc'd memory; release it with cs_secret_key_free. */
+int cs_secret_key_load(const cs_config *cfg, unsigned char **key, cs_err *err);
+void cs_secret_key_free(unsigned char *key);
 
 /* Encrypts plaintext to base64(nonce || secretbox(ciphertext)).
  * *out is malloc'd; free() it. */

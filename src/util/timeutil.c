@@ -1,3 +1,8 @@
+/* Timestamps: the API's ISO 8601 forms parsed to int64 ms UTC and
+ * formatted back (hand-written scanning, since this runs for several
+ * fields of every record), plus the wall and monotonic clocks and timed-wait
+ * deadlines. Parsing must never depend on the local time zone, and
+ * intervals must never be measured on the wall clock. */
 #include "util/timeutil.h"
 
 #include <stdio.h>
@@ -250,17 +255,17 @@ static int64_t clock_ms(clockid_t id)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int64_t cs_now_ms(void)
+int64_t cs_time_now_ms(void)
 {
 	return clock_ms(CLOCK_REALTIME);
 }
 
-int64_t cs_mono_ms(void)
+int64_t cs_time_mono_ms(void)
 {
 	return clock_ms(CLOCK_MONOTONIC);
 }
 
-struct timespec cs_timespec_ms(int64_t ms)
+struct timespec cs_time_timespec(int64_t ms)
 {
 	if (ms < 0)
 		ms = 0;
@@ -268,9 +273,9 @@ struct timespec cs_timespec_ms(int64_t ms)
 	return ts;
 }
 
-struct timespec cs_deadline_in(clockid_t clk, int64_t ms)
+struct timespec cs_time_deadline_in(clockid_t clk, int64_t ms)
 {
-	struct timespec ts, add = cs_timespec_ms(ms);
+	struct timespec ts, add = cs_time_timespec(ms);
 	clock_gettime(clk, &ts);
 	ts.tv_sec += add.tv_sec;
 	ts.tv_nsec += add.tv_nsec;

@@ -29,13 +29,13 @@ void cs_time_format_filter(int64_t ms, char *out);
 int cs_time_normalize(const char *s, char *out);
 
 /* Current wall-clock time in ms, and a monotonic clock in ms for intervals. */
-int64_t cs_now_ms(void);
-int64_t cs_mono_ms(void);
+int64_t cs_time_now_ms(void);
+int64_t cs_time_mono_ms(void);
 
 /* An absolute deadline ms from now on clock clk, for pthread_cond_timedwait
  * (whose clock is CLOCK_REALTIME unless the condition says otherwise). */
-struct timespec cs_deadline_in(clockid_t clk, int64_t ms);
+struct timespec cs_time_deadline_in(clockid_t clk, int64_t ms);
 /* ms as a timespec: a relative wait (nanosleep) or a point on a clock. */
-struct timespec cs_timespec_ms(int64_t ms);
+struct timespec cs_time_timespec(int64_t ms);
 
 #endif

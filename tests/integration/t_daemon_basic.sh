@@ -51,8 +51,17 @@ for i in 1 2 3 4 5; do
     [ "$ms" -gt "$max" ] && max=$ms
   done
 done
-echo "status/schedule latency under load: max ${max} ms"
-[ "$max" -lt 1000 ] || fail "status/schedule took ${max} ms under load (limit 1000)"
+echo "status/schedule latency under load: max ${max} ms (measured, not asserted: see make bench)"
+# They answer fast because they never open the database (a sync may hold its
+# write lock for a while): prove that, not a time, which a loaded CI machine
+# would break.
+for c in "daemon status" "daemon status --json" "daemon schedule" "daemon schedule --json"; do
+  # shellcheck disable=SC2086
+  strace -f -qq -e trace=open,openat -o "$TEST_TMP/strace.out" "$CS_BIN" $c >/dev/null 2>&1 ||
+    fail "'$c' failed under strace"
+  grep -E "\"$DB_PATH(-wal|-shm|-journal)?\"" "$TEST_TMP/strace.out" &&
+    fail "'$c' opened the database"
+done
 wait "$load" || true
 
 cs daemon status --json

@@ -30,7 +30,7 @@ typedef struct fixture {
 	fake_server srv;
 	cs_http *http;
 	cs_classy *c;
-	cs_page page;
+	cs_classy_page page;
 	cs_err err;
 	char api[128], token[128];
 } fixture;
@@ -46,7 +46,7 @@ static void setup_api(fixture *f, const char *api_base, const fake_answer *scrip
 	cs_classy_opts o = {f->api, f->token, "my app", SECRET};
 	f->c = cs_classy_new(&o, f->http, &f->err);
 	assert_non_null(f->c);
-	cs_page_init(&f->page);
+	cs_classy_page_init(&f->page);
 }
 
 static void setup_f(fixture *f, const fake_answer *script, size_t n)
@@ -56,7 +56,7 @@ static void setup_f(fixture *f, const fake_answer *script, size_t n)
 
 static void teardown_f(fixture *f)
 {
-	cs_page_release(&f->page);
+	cs_classy_page_release(&f->page);
 	cs_classy_free(f->c);
 	cs_http_free(f->http);
 	fake_stop(&f->srv);
@@ -64,7 +64,7 @@ static void teardown_f(fixture *f)
 
 static int list(fixture *f, int page)
 {
-	cs_list_query q = {42, &cs_entities[CS_ENT_SUPPORTERS], page, 0, "updated_at",
+	cs_classy_list_query q = {42, &cs_entities[CS_ENT_SUPPORTERS], page, 0, "updated_at",
 			   "updated_at>=2021-01-01T00:00:00+0000"};
 	return cs_classy_list(f->c, &q, &f->page, &f->err);
 }
@@ -104,7 +104,7 @@ static void test_token_request_and_list(void **state)
 	assert_int_equal(cs_classy_stats(f.c)->requests, 2);
 	assert_int_equal(cs_classy_stats(f.c)->rl_remaining, 1700);
 	/* orgs of one app share its budget */
-	assert_ptr_equal(cs_http_budget(f.http), cs_budget_get("my app", 1800));
+	assert_ptr_equal(cs_http_get_budget(f.http), cs_http_budget_get("my app", 1800));
 	teardown_f(&f);
 }
 

@@ -14,14 +14,14 @@
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-static int parse(cs_page *p, const char *body, size_t len, cs_err *err)
+static int parse(cs_classy_page *p, const char *body, size_t len, cs_err *err)
 {
-	cs_page_reset(p);
+	cs_classy_page_reset(p);
 	assert_int_equal(cs_buf_append(&p->body, body, len), 0);
-	return cs_page_parse(p, err);
+	return cs_classy_page_parse(p, err);
 }
 
-static int parse_str(cs_page *p, const char *body, cs_err *err)
+static int parse_str(cs_classy_page *p, const char *body, cs_err *err)
 {
 	return parse(p, body, strlen(body), err);
 }
@@ -44,7 +44,7 @@ static void build_page(cs_buf *b, const char *sep, const char *before, const cha
 	cs_buf_printf(b, "]%s%s}", sep, after);
 }
 
-static void assert_spans(const cs_page *p)
+static void assert_spans(const cs_classy_page *p)
 {
 	assert_int_equal(p->nrecords, ARRAY_LEN(odd_records));
 	for (size_t i = 0; i < p->nrecords; i++) {
@@ -62,8 +62,8 @@ static void test_spans_are_byte_exact(void **state)
 	(void)state;
 	static const char *const seps[] = {"", " ", "\n  ", "\r\n\t "};
 	for (size_t s = 0; s < ARRAY_LEN(seps); s++) {
-		cs_page p;
-		cs_page_init(&p);
+		cs_classy_page p;
+		cs_classy_page_init(&p);
 		cs_err err = {0};
 		cs_buf b = CS_BUF_INIT;
 		build_page(&b, seps[s], "\"current_page\":2,\"links\":[{\"url\":null}],",
@@ -82,7 +82,7 @@ static void test_spans_are_byte_exact(void **state)
 			cJSON_GetObjectItemCaseSensitive(p.records[2].json, "first_name");
 		assert_string_equal(name->valuestring, "Zo\xc3\xab \xf0\x9f\x98\x80");
 		cs_buf_release(&b);
-		cs_page_release(&p);
+		cs_classy_page_release(&p);
 	}
 }
 
@@ -95,13 +95,13 @@ static void test_empty_and_minimal_pages(void **state)
 		"{\"current_page\":1,\"data\":[],\"from\":null,\"to\":null}",
 	};
 	for (size_t i = 0; i < ARRAY_LEN(bodies); i++) {
-		cs_page p;
-		cs_page_init(&p);
+		cs_classy_page p;
+		cs_classy_page_init(&p);
 		cs_err err = {0};
 		if (parse_str(&p, bodies[i], &err) != 0)
 			fail_msg("case %zu: %s", i, err.msg);
 		assert_int_equal(p.nrecords, 0);
-		cs_page_release(&p);
+		cs_classy_page_release(&p);
 	}
 }
 
@@ -110,8 +110,8 @@ static void test_every_truncation_fails(void **state)
 	(void)state;
 	cs_buf b = CS_BUF_INIT;
 	build_page(&b, " ", "\"current_page\":1,", ",\"total\":5");
-	cs_page p;
-	cs_page_init(&p);
+	cs_classy_page p;
+	cs_classy_page_init(&p);
 	for (size_t n = 0; n < b.len; n++) {
 		cs_err err = {0};
 		int rc = parse(&p, b.data, n, &err);
@@ -125,7 +125,7 @@ static void test_every_truncation_fails(void **state)
 	assert_int_equal(parse(&p, b.data, b.len, &err), 0);
 	assert_spans(&p);
 	cs_buf_release(&b);
-	cs_page_release(&p);
+	cs_classy_page_release(&p);
 }
 
 static void test_malformed_messages(void **state)
@@ -168,15 +168,15 @@ static void test_malformed_messages(void **state)
 		 "record 1 of \"data\" in the API response (byte 9) is not an object"},
 	};
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
-		cs_page p;
-		cs_page_init(&p);
+		cs_classy_page p;
+		cs_classy_page_init(&p);
 		cs_err err = {0};
 		int rc = parse_str(&p, cases[i].body, &err);
 		if (rc != CS_EPROTO || strcmp(err.msg, cases[i].want) != 0)
 			fail_msg("case %zu: rc %d\n want %s\n got  %s", i, rc, cases[i].want,
 				 err.msg);
 		assert_int_equal(p.nrecords, 0);
-		cs_page_release(&p);
+		cs_classy_page_release(&p);
 	}
 }
 
@@ -189,8 +189,8 @@ static void test_large_page_and_reuse(void **state)
 		cs_buf_printf(&b, "%s{\"id\":%d,\"email_address\":\"p%d@example.org\"}",
 			      i > 1 ? "," : "", i, i);
 	cs_buf_puts(&b, "],\"total\":1000}");
-	cs_page p;
-	cs_page_init(&p);
+	cs_classy_page p;
+	cs_classy_page_init(&p);
 	cs_err err = {0};
 	for (int round = 0; round < 2; round++) {
 		assert_int_equal(parse(&p, b.data, b.len, &err), 0);
@@ -201,8 +201,8 @@ static void test_large_page_and_reuse(void **state)
 		assert_int_equal(last->raw[last->raw_len - 1], '}');
 	}
 	cs_buf_release(&b);
-	cs_page_release(&p);
-	cs_page_release(&p); /* releasing twice is harmless */
+	cs_classy_page_release(&p);
+	cs_classy_page_release(&p); /* releasing twice is harmless */
 }
 
 int main(void)

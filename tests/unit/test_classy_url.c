@@ -24,7 +24,7 @@ static void test_url_table(void **state)
 	const cs_entity *plans = &cs_entities[CS_ENT_RECURRING_PLANS];
 	const struct {
 		const char *api;
-		cs_list_query q;
+		cs_classy_list_query q;
 		const char *want;
 	} cases[] = {
 		{API, {42, sup, 1, 0, NULL, NULL},
@@ -75,7 +75,7 @@ static size_t count(const char *s, const char *needle)
 static void test_plus_goes_out_once_as_2b(void **state)
 {
 	(void)state;
-	cs_list_query q = {1, &cs_entities[CS_ENT_TRANSACTIONS], 1, 0, NULL,
+	cs_classy_list_query q = {1, &cs_entities[CS_ENT_TRANSACTIONS], 1, 0, NULL,
 			   "updated_at>=2024-10-05T14:48:00+0000"};
 	cs_buf b = CS_BUF_INIT;
 	assert_int_equal(cs_classy_list_url(API, &q, &b), 0);
@@ -91,7 +91,7 @@ static void test_bad_queries_are_refused(void **state)
 {
 	(void)state;
 	const cs_entity *sup = &cs_entities[CS_ENT_SUPPORTERS];
-	const cs_list_query bad[] = {
+	const cs_classy_list_query bad[] = {
 		{0, sup, 1, 0, NULL, NULL},   /* no organization */
 		{42, NULL, 1, 0, NULL, NULL}, /* no entity */
 		{42, sup, 0, 0, NULL, NULL},  /* pages start at 1 */

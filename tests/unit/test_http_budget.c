@@ -41,7 +41,7 @@ static void test_pace_table(void **state)
 		{1800, 0, 60000, 0, 70000, 0},
 	};
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
-		long got = cs_budget_pace_ms(cases[i].limit, cases[i].remaining, cases[i].window_end,
+		long got = cs_http_budget_pace_ms(cases[i].limit, cases[i].remaining, cases[i].window_end,
 					     cases[i].last_grant, cases[i].now);
 		if (got != cases[i].want)
 			fail_msg("case %zu: want %ld ms, got %ld ms", i, cases[i].want, got);
@@ -80,64 +80,64 @@ static int setup(void **state)
 	g_mono = 1000000;
 	g_wall = 1700000000000LL;
 	g_nwaits = 0;
-	cs_budget_set_hooks(&(cs_budget_hooks){fake_mono, fake_wall, fake_sleep});
+	cs_http_budget_set_hooks(&(cs_http_budget_hooks){fake_mono, fake_wall, fake_sleep});
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	cs_budget_set_hooks(NULL);
+	cs_http_budget_set_hooks(NULL);
 	return 0;
 }
 
 static void test_registry_shares_by_key(void **state)
 {
 	(void)state;
-	cs_budget *a = cs_budget_get("app-shared", 1800);
+	cs_http_budget *a = cs_http_budget_get("app-shared", 1800);
 	assert_non_null(a);
-	assert_ptr_equal(cs_budget_get("app-shared", 1800), a);
-	assert_ptr_not_equal(cs_budget_get("app-other", 1800), a);
+	assert_ptr_equal(cs_http_budget_get("app-shared", 1800), a);
+	assert_ptr_not_equal(cs_http_budget_get("app-other", 1800), a);
 }
 
 static void test_plenty_left_never_waits(void **state)
 {
 	(void)state;
-	cs_budget *b = cs_budget_get("app-plenty", 1800);
-	cs_budget_update(b, 1800, 1700);
+	cs_http_budget *b = cs_http_budget_get("app-plenty", 1800);
+	cs_http_budget_update(b, 1800, 1700);
 	for (int i = 0; i < 500; i++)
-		assert_int_equal(cs_budget_acquire(b, NULL), 0);
+		assert_int_equal(cs_http_budget_acquire(b, NULL), 0);
 	assert_int_equal(g_nwaits, 0);
-	assert_int_equal(cs_budget_acquire(NULL, NULL), 0);
+	assert_int_equal(cs_http_budget_acquire(NULL, NULL), 0);
 }
 
 static void test_low_remaining_spreads_the_window(void **state)
 {
 	(void)state;
-	cs_budget *b = cs_budget_get("app-spread", 1800);
-	cs_budget_update(b, 100, 4); /* window: 60 s from this answer */
+	cs_http_budget *b = cs_http_budget_get("app-spread", 1800);
+	cs_http_budget_update(b, 100, 4); /* window: 60 s from this answer */
 	for (int i = 0; i < 5; i++)
-		assert_int_equal(cs_budget_acquire(b, NULL), 0);
+		assert_int_equal(cs_http_budget_acquire(b, NULL), 0);
 	/* 4 left and the last gap ends at the reset: five even steps of 12 s. */
 	assert_int_equal(g_nwaits, 5);
 	for (int i = 0; i < 5; i++)
 		assert_int_equal(g_waits[i], 12000);
 	/* The window rolled over: the full allowance is assumed again. */
-	assert_int_equal(cs_budget_acquire(b, NULL), 0);
+	assert_int_equal(cs_http_budget_acquire(b, NULL), 0);
 	assert_int_equal(g_nwaits, 5);
 }
 
 static void test_local_count_slows_down_between_answers(void **state)
 {
 	(void)state;
-	cs_budget *b = cs_budget_get("app-local", 1800);
-	cs_budget_update(b, 100, 6); /* reserve 5 */
+	cs_http_budget *b = cs_http_budget_get("app-local", 1800);
+	cs_http_budget_update(b, 100, 6); /* reserve 5 */
 	/* Two grants bring the local estimate from 6 to 4 without a wait. */
 	for (int i = 0; i < 2; i++)
-		assert_int_equal(cs_budget_acquire(b, NULL), 0);
+		assert_int_equal(cs_http_budget_acquire(b, NULL), 0);
 	assert_int_equal(g_nwaits, 0);
 	/* Below the reserve now, before any new answer came in. */
-	assert_int_equal(cs_budget_acquire(b, NULL), 0);
+	assert_int_equal(cs_http_budget_acquire(b, NULL), 0);
 	assert_int_equal(g_nwaits, 1);
 	assert_int_equal(g_waits[0], 12000); /* 60 s over 4 + 1 gaps */
 }
@@ -145,35 +145,35 @@ static void test_local_count_slows_down_between_answers(void **state)
 static void test_reset_header_sets_the_window(void **state)
 {
 	(void)state;
-	cs_budget *b = cs_budget_get("app-reset", 1800);
-	cs_budget_observe(b, 1800, 0, 7); /* seconds from now */
-	assert_int_equal(cs_budget_acquire(b, NULL), 0);
+	cs_http_budget *b = cs_http_budget_get("app-reset", 1800);
+	cs_http_budget_observe(b, 1800, 0, 7); /* seconds from now */
+	assert_int_equal(cs_http_budget_acquire(b, NULL), 0);
 	assert_int_equal(g_nwaits, 1);
 	assert_int_equal(g_waits[0], 7000);
 
-	cs_budget *e = cs_budget_get("app-reset-epoch", 1800);
-	cs_budget_observe(e, 1800, 0, (long)(g_wall / 1000) + 20); /* a Unix time */
-	assert_int_equal(cs_budget_acquire(e, NULL), 0);
+	cs_http_budget *e = cs_http_budget_get("app-reset-epoch", 1800);
+	cs_http_budget_observe(e, 1800, 0, (long)(g_wall / 1000) + 20); /* a Unix time */
+	assert_int_equal(cs_http_budget_acquire(e, NULL), 0);
 	assert_int_equal(g_waits[1], 20000);
 
 	/* A nonsensical reset an hour away is capped at two windows. */
-	cs_budget *x = cs_budget_get("app-reset-far", 1800);
-	cs_budget_observe(x, 1800, 0, 3600);
-	assert_int_equal(cs_budget_acquire(x, NULL), 0);
+	cs_http_budget *x = cs_http_budget_get("app-reset-far", 1800);
+	cs_http_budget_observe(x, 1800, 0, 3600);
+	assert_int_equal(cs_http_budget_acquire(x, NULL), 0);
 	assert_int_equal(g_waits[2], 120000);
 }
 
 static void test_count_going_up_starts_a_new_window(void **state)
 {
 	(void)state;
-	cs_budget *b = cs_budget_get("app-window", 1800);
-	cs_budget_update(b, 100, 50);
+	cs_http_budget *b = cs_http_budget_get("app-window", 1800);
+	cs_http_budget_update(b, 100, 50);
 	g_mono += 50000;
 	/* Higher than before: the server's window was reset just now, so the
 	 * low count below is paced over a fresh 60 s, not the 10 s left. */
-	cs_budget_update(b, 100, 99);
-	cs_budget_update(b, 100, 1);
-	assert_int_equal(cs_budget_acquire(b, NULL), 0);
+	cs_http_budget_update(b, 100, 99);
+	cs_http_budget_update(b, 100, 1);
+	assert_int_equal(cs_http_budget_acquire(b, NULL), 0);
 	assert_int_equal(g_waits[0], 30000); /* 60 s over 1 + 1 gaps */
 }
 
@@ -185,9 +185,9 @@ static int stop_now(void)
 static void test_acquire_stops_early(void **state)
 {
 	(void)state;
-	cs_budget *b = cs_budget_get("app-stop", 1800);
-	cs_budget_update(b, 1800, 0);
-	assert_int_equal(cs_budget_acquire(b, stop_now), CS_EINTR);
+	cs_http_budget *b = cs_http_budget_get("app-stop", 1800);
+	cs_http_budget_update(b, 1800, 0);
+	assert_int_equal(cs_http_budget_acquire(b, stop_now), CS_EINTR);
 }
 
 int main(void)

@@ -355,9 +355,9 @@ static void test_sleep_is_scaled_and_stoppable(void **state)
 {
 	(void)state;
 	assert_int_equal(cs_http_sleep_ms(3600000, stop_now), CS_EINTR);
-	int64_t t0 = cs_mono_ms();
+	int64_t t0 = cs_time_mono_ms();
 	assert_int_equal(cs_http_sleep_ms(20000, NULL), 0); /* 20 ms at scale 1000 */
-	int64_t took = cs_mono_ms() - t0;
+	int64_t took = cs_time_mono_ms() - t0;
 	assert_true(took >= 20);
 	assert_true(took < 20000);
 }
@@ -381,18 +381,18 @@ static void test_budget_paces_the_next_request(void **state)
 		 OK_BODY, FAKE_SEND},
 		{200, NULL, OK_BODY, FAKE_SEND},
 	};
-	cs_budget_set_hooks(&(cs_budget_hooks){.sleep_ms = record_pause});
+	cs_http_budget_set_hooks(&(cs_http_budget_hooks){.sleep_ms = record_pause});
 	g_npaused = 0;
 	fixture f;
 	setup_with(&f, script, ARRAY_LEN(script),
-		   (cs_http_opts){.budget = cs_budget_get("retry-test-app", 1800)});
+		   (cs_http_opts){.budget = cs_http_budget_get("retry-test-app", 1800)});
 	assert_int_equal(get(&f), 0);
 	assert_int_equal(g_npaused, 0);
 	assert_int_equal(get(&f), 0);
 	assert_int_equal(g_npaused, 1);
 	/* Nothing left: wait for the reset, about 7 s from the first answer. */
 	assert_true(g_paused_ms[0] > 6000 && g_paused_ms[0] <= 7000);
-	cs_budget_set_hooks(NULL);
+	cs_http_budget_set_hooks(NULL);
 	teardown_f(&f);
 }
 
@@ -402,9 +402,9 @@ static void test_throttle_holds_off_the_shared_budget(void **state)
 	static const fake_answer script[] = {
 		{429, "Retry-After: 5", "{\"message\":\"Too Many Attempts.\"}", FAKE_SEND},
 	};
-	cs_budget_set_hooks(&(cs_budget_hooks){.sleep_ms = record_pause});
+	cs_http_budget_set_hooks(&(cs_http_budget_hooks){.sleep_ms = record_pause});
 	g_npaused = 0;
-	cs_budget *shared = cs_budget_get("retry-test-throttled", 1800);
+	cs_http_budget *shared = cs_http_budget_get("retry-test-throttled", 1800);
 	fixture f;
 	setup_with(&f, script, ARRAY_LEN(script), (cs_http_opts){.budget = shared});
 	cs_http_req once = {"GET", f.url, NULL, NULL, 0, 1, NULL};
@@ -413,10 +413,10 @@ static void test_throttle_holds_off_the_shared_budget(void **state)
 	assert_int_equal(g_npaused, 0);
 	/* No rate-limit headers, only Retry-After: another client of the same
 	 * application still holds off for those 5 s instead of piling on. */
-	assert_int_equal(cs_budget_acquire(shared, NULL), 0);
+	assert_int_equal(cs_http_budget_acquire(shared, NULL), 0);
 	assert_int_equal(g_npaused, 1);
 	assert_true(g_paused_ms[0] > 4000 && g_paused_ms[0] <= 5000);
-	cs_budget_set_hooks(NULL);
+	cs_http_budget_set_hooks(NULL);
 	teardown_f(&f);
 }
 

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "plugins/mailchimp/mc_int.h"
+#include "plugin/mailchimp/mc_int.h"
 #include "test_mailchimp_fake.h"
 
 #include <stdlib.h>
@@ -142,7 +142,7 @@ static row *add(fx *f, const char *email, const char *opt, const char *amt, cons
 			r->v[C_VTAG] = sent_vtag;
 		cs_contact c = {.ncols = NCOLS, .names = names, .values = r->v};
 		r->payload = mc_payload(&f->mp.cfg, &c);
-		cs_payload_hash(r->payload, strlen(r->payload), r->hash);
+		cs_plugin_payload_hash(r->payload, strlen(r->payload), r->hash);
 		memcpy(r->v, keep, sizeof(keep));
 	}
 	return r;
@@ -151,7 +151,7 @@ static row *add(fx *f, const char *email, const char *opt, const char *amt, cons
 static int plan(fx *f, long long limit, int full)
 {
 	cs_err err = {0};
-	cs_push_opts o = {.limit = limit, .full = full};
+	cs_plugin_push_opts o = {.limit = limit, .full = full};
 	memset(&f->counts, 0, sizeof(f->counts));
 	int rc = mc_plan_org(&f->mp, 1, &o, &f->counts, f->samples, &err);
 	if (rc)

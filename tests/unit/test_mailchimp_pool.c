@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "plugins/mailchimp/mc_client.h"
+#include "plugin/mailchimp/mc_client.h"
 #include "test_mailchimp_fake.h"
 
 #define NOPS 50

@@ -16,10 +16,10 @@ static void test_consent_as_stored(void **state)
 	static const char *const yes[] = {"1", "true", "TRUE", "t", "T", "yes", " true ", "y"};
 	static const char *const no[] = {"0", "false", "f", "", "no", "2", "truthy", "tr"};
 	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
-		assert_true(cs_consent_true(yes[i]));
+		assert_true(cs_plugin_consent_true(yes[i]));
 	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
-		assert_false(cs_consent_true(no[i]));
-	assert_false(cs_consent_true(NULL));
+		assert_false(cs_plugin_consent_true(no[i]));
+	assert_false(cs_plugin_consent_true(NULL));
 }
 
 static void test_email_syntax(void **state)
@@ -33,22 +33,22 @@ static void test_email_syntax(void **state)
 					  "a@-example.org", "a@example..org", "a@example.org.",
 					  "a,b@example.org", "<a@example.org>"};
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
-		assert_true(cs_email_valid(good[i]));
+		assert_true(cs_plugin_email_valid(good[i]));
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		if (cs_email_valid(bad[i]))
+		if (cs_plugin_email_valid(bad[i]))
 			fail_msg("'%s' was accepted", bad[i]);
 	}
-	assert_false(cs_email_valid(NULL));
+	assert_false(cs_plugin_email_valid(NULL));
 }
 
 static void test_payload_hash(void **state)
 {
 	(void)state;
 	char h[65];
-	cs_payload_hash("abc", 3, h);
+	cs_plugin_payload_hash("abc", 3, h);
 	assert_string_equal(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 	char h2[65];
-	cs_payload_hash("abd", 3, h2);
+	cs_plugin_payload_hash("abd", 3, h2);
 	assert_string_not_equal(h, h2);
 }
 
@@ -58,15 +58,15 @@ static void test_contact_lookup_and_verdict(void **state)
 	const char *names[] = {"email_address", "opt_in", "first_name"};
 	const char *values[] = {"ann@example.org", "t", NULL};
 	cs_contact c = {.ncols = 3, .names = names, .values = values};
-	assert_string_equal(cs_contact_get(&c, "opt_in"), "t");
-	assert_null(cs_contact_get(&c, "first_name"));
-	assert_null(cs_contact_get(&c, "missing"));
-	assert_int_equal(cs_contact_verdict(&c), CS_CONTACT_SEND);
+	assert_string_equal(cs_plugin_contact_get(&c, "opt_in"), "t");
+	assert_null(cs_plugin_contact_get(&c, "first_name"));
+	assert_null(cs_plugin_contact_get(&c, "missing"));
+	assert_int_equal(cs_plugin_contact_verdict(&c), CS_PLUGIN_CONTACT_SEND);
 	values[1] = "0";
-	assert_int_equal(cs_contact_verdict(&c), CS_CONTACT_NO_CONSENT);
+	assert_int_equal(cs_plugin_contact_verdict(&c), CS_PLUGIN_CONTACT_NO_CONSENT);
 	values[1] = "1";
 	values[0] = "not-an-email";
-	assert_int_equal(cs_contact_verdict(&c), CS_CONTACT_BAD_EMAIL);
+	assert_int_equal(cs_plugin_contact_verdict(&c), CS_PLUGIN_CONTACT_BAD_EMAIL);
 }
 
 int main(void)

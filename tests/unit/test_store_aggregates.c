@@ -133,20 +133,20 @@ static void test_monthly_factors(void **state)
 	}
 }
 
-/* SQL and util/money.c must agree on every spelling in cs_frequencies. */
+/* SQL and util/money.c must agree on every spelling in cs_money_frequencies. */
 static void test_factors_match_money(void **state)
 {
 	fx *f = *state;
 	const char *amount = "123.4567";
 	cs_money m, want;
 	assert_int_equal(cs_money_parse(amount, &m), 0);
-	for (unsigned i = 0; i < cs_nfrequencies; i++) {
+	for (unsigned i = 0; i < cs_money_nfrequencies; i++) {
 		supporter(f->db, 1 + i, 1);
-		plan(f->db, 1 + i, 1 + i, "active", cs_frequencies[i].name, amount);
+		plan(f->db, 1 + i, 1 + i, "active", cs_money_frequencies[i].name, amount);
 	}
-	assert_int_equal(recompute(f, 1), (long long)cs_nfrequencies);
-	for (unsigned i = 0; i < cs_nfrequencies; i++) {
-		assert_int_equal(cs_money_monthly(m, cs_frequencies[i].name, &want), 0);
+	assert_int_equal(recompute(f, 1), (long long)cs_money_nfrequencies);
+	for (unsigned i = 0; i < cs_money_nfrequencies; i++) {
+		assert_int_equal(cs_money_monthly(m, cs_money_frequencies[i].name, &want), 0);
 		sqlite3_stmt *st = row(f->db,
 				       "SELECT CAST(ROUND(monthly_recurring_amount * 10000) AS"
 				       " INTEGER) FROM supporters WHERE id = %u",

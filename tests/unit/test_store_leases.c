@@ -17,7 +17,7 @@ static void put_lease(tstore *t, long long org, const char *job, const char *hol
 {
 	char *sql = sqlite3_mprintf("INSERT OR REPLACE INTO sync_leases VALUES (%lld, %Q, %Q, %lld,"
 				    " %Q, %lld, %lld)",
-				    org, job, holder, pid, h, (long long)cs_now_ms(),
+				    org, job, holder, pid, h, (long long)cs_time_now_ms(),
 				    (long long)expires);
 	assert_int_equal(sqlite3_exec(t->db, sql, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_free(sql);
@@ -49,7 +49,7 @@ static void test_acquire_conflict_release(void **state)
 	assert_int_equal(t.st->lease_acquire(t.st, 1001, "campaigns", "daemon", 60000, &li, &err), 0);
 	assert_int_equal(t.st->lease_acquire(t.st, 1002, "supporters", "daemon", 60000, &li, &err), 0);
 	/* a live process elsewhere (pid 1 exists) holds it */
-	put_lease(&t, 7, "plugins", "daemon pid 1", 1, h, cs_now_ms() + 60000);
+	put_lease(&t, 7, "plugins", "daemon pid 1", 1, h, cs_time_now_ms() + 60000);
 	assert_int_equal(t.st->lease_acquire(t.st, 7, "plugins", "sync", 60000, &li, &err),
 			 CS_ECONFLICT);
 	assert_string_equal(li.holder, "daemon pid 1");
@@ -70,11 +70,11 @@ static void test_expiry_and_other_host(void **state)
 	cs_lease_info li;
 	tstore_open(&t);
 	/* a live holder on another host: conflict until it expires */
-	put_lease(&t, 1, "transactions", "daemon pid 1", 1, "elsewhere", cs_now_ms() + 60000);
+	put_lease(&t, 1, "transactions", "daemon pid 1", 1, "elsewhere", cs_time_now_ms() + 60000);
 	assert_int_equal(t.st->lease_acquire(t.st, 1, "transactions", "sync", 1000, &li, &err),
 			 CS_ECONFLICT);
 	assert_string_equal(li.host, "elsewhere");
-	put_lease(&t, 1, "transactions", "daemon pid 1", 1, "elsewhere", cs_now_ms() - 1);
+	put_lease(&t, 1, "transactions", "daemon pid 1", 1, "elsewhere", cs_time_now_ms() - 1);
 	assert_int_equal(t.st->lease_acquire(t.st, 1, "transactions", "sync", 1000, &li, &err), 0);
 	assert_string_equal(q_text(&t, "SELECT holder FROM sync_leases"), "sync");
 	tstore_close(&t);
@@ -94,7 +94,7 @@ static void test_dead_pid_takeover(void **state)
 	if (child == 0)
 		_exit(0);
 	waitpid(child, NULL, 0); /* reaped: its pid is dead */
-	put_lease(&t, 1, "campaigns", "daemon pid x", child, h, cs_now_ms() + 600000);
+	put_lease(&t, 1, "campaigns", "daemon pid x", child, h, cs_time_now_ms() + 600000);
 	assert_int_equal(t.st->lease_acquire(t.st, 1, "campaigns", "sync", 60000, &li, &err), 0);
 	assert_int_equal(q_int(&t, "SELECT pid FROM sync_leases"), getpid());
 	tstore_close(&t);

@@ -22,7 +22,7 @@ static long long seed(fx *f, int demo)
 static void test_reference_rows(void **state)
 {
 	fx *f = *state;
-	assert_int_equal(seed(f, 0), N_SEGMENTS + N_SPECIAL + (long long)cs_nfrequencies);
+	assert_int_equal(seed(f, 0), N_SEGMENTS + N_SPECIAL + (long long)cs_money_nfrequencies);
 	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM segment_thresholds WHERE kind ="
 				      " 'value'"),
 			 6);
@@ -73,13 +73,13 @@ static void test_factors_from_money_table(void **state)
 	fx *f = *state;
 	seed(f, 0);
 	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM frequency_factors"),
-			 (long long)cs_nfrequencies);
-	for (unsigned i = 0; i < cs_nfrequencies; i++) {
+			 (long long)cs_money_nfrequencies);
+	for (unsigned i = 0; i < cs_money_nfrequencies; i++) {
 		sqlite3_stmt *st = row(f->db, "SELECT num, den FROM frequency_factors WHERE"
 					      " frequency = %Q",
-				       cs_frequencies[i].name);
-		assert_int_equal(sqlite3_column_int(st, 0), cs_frequencies[i].num);
-		assert_int_equal(sqlite3_column_int(st, 1), cs_frequencies[i].den);
+				       cs_money_frequencies[i].name);
+		assert_int_equal(sqlite3_column_int(st, 0), cs_money_frequencies[i].num);
+		assert_int_equal(sqlite3_column_int(st, 1), cs_money_frequencies[i].den);
 		sqlite3_finalize(st);
 	}
 }
@@ -168,7 +168,7 @@ static void test_demo(void **state)
 	assert_int_equal(supporters, 60);
 	assert_int_equal(plans, 15);
 	assert_in_range(txs, 300, 500);
-	assert_int_equal(inserted, N_SEGMENTS + N_SPECIAL + (long long)cs_nfrequencies +
+	assert_int_equal(inserted, N_SEGMENTS + N_SPECIAL + (long long)cs_money_nfrequencies +
 					   campaigns + supporters + txs + plans + 1);
 
 	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM transactions t WHERE NOT EXISTS"

@@ -181,7 +181,7 @@ static void test_grow(void **state)
 	int *v = NULL;
 	size_t cap = 0;
 	for (size_t n = 0; n < 100; n++) {
-		int *g = cs_grow(v, &cap, n, sizeof(*g), 4);
+		int *g = cs_buf_grow_array(v, &cap, n, sizeof(*g), 4);
 		assert_non_null(g);
 		v = g;
 		v[n] = (int)n;
@@ -191,7 +191,7 @@ static void test_grow(void **state)
 	assert_int_equal(cap, 128);
 	for (int i = 0; i < 100; i++)
 		assert_int_equal(v[i], i);
-	int *same = cs_grow(v, &cap, 50, sizeof(*v), 4);
+	int *same = cs_buf_grow_array(v, &cap, 50, sizeof(*v), 4);
 	assert_ptr_equal(same, v); /* not full: untouched */
 	assert_int_equal(cap, 128);
 	free(v);

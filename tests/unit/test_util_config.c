@@ -387,34 +387,34 @@ static void test_env_lookup(void **state)
 	cs_config cfg;
 	load_ok(&cfg);
 	char out[64];
-	assert_int_equal(cs_env_lookup("MAILCHIMP_API_KEY", out, sizeof(out)), CS_OK);
+	assert_int_equal(cs_config_env_lookup("MAILCHIMP_API_KEY", out, sizeof(out)), CS_OK);
 	assert_string_equal(out, "abc-us6");
 	setenv("OTHER_TOOL", "from-env", 1);
-	assert_int_equal(cs_env_lookup("OTHER_TOOL", out, sizeof(out)), CS_OK);
+	assert_int_equal(cs_config_env_lookup("OTHER_TOOL", out, sizeof(out)), CS_OK);
 	assert_string_equal(out, "from-env");
 	setenv("OTHER_TOOL", "", 1);
-	assert_int_equal(cs_env_lookup("OTHER_TOOL", out, sizeof(out)), CS_OK);
+	assert_int_equal(cs_config_env_lookup("OTHER_TOOL", out, sizeof(out)), CS_OK);
 	assert_string_equal(out, "");
-	assert_int_equal(cs_env_lookup("NOT_ANYWHERE_XYZ", out, sizeof(out)), CS_ENOTFOUND);
-	assert_int_equal(cs_env_lookup(NULL, out, sizeof(out)), CS_ENOTFOUND);
-	assert_int_equal(cs_env_lookup("MAILCHIMP_API_KEY", out, 7), CS_ERR);
+	assert_int_equal(cs_config_env_lookup("NOT_ANYWHERE_XYZ", out, sizeof(out)), CS_ENOTFOUND);
+	assert_int_equal(cs_config_env_lookup(NULL, out, sizeof(out)), CS_ENOTFOUND);
+	assert_int_equal(cs_config_env_lookup("MAILCHIMP_API_KEY", out, 7), CS_ERR);
 	assert_string_equal(out, "");
-	assert_int_equal(cs_env_lookup("MAILCHIMP_API_KEY", out, 8), CS_OK);
+	assert_int_equal(cs_config_env_lookup("MAILCHIMP_API_KEY", out, 8), CS_OK);
 
 	/* a reload without the file forgets its values */
 	unlink(".env");
 	load_ok(&cfg);
-	assert_int_equal(cs_env_lookup("MAILCHIMP_API_KEY", out, sizeof(out)), CS_ENOTFOUND);
+	assert_int_equal(cs_config_env_lookup("MAILCHIMP_API_KEY", out, sizeof(out)), CS_ENOTFOUND);
 }
 
 static void test_db_type_name(void **state)
 {
 	(void)state;
-	assert_string_equal(cs_db_type_name(CS_DB_SQLITE), "sqlite");
-	assert_string_equal(cs_db_type_name(CS_DB_POSTGRESQL), "postgresql");
-	assert_string_equal(cs_db_type_name(CS_DB_MYSQL), "mysql");
-	assert_string_equal(cs_db_type_name(3), "unknown");
-	assert_string_equal(cs_db_type_name(-1), "unknown");
+	assert_string_equal(cs_config_db_type_name(CS_DB_SQLITE), "sqlite");
+	assert_string_equal(cs_config_db_type_name(CS_DB_POSTGRESQL), "postgresql");
+	assert_string_equal(cs_config_db_type_name(CS_DB_MYSQL), "mysql");
+	assert_string_equal(cs_config_db_type_name(3), "unknown");
+	assert_string_equal(cs_config_db_type_name(-1), "unknown");
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)

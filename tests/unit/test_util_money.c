@@ -225,14 +225,14 @@ static void test_monthly_bad(void **state)
 static void test_frequency_table(void **state)
 {
 	(void)state;
-	assert_int_equal(cs_nfrequencies, 14);
-	for (unsigned i = 0; i < cs_nfrequencies; i++) {
-		const cs_frequency *f = &cs_frequencies[i];
+	assert_int_equal(cs_money_nfrequencies, 14);
+	for (unsigned i = 0; i < cs_money_nfrequencies; i++) {
+		const cs_money_frequency *f = &cs_money_frequencies[i];
 		assert_true(f->num > 0 && f->den > 0);
 		for (const char *c = f->name; *c; c++)
 			assert_false(isupper((unsigned char)*c));
 		for (unsigned j = 0; j < i; j++)
-			assert_string_not_equal(f->name, cs_frequencies[j].name);
+			assert_string_not_equal(f->name, cs_money_frequencies[j].name);
 	}
 }
 

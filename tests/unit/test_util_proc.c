@@ -15,10 +15,10 @@
 static void test_alive_and_zombie(void **state)
 {
 	(void)state;
-	assert_true(cs_pid_alive(getpid()));
-	assert_false(cs_pid_alive(0));
-	assert_false(cs_pid_alive(-3));
-	assert_false(cs_pid_alive(1LL << 40));
+	assert_true(cs_proc_pid_alive(getpid()));
+	assert_false(cs_proc_pid_alive(0));
+	assert_false(cs_proc_pid_alive(-3));
+	assert_false(cs_proc_pid_alive(1LL << 40));
 	int fds[2];
 	assert_int_equal(pipe(fds), 0);
 	pid_t child = fork();
@@ -30,14 +30,14 @@ static void test_alive_and_zombie(void **state)
 		_exit(0);
 	}
 	close(fds[0]);
-	assert_true(cs_pid_alive(child)); /* blocked in read: running */
+	assert_true(cs_proc_pid_alive(child)); /* blocked in read: running */
 	close(fds[1]);                    /* let it exit */
 	siginfo_t si;
 	/* wait until it has exited, without reaping it: now a zombie */
 	assert_int_equal(waitid(P_PID, (id_t)child, &si, WEXITED | WNOWAIT), 0);
-	assert_false(cs_pid_alive(child));
+	assert_false(cs_proc_pid_alive(child));
 	assert_int_equal(waitpid(child, NULL, 0), child);
-	assert_false(cs_pid_alive(child));
+	assert_false(cs_proc_pid_alive(child));
 }
 
 int main(void)

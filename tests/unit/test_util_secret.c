@@ -60,7 +60,7 @@ static unsigned char *load_ok(const cs_config *cfg)
 {
 	unsigned char *key = NULL;
 	cs_err err = {0};
-	if (cs_key_load(cfg, &key, &err) != 0)
+	if (cs_secret_key_load(cfg, &key, &err) != 0)
 		fail_msg("key load failed: %s", err.msg);
 	assert_non_null(key);
 	return key;
@@ -71,9 +71,9 @@ static void test_key_from_env(void **state)
 	fixture *f = *state;
 	strcpy(f->cfg.key_b64, KEY_SEQ "\n");
 	unsigned char *key = load_ok(&f->cfg);
-	for (int i = 0; i < CS_KEY_BYTES; i++)
+	for (int i = 0; i < CS_SECRET_KEY_BYTES; i++)
 		assert_int_equal(key[i], i);
-	cs_key_free(key);
+	cs_secret_key_free(key);
 	/* the key file is not touched when the key comes from the environment */
 	assert_int_not_equal(access(f->cfg.key_file, F_OK), 0);
 }
@@ -91,7 +91,7 @@ static void test_key_from_env_bad(void **state)
 		unsigned char *key = (unsigned char *)"sentinel";
 		cs_err err = {0};
 		strcpy(f->cfg.key_b64, bads[i]);
-		assert_int_equal(cs_key_load(&f->cfg, &key, &err), CS_EUSAGE);
+		assert_int_equal(cs_secret_key_load(&f->cfg, &key, &err), CS_EUSAGE);
 		assert_null(key);
 		assert_non_null(strstr(err.msg, "CLASSY_SYNC_KEY: not a base64 key of 32 bytes"));
 		assert_null(strstr(err.msg, bads[i]));
@@ -122,19 +122,19 @@ static void test_key_file_created(void **state)
 	fclose(fp);
 	assert_int_equal(strlen(text), 45);
 	assert_int_equal(text[44], '\n');
-	unsigned char bin[CS_KEY_BYTES];
+	unsigned char bin[CS_SECRET_KEY_BYTES];
 	size_t len;
 	assert_int_equal(sodium_base642bin(bin, sizeof(bin), text, 44, NULL, &len, NULL,
 					   sodium_base64_VARIANT_ORIGINAL),
 			 0);
-	assert_int_equal(len, CS_KEY_BYTES);
-	assert_memory_equal(bin, key, CS_KEY_BYTES);
+	assert_int_equal(len, CS_SECRET_KEY_BYTES);
+	assert_memory_equal(bin, key, CS_SECRET_KEY_BYTES);
 
 	/* a second load reads the same key back instead of making a new one */
 	unsigned char *again = load_ok(&f->cfg);
-	assert_memory_equal(again, key, CS_KEY_BYTES);
-	cs_key_free(again);
-	cs_key_free(key);
+	assert_memory_equal(again, key, CS_SECRET_KEY_BYTES);
+	cs_secret_key_free(again);
+	cs_secret_key_free(key);
 }
 
 static void test_key_file_modes(void **state)
@@ -147,7 +147,7 @@ static void test_key_file_modes(void **state)
 		unsigned char *key = NULL;
 		cs_err err = {0};
 		char want[2300];
-		assert_int_equal(cs_key_load(&f->cfg, &key, &err), CS_EUSAGE);
+		assert_int_equal(cs_secret_key_load(&f->cfg, &key, &err), CS_EUSAGE);
 		assert_null(key);
 		snprintf(want, sizeof(want),
 			 "master key file '%s' is readable by group or others (mode %04o); run "
@@ -160,7 +160,7 @@ static void test_key_file_modes(void **state)
 		write_file(f->cfg.key_file, KEY_SEQ, accepted[i]);
 		unsigned char *key = load_ok(&f->cfg);
 		assert_int_equal(key[31], 31);
-		cs_key_free(key);
+		cs_secret_key_free(key);
 		chmod(f->cfg.key_file, 0600);
 	}
 }
@@ -175,7 +175,7 @@ static void test_key_file_bad_content(void **state)
 		write_file(f->cfg.key_file, bads[i], 0600);
 		unsigned char *key = NULL;
 		cs_err err = {0};
-		assert_int_equal(cs_key_load(&f->cfg, &key, &err), CS_EUSAGE);
+		assert_int_equal(cs_secret_key_load(&f->cfg, &key, &err), CS_EUSAGE);
 		assert_null(key);
 		assert_non_null(strstr(err.msg, "does not hold a base64 32-byte key"));
 	}
@@ -186,7 +186,7 @@ static void test_key_file_bad_content(void **state)
 	write_file(f->cfg.key_file, big, 0600);
 	unsigned char *key = NULL;
 	cs_err err = {0};
-	assert_int_equal(cs_key_load(&f->cfg, &key, &err), CS_EUSAGE);
+	assert_int_equal(cs_secret_key_load(&f->cfg, &key, &err), CS_EUSAGE);
 }
 
 static void test_key_file_unusable_paths(void **state)
@@ -197,7 +197,7 @@ static void test_key_file_unusable_paths(void **state)
 
 	/* a directory where the file should be */
 	snprintf(f->cfg.key_file, sizeof(f->cfg.key_file), "%s", f->dir);
-	assert_int_equal(cs_key_load(&f->cfg, &key, &err), CS_EUSAGE);
+	assert_int_equal(cs_secret_key_load(&f->cfg, &key, &err), CS_EUSAGE);
 	assert_non_null(strstr(err.msg, "is not a regular file"));
 
 	/* a parent that is a regular file cannot become a directory */
@@ -205,7 +205,7 @@ static void test_key_file_unusable_paths(void **state)
 	snprintf(blocker, sizeof(blocker), "%s/blocker", f->dir);
 	write_file(blocker, "x", 0600);
 	snprintf(f->cfg.key_file, sizeof(f->cfg.key_file), "%s/sub/master.key", blocker);
-	assert_int_equal(cs_key_load(&f->cfg, &key, &err), CS_EIO);
+	assert_int_equal(cs_secret_key_load(&f->cfg, &key, &err), CS_EIO);
 	assert_non_null(strstr(err.msg, "cannot open master key file"));
 	assert_non_null(strstr(err.msg, blocker));
 	assert_null(key);
@@ -213,12 +213,12 @@ static void test_key_file_unusable_paths(void **state)
 	/* a parent directory that cannot be created, even by root: procfs
 	 * refuses mkdir, and the mode of a plain directory would not stop root */
 	snprintf(f->cfg.key_file, sizeof(f->cfg.key_file), "/proc/cs-no-such-dir/master.key");
-	assert_int_equal(cs_key_load(&f->cfg, &key, &err), CS_EIO);
+	assert_int_equal(cs_secret_key_load(&f->cfg, &key, &err), CS_EIO);
 	assert_non_null(strstr(err.msg, "cannot create directory '/proc/cs-no-such-dir'"));
 	assert_null(key);
 
 	f->cfg.key_file[0] = '\0';
-	assert_int_equal(cs_key_load(&f->cfg, &key, &err), CS_EUSAGE);
+	assert_int_equal(cs_secret_key_load(&f->cfg, &key, &err), CS_EUSAGE);
 	assert_non_null(strstr(err.msg, "CLASSY_SYNC_KEY_FILE"));
 }
 
@@ -250,7 +250,7 @@ static void test_roundtrip(void **state)
 		cs_secret_free(pt);
 		free(ct);
 	}
-	cs_key_free(key);
+	cs_secret_key_free(key);
 }
 
 static void test_nonce_is_random(void **state)
@@ -265,7 +265,7 @@ static void test_nonce_is_random(void **state)
 	assert_string_not_equal(a, b);
 	free(a);
 	free(b);
-	cs_key_free(key);
+	cs_secret_key_free(key);
 }
 
 static void test_wrong_key_and_tampering(void **state)
@@ -295,8 +295,8 @@ static void test_wrong_key_and_tampering(void **state)
 		free(bad);
 	}
 	free(ct);
-	cs_key_free(key);
-	cs_key_free(other);
+	cs_secret_key_free(key);
+	cs_secret_key_free(other);
 }
 
 static void test_malformed_ciphertext(void **state)
@@ -313,13 +313,13 @@ static void test_malformed_ciphertext(void **state)
 		assert_null(pt);
 		assert_non_null(strstr(err.msg, "cannot decrypt the stored secret"));
 	}
-	cs_key_free(key);
+	cs_secret_key_free(key);
 }
 
 static void test_free_null(void **state)
 {
 	(void)state;
-	cs_key_free(NULL);
+	cs_secret_key_free(NULL);
 	cs_secret_free(NULL);
 }
 

@@ -47,7 +47,7 @@ static void build_params(cs_pgsql *c, const cs_config *cfg, const char **keys,
 			snprintf(c->conninfo[n], sizeof(c->conninfo[0]), "%d", cfg->db_port);
 			keys[n] = "port", vals[n] = c->conninfo[n], n++;
 		}
-		keys[n] = "sslmode", vals[n] = cs_sslmode_name(cfg->db_sslmode), n++;
+		keys[n] = "sslmode", vals[n] = cs_config_sslmode_name(cfg->db_sslmode), n++;
 	}
 	keys[n] = "application_name", vals[n] = "classy-sync", n++;
 	keys[n] = "connect_timeout", vals[n] = "10", n++;

@@ -199,6 +199,23 @@ int cs_sql_exec(cs_sql *c, const char *sql, const char *what, const cs_sql_val *
 	return rc;
 }
 
+int cs_sql_insert_id(cs_sql *c, const char *sql, const char *what, const cs_sql_val *v, int n,
+		     long long *id, cs_err *err)
+{
+	cs_sql_stmt *st = NULL;
+	int rc = cs_sql_prepare(c, sql, what, &st, err);
+	if (rc < 0)
+		return rc;
+	if (cs_sql_bind_all(st, v, n))
+		rc = bind_failed(st, err);
+	if (rc == 0 && (rc = cs_sql_step(st, err)) >= 0) {
+		*id = cs_sql_last_id(c, st);
+		rc = 0;
+	}
+	cs_sql_finalize(st);
+	return rc;
+}
+
 int cs_sql_query(cs_sql *c, const char *sql, const char *what, const cs_sql_val *v, int n,
 		 cs_sql_row_fn row, void *ctx, cs_err *err)
 {
@@ -291,5 +308,5 @@ int cs_sql_end(cs_sql *c, int rc, const char *what, cs_err *err)
 
 void cs_sql_now(char out[32])
 {
-	cs_time_format(cs_now_ms(), 1, out);
+	cs_time_format(cs_time_now_ms(), 1, out);
 }

@@ -205,6 +205,10 @@ int cs_sql_bind_all(cs_sql_stmt *st, const cs_sql_val *v, int n);
 int cs_sql_exec(cs_sql *c, const char *sql, const char *what, const cs_sql_val *v, int n,
 		long long *changes, cs_err *err);
 
+/* An INSERT (ending in @returning_id) that gives the new row's id. */
+int cs_sql_insert_id(cs_sql *c, const char *sql, const char *what, const cs_sql_val *v, int n,
+		     long long *id, cs_err *err);
+
 /* Calls row(st, ctx) for each row of the query. A non-zero return from row
  * stops the walk and is returned. */
 typedef int (*cs_sql_row_fn)(cs_sql_stmt *st, void *ctx);

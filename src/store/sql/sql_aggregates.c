@@ -167,7 +167,7 @@ int cs_sql_recompute(cs_store *store, long long org, long long *updated, cs_err 
 				  "commit or abort the page first",
 				  org);
 	/* one stamp for the whole batch, in the stored time form */
-	cs_time_format(cs_now_ms(), 1, stamp);
+	cs_time_format(cs_time_now_ms(), 1, stamp);
 	rc = cs_sql_begin(s->c, 1, "start the aggregates transaction", err);
 	if (rc != 0)
 		return rc;

@@ -322,7 +322,7 @@ int cs_sql_seed_demo(cs_sql_store *s, long long *inserted, cs_err *err)
 	char no_secret[1] = "";
 	cs_org org = {.id = DEMO_ORG, .name = "Demo Organization", .client_id = "demo",
 		      .secret_enc = no_secret};
-	demo d = {s, cs_now_ms(), 200001, 0};
+	demo d = {s, cs_time_now_ms(), 200001, 0};
 	long long updated = 0;
 	int exists = 0, rc;
 

@@ -44,7 +44,7 @@ static int lease_free(const cs_lease_info *li, const char *holder, long long pid
 		return 0; /* another host: only expiry frees it */
 	if (li->pid == pid)
 		return !strcmp(li->holder, holder); /* ours already: refresh */
-	return li->pid > 0 && !cs_pid_alive(li->pid);
+	return li->pid > 0 && !cs_proc_pid_alive(li->pid);
 }
 
 int cs_sql_lease_acquire(cs_store *st, long long org, const char *job, const char *holder,
@@ -73,7 +73,7 @@ int cs_sql_lease_acquire(cs_store *st, long long org, const char *job, const cha
 				  " WHERE organization_id = ?1 AND job = ?2@lock_row",
 				  "read a sync lease", CS_SQL_ARGS(CS_V_INT(org), CS_V_TEXT(job)),
 				  lease_row, &r, err);
-	int64_t now = cs_now_ms();
+	int64_t now = cs_time_now_ms();
 	if (rc == 0 && r.found && !lease_free(&r.li, holder, pid, host, now)) {
 		r.li.org_id = org;
 		snprintf(r.li.job, sizeof(r.li.job), "%s", job);
@@ -105,7 +105,7 @@ int cs_sql_lease_renew(cs_store *st, long long org, const char *job, const char 
 			     "UPDATE sync_leases SET expires_at = ?1 WHERE organization_id = ?2"
 			     " AND job = ?3 AND holder = ?4 AND pid = ?5 AND host = ?6",
 			     "renew a sync lease",
-			     CS_SQL_ARGS(CS_V_INT(cs_now_ms() + ttl_ms), CS_V_INT(org), CS_V_TEXT(job),
+			     CS_SQL_ARGS(CS_V_INT(cs_time_now_ms() + ttl_ms), CS_V_INT(org), CS_V_TEXT(job),
 					 CS_V_TEXT(holder), CS_V_INT(getpid()), CS_V_TEXT(host)),
 			     &changed, err);
 	if (rc == 0 && changed == 0)

@@ -190,7 +190,7 @@ static int dead_row(cs_sql_stmt *q, void *arg)
 {
 	dead_runs *d = arg;
 	long long pid = cs_sql_col_int(q, 1);
-	if ((pid > 0 && cs_pid_alive(pid)) || d->n == 64)
+	if ((pid > 0 && cs_proc_pid_alive(pid)) || d->n == 64)
 		return 0;
 	d->id[d->n] = cs_sql_col_int(q, 0);
 	d->pid[d->n++] = pid;
@@ -233,35 +233,25 @@ static int close_dead_runs(cs_sql_store *s, long long org, const char *entity, c
 int cs_sql_run_begin(cs_store *st, cs_run *run, cs_err *err)
 {
 	cs_sql_store *s = (cs_sql_store *)st;
-	cs_sql_stmt *q = NULL;
 	if (!entity_name(run->entity))
 		return cs_err_set(err, CS_ERR, "cannot record a run: unknown entity %d", run->entity);
 	if (!run->started_at[0])
 		cs_sql_now(run->started_at);
 	int rc = close_dead_runs(s, run->org_id, entity_name(run->entity), err);
-	if (rc == 0)
-		rc = cs_sql_prepare(s->c,
-				    "INSERT INTO sync_runs (organization_id, entity, mode, started_at,"
-				    " status, records, pages, requests, retries, error, pid) VALUES (?1,"
-				    " ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)@returning_id",
-				    "record a run", &q, err);
 	if (rc < 0)
 		return rc;
-	cs_sql_bind_all(q,
-			CS_SQL_ARGS(CS_V_INT(run->org_id), CS_V_TEXT(entity_name(run->entity)),
-				    CS_V_TEXT(run->full ? "full" : "incremental"),
-				    CS_V_TIME(run->started_at),
-				    CS_V_TEXT(cs_run_status_name(run->status)), CS_V_INT(run->records),
-				    CS_V_INT(run->pages), CS_V_INT(run->requests),
-				    CS_V_INT(run->retries), CS_V_OPT(run->error),
-				    CS_V_INT(getpid())));
-	rc = cs_sql_step(q, err);
-	if (rc >= 0) {
-		run->id = cs_sql_last_id(s->c, q);
-		rc = 0;
-	}
-	cs_sql_finalize(q);
-	return rc;
+	return cs_sql_insert_id(
+		s->c,
+		"INSERT INTO sync_runs (organization_id, entity, mode, started_at, status, records,"
+		" pages, requests, retries, error, pid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+		" ?10, ?11)@returning_id",
+		"record a run",
+		CS_SQL_ARGS(CS_V_INT(run->org_id), CS_V_TEXT(entity_name(run->entity)),
+			    CS_V_TEXT(run->full ? "full" : "incremental"), CS_V_TIME(run->started_at),
+			    CS_V_TEXT(cs_run_status_name(run->status)), CS_V_INT(run->records),
+			    CS_V_INT(run->pages), CS_V_INT(run->requests), CS_V_INT(run->retries),
+			    CS_V_OPT(run->error), CS_V_INT(getpid())),
+		&run->id, err);
 }
 
 int cs_sql_run_finish(cs_store *st, const cs_run *run, cs_err *err)

@@ -189,25 +189,16 @@ static const char *run_mode(const cs_plugin_run *r)
 int cs_sql_plugin_run_begin(cs_store *st, cs_plugin_run *run, cs_err *err)
 {
 	cs_sql_store *s = (cs_sql_store *)st;
-	cs_sql_stmt *q = NULL;
 	if (!run->started_at[0])
 		cs_sql_now(run->started_at);
-	int rc = cs_sql_prepare(s->c,
+	return cs_sql_insert_id(s->c,
 				"INSERT INTO plugin_runs (plugin, organization_id, mode, started_at,"
 				" status, pid) VALUES (?1, ?2, ?3, ?4, 'running', ?5)@returning_id",
-				"record a push run", &q, err);
-	if (rc < 0)
-		return rc;
-	cs_sql_bind_all(q, CS_SQL_ARGS(CS_V_TEXT(run->plugin), CS_V_INT(run->org_id),
-				       CS_V_TEXT(run_mode(run)), CS_V_TIME(run->started_at),
-				       CS_V_INT(getpid())));
-	rc = cs_sql_step(q, err);
-	if (rc >= 0) {
-		run->id = cs_sql_last_id(s->c, q);
-		rc = 0;
-	}
-	cs_sql_finalize(q);
-	return rc;
+				"record a push run",
+				CS_SQL_ARGS(CS_V_TEXT(run->plugin), CS_V_INT(run->org_id),
+					    CS_V_TEXT(run_mode(run)), CS_V_TIME(run->started_at),
+					    CS_V_INT(getpid())),
+				&run->id, err);
 }
 
 int cs_sql_plugin_run_finish(cs_store *st, const cs_plugin_run *run, cs_err *err)

@@ -124,10 +124,10 @@ static const char *const factor_cols[] = {"frequency", "num", "den"};
 static int seed_factors(seed_ctx *c, cs_err *err)
 {
 	int rc = 0;
-	for (unsigned i = 0; !rc && i < cs_nfrequencies; i++) {
-		const cs_sql_val v[] = {CS_V_TEXT(cs_frequencies[i].name),
-					CS_V_INT(cs_frequencies[i].num),
-					CS_V_INT(cs_frequencies[i].den)};
+	for (unsigned i = 0; !rc && i < cs_money_nfrequencies; i++) {
+		const cs_sql_val v[] = {CS_V_TEXT(cs_money_frequencies[i].name),
+					CS_V_INT(cs_money_frequencies[i].num),
+					CS_V_INT(cs_money_frequencies[i].den)};
 		rc = insert_row(c, "frequency_factors", factor_cols, 3, v, err);
 	}
 	return rc;

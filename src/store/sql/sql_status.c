@@ -27,7 +27,7 @@ static org_stat *stat_for(stats *st, long long id)
 	for (size_t i = 0; i < st->n; i++)
 		if (st->v[i].id == id)
 			return &st->v[i];
-	org_stat *v = cs_grow(st->v, &st->cap, st->n, sizeof(*v), 8);
+	org_stat *v = cs_buf_grow_array(st->v, &st->cap, st->n, sizeof(*v), 8);
 	if (!v)
 		return NULL;
 	st->v = v;

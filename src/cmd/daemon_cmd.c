@@ -1,0 +1,328 @@
+/* classy-sync daemon start|stop|restart|status|schedule: options, the
+ * output, and the exit codes. The process model and loop live in
+ * src/daemon/; this file parses options, prints what they return and
+ * decides the exit code. It never forks or supervises itself. */
+#include "cmd/cmd.h"
+#include "util/json.h"
+
+#include "alert/alert.h"
+#include "daemon/daemon.h"
+#include "sched/dconfig.h"
+#include "util/timeutil.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* --config, else ./daemon-config.json when it exists, else "" (defaults);
+ * made absolute so the status shows where it came from. Checks it. */
+static int resolve_config(const char *given, char *out, size_t n, cs_err *err)
+{
+	const char *path = cs_dconfig_pick(given);
+	out[0] = '\0';
+	if (!path)
+		return 0;
+	char abs[PATH_MAX];
+	if (!realpath(path, abs))
+		return cs_err_set(err, CS_EUSAGE, "cannot read daemon config '%s': %s", path,
+				  strerror(errno));
+	if (strlen(abs) >= n)
+		return cs_err_set(err, CS_EUSAGE, "daemon config path '%s' is too long", abs);
+	memcpy(out, abs, strlen(abs) + 1);
+	cs_dconfig cfg;
+	int rc = cs_dconfig_load(out, &cfg, err);
+	if (rc)
+		return rc == CS_ENOTFOUND ? (err->code = CS_EUSAGE) : rc;
+	cs_dconfig_release(&cfg);
+	return 0;
+}
+
+static int exit_code(int end)
+{
+	switch (end) {
+	case CS_DAEMON_END_STOPPED:
+		return CS_EXIT_OK;
+	case CS_DAEMON_END_BAD_CONFIG:
+		return CS_EXIT_USAGE;
+	default:
+		return CS_EXIT_FAIL;
+	}
+}
+
+/* Starts the daemon: in the foreground until it stops, else detached once
+ * its worker is ready. */
+static int start(const cs_daemon_opts *o, const cs_daemon_paths *paths)
+{
+	cs_err err = {0};
+	int fd;
+	if (cs_daemon_lock(paths, &fd, &err)) {
+		fprintf(stderr, "classy-sync: daemon %s\n", err.msg);
+		return CS_EXIT_FAIL;
+	}
+	if (o->foreground)
+		return exit_code(cs_daemon_run(o, paths, fd));
+	cs_daemon_started st;
+	int rc = cs_daemon_detach(o, paths, fd, &st, &err);
+	if (rc == 0) {
+		printf("daemon started (pid %ld); log: %s\n", st.pid, paths->logfile);
+		return CS_EXIT_OK;
+	}
+	if (!st.spawned)
+		return cs_cmd_fail(&err);
+	fprintf(stderr, "classy-sync: error: the daemon did not start: %s (log: %s)\n",
+		st.report[0] ? st.report : "it exited", paths->logfile);
+	return rc == CS_EUSAGE ? CS_EXIT_USAGE : CS_EXIT_FAIL;
+}
+
+static int do_start(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args)
+{
+	cs_daemon_opts o;
+	memset(&o, 0, sizeof(o));
+	cs_err err = {0};
+	if (resolve_config(cs_cmd_arg_str(self, args, "config"), o.config_path, sizeof(o.config_path),
+			   &err))
+		return cs_cmd_fail(&err);
+	cs_alert_config ac;
+	if (cs_alert_config_from_env(&ac, &err))
+		return cs_cmd_fail(&err);
+	o.cfg = &ctx->cfg;
+	o.key = ctx->key;
+	o.http = cs_cmd_arg_str(self, args, "http");
+	o.foreground = cs_cmd_arg_set(self, args, "foreground");
+	/* the daemon's processes open their own handles */
+	cs_store_close(ctx->store);
+	ctx->store = NULL;
+	cs_daemon_paths paths;
+	cs_daemon_paths_init(&ctx->cfg, &paths);
+	return start(&o, &paths);
+}
+
+static int do_stop(cs_cmd_ctx *ctx, long long timeout_s)
+{
+	cs_daemon_paths paths;
+	cs_daemon_paths_init(&ctx->cfg, &paths);
+	cs_err err = {0};
+	long pid;
+	int rc = cs_daemon_stop(&paths, &pid, &err);
+	if (rc == CS_ENOTFOUND) {
+		fprintf(stderr, "classy-sync: daemon is not running\n");
+		return CS_EXIT_OK;
+	}
+	if (rc)
+		return cs_cmd_fail(&err);
+	fprintf(stderr, "stopping the daemon (pid %ld)...\n", pid);
+	if (cs_daemon_wait_stopped(&paths, pid, timeout_s, &err))
+		return cs_cmd_fail(&err);
+	printf("daemon stopped (pid %ld)\n", pid);
+	return CS_EXIT_OK;
+}
+
+/* --timeout S of stop and restart, 60 s when not given. */
+static long long stop_timeout(const cs_cmd *self, const cs_cmd_args *args)
+{
+	return cs_cmd_arg_set(self, args, "timeout") ? cs_cmd_arg_num(self, args, "timeout") : 60;
+}
+
+static int cmd_start(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args)
+{
+	return do_start(ctx, self, args);
+}
+
+static int cmd_stop(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args)
+{
+	return do_stop(ctx, stop_timeout(self, args));
+}
+
+static int cmd_restart(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args)
+{
+	/* a bad new config must not cost the running daemon */
+	char path[1024];
+	cs_err err = {0};
+	if (resolve_config(cs_cmd_arg_str(self, args, "config"), path, sizeof(path), &err))
+		return cs_cmd_fail(&err);
+	int rc = do_stop(ctx, stop_timeout(self, args));
+	return rc ? rc : do_start(ctx, self, args);
+}
+
+/* The status file of the running daemon, with "running" and the heartbeat
+ * age added; NULL (after saying so) when none runs. */
+static cJSON *load_status(cs_cmd_ctx *ctx, int json)
+{
+	cs_daemon_paths paths;
+	cs_daemon_paths_init(&ctx->cfg, &paths);
+	long pid = cs_daemon_running(&paths);
+	cJSON *st = pid ? cs_daemon_read_status(&paths) : NULL;
+	if (!st) {
+		if (json)
+			printf("{\"running\":false,\"pid\":null,\"jobs\":[]}\n");
+		else if (pid)
+			printf("daemon: starting (pid %ld), no status yet\n", pid);
+		else
+			printf("daemon: not running\n");
+		return NULL;
+	}
+	cJSON_AddBoolToObject(st, "running", 1);
+	int64_t beat = (int64_t)cs_json_num(st, "heartbeat_ms");
+	cJSON_AddNumberToObject(st, "heartbeat_age_ms", (double)(cs_time_now_ms() - beat));
+	return st;
+}
+
+static void fmt_dur(double ms, char *out, size_t n)
+{
+	long long s = (long long)(ms / 1000);
+	if (ms < 0)
+		snprintf(out, n, "-");
+	else if (s >= 3600)
+		snprintf(out, n, "%lldh%02lldm", s / 3600, s / 60 % 60);
+	else if (s >= 60)
+		snprintf(out, n, "%lldm%02llds", s / 60, s % 60);
+	else
+		snprintf(out, n, "%.1fs", ms / 1000);
+}
+
+/* --json: item as one line (null when absent); frees st. */
+static int print_json(const cJSON *item, cJSON *st)
+{
+	char *t = cJSON_PrintUnformatted(item);
+	printf("%s\n", t ? t : "null");
+	free(t);
+	cJSON_Delete(st);
+	return CS_EXIT_OK;
+}
+
+static int cmd_status(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args)
+{
+	int json = cs_cmd_arg_set(self, args, "json");
+	cJSON *st = load_status(ctx, json);
+	if (!st)
+		return CS_EXIT_FAIL;
+	cJSON_DeleteItemFromObject(st, "schedule");
+	if (json)
+		return print_json(st, st);
+	char up[32], hb[32];
+	fmt_dur(cs_json_num(st, "uptime_s") * 1000, up, sizeof(up));
+	fmt_dur(cs_json_num(st, "heartbeat_age_ms"), hb, sizeof(hb));
+	printf("daemon: %s (pid %.0f, worker %.0f), up %s, restarts %.0f\n",
+	       cs_json_str(st, "state", "?"), cs_json_num(st, "pid"), cs_json_num(st, "worker_pid"), up,
+	       cs_json_num(st, "restarts"));
+	printf("config: %s\n", cs_json_str(st, "config_file", "(built-in defaults)"));
+	printf("heartbeat: %s ago\n", hb);
+	if (cs_json_str(st, "http", NULL))
+		printf("http: %s\n", cs_json_str(st, "http", ""));
+	printf("\n%-8s %-16s %-12s %-22s %-22s %s\n", "org", "job", "state", "last result",
+	       "next run", "records");
+	const cJSON *j;
+	cJSON_ArrayForEach(j, cJSON_GetObjectItem(st, "jobs"))
+	{
+		const cJSON *p = cJSON_GetObjectItem(j, "progress");
+		const cJSON *l = cJSON_GetObjectItem(j, "last");
+		char state[24], last[40];
+		if (cJSON_IsObject(p))
+			snprintf(state, sizeof(state), "running");
+		else
+			snprintf(state, sizeof(state), "idle");
+		snprintf(last, sizeof(last), "%s",
+			 cJSON_IsObject(l) ? cs_json_str(l, "status", "-") : "never");
+		const cJSON *counted = cJSON_IsObject(p) ? p : l;
+		printf("%-8.0f %-16s %-12s %-22s %-22s %.0f%s\n", cs_json_num(j, "org"),
+		       cs_json_str(j, "kind", "?"), state, last, cs_json_str(j, "next_run", "-"),
+		       cs_json_num(counted, "records"), cJSON_IsObject(p) ? " so far" : "");
+		if (cJSON_IsObject(l) && cs_json_str(l, "error", NULL))
+			printf("         last error: %s\n", cs_json_str(l, "error", ""));
+	}
+	cJSON_Delete(st);
+	return CS_EXIT_OK;
+}
+
+static int cmd_schedule(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args)
+{
+	int json = cs_cmd_arg_set(self, args, "json");
+	cJSON *st = load_status(ctx, json);
+	if (!st)
+		return CS_EXIT_FAIL;
+	const cJSON *sched = cJSON_GetObjectItem(st, "schedule");
+	if (json)
+		return print_json(sched, st);
+	printf("%-8s %-16s %10s %-22s %10s %-8s %s\n", "org", "job", "interval", "next run",
+	       "last took", "last", "runs");
+	const cJSON *j;
+	cJSON_ArrayForEach(j, cJSON_GetObjectItem(sched, "jobs"))
+	{
+		char iv[32], took[32];
+		fmt_dur(cs_json_num(j, "interval_ms"), iv, sizeof(iv));
+		const cJSON *d = cJSON_GetObjectItem(j, "last_duration_ms");
+		fmt_dur(cJSON_IsNumber(d) ? d->valuedouble : -1, took, sizeof(took));
+		const cJSON *ls = cJSON_GetObjectItem(j, "last_status");
+		printf("%-8.0f %-16s %10s %-22s %10s %-8s %.0f\n", cs_json_num(j, "org"),
+		       cs_json_str(j, "kind", "?"), iv,
+		       cJSON_IsTrue(cJSON_GetObjectItem(j, "running")) ? "(running)"
+								   : cs_json_str(j, "next_run", "-"),
+		       took, cJSON_IsString(ls) ? ls->valuestring : "-", cs_json_num(j, "runs"));
+	}
+	cJSON_Delete(st);
+	return CS_EXIT_OK;
+}
+
+static const cs_cmd_opt start_opts[] = {
+	{"foreground", CS_CMD_OPT_FLAG, NULL, "stay attached (systemd Type=notify, containers)"},
+	{"config", CS_CMD_OPT_STRING, "FILE",
+	 "daemon config (default: ./daemon-config.json if it exists, else built-in defaults)"},
+	{"http", CS_CMD_OPT_STRING, "ADDR",
+	 "serve /healthz /readyz /metrics on ADDR (e.g. 127.0.0.1:9464, :9464); off by default"},
+	{"timeout", CS_CMD_OPT_INT, "S", "restart: seconds to wait for the old daemon (default 60)"},
+	{NULL, 0, NULL, NULL},
+};
+
+static const cs_cmd_opt stop_opts[] = {
+	{"timeout", CS_CMD_OPT_INT, "S", "seconds to wait for it to exit (default 60)"},
+	{NULL, 0, NULL, NULL},
+};
+
+static const cs_cmd_opt json_opts[] = {
+	{"json", CS_CMD_OPT_FLAG, NULL, "print as JSON"},
+	{NULL, 0, NULL, NULL},
+};
+
+#define RUN_FLAGS (CS_CMD_STORE | CS_CMD_MIGRATED | CS_CMD_KEY)
+
+static const cs_cmd start_cmd = {
+	.name = "start", .fn = cmd_start, .flags = RUN_FLAGS, .opts = start_opts,
+	.summary = "start the daemon (detached unless --foreground)",
+	.description = "Exit codes: 0 started (or, with --foreground, stopped cleanly), 1 already\n"
+		       "running or could not start or the supervisor gave up, 2 bad config.",
+};
+static const cs_cmd stop_cmd = {
+	.name = "stop", .fn = cmd_stop, .flags = CS_CMD_CONFIG, .opts = stop_opts,
+	.summary = "stop the daemon gracefully (SIGTERM, then wait)",
+	.description = "The page in flight commits or rolls back and runs are recorded as\n"
+		       "interrupted. Exit 0 when stopped or not running, 1 on timeout.",
+};
+static const cs_cmd restart_cmd = {
+	.name = "restart", .fn = cmd_restart, .flags = RUN_FLAGS, .opts = start_opts,
+	.summary = "stop the daemon, then start it with these options",
+};
+static const cs_cmd status_cmd = {
+	.name = "status", .fn = cmd_status, .flags = CS_CMD_CONFIG, .opts = json_opts,
+	.summary = "pid, uptime, restarts, heartbeat, jobs with progress, last and next runs",
+	.description = "Reads the daemon's status file only. Exit 0 when the daemon runs, 1 when\n"
+		       "it does not (--json then prints {\"running\":false,...}).",
+};
+static const cs_cmd schedule_cmd = {
+	.name = "schedule", .fn = cmd_schedule, .flags = CS_CMD_CONFIG, .opts = json_opts,
+	.summary = "the timetable: each org and job, interval, next run, last duration",
+	.description = "Exit 0 when the daemon runs, 1 when it does not.",
+};
+
+static const cs_cmd *const daemon_subs[] = {&start_cmd, &stop_cmd, &restart_cmd, &status_cmd,
+					     &schedule_cmd, NULL};
+
+const cs_cmd cs_cmd_daemon = {
+	.name = "daemon",
+	.summary = "run syncs on a schedule in the background, supervised",
+	.sub = daemon_subs,
+	.description = "Runtime files live next to the database (DB_PATH.daemon.pid, .log, .json)\n"
+		       "or in $CLASSY_SYNC_RUN_DIR. See README \"Operations\".",
+};

@@ -1,0 +1,39 @@
+/* Waiting that a stop request can cut short: the retry backoff (http.c),
+ * the budget's pacing (budget.c) and the Mailchimp batch polls all sleep
+ * here. It sits below both http.c and budget.c so neither calls the other
+ * back. It must never sleep longer than one slice without looking at the
+ * stop flag, and never busy-wait. Tests shorten every wait with
+ * CLASSY_SYNC_TEST_TIME_SCALE. */
+#include "http/sleep.h"
+
+#include "util/err.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
+
+#define SLEEP_SLICE_MS 100L
+
+int cs_http_sleep_ms(long ms, int (*should_stop)(void))
+{
+	const char *scale_env = getenv("CLASSY_SYNC_TEST_TIME_SCALE");
+	long scale = scale_env ? strtol(scale_env, NULL, 10) : 1;
+	if (scale < 1)
+		scale = 1;
+	int64_t left_us = ms > 0 ? (int64_t)ms * 1000 / scale : 0;
+	/* Sleep in slices so a stop request is noticed within SLEEP_SLICE_MS. */
+	for (;;) {
+		if (should_stop && should_stop())
+			return CS_EINTR;
+		if (left_us <= 0)
+			return 0;
+		int64_t us = left_us < SLEEP_SLICE_MS * 1000 ? left_us : SLEEP_SLICE_MS * 1000;
+		struct timespec ts = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000};
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+			if (should_stop && should_stop())
+				return CS_EINTR;
+		}
+		left_us -= us;
+	}
+}

@@ -1,0 +1,342 @@
+/* The metrics and health endpoint (/healthz, /readyz, /metrics). We bind the
+ * listening socket ourselves and hand it to libmicrohttpd: binding is where
+ * things go wrong (port in use, address not on this host), and doing it
+ * here gives us the errno to name the problem, where MHD_start_daemon only
+ * returns NULL.
+ *
+ * Never serves more than GET and HEAD, never binds beyond the loopback
+ * unless the address says so (the endpoint is unauthenticated), and never
+ * does slow work on the server thread: the handlers read a timestamp or
+ * render the registry. */
+#include "httpd/httpd.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define LISTEN_BACKLOG 64
+#define MAX_CONNECTIONS 32  /* scrapers and probes: a handful at a time */
+#define CONN_TIMEOUT_S 10   /* a stalled client cannot hold a slot forever */
+#define REASON_MAX 256
+#define TEXT_PLAIN "text/plain; charset=utf-8"
+#define PROM_TEXT "text/plain; version=0.0.4; charset=utf-8"
+
+struct cs_httpd {
+	struct MHD_Daemon *d;
+	cs_httpd_handlers h;
+	int port;
+};
+
+/* ---- the listen address ------------------------------------------------ */
+
+static int bad_listen(const char *addr, const char *why, cs_err *err)
+{
+	return cs_err_set(err, CS_EUSAGE,
+			  "invalid listen address '%s': %s; use HOST:PORT, e.g. 127.0.0.1:9464, "
+			  ":9464 (loopback), 0.0.0.0:9464 or [::1]:9464",
+			  addr, why);
+}
+
+static int parse_port(const char *s, in_port_t *port)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 5 || strspn(s, "0123456789") != n)
+		return -1;
+	long v = strtol(s, NULL, 10);
+	if (v > 65535)
+		return -1;
+	*port = htons((in_port_t)v);
+	return 0;
+}
+
+/* Splits addr into host and port text; host is "" for ":PORT". */
+static int split_listen(const char *addr, char *host, size_t hostsz, const char **port,
+			int *bracketed, cs_err *err)
+{
+	const char *colon;
+	*bracketed = addr[0] == '[';
+	if (*bracketed) {
+		const char *close = strchr(addr, ']');
+		if (!close)
+			return bad_listen(addr, "missing ']' after the IPv6 address", err);
+		colon = close + 1;
+		if (*colon != ':')
+			return bad_listen(addr, "missing ':PORT' after ']'", err);
+		addr++; /* host is between the brackets */
+	} else {
+		colon = strrchr(addr, ':');
+		if (!colon)
+			return bad_listen(addr, "missing ':PORT'", err);
+		if (memchr(addr, ':', (size_t)(colon - addr)))
+			return bad_listen(addr, "an IPv6 address needs brackets, as in [::1]:9464",
+					  err);
+	}
+	size_t n = (size_t)(colon - addr) - (*bracketed ? 1 : 0);
+	if (n >= hostsz)
+		return bad_listen(addr - *bracketed, "the host is too long", err);
+	memcpy(host, addr, n);
+	host[n] = '\0';
+	*port = colon + 1;
+	return 0;
+}
+
+/* Fills ss from addr. A bare ":PORT" means loopback: the endpoint has no
+ * authentication, so reaching it from elsewhere must be asked for. */
+static int parse_listen(const char *addr, struct sockaddr_storage *ss, socklen_t *len,
+			cs_err *err)
+{
+	char host[INET6_ADDRSTRLEN + 8];
+	const char *port_s = "";
+	int bracketed = 0;
+	in_port_t port = 0;
+	if (!addr || !*addr)
+		return bad_listen("", "it is empty", err);
+	int rc = split_listen(addr, host, sizeof(host), &port_s, &bracketed, err);
+	if (rc)
+		return rc;
+	if (parse_port(port_s, &port))
+		return bad_listen(addr, "the port must be a number from 0 to 65535", err);
+	memset(ss, 0, sizeof(*ss));
+	if (bracketed) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+		a->sin6_family = AF_INET6;
+		a->sin6_port = port;
+		*len = sizeof(*a);
+		if (inet_pton(AF_INET6, host, &a->sin6_addr) != 1)
+			return bad_listen(addr, "not a numeric IPv6 address between the brackets",
+					  err);
+		return 0;
+	}
+	struct sockaddr_in *a = (struct sockaddr_in *)ss;
+	a->sin_family = AF_INET;
+	a->sin_port = port;
+	*len = sizeof(*a);
+	if (!*host || strcmp(host, "localhost") == 0)
+		a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	else if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
+		return bad_listen(addr, "the host must be a numeric IPv4 address, [IPv6] or "
+					  "localhost",
+				  err);
+	return 0;
+}
+
+/* What to do about a bind or listen errno, in words. */
+static const char *bind_advice(int e)
+{
+	switch (e) {
+	case EADDRINUSE:
+		return "another process (or another classy-sync daemon) already listens there; "
+		       "stop it or choose another port";
+	case EADDRNOTAVAIL:
+		return "the address is not one of this host's; use 127.0.0.1, 0.0.0.0 or an "
+		       "address of a local interface";
+	case EACCES:
+		return "ports below 1024 need privileges; choose a port above 1024";
+	case EAFNOSUPPORT:
+		return "this host has no IPv6; use an IPv4 address";
+	default:
+		return "check the address";
+	}
+}
+
+static int open_listener(const char *addr, const struct sockaddr_storage *ss, socklen_t len,
+			 int *fd_out, int *port_out, cs_err *err)
+{
+	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int e = 0;
+	if (fd < 0) {
+		e = errno;
+		goto fail;
+	}
+	/* A restarted daemon must not wait out TIME_WAIT; a live listener on
+	 * the port still makes bind fail with EADDRINUSE. */
+	int on = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (bind(fd, (const struct sockaddr *)ss, len) != 0 || listen(fd, LISTEN_BACKLOG) != 0) {
+		e = errno;
+		goto fail;
+	}
+	struct sockaddr_storage bound;
+	socklen_t blen = sizeof(bound);
+	if (getsockname(fd, (struct sockaddr *)&bound, &blen) != 0) {
+		e = errno;
+		goto fail;
+	}
+	*port_out = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+						      : ((struct sockaddr_in *)&bound)->sin_port);
+	*fd_out = fd;
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	char tmp[128], buf[128];
+	snprintf(buf, sizeof(buf), "%s", strerror_r(e, tmp, sizeof(tmp)));
+	buf[0] = (char)tolower((unsigned char)buf[0]); /* messages are lowercase */
+	return cs_err_set(err, CS_EIO, "cannot listen on '%s': %s; %s", addr, buf,
+			  bind_advice(e));
+}
+
+/* ---- routes ------------------------------------------------------------- */
+
+typedef struct answer {
+	unsigned status;
+	const char *ctype;
+	cs_buf body;
+} answer;
+
+/* One line of text: the reason a handler gave, or a fallback. */
+static void answer_text(answer *a, unsigned status, const char *text)
+{
+	a->status = status;
+	a->ctype = TEXT_PLAIN;
+	cs_buf_puts(&a->body, text);
+	cs_buf_puts(&a->body, "\n");
+}
+
+static void probe(answer *a, int (*check)(void *, char *, size_t), void *ctx,
+		  const char *fallback)
+{
+	char reason[REASON_MAX] = "";
+	if (check(ctx, reason, sizeof(reason)) == 1) {
+		answer_text(a, MHD_HTTP_OK, "ok");
+		return;
+	}
+	/* A reason is one line: a stray newline would end the body early. */
+	reason[strcspn(reason, "\r\n")] = '\0';
+	answer_text(a, MHD_HTTP_SERVICE_UNAVAILABLE, reason[0] ? reason : fallback);
+}
+
+static void route_healthz(const cs_httpd *s, answer *a)
+{
+	probe(a, s->h.live, s->h.ctx, "not live");
+}
+
+static void route_readyz(const cs_httpd *s, answer *a)
+{
+	probe(a, s->h.ready, s->h.ctx, "not ready");
+}
+
+static void route_metrics(const cs_httpd *s, answer *a)
+{
+	if (s->h.metrics(s->h.ctx, &a->body) < 0) {
+		cs_buf_reset(&a->body);
+		answer_text(a, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot render the metrics");
+		return;
+	}
+	a->status = MHD_HTTP_OK;
+	a->ctype = PROM_TEXT;
+}
+
+static const struct route {
+	const char *path;
+	void (*fn)(const cs_httpd *s, answer *a);
+} routes[] = {
+	{"/healthz", route_healthz},
+	{"/readyz", route_readyz},
+	{"/metrics", route_metrics},
+};
+
+static void dispatch(const cs_httpd *s, const char *url, const char *method, answer *a)
+{
+	const struct route *r = NULL;
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+		if (strcmp(url, routes[i].path) == 0)
+			r = &routes[i];
+	if (!r)
+		answer_text(a, MHD_HTTP_NOT_FOUND, "not found; try /healthz, /readyz or /metrics");
+	else if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+		answer_text(a, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed; use GET");
+	else
+		r->fn(s, a);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version,
+				  const char *upload_data, size_t *upload_size, void **req_cls)
+{
+	(void)version, (void)upload_data;
+	static int seen; /* marks a request whose headers arrived */
+	if (!*req_cls) {
+		*req_cls = &seen;
+		return MHD_YES;
+	}
+	if (*upload_size) { /* no route takes a body: discard it */
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	answer a = {0, NULL, CS_BUF_INIT};
+	cs_buf_init(&a.body, 16 << 20);
+	dispatch(cls, url, method, &a);
+	struct MHD_Response *resp = MHD_create_response_from_buffer(
+		a.body.len, (void *)cs_buf_str(&a.body), MHD_RESPMEM_MUST_COPY);
+	cs_buf_release(&a.body);
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, a.ctype);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (a.status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	enum MHD_Result rc = MHD_queue_response(conn, a.status, resp);
+	MHD_destroy_response(resp);
+	return rc;
+}
+
+/* ---- lifecycle ---------------------------------------------------------- */
+
+int cs_httpd_start(const char *addr, const cs_httpd_handlers *h, cs_httpd **out, cs_err *err)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = 0;
+	int fd = -1, port = 0;
+	*out = NULL;
+	if (!h || !h->live || !h->ready || !h->metrics)
+		return cs_err_set(err, CS_EUSAGE, "cannot start the HTTP endpoint: the live, "
+						  "ready and metrics handlers are all required");
+	int rc = parse_listen(addr, &ss, &len, err);
+	if (rc == 0)
+		rc = open_listener(addr, &ss, len, &fd, &port, err);
+	if (rc)
+		return rc;
+	cs_httpd *s = calloc(1, sizeof(*s));
+	if (!s) {
+		close(fd);
+		return cs_err_set(err, CS_ERR, "cannot start the HTTP endpoint on '%s': out of "
+						"memory", addr);
+	}
+	s->h = *h;
+	s->port = port;
+	/* MHD owns fd from here, and closes it on failure too (libmicrohttpd
+	 * 0.9.75 does), so no close() below. */
+	s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO, 0, NULL, NULL,
+				on_request, s, MHD_OPTION_LISTEN_SOCKET, fd,
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_S,
+				MHD_OPTION_END);
+	if (!s->d) {
+		free(s);
+		return cs_err_set(err, CS_ERR, "cannot start the HTTP endpoint on '%s': "
+						"libmicrohttpd failed to start its thread", addr);
+	}
+	*out = s;
+	return 0;
+}
+
+int cs_httpd_port(const cs_httpd *d)
+{
+	return d ? d->port : 0;
+}
+
+void cs_httpd_stop(cs_httpd *d)
+{
+	if (!d)
+		return;
+	MHD_stop_daemon(d->d);
+	free(d);
+}
