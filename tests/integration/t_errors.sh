@@ -27,7 +27,8 @@ expect 2 "never taken from the command line" org add --org-id 1 --client-id x --
 LOG_LEVEL=loud expect 2 "LOG_LEVEL" status
 CLASSY_API_URL="not a url" expect 2 "CLASSY_API_URL" status
 DB_TYPE=oracle expect 2 "DB_TYPE" status
-DB_TYPE=postgresql expect 2 "not built" status
+DB_TYPE=postgresql DB_HOST=/nonexistent-socket-dir expect 2 "cannot connect to PostgreSQL" status
+DB_TYPE=pg DATABASE_URL=mysql://u:p@127.0.0.1/x expect 2 "DATABASE_URL is a mysql URL" status
 printf 'LOG_LEVEL=info\nthis line is wrong\n' >"$TEST_TMP/bad.env"
 CLASSY_SYNC_ENV_FILE="$TEST_TMP/bad.env" expect 2 "line 2" status
 

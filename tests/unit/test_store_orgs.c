@@ -13,8 +13,6 @@ static void test_backends_not_built(void **state)
 		int type;
 		const char *msg;
 	} cases[] = {
-		{CS_DB_POSTGRESQL, "DB_TYPE=postgresql: this build of classy-sync has no PostgreSQL "
-				   "backend (not built); use DB_TYPE=sqlite"},
 		{CS_DB_MYSQL, "DB_TYPE=mysql: this build of classy-sync has no MySQL backend (not "
 			      "built); use DB_TYPE=sqlite"},
 		{42, "DB_TYPE: unknown database type 42; use DB_TYPE=sqlite"},
@@ -28,6 +26,25 @@ static void test_backends_not_built(void **state)
 		assert_string_equal(err.msg, cases[i].msg);
 	}
 	cs_store_close(NULL);
+}
+
+/* A server backend that cannot connect says where it tried (never with the
+ * password) and which settings to check. */
+static void test_server_unreachable(void **state)
+{
+	(void)state;
+	cs_config cfg = {.db_type = CS_DB_POSTGRESQL};
+	cs_err err = {0};
+	cs_store *st = NULL;
+	snprintf(cfg.db_host, sizeof(cfg.db_host), "/nonexistent-socket-dir");
+	snprintf(cfg.db_password, sizeof(cfg.db_password), "hunter2");
+	snprintf(cfg.db_name, sizeof(cfg.db_name), "classy");
+	assert_int_equal(cs_store_open(&cfg, &st, &err), CS_EUSAGE);
+	assert_null(st);
+	assert_non_null(strstr(err.msg, "cannot connect to PostgreSQL at 'postgresql://"));
+	assert_non_null(strstr(err.msg, "/nonexistent-socket-dir"));
+	assert_non_null(strstr(err.msg, "check DB_HOST"));
+	assert_null(strstr(err.msg, "hunter2"));
 }
 
 static void test_bad_db_path(void **state)
@@ -364,6 +381,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_backends_not_built),
+		cmocka_unit_test(test_server_unreachable),
 		cmocka_unit_test(test_bad_db_path),
 		cmocka_unit_test(test_not_a_database),
 		cmocka_unit_test(test_failure_messages),

@@ -368,7 +368,7 @@ static void test_visit_redacts(void **state)
 	load_ok(&cfg);
 	seen s = {0};
 	cs_config_visit(&cfg, collect, &s);
-	assert_int_equal(s.count, 13);
+	assert_int_equal(s.count, 15);
 	assert_null(strstr(s.dump, "hunter2"));
 	assert_non_null(strstr(s.dump, "DB_PASSWORD=(set)\n"));
 	assert_non_null(strstr(s.dump, "CLASSY_SYNC_KEY=(unset)\n"));
@@ -378,6 +378,34 @@ static void test_visit_redacts(void **state)
 	assert_non_null(strstr(s.dump, "LOG_LEVEL=warn\n"));
 	assert_non_null(strstr(s.dump, "LOG_FORMAT=text\n"));
 	assert_non_null(strstr(s.dump, "CLASSY_API_URL=https://api.classy.org/2.0\n"));
+}
+
+/* DATABASE_URL names the product, is shown without its password, and a
+ * DB_TYPE naming another server product is an error, not a guess. */
+static void test_database_url(void **state)
+{
+	(void)state;
+	cs_config cfg;
+	cs_err err = {0};
+	setenv("DATABASE_URL", "postgresql://cs:s3cr%40t@db.example:5432/classy", 1);
+	load_ok(&cfg);
+	assert_int_equal(cfg.db_type, CS_DB_POSTGRESQL);
+	seen s = {0};
+	cs_config_visit(&cfg, collect, &s);
+	assert_null(strstr(s.dump, "s3cr"));
+	assert_non_null(strstr(s.dump, "DATABASE_URL=postgresql://cs:***@db.example:5432/classy\n"));
+	setenv("DB_TYPE", "mariadb", 1);
+	assert_int_equal(cs_config_load(&cfg, &err), CS_EUSAGE);
+	assert_non_null(strstr(err.msg, "DATABASE_URL is a postgresql URL"));
+	setenv("DATABASE_URL", "oracle://x", 1);
+	unsetenv("DB_TYPE");
+	assert_int_equal(cs_config_load(&cfg, &err), CS_EUSAGE);
+	assert_non_null(strstr(err.msg, "DATABASE_URL"));
+	unsetenv("DATABASE_URL");
+	setenv("DB_TYPE", "pg", 1);
+	load_ok(&cfg);
+	assert_int_equal(cfg.db_type, CS_DB_POSTGRESQL);
+	unsetenv("DB_TYPE");
 }
 
 static void test_env_lookup(void **state)
@@ -429,6 +457,7 @@ int main(void)
 		T(test_secret_never_in_messages), T(test_urls),
 		T(test_home_and_length),   T(test_visit_redacts),
 		T(test_env_lookup),        T(test_db_type_name),
+		T(test_database_url),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -74,6 +74,7 @@ static int connect_db(cs_pgsql *c, cs_err *err)
 		return cs_err_set(err, CS_ERR, "cannot connect to PostgreSQL: out of memory");
 	if (PQstatus(c->conn) != CONNECTION_OK) {
 		char msg[400];
+		describe(c); /* where libpq tried, defaults included */
 		snprintf(msg, sizeof(msg), "%s", PQerrorMessage(c->conn));
 		msg[strcspn(msg, "\n")] = '\0';
 		return cs_err_set(err, CS_EUSAGE,
