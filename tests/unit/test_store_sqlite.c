@@ -482,6 +482,7 @@ static void test_background_checkpoint(void **state)
 	snprintf(cfg.db_path, sizeof(cfg.db_path), "%s", t.path);
 	assert_int_equal(cs_store_open(&cfg, &t.st, &err), 0);
 	t.db = cs_sqlite_handle(t.st);
+	t.sql = cs_sql_store_conn(t.st);
 	assert_int_equal(q_int(&t, "SELECT count(*) FROM campaigns"), id);
 	assert_string_equal(q_text(&t, "PRAGMA integrity_check"), "ok");
 	tstore_close(&t);
@@ -509,6 +510,7 @@ static void test_disk_full(void **state)
 	assert_int_equal(cs_store_open(&cfg, &t.st, &err), 0);
 	unsetenv("CLASSY_SYNC_TEST_MAX_PAGE_COUNT");
 	t.db = cs_sqlite_handle(t.st);
+	t.sql = cs_sql_store_conn(t.st);
 	assert_int_equal(q_int(&t, "PRAGMA max_page_count"), atoll(cap));
 	int rc = 0;
 	assert_int_equal(t.st->page_begin(t.st, SYNC1, &err), 0);
@@ -572,6 +574,7 @@ static void test_locked_by_another_process(void **state)
 	snprintf(cfg.db_path, sizeof(cfg.db_path), "%s", a.path);
 	assert_int_equal(cs_store_open(&cfg, &b.st, &err), 0);
 	b.db = cs_sqlite_handle(b.st);
+	b.sql = cs_sql_store_conn(b.st);
 	sqlite3_busy_timeout(b.db, 0); /* no 5 s wait in a unit test */
 	assert_int_equal(a.st->page_begin(a.st, SYNC1, &err), 0);
 	assert_int_equal(b.st->page_begin(b.st, SYNC1, &err), CS_EBUSY);
