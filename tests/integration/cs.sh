@@ -1,23 +1,67 @@
 # Helpers for classy-sync integration tests. Source after lib.sh (sandbox helpers).
-#   cs_env            point classy-sync at a fresh database and key in $TEST_TMP
+#   cs_env            point classy-sync at a fresh database and key in $TEST_TMP: an SQLite
+#                     file, or with CS_TEST_BACKEND=postgresql|mysql (tests/with-backend.sh)
+#                     a database of its own on the test server, dropped on exit
 #   cs ARGS...        run the binary under test ($CS_BIN), output in $OUT/$ERR, status in $RC
 #   cs_ok ARGS...     like cs, but fail the test unless it exits 0
 #   cs_add_org ID     register a sandbox organization (verified)
-#   db SQL            query the test database
+#   db SQL            query the test database (rows as a|b|c, NULL as nothing, any backend)
+#   cs_backend        print the backend under test (sqlite, postgresql, mysql)
+#   cs_sqlite_only WHY  end a test that checks SQLite itself on other backends (exit 77: skipped)
 #   assert_matches_sandbox ORG ENTITY [BEFORE]
 #                     the table holds exactly the sandbox's records (raw_json, compared as
 #                     normalised JSON); with BEFORE (ISO time), only records whose updated_at
 #                     is earlier are required, and newer ones may be absent or older
 : "${CS_BIN:?CS_BIN must name the classy-sync binary}"
 
+cs_backend() { echo "${CS_TEST_BACKEND:-sqlite}"; }
+
+cs_sqlite_only() {
+  [ "$(cs_backend)" = sqlite ] && return 0
+  echo "SKIPPED on $(cs_backend): $*"
+  exit 77
+}
+
+# The mariadb client's options for URL $1 (mysql://user:pass@host:port/db).
+_cs_mysql_args() {
+  local u=${1#*://} cred host db
+  cred=${u%%@*}; u=${u#*@}; host=${u%%/*}; db=${u#*/}
+  echo "--host=${host%%:*} --port=${host##*:} --user=${cred%%:*} --password=${cred#*:} $db"
+}
+
+# A database of its own for this test on the server under test.
+_cs_server_db() {
+  local base=${CS_TEST_DB_URL:?CS_TEST_BACKEND needs CS_TEST_DB_URL (run through tests/with-backend.sh)}
+  local name
+  name="classy_i$(basename "$TEST_TMP" | tr -cd 'a-zA-Z0-9' | tr 'A-Z' 'a-z')"
+  _cs_admin_sql "$base" "DROP DATABASE IF EXISTS $name" && _cs_admin_sql "$base" "CREATE DATABASE $name" ||
+    fail "cannot create the test database $name on $(cs_backend)"
+  export DATABASE_URL="${base%/*}/$name"
+  lib_on_exit "_cs_admin_sql '$base' 'DROP DATABASE IF EXISTS $name' >/dev/null 2>&1 || true"
+}
+
+_cs_admin_sql() {
+  case $(cs_backend) in
+  postgresql) PGOPTIONS=--client-min-messages=warning psql "$1" -qAtX -v ON_ERROR_STOP=1 -c "$2" >/dev/null ;;
+  # shellcheck disable=SC2046
+  mysql) mariadb --no-defaults $(_cs_mysql_args "$1") -e "$2" ;;
+  esac
+}
+
 cs_env() {
+  unset DATABASE_URL DB_TYPE
   export DB_TYPE=sqlite
+  # also where the daemon keeps its runtime files, on every backend
   export DB_PATH="$TEST_TMP/test.db"
   export CLASSY_SYNC_KEY_FILE="$TEST_TMP/key/master.key"
   export CLASSY_SYNC_ENV_FILE=/dev/null
   export LOG_LEVEL=${LOG_LEVEL:-warn}
   export CLASSY_SYNC_TEST_TIME_SCALE=${CLASSY_SYNC_TEST_TIME_SCALE:-1000}
   unset CLASSY_SYNC_KEY
+  if [ "$(cs_backend)" != sqlite ]; then
+    unset DB_TYPE
+    _cs_server_db
+  fi
 }
 
 # A command that hangs fails its test at once, naming itself, instead of
@@ -50,7 +94,16 @@ cs_add_org() {
     --client-id "${3:-sandbox-client}" >/dev/null </dev/null || fail "org add $1 failed"
 }
 
-db() { sqlite3 -batch -noheader "$DB_PATH" "$@"; }
+db() {
+  case $(cs_backend) in
+  sqlite) sqlite3 -batch -noheader "$DB_PATH" "$@" ;;
+  postgresql) PGTZ=UTC psql "$DATABASE_URL" -qAtX -v ON_ERROR_STOP=1 -c "$1" ;;
+  # shellcheck disable=SC2046
+  mysql) mariadb --no-defaults $(_cs_mysql_args "$DATABASE_URL") -N -B \
+      --init-command="SET sql_mode='ANSI_QUOTES,PIPES_AS_CONCAT', time_zone='+00:00'" -e "$1" |
+    awk -F'\t' -v OFS='|' '{ for (i = 1; i <= NF; i++) if ($i == "NULL") $i = ""; $1 = $1; print }' ;;
+  esac
+}
 
 # Table name for an API endpoint name.
 cs_table() {
