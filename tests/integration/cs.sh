@@ -99,8 +99,10 @@ db() {
   sqlite) sqlite3 -batch -noheader "$DB_PATH" "$@" ;;
   postgresql) PGTZ=UTC psql "$DATABASE_URL" -qAtX -v ON_ERROR_STOP=1 -c "$1" ;;
   # shellcheck disable=SC2046
+  # (the tests write times in the stored ISO form; MySQL's DATETIME wants them without T and Z)
   mysql) mariadb --no-defaults $(_cs_mysql_args "$DATABASE_URL") -N -B \
-      --init-command="SET sql_mode='ANSI_QUOTES,PIPES_AS_CONCAT', time_zone='+00:00'" -e "$1" |
+      --init-command="SET sql_mode='ANSI_QUOTES,PIPES_AS_CONCAT', time_zone='+00:00'" \
+      -e "$(sed -E "s/'([0-9]{4}-[0-9]{2}-[0-9]{2})T([0-9:.]+)Z'/'\\1 \\2'/g" <<<"$1")" |
     awk -F'\t' -v OFS='|' '{ for (i = 1; i <= NF; i++) if ($i == "NULL") $i = ""; $1 = $1; print }' ;;
   esac
 }

@@ -73,9 +73,12 @@ dm_alive() {
 dm_runs() { db "SELECT COUNT(*) FROM sync_runs ${1:+WHERE $1}"; }
 
 dm_overlaps() {
+  # SQLite keeps times as text, with or without milliseconds: compare them as times
+  local ts=julianday
+  [ "$(cs_backend)" = sqlite ] || ts=
   db "SELECT COUNT(*) FROM sync_runs a JOIN sync_runs b ON a.organization_id = b.organization_id
       AND a.entity = b.entity AND a.id < b.id
-      WHERE julianday(b.started_at) < julianday(COALESCE(a.finished_at, '9999-01-01'))
+      WHERE $ts(b.started_at) < $ts(COALESCE(a.finished_at, '9999-01-01'))
       AND COALESCE(a.error, '') NOT LIKE 'the process (pid %'"
 }
 

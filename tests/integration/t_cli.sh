@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# backends: all
 # The command line: help at every level, org list never shows secrets, status --json, migrations,
 # seed never overwrites, org remove keeps or purges.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# backends: all
 # The daemon runs syncs periodically, refuses a second start, answers
 # status/schedule quickly while syncing, rejects bad config naming the key,
 # and stops cleanly.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# backends: all
 # No overlap across processes: a manual sync of what the daemon is syncing is
 # skipped with a message naming the daemon, the daemon skips (and logs) what a
 # manual sync holds, and no org x entity ever has two runs at once.

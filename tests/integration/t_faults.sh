@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# backends: all
 # 5xx, dropped connections, truncated bodies and token expiry mid-run: the sync retries, finishes,
 # records its retries, and the database equals the source.
 set -euo pipefail

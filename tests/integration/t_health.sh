@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# backends: all
 # `classy-sync health`: the exit codes (0 healthy, 1 warning, 2 critical or
 # usage), the --json schema, --detailed live checks against the sandbox
 # (good and bad credentials), and --watch quitting on q and on SIGTERM.

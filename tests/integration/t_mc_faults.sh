@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# backends: all
 # The Mailchimp push when things go wrong: bad settings name their variable
 # (exit 2), a bad key or list id is a clear failure (exit 1) that never
 # echoes the key, 429s from the connection limit and injected 5xx/429 are
@@ -56,7 +57,7 @@ assert_eq "$(jq -r .totals.failed "$OUT")" 0 "no contact left failed"
 
 # ---- many updates go through /batches; their per-operation results are read ----
 curl -sf -X POST "$SANDBOX_URL/__sandbox/mc/knobs?max_connections=10&fail_rate=0&throttle_rate=0" >/dev/null
-db "UPDATE supporters SET first_name = 'Batched' WHERE opt_in = 1"
+db "UPDATE supporters SET first_name = 'Batched' WHERE opt_in = TRUE"
 mc_reset_stats
 MAILCHIMP_BATCH_MIN=10 cs mailchimp sync --json
 assert_eq "$RC" 0 "batched updates succeed"
@@ -68,7 +69,7 @@ assert_eq "$(mc_members | jq '[.[] | select(.merge_fields.FNAME == "Batched")] |
 [ "$(jq -r .totals.updated "$OUT")" -gt 10 ] || fail "too few updates to exercise /batches"
 
 # ---- a transient failure is retried on the next run, not remembered as rejected ----
-db "UPDATE supporters SET first_name = 'Again' WHERE opt_in = 1"
+db "UPDATE supporters SET first_name = 'Again' WHERE opt_in = TRUE"
 curl -sf -X POST "$SANDBOX_URL/__sandbox/mc/knobs?fail_writes=1" >/dev/null
 CLASSY_SYNC_TEST_TIME_SCALE=100000 cs mailchimp sync --json
 assert_eq "$RC" 3 "writes failing with 5xx make a partial run"
@@ -80,6 +81,6 @@ cs mailchimp sync --json
 [ "$RC" -eq 0 ] || fail "the retry run exited $RC: $(db "SELECT action, error_title, error_detail
   FROM plugin_outcomes WHERE status = 'failed' ORDER BY id DESC LIMIT 3")"
 assert_eq "$(mc_members | jq '[.[] | select(.merge_fields.FNAME == "Again")] | length')" \
-  "$(db "SELECT COUNT(*) FROM contact_segments WHERE opt_in = 1 AND first_name = 'Again'
+  "$(db "SELECT COUNT(*) FROM contact_segments WHERE opt_in = TRUE AND first_name = 'Again'
          AND email_address LIKE '%_@_%._%'")" "the failed updates were retried"
 echo ok

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# backends: all
 # Mailchimp with several organizations: MAILCHIMP_ORG_LISTS sends each org to
 # its own audience (an org mapped to a list that does not exist fails alone,
 # clearly, and the others are pushed: exit 3); two orgs sharing one audience
@@ -17,8 +18,8 @@ export MAILCHIMP_API_KEY=sandbox-key-us1 MAILCHIMP_LIST_ID=sandbox-list \
 
 # one person in both orgs (same email, different case)
 shared=$(db "SELECT LOWER(TRIM(email_address)) FROM supporters WHERE organization_id = 1001
-             AND opt_in = 1 AND email_address LIKE '%_@_%._%' ORDER BY id LIMIT 1")
-db "UPDATE supporters SET email_address = UPPER('$shared'), opt_in = 1 WHERE id =
+             AND opt_in = TRUE AND email_address LIKE '%_@_%._%' ORDER BY id LIMIT 1")
+db "UPDATE supporters SET email_address = UPPER('$shared'), opt_in = TRUE WHERE id =
     (SELECT id FROM supporters WHERE organization_id = 1002 ORDER BY id LIMIT 1)"
 
 # org 1002 mapped to an audience that does not exist: it fails alone
@@ -29,7 +30,7 @@ assert_eq "$(jq -r '.organizations[] | select(.organization_id == 1002) | .statu
 jq -r '.organizations[] | select(.organization_id == 1002) | .error' "$OUT" | grep -q "no-such-list" ||
   fail "the error does not name the list: $(cat "$OUT")"
 grep -q "MAILCHIMP_ORG_LISTS" "$ERR" || fail "the error does not name the variable: $(cat "$ERR")"
-n1=$(db "SELECT COUNT(*) FROM contact_segments WHERE organization_id = 1001 AND opt_in = 1
+n1=$(db "SELECT COUNT(*) FROM contact_segments WHERE organization_id = 1001 AND opt_in = TRUE
          AND email_address LIKE '%_@_%._%'")
 assert_eq "$(mc_members | jq '[.[] | select(.status == "subscribed" and .merge_fields.TOTALAMT != null)] | length')" \
   "$n1" "only org 1001 reached the audience"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# backends: all
 # The Mailchimp push against the sandbox: consent filtering, merge fields,
 # compliance states skipped and recorded, permanent rejections, case-merged
 # duplicates, no `status` and no DELETE ever sent, a rerun sends nothing,
@@ -11,7 +12,7 @@
 mc_setup
 
 # ---- fixture: the people the rules are about ----
-mapfile -t ids < <(db "SELECT id FROM supporters WHERE opt_in = 1 AND email_address LIKE '%@%'
+mapfile -t ids < <(db "SELECT id FROM supporters WHERE opt_in = TRUE AND email_address LIKE '%@%'
                        ORDER BY id LIMIT 9")
 db "UPDATE supporters SET email_address = 'unsubscribed@example.org' WHERE id = ${ids[0]};
     UPDATE supporters SET email_address = 'cleaned@example.org' WHERE id = ${ids[1]};
@@ -24,7 +25,7 @@ db "UPDATE supporters SET email_address = 'unsubscribed@example.org' WHERE id = 
     UPDATE supporters SET email_address = 'dup.person@example.org', lifetime_donation_amount = 1200,
       lifetime_donation_count = 2, last_donation_date = '2026-02-01T00:00:00Z' WHERE id = ${ids[7]};
     UPDATE supporters SET opt_in = 't' WHERE id = ${ids[8]};"
-noconsent=$(db "SELECT LOWER(TRIM(email_address)) FROM supporters WHERE opt_in = 0
+noconsent=$(db "SELECT LOWER(TRIM(email_address)) FROM supporters WHERE opt_in = FALSE
                 AND email_address LIKE '%_@_%._%' LIMIT 1")
 [ -n "$noconsent" ] || fail "fixture: no non-consenting supporter"
 tconsent=$(db "SELECT LOWER(TRIM(email_address)) FROM supporters WHERE id = ${ids[8]}")
@@ -45,9 +46,11 @@ assert_eq "$(mc_stats .is_syncing_false)" 0 "every tag call had is_syncing true"
 [ "$(mc_stats '.by_route["POST batch-subscribe"]')" -ge 1 ] || fail "new contacts not batch-subscribed"
 
 # every sendable contact except the special ones is a subscribed member with its figures
-sqlite3 -json "$DB_PATH" "SELECT email_key, lifetime_donation_amount AS amt, value_tag FROM contact_segments
-  WHERE opt_in IN (1, 't') AND email_key NOT IN ('unsubscribed@example.org', 'cleaned@example.org',
-  'forgotten@example.org', 'fake@example.org', 'archived@example.org')" >"$TEST_TMP/want.json"
+db "SELECT email_key, lifetime_donation_amount, value_tag FROM contact_segments
+  WHERE opt_in IN (TRUE, 't') AND email_key NOT IN ('unsubscribed@example.org', 'cleaned@example.org',
+  'forgotten@example.org', 'fake@example.org', 'archived@example.org')" |
+  jq -R 'split("|") | {email_key: .[0], amt: (.[1] | tonumber), value_tag: (if .[2] == "" then null else .[2] end)}' |
+  jq -s . >"$TEST_TMP/want.json"
 mc_members >"$TEST_TMP/members.json"
 missing=$(jq -n --slurpfile w "$TEST_TMP/want.json" --slurpfile m "$TEST_TMP/members.json" '
   ($m[0] | map({key: (.email_address | ascii_downcase | ltrimstr(" ") | rtrimstr(" ")), value: .}) | from_entries) as $by
@@ -93,9 +96,9 @@ assert_eq "$(mc_stats .writes)" 0 "a rerun with nothing changed makes no write"
 assert_eq "$(jq -r .totals.writes "$OUT")" 0 "the report agrees"
 
 # ---- a stats-only change moves a contact between segments ----
-mover=$(db "SELECT email_key FROM contact_segments WHERE opt_in = 1 AND value_tier = 'Small Donor'
+mover=$(db "SELECT email_key FROM contact_segments WHERE opt_in = TRUE AND value_tier = 'Small Donor'
             AND email_key NOT LIKE '%example.org' LIMIT 1")
-[ -n "$mover" ] || mover=$(db "SELECT email_key FROM contact_segments WHERE opt_in = 1 AND value_tier IS NOT NULL AND value_tier <> 'Major Donor' AND email_key NOT LIKE '%@example.org' LIMIT 1")
+[ -n "$mover" ] || mover=$(db "SELECT email_key FROM contact_segments WHERE opt_in = TRUE AND value_tier IS NOT NULL AND value_tier <> 'Major Donor' AND email_key NOT LIKE '%@example.org' LIMIT 1")
 old_tag=$(db "SELECT value_tag FROM contact_segments WHERE email_key = '$mover'")
 db "UPDATE supporters SET lifetime_donation_amount = 2000 WHERE LOWER(TRIM(email_address)) = '$mover'"
 mc_reset_stats
@@ -109,7 +112,7 @@ assert_eq "$(mc_stats '.by_route["PUT members"]')" 1 "one PUT"
 assert_eq "$(mc_stats '.by_route["POST tags"]')" 1 "one tag call"
 
 # ---- consent withdrawn: reported, never unsubscribed ----
-db "UPDATE supporters SET opt_in = 0 WHERE LOWER(TRIM(email_address)) = '$mover'"
+db "UPDATE supporters SET opt_in = FALSE WHERE LOWER(TRIM(email_address)) = '$mover'"
 mc_reset_stats
 cs_ok mailchimp sync
 assert_eq "$(mc_stats .writes)" 0 "withdrawn consent sends nothing"
@@ -121,7 +124,7 @@ assert_eq "$(db "SELECT COUNT(*) FROM plugin_outcomes WHERE email_key = '$mover'
 
 # ---- --dry-run makes no write of any kind; --limit caps the contacts sent ----
 db "UPDATE supporters SET lifetime_donation_amount = lifetime_donation_amount + 1
-    WHERE id IN (SELECT supporter_id FROM contact_segments WHERE opt_in = 1
+    WHERE id IN (SELECT supporter_id FROM contact_segments WHERE opt_in = TRUE
                  AND email_key NOT LIKE '%@example.org' ORDER BY supporter_id LIMIT 5)"
 mc_reset_stats
 cs_ok mailchimp sync --dry-run

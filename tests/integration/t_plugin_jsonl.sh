@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# backends: all
 # The example plugin (docs/PLUGINS.md) through the generic plugin commands:
 # only consenting contacts with valid emails are exported, a rerun exports
 # nothing, a stats-only change is exported again, --dry-run and --limit hold,
@@ -13,9 +14,12 @@ cs_ok sync all full
 export JSONL_PATH="$TEST_TMP/contacts.jsonl"
 
 # Make some contacts unsendable in ways the rules must catch.
-db "UPDATE supporters SET opt_in = 't' WHERE id % 7 = 0;
-    UPDATE supporters SET email_address = 'not-an-email' WHERE id % 11 = 0 AND opt_in = 1;"
-want=$(db "SELECT COUNT(*) FROM contact_segments WHERE opt_in IN (1, 't')
+# (SQLite keeps whatever form arrived, so consent as the text 't' is a case there)
+yes="'t'"
+[ "$(cs_backend)" = sqlite ] || yes=TRUE
+db "UPDATE supporters SET opt_in = $yes WHERE id % 7 = 0"
+db "UPDATE supporters SET email_address = 'not-an-email' WHERE id % 11 = 0 AND opt_in = TRUE"
+want=$(db "SELECT COUNT(*) FROM contact_segments WHERE opt_in IN (TRUE, 't')
            AND email_address LIKE '%_@_%._%' AND email_address <> 'not-an-email'")
 [ "$want" -gt 20 ] || fail "fixture: only $want sendable contacts"
 
@@ -38,7 +42,7 @@ assert_eq "$(jq -r '.totals.writes' "$OUT")" 0 "a rerun makes no write"
 assert_eq "$(jq -r '.totals.unchanged' "$OUT")" "$want" "a rerun sees every contact unchanged"
 
 # A stats-only change: aggregates move, updated_at does not.
-sid=$(db "SELECT supporter_id FROM contact_segments WHERE opt_in IN (1,'t') AND email_address LIKE '%@%.%' ORDER BY supporter_id LIMIT 1")
+sid=$(db "SELECT supporter_id FROM contact_segments WHERE opt_in IN (TRUE, 't') AND email_address LIKE '%@%.%' ORDER BY supporter_id LIMIT 1")
 db "UPDATE supporters SET lifetime_donation_amount = lifetime_donation_amount + 5000 WHERE id = $sid"
 cs_ok jsonl sync --json
 assert_eq "$(jq -r '.totals.created' "$OUT")" 1 "a stats-only change is exported"

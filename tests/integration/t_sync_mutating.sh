@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# backends: all
 # Incremental sync while the source changes under it, with more than 100 records sharing one
 # updated_at second: every record last changed before the sync started must be stored, latest.
 set -euo pipefail

@@ -29,7 +29,7 @@ assert_matches_sandbox 1001 transactions
 export MAILCHIMP_API_KEY=sandbox-key-us1 MAILCHIMP_LIST_ID=sandbox-list \
   MAILCHIMP_API_URL="$SANDBOX_URL/3.0" MAILCHIMP_BATCH_MIN=1
 vg mailchimp sync --create-fields
-db "UPDATE supporters SET first_name = 'V' WHERE opt_in = 1"
+db "UPDATE supporters SET first_name = 'V' WHERE opt_in = TRUE"
 vg mailchimp sync
 [ "$(curl -sf "$SANDBOX_URL/__sandbox/mc/stats" | jq '.by_route["POST batches"]')" -ge 1 ] ||
   fail "the push under valgrind did not go through /batches"
