@@ -95,7 +95,7 @@ static void test_upserts(void **state)
 {
 	(void)state;
 	static const char *const cols[] = {"id", "name", "secret", "created_at"};
-	cs_sql_upsert u = {"orgs", cols, 4, 1, 0, "secret", "created_at"};
+	cs_sql_upsert u = {"orgs", cols, 4, 1, 0, "secret", "created_at", 0, NULL, NULL};
 	assert_string_equal(upsert(&cs_sqlite_dialect, &u),
 			    "INSERT INTO \"orgs\" (\"id\", \"name\", \"secret\", \"created_at\") "
 			    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (\"id\") DO UPDATE SET \"name\" = "
@@ -106,7 +106,7 @@ static void test_upserts(void **state)
 			    "VALUES (?1, ?2, ?3, ?4) ON DUPLICATE KEY UPDATE \"name\" = "
 			    "VALUES(\"name\"), \"secret\" = COALESCE(VALUES(\"secret\"), "
 			    "\"orgs\".\"secret\")");
-	cs_sql_upsert ign = {"orgs", cols, 2, 1, 1, NULL, NULL};
+	cs_sql_upsert ign = {"orgs", cols, 2, 1, 1, NULL, NULL, 0, NULL, NULL};
 	assert_string_equal(upsert(&cs_sqlite_dialect, &ign),
 			    "INSERT OR IGNORE INTO \"orgs\" (\"id\", \"name\") VALUES (?1, ?2)");
 	assert_string_equal(upsert(&other, &ign),

@@ -151,28 +151,38 @@ int cs_sql_has_table(cs_sql *c, const char *name)
 	return c->drv->has_table(c, name);
 }
 
-int cs_sql_bind_all(cs_sql_stmt *st, const cs_sql_val *v, int n)
+int cs_sql_bind_vals(cs_sql_stmt *st, int first, const cs_sql_val *v, int n)
 {
 	int rc = 0;
 	for (int i = 0; rc == 0 && i < n; i++) {
+		int p = first + i;
 		switch (v[i].kind) {
 		case CS_SQL_INT:
-			rc = cs_sql_bind_int(st, i + 1, v[i].i);
+			rc = cs_sql_bind_int(st, p, v[i].i);
 			break;
 		case CS_SQL_REAL:
-			rc = cs_sql_bind_real(st, i + 1, v[i].r);
+			rc = cs_sql_bind_real(st, p, v[i].r);
+			break;
+		case CS_SQL_MONEY:
+			rc = cs_sql_bind_money(st, p, v[i].i);
 			break;
 		case CS_SQL_TEXT:
-			rc = cs_sql_bind_text(st, i + 1, v[i].s);
+			rc = v[i].i > 0 ? cs_sql_bind_textn(st, p, v[i].s, (int)v[i].i)
+					: cs_sql_bind_text(st, p, v[i].s);
 			break;
 		case CS_SQL_TIME:
-			rc = cs_sql_bind_time(st, i + 1, v[i].s);
+			rc = cs_sql_bind_time(st, p, v[i].s);
 			break;
 		default:
-			rc = cs_sql_bind_null(st, i + 1);
+			rc = cs_sql_bind_null(st, p);
 		}
 	}
 	return rc;
+}
+
+int cs_sql_bind_all(cs_sql_stmt *st, const cs_sql_val *v, int n)
+{
+	return cs_sql_bind_vals(st, 1, v, n);
 }
 
 /* A binder can fail only for want of memory. */

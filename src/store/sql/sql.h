@@ -25,7 +25,7 @@ typedef struct cs_sql_stmt cs_sql_stmt;
 typedef struct cs_sql_dialect cs_sql_dialect;
 
 /* Column (and value) kinds a driver reports and binds. */
-enum cs_sql_kind { CS_SQL_NULL = 0, CS_SQL_INT, CS_SQL_REAL, CS_SQL_TEXT, CS_SQL_TIME };
+enum cs_sql_kind { CS_SQL_NULL = 0, CS_SQL_INT, CS_SQL_REAL, CS_SQL_TEXT, CS_SQL_TIME, CS_SQL_MONEY };
 
 /* cs_sql_step results besides errors (< 0). */
 enum { CS_SQL_DONE = 0, CS_SQL_ROW = 1 };
@@ -107,6 +107,9 @@ struct cs_sql_dialect {
 	const char *begin_read;    /* a consistent read snapshot */
 	const char *table_suffix;  /* after CREATE TABLE (...), e.g. a charset */
 	int partial_indexes;       /* CREATE INDEX ... WHERE works */
+	/* rows per upsert statement while writing pages: 1 writes each record
+	 * at once (SQLite: no round trip to save); more batch them (servers) */
+	int batch_rows;
 	/* INSERT that skips rows whose key exists: prefix and suffix of the
 	 * INSERT (the suffix goes after VALUES/SELECT). */
 	const char *insert_ignore, *ignore_suffix;
@@ -173,10 +176,10 @@ int cs_sql_has_table(cs_sql *c, const char *name);
 /* ---- one-shot statements with their values ---- */
 
 typedef struct cs_sql_val {
-	int kind; /* enum cs_sql_kind */
-	long long i;
+	int kind;    /* enum cs_sql_kind */
+	long long i; /* INT; MONEY in ten-thousandths; TEXT: its length when > 0 */
 	double r;
-	const char *s;
+	const char *s; /* TEXT (NUL-terminated unless i > 0), TIME */
 } cs_sql_val;
 
 #define CS_V_INT(x) ((cs_sql_val){CS_SQL_INT, (long long)(x), 0, NULL})
@@ -199,6 +202,8 @@ static inline cs_sql_val cs_sql_v_opt(const char *x, int kind)
 
 /* Binds v[0..n) to ?1..?n. */
 int cs_sql_bind_all(cs_sql_stmt *st, const cs_sql_val *v, int n);
+/* Binds v[0..n) to ?first..?first+n-1 (one row of a multi-row statement). */
+int cs_sql_bind_vals(cs_sql_stmt *st, int first, const cs_sql_val *v, int n);
 
 /* Prepares, binds, steps to the end and finalizes; *changes (may be NULL)
  * gets the rows changed. */

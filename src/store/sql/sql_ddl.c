@@ -158,22 +158,58 @@ static int key_list(const cs_sql_upsert *u, cs_buf *keys)
 	return bad;
 }
 
+/* The incoming value of column c. */
+static int excluded(const cs_sql_dialect *d, const char *c, cs_buf *b)
+{
+	return cs_buf_printf(b, d->excluded, c);
+}
+
+/* The incoming guard is not older than the stored one (or either is unknown). */
+static int guard_cond(const cs_sql_dialect *d, const cs_sql_upsert *u, cs_buf *b)
+{
+	int bad = cs_buf_puts(b, "(");
+	bad |= excluded(d, u->guard, b);
+	bad |= cs_buf_printf(b, " IS NULL OR \"%s\".\"%s\" IS NULL OR @ts(", u->table, u->guard);
+	bad |= excluded(d, u->guard, b);
+	bad |= cs_buf_printf(b, ") >= @ts(\"%s\".\"%s\"))", u->table, u->guard);
+	return bad;
+}
+
+static int set_one(const cs_sql_dialect *d, const cs_sql_upsert *u, const char *c, cs_buf *b)
+{
+	int bad = cs_sql_ident(b, c);
+	bad |= cs_buf_puts(b, " = ");
+	if (u->guard && !listed(u->unguarded, c)) {
+		bad |= cs_buf_puts(b, "CASE WHEN ");
+		bad |= guard_cond(d, u, b);
+		bad |= cs_buf_puts(b, " THEN ");
+		bad |= excluded(d, c, b);
+		return bad | cs_buf_printf(b, " ELSE \"%s\".\"%s\" END", u->table, c);
+	}
+	if (listed(u->keep_if_null, c))
+		bad |= cs_buf_puts(b, "COALESCE(");
+	bad |= excluded(d, c, b);
+	if (listed(u->keep_if_null, c))
+		bad |= cs_buf_printf(b, ", \"%s\".\"%s\")", u->table, c);
+	return bad;
+}
+
+/* The guard column goes last: some products (MySQL) let a later assignment
+ * see an earlier one's new value, and every guard must see the old one. */
 static int set_list(const cs_sql_dialect *d, const cs_sql_upsert *u, cs_buf *b)
 {
 	int bad = 0, first = 1;
 	for (int i = u->nkey; i < u->ncols; i++) {
 		const char *c = u->cols[i];
-		if (listed(u->insert_only, c))
+		if (listed(u->insert_only, c) || (u->guard && !strcmp(c, u->guard)))
 			continue;
 		bad |= cs_buf_puts(b, first ? "" : ", ");
 		first = 0;
-		bad |= cs_sql_ident(b, c);
-		bad |= cs_buf_puts(b, " = ");
-		if (listed(u->keep_if_null, c))
-			bad |= cs_buf_puts(b, "COALESCE(");
-		bad |= cs_buf_printf(b, d->excluded, c);
-		if (listed(u->keep_if_null, c))
-			bad |= cs_buf_printf(b, ", \"%s\".\"%s\")", u->table, c);
+		bad |= set_one(d, u, c, b);
+	}
+	if (u->guard) {
+		bad |= cs_buf_puts(b, first ? "" : ", ");
+		bad |= set_one(d, u, u->guard, b);
 	}
 	return bad;
 }
@@ -188,10 +224,13 @@ int cs_sql_upsert_text(const cs_sql_dialect *d, const cs_sql_upsert *u, cs_buf *
 		bad |= cs_buf_puts(b, i ? ", " : "");
 		bad |= cs_sql_ident(b, u->cols[i]);
 	}
-	bad |= cs_buf_puts(b, ") VALUES (");
-	for (int i = 0; i < u->ncols; i++)
-		bad |= cs_buf_printf(b, "%s?%d", i ? ", " : "", i + 1);
-	bad |= cs_buf_puts(b, ")");
+	bad |= cs_buf_puts(b, ") VALUES ");
+	for (int r = 0; r < (u->rows > 1 ? u->rows : 1); r++) {
+		bad |= cs_buf_puts(b, r ? ", (" : "(");
+		for (int i = 0; i < u->ncols; i++)
+			bad |= cs_buf_printf(b, "%s?%d", i ? ", " : "", r * u->ncols + i + 1);
+		bad |= cs_buf_puts(b, ")");
+	}
 	if (u->ignore) {
 		bad |= cs_buf_puts(b, d->ignore_suffix);
 	} else {

@@ -181,7 +181,7 @@ int cs_sql_alert_save(cs_store *st, const cs_alert_row *row, cs_err *err)
 	char now[32];
 	cs_sql_now(now);
 	int state = row->state >= 0 && row->state <= 2 ? row->state : 0;
-	cs_sql_upsert u = {"alerts", alert_cols, 7, 1, 0, NULL, NULL};
+	cs_sql_upsert u = {"alerts", alert_cols, 7, 1, 0, NULL, NULL, 0, NULL, NULL};
 	int rc = cs_sql_upsert_text(s->c->dia, &u, &b)
 			 ? cs_err_set(err, CS_ERR, "cannot save an alert record: out of memory")
 			 : cs_sql_exec(s->c, cs_buf_str(&b), "save an alert record",

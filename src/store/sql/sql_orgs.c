@@ -25,7 +25,7 @@ int cs_sql_org_put(cs_store *st, const cs_org *org, cs_err *err)
 	cs_buf b = CS_BUF_INIT;
 	char now[32];
 	/* An update without a secret keeps the stored one. */
-	cs_sql_upsert u = {"organizations", org_cols, 6, 1, 0, "client_secret_enc", "created_at"};
+	cs_sql_upsert u = {"organizations", org_cols, 6, 1, 0, "client_secret_enc", "created_at", 0, NULL, NULL};
 	if (cs_sql_upsert_text(s->c->dia, &u, &b)) {
 		cs_buf_release(&b);
 		return cs_err_set(err, CS_ERR, "cannot save an organization: out of memory");

@@ -1,208 +1,90 @@
 /* The write hot path: one transaction per page of records (or a batch of
- * whole pages), one prepared upsert per entity generated from the entity
- * table, and a single walk over each record's fields. A page's rows and its
- * sync_state row commit together or not at all: this file must never
- * commit rows without their cursor, or a cursor without its rows. */
-#include "store/sql/sqlstore.h"
+ * whole pages), one upsert statement per entity generated from the entity
+ * table, each record converted to a row by sql_row.c. SQLite writes a row
+ * at a time through a kept statement (no round trip to save); the server
+ * products collect a batch of rows and write it with one multi-row upsert,
+ * as their dialect asks (batch_rows). A page's rows and its sync_state row
+ * commit together or not at all: this file must never commit rows without
+ * their cursor, or a cursor without its rows, and every batch is written
+ * before the cursor that accounts for it. */
+#include "store/sql/sqlrow.h"
 #include "util/log.h"
-#include "util/money.h"
-#include "util/timeutil.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-#define BAD_VALUE 1 /* a binder's "unparsable: leave the column NULL" */
-#define SCRATCH 64  /* room for a normalised time or a printed number */
-#define MAX_COLS 64
-/* Parameter layout of the upsert: ?1 id, ?2 organization_id, then the
- * mirrored columns in entity order, then raw_json, synced_at, deleted_at. */
-#define PARAM(col) ((col) + 3)
-#define COL(param) ((param) - 3)
+#define MAX_BATCH 200
 
-/* Per-row state shared by the binders. Text they produce lives in scratch
- * (or owned, for printed objects) until the statement has stepped, so it is
- * bound without copying. */
-typedef struct bind_ctx {
-	cs_sql_stmt *st;
-	long long ival; /* the last integer bound, for the supporter reference */
-	char scratch[MAX_COLS][SCRATCH];
-	char *owned[MAX_COLS];
-	int nowned;
-} bind_ctx;
+/* Rows waiting for their multi-row upsert. Text values are copied into
+ * `text` (offsets in off[]), because the records they came from may be gone
+ * before the batch is written. */
+struct cs_sql_batch {
+	const cs_entity *e;
+	long long org;
+	int rows, ncols;
+	long long ids[MAX_BATCH];
+	cs_sql_val v[MAX_BATCH * CS_SQL_ROW_MAX];
+	size_t off[MAX_BATCH * CS_SQL_ROW_MAX];
+	cs_buf text;
+	long long supporters[MAX_BATCH];
+	int nsup;
+};
 
-/* --- upsert statement, generated from the entity table --- */
-
-static int prepare_upsert(cs_sql_store *s, const cs_entity *e, cs_err *err)
+static int batch_size(const cs_sql_store *s)
 {
-	const char *cols[MAX_COLS + 5];
-	cs_buf b = CS_BUF_INIT;
-	char what[96];
+	int n = s->c->dia->batch_rows;
+	return n < 1 ? 1 : n > MAX_BATCH ? MAX_BATCH : n;
+}
+
+/* --- upsert statements, generated from the entity table --- */
+
+/* The columns of an entity's upsert, in row order (sqlrow.h). */
+static int upsert_cols(const cs_entity *e, const char **cols)
+{
 	int n = 0;
-	if (e->ncolumns > MAX_COLS)
-		return cs_err_set(err, CS_ERR, "entity '%s' has more than %d columns", e->name,
-				  MAX_COLS);
 	cols[n++] = "id";
 	cols[n++] = "organization_id";
 	for (size_t i = 0; i < e->ncolumns; i++)
 		cols[n++] = e->columns[i].name;
 	cols[n++] = "raw_json";
 	cols[n++] = "synced_at";
-	cols[n++] = "deleted_at"; /* never bound: a row seen again is live */
-	cs_sql_upsert u = {e->name, cols, n, 1, 0, NULL, NULL};
+	cols[n++] = "deleted_at"; /* bound NULL: a row seen again is live */
+	return n;
+}
+
+/* The upsert of `rows` rows. A stored row is updated only when the incoming
+ * updated_at is not older than its own (pages may arrive out of order, and
+ * several workers may write); synced_at and deleted_at are refreshed either
+ * way, because the record was seen. */
+static int prepare_upsert(cs_sql_store *s, const cs_entity *e, int rows, int kept,
+			  cs_sql_stmt **out, cs_err *err)
+{
+	const char *cols[CS_SQL_ROW_MAX];
+	cs_buf b = CS_BUF_INIT;
+	char what[96];
+	if (CS_SQL_ROW_COL((int)e->ncolumns) + 3 > CS_SQL_ROW_MAX)
+		return cs_err_set(err, CS_ERR, "entity '%s' has too many columns", e->name);
+	int n = upsert_cols(e, cols);
+	int guarded = cs_entity_column_index(e, "updated_at") >= 0;
+	cs_sql_upsert u = {e->name, cols, n, 1, 0, NULL, NULL, rows,
+			   guarded ? "updated_at" : NULL, "synced_at,deleted_at"};
 	if (cs_sql_upsert_text(s->c->dia, &u, &b)) {
 		cs_buf_release(&b);
 		return cs_err_set(err, CS_ERR, "cannot build the '%s' upsert: out of memory",
 				  e->name);
 	}
 	snprintf(what, sizeof(what), "prepare the '%s' upsert", e->name);
-	int rc = cs_sql_prepare_kept(s->c, cs_buf_str(&b), what, &s->upsert[e->id], err);
+	int rc = kept ? cs_sql_prepare_kept(s->c, cs_buf_str(&b), what, out, err)
+		      : cs_sql_prepare(s->c, cs_buf_str(&b), what, out, err);
 	/* from now on a failure is the write's (the caller names the record) */
 	if (rc == 0)
-		s->upsert[e->id]->what = "write the record";
+		(*out)->what = rows > 1 ? "write a batch of records" : "write the record";
 	cs_buf_release(&b);
 	return rc;
 }
 
-/* --- JSON value to column, one binder per column type --- */
-
-static int json_int(const cJSON *v, long long *out)
-{
-	if (cJSON_IsNumber(v)) {
-		double d = v->valuedouble;
-		/* Range first: converting an out-of-range double is undefined. */
-		if (!(d >= -9.2e18 && d <= 9.2e18) || d != (double)(long long)d)
-			return -1;
-		*out = (long long)d;
-		return 0;
-	}
-	if (cJSON_IsString(v) && v->valuestring[0]) {
-		char *end;
-		errno = 0;
-		long long x = strtoll(v->valuestring, &end, 10);
-		if (errno || *end || v->valuestring[0] == ' ')
-			return -1;
-		*out = x;
-		return 0;
-	}
-	return -1;
-}
-
-static int bind_int(bind_ctx *c, int p, const cJSON *v)
-{
-	if (json_int(v, &c->ival))
-		return BAD_VALUE;
-	return cs_sql_bind_int(c->st, p, c->ival);
-}
-
-static int bind_text(bind_ctx *c, int p, const cJSON *v)
-{
-	if (cJSON_IsString(v))
-		return cs_sql_bind_text(c->st, p, v->valuestring);
-	if (cJSON_IsBool(v))
-		return cs_sql_bind_text(c->st, p, cJSON_IsTrue(v) ? "true" : "false");
-	if (cJSON_IsNumber(v)) {
-		char *buf = c->scratch[COL(p)];
-		if (!cJSON_PrintPreallocated((cJSON *)v, buf, SCRATCH, 0))
-			return BAD_VALUE;
-		return cs_sql_bind_text(c->st, p, buf);
-	}
-	char *json = cJSON_PrintUnformatted(v); /* objects and arrays */
-	if (!json || c->nowned == MAX_COLS) {
-		cJSON_free(json);
-		return CS_ERR;
-	}
-	c->owned[c->nowned++] = json;
-	return cs_sql_bind_text(c->st, p, json);
-}
-
-static const char *const true_words[] = {"true", "1", "t"};
-static const char *const false_words[] = {"false", "0", "f"};
-
-static int bind_bool(bind_ctx *c, int p, const cJSON *v)
-{
-	int b = -1;
-	if (cJSON_IsBool(v))
-		b = cJSON_IsTrue(v);
-	else if (cJSON_IsNumber(v) && (v->valuedouble == 0 || v->valuedouble == 1))
-		b = v->valuedouble == 1;
-	else if (cJSON_IsString(v))
-		for (size_t i = 0; b < 0 && i < sizeof(true_words) / sizeof(*true_words); i++)
-			b = !strcasecmp(v->valuestring, true_words[i])    ? 1
-			    : !strcasecmp(v->valuestring, false_words[i]) ? 0
-									   : -1;
-	return b < 0 ? BAD_VALUE : cs_sql_bind_int(c->st, p, b);
-}
-
-static int bind_money(bind_ctx *c, int p, const cJSON *v)
-{
-	cs_money m;
-	int rc = -1;
-	if (cJSON_IsNumber(v))
-		rc = cs_money_from_double(v->valuedouble, &m);
-	else if (cJSON_IsString(v))
-		rc = cs_money_parse(v->valuestring, &m);
-	return rc ? BAD_VALUE : cs_sql_bind_money(c->st, p, m);
-}
-
-static int bind_time(bind_ctx *c, int p, const cJSON *v)
-{
-	char *buf = c->scratch[COL(p)];
-	if (!cJSON_IsString(v) || cs_time_normalize(v->valuestring, buf) < 0)
-		return BAD_VALUE;
-	return cs_sql_bind_time(c->st, p, buf);
-}
-
-/* The UTC calendar date of whatever form arrived. */
-static int bind_date(bind_ctx *c, int p, const cJSON *v)
-{
-	char *buf = c->scratch[COL(p)];
-	if (!cJSON_IsString(v) || cs_time_normalize(v->valuestring, buf) < 0)
-		return BAD_VALUE;
-	buf[10] = '\0';
-	return cs_sql_bind_time(c->st, p, buf);
-}
-
-static const struct {
-	int (*bind)(bind_ctx *c, int p, const cJSON *v);
-	const char *what; /* for the debug log */
-} binders[] = {
-	[CS_COL_INT] = {bind_int, "an integer"},   [CS_COL_TEXT] = {bind_text, "text"},
-	[CS_COL_BOOL] = {bind_bool, "a boolean"},  [CS_COL_MONEY] = {bind_money, "an amount"},
-	[CS_COL_TIME] = {bind_time, "a datetime"}, [CS_COL_DATE] = {bind_date, "a date"},
-};
-
-/* --- the page transaction --- */
-
-void cs_sql_store_drop_cached(cs_sql_store *s)
-{
-	for (size_t i = 0; i < CS_ENT_COUNT; i++) {
-		cs_sql_finalize(s->upsert[i]);
-		s->upsert[i] = NULL;
-	}
-	cs_sql_finalize(s->enqueue);
-	s->enqueue = NULL;
-}
-
-
-int cs_sql_page_begin(cs_store *st, const char *synced_at, cs_err *err)
-{
-	cs_sql_store *s = (cs_sql_store *)st;
-	if (s->in_page)
-		return cs_err_set(err, CS_ERR, "cannot begin a page in database '%s': a page is "
-					       "already in progress", s->c->name);
-	int rc = cs_sql_begin(s->c, 1, "begin a page", err);
-	if (rc < 0)
-		return rc;
-	if (synced_at && *synced_at)
-		snprintf(s->synced_at, sizeof(s->synced_at), "%s", synced_at);
-	else
-		cs_sql_now(s->synced_at);
-	s->in_page = 1;
-	return 0;
-}
+/* --- the aggregate queue --- */
 
 static int enqueue(cs_sql_store *s, long long org, long long supporter, cs_err *err)
 {
@@ -220,116 +102,187 @@ static int enqueue(cs_sql_store *s, long long org, long long supporter, cs_err *
 	return rc < 0 ? rc : 0;
 }
 
-/* Column of the field at position pos of a record, through the memo. */
-static int field_column(cs_sql_store *s, const cs_entity *e, size_t pos, const char *key)
+/* The batch's supporters in one statement: (?1, ?2), (?1, ?3), ... */
+static int enqueue_batch(cs_sql_store *s, struct cs_sql_batch *bt, cs_err *err)
 {
-	if (pos >= CS_SQL_FIELD_MEMO || !key[0]) /* an empty memo slot must never match */
-		return cs_entity_column_index(e, key);
-	struct cs_sql_field_memo *m = &s->field_memo[e->id][pos];
-	if (!strcmp(m->key, key))
-		return m->col;
-	int col = cs_entity_column_index(e, key);
-	if (strlen(key) < sizeof(m->key)) {
-		strcpy(m->key, key);
-		m->col = col;
+	cs_buf sql = CS_BUF_INIT;
+	cs_sql_stmt *st = NULL;
+	if (bt->nsup == 0)
+		return 0;
+	int bad = cs_buf_puts(&sql, "@insert_ignore INTO aggregate_queue (organization_id, "
+				    "supporter_id) VALUES ");
+	for (int i = 0; i < bt->nsup; i++)
+		bad |= cs_buf_printf(&sql, "%s(?1, ?%d)", i ? ", " : "", i + 2);
+	bad |= cs_buf_puts(&sql, "@ignore_conflicts");
+	int rc = bad ? cs_err_set(err, CS_ERR, "cannot queue supporters: out of memory")
+		     : cs_sql_prepare(s->c, cs_buf_str(&sql), "queue supporters for aggregates",
+				      &st, err);
+	if (rc == 0) {
+		cs_sql_bind_int(st, 1, bt->org);
+		for (int i = 0; i < bt->nsup; i++)
+			cs_sql_bind_int(st, i + 2, bt->supporters[i]);
+		rc = cs_sql_step(st, err);
 	}
-	return col;
+	cs_sql_finalize(st);
+	cs_buf_release(&sql);
+	bt->nsup = 0;
+	return rc < 0 ? rc : 0;
 }
 
-/* Binds every mirrored field the record has; sets *supporter when the
- * entity's supporter reference holds an id. Returns 0 or < 0. */
-static int bind_fields(cs_sql_store *s, bind_ctx *c, const cs_entity *e, long long id,
-		       const cJSON *json, long long *supporter)
+/* --- batches (server products) --- */
+
+static void batch_clear(struct cs_sql_batch *bt)
 {
-	int ref = e->supporter_ref ? cs_entity_column_index(e, e->supporter_ref) : -1;
-	size_t pos = 0;
-	for (const cJSON *f = json->child; f; f = f->next, pos++) {
-		int col = field_column(s, e, pos, f->string);
-		if (col < 0 || cJSON_IsNull(f))
-			continue;
-		int type = e->columns[col].type;
-		int rc = binders[type].bind(c, PARAM(col), f);
-		if (rc == BAD_VALUE) {
-			cs_debug("%s %lld: field '%s' is not %s; stored NULL, raw_json keeps it",
-				 e->name, id, f->string, binders[type].what);
-			continue;
-		}
-		if (rc < 0)
-			return rc;
-		if (col == ref)
-			*supporter = c->ival;
-	}
-	return 0;
+	bt->rows = bt->nsup = 0;
+	bt->e = NULL;
+	cs_buf_reset(&bt->text);
 }
 
-static int record_id(const cs_entity *e, long long org, const cJSON *json, long long *id,
+/* Writes the rows waiting, then their supporters' queue entries. */
+static int batch_flush(cs_sql_store *s, cs_err *err)
+{
+	struct cs_sql_batch *bt = s->batch;
+	cs_sql_stmt *st = NULL;
+	if (!bt || bt->rows == 0) {
+		if (bt)
+			batch_clear(bt);
+		return 0;
+	}
+	int full = bt->rows == batch_size(s), rc = 0;
+	if (full && !s->upsert[bt->e->id])
+		rc = prepare_upsert(s, bt->e, bt->rows, 1, &s->upsert[bt->e->id], err);
+	else if (!full)
+		rc = prepare_upsert(s, bt->e, bt->rows, 0, &st, err);
+	cs_sql_stmt *q = full ? s->upsert[bt->e->id] : st;
+	for (int r = 0; rc == 0 && r < bt->rows; r++) {
+		cs_sql_val *v = &bt->v[r * bt->ncols];
+		for (int k = 0; k < bt->ncols; k++)
+			if (v[k].kind == CS_SQL_TEXT || v[k].kind == CS_SQL_TIME)
+				v[k].s = bt->text.data + bt->off[r * bt->ncols + k];
+		if (cs_sql_bind_vals(q, r * bt->ncols + 1, v, bt->ncols))
+			rc = cs_err_set(err, CS_ERR, "cannot write a batch of records: out of memory");
+	}
+	if (rc == 0 && (rc = cs_sql_step(q, err)) >= 0)
+		rc = enqueue_batch(s, bt, err);
+	if (q)
+		cs_sql_reset(q);
+	cs_sql_finalize(st);
+	batch_clear(bt);
+	return rc < 0 ? rc : 0;
+}
+
+/* Copies a row into the batch; a record already in it is replaced (one
+ * statement may not touch one key twice). */
+static int batch_add(cs_sql_store *s, const cs_entity *e, long long org, const cs_sql_row *r,
 		     cs_err *err)
 {
-	const cJSON *v = cJSON_IsObject(json) ? cJSON_GetObjectItemCaseSensitive(json, "id") : NULL;
-	if (!cJSON_IsNumber(v) || json_int(v, id))
-		return cs_err_set(err, CS_EPROTO,
-				  "cannot store a '%s' record of organization %lld: it has no numeric "
-				  "'id'; check that CLASSY_API_URL points to the Classy API",
-				  e->name, org);
+	struct cs_sql_batch *bt = s->batch;
+	int rc = 0;
+	if (bt->rows && (bt->e != e || bt->org != org))
+		rc = batch_flush(s, err);
+	if (rc)
+		return rc;
+	int row = 0;
+	while (row < bt->rows && bt->ids[row] != r->id)
+		row++;
+	bt->e = e;
+	bt->org = org;
+	bt->ncols = r->n;
+	bt->ids[row] = r->id;
+	for (int k = 0; k < r->n; k++) {
+		cs_sql_val v = r->v[k];
+		size_t i = (size_t)row * r->n + k;
+		if (v.kind == CS_SQL_TEXT || v.kind == CS_SQL_TIME) {
+			size_t len = v.kind == CS_SQL_TEXT && v.i > 0 ? (size_t)v.i : strlen(v.s);
+			bt->off[i] = bt->text.len;
+			if (cs_buf_append(&bt->text, v.s, len) || cs_buf_append(&bt->text, "", 1))
+				return cs_err_set(err, CS_ERR, "cannot batch records: out of memory");
+			v.i = v.kind == CS_SQL_TEXT ? (long long)len : 0;
+		}
+		bt->v[i] = v;
+	}
+	if (row == bt->rows)
+		bt->rows++;
+	if (r->supporter >= 0 && bt->nsup < MAX_BATCH)
+		bt->supporters[bt->nsup++] = r->supporter;
+	return bt->rows == batch_size(s) ? batch_flush(s, err) : 0;
+}
+
+/* --- the page transaction --- */
+
+void cs_sql_store_drop_cached(cs_sql_store *s)
+{
+	for (size_t i = 0; i < CS_ENT_COUNT; i++) {
+		cs_sql_finalize(s->upsert[i]);
+		s->upsert[i] = NULL;
+	}
+	cs_sql_finalize(s->enqueue);
+	s->enqueue = NULL;
+	if (s->batch) {
+		cs_buf_release(&s->batch->text);
+		free(s->batch);
+		s->batch = NULL;
+	}
+}
+
+int cs_sql_page_begin(cs_store *st, const char *synced_at, cs_err *err)
+{
+	cs_sql_store *s = (cs_sql_store *)st;
+	if (s->in_page)
+		return cs_err_set(err, CS_ERR, "cannot begin a page in database '%s': a page is "
+					       "already in progress", s->c->name);
+	if (batch_size(s) > 1 && !s->batch) {
+		if (!(s->batch = calloc(1, sizeof(*s->batch))))
+			return cs_err_set(err, CS_ERR, "cannot begin a page: out of memory");
+		cs_buf_init(&s->batch->text, 0);
+	}
+	int rc = cs_sql_begin(s->c, 1, "begin a page", err);
+	if (rc < 0)
+		return rc;
+	if (synced_at && *synced_at)
+		snprintf(s->synced_at, sizeof(s->synced_at), "%s", synced_at);
+	else
+		cs_sql_now(s->synced_at);
+	s->in_page = 1;
 	return 0;
 }
 
-/* Binds raw_json and synced_at after the mirrored columns. */
-static int bind_tail(cs_sql_store *s, bind_ctx *c, const cs_entity *e, const cs_record *rec,
-		     char **printed)
+/* SQLite: the row goes out at once through the entity's kept statement. */
+static int write_row(cs_sql_store *s, const cs_entity *e, long long org, const cs_sql_row *r,
+		     cs_err *err)
 {
-	int p = PARAM((int)e->ncolumns);
-	int rc;
-	if (rec->raw) {
-		rc = cs_sql_bind_textn(c->st, p, rec->raw, (int)rec->raw_len);
-	} else {
-		/* Only callers without the original bytes (tests, demo data) get here. */
-		*printed = cJSON_PrintUnformatted(rec->json);
-		rc = *printed ? cs_sql_bind_text(c->st, p, *printed) : CS_ERR;
-	}
-	return rc < 0 ? rc : cs_sql_bind_time(c->st, p + 1, s->synced_at);
+	int rc = 0;
+	if (!s->upsert[e->id])
+		rc = prepare_upsert(s, e, 1, 1, &s->upsert[e->id], err);
+	if (rc)
+		return rc;
+	cs_sql_stmt *q = s->upsert[e->id];
+	cs_sql_clear(q);
+	if (cs_sql_bind_all(q, r->v, r->n))
+		rc = cs_err_set(err, CS_ERR, "cannot write the record in database '%s': out of "
+					     "memory", s->c->name);
+	else if ((rc = cs_sql_step(q, err)) > 0)
+		rc = 0;
+	cs_sql_reset(q);
+	if (rc == 0 && r->supporter >= 0)
+		rc = enqueue(s, org, r->supporter, err);
+	return rc;
 }
 
 int cs_sql_page_upsert(cs_store *st, const cs_entity *e, long long org, const cs_record *rec,
 		       cs_err *err)
 {
 	cs_sql_store *s = (cs_sql_store *)st;
-	bind_ctx c;
-	long long id, supporter = -1;
-	char *printed = NULL;
-	int rc;
-
+	cs_sql_row r;
 	if (!s->in_page)
 		return cs_err_set(err, CS_ERR, "cannot store a '%s' record: no page is in progress",
 				  e->name);
-	if ((rc = record_id(e, org, rec->json, &id, err)) < 0)
-		return rc;
-	if (!s->upsert[e->id] && (rc = prepare_upsert(s, e, err)) < 0)
-		return rc;
-	c.st = s->upsert[e->id];
-	c.nowned = 0;
-	cs_sql_clear(c.st);
-	cs_sql_bind_int(c.st, 1, id);
-	cs_sql_bind_int(c.st, 2, org);
-	if (e->supporter_ref && !strcmp(e->supporter_ref, "id"))
-		supporter = id;
-
-	rc = bind_fields(s, &c, e, id, rec->json, &supporter);
-	if (rc == 0)
-		rc = bind_tail(s, &c, e, rec, &printed);
-	if (rc == 0)
-		rc = cs_sql_step(c.st, err);
-	else
-		rc = cs_err_set(err, CS_ERR, "cannot write the record in database '%s': out of "
-					     "memory", s->c->name);
-	cs_sql_reset(c.st);
-	for (int i = 0; i < c.nowned; i++)
-		cJSON_free(c.owned[i]);
-	cJSON_free(printed);
-	/* The caller names the record; the step said why it could not be written. */
+	int rc = cs_sql_row_from_record(s, e, org, rec, &r, err);
 	if (rc < 0)
 		return rc;
-	return supporter >= 0 ? enqueue(s, org, supporter, err) : 0;
+	rc = s->batch ? batch_add(s, e, org, &r, err) : write_row(s, e, org, &r, err);
+	cs_sql_row_release(&r);
+	return rc;
 }
 
 static int write_state(cs_sql_store *s, const cs_sync_state *state, cs_err *err)
@@ -342,7 +295,7 @@ static int write_state(cs_sql_store *s, const cs_sync_state *state, cs_err *err)
 	if (state->entity < 0 || state->entity >= CS_ENT_COUNT)
 		return cs_err_set(err, CS_ERR, "cannot save sync state: unknown entity %d",
 				  state->entity);
-	cs_sql_upsert u = {"sync_state", cols, 8, 2, 0, NULL, NULL};
+	cs_sql_upsert u = {"sync_state", cols, 8, 2, 0, NULL, NULL, 0, NULL, NULL};
 	if (cs_sql_upsert_text(s->c->dia, &u, &b)) {
 		cs_buf_release(&b);
 		return cs_err_set(err, CS_ERR, "cannot save sync state: out of memory");
@@ -365,7 +318,9 @@ int cs_sql_page_commit(cs_store *st, const cs_sync_state *state, cs_err *err)
 	if (!s->in_page)
 		return cs_err_set(err, CS_ERR, "cannot commit a page in database '%s': no page is "
 					       "in progress", s->c->name);
-	int rc = state ? write_state(s, state, err) : 0;
+	int rc = batch_flush(s, err);
+	if (rc == 0 && state)
+		rc = write_state(s, state, err);
 	/* A failed page leaves nothing behind: rows and cursor go together. */
 	rc = cs_sql_end(s->c, rc, "commit a page", err);
 	s->in_page = 0;
@@ -377,6 +332,8 @@ void cs_sql_page_abort(cs_store *st)
 	cs_sql_store *s = (cs_sql_store *)st;
 	if (!s->in_page)
 		return;
+	if (s->batch)
+		batch_clear(s->batch);
 	cs_sql_rollback(s->c);
 	s->in_page = 0;
 }

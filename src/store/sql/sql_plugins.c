@@ -159,7 +159,7 @@ int cs_sql_plugin_record(cs_store *st, const char *plugin, long long run_id,
 	cs_buf b = CS_BUF_INIT;
 	cs_sql_now(now);
 	record_ctx c = {plugin, now, run_id};
-	cs_sql_upsert u = {"plugin_state", state_cols, 9, 3, 0, NULL, NULL};
+	cs_sql_upsert u = {"plugin_state", state_cols, 9, 3, 0, NULL, NULL, 0, NULL, NULL};
 	if (cs_sql_upsert_text(s->c->dia, &u, &b)) {
 		cs_buf_release(&b);
 		return cs_err_set(err, CS_ERR, "cannot save plugin state: out of memory");

@@ -24,8 +24,9 @@ typedef struct cs_sql_store {
 	/* the page in flight */
 	int in_page;
 	char synced_at[32];
-	cs_sql_stmt *upsert[CS_ENT_COUNT]; /* prepared once per entity */
+	cs_sql_stmt *upsert[CS_ENT_COUNT]; /* prepared once per entity (a batch of rows) */
 	cs_sql_stmt *enqueue;              /* aggregate_queue insert */
+	struct cs_sql_batch *batch;        /* rows not yet written (server products) */
 	/* Field position -> column index, per entity. Records of one endpoint
 	 * list their fields in the same order, so one strcmp per field replaces
 	 * a binary search over the column names. */
@@ -69,7 +70,6 @@ int cs_sql_mark_absent(cs_store *st, const cs_entity *e, long long org, const ch
 
 int cs_sql_recompute(cs_store *st, long long org, long long *updated, cs_err *err);
 int cs_sql_seed(cs_store *st, int demo, long long *inserted, cs_err *err);
-int cs_sql_seed_demo(cs_sql_store *s, long long *inserted, cs_err *err);
 int cs_sql_status(cs_store *st, cJSON **out, cs_err *err);
 
 int cs_sql_contacts(cs_store *st, long long org, const char *plugin, const char *scope,
@@ -101,16 +101,21 @@ int cs_sql_rows_json(cs_sql *c, const char *sql, const char *param, cJSON *array
 
 /* sql_ddl.c: an INSERT that handles a key conflict, in the dialect's
  * syntax. cols[0..nkey) are the key; parameters are ?1..?ncols in column
- * order. On a conflict the stored row keeps its key and every other column
- * takes the incoming value, except the columns named (comma lists) in
- * keep_if_null (the stored value stays when the incoming one is NULL) and
- * insert_only (never updated). With ignore set the stored row is kept. */
+ * order (row r of a multi-row insert: ?(r*ncols+1)..). On a conflict the
+ * stored row keeps its key and every other column takes the incoming value,
+ * except the columns named (comma lists) in keep_if_null (the stored value
+ * stays when the incoming one is NULL) and insert_only (never updated).
+ * With ignore set the stored row is kept. With guard set (a time column),
+ * the columns not named in unguarded take the incoming values only when the
+ * incoming guard is not older than the stored one. */
 typedef struct cs_sql_upsert {
 	const char *table;
 	const char *const *cols;
 	int ncols, nkey;
 	int ignore;
 	const char *keep_if_null, *insert_only;
+	int rows; /* rows of values, 0 or 1: one */
+	const char *guard, *unguarded;
 } cs_sql_upsert;
 int cs_sql_upsert_text(const cs_sql_dialect *d, const cs_sql_upsert *u, cs_buf *b);
 

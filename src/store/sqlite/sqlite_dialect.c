@@ -54,6 +54,7 @@ const cs_sql_dialect cs_sqlite_dialect = {
 	.begin_read = "BEGIN",
 	.table_suffix = "",
 	.partial_indexes = 1,
+	.batch_rows = 1,
 	.insert_ignore = "INSERT OR IGNORE",
 	.ignore_suffix = "",
 	.conflict = " ON CONFLICT (%s) DO UPDATE SET ",

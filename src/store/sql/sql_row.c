@@ -1,0 +1,235 @@
+/* One API record to one row of values: the id, the mirrored columns in
+ * entity order (each JSON value converted by its column's type), raw_json
+ * from the record's exact bytes, synced_at, and the supporter whose
+ * aggregates the row affects. It only converts: it never writes, so the
+ * same row serves SQLite's one-row upsert and the server products' batches.
+ * A value that does not convert is left NULL (raw_json keeps it): a record
+ * is never refused for one odd field, only for a missing or bad id. */
+#include "store/sql/sqlrow.h"
+#include "util/log.h"
+#include "util/money.h"
+#include "util/timeutil.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define BAD_VALUE 1 /* a converter's "unparsable: leave the column NULL" */
+
+static int json_int(const cJSON *v, long long *out)
+{
+	if (cJSON_IsNumber(v)) {
+		double d = v->valuedouble;
+		/* Range first: converting an out-of-range double is undefined. */
+		if (!(d >= -9.2e18 && d <= 9.2e18) || d != (double)(long long)d)
+			return -1;
+		*out = (long long)d;
+		return 0;
+	}
+	if (cJSON_IsString(v) && v->valuestring[0]) {
+		char *end;
+		errno = 0;
+		long long x = strtoll(v->valuestring, &end, 10);
+		if (errno || *end || v->valuestring[0] == ' ')
+			return -1;
+		*out = x;
+		return 0;
+	}
+	return -1;
+}
+
+static int conv_int(cs_sql_row *r, int k, const cJSON *v)
+{
+	long long x;
+	if (json_int(v, &x))
+		return BAD_VALUE;
+	r->v[k] = CS_V_INT(x);
+	return 0;
+}
+
+static int conv_text(cs_sql_row *r, int k, const cJSON *v)
+{
+	if (cJSON_IsString(v)) {
+		r->v[k] = CS_V_TEXT(v->valuestring);
+	} else if (cJSON_IsBool(v)) {
+		r->v[k] = CS_V_TEXT(cJSON_IsTrue(v) ? "true" : "false");
+	} else if (cJSON_IsNumber(v)) {
+		if (!cJSON_PrintPreallocated((cJSON *)v, r->scratch[k], CS_SQL_ROW_SCRATCH, 0))
+			return BAD_VALUE;
+		r->v[k] = CS_V_TEXT(r->scratch[k]);
+	} else {
+		char *json = cJSON_PrintUnformatted(v); /* objects and arrays */
+		if (!json || r->nowned == CS_SQL_ROW_MAX) {
+			cJSON_free(json);
+			return CS_ERR;
+		}
+		r->owned[r->nowned++] = json;
+		r->v[k] = CS_V_TEXT(json);
+	}
+	return 0;
+}
+
+static const char *const true_words[] = {"true", "1", "t"};
+static const char *const false_words[] = {"false", "0", "f"};
+
+static int conv_bool(cs_sql_row *r, int k, const cJSON *v)
+{
+	int b = -1;
+	if (cJSON_IsBool(v))
+		b = cJSON_IsTrue(v);
+	else if (cJSON_IsNumber(v) && (v->valuedouble == 0 || v->valuedouble == 1))
+		b = v->valuedouble == 1;
+	else if (cJSON_IsString(v))
+		for (size_t i = 0; b < 0 && i < sizeof(true_words) / sizeof(*true_words); i++)
+			b = !strcasecmp(v->valuestring, true_words[i])    ? 1
+			    : !strcasecmp(v->valuestring, false_words[i]) ? 0
+									   : -1;
+	if (b < 0)
+		return BAD_VALUE;
+	r->v[k] = CS_V_INT(b);
+	return 0;
+}
+
+static int conv_money(cs_sql_row *r, int k, const cJSON *v)
+{
+	cs_money m;
+	int rc = -1;
+	if (cJSON_IsNumber(v))
+		rc = cs_money_from_double(v->valuedouble, &m);
+	else if (cJSON_IsString(v))
+		rc = cs_money_parse(v->valuestring, &m);
+	if (rc)
+		return BAD_VALUE;
+	r->v[k] = (cs_sql_val){CS_SQL_MONEY, m, 0, NULL};
+	return 0;
+}
+
+static int conv_time(cs_sql_row *r, int k, const cJSON *v)
+{
+	if (!cJSON_IsString(v) || cs_time_normalize(v->valuestring, r->scratch[k]) < 0)
+		return BAD_VALUE;
+	r->v[k] = CS_V_TIME(r->scratch[k]);
+	return 0;
+}
+
+/* The UTC calendar date of whatever form arrived. */
+static int conv_date(cs_sql_row *r, int k, const cJSON *v)
+{
+	int rc = conv_time(r, k, v);
+	if (rc == 0)
+		r->scratch[k][10] = '\0';
+	return rc;
+}
+
+static const struct {
+	int (*conv)(cs_sql_row *r, int k, const cJSON *v);
+	const char *what; /* for the debug log */
+} converters[] = {
+	[CS_COL_INT] = {conv_int, "an integer"},   [CS_COL_TEXT] = {conv_text, "text"},
+	[CS_COL_BOOL] = {conv_bool, "a boolean"},  [CS_COL_MONEY] = {conv_money, "an amount"},
+	[CS_COL_TIME] = {conv_time, "a datetime"}, [CS_COL_DATE] = {conv_date, "a date"},
+};
+
+/* Column of the field at position pos of a record, through the memo. */
+static int field_column(cs_sql_store *s, const cs_entity *e, size_t pos, const char *key)
+{
+	if (pos >= CS_SQL_FIELD_MEMO || !key[0]) /* an empty memo slot must never match */
+		return cs_entity_column_index(e, key);
+	struct cs_sql_field_memo *m = &s->field_memo[e->id][pos];
+	if (!strcmp(m->key, key))
+		return m->col;
+	int col = cs_entity_column_index(e, key);
+	if (strlen(key) < sizeof(m->key)) {
+		strcpy(m->key, key);
+		m->col = col;
+	}
+	return col;
+}
+
+/* Converts every mirrored field the record has; sets the supporter when
+ * the entity's supporter reference holds an id. */
+static int convert_fields(cs_sql_store *s, cs_sql_row *r, const cs_entity *e, const cJSON *json)
+{
+	int ref = e->supporter_ref ? cs_entity_column_index(e, e->supporter_ref) : -1;
+	size_t pos = 0;
+	for (const cJSON *f = json->child; f; f = f->next, pos++) {
+		int col = field_column(s, e, pos, f->string);
+		if (col < 0 || cJSON_IsNull(f))
+			continue;
+		int type = e->columns[col].type;
+		int rc = converters[type].conv(r, CS_SQL_ROW_COL(col), f);
+		if (rc == BAD_VALUE) {
+			cs_debug("%s %lld: field '%s' is not %s; stored NULL, raw_json keeps it",
+				 e->name, r->id, f->string, converters[type].what);
+			continue;
+		}
+		if (rc < 0)
+			return rc;
+		if (col == ref)
+			r->supporter = r->v[CS_SQL_ROW_COL(col)].i;
+	}
+	return 0;
+}
+
+static int record_id(const cs_entity *e, long long org, const cJSON *json, long long *id,
+		     cs_err *err)
+{
+	const cJSON *v = cJSON_IsObject(json) ? cJSON_GetObjectItemCaseSensitive(json, "id") : NULL;
+	if (!cJSON_IsNumber(v) || json_int(v, id))
+		return cs_err_set(err, CS_EPROTO,
+				  "cannot store a '%s' record of organization %lld: it has no numeric "
+				  "'id'; check that CLASSY_API_URL points to the Classy API",
+				  e->name, org);
+	return 0;
+}
+
+int cs_sql_row_from_record(cs_sql_store *s, const cs_entity *e, long long org,
+			   const cs_record *rec, cs_sql_row *r, cs_err *err)
+{
+	int n = CS_SQL_ROW_COL((int)e->ncolumns);
+	r->nowned = 0;
+	r->supporter = -1;
+	if (n + 3 > CS_SQL_ROW_MAX)
+		return cs_err_set(err, CS_ERR, "entity '%s' has more than %d columns", e->name,
+				  CS_SQL_ROW_MAX - 5);
+	int rc = record_id(e, org, rec->json, &r->id, err);
+	if (rc < 0)
+		return rc;
+	r->n = n + 3;
+	for (int k = 0; k < r->n; k++)
+		r->v[k] = CS_V_NULL; /* deleted_at stays NULL: a row seen again is live */
+	r->v[0] = CS_V_INT(r->id);
+	r->v[1] = CS_V_INT(org);
+	if (e->supporter_ref && !strcmp(e->supporter_ref, "id"))
+		r->supporter = r->id;
+	rc = convert_fields(s, r, e, rec->json);
+	if (rc == 0 && rec->raw) {
+		r->v[n] = (cs_sql_val){CS_SQL_TEXT, (long long)rec->raw_len, 0, rec->raw};
+	} else if (rc == 0) {
+		/* Only callers without the original bytes (tests, demo data) get here. */
+		char *printed = cJSON_PrintUnformatted(rec->json);
+		if (!printed || r->nowned == CS_SQL_ROW_MAX) {
+			cJSON_free(printed);
+			rc = CS_ERR;
+		} else {
+			r->owned[r->nowned++] = printed;
+			r->v[n] = CS_V_TEXT(printed);
+		}
+	}
+	r->v[n + 1] = CS_V_TIME(s->synced_at);
+	if (rc < 0) {
+		cs_sql_row_release(r);
+		return cs_err_set(err, CS_ERR, "cannot write the record in database '%s': out of "
+					       "memory", s->c->name);
+	}
+	return 0;
+}
+
+void cs_sql_row_release(cs_sql_row *r)
+{
+	for (int i = 0; i < r->nowned; i++)
+		cJSON_free(r->owned[i]);
+	r->nowned = 0;
+}
