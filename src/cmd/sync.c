@@ -152,12 +152,16 @@ int cs_cmd_sync_orgs(cs_cmd_ctx *ctx, long long org_id, const char *entity_name,
 		int rc = sync_one(ctx, leases, &orgs.v[i], only, full, &res, &skipped, &oerr);
 		if (res.nents)
 			print_result(&res);
+		size_t ent_failed = 0;
 		for (int k = 0; k < res.nents; k++) {
 			total_records += res.ents[k].records;
 			total_requests += res.ents[k].requests;
-			res.ents[k].status == CS_RUN_SUCCESS ? ok++ : failed++;
+			res.ents[k].status == CS_RUN_SUCCESS ? ok++ : ent_failed++;
 		}
-		if (rc && res.nents == 0) {
+		failed += ent_failed;
+		/* a failure no entity row shows (a lease that could not be asked
+		 * for, the aggregates) must still reach stderr and the exit code */
+		if (rc && ent_failed == 0) {
 			failed++;
 			fprintf(stderr, "classy-sync: error: organization %lld: %s\n", orgs.v[i].id,
 				oerr.msg);

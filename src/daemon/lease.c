@@ -35,6 +35,19 @@ struct cs_daemon_lease_keeper {
 	size_t n, cap;
 };
 
+/* The keeper's own connection may have died with a database restart: one
+ * reconnect, then the caller tries its call again (true when it may). */
+static int reconnected(cs_daemon_lease_keeper *k, int rc)
+{
+	cs_err err = {0};
+	if (rc != CS_EDBCONN)
+		return 0;
+	if (k->st->ctrl(k->st, CS_CTRL_RECONNECT, NULL, &err) == 0)
+		return 1;
+	cs_warn("lease keeper: cannot reconnect to the database: %s", err.msg);
+	return 0;
+}
+
 static void *renew_main(void *arg)
 {
 	cs_daemon_lease_keeper *k = arg;
@@ -46,8 +59,12 @@ static void *renew_main(void *arg)
 			break;
 		for (size_t i = 0; i < k->n; i++) {
 			cs_err err = {0};
-			if (k->st->lease_renew(k->st, k->v[i].org, k->v[i].job, k->holder, k->ttl_ms,
-					       &err))
+			int rc = k->st->lease_renew(k->st, k->v[i].org, k->v[i].job, k->holder,
+						    k->ttl_ms, &err);
+			if (reconnected(k, rc))
+				rc = k->st->lease_renew(k->st, k->v[i].org, k->v[i].job, k->holder,
+							k->ttl_ms, &err);
+			if (rc)
 				cs_warn("cannot renew the lease on %s of organization %lld: %s",
 					k->v[i].job, k->v[i].org, err.msg);
 		}
@@ -119,6 +136,8 @@ int cs_daemon_lease_take(cs_daemon_lease_keeper *k, long long org, const char *j
 	}
 	k->v = v;
 	rc = k->st->lease_acquire(k->st, org, job, k->holder, k->ttl_ms, held_by, err);
+	if (reconnected(k, rc))
+		rc = k->st->lease_acquire(k->st, org, job, k->holder, k->ttl_ms, held_by, err);
 	if (rc == 0) {
 		k->v[k->n].org = org;
 		snprintf(k->v[k->n].job, sizeof(k->v[k->n].job), "%s", job);
@@ -136,7 +155,10 @@ void cs_daemon_lease_drop(cs_daemon_lease_keeper *k, long long org, const char *
 		if (k->v[i].org != org || strcmp(k->v[i].job, job))
 			continue;
 		cs_err err = {0};
-		if (k->st->lease_release(k->st, org, job, k->holder, &err))
+		int rc = k->st->lease_release(k->st, org, job, k->holder, &err);
+		if (reconnected(k, rc))
+			rc = k->st->lease_release(k->st, org, job, k->holder, &err);
+		if (rc)
 			cs_warn("cannot release the lease on %s of organization %lld: %s", job, org,
 				err.msg);
 		k->v[i] = k->v[--k->n];

@@ -74,6 +74,9 @@ enum cs_store_ctrl_op {
 	 * "status", "finished_at", "records", "error"} of the newest run. */
 	CS_CTRL_LAST_RUNS = 1,
 	/* later features add ops here; unknown ops return CS_ENOTFOUND */
+	/* arg unused: connect again after CS_EDBCONN (a server restarted, the
+	 * network dropped); what was not committed is gone, the rest stays */
+	CS_CTRL_RECONNECT = 2,
 	CS_CTRL_RUN_FACTS = 100,   /* arg: cs_run_facts *, for `health` */
 	CS_CTRL_PLUGIN_LAST = 101  /* arg: cs_plugin_last *, for `health` */
 };

@@ -47,8 +47,8 @@ static void record_finish(cs_sync_ctx *c, cs_run *run, long req0, long retry0)
 		cs_warn("cannot record the end of run %lld: %s", run->id, ferr.msg);
 }
 
-int cs_sync_entity(cs_store *st, cs_classy *api, long long org, const cs_entity *e,
-		   const cs_sync_opts *opts, cs_sync_entity_result *res, cs_err *err)
+static int entity_once(cs_store *st, cs_classy *api, long long org, const cs_entity *e,
+		       const cs_sync_opts *opts, cs_sync_entity_result *res, cs_err *err)
 {
 	memset(res, 0, sizeof(*res));
 	res->entity = e;
@@ -92,6 +92,67 @@ out:
 	cs_idset_release(&c.seen);
 	cs_idset_release(&c.next_seen);
 	return rc;
+}
+
+/* Waits for the database to come back after CS_EDBCONN: backoff from 1 s,
+ * doubling up to 30 s, for at most CS_SYNC_DB_WAIT_MS (or until stopped). */
+#define CS_SYNC_DB_WAIT_MS 180000
+
+static int reconnect(cs_store *st, const cs_sync_opts *opts, cs_err *err)
+{
+	int64_t give_up = cs_time_mono_ms() + CS_SYNC_DB_WAIT_MS;
+	long wait = 1000;
+	for (;;) {
+		cs_err rerr = {0};
+		if (st->ctrl(st, CS_CTRL_RECONNECT, NULL, &rerr) == 0)
+			return 0;
+		if (rerr.code == CS_ENOTFOUND || cs_time_mono_ms() + wait > give_up) {
+			*err = rerr;
+			return cs_err_wrap(err, "the database did not come back within %d s",
+					   CS_SYNC_DB_WAIT_MS / 1000);
+		}
+		cs_info("database unreachable (%s); trying again in %ld s", rerr.msg, wait / 1000);
+		if (cs_http_sleep_ms(wait, opts->should_stop) == CS_EINTR)
+			return cs_err_set(err, CS_EINTR, "stopped while waiting for the database");
+		wait = wait * 2 > 30000 ? 30000 : wait * 2;
+	}
+}
+
+/* A server restart or a network drop is not the end of a run: reconnect,
+ * close the run that lost its connection as interrupted (its last
+ * committed page stays), and resume from that page in a new run. What was
+ * not committed is fetched again, so nothing is lost or doubled. */
+int cs_sync_entity(cs_store *st, cs_classy *api, long long org, const cs_entity *e,
+		   const cs_sync_opts *opts, cs_sync_entity_result *res, cs_err *err)
+{
+	cs_sync_entity_result before = {0};
+	for (int lost = 0;; lost++) {
+		int rc = entity_once(st, api, org, e, opts, res, err);
+		res->records += before.records;
+		res->pages += before.pages;
+		res->requests += before.requests;
+		res->retries += before.retries;
+		if (rc != CS_EDBCONN || lost == 3)
+			return rc;
+		cs_warn("%s of organization %lld: %s; reconnecting", e->name, org, err->msg);
+		cs_err rerr = {0};
+		if (reconnect(st, opts, &rerr)) {
+			cs_err_wrap(err, "%s", rerr.msg);
+			return rc;
+		}
+		cs_run lost_run = {.id = res->run_id, .org_id = org, .entity = e->id,
+				   .status = CS_RUN_INTERRUPTED, .records = res->records,
+				   .pages = res->pages, .requests = res->requests};
+		snprintf(lost_run.error, sizeof(lost_run.error),
+			 "the connection to the database was lost (%.600s); reconnected, and the "
+			 "next run resumed from the last committed page", err->msg);
+		if (res->run_id && st->run_finish(st, &lost_run, &rerr))
+			cs_warn("cannot record the end of run %lld: %s", res->run_id, rerr.msg);
+		cs_info("%s of organization %lld: database back; resuming from the last committed "
+			"page", e->name, org);
+		before = *res;
+		memset(err, 0, sizeof(*err));
+	}
 }
 
 int cs_sync_org(cs_store *st, cs_classy *api, long long org, const cs_entity *only,

@@ -7,6 +7,7 @@
  * (pipeline.c calls it from whichever thread writes). */
 #include "sync/engine_int.h"
 
+#include "util/log.h"
 #include "util/timeutil.h"
 
 #include <signal.h>
@@ -27,6 +28,23 @@ static void maybe_kill(size_t i, size_t n)
 		raise(SIGKILL);
 }
 
+/* Fault injection for the database-restart tests: CLASSY_SYNC_TEST_PAGE_HOOK
+ * "N:command" runs the command (a server restart) before the Nth page of
+ * the process is stored, so the fault lands at a known point, no timing. */
+static void page_hook(void)
+{
+	static long at = -1, pages;
+	static const char *cmd;
+	if (at < 0) {
+		const char *v = getenv("CLASSY_SYNC_TEST_PAGE_HOOK");
+		char *end = NULL;
+		at = v ? strtol(v, &end, 10) : 0;
+		cmd = end && *end == ':' ? end + 1 : NULL;
+	}
+	if (at > 0 && cmd && ++pages == at && system(cmd) != 0)
+		cs_warn("CLASSY_SYNC_TEST_PAGE_HOOK: '%s' failed", cmd);
+}
+
 static void report(cs_sync_ctx *c, long total)
 {
 	if (!c->opts->progress)
@@ -38,6 +56,7 @@ static void report(cs_sync_ctx *c, long total)
 
 static int store_rows(cs_sync_ctx *c, cs_sync_job *job, long long *stored, cs_err *err)
 {
+	page_hook();
 	for (size_t i = 0; i < job->page.nrecords; i++) {
 		if (job->skip && job->skip[i])
 			continue;

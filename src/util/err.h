@@ -17,7 +17,8 @@ enum cs_code {
 	CS_EPROTO = -9,     /* the API answered something we cannot use */
 	CS_EINTR = -10,     /* stopped by a signal */
 	CS_EHTTP = -11,     /* the API answered a 4xx we do not retry */
-	CS_EBUSY = -12      /* the database is locked by another process */
+	CS_EBUSY = -12,     /* the database is locked by another process */
+	CS_EDBCONN = -13    /* the connection to the database server was lost */
 };
 
 /* Process exit codes, shared by every command. */

@@ -26,14 +26,14 @@ static const struct {
 	int code;
 	const char *why;
 } failures[] = {
-	{"08", CS_ETRANSPORT,
+	{"08", CS_EDBCONN,
 	 "the connection to the database server was lost; nothing of the page in flight was "
 	 "kept; check the server and rerun"},
-	{"57P01", CS_ETRANSPORT,
+	{"57P01", CS_EDBCONN,
 	 "the database server is shutting down; nothing of the page in flight was kept; rerun "
 	 "once it is back"},
-	{"57P02", CS_ETRANSPORT, "the database server crashed; rerun once it is back"},
-	{"57P03", CS_ETRANSPORT, "the database server is starting up; rerun in a moment"},
+	{"57P02", CS_EDBCONN, "the database server crashed; rerun once it is back"},
+	{"57P03", CS_EDBCONN, "the database server is starting up; rerun in a moment"},
 	{"53100", CS_EIO, "the database server's disk is full; free space and rerun"},
 	{"53200", CS_EIO, "the database server is out of memory; rerun later"},
 	{"40001", CS_EBUSY, "another transaction conflicted with this one; rerun"},

@@ -19,9 +19,24 @@ static void store_close(cs_store *st)
 	free(s);
 }
 
+/* What was in flight died with the old connection: its transaction, its
+ * server-side statements and the rows batched for it. */
+static int store_reconnect(cs_sql_store *s, cs_err *err)
+{
+	if (!s->hooks.reconnect)
+		return cs_err_set(err, CS_ENOTFOUND, "the %s backend does not reconnect",
+				  s->base.name);
+	cs_sql_store_drop_cached(s);
+	s->in_page = 0;
+	s->c->in_txn = 0;
+	return s->hooks.reconnect(s->c, err);
+}
+
 static int store_ctrl(cs_store *st, int op, void *arg, cs_err *err)
 {
 	cs_sql_store *s = (cs_sql_store *)st;
+	if (op == CS_CTRL_RECONNECT)
+		return store_reconnect(s, err);
 	if (op == CS_CTRL_LAST_RUNS)
 		return cs_sql_last_runs(s, arg, err);
 	if (op == CS_CTRL_RUN_FACTS)

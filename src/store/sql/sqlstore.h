@@ -13,6 +13,9 @@ typedef struct cs_sql_hooks {
 	/* the "database" field of `status`: a path, or host/db without the
 	 * password */
 	const char *(*describe)(cs_sql *c);
+	/* connects again with the same settings; NULL: the product cannot lose
+	 * its connection (SQLite) */
+	int (*reconnect)(cs_sql *c, cs_err *err);
 } cs_sql_hooks;
 
 #define CS_SQL_FIELD_MEMO 128

@@ -109,7 +109,8 @@ static const char *sqlite_describe(cs_sql *c)
 	return c->name;
 }
 
-static const cs_sql_hooks sqlite_hooks = {sqlite_close, sqlite_after_reset, sqlite_describe};
+static const cs_sql_hooks sqlite_hooks = {sqlite_close, sqlite_after_reset, sqlite_describe,
+					 NULL};
 
 static int connect(cs_sqlite *s)
 {
