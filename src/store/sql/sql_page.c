@@ -16,17 +16,11 @@
 
 #define MAX_BATCH 200
 
-/* Rows waiting for their multi-row upsert. Text values are copied into
- * `text` (offsets in off[]), because the records they came from may be gone
- * before the batch is written. */
+/* Rows waiting for their multi-row upsert (server products). */
 struct cs_sql_batch {
 	const cs_entity *e;
 	long long org;
-	int rows, ncols;
-	long long ids[MAX_BATCH];
-	cs_sql_val v[MAX_BATCH * CS_SQL_ROW_MAX];
-	size_t off[MAX_BATCH * CS_SQL_ROW_MAX];
-	cs_buf text;
+	cs_sql_rowbuf rows;
 	long long supporters[MAX_BATCH];
 	int nsup;
 };
@@ -53,33 +47,37 @@ static int upsert_cols(const cs_entity *e, const char **cols)
 	return n;
 }
 
-/* The upsert of `rows` rows. A stored row is updated only when the incoming
- * updated_at is not older than its own (pages may arrive out of order, and
- * several workers may write); synced_at and deleted_at are refreshed either
- * way, because the record was seen. */
-static int prepare_upsert(cs_sql_store *s, const cs_entity *e, int rows, int kept,
-			  cs_sql_stmt **out, cs_err *err)
+/* The upsert of an entity's rows. A stored row is updated only when the
+ * incoming updated_at is not older than its own (pages may arrive out of
+ * order, and several workers may write); synced_at and deleted_at are
+ * refreshed either way, because the record was seen. */
+static cs_sql_upsert upsert_spec(const cs_entity *e, const char **cols)
+{
+	int n = upsert_cols(e, cols);
+	int guarded = cs_entity_column_index(e, "updated_at") >= 0;
+	return (cs_sql_upsert){e->name, cols, n, 1, 0, NULL, NULL, 1,
+			       guarded ? "updated_at" : NULL, "synced_at,deleted_at"};
+}
+
+/* SQLite's one-row statement, kept per entity. */
+static int prepare_upsert(cs_sql_store *s, const cs_entity *e, cs_err *err)
 {
 	const char *cols[CS_SQL_ROW_MAX];
 	cs_buf b = CS_BUF_INIT;
 	char what[96];
 	if (CS_SQL_ROW_COL((int)e->ncolumns) + 3 > CS_SQL_ROW_MAX)
 		return cs_err_set(err, CS_ERR, "entity '%s' has too many columns", e->name);
-	int n = upsert_cols(e, cols);
-	int guarded = cs_entity_column_index(e, "updated_at") >= 0;
-	cs_sql_upsert u = {e->name, cols, n, 1, 0, NULL, NULL, rows,
-			   guarded ? "updated_at" : NULL, "synced_at,deleted_at"};
+	cs_sql_upsert u = upsert_spec(e, cols);
 	if (cs_sql_upsert_text(s->c->dia, &u, &b)) {
 		cs_buf_release(&b);
 		return cs_err_set(err, CS_ERR, "cannot build the '%s' upsert: out of memory",
 				  e->name);
 	}
 	snprintf(what, sizeof(what), "prepare the '%s' upsert", e->name);
-	int rc = kept ? cs_sql_prepare_kept(s->c, cs_buf_str(&b), what, out, err)
-		      : cs_sql_prepare(s->c, cs_buf_str(&b), what, out, err);
+	int rc = cs_sql_prepare_kept(s->c, cs_buf_str(&b), what, &s->upsert[e->id], err);
 	/* from now on a failure is the write's (the caller names the record) */
 	if (rc == 0)
-		(*out)->what = rows > 1 ? "write a batch of records" : "write the record";
+		s->upsert[e->id]->what = "write the record";
 	cs_buf_release(&b);
 	return rc;
 }
@@ -102,13 +100,27 @@ static int enqueue(cs_sql_store *s, long long org, long long supporter, cs_err *
 	return rc < 0 ? rc : 0;
 }
 
-/* The batch's supporters in one statement: (?1, ?2), (?1, ?3), ... */
+static int cmp_id(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+	return (x > y) - (x < y);
+}
+
+/* The batch's supporters in one statement: (?1, ?2), (?1, ?3), ... Sorted
+ * and once each: two workers queueing the same supporters then take their
+ * locks in the same order, and cannot deadlock. */
 static int enqueue_batch(cs_sql_store *s, struct cs_sql_batch *bt, cs_err *err)
 {
 	cs_buf sql = CS_BUF_INIT;
 	cs_sql_stmt *st = NULL;
 	if (bt->nsup == 0)
 		return 0;
+	qsort(bt->supporters, (size_t)bt->nsup, sizeof(*bt->supporters), cmp_id);
+	int n = 1;
+	for (int i = 1; i < bt->nsup; i++)
+		if (bt->supporters[i] != bt->supporters[n - 1])
+			bt->supporters[n++] = bt->supporters[i];
+	bt->nsup = n;
 	int bad = cs_buf_puts(&sql, "@insert_ignore INTO aggregate_queue (organization_id, "
 				    "supporter_id) VALUES ");
 	for (int i = 0; i < bt->nsup; i++)
@@ -133,42 +145,28 @@ static int enqueue_batch(cs_sql_store *s, struct cs_sql_batch *bt, cs_err *err)
 
 static void batch_clear(struct cs_sql_batch *bt)
 {
-	bt->rows = bt->nsup = 0;
+	cs_sql_rowbuf_clear(&bt->rows);
+	bt->nsup = 0;
 	bt->e = NULL;
-	cs_buf_reset(&bt->text);
 }
 
 /* Writes the rows waiting, then their supporters' queue entries. */
 static int batch_flush(cs_sql_store *s, cs_err *err)
 {
 	struct cs_sql_batch *bt = s->batch;
-	cs_sql_stmt *st = NULL;
-	if (!bt || bt->rows == 0) {
+	const char *cols[CS_SQL_ROW_MAX];
+	if (!bt || bt->rows.rows == 0) {
 		if (bt)
 			batch_clear(bt);
 		return 0;
 	}
-	int full = bt->rows == batch_size(s), rc = 0;
-	if (full && !s->upsert[bt->e->id])
-		rc = prepare_upsert(s, bt->e, bt->rows, 1, &s->upsert[bt->e->id], err);
-	else if (!full)
-		rc = prepare_upsert(s, bt->e, bt->rows, 0, &st, err);
-	cs_sql_stmt *q = full ? s->upsert[bt->e->id] : st;
-	for (int r = 0; rc == 0 && r < bt->rows; r++) {
-		cs_sql_val *v = &bt->v[r * bt->ncols];
-		for (int k = 0; k < bt->ncols; k++)
-			if (v[k].kind == CS_SQL_TEXT || v[k].kind == CS_SQL_TIME)
-				v[k].s = bt->text.data + bt->off[r * bt->ncols + k];
-		if (cs_sql_bind_vals(q, r * bt->ncols + 1, v, bt->ncols))
-			rc = cs_err_set(err, CS_ERR, "cannot write a batch of records: out of memory");
-	}
-	if (rc == 0 && (rc = cs_sql_step(q, err)) >= 0)
+	cs_sql_upsert u = upsert_spec(bt->e, cols);
+	int rc = cs_sql_rowbuf_upsert(s->c, &u, &bt->rows, &s->upsert[bt->e->id],
+				      "write a batch of records", err);
+	if (rc == 0)
 		rc = enqueue_batch(s, bt, err);
-	if (q)
-		cs_sql_reset(q);
-	cs_sql_finalize(st);
 	batch_clear(bt);
-	return rc < 0 ? rc : 0;
+	return rc;
 }
 
 /* Copies a row into the batch; a record already in it is replaced (one
@@ -178,34 +176,18 @@ static int batch_add(cs_sql_store *s, const cs_entity *e, long long org, const c
 {
 	struct cs_sql_batch *bt = s->batch;
 	int rc = 0;
-	if (bt->rows && (bt->e != e || bt->org != org))
+	if (bt->rows.rows && (bt->e != e || bt->org != org))
 		rc = batch_flush(s, err);
 	if (rc)
 		return rc;
-	int row = 0;
-	while (row < bt->rows && bt->ids[row] != r->id)
-		row++;
 	bt->e = e;
 	bt->org = org;
-	bt->ncols = r->n;
-	bt->ids[row] = r->id;
-	for (int k = 0; k < r->n; k++) {
-		cs_sql_val v = r->v[k];
-		size_t i = (size_t)row * r->n + k;
-		if (v.kind == CS_SQL_TEXT || v.kind == CS_SQL_TIME) {
-			size_t len = v.kind == CS_SQL_TEXT && v.i > 0 ? (size_t)v.i : strlen(v.s);
-			bt->off[i] = bt->text.len;
-			if (cs_buf_append(&bt->text, v.s, len) || cs_buf_append(&bt->text, "", 1))
-				return cs_err_set(err, CS_ERR, "cannot batch records: out of memory");
-			v.i = v.kind == CS_SQL_TEXT ? (long long)len : 0;
-		}
-		bt->v[i] = v;
-	}
-	if (row == bt->rows)
-		bt->rows++;
+	bt->rows.ncols = r->n;
+	if (cs_sql_rowbuf_put(&bt->rows, cs_sql_rowbuf_find(&bt->rows, r->id), r->id, r->v))
+		return cs_err_set(err, CS_ERR, "cannot batch records: out of memory");
 	if (r->supporter >= 0 && bt->nsup < MAX_BATCH)
 		bt->supporters[bt->nsup++] = r->supporter;
-	return bt->rows == batch_size(s) ? batch_flush(s, err) : 0;
+	return bt->rows.rows == bt->rows.cap ? batch_flush(s, err) : 0;
 }
 
 /* --- the page transaction --- */
@@ -219,7 +201,7 @@ void cs_sql_store_drop_cached(cs_sql_store *s)
 	cs_sql_finalize(s->enqueue);
 	s->enqueue = NULL;
 	if (s->batch) {
-		cs_buf_release(&s->batch->text);
+		cs_sql_rowbuf_release(&s->batch->rows);
 		free(s->batch);
 		s->batch = NULL;
 	}
@@ -232,9 +214,12 @@ int cs_sql_page_begin(cs_store *st, const char *synced_at, cs_err *err)
 		return cs_err_set(err, CS_ERR, "cannot begin a page in database '%s': a page is "
 					       "already in progress", s->c->name);
 	if (batch_size(s) > 1 && !s->batch) {
-		if (!(s->batch = calloc(1, sizeof(*s->batch))))
+		if (!(s->batch = calloc(1, sizeof(*s->batch))) ||
+		    cs_sql_rowbuf_init(&s->batch->rows, CS_SQL_ROW_MAX, batch_size(s))) {
+			free(s->batch);
+			s->batch = NULL;
 			return cs_err_set(err, CS_ERR, "cannot begin a page: out of memory");
-		cs_buf_init(&s->batch->text, 0);
+		}
 	}
 	int rc = cs_sql_begin(s->c, 1, "begin a page", err);
 	if (rc < 0)
@@ -253,7 +238,7 @@ static int write_row(cs_sql_store *s, const cs_entity *e, long long org, const c
 {
 	int rc = 0;
 	if (!s->upsert[e->id])
-		rc = prepare_upsert(s, e, 1, 1, &s->upsert[e->id], err);
+		rc = prepare_upsert(s, e, err);
 	if (rc)
 		return rc;
 	cs_sql_stmt *q = s->upsert[e->id];

@@ -1,10 +1,10 @@
-/* One API record to one row of values: the id, the mirrored columns in
- * entity order (each JSON value converted by its column's type), raw_json
- * from the record's exact bytes, synced_at, and the supporter whose
- * aggregates the row affects. It only converts: it never writes, so the
- * same row serves SQLite's one-row upsert and the server products' batches.
- * A value that does not convert is left NULL (raw_json keeps it): a record
- * is never refused for one odd field, only for a missing or bad id. */
+/* Rows of values. One API record becomes one row: the id, the mirrored
+ * columns in entity order (each JSON value converted by its column's type),
+ * raw_json from the record's exact bytes, synced_at, and the supporter whose
+ * aggregates the row affects. A value that does not convert is left NULL
+ * (raw_json keeps it): a record is never refused for one odd field, only for
+ * a missing or bad id. And a row buffer keeps copies of rows until one
+ * multi-row upsert writes them (page batches, `db copy`). */
 #include "store/sql/sqlrow.h"
 #include "util/log.h"
 #include "util/money.h"
@@ -232,4 +232,109 @@ void cs_sql_row_release(cs_sql_row *r)
 	for (int i = 0; i < r->nowned; i++)
 		cJSON_free(r->owned[i]);
 	r->nowned = 0;
+}
+
+/* ---- row buffers ---- */
+
+int cs_sql_rowbuf_init(cs_sql_rowbuf *b, int ncols, int cap)
+{
+	memset(b, 0, sizeof(*b));
+	b->ncols = ncols;
+	b->cap = cap;
+	b->keys = calloc((size_t)cap, sizeof(*b->keys));
+	b->v = calloc((size_t)cap * (size_t)ncols, sizeof(*b->v));
+	b->off = calloc((size_t)cap * (size_t)ncols, sizeof(*b->off));
+	cs_buf_init(&b->text, 0);
+	if (b->keys && b->v && b->off)
+		return 0;
+	cs_sql_rowbuf_release(b);
+	return -1;
+}
+
+void cs_sql_rowbuf_release(cs_sql_rowbuf *b)
+{
+	free(b->keys);
+	free(b->v);
+	free(b->off);
+	cs_buf_release(&b->text);
+	memset(b, 0, sizeof(*b));
+}
+
+void cs_sql_rowbuf_clear(cs_sql_rowbuf *b)
+{
+	b->rows = 0;
+	cs_buf_reset(&b->text);
+}
+
+int cs_sql_rowbuf_find(const cs_sql_rowbuf *b, long long key)
+{
+	for (int r = 0; r < b->rows; r++)
+		if (b->keys[r] == key)
+			return r;
+	return -1;
+}
+
+int cs_sql_rowbuf_put(cs_sql_rowbuf *b, int row, long long key, const cs_sql_val *v)
+{
+	if (row < 0) {
+		if (b->rows == b->cap)
+			return -1;
+		row = b->rows++;
+	}
+	b->keys[row] = key;
+	for (int k = 0; k < b->ncols; k++) {
+		cs_sql_val x = v[k];
+		size_t i = (size_t)row * b->ncols + k;
+		if ((x.kind == CS_SQL_TEXT || x.kind == CS_SQL_TIME) && x.s) {
+			size_t len = x.kind == CS_SQL_TEXT && x.i > 0 ? (size_t)x.i : strlen(x.s);
+			b->off[i] = b->text.len;
+			if (cs_buf_append(&b->text, x.s, len) || cs_buf_append(&b->text, "", 1))
+				return -1;
+			x.i = x.kind == CS_SQL_TEXT ? (long long)len : 0;
+		}
+		b->v[i] = x;
+	}
+	return 0;
+}
+
+static int bind_rows(cs_sql_rowbuf *b, cs_sql_stmt *st)
+{
+	for (int r = 0; r < b->rows; r++) {
+		cs_sql_val *v = &b->v[(size_t)r * b->ncols];
+		for (int k = 0; k < b->ncols; k++)
+			if ((v[k].kind == CS_SQL_TEXT || v[k].kind == CS_SQL_TIME) && v[k].s)
+				v[k].s = b->text.data + b->off[(size_t)r * b->ncols + k];
+		if (cs_sql_bind_vals(st, r * b->ncols + 1, v, b->ncols))
+			return -1;
+	}
+	return 0;
+}
+
+int cs_sql_rowbuf_upsert(cs_sql *c, cs_sql_upsert *u, cs_sql_rowbuf *b, cs_sql_stmt **kept,
+			 const char *what, cs_err *err)
+{
+	cs_sql_stmt *one = NULL, *q;
+	cs_buf sql = CS_BUF_INIT;
+	int rc = 0, full = b->rows == b->cap;
+	if (b->rows == 0)
+		return 0;
+	u->rows = b->rows;
+	if (!full || !*kept) {
+		if (cs_sql_upsert_text(c->dia, u, &sql))
+			rc = cs_err_set(err, CS_ERR, "cannot %s: out of memory", what);
+		else
+			rc = full ? cs_sql_prepare_kept(c, cs_buf_str(&sql), what, kept, err)
+				  : cs_sql_prepare(c, cs_buf_str(&sql), what, &one, err);
+	}
+	q = full ? *kept : one;
+	if (rc == 0 && bind_rows(b, q))
+		rc = cs_err_set(err, CS_ERR, "cannot %s: out of memory", what);
+	if (rc == 0 && (rc = cs_sql_step(q, err)) > 0)
+		rc = 0;
+	if (q)
+		cs_sql_reset(q);
+	cs_sql_finalize(one);
+	cs_buf_release(&sql);
+	cs_sql_rowbuf_clear(b);
+	return rc;
 }

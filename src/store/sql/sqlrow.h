@@ -1,8 +1,8 @@
 #ifndef CS_SQL_SQLROW_H
 #define CS_SQL_SQLROW_H
-/* One record as one row of upsert values (sql_row.c), and the batch of rows
- * the server products write with one multi-row statement (sql_page.c).
- * Private to store/sql/. */
+/* One record as one row of upsert values, and buffers of rows written with
+ * one multi-row statement (sql_row.c): the server products' page batches
+ * (sql_page.c) and `db copy` (store_copy.c). */
 #include "store/sql/sqlstore.h"
 
 #define CS_SQL_ROW_MAX 72
@@ -27,5 +27,30 @@ int cs_sql_row_from_record(cs_sql_store *s, const cs_entity *e, long long org,
 			   const cs_record *rec, cs_sql_row *r, cs_err *err);
 /* Frees what the converters allocated (printed objects). */
 void cs_sql_row_release(cs_sql_row *r);
+
+/* Rows kept for one multi-row statement. Text values are copied in, since
+ * what they came from (a record, a result row) may be gone by the time the
+ * rows are written. */
+typedef struct cs_sql_rowbuf {
+	int ncols, rows, cap;
+	long long *keys; /* an integer key per row, for cs_sql_rowbuf_find */
+	cs_sql_val *v;   /* cap * ncols; text as offsets into `text` until bound */
+	size_t *off;
+	cs_buf text;
+} cs_sql_rowbuf;
+
+int cs_sql_rowbuf_init(cs_sql_rowbuf *b, int ncols, int cap);
+void cs_sql_rowbuf_release(cs_sql_rowbuf *b);
+void cs_sql_rowbuf_clear(cs_sql_rowbuf *b);
+/* The row holding key, or -1. */
+int cs_sql_rowbuf_find(const cs_sql_rowbuf *b, long long key);
+/* Copies v (ncols values) into row `row` (-1: a new row at the end).
+ * Returns 0, or -1 when out of memory or full. */
+int cs_sql_rowbuf_put(cs_sql_rowbuf *b, int row, long long key, const cs_sql_val *v);
+/* Writes the rows with the upsert u (u->rows set here): through *kept
+ * (prepared on first use) when the buffer is full, else a one-off
+ * statement. Clears the buffer either way. */
+int cs_sql_rowbuf_upsert(cs_sql *c, cs_sql_upsert *u, cs_sql_rowbuf *b, cs_sql_stmt **kept,
+			 const char *what, cs_err *err);
 
 #endif
