@@ -107,6 +107,10 @@ struct cs_sql_dialect {
 	const char *begin_read;    /* a consistent read snapshot */
 	const char *table_suffix;  /* after CREATE TABLE (...), e.g. a charset */
 	int partial_indexes;       /* CREATE INDEX ... WHERE works */
+	/* DDL that can be run again: CREATE TABLE / INDEX IF NOT EXISTS and
+	 * CREATE OR REPLACE VIEW, for a product whose DDL is not transactional
+	 * (a migration that failed half-way is completed by running it again) */
+	int ddl_rerunnable;
 	/* INSERT that skips rows whose key exists: prefix and suffix of the
 	 * INSERT (the suffix goes after VALUES/SELECT). */
 	const char *insert_ignore, *ignore_suffix;
