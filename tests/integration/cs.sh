@@ -16,6 +16,12 @@
 
 cs_backend() { echo "${CS_TEST_BACKEND:-sqlite}"; }
 
+# SQL for "the supporter consented": SQLite keeps consent in the form it
+# arrived ('t', 'true', 1); the server products store a boolean.
+cs_consent_sql() {
+  if [ "$(cs_backend)" = sqlite ]; then echo "opt_in IN (1, 't', 'true')"; else echo "opt_in = TRUE"; fi
+}
+
 cs_sqlite_only() {
   [ "$(cs_backend)" = sqlite ] && return 0
   echo "SKIPPED on $(cs_backend): $*"
@@ -100,7 +106,7 @@ db() {
   postgresql) PGTZ=UTC psql "$DATABASE_URL" -qAtX -v ON_ERROR_STOP=1 -c "$1" ;;
   # shellcheck disable=SC2046
   # (the tests write times in the stored ISO form; MySQL's DATETIME wants them without T and Z)
-  mysql) mariadb --no-defaults $(_cs_mysql_args "$DATABASE_URL") -N -B \
+  mysql) mariadb --no-defaults --default-character-set=utf8mb4 $(_cs_mysql_args "$DATABASE_URL") -N -B -r \
       --init-command="SET sql_mode='ANSI_QUOTES,PIPES_AS_CONCAT', time_zone='+00:00'" \
       -e "$(sed -E "s/'([0-9]{4}-[0-9]{2}-[0-9]{2})T([0-9:.]+)Z'/'\\1 \\2'/g" <<<"$1")" |
     awk -F'\t' -v OFS='|' '{ for (i = 1; i <= NF; i++) if ($i == "NULL") $i = ""; $1 = $1; print }' ;;

@@ -25,6 +25,6 @@ mc_member() {
     jq -c --arg e "$1" '[.members[] | select((.email_address | ascii_downcase) == ($e | ascii_downcase))][0]'
 }
 sendable() {
-  db "SELECT COUNT(*) FROM contact_segments WHERE opt_in IN (TRUE, 't', 'true')
+  db "SELECT COUNT(*) FROM contact_segments WHERE $(cs_consent_sql)
       AND email_address LIKE '%_@_%._%' AND email_address NOT LIKE '% %'"
 }

@@ -19,7 +19,7 @@ yes="'t'"
 [ "$(cs_backend)" = sqlite ] || yes=TRUE
 db "UPDATE supporters SET opt_in = $yes WHERE id % 7 = 0"
 db "UPDATE supporters SET email_address = 'not-an-email' WHERE id % 11 = 0 AND opt_in = TRUE"
-want=$(db "SELECT COUNT(*) FROM contact_segments WHERE opt_in IN (TRUE, 't')
+want=$(db "SELECT COUNT(*) FROM contact_segments WHERE $(cs_consent_sql)
            AND email_address LIKE '%_@_%._%' AND email_address <> 'not-an-email'")
 [ "$want" -gt 20 ] || fail "fixture: only $want sendable contacts"
 
@@ -42,7 +42,7 @@ assert_eq "$(jq -r '.totals.writes' "$OUT")" 0 "a rerun makes no write"
 assert_eq "$(jq -r '.totals.unchanged' "$OUT")" "$want" "a rerun sees every contact unchanged"
 
 # A stats-only change: aggregates move, updated_at does not.
-sid=$(db "SELECT supporter_id FROM contact_segments WHERE opt_in IN (TRUE, 't') AND email_address LIKE '%@%.%' ORDER BY supporter_id LIMIT 1")
+sid=$(db "SELECT supporter_id FROM contact_segments WHERE $(cs_consent_sql) AND email_address LIKE '%@%.%' ORDER BY supporter_id LIMIT 1")
 db "UPDATE supporters SET lifetime_donation_amount = lifetime_donation_amount + 5000 WHERE id = $sid"
 cs_ok jsonl sync --json
 assert_eq "$(jq -r '.totals.created' "$OUT")" 1 "a stats-only change is exported"

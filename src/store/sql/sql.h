@@ -110,6 +110,10 @@ struct cs_sql_dialect {
 	/* rows per upsert statement while writing pages: 1 writes each record
 	 * at once (SQLite: no round trip to save); more batch them (servers) */
 	int batch_rows;
+	/* DDL that can be run again: CREATE TABLE / INDEX IF NOT EXISTS and
+	 * CREATE OR REPLACE VIEW, for a product whose DDL is not transactional
+	 * (a migration that failed half-way is completed by running it again) */
+	int ddl_rerunnable;
 	/* INSERT that skips rows whose key exists: prefix and suffix of the
 	 * INSERT (the suffix goes after VALUES/SELECT). */
 	const char *insert_ignore, *ignore_suffix;

@@ -5,11 +5,18 @@
  *    written by key (entity rows, sync state, organizations, plugin state,
  *    leases, alerts, reference rows) gets the same statement shape on every
  *    backend.
- * Identifiers come from the schema tables only; values are parameters only. */
+ * Identifiers come from the schema tables only; values are parameters only.
+ *
+ * Where DDL is transactional (SQLite, PostgreSQL) a migration's objects and
+ * its record commit together. Where it is not (MySQL/MariaDB: every CREATE
+ * or DROP commits at once), a dialect sets ddl_rerunnable and every CREATE
+ * here skips what exists, so a migration that failed half-way is finished
+ * by running the same command again (the DROPs already say IF EXISTS). */
 #include "store/sql/schema.h"
 #include "store/sql/sqlstore.h"
 #include "model/entity.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static int column(const cs_sql_dialect *d, const cs_sql_col *c, cs_buf *b)
@@ -33,7 +40,8 @@ static int column(const cs_sql_dialect *d, const cs_sql_col *c, cs_buf *b)
 
 static int create_table(const cs_sql_dialect *d, const cs_sql_table *t, cs_buf *b)
 {
-	int bad = cs_buf_puts(b, "CREATE TABLE ");
+	int bad = cs_buf_puts(b, d->ddl_rerunnable ? "CREATE TABLE IF NOT EXISTS "
+						   : "CREATE TABLE ");
 	bad |= cs_sql_ident(b, t->name);
 	bad |= cs_buf_puts(b, " (");
 	for (size_t i = 0; i < t->ncols; i++) {
@@ -54,7 +62,8 @@ static int create_index(const cs_sql_dialect *d, const cs_sql_index *x, cs_buf *
 {
 	int partial = x->where && d->partial_indexes;
 	const char *cols = x->where && !partial && x->full_cols ? x->full_cols : x->cols;
-	int bad = cs_buf_printf(b, "CREATE %sINDEX ", x->unique ? "UNIQUE " : "");
+	int bad = cs_buf_printf(b, "CREATE %sINDEX %s", x->unique ? "UNIQUE " : "",
+				d->ddl_rerunnable ? "IF NOT EXISTS " : "");
 	bad |= cs_sql_ident(b, x->name);
 	bad |= cs_buf_puts(b, " ON ");
 	bad |= cs_sql_ident(b, x->table);
@@ -94,9 +103,14 @@ int cs_sql_ddl_create(const cs_sql_dialect *d, const cs_sql_obj *o, cs_buf *b)
 		return create_index(d, o->def, b);
 	case CS_OBJ_VIEW: {
 		const cs_sql_view *v = o->def;
-		int bad = cs_buf_puts(b, "CREATE VIEW ");
+		/* a dialect may plan a view differently ("view.<name>"); its rows
+		 * must be the same */
+		char key[80];
+		snprintf(key, sizeof(key), "view.%s", v->name);
+		int bad = cs_buf_puts(b, d->ddl_rerunnable ? "CREATE OR REPLACE VIEW "
+							   : "CREATE VIEW ");
 		bad |= cs_sql_ident(b, v->name);
-		return bad | cs_buf_printf(b, " AS %s;", v->select);
+		return bad | cs_buf_printf(b, " AS %s;", cs_sql_text(d, key, v->select));
 	}
 	case CS_OBJ_ENTITY_TABLES:
 		return entity_tables(d, b, 1);

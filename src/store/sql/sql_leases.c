@@ -62,10 +62,14 @@ int cs_sql_lease_acquire(cs_store *st, long long org, const char *job, const cha
 	/* The row must exist for the read below to lock it in every product:
 	 * an expired placeholder is inserted when there is none. Of two
 	 * processes asking at once, the second waits on the first's lock and
-	 * then reads its lease. */
+	 * then reads its lease. Keyed, so a product whose insert-or-ignore only
+	 * share-locks an existing row (two such locks then deadlock on the
+	 * FOR UPDATE) can say it with an exclusive lock. */
 	rc = cs_sql_exec(s->c,
-			 "@insert_ignore INTO sync_leases (organization_id, job, holder, pid, host,"
-			 " acquired_at, expires_at) VALUES (?1, ?2, '', 0, '', 0, 0)@ignore_conflicts",
+			 cs_sql_text(s->c->dia, "lease.placeholder",
+				     "@insert_ignore INTO sync_leases (organization_id, job, holder,"
+				     " pid, host, acquired_at, expires_at)"
+				     " VALUES (?1, ?2, '', 0, '', 0, 0)@ignore_conflicts"),
 			 "take a sync lease", CS_SQL_ARGS(CS_V_INT(org), CS_V_TEXT(job)), NULL, err);
 	if (rc == 0)
 		rc = cs_sql_query(s->c,
