@@ -126,9 +126,9 @@ cs_ok mailchimp sync
 assert_eq "$(db "SELECT COUNT(*) FROM plugin_outcomes WHERE email_key = '$mover' AND action = 'report'")" 1 "reported once"
 
 # ---- --dry-run makes no write of any kind; --limit caps the contacts sent ----
-db "UPDATE supporters SET lifetime_donation_amount = lifetime_donation_amount + 1
-    WHERE id IN (SELECT supporter_id FROM contact_segments WHERE opt_in = TRUE
-                 AND email_key NOT LIKE '%@example.org' ORDER BY supporter_id LIMIT 5)"
+five=$(db "SELECT supporter_id FROM contact_segments WHERE opt_in = TRUE
+           AND email_key NOT LIKE '%@example.org' ORDER BY supporter_id LIMIT 5" | paste -sd, -)
+db "UPDATE supporters SET lifetime_donation_amount = lifetime_donation_amount + 1 WHERE id IN ($five)"
 mc_reset_stats
 cs_ok mailchimp sync --dry-run
 assert_eq "$(mc_stats .writes)" 0 "--dry-run writes nothing"
