@@ -1,4 +1,4 @@
-/* classy-sync db migrate|rollback|status|seed|reset: the schema and the
+/* classy-sync db migrate|rollback|status|seed|reset (and copy, db_copy.c): the schema and the
  * reference data, through the store's vtable. `reset` must never run
  * without --yes, and this file never touches SQL itself. */
 #include "cmd/cmd.h"
@@ -102,7 +102,8 @@ static const cs_cmd db_reset_cmd = {"reset", db_reset, CS_CMD_STORE,
 	"drop every table and view (needs --yes)", NULL, reset_opts, 0, 0, NULL, NULL, NULL};
 
 static const cs_cmd *const db_subs[] = {
-	&db_migrate_cmd, &db_rollback_cmd, &db_status_cmd, &db_seed_cmd, &db_reset_cmd, NULL,
+	&db_migrate_cmd, &db_rollback_cmd, &db_status_cmd, &db_seed_cmd, &db_reset_cmd,
+	&cs_cmd_db_copy, NULL,
 };
 
 const cs_cmd cs_cmd_db = {

@@ -383,3 +383,54 @@ const char *cs_config_sslmode_name(int mode)
 {
 	return enum_name(sslmodes, mode);
 }
+
+/* `db copy --to`: the target's settings, the rest as in base. A password
+ * never comes on the command line (every user of the machine can read a
+ * process's arguments): it comes from DB_COPY_PASSWORD, put into the URL
+ * here, in memory only. */
+int cs_config_target(const cs_config *base, const char *url, const char *password,
+		     cs_config *out, cs_err *err)
+{
+	*out = *base;
+	out->db_path[0] = out->database_url[0] = out->db_host[0] = out->db_user[0] = '\0';
+	out->db_password[0] = out->db_name[0] = '\0';
+	out->db_port = 0;
+	if (!strncmp(url, "sqlite:", 7)) {
+		const char *path = url + 7;
+		if (!strncmp(path, "//", 2))
+			path += 2; /* sqlite:///abs/path */
+		out->db_type = CS_DB_SQLITE;
+		if (!*path || strlen(path) >= sizeof(out->db_path))
+			return cs_err_set(err, CS_EUSAGE, "--to '%s': no usable file path after "
+							  "sqlite:", url);
+		snprintf(out->db_path, sizeof(out->db_path), "%s", path);
+		return 0;
+	}
+	int t = url_db_type(url);
+	if (t < 0)
+		return cs_err_set(err, CS_EUSAGE,
+				  "--to '%s' is not a database URL: use postgresql://USER@HOST/DB, "
+				  "mysql://USER@HOST/DB or sqlite:PATH",
+				  url);
+	char shown[1024];
+	cs_config_redact_url(url, shown, sizeof(shown));
+	if (strcmp(shown, url))
+		return cs_err_set(err, CS_EUSAGE,
+				  "--to '%s': leave the password out of the URL (any user of this "
+				  "machine can read a command's arguments) and set DB_COPY_PASSWORD",
+				  shown);
+	out->db_type = t;
+	const char *rest = strstr(url, "://") + 3, *at = strchr(rest, '@');
+	int n;
+	if (password && *password && at)
+		n = snprintf(out->database_url, sizeof(out->database_url), "%.*s:%s%s",
+			     (int)(at - url), url, password, at);
+	else if (password && *password)
+		return cs_err_set(err, CS_EUSAGE, "--to '%s': DB_COPY_PASSWORD is set but the URL "
+						  "names no user (USER@HOST)", url);
+	else
+		n = snprintf(out->database_url, sizeof(out->database_url), "%s", url);
+	if (n < 0 || (size_t)n >= sizeof(out->database_url))
+		return cs_err_set(err, CS_EUSAGE, "--to '%s': the URL is too long", shown);
+	return 0;
+}

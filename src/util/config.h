@@ -47,6 +47,13 @@ const char *cs_config_sslmode_name(int mode);
  * messages and `config show`. */
 void cs_config_redact_url(const char *url, char *out, size_t n);
 
+/* The settings of the database `db copy --to url` names (postgresql://,
+ * mysql://, or sqlite:PATH), the rest taken from base. url must hold no
+ * password; password (may be NULL: DB_COPY_PASSWORD, percent-encoded) goes
+ * into the stored URL. CS_EUSAGE names what is wrong. */
+int cs_config_target(const cs_config *base, const char *url, const char *password,
+		     cs_config *out, cs_err *err);
+
 /* Reads a variable the config table does not know (e.g. MAILCHIMP_API_KEY)
  * with the same precedence as cs_config_load: the real environment, even
  * when set to "", wins over the .env file that the last cs_config_load read.

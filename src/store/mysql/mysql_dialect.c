@@ -19,6 +19,8 @@
 #include "store/sql/segments.h"
 
 static const cs_sql_word words[] = {
+	/* db copy: AUTO_INCREMENT follows explicit ids by itself */
+	{"serial_restart", "SELECT 1"},
 	/* DATETIME values compare and subtract natively */
 	{"ts", "$1"},
 	{"now", "UTC_TIMESTAMP(3)"},

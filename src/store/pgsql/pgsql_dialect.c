@@ -6,6 +6,9 @@
 #include "store/pgsql/pgsql_int.h"
 
 static const cs_sql_word words[] = {
+	/* db copy: an identity column's next value after explicit ids */
+	{"serial_restart", "SELECT setval(pg_get_serial_sequence('\"$1\"', '$2'), "
+			   "(SELECT COALESCE(MAX(\"$2\"), 0) + 1 FROM \"$1\"), false)"},
 	{"ts", "$1"},
 	{"now", "now()"},
 	{"days_ago", "(now() - make_interval(days => $1))"},

@@ -7,6 +7,8 @@
 /* Times are stored as UTC ISO 8601 text (with or without milliseconds), so
  * they are compared and subtracted as julian days, never as strings. */
 static const cs_sql_word words[] = {
+	/* db copy: AUTOINCREMENT follows explicit ids by itself */
+	{"serial_restart", "SELECT 1"},
 	{"ts", "julianday($1)"},
 	{"now", "julianday('now')"},
 	{"days_ago", "(julianday('now') - $1)"},
