@@ -325,24 +325,53 @@ static int drv_column_kind(cs_sql_stmt *st, int i)
 }
 
 /* "2024-01-02 03:04:05.12+00" -> "2024-01-02T03:04:05.120Z" (the session is
- * in UTC); milliseconds only when the value has a fraction. */
-static void stored_time(const char *v, char out[40])
+ * in UTC): always with milliseconds, the form the program writes its own
+ * times in, so a value reads back the same whatever its fraction (a
+ * timestamptz does not keep whether the API sent ".000"). */
+static void stored_time(const char *v, char out[64])
 {
 	size_t n = strlen(v);
 	if (n < 19 || v[10] != ' ') {
-		snprintf(out, 40, "%s", v);
+		snprintf(out, 64, "%s", v);
 		return;
 	}
 	memcpy(out, v, 19);
 	out[10] = 'T';
-	size_t k = 19;
-	if (v[19] == '.') {
-		out[k++] = '.';
-		for (size_t j = 20; k < 23; j++)
-			out[k++] = isdigit((unsigned char)v[j]) ? v[j] : '0';
+	out[19] = '.';
+	size_t j = v[19] == '.' ? 20 : 19;
+	for (size_t k = 20; k < 23; k++) {
+		int digit = isdigit((unsigned char)v[j]) != 0;
+		out[k] = digit ? v[j] : '0';
+		j += digit;
 	}
-	out[k++] = 'Z';
-	out[k] = '\0';
+	out[23] = 'Z';
+	out[24] = '\0';
+}
+
+/* A number as SQLite shows the same value, so whoever reads it (a plugin's
+ * payload, an export) sees the same text on every backend: a numeric's
+ * trailing zeros go ("12.5000" -> "12.5", "1000.0000" -> "1000.0"), a whole
+ * double gets its ".0" ("1000" -> "1000.0"). Exact values stay exact. */
+static void sqlite_number(const char *v, int is_float, char out[64])
+{
+	size_t n = strlen(v);
+	if (n >= 62) {
+		snprintf(out, 64, "%s", v);
+		return;
+	}
+	memcpy(out, v, n + 1);
+	if (strpbrk(out, "eENI")) /* exponent, NaN, Infinity: as the server says */
+		return;
+	char *dot = strchr(out, '.');
+	if (!dot) {
+		if (is_float)
+			memcpy(out + n, ".0", 3);
+		return;
+	}
+	char *end = out + n;
+	while (end > dot + 2 && end[-1] == '0')
+		end--;
+	*end = '\0';
 }
 
 static const char *drv_column_text(cs_sql_stmt *st, int i)
@@ -354,7 +383,7 @@ static const char *drv_column_text(cs_sql_stmt *st, int i)
 	Oid t = PQftype(s->res, i);
 	if (t == OID_BOOL)
 		return v[0] == 't' ? "1" : "0";
-	if (t != OID_TIMESTAMPTZ)
+	if (t != OID_TIMESTAMPTZ && t != OID_NUMERIC && t != OID_FLOAT8 && t != OID_FLOAT4)
 		return v;
 	if (s->nconv < PQnfields(s->res)) {
 		free(s->conv);
@@ -364,7 +393,10 @@ static const char *drv_column_text(cs_sql_stmt *st, int i)
 			return v;
 		}
 	}
-	stored_time(v, s->conv[i]);
+	if (t == OID_TIMESTAMPTZ)
+		stored_time(v, s->conv[i]);
+	else
+		sqlite_number(v, t != OID_NUMERIC, s->conv[i]);
 	return s->conv[i];
 }
 
