@@ -2,8 +2,9 @@
  * be explored without credentials. It goes through the store's own page
  * path (page_begin, page_upsert, page_commit) with records shaped like the
  * API's, so it exercises the real mapping, and is skipped when organization
- * 1 exists. Deterministic apart from being dated relative to now. It must
- * never touch an organization other than the demo's. */
+ * 1 exists. Deterministic apart from being dated relative to now (the
+ * caller's clock: a test seeds two stores with one). It must never touch
+ * an organization other than the demo's. */
 #include "store/sql/sqlstore.h"
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -315,14 +316,14 @@ static const struct {
 	{CS_ENT_RECURRING_PLANS, demo_plans},
 };
 
-int cs_sql_seed_demo(cs_sql_store *s, long long *inserted, cs_err *err)
+int cs_sql_seed_demo(cs_sql_store *s, long long now_ms, long long *inserted, cs_err *err)
 {
 	/* An empty secret marks the demo org: the command layer refuses to
 	 * sync it. It is written last, so its presence means a complete demo. */
 	char no_secret[1] = "";
 	cs_org org = {.id = DEMO_ORG, .name = "Demo Organization", .client_id = "demo",
 		      .secret_enc = no_secret};
-	demo d = {s, cs_time_now_ms(), 200001, 0};
+	demo d = {s, now_ms, 200001, 0};
 	long long updated = 0;
 	int exists = 0, rc;
 

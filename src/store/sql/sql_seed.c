@@ -4,6 +4,7 @@
  * so a seed must never overwrite a user's edit. */
 #include "store/sql/sqlstore.h"
 #include "util/money.h"
+#include "util/timeutil.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define UNBOUNDED (-1.0)
@@ -154,7 +155,7 @@ int cs_sql_seed(cs_store *st, int demo, long long *inserted, cs_err *err)
 	long long n = 0;
 	int rc = seed_reference(s, &n, err);
 	if (!rc && demo)
-		rc = cs_sql_seed_demo(s, &n, err);
+		rc = cs_sql_seed_demo(s, cs_time_now_ms(), &n, err);
 	if (inserted)
 		*inserted = n;
 	return rc;
