@@ -278,6 +278,31 @@ static void test_raw_json_byte_exact(void **state)
 	tstore_close(&t);
 }
 
+/* A NUL character in a string (valid JSON) does not keep a record out:
+ * where raw_json is a document (jsonb holds no NUL) it becomes U+FFFD there;
+ * the column keeps the text before it, as cJSON decodes it everywhere. */
+static void test_nul_character_stored(void **state)
+{
+	(void)state;
+	tstore t;
+	/* an escaped NUL, and an escaped backslash before "u0000" (no NUL) */
+	static const char rec[] = "{\"id\":7,\"first_name\":\"Ann\\u0000x\","
+				  "\"last_name\":\"a\\\\u0000\"}";
+	tstore_open(&t);
+	const char *recs[] = {rec};
+	put_page(&t, CS_ENT_SUPPORTERS, 1, SYNC1, recs, 1);
+	assert_string_equal(q_text(&t, "SELECT first_name FROM supporters WHERE id = 7"), "Ann");
+	assert_string_equal(q_text(&t, "SELECT last_name FROM supporters WHERE id = 7"),
+			    "a\\u0000");
+	const char *raw = q_text(&t, "SELECT raw_json FROM supporters WHERE id = 7");
+	if (tstore_json_is_document(&t))
+		assert_raw_json(&t, raw, "{\"id\":7,\"first_name\":\"Ann\\ufffdx\","
+				    "\"last_name\":\"a\\\\u0000\"}", strlen(rec));
+	else
+		assert_raw_json(&t, raw, rec, strlen(rec));
+	tstore_close(&t);
+}
+
 /* --- the page transaction --- */
 
 static void test_upsert_twice_keeps_newer(void **state)
@@ -445,6 +470,7 @@ int main(void)
 		cmocka_unit_test(test_type_mapping),
 		cmocka_unit_test(test_full_record_and_absent_columns),
 		cmocka_unit_test(test_raw_json_byte_exact),
+		cmocka_unit_test(test_nul_character_stored),
 		cmocka_unit_test(test_upsert_twice_keeps_newer),
 		cmocka_unit_test(test_page_abort_leaves_nothing),
 		cmocka_unit_test(test_state_written_with_page),

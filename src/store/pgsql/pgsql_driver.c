@@ -204,6 +204,28 @@ static int drv_bind_money(cs_sql_stmt *st, int i, long long units)
 	return set_param(st, i, b, strlen(b));
 }
 
+/* jsonb holds no NUL character (no PostgreSQL text can), and refuses the
+ * whole document that has one. So that such a record is still stored, not
+ * stuck failing its page on every run, an escaped NUL ("\u0000") becomes
+ * U+FFFD ("\ufffd", the same length); every other byte is kept. */
+static int drv_bind_json(cs_sql_stmt *st, int i, const char *v, int len)
+{
+	size_t n = len < 0 ? strlen(v) : (size_t)len;
+	int rc = set_param(st, i, v, n);
+	cs_pgsql_stmt *s = PS(st);
+	if (rc || i < 1 || i > s->nparams)
+		return rc;
+	char *p = s->params[i - 1].v;
+	for (size_t k = 0; k + 6 <= n; k++) {
+		if (p[k] != '\\')
+			continue;
+		if (!memcmp(p + k + 1, "u0000", 5))
+			memcpy(p + k + 1, "ufffd", 5);
+		k++; /* an escape is two characters at least: "\\" never starts one */
+	}
+	return 0;
+}
+
 static void clear_result(cs_pgsql_stmt *s)
 {
 	PQclear(s->res);
@@ -456,6 +478,7 @@ const cs_sql_driver cs_pgsql_driver = {
 	.bind_text = drv_bind_text,
 	.bind_time = NULL, /* PostgreSQL reads the stored ISO form as is */
 	.bind_money = drv_bind_money,
+	.bind_json = drv_bind_json,
 	.step = drv_step,
 	.reset = drv_reset,
 	.clear = drv_clear,

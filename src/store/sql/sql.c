@@ -85,6 +85,12 @@ int cs_sql_bind_money(cs_sql_stmt *st, int i, long long units)
 			     : d->bind_real(st, i, (double)units / CS_MONEY_SCALE);
 }
 
+int cs_sql_bind_json(cs_sql_stmt *st, int i, const char *v, int len)
+{
+	const cs_sql_driver *d = st->conn->drv;
+	return d->bind_json ? d->bind_json(st, i, v, len) : d->bind_text(st, i, v, len);
+}
+
 int cs_sql_step(cs_sql_stmt *st, cs_err *err)
 {
 	return st->conn->drv->step(st, err);

@@ -59,6 +59,10 @@ typedef struct cs_sql_driver {
 	/* An exact amount in ten-thousandths (util/money.h) for a MONEY
 	 * column; NULL: bound as a double. */
 	int (*bind_money)(cs_sql_stmt *st, int i, long long units);
+	/* A JSON document (len bytes) for a JSON column, raw_json; NULL:
+	 * bound as text. A product that cannot hold every valid document as
+	 * it is (PostgreSQL's jsonb and the NUL character) adjusts it here. */
+	int (*bind_json)(cs_sql_stmt *st, int i, const char *v, int len);
 	int (*step)(cs_sql_stmt *st, cs_err *err); /* CS_SQL_ROW, CS_SQL_DONE or < 0 */
 	void (*reset)(cs_sql_stmt *st);             /* ready to step again; bindings kept */
 	void (*clear)(cs_sql_stmt *st);             /* every parameter back to NULL */
@@ -150,6 +154,8 @@ int cs_sql_bind_null(cs_sql_stmt *st, int i);
 int cs_sql_bind_time(cs_sql_stmt *st, int i, const char *iso);
 /* A MONEY column's exact value in ten-thousandths. */
 int cs_sql_bind_money(cs_sql_stmt *st, int i, long long units);
+/* A JSON column's document, len bytes (< 0: NUL-terminated). */
+int cs_sql_bind_json(cs_sql_stmt *st, int i, const char *v, int len);
 
 /* CS_SQL_ROW, CS_SQL_DONE, or < 0 with err saying "cannot <what> in
  * database '<name>': <why and what to do>". */

@@ -281,11 +281,11 @@ static int bind_tail(cs_sql_store *s, bind_ctx *c, const cs_entity *e, const cs_
 	int p = PARAM((int)e->ncolumns);
 	int rc;
 	if (rec->raw) {
-		rc = cs_sql_bind_textn(c->st, p, rec->raw, (int)rec->raw_len);
+		rc = cs_sql_bind_json(c->st, p, rec->raw, (int)rec->raw_len);
 	} else {
 		/* Only callers without the original bytes (tests, demo data) get here. */
 		*printed = cJSON_PrintUnformatted(rec->json);
-		rc = *printed ? cs_sql_bind_text(c->st, p, *printed) : CS_ERR;
+		rc = *printed ? cs_sql_bind_json(c->st, p, *printed, -1) : CS_ERR;
 	}
 	return rc < 0 ? rc : cs_sql_bind_time(c->st, p + 1, s->synced_at);
 }
