@@ -303,6 +303,27 @@ static void test_nul_character_stored(void **state)
 	tstore_close(&t);
 }
 
+/* A time of year 0 (ISO 8601's 1 BC, which PostgreSQL's calendar lacks)
+ * does not keep a record out: the column holds it where the product can,
+ * NULL where it cannot, and raw_json keeps it everywhere. */
+static void test_year_zero_stored(void **state)
+{
+	(void)state;
+	tstore t;
+	static const char rec[] = "{\"id\":8,\"purchased_at\":\"0000-01-01T00:00:00Z\","
+				  "\"status\":\"success\"}";
+	tstore_open(&t);
+	const char *recs[] = {rec};
+	put_page(&t, CS_ENT_TRANSACTIONS, 1, SYNC1, recs, 1);
+	const char *at = q_text(&t, "SELECT purchased_at FROM transactions WHERE id = 8");
+	if (t.db || strcmp(at, "(null)")) /* SQLite's text holds it */
+		assert_string_equal(at, "0000-01-01T00:00:00Z");
+	assert_string_equal(q_text(&t, "SELECT status FROM transactions WHERE id = 8"), "success");
+	assert_raw_json(&t, q_text(&t, "SELECT raw_json FROM transactions WHERE id = 8"), rec,
+			strlen(rec));
+	tstore_close(&t);
+}
+
 /* --- the page transaction --- */
 
 static void test_upsert_twice_keeps_newer(void **state)
@@ -471,6 +492,7 @@ int main(void)
 		cmocka_unit_test(test_full_record_and_absent_columns),
 		cmocka_unit_test(test_raw_json_byte_exact),
 		cmocka_unit_test(test_nul_character_stored),
+		cmocka_unit_test(test_year_zero_stored),
 		cmocka_unit_test(test_upsert_twice_keeps_newer),
 		cmocka_unit_test(test_page_abort_leaves_nothing),
 		cmocka_unit_test(test_state_written_with_page),

@@ -196,6 +196,15 @@ static int drv_bind_text(cs_sql_stmt *st, int i, const char *v, int len)
 	return set_param(st, i, v, len < 0 ? strlen(v) : (size_t)len);
 }
 
+/* PostgreSQL's calendar has no year 0 (ISO 8601's 1 BC) and refuses the
+ * whole row holding one: such a time is stored as NULL, as any value that
+ * is not a time, and raw_json keeps it. Every other stored form is read by
+ * the server as it is. */
+static int drv_bind_time(cs_sql_stmt *st, int i, const char *iso)
+{
+	return set_param(st, i, strncmp(iso, "0000", 4) ? iso : NULL, strlen(iso));
+}
+
 /* Exact: "12.5000" is what NUMERIC(18,4) stores, no double between. */
 static int drv_bind_money(cs_sql_stmt *st, int i, long long units)
 {
@@ -476,7 +485,7 @@ const cs_sql_driver cs_pgsql_driver = {
 	.bind_int = drv_bind_int,
 	.bind_real = drv_bind_real,
 	.bind_text = drv_bind_text,
-	.bind_time = NULL, /* PostgreSQL reads the stored ISO form as is */
+	.bind_time = drv_bind_time,
 	.bind_money = drv_bind_money,
 	.bind_json = drv_bind_json,
 	.step = drv_step,
