@@ -150,6 +150,9 @@ static const struct {
 	{CS_ENT_TRANSACTIONS, "total_gross_amount", "\"12.345\"", "real:12.345"},
 	{CS_ENT_TRANSACTIONS, "total_gross_amount", "\"-0.10\"", "real:-0.1"},
 	{CS_ENT_TRANSACTIONS, "total_gross_amount", "\"1.23455\"", "real:1.2346"},
+	/* the largest amount util/money.h holds (a server's type holds it too) */
+	{CS_ENT_TRANSACTIONS, "total_gross_amount", "\"922337203685477.5807\"",
+	 "real:922337203685478.0"},
 	{CS_ENT_TRANSACTIONS, "total_gross_amount", "\"abc\"", "null:NULL"},
 	{CS_ENT_TRANSACTIONS, "total_gross_amount", "\"1e2\"", "null:NULL"},
 	{CS_ENT_TRANSACTIONS, "total_gross_amount", "{}", "null:NULL"},

@@ -50,8 +50,10 @@ const cs_sql_dialect cs_pgsql_dialect = {
 			[CS_ROLE_SERIAL] = "BIGINT",
 			[CS_ROLE_INT] = "BIGINT",
 			[CS_ROLE_BOOL] = "BOOLEAN",
-			/* four places: every ISO 4217 currency, exact (util/money.h) */
-			[CS_ROLE_MONEY] = "NUMERIC(18,4)",
+			/* four places: every ISO 4217 currency, exact; 19 digits:
+			 * every amount util/money.h holds (an int64 of
+			 * ten-thousandths), so no amount SQLite stores is refused */
+			[CS_ROLE_MONEY] = "NUMERIC(19,4)",
 			[CS_ROLE_REAL] = "DOUBLE PRECISION",
 			[CS_ROLE_TIME] = "TIMESTAMPTZ",
 			[CS_ROLE_DATE] = "DATE",

@@ -205,7 +205,7 @@ static int drv_bind_time(cs_sql_stmt *st, int i, const char *iso)
 	return set_param(st, i, strncmp(iso, "0000", 4) ? iso : NULL, strlen(iso));
 }
 
-/* Exact: "12.5000" is what NUMERIC(18,4) stores, no double between. */
+/* Exact: "12.5000" is what NUMERIC(19,4) stores, no double between. */
 static int drv_bind_money(cs_sql_stmt *st, int i, long long units)
 {
 	char b[CS_MONEY_BUFSZ];
