@@ -306,6 +306,30 @@ static void test_nul_character_stored(void **state)
 	tstore_close(&t);
 }
 
+/* Bytes that are not UTF-8 inside a string (cJSON passes them through) do
+ * not keep a record out: kept as they are where the product stores bytes,
+ * each replaced by U+FFFD where it accepts UTF-8 only. */
+static void test_invalid_utf8_stored(void **state)
+{
+	(void)state;
+	tstore t;
+	static const char rec[] = "{\"id\":9,\"first_name\":\"Ren\xe9\","
+				  "\"last_name\":\"\xc3\xa9t\xc3\"}";
+	static const char fixed[] = "{\"id\":9,\"first_name\":\"Ren\xef\xbf\xbd\","
+				    "\"last_name\":\"\xc3\xa9t\xef\xbf\xbd\"}";
+	tstore_open(&t);
+	const char *recs[] = {rec};
+	put_page(&t, CS_ENT_SUPPORTERS, 1, SYNC1, recs, 1);
+	assert_string_equal(q_text(&t, "SELECT first_name FROM supporters WHERE id = 9"),
+			    t.db ? "Ren\xe9" : "Ren\xef\xbf\xbd");
+	assert_string_equal(q_text(&t, "SELECT last_name FROM supporters WHERE id = 9"),
+			    t.db ? "\xc3\xa9t\xc3" : "\xc3\xa9t\xef\xbf\xbd");
+	const char *want = t.db ? rec : fixed;
+	assert_raw_json(&t, q_text(&t, "SELECT raw_json FROM supporters WHERE id = 9"), want,
+			strlen(want));
+	tstore_close(&t);
+}
+
 /* A time of year 0 (ISO 8601's 1 BC, which PostgreSQL's calendar lacks)
  * does not keep a record out: the column holds it where the product can,
  * NULL where it cannot, and raw_json keeps it everywhere. */
@@ -496,6 +520,7 @@ int main(void)
 		cmocka_unit_test(test_raw_json_byte_exact),
 		cmocka_unit_test(test_nul_character_stored),
 		cmocka_unit_test(test_year_zero_stored),
+		cmocka_unit_test(test_invalid_utf8_stored),
 		cmocka_unit_test(test_upsert_twice_keeps_newer),
 		cmocka_unit_test(test_page_abort_leaves_nothing),
 		cmocka_unit_test(test_state_written_with_page),

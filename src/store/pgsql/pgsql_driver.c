@@ -191,9 +191,68 @@ static int drv_bind_real(cs_sql_stmt *st, int i, double v)
 	return set_param(st, i, b, (size_t)snprintf(b, sizeof(b), "%.17g", v));
 }
 
+/* Bytes of the valid UTF-8 character at p (n bytes left), 0 when the byte
+ * starts none (RFC 3629: no overlong forms, no surrogates, <= U+10FFFF). */
+static size_t utf8_char(const unsigned char *p, size_t n)
+{
+	unsigned char c = p[0], lo = 0x80, hi = 0xBF;
+	size_t len;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF) {
+		len = 2;
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		len = 3;
+		lo = c == 0xE0 ? 0xA0 : lo;
+		hi = c == 0xED ? 0x9F : hi;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		len = 4;
+		lo = c == 0xF0 ? 0x90 : lo;
+		hi = c == 0xF4 ? 0x8F : hi;
+	} else {
+		return 0;
+	}
+	if (n < len || p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t k = 2; k < len; k++)
+		if ((p[k] & 0xC0) != 0x80)
+			return 0;
+	return len;
+}
+
+/* Text for the server. PostgreSQL refuses a value that is not UTF-8, and
+ * with it the record, which SQLite stores as it is (cJSON passes such bytes
+ * through): so each byte that starts no valid character becomes U+FFFD.
+ * Valid text, all text in practice, is copied as it is. */
+static int set_text(cs_sql_stmt *st, int i, const char *v, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)v;
+	size_t bad = 0, c;
+	for (size_t k = 0; k < len; k += c ? c : 1) {
+		while (k < len && u[k] < 0x80) /* the common case, byte by byte */
+			k++;
+		if (k == len)
+			break;
+		bad += !(c = utf8_char(u + k, len - k));
+	}
+	if (!bad)
+		return set_param(st, i, v, len);
+	char *fixed = malloc(len + 2 * bad + 1), *out = fixed;
+	if (!fixed)
+		return CS_ERR;
+	for (size_t k = 0; k < len; k += c ? c : 1) {
+		c = utf8_char(u + k, len - k);
+		memcpy(out, c ? v + k : "\xEF\xBF\xBD", c ? c : 3);
+		out += c ? c : 3;
+	}
+	int rc = set_param(st, i, fixed, (size_t)(out - fixed));
+	free(fixed);
+	return rc;
+}
+
 static int drv_bind_text(cs_sql_stmt *st, int i, const char *v, int len)
 {
-	return set_param(st, i, v, len < 0 ? strlen(v) : (size_t)len);
+	return set_text(st, i, v, len < 0 ? strlen(v) : (size_t)len);
 }
 
 /* PostgreSQL's calendar has no year 0 (ISO 8601's 1 BC) and refuses the
@@ -219,12 +278,12 @@ static int drv_bind_money(cs_sql_stmt *st, int i, long long units)
  * U+FFFD ("\ufffd", the same length); every other byte is kept. */
 static int drv_bind_json(cs_sql_stmt *st, int i, const char *v, int len)
 {
-	size_t n = len < 0 ? strlen(v) : (size_t)len;
-	int rc = set_param(st, i, v, n);
+	int rc = set_text(st, i, v, len < 0 ? strlen(v) : (size_t)len);
 	cs_pgsql_stmt *s = PS(st);
 	if (rc || i < 1 || i > s->nparams)
 		return rc;
 	char *p = s->params[i - 1].v;
+	size_t n = strlen(p);
 	for (size_t k = 0; k + 6 <= n; k++) {
 		if (p[k] != '\\')
 			continue;
