@@ -125,8 +125,9 @@ static const char *at(long long now, int days, int secs, char out[CS_TIME_BUFSZ]
 
 /* What the demo lacks: a supporter whose email folds into a demo
  * supporter's (newer, so it speaks for the contact), the same email in
- * another org, gifts of 0.10 and a campaign without a goal ending in the
- * future. Records as the API sends them, through the page path. */
+ * another org, emails that differ in a non-ASCII capital, gifts of 0.10 and
+ * a campaign without a goal ending in the future. Records as the API sends
+ * them, through the page path. */
 static void put_extras(tstore *t, long long now)
 {
 	char a[CS_TIME_BUFSZ], b[CS_TIME_BUFSZ], c[CS_TIME_BUFSZ], json[1024];
@@ -142,6 +143,11 @@ static void put_extras(tstore *t, long long now)
 	const char *sup2[] = {"{\"id\":9002,\"email_address\":\"donor2@example.org\","
 			      "\"opt_in\":true}"};
 	put_page(t, CS_ENT_SUPPORTERS, 2, a, sup2, 1);
+	/* emails fold in ASCII only, as the destinations' hashes do: these two
+	 * are two contacts */
+	const char *sup3[] = {"{\"id\":9003,\"email_address\":\"JOS\u00c9@Example.org\"}",
+			      "{\"id\":9004,\"email_address\":\"jos\u00e9@example.org\"}"};
+	put_page(t, CS_ENT_SUPPORTERS, 1, a, sup3, 2);
 
 	char camp[512], tx1[512], tx2[512], tx3[512];
 	snprintf(camp, sizeof(camp),

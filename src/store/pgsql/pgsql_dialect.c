@@ -12,6 +12,10 @@ static const cs_sql_word words[] = {
 	/* whole days between two times, truncated like the other dialects */
 	{"days_between", "TRUNC(EXTRACT(EPOCH FROM ($1 - $2)) / 86400)::bigint"},
 	{"date", "($1 AT TIME ZONE 'UTC')::date"},
+	/* lower() folds every letter the database's locale knows (É -> é),
+	 * which would merge contacts that SQLite and the destinations' ASCII
+	 * hashes keep apart */
+	{"lower_ascii", "TRANSLATE($1, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"},
 	{"max2", "GREATEST($1, $2)"},
 	{"min2", "LEAST($1, $2)"},
 	{"x4", "ROUND($1 * 10000)::bigint"},
