@@ -3,7 +3,8 @@
  * test (CS_TEST_BACKEND) with the same data, the demo organization and a few
  * records for the cases it lacks (emails that fold into one contact, a
  * campaign without a goal that ends in the future), then reads every view
- * of the schema from both and compares the rows, sorted, value by value.
+ * of the schema from both and compares the rows, sorted, value by value;
+ * and the contacts a plugin reads, as text, byte for byte.
  *
  * Values are compared by what they mean, not how a product prints them:
  * numbers as numbers ("12.5000" = 12.5), booleans as 0/1 (the driver's
@@ -17,7 +18,6 @@
  * with: the test skips, saying so. */
 #include "test_store_helpers.h"
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
 #define DAY_MS 86400000LL
 #define MAX_ROWS 512
 
@@ -187,32 +187,64 @@ static void fill(tstore *t, long long now)
 	put_extras(t, now);
 }
 
-static void test_views_agree(void **state)
-{
-	(void)state;
+/* Both stores, filled with the same data once for the tests here; NULL on
+ * SQLite alone. */
+typedef struct pair {
 	tstore lite, server;
-	rows a, b;
-	int nviews = 0;
-	if (!strcmp(tstore_backend(), "sqlite")) {
-		print_message("SKIPPED on sqlite: the views are compared with a server backend's "
-			      "(the @postgresql and @mysql variants)\n");
-		skip();
-	}
+} pair;
+
+static int setup_pair(void **state)
+{
+	*state = NULL;
+	if (!strcmp(tstore_backend(), "sqlite"))
+		return 0;
+	pair *p = calloc(1, sizeof(*p));
+	assert_non_null(p);
 	/* whole seconds, half a day ago: see the top comment */
 	long long now = cs_time_now_ms() / 1000 * 1000 - DAY_MS / 2;
-	tstore_open_on(&lite, "sqlite");
-	tstore_open_on(&server, tstore_backend());
-	fill(&lite, now);
-	fill(&server, now);
+	tstore_open_on(&p->lite, "sqlite");
+	tstore_open_on(&p->server, tstore_backend());
+	fill(&p->lite, now);
+	fill(&p->server, now);
+	*state = p;
+	return 0;
+}
+
+static int teardown_pair(void **state)
+{
+	pair *p = *state;
+	if (p) {
+		tstore_close(&p->lite);
+		tstore_close(&p->server);
+		free(p);
+	}
+	return 0;
+}
+
+static pair *the_pair(void **state)
+{
+	if (!*state) {
+		print_message("SKIPPED on sqlite: it is compared with a server backend (the "
+			      "@postgresql and @mysql variants)\n");
+		skip();
+	}
+	return *state;
+}
+
+static void test_views_agree(void **state)
+{
+	pair *p = the_pair(state);
+	rows a, b;
+	int nviews = 0;
 	for (unsigned m = 0; m < cs_sql_nmigrations; m++) {
 		for (size_t o = 0; o < cs_sql_migrations[m].nobjs; o++) {
 			const cs_sql_obj *obj = &cs_sql_migrations[m].objs[o];
 			if (obj->kind != CS_OBJ_VIEW)
 				continue;
 			const char *view = ((const cs_sql_view *)obj->def)->name;
-			read_view(&lite, view, &a);
-			read_view(&server, view, &b);
-			assert_same_rows(view, &a, &b, server.st->name);
+			read_view(&p->lite, view, &a);
+			read_view(&p->server, view, &b);
+			assert_same_rows(view, &a, &b, p->server.st->name);
 			print_message("%s: %d rows agree\n", view, a.n);
 			free_rows(&a);
 			free_rows(&b);
@@ -220,8 +252,6 @@ static void test_views_agree(void **state)
 		}
 	}
 	assert_int_equal(nviews, 6);
-	tstore_close(&lite);
-	tstore_close(&server);
 }
 
 /* Every contact a plugin reads, as the text it reads: names=values. */
@@ -253,28 +283,15 @@ static void read_contacts(tstore *t, long long org, rows *r)
  * a mirror copied to another backend would be pushed again in full. */
 static void test_contacts_same_text(void **state)
 {
-	(void)state;
-	tstore lite, server;
+	pair *p = the_pair(state);
 	rows a, b;
-	if (!strcmp(tstore_backend(), "sqlite")) {
-		print_message("SKIPPED on sqlite: the contacts are compared with a server "
-			      "backend's\n");
-		skip();
-	}
-	long long now = cs_time_now_ms() / 1000 * 1000 - DAY_MS / 2;
-	tstore_open_on(&lite, "sqlite");
-	tstore_open_on(&server, tstore_backend());
-	fill(&lite, now);
-	fill(&server, now);
 	for (long long org = 1; org <= 2; org++) {
-		read_contacts(&lite, org, &a);
-		read_contacts(&server, org, &b);
-		assert_same_rows("contacts", &a, &b, server.st->name);
+		read_contacts(&p->lite, org, &a);
+		read_contacts(&p->server, org, &b);
+		assert_same_rows("contacts", &a, &b, p->server.st->name);
 		free_rows(&a);
 		free_rows(&b);
 	}
-	tstore_close(&lite);
-	tstore_close(&server);
 }
 
 int main(void)
@@ -283,5 +300,5 @@ int main(void)
 		cmocka_unit_test(test_views_agree),
 		cmocka_unit_test(test_contacts_same_text),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, setup_pair, teardown_pair);
 }
