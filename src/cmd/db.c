@@ -42,12 +42,24 @@ static int print_migration(const cs_migration_info *m, void *arg)
 	return 0;
 }
 
+/* Where the open database is: the SQLite file, or the server's URL without
+ * its password (never DB_PATH when the database is on a server). */
+static const char *db_where(cs_cmd_ctx *ctx, cs_store_where *w)
+{
+	cs_err ignored = {0};
+	if (ctx->store->ctrl(ctx->store, CS_CTRL_WHERE, w, &ignored))
+		snprintf(w->text, sizeof(w->text), "%s",
+			 ctx->cfg.db_type == CS_DB_SQLITE ? ctx->cfg.db_path : "(unknown)");
+	return w->text;
+}
+
 static int db_status(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args)
 {
 	(void)self;
 	(void)args;
 	cs_err err = {0};
-	printf("database: %s (%s)\n", ctx->cfg.db_path, cs_config_db_type_name(ctx->cfg.db_type));
+	cs_store_where w;
+	printf("database: %s (%s)\n", db_where(ctx, &w), cs_config_db_type_name(ctx->cfg.db_type));
 	printf("version  name         applied\n");
 	if (ctx->store->migrations(ctx->store, print_migration, NULL, &err))
 		return cs_cmd_fail(&err);
@@ -68,15 +80,16 @@ static int db_seed(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args)
 
 static int db_reset(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args)
 {
+	cs_store_where w;
 	if (!cs_cmd_arg_set(self, args, "yes"))
 		return cs_cmd_usage_error(ctx->prog,
 					  "reset deletes every table in '%s'; add --yes to confirm",
-					  ctx->cfg.db_path);
+					  db_where(ctx, &w));
 	cs_err err = {0};
 	if (ctx->store->reset(ctx->store, &err))
 		return cs_cmd_fail(&err);
 	printf("database '%s' reset: all tables dropped (run 'classy-sync db migrate' to recreate)\n",
-	       ctx->cfg.db_path);
+	       db_where(ctx, &w));
 	return 0;
 }
 

@@ -93,6 +93,10 @@ const char *cs_health_level_name(int level);
 int cs_health_freshness_level(int64_t age_ms, long interval_ms);
 int cs_health_error_rate_level(int failed, int total);
 int cs_health_disk_level(uint64_t avail_bytes, uint64_t total_bytes);
+/* Age of a heartbeat at now (ms since the epoch; heartbeat_at_ms 0: none,
+ * -1). A heartbeat newer than now, written after the check took its clock,
+ * is 0 old, not missing. */
+int64_t cs_health_heartbeat_age(int64_t now, int64_t heartbeat_at_ms);
 /* alive: the pid exists; age_ms of the heartbeat (< 0: none). */
 int cs_health_daemon_level(int has_file, int alive, int64_t heartbeat_age_ms);
 /* "3 h", "25 min", "40 s". */

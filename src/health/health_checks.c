@@ -96,7 +96,7 @@ int cs_health_database(cs_health_state *r)
 static void daemon_running(cs_health_check *c, const cs_health_daemon_status *ds, int64_t now)
 {
 	char up[32], hb[32];
-	int64_t age = ds->heartbeat_at_ms ? now - ds->heartbeat_at_ms : -1;
+	int64_t age = cs_health_heartbeat_age(now, ds->heartbeat_at_ms);
 	int level = cs_health_daemon_level(1, 1, age);
 	cs_health_fmt_age(ds->started_at_ms ? now - ds->started_at_ms : 0, up, sizeof(up));
 	cs_health_fmt_age(age, hb, sizeof(hb));

@@ -45,6 +45,13 @@ int cs_health_disk_level(uint64_t avail, uint64_t total)
 	return CS_HEALTH_OK;
 }
 
+int64_t cs_health_heartbeat_age(int64_t now, int64_t heartbeat_at_ms)
+{
+	if (!heartbeat_at_ms)
+		return -1;
+	return now > heartbeat_at_ms ? now - heartbeat_at_ms : 0;
+}
+
 int cs_health_daemon_level(int has_file, int alive, int64_t heartbeat_age_ms)
 {
 	if (!has_file || !alive)

@@ -1,5 +1,6 @@
-/* MySQL backend placeholder until the backend lands (a later issue): the
- * registry keeps its row and DB_TYPE=mysql gets a clear message. */
+/* The MySQL backend of a build without libmariadb's -dev package
+ * (scripts/bootstrap installs it): the registry keeps its row and
+ * DB_TYPE=mysql gets a clear message. */
 #include "store/backends.h"
 
 int cs_mysql_open(const cs_config *cfg, cs_store **out, cs_err *err)

@@ -1,5 +1,6 @@
-/* PostgreSQL backend placeholder until the backend lands (a later issue):
- * the registry keeps its row and DB_TYPE=postgresql gets a clear message. */
+/* The PostgreSQL backend of a build without libpq's -dev package
+ * (scripts/bootstrap installs it): the registry keeps its row and
+ * DB_TYPE=postgresql gets a clear message. */
 #include "store/backends.h"
 
 int cs_pgsql_open(const cs_config *cfg, cs_store **out, cs_err *err)

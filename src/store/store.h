@@ -77,9 +77,17 @@ enum cs_store_ctrl_op {
 	/* arg unused: connect again after CS_EDBCONN (a server restarted, the
 	 * network dropped); what was not committed is gone, the rest stays */
 	CS_CTRL_RECONNECT = 2,
+	/* arg: cs_store_where *: where the database is, for people */
+	CS_CTRL_WHERE = 3,
 	CS_CTRL_RUN_FACTS = 100,   /* arg: cs_run_facts *, for `health` */
 	CS_CTRL_PLUGIN_LAST = 101  /* arg: cs_plugin_last *, for `health` */
 };
+
+/* CS_CTRL_WHERE: the SQLite file's path, or the server's URL without its
+ * password ("postgresql://cs@db.example.org:5432/classy"). */
+typedef struct cs_store_where {
+	char text[1024];
+} cs_store_where;
 
 /* CS_CTRL_RUN_FACTS: what `health` needs from sync_runs about one org,
  * read through the (organization_id, entity, id) index only, so it stays

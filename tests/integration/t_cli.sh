@@ -19,6 +19,17 @@ done
 cs_ok db migrate
 cs_ok db status
 grep -q "views" "$OUT" || fail "db status does not list the views migration"
+# it says where the database is: the file, or the server's URL without the password
+if [ "$(cs_backend)" = sqlite ]; then where=$DB_PATH; else where=$(sed -E 's#(://[^:/@]*):[^@/]*@#\1@#' <<<"$DATABASE_URL"); fi
+assert_eq "$(head -1 "$OUT")" "database: $where ($(cs_backend))" "db status names the database"
+if [ "$(cs_backend)" != sqlite ]; then
+  pw=$(sed -E 's#^[a-z]+://[^:/@]*:([^@/]*)@.*#\1#' <<<"$DATABASE_URL")
+  [ -n "$pw" ] && [ "$pw" != "$DATABASE_URL" ] || fail "the test server's URL has no password to hide"
+  ! grep -qF "$pw" "$OUT" || fail "db status shows the password: $(cat "$OUT")"
+fi
+cs db reset
+assert_eq "$RC" 2 "db reset without --yes"
+grep -qF "every table in '$where'" "$ERR" || fail "db reset does not say which database: $(cat "$ERR")"
 cs_ok db rollback
 cs_ok db status
 grep -q "pending" "$OUT" || fail "rollback left no pending migration"

@@ -393,7 +393,9 @@ assert_eq "$(fault_sequence)" "$SEQ1" "the same seed injects the same faults"
 assert_eq "$(MC_KEY=sandbox-key-us1 mc GET ping)" 401 "--mc-api-key replaces the default key"
 expect 200 "--mc-list" GET lists/abc123
 expect 404 "the default list is gone" GET "lists/$LIST"
-admin POST "knobs?latency_ms=300" >/dev/null
+# each request stays in flight 3 s, so the 12 overlap however slowly a loaded
+# machine starts the curls (at 300 ms they often did not: "no 429")
+admin POST "knobs?latency_ms=3000" >/dev/null
 admin POST reset-stats >/dev/null
 pids=()
 for i in $(seq 1 12); do

@@ -79,6 +79,12 @@ static void test_daemon(void **state)
 	assert_int_equal(cs_health_daemon_level(1, 1, max), CS_HEALTH_OK);
 	assert_int_equal(cs_health_daemon_level(1, 1, max + 1), CS_HEALTH_CRITICAL);
 	assert_int_equal(cs_health_daemon_level(1, 1, -1), CS_HEALTH_CRITICAL); /* no heartbeat */
+	/* the daemon beat after the check took its clock: fresh, not missing */
+	assert_int_equal(cs_health_heartbeat_age(5000, 0), -1);
+	assert_int_equal(cs_health_heartbeat_age(5000, 3000), 2000);
+	assert_int_equal(cs_health_heartbeat_age(5000, 6000), 0);
+	assert_int_equal(cs_health_daemon_level(1, 1, cs_health_heartbeat_age(5000, 6000)),
+			 CS_HEALTH_OK);
 }
 
 static void test_fmt_age(void **state)

@@ -5,31 +5,31 @@
 #include "test_store_fixture.h"
 #include "util/money.h"
 
-static void supporter(sqlite3 *db, long long id, long long org)
+static void supporter(cs_sql *db, long long id, long long org)
 {
 	exec(db,
 	     "INSERT INTO supporters (id, organization_id, raw_json, synced_at)"
-	     " VALUES (%lld, %lld, '{}', 'now')",
+	     " VALUES (%lld, %lld, '{}', " T_FILL ")",
 	     id, org);
 }
 
-static void tx(sqlite3 *db, long long id, long long sup, const char *status, const char *amount,
+static void tx(cs_sql *db, long long id, long long sup, const char *status, const char *amount,
 	       const char *when)
 {
 	exec(db,
 	     "INSERT INTO transactions (id, organization_id, supporter_id, status,"
 	     " total_gross_amount, purchased_at, raw_json, synced_at)"
-	     " VALUES (%lld, 1, %lld, %Q, %s, %Q, '{}', 'now')",
+	     " VALUES (%lld, 1, %lld, %Q, %s, %Q, '{}', " T_FILL ")",
 	     id, sup, status, amount, when);
 }
 
-static void plan(sqlite3 *db, long long id, long long sup, const char *status, const char *freq,
+static void plan(cs_sql *db, long long id, long long sup, const char *status, const char *freq,
 		 const char *amount)
 {
 	exec(db,
 	     "INSERT INTO recurring_plans (id, organization_id, supporter_id, status, frequency,"
 	     " donation_amount, raw_json, synced_at) VALUES (%lld, 1, %lld, %Q, %Q, %s, '{}',"
-	     " 'now')",
+	     " " T_FILL ")",
 	     id, sup, status, freq, amount);
 }
 
@@ -46,17 +46,17 @@ static void test_exact_sum(void **state)
 {
 	fx *f = *state;
 	supporter(f->db, 1, 1);
-	exec(f->db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
-		    " WHERE i < 10000) INSERT INTO transactions (id, organization_id,"
-		    " supporter_id, status, total_gross_amount, purchased_at, raw_json, synced_at)"
-		    " SELECT i, 1, 1, 'success', 0.10, '2024-01-01T00:00:00Z', '{}', 'now' FROM n");
+	exec(f->db, "INSERT INTO transactions (id, organization_id, supporter_id, status,"
+		    " total_gross_amount, purchased_at, raw_json, synced_at)"
+		    " SELECT i + 1, 1, 1, 'success', 0.10, '2024-01-01T00:00:00Z', '{}', " T_FILL
+		    " FROM " N10000 " n");
 	assert_int_equal(recompute(f, 1), 1);
-	sqlite3_stmt *st = row(f->db, "SELECT lifetime_donation_amount, lifetime_donation_count"
+	cs_sql_stmt *st = row(f->db, "SELECT lifetime_donation_amount, lifetime_donation_count"
 				      " FROM supporters WHERE id = 1");
 	/* a float SUM of 0.10 drifts to 1000.0000000001588 */
-	assert_true(sqlite3_column_double(st, 0) == 1000.0);
-	assert_int_equal(sqlite3_column_int(st, 1), 10000);
-	sqlite3_finalize(st);
+	assert_true(cs_sql_col_real(st, 0) == 1000.0);
+	assert_int_equal(cs_sql_col_int(st, 1), 10000);
+	cs_sql_finalize(st);
 }
 
 /* Only successful, non-deleted transactions count; first and last compare
@@ -71,19 +71,19 @@ static void test_which_gifts_count(void **state)
 	tx(f->db, 4, 1, "failed", "1000", "2025-01-01T00:00:00Z");
 	tx(f->db, 5, 1, "refunded", "1000", "2022-01-01T00:00:00Z");
 	tx(f->db, 6, 1, "success", "1000", "2025-06-01T00:00:00Z");
-	exec(f->db, "UPDATE transactions SET deleted_at = 'now' WHERE id = 6");
+	exec(f->db, "UPDATE transactions SET deleted_at = " T_FILL " WHERE id = 6");
 	tx(f->db, 7, 2, "success", "77", "2025-01-01T00:00:00Z"); /* someone else */
 	assert_int_equal(recompute(f, 1), 1);
-	sqlite3_stmt *st = row(f->db,
+	cs_sql_stmt *st = row(f->db,
 			       "SELECT lifetime_donation_amount, lifetime_donation_count,"
 			       " first_donation_date, last_donation_date, aggregates_at"
 			       " FROM supporters WHERE id = 1");
-	assert_true(sqlite3_column_double(st, 0) == 35.75);
-	assert_int_equal(sqlite3_column_int(st, 1), 3);
-	assert_string_equal(sqlite3_column_text(st, 2), "2023-12-31T23:59:59Z");
-	assert_string_equal(sqlite3_column_text(st, 3), "2024-03-01T10:00:00.500Z");
-	assert_non_null(sqlite3_column_text(st, 4));
-	sqlite3_finalize(st);
+	assert_true(cs_sql_col_real(st, 0) == 35.75);
+	assert_int_equal(cs_sql_col_int(st, 1), 3);
+	assert_same_time(cs_sql_col_text(st, 2), "2023-12-31T23:59:59Z");
+	assert_string_equal(cs_sql_col_text(st, 3), "2024-03-01T10:00:00.500Z");
+	assert_non_null(cs_sql_col_text(st, 4));
+	cs_sql_finalize(st);
 
 	/* every gift refunded later: the figures fall back once requeued */
 	exec(f->db, "UPDATE transactions SET status = 'refunded' WHERE id IN (1, 2, 3);"
@@ -91,11 +91,11 @@ static void test_which_gifts_count(void **state)
 	assert_int_equal(recompute(f, 1), 1);
 	st = row(f->db, "SELECT lifetime_donation_amount, lifetime_donation_count,"
 			" first_donation_date, last_donation_date FROM supporters WHERE id = 1");
-	assert_true(sqlite3_column_double(st, 0) == 0.0);
-	assert_int_equal(sqlite3_column_int(st, 1), 0);
-	assert_int_equal(sqlite3_column_type(st, 2), SQLITE_NULL);
-	assert_int_equal(sqlite3_column_type(st, 3), SQLITE_NULL);
-	sqlite3_finalize(st);
+	assert_true(cs_sql_col_real(st, 0) == 0.0);
+	assert_int_equal(cs_sql_col_int(st, 1), 0);
+	assert_true(col_null(st, 2));
+	assert_true(col_null(st, 3));
+	cs_sql_finalize(st);
 }
 
 static const struct freq_case {
@@ -120,16 +120,16 @@ static void test_monthly_factors(void **state)
 	}
 	assert_int_equal(recompute(f, 1), (long long)n);
 	for (size_t i = 0; i < n; i++) {
-		sqlite3_stmt *st = row(f->db,
+		cs_sql_stmt *st = row(f->db,
 				       "SELECT monthly_recurring_amount, active_recurring_plans"
 				       " FROM supporters WHERE id = %lld",
 				       100 + (long long)i);
-		if (sqlite3_column_double(st, 0) != freq_cases[i].monthly)
+		if (cs_sql_col_real(st, 0) != freq_cases[i].monthly)
 			fail_msg("'%s': want %.4f, got %.6f", freq_cases[i].frequency,
-				 freq_cases[i].monthly, sqlite3_column_double(st, 0));
+				 freq_cases[i].monthly, cs_sql_col_real(st, 0));
 		/* an unknown frequency adds 0 but is still an active plan */
-		assert_int_equal(sqlite3_column_int(st, 1), 1);
-		sqlite3_finalize(st);
+		assert_int_equal(cs_sql_col_int(st, 1), 1);
+		cs_sql_finalize(st);
 	}
 }
 
@@ -147,12 +147,12 @@ static void test_factors_match_money(void **state)
 	assert_int_equal(recompute(f, 1), (long long)cs_money_nfrequencies);
 	for (unsigned i = 0; i < cs_money_nfrequencies; i++) {
 		assert_int_equal(cs_money_monthly(m, cs_money_frequencies[i].name, &want), 0);
-		sqlite3_stmt *st = row(f->db,
-				       "SELECT CAST(ROUND(monthly_recurring_amount * 10000) AS"
-				       " INTEGER) FROM supporters WHERE id = %u",
+		cs_sql_stmt *st = row(f->db,
+				       "SELECT @x4(monthly_recurring_amount)"
+				       " FROM supporters WHERE id = %u",
 				       1 + i);
-		assert_int_equal(sqlite3_column_int64(st, 0), want);
-		sqlite3_finalize(st);
+		assert_int_equal(cs_sql_col_int(st, 0), want);
+		cs_sql_finalize(st);
 	}
 }
 
@@ -164,13 +164,13 @@ static void test_active_plans_only(void **state)
 	plan(f->db, 2, 1, "active", "yearly", "1200");
 	plan(f->db, 3, 1, "cancelled", "monthly", "1000");
 	plan(f->db, 4, 1, "active", "monthly", "1000");
-	exec(f->db, "UPDATE recurring_plans SET deleted_at = 'now' WHERE id = 4");
+	exec(f->db, "UPDATE recurring_plans SET deleted_at = " T_FILL " WHERE id = 4");
 	assert_int_equal(recompute(f, 1), 1);
-	sqlite3_stmt *st = row(f->db, "SELECT monthly_recurring_amount, active_recurring_plans"
+	cs_sql_stmt *st = row(f->db, "SELECT monthly_recurring_amount, active_recurring_plans"
 				      " FROM supporters WHERE id = 1");
-	assert_true(sqlite3_column_double(st, 0) == 125.50);
-	assert_int_equal(sqlite3_column_int(st, 1), 2);
-	sqlite3_finalize(st);
+	assert_true(cs_sql_col_real(st, 0) == 125.50);
+	assert_int_equal(cs_sql_col_int(st, 1), 2);
+	cs_sql_finalize(st);
 }
 
 /* After a first pass, only queued supporters are recomputed: an untouched
@@ -194,16 +194,16 @@ static void test_queue_only(void **state)
 	exec(f->db, "INSERT INTO aggregate_queue VALUES (1, 1), (2, 3)");
 	assert_int_equal(recompute(f, 1), 1);
 
-	sqlite3_stmt *st = row(f->db, "SELECT lifetime_donation_amount, aggregates_at"
+	cs_sql_stmt *st = row(f->db, "SELECT lifetime_donation_amount, aggregates_at"
 				      " FROM supporters WHERE id = 1");
-	assert_true(sqlite3_column_double(st, 0) == 15.0);
-	assert_string_not_equal(sqlite3_column_text(st, 1), "2000-01-01T00:00:00Z");
-	sqlite3_finalize(st);
+	assert_true(cs_sql_col_real(st, 0) == 15.0);
+	assert_false(tstore_same_time(cs_sql_col_text(st, 1), "2000-01-01T00:00:00Z"));
+	cs_sql_finalize(st);
 	st = row(f->db, "SELECT lifetime_donation_amount, aggregates_at FROM supporters"
 			" WHERE id = 2");
-	assert_true(sqlite3_column_double(st, 0) == 20.0);
-	assert_string_equal(sqlite3_column_text(st, 1), "2000-01-01T00:00:00Z");
-	sqlite3_finalize(st);
+	assert_true(cs_sql_col_real(st, 0) == 20.0);
+	assert_same_time(cs_sql_col_text(st, 1), "2000-01-01T00:00:00Z");
+	cs_sql_finalize(st);
 	/* org 2's queue is left for org 2's recompute */
 	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM aggregate_queue"
 				      " WHERE organization_id = 2 AND supporter_id = 3"),
@@ -212,8 +212,8 @@ static void test_queue_only(void **state)
 				      " WHERE organization_id = 1"),
 			 0);
 	st = row(f->db, "SELECT aggregates_at FROM supporters WHERE id = 3");
-	assert_string_equal(sqlite3_column_text(st, 0), "2000-01-01T00:00:00Z");
-	sqlite3_finalize(st);
+	assert_same_time(cs_sql_col_text(st, 0), "2000-01-01T00:00:00Z");
+	cs_sql_finalize(st);
 
 	/* nothing queued: nothing touched */
 	assert_int_equal(recompute(f, 1), 0);
@@ -230,10 +230,10 @@ static void test_orphan_then_arrival(void **state)
 	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM aggregate_queue"), 0);
 	supporter(f->db, 42, 1);
 	assert_int_equal(recompute(f, 1), 1);
-	sqlite3_stmt *st = row(f->db, "SELECT lifetime_donation_amount FROM supporters"
+	cs_sql_stmt *st = row(f->db, "SELECT lifetime_donation_amount FROM supporters"
 				      " WHERE id = 42");
-	assert_true(sqlite3_column_double(st, 0) == 12.34);
-	sqlite3_finalize(st);
+	assert_true(cs_sql_col_real(st, 0) == 12.34);
+	cs_sql_finalize(st);
 }
 
 static void test_refused_inside_page(void **state)

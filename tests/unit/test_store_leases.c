@@ -11,15 +11,17 @@ static void host(char *out, size_t n)
 	out[n - 1] = '\0';
 }
 
-/* Writes a lease row as another process would. */
+/* Writes a lease row as another process would (replacing the job's row). */
 static void put_lease(tstore *t, long long org, const char *job, const char *holder, long long pid,
 		      const char *h, int64_t expires)
 {
-	char *sql = sqlite3_mprintf("INSERT OR REPLACE INTO sync_leases VALUES (%lld, %Q, %Q, %lld,"
-				    " %Q, %lld, %lld)",
-				    org, job, holder, pid, h, (long long)cs_time_now_ms(),
+	cs_err err = {0};
+	char *sql = sqlite3_mprintf("DELETE FROM sync_leases WHERE organization_id = %lld AND job = %Q;"
+				    " INSERT INTO sync_leases VALUES (%lld, %Q, %Q, %lld, %Q, %lld, %lld)",
+				    org, job, org, job, holder, pid, h, (long long)cs_time_now_ms(),
 				    (long long)expires);
-	assert_int_equal(sqlite3_exec(t->db, sql, NULL, NULL, NULL), SQLITE_OK);
+	if (cs_sql_script(t->sql, sql, "write a lease", &err))
+		fail_msg("%s: %s", sql, err.msg);
 	sqlite3_free(sql);
 }
 
@@ -131,14 +133,10 @@ static void test_race(void **state)
 		kids[i] = fork();
 		assert_true(kids[i] >= 0);
 		if (kids[i] == 0) {
-			cs_config cfg;
-			memset(&cfg, 0, sizeof(cfg));
-			cfg.db_type = CS_DB_SQLITE;
-			snprintf(cfg.db_path, sizeof(cfg.db_path), "%s", t.path);
-			cs_store *st = NULL;
+			cs_store *st = NULL; /* its own connection to the same database */
 			cs_err err = {0};
 			cs_lease_info li;
-			if (cs_store_open(&cfg, &st, &err))
+			if (cs_store_open(&t.cfg, &st, &err))
 				_exit(9);
 			int rc = st->lease_acquire(st, 1, "supporters", "racer", 60000, &li, &err);
 			_exit(rc == 0 ? 0 : rc == CS_ECONFLICT ? 1 : 9);

@@ -6,50 +6,54 @@
 
 #include <cjson/cJSON.h>
 
-/* A supporter with aggregates; updated is an SQL time expression. */
-static void sup(sqlite3 *db, long long id, long long org, const char *email, const char *opt_in,
+/* A supporter with aggregates; updated is an SQL time expression, opt_in
+ * an SQL boolean. */
+static void sup(cs_sql *db, long long id, long long org, const char *email, const char *opt_in,
 		const char *first, const char *amount, int count, const char *updated)
 {
+	char first_gift[32] = "NULL", last_gift[32] = "NULL";
+	if (count > 0) {
+		snprintf(first_gift, sizeof(first_gift), "'2024-01-0%lldT10:00:00Z'", id % 9 + 1);
+		snprintf(last_gift, sizeof(last_gift), "'2025-06-0%lldT10:00:00.000Z'", id % 9 + 1);
+	}
 	exec(db,
 	     "INSERT INTO supporters (id, organization_id, first_name, last_name, email_address,"
 	     " opt_in, raw_json, synced_at, updated_at, lifetime_donation_amount,"
 	     " lifetime_donation_count, first_donation_date, last_donation_date,"
 	     " monthly_recurring_amount, active_recurring_plans, aggregates_at)"
-	     " VALUES (%lld, %lld, %Q, 'L', %Q, %s, '{}', 'now', %s, %s, %d,"
-	     " CASE WHEN %d > 0 THEN '2024-01-0%lldT10:00:00Z' END,"
-	     " CASE WHEN %d > 0 THEN '2025-06-0%lldT10:00:00.000Z' END, 0, 0, 'now')",
-	     id, org, first, email, opt_in, updated, amount, count, count, id % 9 + 1, count,
-	     id % 9 + 1);
+	     " VALUES (%lld, %lld, %Q, 'L', %Q, %s, '{}', " T_FILL ", %s, %s, %d,"
+	     " %s, %s, 0, 0, " T_FILL ")",
+	     id, org, first, email, opt_in, updated, amount, count, first_gift, last_gift);
 }
 
 static void test_contact_merge_rule(void **state)
 {
 	fx *f = *state;
 	/* the same person twice, differing only in case and spaces */
-	sup(f->db, 1, 1, "Ann@Example.org", "0", "Old", "100.10", 1, "'2025-01-01T00:00:00Z'");
-	sup(f->db, 2, 1, " ann@example.ORG ", "1", "New", "900.00", 3, "'2025-02-01T00:00:00Z'");
-	sup(f->db, 3, 1, "bob@example.org", "1", "Bob", "10", 1, "'2025-02-01T00:00:00Z'");
-	sup(f->db, 4, 1, "   ", "1", "Blank", "10", 1, "'2025-02-01T00:00:00Z'");
-	sup(f->db, 5, 2, "ann@example.org", "1", "Other org", "5", 1, "'2025-02-01T00:00:00Z'");
+	sup(f->db, 1, 1, "Ann@Example.org", "FALSE", "Old", "100.10", 1, "'2025-01-01T00:00:00Z'");
+	sup(f->db, 2, 1, " ann@example.ORG ", "TRUE", "New", "900.00", 3, "'2025-02-01T00:00:00Z'");
+	sup(f->db, 3, 1, "bob@example.org", "TRUE", "Bob", "10", 1, "'2025-02-01T00:00:00Z'");
+	sup(f->db, 4, 1, "   ", "TRUE", "Blank", "10", 1, "'2025-02-01T00:00:00Z'");
+	sup(f->db, 5, 2, "ann@example.org", "TRUE", "Other org", "5", 1, "'2025-02-01T00:00:00Z'");
 	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM contact_segments WHERE organization_id = 1"), 2);
-	sqlite3_stmt *st = row(f->db,
+	cs_sql_stmt *st = row(f->db,
 			       "SELECT supporter_id, merged_supporters, first_name, opt_in,"
 			       " lifetime_donation_amount, lifetime_donation_count, value_tier,"
 			       " first_donation_date, last_donation_date, email_address"
 			       " FROM contact_segments WHERE organization_id = 1"
 			       " AND email_key = 'ann@example.org'");
 	/* the latest record speaks for the person; the figures add up */
-	assert_int_equal(sqlite3_column_int64(st, 0), 2);
-	assert_int_equal(sqlite3_column_int(st, 1), 2);
-	assert_string_equal(sqlite3_column_text(st, 2), "New");
-	assert_int_equal(sqlite3_column_int(st, 3), 1);
-	assert_true(sqlite3_column_double(st, 4) == 1000.10);
-	assert_int_equal(sqlite3_column_int(st, 5), 4);
-	assert_string_equal(sqlite3_column_text(st, 6), "Major Donor"); /* 1000.10 merged */
-	assert_string_equal(sqlite3_column_text(st, 7), "2024-01-02");
-	assert_string_equal(sqlite3_column_text(st, 8), "2025-06-03");
-	assert_string_equal(sqlite3_column_text(st, 9), "ann@example.ORG");
-	sqlite3_finalize(st);
+	assert_int_equal(cs_sql_col_int(st, 0), 2);
+	assert_int_equal(cs_sql_col_int(st, 1), 2);
+	assert_string_equal(cs_sql_col_text(st, 2), "New");
+	assert_int_equal(cs_sql_col_int(st, 3), 1);
+	assert_true(cs_sql_col_real(st, 4) == 1000.10);
+	assert_int_equal(cs_sql_col_int(st, 5), 4);
+	assert_string_equal(cs_sql_col_text(st, 6), "Major Donor"); /* 1000.10 merged */
+	assert_string_equal(cs_sql_col_text(st, 7), "2024-01-02");
+	assert_string_equal(cs_sql_col_text(st, 8), "2025-06-03");
+	assert_string_equal(cs_sql_col_text(st, 9), "ann@example.ORG");
+	cs_sql_finalize(st);
 }
 
 typedef struct walk {
@@ -74,8 +78,8 @@ static void test_walk_joins_state_of_plugin_and_scope(void **state)
 {
 	fx *f = *state;
 	cs_err err = {0};
-	sup(f->db, 1, 1, "b@example.org", "1", "B", "10", 1, "'2025-01-01T00:00:00Z'");
-	sup(f->db, 2, 1, "a@example.org", "1", "A", "10", 1, "'2025-01-01T00:00:00Z'");
+	sup(f->db, 1, 1, "b@example.org", "TRUE", "B", "10", 1, "'2025-01-01T00:00:00Z'");
+	sup(f->db, 2, 1, "a@example.org", "TRUE", "A", "10", 1, "'2025-01-01T00:00:00Z'");
 	cs_plugin_run run = {.org_id = 1};
 	snprintf(run.plugin, sizeof(run.plugin), "mailchimp");
 	assert_int_equal(f->st->plugin_run_begin(f->st, &run, &err), 0);

@@ -33,13 +33,13 @@ static void test_reference_rows(void **state)
 				      " 'frequency'"),
 			 5);
 	/* the 4-10 gift segment no longer reuses the value tier's name */
-	sqlite3_stmt *st = row(f->db, "SELECT segment, tag FROM segment_thresholds WHERE"
+	cs_sql_stmt *st = row(f->db, "SELECT segment, tag FROM segment_thresholds WHERE"
 				      " kind = 'frequency' AND min_value = 4 AND max_value = 11");
-	assert_string_equal(sqlite3_column_text(st, 0), "Frequent Donor");
-	sqlite3_finalize(st);
-	st = row(f->db, "SELECT tag FROM special_tags WHERE key = 'monthly_100'");
-	assert_string_equal(sqlite3_column_text(st, 0), "$100+ Monthly");
-	sqlite3_finalize(st);
+	assert_string_equal(cs_sql_col_text(st, 0), "Frequent Donor");
+	cs_sql_finalize(st);
+	st = row(f->db, "SELECT tag FROM special_tags WHERE \"key\" = 'monthly_100'");
+	assert_string_equal(cs_sql_col_text(st, 0), "$100+ Monthly");
+	cs_sql_finalize(st);
 	/* ranges of a kind tile without gaps or overlaps, the last unbounded */
 	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM segment_thresholds a"
 				      " JOIN segment_thresholds b ON a.kind = b.kind"
@@ -57,11 +57,11 @@ static void test_names_unique(void **state)
 	fx *f = *state;
 	seed(f, 0);
 	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM (SELECT segment FROM"
-				      " segment_thresholds GROUP BY segment HAVING COUNT(*) > 1)"),
+				      " segment_thresholds GROUP BY segment HAVING COUNT(*) > 1) d"),
 			 0);
 	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM (SELECT tag FROM (SELECT tag FROM"
-				      " segment_thresholds UNION ALL SELECT tag FROM special_tags)"
-				      " GROUP BY tag HAVING COUNT(*) > 1)"),
+				      " segment_thresholds UNION ALL SELECT tag FROM special_tags) a"
+				      " GROUP BY tag HAVING COUNT(*) > 1) d"),
 			 0);
 	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM segment_thresholds WHERE tag ="
 				      " 'Regular Donor'"),
@@ -75,12 +75,12 @@ static void test_factors_from_money_table(void **state)
 	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM frequency_factors"),
 			 (long long)cs_money_nfrequencies);
 	for (unsigned i = 0; i < cs_money_nfrequencies; i++) {
-		sqlite3_stmt *st = row(f->db, "SELECT num, den FROM frequency_factors WHERE"
+		cs_sql_stmt *st = row(f->db, "SELECT num, den FROM frequency_factors WHERE"
 					      " frequency = %Q",
 				       cs_money_frequencies[i].name);
-		assert_int_equal(sqlite3_column_int(st, 0), cs_money_frequencies[i].num);
-		assert_int_equal(sqlite3_column_int(st, 1), cs_money_frequencies[i].den);
-		sqlite3_finalize(st);
+		assert_int_equal(cs_sql_col_int(st, 0), cs_money_frequencies[i].num);
+		assert_int_equal(cs_sql_col_int(st, 1), cs_money_frequencies[i].den);
+		cs_sql_finalize(st);
 	}
 }
 
@@ -90,20 +90,20 @@ static void test_idempotent_keeps_edits(void **state)
 	seed(f, 0);
 	exec(f->db, "UPDATE segment_thresholds SET tag = 'Big Fish', min_value = 2000"
 		    " WHERE segment = 'Major Donor';"
-		    "UPDATE special_tags SET tag = 'Sustainer' WHERE key = 'monthly_recurring';"
+		    "UPDATE special_tags SET tag = 'Sustainer' WHERE \"key\" = 'monthly_recurring';"
 		    "UPDATE frequency_factors SET num = 53 WHERE frequency = 'weekly';"
-		    "DELETE FROM special_tags WHERE key = 'lifetime_5k'");
+		    "DELETE FROM special_tags WHERE \"key\" = 'lifetime_5k'");
 	/* only the deleted default comes back */
 	assert_int_equal(seed(f, 0), 1);
 	assert_int_equal(seed(f, 0), 0);
-	sqlite3_stmt *st = row(f->db, "SELECT tag, min_value FROM segment_thresholds WHERE"
+	cs_sql_stmt *st = row(f->db, "SELECT tag, min_value FROM segment_thresholds WHERE"
 				      " segment = 'Major Donor'");
-	assert_string_equal(sqlite3_column_text(st, 0), "Big Fish");
-	assert_true(sqlite3_column_double(st, 1) == 2000.0);
-	sqlite3_finalize(st);
-	st = row(f->db, "SELECT tag FROM special_tags WHERE key = 'monthly_recurring'");
-	assert_string_equal(sqlite3_column_text(st, 0), "Sustainer");
-	sqlite3_finalize(st);
+	assert_string_equal(cs_sql_col_text(st, 0), "Big Fish");
+	assert_true(cs_sql_col_real(st, 1) == 2000.0);
+	cs_sql_finalize(st);
+	st = row(f->db, "SELECT tag FROM special_tags WHERE \"key\" = 'monthly_recurring'");
+	assert_string_equal(cs_sql_col_text(st, 0), "Sustainer");
+	cs_sql_finalize(st);
 	assert_int_equal(count(f->db, "SELECT num FROM frequency_factors WHERE frequency ="
 				      " 'weekly'"),
 			 53);
@@ -114,14 +114,21 @@ static void test_seed_before_migrate_fails(void **state)
 	fx *f = *state;
 	cs_err err = {0};
 	long long inserted = 0;
-	exec(f->db, "DROP VIEW supporter_segments; DROP TABLE segment_thresholds");
+	/* the views that read the table go first: a server refuses to drop
+	 * what a view still reads */
+	exec(f->db, "DROP VIEW contact_segments; DROP VIEW donor_value_distribution;"
+		    " DROP VIEW donor_engagement_distribution; DROP VIEW supporter_segments;"
+		    " DROP TABLE segment_thresholds");
 	assert_true(f->st->seed(f->st, 0, &inserted, &err) < 0);
 	assert_non_null(strstr(err.msg, "db migrate"));
 	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM special_tags"), 0);
 }
 
+/* How many rows a condition holds for (a boolean column on a server). */
+#define ONES(cond) "SUM(CASE WHEN " cond " THEN 1 ELSE 0 END)"
+
 /* Every segment of every kind has at least one demo supporter. */
-static void assert_all_segments_populated(sqlite3 *db)
+static void assert_all_segments_populated(cs_sql *db)
 {
 	static const char *const kinds[][2] = {
 		{"value", "value_tier"},
@@ -138,13 +145,27 @@ static void assert_all_segments_populated(sqlite3 *db)
 		if (empty)
 			fail_msg("%lld %s segments have no demo supporter", empty, kinds[k][0]);
 	}
-	sqlite3_stmt *st = row(db, "SELECT SUM(is_monthly_recurring), SUM(is_lifetime_1k),"
-				   " SUM(is_lifetime_5k), SUM(is_monthly_100),"
-				   " SUM(value_tier IS NULL) FROM supporter_segments"
-				   " WHERE organization_id = 1");
+	/* the flags are booleans on a server: counted with CASE, not summed */
+	cs_sql_stmt *st = row(db, "SELECT " ONES("is_monthly_recurring") ", " ONES("is_lifetime_1k")
+				  ", " ONES("is_lifetime_5k") ", " ONES("is_monthly_100") ", "
+				  ONES("value_tier IS NULL") " FROM supporter_segments"
+				  " WHERE organization_id = 1");
 	for (int c = 0; c < 5; c++)
-		assert_true(sqlite3_column_int(st, c) > 0);
-	sqlite3_finalize(st);
+		assert_true(cs_sql_col_int(st, c) > 0);
+	cs_sql_finalize(st);
+}
+
+/* First names with a byte outside ASCII: UTF-8 with more bytes than
+ * characters (counted here: products measure length differently). */
+static long long non_ascii_names(tstore *t)
+{
+	long long n = 0;
+	for (const char *p = q_list(t, "SELECT first_name FROM supporters"); *p; p++)
+		if ((unsigned char)*p >= 0x80) {
+			n++;
+			p += strcspn(p, ",") - 1; /* on to the next name */
+		}
+	return n;
 }
 
 static void test_demo(void **state)
@@ -179,26 +200,25 @@ static void test_demo(void **state)
 	assert_true(count(f->db, "SELECT COUNT(DISTINCT status) FROM recurring_plans") >= 2);
 	assert_true(count(f->db, "SELECT COUNT(*) FROM supporters WHERE email_address IS NULL") >
 		    0);
-	assert_true(count(f->db, "SELECT COUNT(*) FROM supporters WHERE opt_in = 0") > 0);
-	assert_true(count(f->db, "SELECT COUNT(*) FROM supporters WHERE opt_in = 1") > 0);
+	assert_true(count(f->db, "SELECT COUNT(*) FROM supporters WHERE opt_in = FALSE") > 0);
+	assert_true(count(f->db, "SELECT COUNT(*) FROM supporters WHERE opt_in = TRUE") > 0);
 	/* unicode names: more bytes than characters */
-	assert_true(count(f->db, "SELECT COUNT(*) FROM supporters WHERE"
-				 " length(CAST(first_name AS BLOB)) > length(first_name)") > 0);
+	assert_true(non_ascii_names(&f->t) > 0);
 	/* gifts span about three years */
-	assert_true(count(f->db, "SELECT CAST(julianday('now') - MIN(julianday(purchased_at))"
-				 " AS INTEGER) FROM transactions") > 900);
+	assert_true(count(f->db, "SELECT @days_between(@now, MIN(@ts(purchased_at)))"
+				 " FROM transactions") > 900);
 
 	/* the records went through the real mapping: raw_json is the record */
-	sqlite3_stmt *st = row(f->db, "SELECT raw_json, total_gross_amount, supporter_id"
+	cs_sql_stmt *st = row(f->db, "SELECT raw_json, total_gross_amount, supporter_id"
 				      " FROM transactions ORDER BY id LIMIT 1");
-	cJSON *j = cJSON_Parse((const char *)sqlite3_column_text(st, 0));
+	cJSON *j = cJSON_Parse(cs_sql_col_text(st, 0));
 	assert_non_null(j);
 	assert_true(cJSON_GetObjectItem(j, "total_gross_amount")->valuedouble ==
-		    sqlite3_column_double(st, 1));
+		    cs_sql_col_real(st, 1));
 	assert_true(cJSON_GetObjectItem(j, "supporter_id")->valuedouble ==
-		    sqlite3_column_double(st, 2));
+		    cs_sql_col_real(st, 2));
 	cJSON_Delete(j);
-	sqlite3_finalize(st);
+	cs_sql_finalize(st);
 
 	/* aggregates were recomputed for everyone, and the queue drained */
 	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM supporters WHERE aggregates_at IS"

@@ -28,6 +28,19 @@ static const cs_sql_word words[] = {
 	/* whole days between two times, truncated like the other dialects */
 	{"days_between", "TIMESTAMPDIFF(DAY, $2, $1)"},
 	{"date", "CAST($1 AS DATE)"},
+	/* LOWER() folds every letter utf8mb4 knows (É -> é), which would merge
+	 * contacts that SQLite and the destinations' ASCII hashes keep apart;
+	 * MariaDB has no TRANSLATE(), and under the binary collation REPLACE()
+	 * matches case exactly */
+	{"lower_ascii",
+	 "REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE("
+	 "REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE("
+	 "REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE($1"
+	 ", 'A', 'a'), 'B', 'b'), 'C', 'c'), 'D', 'd'), 'E', 'e'), 'F', 'f')"
+	 ", 'G', 'g'), 'H', 'h'), 'I', 'i'), 'J', 'j'), 'K', 'k'), 'L', 'l')"
+	 ", 'M', 'm'), 'N', 'n'), 'O', 'o'), 'P', 'p'), 'Q', 'q'), 'R', 'r')"
+	 ", 'S', 's'), 'T', 't'), 'U', 'u'), 'V', 'v'), 'W', 'w'), 'X', 'x')"
+	 ", 'Y', 'y'), 'Z', 'z')"},
 	{"max2", "GREATEST($1, $2)"},
 	{"min2", "LEAST($1, $2)"},
 	/* an amount as exact integer ten-thousandths (DECIMAL arithmetic) */
@@ -68,8 +81,8 @@ static const cs_sql_word words[] = {
 #define MERGED " OVER w"
 static const char contact_segments_sql[] =
 	" WITH m AS (SELECT s.id, s.organization_id, s.email_address, s.first_name,"
-	" s.last_name, s.opt_in, LOWER(TRIM(s.email_address)) AS email_key,"
-	" ROW_NUMBER() OVER (PARTITION BY s.organization_id, LOWER(TRIM(s.email_address))"
+	" s.last_name, s.opt_in, @lower_ascii(TRIM(s.email_address)) AS email_key,"
+	" ROW_NUMBER() OVER (PARTITION BY s.organization_id, @lower_ascii(TRIM(s.email_address))"
 	" ORDER BY @ts(s.updated_at) DESC, s.id DESC) AS rn,"
 	" COUNT(*)" MERGED " AS m_supporters,"
 	" SUM(@x4(COALESCE(s.lifetime_donation_amount, 0)))" MERGED " / 10000.0 AS m_amount,"
@@ -80,7 +93,7 @@ static const char contact_segments_sql[] =
 	" MAX(@ts(s.last_donation_date))" MERGED " AS last_jd"
 	" FROM supporters s WHERE s.deleted_at IS NULL"
 	" AND TRIM(COALESCE(s.email_address, '')) <> ''"
-	" WINDOW w AS (PARTITION BY s.organization_id, LOWER(TRIM(s.email_address)))),"
+	" WINDOW w AS (PARTITION BY s.organization_id, @lower_ascii(TRIM(s.email_address)))),"
 	" base AS (SELECT m.id AS supporter_id, m.organization_id, m.email_key,"
 	" m.m_supporters AS merged_supporters, TRIM(m.email_address) AS email_address,"
 	" m.first_name, m.last_name, m.opt_in, m.m_amount AS lifetime_donation_amount,"
@@ -147,8 +160,10 @@ const cs_sql_dialect cs_mysql_dialect = {
 			[CS_ROLE_SERIAL] = "BIGINT",
 			[CS_ROLE_INT] = "BIGINT",
 			[CS_ROLE_BOOL] = "TINYINT(1)",
-			/* four places: every ISO 4217 currency, exact (util/money.h) */
-			[CS_ROLE_MONEY] = "DECIMAL(18,4)",
+			/* four places: every ISO 4217 currency, exact; 19 digits:
+			 * every amount util/money.h holds (an int64 of
+			 * ten-thousandths), so no amount SQLite stores is refused */
+			[CS_ROLE_MONEY] = "DECIMAL(19,4)",
 			[CS_ROLE_REAL] = "DOUBLE",
 			/* UTC: the session's time_zone is +00:00 */
 			[CS_ROLE_TIME] = "DATETIME(3)",

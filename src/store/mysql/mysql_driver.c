@@ -188,10 +188,21 @@ static int drv_bind_real(cs_sql_stmt *st, int i, double v)
 	return 0;
 }
 
+/* utf8mb4 refuses a value that is not UTF-8, and with it the record, which
+ * SQLite stores as it is: each byte that starts no valid character becomes
+ * U+FFFD (cs_sql_utf8_fix); valid text is sent as it is. */
 static int drv_bind_text(cs_sql_stmt *st, int i, const char *v, int len)
 {
 	cs_mysql_param *p = param(st, i, MYSQL_TYPE_STRING);
-	return p ? set_bytes(p, v, len < 0 ? strlen(v) : (size_t)len) : 0;
+	size_t n = len < 0 ? strlen(v) : (size_t)len;
+	char *fixed;
+	if (!p)
+		return 0;
+	if (cs_sql_utf8_fix(v, n, &fixed, &n))
+		return CS_ERR;
+	int rc = set_bytes(p, fixed ? fixed : v, n);
+	free(fixed);
+	return rc;
 }
 
 /* Digits of s[0..n) as a number; -1 when one is not a digit. */
@@ -254,7 +265,7 @@ static int drv_bind_time(cs_sql_stmt *st, int i, const char *iso)
 	return 0;
 }
 
-/* Exact: "12.5000" is what DECIMAL(18,4) stores, no double between. */
+/* Exact: "12.5000" is what DECIMAL(19,4) stores, no double between. */
 static int drv_bind_money(cs_sql_stmt *st, int i, long long units)
 {
 	char b[CS_MONEY_BUFSZ];

@@ -3,9 +3,10 @@
  * contacts walk or a view returns), each column fetched in its own type into
  * a buffer of its own, text buffers growing to the longest value seen. What
  * the core reads back is in the stored forms the rest of the program knows:
- * a DATETIME as "2024-01-02T03:04:05.123Z" (milliseconds only when not
- * zero), a DATE as "2024-01-02", a DECIMAL as its exact text, a boolean as
- * 0/1. This file must never run a statement of its own: it only reads the
+ * a DATETIME as "2024-01-02T03:04:05.123Z" (always with milliseconds, the
+ * form the program writes its own times in: a DATETIME does not keep whether
+ * the API sent ".000"), a DATE as "2024-01-02", a number in the text SQLite
+ * shows for it (cs_sql_number_text: "12.5", "1000.0"), a boolean as 0/1. This file must never run a statement of its own: it only reads the
  * one it is given. */
 #include "store/mysql/mysql_int.h"
 
@@ -162,6 +163,11 @@ int cs_mysql_rows_fetch(cs_mysql_stmt *s, cs_err *err)
 	return rc < 0 ? rc : CS_SQL_ROW;
 }
 
+static int is_decimal(const cs_mysql_col *c)
+{
+	return c->type == MYSQL_TYPE_NEWDECIMAL || c->type == MYSQL_TYPE_DECIMAL;
+}
+
 static cs_mysql_col *col(cs_mysql_stmt *s, int i)
 {
 	return i >= 0 && i < s->ncols && !s->cols[i].is_null ? &s->cols[i] : NULL;
@@ -178,9 +184,7 @@ int cs_mysql_col_kind(cs_mysql_stmt *s, int i)
 	case MYSQL_TYPE_DOUBLE:
 		return CS_SQL_REAL;
 	default:
-		return c->type == MYSQL_TYPE_NEWDECIMAL || c->type == MYSQL_TYPE_DECIMAL
-			       ? CS_SQL_REAL
-			       : CS_SQL_TEXT;
+		return is_decimal(c) ? CS_SQL_REAL : CS_SQL_TEXT;
 	}
 }
 
@@ -191,31 +195,37 @@ static void time_format(const MYSQL_TIME *t, int date_only, char out[48])
 		snprintf(out, 48, "%04u-%02u-%02u", t->year, t->month, t->day);
 		return;
 	}
-	unsigned ms = (unsigned)(t->second_part / 1000);
-	int n = snprintf(out, 48, "%04u-%02u-%02uT%02u:%02u:%02u", t->year, t->month, t->day,
-			 t->hour, t->minute, t->second);
-	if (ms)
-		n += snprintf(out + n, (size_t)(48 - n), ".%03u", ms);
-	snprintf(out + n, (size_t)(48 - n), "Z");
+	snprintf(out, 48, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ", t->year, t->month, t->day,
+		 t->hour, t->minute, t->second, (unsigned)(t->second_part / 1000) % 1000);
 }
 
-/* The shortest text that reads back as the same double. */
+/* The shortest text that reads back as the same double, ".0" when whole
+ * (as SQLite shows it). */
 static void real_format(double v, char out[48])
 {
-	snprintf(out, 48, "%.15g", v);
-	if (strtod(out, NULL) != v)
-		snprintf(out, 48, "%.17g", v);
+	char b[40];
+	snprintf(b, sizeof(b), "%.15g", v);
+	if (strtod(b, NULL) != v)
+		snprintf(b, sizeof(b), "%.17g", v);
+	cs_sql_number_text(b, 1, out, 48);
 }
+
 
 const char *cs_mysql_col_text(cs_mysql_stmt *s, int i)
 {
 	cs_mysql_col *c = col(s, i);
 	if (!c)
 		return NULL;
-	if (c->fetch == MYSQL_TYPE_STRING)
-		return c->s;
 	if (c->text[0])
 		return c->text;
+	if (c->fetch == MYSQL_TYPE_STRING) {
+		/* a DECIMAL's exact text without its trailing zeros; one too
+		 * long for text (no money column is) as the server wrote it */
+		if (!is_decimal(c) || c->len + 3 > sizeof(c->text))
+			return c->s;
+		cs_sql_number_text(c->s, 0, c->text, sizeof(c->text));
+		return c->text;
+	}
 	switch (c->fetch) {
 	case MYSQL_TYPE_LONGLONG:
 		snprintf(c->text, sizeof(c->text), "%lld", c->i);

@@ -15,6 +15,10 @@ static const cs_sql_word words[] = {
 	/* whole days between two times, truncated like the other dialects */
 	{"days_between", "TRUNC(EXTRACT(EPOCH FROM ($1 - $2)) / 86400)::bigint"},
 	{"date", "($1 AT TIME ZONE 'UTC')::date"},
+	/* lower() folds every letter the database's locale knows (É -> é),
+	 * which would merge contacts that SQLite and the destinations' ASCII
+	 * hashes keep apart */
+	{"lower_ascii", "TRANSLATE($1, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"},
 	{"max2", "GREATEST($1, $2)"},
 	{"min2", "LEAST($1, $2)"},
 	{"x4", "ROUND($1 * 10000)::bigint"},
@@ -53,8 +57,10 @@ const cs_sql_dialect cs_pgsql_dialect = {
 			[CS_ROLE_SERIAL] = "BIGINT",
 			[CS_ROLE_INT] = "BIGINT",
 			[CS_ROLE_BOOL] = "BOOLEAN",
-			/* four places: every ISO 4217 currency, exact (util/money.h) */
-			[CS_ROLE_MONEY] = "NUMERIC(18,4)",
+			/* four places: every ISO 4217 currency, exact; 19 digits:
+			 * every amount util/money.h holds (an int64 of
+			 * ten-thousandths), so no amount SQLite stores is refused */
+			[CS_ROLE_MONEY] = "NUMERIC(19,4)",
 			[CS_ROLE_REAL] = "DOUBLE PRECISION",
 			[CS_ROLE_TIME] = "TIMESTAMPTZ",
 			[CS_ROLE_DATE] = "DATE",

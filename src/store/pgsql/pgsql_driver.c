@@ -191,17 +191,65 @@ static int drv_bind_real(cs_sql_stmt *st, int i, double v)
 	return set_param(st, i, b, (size_t)snprintf(b, sizeof(b), "%.17g", v));
 }
 
-static int drv_bind_text(cs_sql_stmt *st, int i, const char *v, int len)
+/* Text for the server. PostgreSQL refuses a value that is not UTF-8, and
+ * with it the record, which SQLite stores as it is (cJSON passes such bytes
+ * through): so each byte that starts no valid character becomes U+FFFD.
+ * Valid text, all text in practice, is copied as it is. */
+static int set_text(cs_sql_stmt *st, int i, const char *v, size_t len)
 {
-	return set_param(st, i, v, len < 0 ? strlen(v) : (size_t)len);
+	char *fixed;
+	size_t n;
+	if (cs_sql_utf8_fix(v, len, &fixed, &n))
+		return CS_ERR;
+	if (!fixed)
+		return set_param(st, i, v, len);
+	int rc = set_param(st, i, fixed, n);
+	free(fixed);
+	return rc;
 }
 
-/* Exact: "12.5000" is what NUMERIC(18,4) stores, no double between. */
+static int drv_bind_text(cs_sql_stmt *st, int i, const char *v, int len)
+{
+	return set_text(st, i, v, len < 0 ? strlen(v) : (size_t)len);
+}
+
+/* PostgreSQL's calendar has no year 0 (ISO 8601's 1 BC) and refuses the
+ * whole row holding one: such a time is stored as NULL, as any value that
+ * is not a time, and raw_json keeps it. Every other stored form is read by
+ * the server as it is. */
+static int drv_bind_time(cs_sql_stmt *st, int i, const char *iso)
+{
+	return set_param(st, i, strncmp(iso, "0000", 4) ? iso : NULL, strlen(iso));
+}
+
+/* Exact: "12.5000" is what NUMERIC(19,4) stores, no double between. */
 static int drv_bind_money(cs_sql_stmt *st, int i, long long units)
 {
 	char b[CS_MONEY_BUFSZ];
 	cs_money_format(units, b);
 	return set_param(st, i, b, strlen(b));
+}
+
+/* jsonb holds no NUL character (no PostgreSQL text can), and refuses the
+ * whole document that has one. So that such a record is still stored, not
+ * stuck failing its page on every run, an escaped NUL ("\u0000") becomes
+ * U+FFFD ("\ufffd", the same length); every other byte is kept. */
+static int drv_bind_json(cs_sql_stmt *st, int i, const char *v, int len)
+{
+	int rc = set_text(st, i, v, len < 0 ? strlen(v) : (size_t)len);
+	cs_pgsql_stmt *s = PS(st);
+	if (rc || i < 1 || i > s->nparams)
+		return rc;
+	char *p = s->params[i - 1].v;
+	size_t n = strlen(p);
+	for (size_t k = 0; k + 6 <= n; k++) {
+		if (p[k] != '\\')
+			continue;
+		if (!memcmp(p + k + 1, "u0000", 5))
+			memcpy(p + k + 1, "ufffd", 5);
+		k++; /* an escape is two characters at least: "\\" never starts one */
+	}
+	return 0;
 }
 
 static void clear_result(cs_pgsql_stmt *s)
@@ -325,24 +373,27 @@ static int drv_column_kind(cs_sql_stmt *st, int i)
 }
 
 /* "2024-01-02 03:04:05.12+00" -> "2024-01-02T03:04:05.120Z" (the session is
- * in UTC); milliseconds only when the value has a fraction. */
-static void stored_time(const char *v, char out[40])
+ * in UTC): always with milliseconds, the form the program writes its own
+ * times in, so a value reads back the same whatever its fraction (a
+ * timestamptz does not keep whether the API sent ".000"). */
+static void stored_time(const char *v, char out[64])
 {
 	size_t n = strlen(v);
 	if (n < 19 || v[10] != ' ') {
-		snprintf(out, 40, "%s", v);
+		snprintf(out, 64, "%s", v);
 		return;
 	}
 	memcpy(out, v, 19);
 	out[10] = 'T';
-	size_t k = 19;
-	if (v[19] == '.') {
-		out[k++] = '.';
-		for (size_t j = 20; k < 23; j++)
-			out[k++] = isdigit((unsigned char)v[j]) ? v[j] : '0';
+	out[19] = '.';
+	size_t j = v[19] == '.' ? 20 : 19;
+	for (size_t k = 20; k < 23; k++) {
+		int digit = isdigit((unsigned char)v[j]) != 0;
+		out[k] = digit ? v[j] : '0';
+		j += digit;
 	}
-	out[k++] = 'Z';
-	out[k] = '\0';
+	out[23] = 'Z';
+	out[24] = '\0';
 }
 
 static const char *drv_column_text(cs_sql_stmt *st, int i)
@@ -354,7 +405,7 @@ static const char *drv_column_text(cs_sql_stmt *st, int i)
 	Oid t = PQftype(s->res, i);
 	if (t == OID_BOOL)
 		return v[0] == 't' ? "1" : "0";
-	if (t != OID_TIMESTAMPTZ)
+	if (t != OID_TIMESTAMPTZ && t != OID_NUMERIC && t != OID_FLOAT8 && t != OID_FLOAT4)
 		return v;
 	if (s->nconv < PQnfields(s->res)) {
 		free(s->conv);
@@ -364,7 +415,10 @@ static const char *drv_column_text(cs_sql_stmt *st, int i)
 			return v;
 		}
 	}
-	stored_time(v, s->conv[i]);
+	if (t == OID_TIMESTAMPTZ)
+		stored_time(v, s->conv[i]);
+	else
+		cs_sql_number_text(v, t != OID_NUMERIC, s->conv[i], sizeof(s->conv[i]));
 	return s->conv[i];
 }
 
@@ -422,8 +476,9 @@ const cs_sql_driver cs_pgsql_driver = {
 	.bind_int = drv_bind_int,
 	.bind_real = drv_bind_real,
 	.bind_text = drv_bind_text,
-	.bind_time = NULL, /* PostgreSQL reads the stored ISO form as is */
+	.bind_time = drv_bind_time,
 	.bind_money = drv_bind_money,
+	.bind_json = drv_bind_json,
 	.step = drv_step,
 	.reset = drv_reset,
 	.clear = drv_clear,

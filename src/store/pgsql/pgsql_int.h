@@ -31,7 +31,7 @@ typedef struct cs_pgsql_stmt {
 	PGresult *res;
 	PGresult *desc; /* the statement's columns, when asked before a step */
 	int row, executed;
-	char (*conv)[40]; /* per column: a time or boolean in the stored form */
+	char (*conv)[64]; /* per column: a time or number in the form SQLite shows */
 	int nconv;
 } cs_pgsql_stmt;
 

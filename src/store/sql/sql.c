@@ -7,6 +7,7 @@
 #include "util/timeutil.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int prepare(cs_sql *c, const char *sql, const char *what, int kept, cs_sql_stmt **out,
@@ -83,6 +84,12 @@ int cs_sql_bind_money(cs_sql_stmt *st, int i, long long units)
 	const cs_sql_driver *d = st->conn->drv;
 	return d->bind_money ? d->bind_money(st, i, units)
 			     : d->bind_real(st, i, (double)units / CS_MONEY_SCALE);
+}
+
+int cs_sql_bind_json(cs_sql_stmt *st, int i, const char *v, int len)
+{
+	const cs_sql_driver *d = st->conn->drv;
+	return d->bind_json ? d->bind_json(st, i, v, len) : d->bind_text(st, i, v, len);
 }
 
 int cs_sql_step(cs_sql_stmt *st, cs_err *err)
@@ -172,6 +179,9 @@ int cs_sql_bind_vals(cs_sql_stmt *st, int first, const cs_sql_val *v, int n)
 			break;
 		case CS_SQL_TIME:
 			rc = cs_sql_bind_time(st, p, v[i].s);
+			break;
+		case CS_SQL_JSON:
+			rc = cs_sql_bind_json(st, p, v[i].s, v[i].i > 0 ? (int)v[i].i : -1);
 			break;
 		default:
 			rc = cs_sql_bind_null(st, p);
@@ -319,4 +329,83 @@ int cs_sql_end(cs_sql *c, int rc, const char *what, cs_err *err)
 void cs_sql_now(char out[32])
 {
 	cs_time_format(cs_time_now_ms(), 1, out);
+}
+
+/* ---- for drivers ---- */
+
+/* Bytes of the valid UTF-8 character at p (n bytes left), 0 when the byte
+ * starts none (RFC 3629: no overlong forms, no surrogates, <= U+10FFFF). */
+static size_t utf8_char(const unsigned char *p, size_t n)
+{
+	unsigned char c = p[0], lo = 0x80, hi = 0xBF;
+	size_t len;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF) {
+		len = 2;
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		len = 3;
+		lo = c == 0xE0 ? 0xA0 : lo;
+		hi = c == 0xED ? 0x9F : hi;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		len = 4;
+		lo = c == 0xF0 ? 0x90 : lo;
+		hi = c == 0xF4 ? 0x8F : hi;
+	} else {
+		return 0;
+	}
+	if (n < len || p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t k = 2; k < len; k++)
+		if ((p[k] & 0xC0) != 0x80)
+			return 0;
+	return len;
+}
+
+int cs_sql_utf8_fix(const char *v, size_t len, char **fixed, size_t *fixed_len)
+{
+	const unsigned char *u = (const unsigned char *)v;
+	size_t bad = 0, c;
+	*fixed = NULL;
+	for (size_t k = 0; k < len; k += c ? c : 1) {
+		while (k < len && u[k] < 0x80) /* the common case, byte by byte */
+			k++;
+		if (k == len)
+			break;
+		bad += !(c = utf8_char(u + k, len - k));
+	}
+	if (!bad)
+		return 0;
+	char *out = malloc(len + 2 * bad + 1), *o = out;
+	if (!out)
+		return CS_ERR;
+	for (size_t k = 0; k < len; k += c ? c : 1) {
+		c = utf8_char(u + k, len - k);
+		memcpy(o, c ? v + k : "\xEF\xBF\xBD", c ? c : 3);
+		o += c ? c : 3;
+	}
+	*o = '\0';
+	*fixed = out;
+	*fixed_len = (size_t)(o - out);
+	return 0;
+}
+
+void cs_sql_number_text(const char *v, int is_float, char *out, size_t n)
+{
+	size_t len = strlen(v);
+	if (len + 3 > n || strpbrk(v, "eENIn")) { /* exponent, NaN, Infinity: as they are */
+		snprintf(out, n, "%s", v);
+		return;
+	}
+	memcpy(out, v, len + 1);
+	char *dot = strchr(out, '.');
+	if (!dot) {
+		if (is_float)
+			memcpy(out + len, ".0", 3);
+		return;
+	}
+	char *end = out + len;
+	while (end > dot + 2 && end[-1] == '0')
+		end--;
+	*end = '\0';
 }

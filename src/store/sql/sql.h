@@ -25,7 +25,17 @@ typedef struct cs_sql_stmt cs_sql_stmt;
 typedef struct cs_sql_dialect cs_sql_dialect;
 
 /* Column (and value) kinds a driver reports and binds. */
-enum cs_sql_kind { CS_SQL_NULL = 0, CS_SQL_INT, CS_SQL_REAL, CS_SQL_TEXT, CS_SQL_TIME, CS_SQL_MONEY };
+/* CS_SQL_MONEY and CS_SQL_JSON are kinds of values bound (cs_sql_val), never
+ * of columns read */
+enum cs_sql_kind {
+	CS_SQL_NULL = 0,
+	CS_SQL_INT,
+	CS_SQL_REAL,
+	CS_SQL_TEXT,
+	CS_SQL_TIME,
+	CS_SQL_MONEY,
+	CS_SQL_JSON
+};
 
 /* cs_sql_step results besides errors (< 0). */
 enum { CS_SQL_DONE = 0, CS_SQL_ROW = 1 };
@@ -59,6 +69,10 @@ typedef struct cs_sql_driver {
 	/* An exact amount in ten-thousandths (util/money.h) for a MONEY
 	 * column; NULL: bound as a double. */
 	int (*bind_money)(cs_sql_stmt *st, int i, long long units);
+	/* A JSON document (len bytes) for a JSON column, raw_json; NULL:
+	 * bound as text. A product that cannot hold every valid document as
+	 * it is (PostgreSQL's jsonb and the NUL character) adjusts it here. */
+	int (*bind_json)(cs_sql_stmt *st, int i, const char *v, int len);
 	int (*step)(cs_sql_stmt *st, cs_err *err); /* CS_SQL_ROW, CS_SQL_DONE or < 0 */
 	void (*reset)(cs_sql_stmt *st);             /* ready to step again; bindings kept */
 	void (*clear)(cs_sql_stmt *st);             /* every parameter back to NULL */
@@ -157,6 +171,8 @@ int cs_sql_bind_null(cs_sql_stmt *st, int i);
 int cs_sql_bind_time(cs_sql_stmt *st, int i, const char *iso);
 /* A MONEY column's exact value in ten-thousandths. */
 int cs_sql_bind_money(cs_sql_stmt *st, int i, long long units);
+/* A JSON column's document, len bytes (< 0: NUL-terminated). */
+int cs_sql_bind_json(cs_sql_stmt *st, int i, const char *v, int len);
 
 /* CS_SQL_ROW, CS_SQL_DONE, or < 0 with err saying "cannot <what> in
  * database '<name>': <why and what to do>". */
@@ -181,10 +197,16 @@ int cs_sql_has_table(cs_sql *c, const char *name);
 
 typedef struct cs_sql_val {
 	int kind;    /* enum cs_sql_kind */
-	long long i; /* INT; MONEY in ten-thousandths; TEXT: its length when > 0 */
+	long long i; /* INT; MONEY in ten-thousandths; TEXT, JSON: its length when > 0 */
 	double r;
-	const char *s; /* TEXT (NUL-terminated unless i > 0), TIME */
+	const char *s; /* TEXT, JSON (NUL-terminated unless i > 0), TIME */
 } cs_sql_val;
+
+/* Whether a value of this kind points at text (s). */
+static inline int cs_sql_kind_has_text(int kind)
+{
+	return kind == CS_SQL_TEXT || kind == CS_SQL_TIME || kind == CS_SQL_JSON;
+}
 
 #define CS_V_INT(x) ((cs_sql_val){CS_SQL_INT, (long long)(x), 0, NULL})
 #define CS_V_REAL(x) ((cs_sql_val){CS_SQL_REAL, 0, (x), NULL})
@@ -242,6 +264,22 @@ void cs_sql_rollback(cs_sql *c);
 
 /* Current UTC time in the stored form, with milliseconds. */
 void cs_sql_now(char out[32]);
+
+/* ---- for drivers: values every backend takes and reads back alike ---- */
+
+/* SQLite stores any bytes as text (cJSON passes bytes that are not UTF-8
+ * through); a server product refuses such a value and with it its record.
+ * When v[0..len) is valid UTF-8 (all text in practice), *fixed is NULL;
+ * else *fixed is a malloc'd copy (*fixed_len bytes, NUL-terminated) in which
+ * each byte that starts no valid character is U+FFFD. CS_ERR: no memory. */
+int cs_sql_utf8_fix(const char *v, size_t len, char **fixed, size_t *fixed_len);
+
+/* A number as a server wrote it, in the text SQLite shows for the same
+ * value, so a reader (a plugin's payload, an export) sees the same text on
+ * every backend: an exact decimal's trailing zeros go ("12.5000" -> "12.5",
+ * "1000.0000" -> "1000.0"), a whole floating value gets ".0" ("1000" ->
+ * "1000.0"); exponents, NaN and infinities stay as they are. */
+void cs_sql_number_text(const char *v, int is_float, char *out, size_t n);
 
 /* ---- dialect text (sql_text.c) ---- */
 

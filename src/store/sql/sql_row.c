@@ -206,7 +206,7 @@ int cs_sql_row_from_record(cs_sql_store *s, const cs_entity *e, long long org,
 		r->supporter = r->id;
 	rc = convert_fields(s, r, e, rec->json);
 	if (rc == 0 && rec->raw) {
-		r->v[n] = (cs_sql_val){CS_SQL_TEXT, (long long)rec->raw_len, 0, rec->raw};
+		r->v[n] = (cs_sql_val){CS_SQL_JSON, (long long)rec->raw_len, 0, rec->raw};
 	} else if (rc == 0) {
 		/* Only callers without the original bytes (tests, demo data) get here. */
 		char *printed = cJSON_PrintUnformatted(rec->json);
@@ -215,7 +215,7 @@ int cs_sql_row_from_record(cs_sql_store *s, const cs_entity *e, long long org,
 			rc = CS_ERR;
 		} else {
 			r->owned[r->nowned++] = printed;
-			r->v[n] = CS_V_TEXT(printed);
+			r->v[n] = (cs_sql_val){CS_SQL_JSON, 0, 0, printed};
 		}
 	}
 	r->v[n + 1] = CS_V_TIME(s->synced_at);
@@ -285,12 +285,13 @@ int cs_sql_rowbuf_put(cs_sql_rowbuf *b, int row, long long key, const cs_sql_val
 	for (int k = 0; k < b->ncols; k++) {
 		cs_sql_val x = v[k];
 		size_t i = (size_t)row * b->ncols + k;
-		if ((x.kind == CS_SQL_TEXT || x.kind == CS_SQL_TIME) && x.s) {
-			size_t len = x.kind == CS_SQL_TEXT && x.i > 0 ? (size_t)x.i : strlen(x.s);
+		if (cs_sql_kind_has_text(x.kind) && x.s) {
+			int sized = x.kind != CS_SQL_TIME; /* TEXT, JSON: i is the length */
+			size_t len = sized && x.i > 0 ? (size_t)x.i : strlen(x.s);
 			b->off[i] = b->text.len;
 			if (cs_buf_append(&b->text, x.s, len) || cs_buf_append(&b->text, "", 1))
 				return -1;
-			x.i = x.kind == CS_SQL_TEXT ? (long long)len : 0;
+			x.i = sized ? (long long)len : 0;
 		}
 		b->v[i] = x;
 	}
@@ -302,7 +303,7 @@ static int bind_rows(cs_sql_rowbuf *b, cs_sql_stmt *st)
 	for (int r = 0; r < b->rows; r++) {
 		cs_sql_val *v = &b->v[(size_t)r * b->ncols];
 		for (int k = 0; k < b->ncols; k++)
-			if ((v[k].kind == CS_SQL_TEXT || v[k].kind == CS_SQL_TIME) && v[k].s)
+			if (cs_sql_kind_has_text(v[k].kind) && v[k].s)
 				v[k].s = b->text.data + b->off[(size_t)r * b->ncols + k];
 		if (cs_sql_bind_vals(st, r * b->ncols + 1, v, b->ncols))
 			return -1;

@@ -5,7 +5,8 @@
  * credentials. The demo goes through the store's own page path with records
  * shaped like the API's, so it exercises the real mapping; it is skipped
  * when organization 1 exists and never touches another organization. It is
- * deterministic apart from being dated relative to now. */
+ * deterministic apart from being dated relative to now (the caller's clock:
+ * a test seeds two stores with one). */
 #include "store/sql/sqlstore.h"
 #include "util/log.h"
 #include "util/money.h"
@@ -461,14 +462,14 @@ static const struct {
 	{CS_ENT_RECURRING_PLANS, demo_plans},
 };
 
-static int seed_demo(cs_sql_store *s, long long *inserted, cs_err *err)
+int cs_sql_seed_demo(cs_sql_store *s, long long now_ms, long long *inserted, cs_err *err)
 {
 	/* An empty secret marks the demo org: the command layer refuses to
 	 * sync it. It is written last, so its presence means a complete demo. */
 	char no_secret[1] = "";
 	cs_org org = {.id = DEMO_ORG, .name = "Demo Organization", .client_id = "demo",
 		      .secret_enc = no_secret};
-	demo d = {s, cs_time_now_ms(), 200001, 0};
+	demo d = {s, now_ms, 200001, 0};
 	long long updated = 0;
 	int exists = 0, rc;
 
@@ -496,7 +497,7 @@ int cs_sql_seed(cs_store *st, int demo, long long *inserted, cs_err *err)
 	long long n = 0;
 	int rc = seed_reference(s, &n, err);
 	if (!rc && demo)
-		rc = seed_demo(s, &n, err);
+		rc = cs_sql_seed_demo(s, cs_time_now_ms(), &n, err);
 	if (inserted)
 		*inserted = n;
 	return rc;

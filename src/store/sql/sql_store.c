@@ -4,6 +4,7 @@
  * must never hold product-specific SQL or call a driver directly. */
 #include "store/sql/sqlstore.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 static void store_close(cs_store *st)
@@ -37,6 +38,12 @@ static int store_ctrl(cs_store *st, int op, void *arg, cs_err *err)
 	cs_sql_store *s = (cs_sql_store *)st;
 	if (op == CS_CTRL_RECONNECT)
 		return store_reconnect(s, err);
+	if (op == CS_CTRL_WHERE) {
+		cs_store_where *w = arg;
+		snprintf(w->text, sizeof(w->text), "%s",
+			 s->hooks.describe ? s->hooks.describe(s->c) : s->c->name);
+		return 0;
+	}
 	if (op == CS_CTRL_LAST_RUNS)
 		return cs_sql_last_runs(s, arg, err);
 	if (op == CS_CTRL_RUN_FACTS)

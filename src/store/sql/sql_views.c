@@ -103,7 +103,9 @@ const cs_sql_view cs_sql_view_donor_engagement_distribution =
 
 /* contact_segments is supporter_segments at the level a destination sees:
  * supporters of one org whose emails differ only in case or surrounding
- * spaces are one contact. The merge rule (README "Mailchimp"):
+ * spaces are one contact (ASCII case only, on every backend: the same fold
+ * as a destination's subscriber hash, mc_subscriber_hash). The merge rule
+ * (README "Mailchimp"):
  *  - the representative is the most recently updated supporter (ties: the
  *    highest id); its name and its opt_in are the contact's, because the
  *    latest record carries the person's latest choice;
@@ -112,8 +114,9 @@ const cs_sql_view cs_sql_view_donor_engagement_distribution =
  *    are looked up on those merged figures with the same thresholds. */
 const cs_sql_view cs_sql_view_contact_segments = {
 	"contact_segments",
-	" WITH m AS (SELECT s.*, LOWER(TRIM(s.email_address)) AS email_key,"
-	" ROW_NUMBER() OVER (PARTITION BY s.organization_id, LOWER(TRIM(s.email_address))"
+	" WITH m AS (SELECT s.*, @lower_ascii(TRIM(s.email_address)) AS email_key,"
+	" ROW_NUMBER() OVER (PARTITION BY s.organization_id,"
+	" @lower_ascii(TRIM(s.email_address))"
 	" ORDER BY @ts(s.updated_at) DESC, s.id DESC) AS rn"
 	" FROM supporters s WHERE s.deleted_at IS NULL"
 	" AND TRIM(COALESCE(s.email_address, '')) <> ''),"

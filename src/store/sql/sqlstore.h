@@ -73,6 +73,8 @@ int cs_sql_mark_absent(cs_store *st, const cs_entity *e, long long org, const ch
 
 int cs_sql_recompute(cs_store *st, long long org, long long *updated, cs_err *err);
 int cs_sql_seed(cs_store *st, int demo, long long *inserted, cs_err *err);
+/* The demo organization dated relative to now_ms (ms since the epoch). */
+int cs_sql_seed_demo(cs_sql_store *s, long long now_ms, long long *inserted, cs_err *err);
 int cs_sql_status(cs_store *st, cJSON **out, cs_err *err);
 
 int cs_sql_contacts(cs_store *st, long long org, const char *plugin, const char *scope,

@@ -16,6 +16,8 @@ static const cs_sql_word words[] = {
 	 * truncating the raw double would turn an exact 6 days into 5 */
 	{"days_between", "(CAST(ROUND(($1 - $2) * 86400000) AS INTEGER) / 86400000)"},
 	{"date", "date($1)"},
+	/* SQLite's lower() folds ASCII letters only (no ICU) */
+	{"lower_ascii", "LOWER($1)"},
 	{"max2", "MAX($1, $2)"},
 	{"min2", "MIN($1, $2)"},
 	/* an amount as exact integer ten-thousandths */
