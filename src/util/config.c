@@ -7,6 +7,7 @@
 
 #include "util/envfile.h"
 #include "util/log.h"
+#include "util/redact.h"
 #include "util/secret.h"
 
 #include <sodium.h>
@@ -256,6 +257,12 @@ int cs_config_load(cs_config *cfg, cs_err *err)
 	for (size_t i = 0; i < NVARS; i++)
 		if ((rc = apply_var(&vars[i], &ef, cfg, err)))
 			goto out;
+	/* Secrets are redacted from every message from now on. */
+	for (size_t i = 0; i < NVARS; i++)
+		if ((vars[i].flags & F_SECRET) && cs_redact_add(str_field(cfg, &vars[i]))) {
+			rc = cs_err_set(err, CS_ERR, "cannot load the configuration: out of memory");
+			goto out;
+		}
 	cs_envfile_install(&ef);
 out:
 	cs_envfile_release(&ef);

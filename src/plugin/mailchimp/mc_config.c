@@ -4,6 +4,7 @@
 #include "plugin/mailchimp/mc_int.h"
 
 #include "util/config.h"
+#include "util/redact.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -214,6 +215,9 @@ static int load_required(mc_config *cfg, cs_err *err)
 		rc = cs_err_set(err, CS_EUSAGE,
 				"MAILCHIMP_API_KEY is not set: create a key in Mailchimp (Profile > "
 				"Extras > API keys) and set it in the environment or .env");
+	/* from now on no message shows it, raw or inside the Basic header */
+	if (rc == 0 && cs_redact_add(cfg->api_key))
+		rc = cs_err_set(err, CS_ERR, "cannot load MAILCHIMP_API_KEY: out of memory");
 	if (rc == 0)
 		rc = env("MAILCHIMP_LIST_ID", cfg->list_id, sizeof(cfg->list_id), err);
 	if (rc == 0 && !cfg->list_id[0])
