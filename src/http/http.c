@@ -32,6 +32,13 @@ struct cs_http {
 	char errbuf[CURL_ERROR_SIZE];
 };
 
+static char g_ca_file[1024]; /* set before threads, read by every request */
+
+void cs_http_global_ca_file(const char *path)
+{
+	snprintf(g_ca_file, sizeof(g_ca_file), "%s", path ? path : "");
+}
+
 int cs_http_global_init(cs_err *err)
 {
 	CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -268,6 +275,8 @@ static CURLcode perform(cs_http *h, const cs_http_req *req, struct curl_slist *h
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (g_ca_file[0])
+		curl_easy_setopt(c, CURLOPT_CAINFO, g_ca_file);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, h->o.connect_timeout_ms);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, h->o.timeout_ms);
 	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
@@ -340,9 +349,14 @@ static void describe_failure(cs_http *h, CURLcode rc, char *out, size_t n)
 		snprintf(out, n, "%s", strerror_r((int)os_errno, tmp, sizeof(tmp)));
 	else if (rc == CURLE_COULDNT_RESOLVE_HOST)
 		snprintf(out, n, "could not resolve the host");
+	else if (rc == CURLE_PEER_FAILED_VERIFICATION)
+		snprintf(out, n, "the server's TLS certificate is not trusted (%.100s); if a "
+			 "private CA signed it, set CLASSY_SYNC_CA_FILE to its certificate",
+			 h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc));
 	else
 		snprintf(out, n, "%s", h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc));
-	out[0] = (char)tolower((unsigned char)out[0]);
+	if (!isupper((unsigned char)out[1])) /* "SSL ..." stays */
+		out[0] = (char)tolower((unsigned char)out[0]);
 }
 
 static long body_retry_after(const cs_http_resp *r)
@@ -444,7 +458,8 @@ static void note_rate_limit(cs_http *h, const cs_http_resp *r, int throttled)
 static enum verdict judge(cs_http *h, CURLcode rc, cs_http_resp *resp, struct attempt_state *st)
 {
 	if (rc != CURLE_OK) {
-		resp->conn_failed = rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST;
+		resp->conn_failed = rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
+				    rc == CURLE_PEER_FAILED_VERIFICATION;
 		describe_failure(h, rc, st->why, sizeof(st->why));
 		h->stats.errors++;
 		return is_retryable(rc) ? V_TRANSPORT : V_FATAL;

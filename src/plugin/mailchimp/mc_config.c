@@ -230,6 +230,9 @@ static int load_required(mc_config *cfg, cs_err *err)
 	if (rc == 0 && strncmp(cfg->api_url, "https://", 8) && strncmp(cfg->api_url, "http://", 7))
 		rc = cs_err_set(err, CS_EUSAGE, "MAILCHIMP_API_URL must start with https:// (got '%s')",
 				cfg->api_url);
+	/* the API key goes to it in every request */
+	if (rc == 0)
+		rc = cs_config_check_transport_env("MAILCHIMP_API_URL", cfg->api_url, err);
 	return rc;
 }
 
