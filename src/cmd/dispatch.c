@@ -231,6 +231,7 @@ static int run_leaf(const cs_cmd *cmd, const char *prog, int argc, char **argv)
 		rc = cmd->fn(&ctx, cmd, &args);
 	cs_secret_key_free(ctx.key);
 	cs_store_close(ctx.store);
+	cs_config_wipe(&ctx.cfg);
 	return rc;
 }
 

@@ -398,6 +398,13 @@ void cs_config_visit(const cs_config *cfg, cs_config_visit_fn fn, void *ctx)
 	}
 }
 
+void cs_config_wipe(cs_config *cfg)
+{
+	for (size_t i = 0; i < NVARS; i++)
+		if (vars[i].flags & F_SECRET)
+			sodium_memzero(str_field(cfg, &vars[i]), vars[i].size);
+}
+
 const char *cs_config_db_type_name(int db_type)
 {
 	return enum_name(db_types, db_type);

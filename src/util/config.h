@@ -40,6 +40,10 @@ void cs_config_visit(const cs_config *cfg, cs_config_visit_fn fn, void *ctx);
 
 const char *cs_config_db_type_name(int db_type);
 
+/* Zeroes the secret fields (DB_PASSWORD, CLASSY_SYNC_KEY) once cfg is no
+ * longer needed. */
+void cs_config_wipe(cs_config *cfg);
+
 /* Plain http:// sends what a request carries (a client secret, a bearer
  * token, an API key) unencrypted. A URL variable (name) holding an http://
  * URL is refused (CS_EUSAGE, naming it) unless its host is this machine
