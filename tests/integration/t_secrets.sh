@@ -4,7 +4,7 @@
 # body, sandbox knob token_echo) reaches stderr, the debug log, sync_runs.error,
 # the daemon's status file, log and alert webhook only redacted, also when the
 # message is cut inside the secret. A token holding CR LF (knob token_inject)
-# is refused and never sent.
+# is refused and never sent. At info level the logs hold no donor's data.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cs.sh"
@@ -91,5 +91,23 @@ stats=$(sandbox_admin GET stats)
 assert_eq "$(jq .list_requests <<<"$stats")" 0 "API requests sent with the injected token"
 assert_eq "$(jq '.requests - .token_requests' <<<"$stats")" 0 "requests besides the token's"
 sandbox_admin POST "knobs?token_inject=0" >/dev/null
-cs_ok sync supporters --org 1001
+
+# 5. No personal data in the logs at info level: a full sync and a Mailchimp push
+#    (rejections included) name organizations, entities and counts, never a donor.
+LOG_LEVEL=info cs_ok sync all full --org 1001
+cp "$ERR" "$TEST_TMP/info.log"
+db "UPDATE supporters SET opt_in = 1; UPDATE supporters SET email_address = 'fake@example.test'
+    WHERE id IN (SELECT id FROM supporters ORDER BY id LIMIT 2)"
+LOG_LEVEL=info MAILCHIMP_API_KEY=sandbox-key-us1 MAILCHIMP_LIST_ID=sandbox-list \
+  MAILCHIMP_API_URL="$SANDBOX_URL/3.0" cs mailchimp sync --create-fields
+[ "$RC" -eq 0 ] || [ "$RC" -eq 3 ] || { cat "$ERR"; fail "mailchimp sync exited $RC"; }
+cat "$ERR" >>"$TEST_TMP/info.log"
+if grep -qE '[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+\.[A-Za-z.]+' "$TEST_TMP/info.log"; then
+  cat "$TEST_TMP/info.log"; fail "an email address in the info log"
+fi
+db "SELECT DISTINCT last_name FROM supporters WHERE length(last_name) > 3" >"$TEST_TMP/names"
+[ -s "$TEST_TMP/names" ] || fail "fixture: no names to look for"
+if grep -qwFf "$TEST_TMP/names" "$TEST_TMP/info.log"; then
+  cat "$TEST_TMP/info.log"; fail "a donor's name in the info log"
+fi
 echo ok
