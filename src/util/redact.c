@@ -493,7 +493,7 @@ size_t cs_redact_copy(char *out, size_t outsz, const char *in, size_t inlen)
 char *cs_redact_dup(const char *s)
 {
 	size_t n = strlen(s);
-	/* Every hidden span is at least CS_REDACT_MIN_TAIL (3) bytes and
+	/* Every hidden span is at least CS_REDACT_MIN_TAIL (4) bytes and
 	 * becomes the 10-byte mark: the copy is at most 4n bytes, plus one
 	 * mark. */
 	size_t cap = 4 * n + sizeof(CS_REDACT_MARK);

@@ -17,11 +17,12 @@
  * would make messages unreadable, and so short a value protects nothing. */
 #define CS_REDACT_MIN_LEN 6
 /* A text that ENDS with at least this many characters of a secret's start
- * is taken to be cut inside that secret, and loses them (fewer could not
- * be told from ordinary words). Cutting after redacting, as
- * cs_redact_copy does, never leaves such a tail; this catches texts that
- * someone else cut first. */
-#define CS_REDACT_MIN_TAIL 3
+ * is taken to be cut inside that secret, and loses them. Fewer could not be
+ * told from ordinary endings: with 3, one message in 4096 ending in three
+ * hex digits ("organization 1001") would lose them to a hex token. Cutting
+ * after redacting, as cs_redact_copy does, never leaves such a tail; this
+ * catches texts that someone else cut first. */
+#define CS_REDACT_MIN_TAIL 4
 
 /* Registers a secret (copied into wiped, guarded memory). Registering the
  * same value again counts a reference. Returns 0, or -1 when out of memory
