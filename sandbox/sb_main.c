@@ -118,7 +118,10 @@ static const char usage_tail[] =
 	"  POST /__sandbox/mutate?org=ID&entity=E&update=N&create=N\n"
 	"  GET|POST /__sandbox/knobs?fail_rate=F&drop_rate=F&truncate_rate=F&throttle_rate=F\n"
 	"                            &rate_limit=N&latency_ms=N&token_ttl=S&mutate_every=K\n"
-	"                            &mutate_ties=0|1   (any subset)\n"
+	"                            &mutate_ties=0|1&token_echo=0|1&token_inject=0|1\n"
+	"                            (any subset; token_echo: every token request is refused\n"
+	"                            with its form body echoed in the message; token_inject:\n"
+	"                            tokens carry CR LF and a header line)\n"
 	"  POST /__sandbox/expire-tokens          every issued token stops working\n"
 	"  POST /__sandbox/set-credentials?client_secret=S\n"
 	"  POST /__sandbox/webhook                a webhook receiver: stores the JSON body, 200\n"
@@ -226,7 +229,7 @@ int main(int argc, char **argv)
 		  [SB_CAMPAIGNS] = o.campaigns, [SB_PLANS] = o.plans},
 		 o.ties, o.orphans, o.now ? o.now : (int64_t)time(NULL)},
 		{o.fail_rate, o.drop_rate, o.truncate_rate, o.throttle_rate, o.rate_limit,
-		 o.latency_ms, o.token_ttl, o.mutate_every, o.mutate_ties},
+		 o.latency_ms, o.token_ttl, o.mutate_every, o.mutate_ties, 0, 0},
 		o.client_id, o.client_secret};
 	int rc = 1, port = 0;
 	char msg[256];

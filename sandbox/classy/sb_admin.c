@@ -184,6 +184,8 @@ static const sb_opt knob_defs[] = {
 	K(latency_ms, LONG, 0, 600000),
 	K(token_ttl, LONG, 1, 100000000),
 	K(mutate_every, LONG, 0, 100000000),
+	K(token_echo, LONG, 0, 1),
+	K(token_inject, LONG, 0, 1),
 };
 #undef K
 
@@ -192,9 +194,10 @@ static void put_knobs(cs_buf *b, const sb_knobs *k)
 	cs_buf_printf(b,
 		      "{\"fail_rate\":%g,\"drop_rate\":%g,\"truncate_rate\":%g,\"throttle_rate\":%g,"
 		      "\"rate_limit\":%ld,\"latency_ms\":%ld,\"token_ttl\":%ld,\"mutate_every\":%ld,"
-		      "\"mutate_ties\":%ld}",
+		      "\"mutate_ties\":%ld,\"token_echo\":%ld,\"token_inject\":%ld}",
 		      k->fail_rate, k->drop_rate, k->truncate_rate, k->throttle_rate, k->rate_limit,
-		      k->latency_ms, k->token_ttl, k->mutate_every, k->mutate_ties);
+		      k->latency_ms, k->token_ttl, k->mutate_every, k->mutate_ties, k->token_echo,
+		      k->token_inject);
 }
 
 void sb_h_knobs(sb_classy *c, sb_req *rq, sb_resp *rs)

@@ -17,6 +17,11 @@ typedef struct sb_knobs {
 	long rate_limit; /* per minute, 0 = unlimited */
 	long latency_ms, token_ttl, mutate_every;
 	long mutate_ties; /* automatic updates pick the big tie group */
+	/* Hostile token endpoint (sb_oauth.c): token_echo answers every token
+	 * request 401 with the form body it received in the message, as a
+	 * careless server would; token_inject issues tokens holding CR LF and
+	 * a header line. */
+	long token_echo, token_inject;
 } sb_knobs;
 
 typedef struct sb_classy sb_classy;

@@ -5,6 +5,7 @@
  * never print anything but help and usage errors. */
 #include "cmd/cmd.h"
 
+#include "http/http.h"
 #include "util/log.h"
 #include "util/secret.h"
 
@@ -193,6 +194,7 @@ static int setup(cs_cmd_ctx *ctx, int flags, cs_err *err)
 	if (cs_config_load(&ctx->cfg, err))
 		return err->code;
 	cs_log_setup(ctx->cfg.log_level, ctx->cfg.log_format);
+	cs_http_global_ca_file(ctx->cfg.ca_file);
 	if ((flags & CS_CMD_STORE) && cs_store_open(&ctx->cfg, &ctx->store, err))
 		return err->code;
 	if (flags & CS_CMD_MIGRATED) {
@@ -229,6 +231,7 @@ static int run_leaf(const cs_cmd *cmd, const char *prog, int argc, char **argv)
 		rc = cmd->fn(&ctx, cmd, &args);
 	cs_secret_key_free(ctx.key);
 	cs_store_close(ctx.store);
+	cs_config_wipe(&ctx.cfg);
 	return rc;
 }
 

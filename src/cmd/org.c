@@ -7,6 +7,7 @@
 
 #include "classy/classy.h"
 #include "util/buf.h"
+#include "util/redact.h"
 #include "util/secret.h"
 #include "util/timeutil.h"
 
@@ -127,6 +128,12 @@ static int org_add(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args)
 	if (!use || !*use) {
 		rc = cs_cmd_usage_error(ctx->prog, "no client secret: set CLASSY_CLIENT_SECRET or "
 						   "write it on stdin");
+		goto out;
+	}
+	/* no message of this command may show it (util/redact.h) */
+	if (cs_redact_add(use)) {
+		cs_err_set(&err, CS_ERR, "cannot keep the client secret: out of memory");
+		rc = cs_cmd_fail(&err);
 		goto out;
 	}
 	if (!cs_cmd_arg_set(self, args, "no-verify")) {

@@ -242,7 +242,8 @@ int cs_daemon_detach(const cs_daemon_opts *o, const cs_daemon_paths *paths, int 
 		setsid();
 		if (fork() != 0)
 			_exit(0);
-		int logfd = open(paths->logfile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		/* private whatever the umask: the log names orgs and runs */
+		int logfd = open(paths->logfile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 		int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
 		if (nul >= 0)
 			dup2(nul, STDIN_FILENO);
@@ -250,7 +251,9 @@ int cs_daemon_detach(const cs_daemon_opts *o, const cs_daemon_paths *paths, int 
 			dup2(logfd, STDOUT_FILENO);
 			dup2(logfd, STDERR_FILENO);
 		}
-		umask(022);
+		/* The umask stays as cs_proc_lockdown left it (077): the status
+		 * file and a database made from here on must not be readable by
+		 * others. */
 		g_pidfd = lock_fd;
 		pidfile_write(lock_fd);
 		_exit(supervise(o, paths, pfd[1]));

@@ -5,6 +5,7 @@
 #include "util/secret.h"
 
 #include "util/log.h"
+#include "util/redact.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -173,6 +174,20 @@ static int load_key_file(const char *path, unsigned char *key, cs_err *err)
 	return rc;
 }
 
+/* The key's base64 text is what a file, an environment dump or a message
+ * would show: register it for redaction (util/redact.h). */
+static int register_key(const unsigned char *key)
+{
+	size_t n = sodium_base64_ENCODED_LEN(CS_SECRET_KEY_BYTES, B64);
+	char *b64 = sodium_malloc(n);
+	if (!b64)
+		return -1;
+	sodium_bin2base64(b64, n, key, CS_SECRET_KEY_BYTES, B64);
+	int rc = cs_redact_add(b64);
+	sodium_free(b64);
+	return rc;
+}
+
 int cs_secret_key_load(const cs_config *cfg, unsigned char **out, cs_err *err)
 {
 	*out = NULL;
@@ -193,6 +208,8 @@ int cs_secret_key_load(const cs_config *cfg, unsigned char **out, cs_err *err)
 	} else {
 		rc = load_key_file(cfg->key_file, key, err);
 	}
+	if (rc == 0 && register_key(key))
+		rc = cs_err_set(err, CS_ERR, "cannot load the master key: out of memory");
 	if (rc) {
 		sodium_free(key);
 		return rc;
@@ -268,6 +285,11 @@ int cs_secret_decrypt(const unsigned char *key, const char *b64, char **out, cs_
 		goto out;
 	}
 	pt[plen] = '\0';
+	/* A decrypted credential is a secret from now on, in every message. */
+	if (cs_redact_add(pt)) {
+		rc = cs_err_set(err, CS_ERR, "cannot decrypt the stored secret: out of memory");
+		goto out;
+	}
 	*out = pt;
 	pt = NULL;
 out:
@@ -278,5 +300,7 @@ out:
 
 void cs_secret_free(char *plaintext)
 {
+	if (plaintext)
+		cs_redact_remove(plaintext);
 	sodium_free(plaintext);
 }

@@ -20,7 +20,9 @@ void cs_secret_key_free(unsigned char *key);
  * *out is malloc'd; free() it. */
 int cs_secret_encrypt(const unsigned char *key, const char *plaintext, char **out, cs_err *err);
 /* Decrypts what cs_secret_encrypt produced. *out is sodium_malloc'd so it can
- * be wiped: release it with cs_secret_free. A wrong key or tampered data fails
+ * be wiped, and registered for redaction (util/redact.h) until it is
+ * released with cs_secret_free. cs_secret_key_load registers the key's base64
+ * text the same way. A wrong key or tampered data fails
  * with a message saying the master key does not match. */
 int cs_secret_decrypt(const unsigned char *key, const char *b64, char **out, cs_err *err);
 void cs_secret_free(char *plaintext);
