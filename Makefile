@@ -4,7 +4,8 @@ ASAN_BUILD ?= build-asan
 PREFIX ?= /usr/local
 JOBS ?= $(shell nproc)
 
-.PHONY: all build demo test test-unit test-integration test-asan bench install clean bootstrap contract
+.PHONY: all build demo test test-unit test-integration test-asan bench install clean bootstrap contract \
+	fuzz
 
 all: build
 
@@ -37,6 +38,11 @@ test-asan:
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest --output-on-failure -j 2
+
+# libFuzzer targets (clang) in build-fuzz/, FUZZ_SECONDS each (tests/fuzz/run).
+FUZZ_SECONDS ?= 60
+fuzz: bootstrap
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run
 
 contract: bootstrap build
 	@bash tests/contract/run
