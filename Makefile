@@ -5,7 +5,7 @@ PREFIX ?= /usr/local
 JOBS ?= $(shell nproc)
 
 .PHONY: all build demo test test-unit test-integration test-asan bench install clean bootstrap contract \
-	fuzz
+	fuzz mutate
 
 all: build
 
@@ -38,6 +38,10 @@ test-asan:
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest --output-on-failure -j 2
+
+# The mutation campaign (tests/mutate/mutations.txt) on a scratch copy in build-mutate/.
+mutate: bootstrap
+	@bash tests/mutate/run
 
 # libFuzzer targets (clang) in build-fuzz/, FUZZ_SECONDS each (tests/fuzz/run).
 FUZZ_SECONDS ?= 60
