@@ -5,7 +5,7 @@ PREFIX ?= /usr/local
 JOBS ?= $(shell nproc)
 
 .PHONY: all build demo test test-unit test-integration test-asan bench install clean bootstrap contract \
-	fuzz mutate
+	fuzz mutate test-tsan test-valgrind test-faults test-alloc
 
 all: build
 
@@ -38,6 +38,22 @@ test-asan:
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest --output-on-failure -j 2
+
+# ThreadSanitizer over the threaded paths, in build-tsan/ (tests/tsan/run).
+test-tsan:
+	@JOBS=$(JOBS) bash tests/tsan/run
+
+# The integration suite with classy-sync under valgrind memcheck (tests/valgrind/run).
+test-valgrind: bootstrap build
+	@BUILD=$(abspath $(BUILD)) bash tests/valgrind/run
+
+# The fault campaign: faults x syncs, 20 seeded kill -9 (tests/faults/run; FAULT_SEED=N replays).
+test-faults: bootstrap build
+	@BUILD=$(abspath $(BUILD)) bash tests/faults/run
+
+# Every allocation site of one small full sync failed in turn (tests/alloc/run).
+test-alloc: bootstrap build
+	@BUILD=$(abspath $(BUILD)) bash tests/alloc/run
 
 # The mutation campaign (tests/mutate/mutations.txt) on a scratch copy in build-mutate/.
 mutate: bootstrap
