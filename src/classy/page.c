@@ -15,6 +15,7 @@
  */
 #include "classy/classy.h"
 
+#include <limits.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -241,10 +242,15 @@ static int parse_envelope_value(cs_classy_page *p, walker *w, const char *key)
 		if (strcmp(key, envelope_ints[i].name) != 0 || !cJSON_IsNumber(v))
 			continue;
 		char *field = (char *)p + envelope_ints[i].off;
+		/* Saturated into [0, max]: converting an out-of-range double is
+		 * undefined, and no page number or total is negative. Found by
+		 * fuzzing. */
+		double d = v->valuedouble, max = envelope_ints[i].is_long ? 9.2e18 : INT_MAX;
+		d = d >= 0 ? (d < max ? d : max) : 0;
 		if (envelope_ints[i].is_long)
-			*(long *)field = (long)v->valuedouble;
+			*(long *)field = (long)d;
 		else
-			*(int *)field = (int)v->valuedouble;
+			*(int *)field = (int)d;
 	}
 	cJSON_Delete(v);
 	return 0;

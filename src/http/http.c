@@ -13,6 +13,8 @@
 #include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <sodium.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -510,6 +512,23 @@ static void log_attempt(const cs_http_req *req, const cs_http_resp *resp, CURLco
 		cs_debug("%s %s -> %s (%ld ms)", req->method, shown_url(req), st->why, ms);
 }
 
+/* Fault injection for the fault campaign (tests/faults/run):
+ * CLASSY_SYNC_TEST_KILL_AT_REQUEST=N sends SIGKILL to this process when its
+ * Nth answer (counted over every handle and thread) has arrived, before the
+ * caller sees it: a crash at the moment a received answer is not yet
+ * recorded. Never set outside tests. */
+static void maybe_kill(void)
+{
+	static atomic_long answers, kill_at = -1; /* atomic: pool threads come here */
+	if (atomic_load(&kill_at) < 0) {
+		const char *v = getenv("CLASSY_SYNC_TEST_KILL_AT_REQUEST");
+		atomic_store(&kill_at, v ? atol(v) : 0);
+	}
+	long at = atomic_load(&kill_at);
+	if (at > 0 && atomic_fetch_add(&answers, 1) + 1 == at)
+		raise(SIGKILL);
+}
+
 static int attempt_once(cs_http *h, const cs_http_req *req, struct curl_slist *hdrs,
 			cs_http_resp *resp, struct attempt_state *st, cs_err *err)
 {
@@ -520,6 +539,7 @@ static int attempt_once(cs_http *h, const cs_http_req *req, struct curl_slist *h
 	h->stats.requests++;
 	int64_t t0 = cs_time_mono_ms();
 	CURLcode rc = perform(h, req, hdrs, resp);
+	maybe_kill();
 	st->last = judge(h, rc, resp, st);
 	log_attempt(req, resp, rc, t0, st);
 	if (h->overflow)
