@@ -27,6 +27,7 @@ typedef struct opts {
 	double mc_fail_rate, mc_throttle_rate;
 	long port, seed, orgs, supporters, transactions, campaigns, plans, ties, orphans;
 	long rate_limit, latency_ms, token_ttl, mutate_every, mutate_ties, now, verbose, help;
+	long ignore_filters, ignore_page, clock_skew;
 	double fail_rate, drop_rate, truncate_rate, throttle_rate;
 } opts;
 
@@ -69,6 +70,13 @@ static const opt_def opt_defs[] = {
 	O("mutate-every", "K", LONG, mutate_every, 0, 100000000,
 	  "after every K list requests of an org+entity, update 3 early-sorting records and create 2 "
 	  "(default 0 = never)"),
+	O("clock-skew", "S", LONG, clock_skew, 0, 315360000,
+	  "mutations stamp updated_at S seconds in the past: a late commit, or a source clock "
+	  "running behind (default 0)"),
+	O("ignore-filters", NULL, FLAG, ignore_filters, 0, 0,
+	  "answer list queries as if they had no 'filter' (a broken API or proxy)"),
+	O("ignore-page", NULL, FLAG, ignore_page, 0, 0,
+	  "answer every list query with page 1, whatever 'page' asks (a broken API or proxy)"),
 	O("now", "UNIX", LONG, now, 1, 253402300799,
 	  "generate as if started at this unix time, for byte-identical dumps across runs "
 	  "(default: the real time)"),
@@ -118,7 +126,8 @@ static const char usage_tail[] =
 	"  POST /__sandbox/mutate?org=ID&entity=E&update=N&create=N\n"
 	"  GET|POST /__sandbox/knobs?fail_rate=F&drop_rate=F&truncate_rate=F&throttle_rate=F\n"
 	"                            &rate_limit=N&latency_ms=N&token_ttl=S&mutate_every=K\n"
-	"                            &mutate_ties=0|1   (any subset)\n"
+	"                            &mutate_ties=0|1&ignore_filters=0|1&ignore_page=0|1\n"
+	"                            &clock_skew=S   (any subset)\n"
 	"  POST /__sandbox/expire-tokens          every issued token stops working\n"
 	"  POST /__sandbox/set-credentials?client_secret=S\n"
 	"  POST /__sandbox/webhook                a webhook receiver: stores the JSON body, 200\n"
@@ -226,7 +235,8 @@ int main(int argc, char **argv)
 		  [SB_CAMPAIGNS] = o.campaigns, [SB_PLANS] = o.plans},
 		 o.ties, o.orphans, o.now ? o.now : (int64_t)time(NULL)},
 		{o.fail_rate, o.drop_rate, o.truncate_rate, o.throttle_rate, o.rate_limit,
-		 o.latency_ms, o.token_ttl, o.mutate_every, o.mutate_ties},
+		 o.latency_ms, o.token_ttl, o.mutate_every, o.mutate_ties, o.ignore_filters,
+		 o.ignore_page, o.clock_skew},
 		o.client_id, o.client_secret};
 	int rc = 1, port = 0;
 	char msg[256];

@@ -162,9 +162,11 @@ void sb_h_mutate(sb_classy *c, sb_req *rq, sb_resp *rs)
 	if (org_entity(c, rq, rs, &o, &ent) ||
 	    sb_resp_opts(rs, mutate_defs, SB_NOPTS(mutate_defs), &a, sb_req_arg, rq))
 		return;
+	sb_knobs k;
+	sb_policy_knobs(&c->policy, &k);
 	sb_data *d = &c->data;
 	pthread_rwlock_wrlock(&d->lock);
-	int rc = sb_data_mutate(d, o, ent, a.update, a.create, 0, &rs->body);
+	int rc = sb_data_mutate(d, o, ent, a.update, a.create, 0, k.clock_skew, &rs->body);
 	pthread_rwlock_unlock(&d->lock);
 	if (rc)
 		sb_resp_error(rs, 500, "cannot mutate %s: out of memory", sb_entities[ent].name);
@@ -184,6 +186,9 @@ static const sb_opt knob_defs[] = {
 	K(latency_ms, LONG, 0, 600000),
 	K(token_ttl, LONG, 1, 100000000),
 	K(mutate_every, LONG, 0, 100000000),
+	K(ignore_filters, LONG, 0, 1),
+	K(ignore_page, LONG, 0, 1),
+	K(clock_skew, LONG, 0, 315360000),
 };
 #undef K
 
@@ -192,9 +197,11 @@ static void put_knobs(cs_buf *b, const sb_knobs *k)
 	cs_buf_printf(b,
 		      "{\"fail_rate\":%g,\"drop_rate\":%g,\"truncate_rate\":%g,\"throttle_rate\":%g,"
 		      "\"rate_limit\":%ld,\"latency_ms\":%ld,\"token_ttl\":%ld,\"mutate_every\":%ld,"
-		      "\"mutate_ties\":%ld}",
+		      "\"mutate_ties\":%ld,\"ignore_filters\":%ld,\"ignore_page\":%ld,"
+		      "\"clock_skew\":%ld}",
 		      k->fail_rate, k->drop_rate, k->truncate_rate, k->throttle_rate, k->rate_limit,
-		      k->latency_ms, k->token_ttl, k->mutate_every, k->mutate_ties);
+		      k->latency_ms, k->token_ttl, k->mutate_every, k->mutate_ties, k->ignore_filters,
+		      k->ignore_page, k->clock_skew);
 }
 
 void sb_h_knobs(sb_classy *c, sb_req *rq, sb_resp *rs)

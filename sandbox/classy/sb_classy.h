@@ -17,6 +17,14 @@ typedef struct sb_knobs {
 	long rate_limit; /* per minute, 0 = unlimited */
 	long latency_ms, token_ttl, mutate_every;
 	long mutate_ties; /* automatic updates pick the big tie group */
+	/* A broken API or caching proxy: list queries answered as if they had
+	 * no filter, or as page 1 whatever page was asked (client paging
+	 * loops must notice instead of looping for ever). */
+	long ignore_filters, ignore_page;
+	/* The source's clock runs this many seconds behind, or its commits
+	 * land late: every mutation stamps updated_at = now - clock_skew, so a
+	 * change can appear older than a client's stored cursor. */
+	long clock_skew;
 } sb_knobs;
 
 typedef struct sb_classy sb_classy;

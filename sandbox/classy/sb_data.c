@@ -374,9 +374,9 @@ static long mutate_creates(sb_data *d, sb_org *o, int ent, long k, int64_t now, 
 }
 
 int sb_data_mutate(sb_data *d, sb_org *o, int ent, long update, long create, int ties,
-		   cs_buf *out)
+		   int64_t skew, cs_buf *out)
 {
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = (int64_t)time(NULL) - skew;
 	if (update < 0 || create < 0 || update > 100000 || create > 100000)
 		return -1;
 	int64_t *ids = malloc(((size_t)update + (size_t)create + 1) * sizeof(*ids));
