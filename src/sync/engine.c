@@ -4,6 +4,7 @@
  * to the writer through c->emit. It must never write to the store: only the
  * writer does, with the checkpoint that accounts for the rows. */
 #include "sync/engine_int.h"
+#include "sync/guard.h"
 
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -65,21 +66,36 @@ static int stop_requested(const cs_sync_ctx *c)
 	return c->opts->should_stop && c->opts->should_stop();
 }
 
+/* The second of each record on the page (record_second), or NULL. */
+static int64_t *page_seconds(const cs_sync_ctx *c)
+{
+	size_t n = c->page.nrecords;
+	int64_t *secs = malloc((n ? n : 1) * sizeof(*secs));
+	for (size_t i = 0; secs && i < n; i++)
+		secs[i] = record_second(&c->page.records[i]);
+	return secs;
+}
+
+/* The progress guard failed: the API broke the paging contract, so this
+ * run cannot be completed by asking again. It ends `failed`, not
+ * `partial`, whatever it committed before (finish_status in run.c). */
+static int contract_broken(cs_sync_ctx *c, int rc)
+{
+	c->broken = 1;
+	return rc;
+}
+
 /* Per page of an incremental walk: which records to skip (already stored at
  * the bound second), how many ids are new at the bound, the newest second. */
-static unsigned char *classify(cs_sync_ctx *c, int64_t lower, int64_t *newest, long long *fresh)
+static unsigned char *classify(cs_sync_ctx *c, const int64_t *secs, int64_t lower,
+			       int64_t *newest, long long *fresh)
 {
 	size_t n = c->page.nrecords;
 	unsigned char *skip = calloc(n ? n : 1, 1);
-	int64_t *secs = malloc((n ? n : 1) * sizeof(*secs));
-	if (!skip || !secs) {
-		free(skip);
-		free(secs);
+	if (!skip)
 		return NULL;
-	}
 	*newest = lower;
 	for (size_t i = 0; i < n; i++) {
-		secs[i] = record_second(&c->page.records[i]);
 		if (secs[i] == INT64_MIN || secs[i] <= lower) {
 			int added = cs_idset_add(&c->seen, cs_classy_record_id(&c->page.records[i]));
 			skip[i] = added == 0;
@@ -93,7 +109,6 @@ static unsigned char *classify(cs_sync_ctx *c, int64_t lower, int64_t *newest, l
 	for (size_t i = 0; i < n && *newest > lower; i++)
 		if (secs[i] == *newest)
 			cs_idset_add(&c->next_seen, cs_classy_record_id(&c->page.records[i]));
-	free(secs);
 	return skip;
 }
 
@@ -103,7 +118,13 @@ static unsigned char *classify(cs_sync_ctx *c, int64_t lower, int64_t *newest, l
  * already-read page. Only a group of more than one page of records sharing
  * one second needs page numbers; such a group is walked again until a walk
  * finds no id it had not seen, because an update inside the group during the
- * walk can shift an unread member back by one. */
+ * walk can shift an unread member back by one.
+ *
+ * Progress (guard.h): every turn either moves the bound up, or reads the
+ * next page of a walk, which must not repeat the page before it, or walks a
+ * group again because the last walk found an unseen id (at most
+ * MAX_TIE_WALKS times); and every page must honour the bound. Anything
+ * else stops the run with the guard's error. */
 static int run_incremental(cs_sync_ctx *c, cs_err *err)
 {
 	int64_t lower = INT64_MIN;
@@ -111,6 +132,7 @@ static int run_incremental(cs_sync_ctx *c, cs_err *err)
 		lower -= (int64_t)c->lookback_s * 1000;
 	int page = 1, walk_pages = 0, walks = 0, rc;
 	long long fresh = 0;
+	cs_sync_walk walk;
 	for (;;) {
 		if (stop_requested(c))
 			return cs_err_set(err, CS_EINTR, "stopped by a signal");
@@ -123,8 +145,20 @@ static int run_incremental(cs_sync_ctx *c, cs_err *err)
 			return rc;
 		size_t n = c->page.nrecords;
 		int last = n < CS_CLASSY_PER_PAGE || c->page.current_page >= c->page.last_page;
-		int64_t newest;
-		unsigned char *skip = classify(c, lower, &newest, &fresh);
+		int64_t newest, *secs = page_seconds(c);
+		if (!secs)
+			return cs_err_set(err, CS_ERR, "out of memory");
+		/* progress guard: the page honours the bound, and a page of a walk
+		 * is not the page before it again */
+		if (page == 1)
+			cs_sync_walk_reset(&walk);
+		rc = cs_sync_guard_window(c->e, c->org, lower, secs, &c->page, err);
+		if (rc == 0)
+			rc = cs_sync_guard_walk(&walk, c->e, c->org, page, &c->page, err);
+		unsigned char *skip = rc ? NULL : classify(c, secs, lower, &newest, &fresh);
+		free(secs);
+		if (rc)
+			return contract_broken(c, rc);
 		if (!skip)
 			return cs_err_set(err, CS_ERR, "out of memory");
 		if (newest != INT64_MIN)
@@ -133,6 +167,10 @@ static int run_incremental(cs_sync_ctx *c, cs_err *err)
 			return rc;
 
 		int group_ended = last || newest > lower;
+		if (group_ended && walk_pages > 0 && fresh > 0 && walks == MAX_TIE_WALKS)
+			cs_warn("%s org %lld: the records sharing one second kept changing during %d "
+				"walks; moving on (a full sync re-reads them)",
+				c->e->name, c->org, MAX_TIE_WALKS + 1);
 		if (group_ended && walk_pages > 0 && fresh > 0 && walks < MAX_TIE_WALKS) {
 			cs_debug("%s org %lld: walking again the %d pages that share one second",
 				 c->e->name, c->org, walk_pages + 1);
@@ -159,7 +197,11 @@ static int run_incremental(cs_sync_ctx *c, cs_err *err)
 
 /* Full: keyset paging on id (filter id>last, sort id). Ids never move, so
  * the walk is stable while records change, and it resumes from the last
- * committed id after a crash. Only a complete walk may soft-delete. */
+ * committed id after a crash. Only a complete walk may soft-delete.
+ *
+ * Progress (guard.h): every page must hold only ids above the last one,
+ * ascending, and a page that is not the last must move the last id up;
+ * otherwise the run stops with the guard's error. */
 static int run_full(cs_sync_ctx *c, cs_err *err)
 {
 	if (!c->state.full_started_at[0] || c->restart_full) {
@@ -177,6 +219,9 @@ static int run_full(cs_sync_ctx *c, cs_err *err)
 		snprintf(filter, sizeof(filter), "id>%lld", c->state.full_last_id);
 		if ((rc = fetch(c, 1, "id", c->state.full_last_id ? filter : NULL, err)))
 			return rc;
+		long long after = c->state.full_last_id;
+		if ((rc = cs_sync_guard_keyset(c->e, c->org, after, &c->page, err)))
+			return contract_broken(c, rc);
 		for (size_t i = 0; i < c->page.nrecords; i++) {
 			long long id = cs_classy_record_id(&c->page.records[i]);
 			if (id > c->state.full_last_id)
@@ -184,6 +229,14 @@ static int run_full(cs_sync_ctx *c, cs_err *err)
 		}
 		int last = c->page.nrecords < CS_CLASSY_PER_PAGE ||
 			   c->page.current_page >= c->page.last_page;
+		/* a full page with no valid id (every record rejected) would be
+		 * asked for again with the same filter */
+		if (!last && c->state.full_last_id == after)
+			return contract_broken(
+				c, cs_err_set(err, CS_EPROTO,
+					      "a full scan of %s of organization %lld cannot move past "
+					      "id %lld: the next page has no record with a valid id",
+					      c->e->name, c->org, after));
 		if ((rc = emit_page(c, NULL, err)))
 			return rc;
 		if (last)

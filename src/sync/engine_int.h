@@ -35,6 +35,7 @@ struct cs_sync_ctx {
 	cs_idset next_seen;
 	int lookback_s;
 	int restart_full;
+	int broken; /* the progress guard failed: the run ends failed */
 	long total;
 	int64_t t0;
 	/* Set by the pipeline (pipeline.c), called by the strategy (engine.c),

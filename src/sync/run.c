@@ -25,7 +25,9 @@ static int finish_status(const cs_sync_ctx *c, int rc)
 		return CS_RUN_SUCCESS;
 	if (rc == CS_EINTR)
 		return CS_RUN_INTERRUPTED;
-	return c->res->pages > 0 ? CS_RUN_PARTIAL : CS_RUN_FAILED;
+	/* partial says "run it again to finish"; a broken paging contract
+	 * would fail the same way again */
+	return c->res->pages > 0 && !c->broken ? CS_RUN_PARTIAL : CS_RUN_FAILED;
 }
 
 static void record_finish(cs_sync_ctx *c, cs_run *run, long req0, long retry0)
