@@ -27,7 +27,7 @@ typedef struct opts {
 	double mc_fail_rate, mc_throttle_rate;
 	long port, seed, orgs, supporters, transactions, campaigns, plans, ties, orphans;
 	long rate_limit, latency_ms, token_ttl, mutate_every, mutate_ties, now, verbose, help;
-	long ignore_filters, ignore_page, clock_skew;
+	long ignore_filters, ignore_page, clock_skew, id_base, bad_id_every;
 	double fail_rate, drop_rate, truncate_rate, throttle_rate;
 } opts;
 
@@ -77,6 +77,12 @@ static const opt_def opt_defs[] = {
 	  "answer list queries as if they had no 'filter' (a broken API or proxy)"),
 	O("ignore-page", NULL, FLAG, ignore_page, 0, 0,
 	  "answer every list query with page 1, whatever 'page' asks (a broken API or proxy)"),
+	O("id-base", "N", LONG, id_base, 5000000, 4611686018427387904L,
+	  "first id of every entity (default: 5000000 supporters, 30000000 transactions, 227000 "
+	  "campaigns, 850000 plans); 9007199254740990 gives ids past 2^53"),
+	O("bad-id-every", "K", LONG, bad_id_every, 0, 100000000,
+	  "list pages serve each record whose id is a multiple of K with its id negated (an "
+	  "invalid id; default 0 = never)"),
 	O("now", "UNIX", LONG, now, 1, 253402300799,
 	  "generate as if started at this unix time, for byte-identical dumps across runs "
 	  "(default: the real time)"),
@@ -127,7 +133,7 @@ static const char usage_tail[] =
 	"  GET|POST /__sandbox/knobs?fail_rate=F&drop_rate=F&truncate_rate=F&throttle_rate=F\n"
 	"                            &rate_limit=N&latency_ms=N&token_ttl=S&mutate_every=K\n"
 	"                            &mutate_ties=0|1&ignore_filters=0|1&ignore_page=0|1\n"
-	"                            &clock_skew=S   (any subset)\n"
+	"                            &clock_skew=S&bad_id_every=K   (any subset)\n"
 	"  POST /__sandbox/expire-tokens          every issued token stops working\n"
 	"  POST /__sandbox/set-credentials?client_secret=S\n"
 	"  POST /__sandbox/webhook                a webhook receiver: stores the JSON body, 200\n"
@@ -233,10 +239,10 @@ int main(int argc, char **argv)
 		{(uint64_t)o.seed, (int)o.orgs,
 		 {[SB_SUPPORTERS] = o.supporters, [SB_TRANSACTIONS] = o.transactions,
 		  [SB_CAMPAIGNS] = o.campaigns, [SB_PLANS] = o.plans},
-		 o.ties, o.orphans, o.now ? o.now : (int64_t)time(NULL)},
+		 o.ties, o.orphans, o.now ? o.now : (int64_t)time(NULL), o.id_base},
 		{o.fail_rate, o.drop_rate, o.truncate_rate, o.throttle_rate, o.rate_limit,
 		 o.latency_ms, o.token_ttl, o.mutate_every, o.mutate_ties, o.ignore_filters,
-		 o.ignore_page, o.clock_skew},
+		 o.ignore_page, o.clock_skew, o.bad_id_every},
 		o.client_id, o.client_secret};
 	int rc = 1, port = 0;
 	char msg[256];

@@ -189,6 +189,7 @@ static const sb_opt knob_defs[] = {
 	K(ignore_filters, LONG, 0, 1),
 	K(ignore_page, LONG, 0, 1),
 	K(clock_skew, LONG, 0, 315360000),
+	K(bad_id_every, LONG, 0, 100000000),
 };
 #undef K
 
@@ -198,10 +199,10 @@ static void put_knobs(cs_buf *b, const sb_knobs *k)
 		      "{\"fail_rate\":%g,\"drop_rate\":%g,\"truncate_rate\":%g,\"throttle_rate\":%g,"
 		      "\"rate_limit\":%ld,\"latency_ms\":%ld,\"token_ttl\":%ld,\"mutate_every\":%ld,"
 		      "\"mutate_ties\":%ld,\"ignore_filters\":%ld,\"ignore_page\":%ld,"
-		      "\"clock_skew\":%ld}",
+		      "\"clock_skew\":%ld,\"bad_id_every\":%ld}",
 		      k->fail_rate, k->drop_rate, k->truncate_rate, k->throttle_rate, k->rate_limit,
 		      k->latency_ms, k->token_ttl, k->mutate_every, k->mutate_ties, k->ignore_filters,
-		      k->ignore_page, k->clock_skew);
+		      k->ignore_page, k->clock_skew, k->bad_id_every);
 }
 
 void sb_h_knobs(sb_classy *c, sb_req *rq, sb_resp *rs)

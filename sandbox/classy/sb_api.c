@@ -126,10 +126,11 @@ static void put_envelope_tail(cs_buf *b, const page_info *p, size_t nidx, size_t
 	cs_buf_printf(b, ",\"total\":%zu}", total);
 }
 
-/* Runs the query and renders the page, named `shown` in the envelope; the
- * caller holds the read lock. */
+/* Runs the query and renders the page, named `shown` in the envelope, each
+ * record whose id is a multiple of bad_id (when not 0) with its id negated;
+ * the caller holds the read lock. */
 static void render_page(sb_data *d, sb_org *o, int ent, const sb_query *q, long shown,
-			const char *path, sb_resp *rs)
+			long bad_id, const char *path, sb_resp *rs)
 {
 	const sb_entity *e = &sb_entities[ent];
 	uint32_t idx[100];
@@ -152,8 +153,10 @@ static void render_page(sb_data *d, sb_org *o, int ent, const sb_query *q, long 
 	for (size_t i = 0; i < nidx; i++) {
 		if (i)
 			sb_w_put(w, ",", 1);
-		sb_render_rec(d->seed, o->id, e, &o->t[ent].recs[idx[i]],
-			      q->has_mask ? q->mask : NULL, w);
+		sb_rec r = o->t[ent].recs[idx[i]];
+		if (bad_id > 0 && r.id % bad_id == 0)
+			r.id = -r.id;
+		sb_render_rec(d->seed, o->id, e, &r, q->has_mask ? q->mask : NULL, w);
 	}
 	sb_w_put(w, "]", 1);
 	int err = sb_w_flush(w);
@@ -207,7 +210,7 @@ void sb_h_list(sb_classy *c, sb_req *rq, sb_resp *rs)
 		 sb_entities[ent].name);
 	sb_data *d = &c->data;
 	pthread_rwlock_rdlock(&d->lock);
-	render_page(d, o, ent, &q, shown, path, rs);
+	render_page(d, o, ent, &q, shown, k.bad_id_every, path, rs);
 	pthread_rwlock_unlock(&d->lock);
 	maybe_mutate(c, o, ent);
 }

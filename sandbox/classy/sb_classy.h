@@ -25,6 +25,9 @@ typedef struct sb_knobs {
 	 * land late: every mutation stamps updated_at = now - clock_skew, so a
 	 * change can appear older than a client's stored cursor. */
 	long clock_skew;
+	/* list pages serve records whose id is a multiple of this with the id
+	 * negated: an id a client must reject (0 = never) */
+	long bad_id_every;
 } sb_knobs;
 
 typedef struct sb_classy sb_classy;

@@ -235,6 +235,8 @@ int sb_data_init(sb_data *d, const sb_gen_opts *o)
 	d->seed = o->seed;
 	d->rng.s = sb_hash(o->seed, 0x3a7e, 0);
 	memcpy(d->next_id, id_base, sizeof(id_base));
+	for (int i = 0; o->id_base && i < SB_NENT; i++)
+		d->next_id[i] = o->id_base; /* --id-base: ids past 2^53 for clients to keep */
 	int64_t now = o->now;
 	d->tie_second = now - YEARS3 + YEARS3 * 7 / 10;
 	d->orgs = calloc((size_t)o->orgs, sizeof(*d->orgs));

@@ -127,6 +127,7 @@ typedef struct sb_gen_opts {
 	long count[SB_NENT];
 	long ties, orphans;
 	int64_t now; /* unix seconds the timeline ends at (minus 5 minutes) */
+	int64_t id_base; /* first id of every entity; 0: each entity's usual base */
 } sb_gen_opts;
 
 typedef struct sb_data {

@@ -9,11 +9,22 @@
  * returns where it ended. The bytes between a record's start and that end are
  * its span. Nothing inside a value is scanned twice, so the cost stays linear.
  *
+ * A record object is walked the same way, one level down: each member's key
+ * and value are parsed by cJSON and linked into the record's object in
+ * source order. That is what gives every top-level number its exact source
+ * text, kept in the number node's valuestring (util/json.h): cJSON holds
+ * numbers only as doubles, and an id above 2^53 read through a double can
+ * become another record's id (issue 11, finding 7). The record's id is read
+ * from those digits; a record whose id is not a whole number from 1 to
+ * 2^63-1 is kept on the page but marked rejected (cs_record.why), so the
+ * engine can report it and store the rest of the page.
+ *
  * Records point into the page's body and arena: nothing may keep one past
  * cs_classy_page_reset or _release, and this file must never make a
  * request or store a record.
  */
 #include "classy/classy.h"
+#include "util/json.h"
 
 #include <pthread.h>
 #include <stddef.h>
@@ -159,6 +170,26 @@ static cJSON *parse_one(walker *w, const char *what, size_t record)
 	return v;
 }
 
+/* Why a record cannot be stored, or NULL; sets r->id when it can. */
+static const char *judge_record(cs_record *r)
+{
+	if (!cJSON_IsObject(r->json))
+		return "it is not a JSON object";
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(r->json, "id");
+	long long v;
+	if (!id)
+		return "it has no \"id\"";
+	int rc = cs_json_exact_int(id, &v);
+	if (rc == CS_JSON_RANGE)
+		return "its \"id\" is out of range (above 9223372036854775807)";
+	if (rc)
+		return "its \"id\" is not a whole number";
+	if (v <= 0)
+		return "its \"id\" is not positive";
+	r->id = v;
+	return NULL;
+}
+
 static int push_record(cs_classy_page *p, cJSON *rec, const char *raw, size_t raw_len)
 {
 	if (p->nrecords == p->cap) {
@@ -173,25 +204,86 @@ static int push_record(cs_classy_page *p, cJSON *rec, const char *raw, size_t ra
 		p->records = records;
 		p->cap = cap;
 	}
+	cs_record *r = &p->records[p->nrecords];
+	*r = (cs_record){rec, raw, raw_len, 0, NULL};
+	r->why = judge_record(r);
 	p->items[p->nrecords] = rec;
-	p->records[p->nrecords] = (cs_record){rec, raw, raw_len};
 	p->nrecords++;
 	return 0;
 }
 
-static int check_record(walker *w, const cJSON *rec, size_t index, size_t start)
+/* Keeps a top-level number's source text in its valuestring (json.h). */
+static int keep_number_text(cJSON *v, const char *text, size_t len)
 {
-	if (!cJSON_IsObject(rec))
-		return cs_err_set(w->err, CS_EPROTO,
-				  "record %zu of \"data\" in the API response (byte %zu) is not an "
-				  "object",
-				  index + 1, start);
-	if (!cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(rec, "id")))
-		return cs_err_set(w->err, CS_EPROTO,
-				  "record %zu of \"data\" in the API response (byte %zu) has no "
-				  "numeric \"id\"",
-				  index + 1, start);
+	char *copy = cJSON_malloc(len + 1);
+	if (!copy)
+		return -1;
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	v->valuestring = copy;
 	return 0;
+}
+
+/* One "key": value member of a record, linked into obj. */
+static int parse_record_member(walker *w, cJSON *obj, size_t record)
+{
+	size_t key_at = (skip_ws(w), w->pos);
+	cJSON *key = parse_one(w, NULL, record);
+	if (!key)
+		return CS_EPROTO;
+	if (!cJSON_IsString(key))
+		return malformed(w, key_at, "expected a field name in a record of \"data\"");
+	int rc = expect(w, ':', "expected ':' after a field name in a record of \"data\"");
+	if (rc)
+		return rc;
+	size_t at = (skip_ws(w), w->pos);
+	cJSON *v = parse_one(w, NULL, record);
+	if (!v)
+		return CS_EPROTO;
+	/* the key's text becomes the member's name; both live in the arena */
+	v->string = key->valuestring;
+	key->valuestring = NULL;
+	if (cJSON_IsNumber(v) && keep_number_text(v, w->s + at, w->pos - at))
+		return cs_err_set(w->err, CS_ERR, "cannot hold the API response: out of memory");
+	cJSON_AddItemToArray(obj, v); /* links it last; the name stays as set */
+	return 0;
+}
+
+/* One element of "data": an object walked member by member (see the top
+ * of the file), anything else parsed whole (and rejected by push_record). */
+static cJSON *parse_record(walker *w, size_t record)
+{
+	if (peek(w) != '{')
+		return parse_one(w, NULL, record);
+	w->pos++;
+	cJSON *obj = cJSON_CreateObject();
+	if (!obj) {
+		cs_err_set(w->err, CS_ERR, "cannot hold the API response: out of memory");
+		return NULL;
+	}
+	if (peek(w) == '}') {
+		w->pos++;
+		return obj;
+	}
+	for (;;) {
+		if (parse_record_member(w, obj, record))
+			return NULL; /* the arena drops obj */
+		int c = peek(w);
+		if (c == ',' || c == '}') {
+			w->pos++;
+			if (c == '}')
+				return obj;
+			continue;
+		}
+		char what[80];
+		snprintf(what, sizeof(what), "expected ',' or '}' in record %zu of \"data\"",
+			 record);
+		if (c == -1)
+			expect(w, '}', what);
+		else
+			malformed(w, w->pos, what);
+		return NULL;
+	}
 }
 
 static int parse_data(cs_classy_page *p, walker *w)
@@ -206,16 +298,11 @@ static int parse_data(cs_classy_page *p, walker *w)
 	for (;;) {
 		skip_ws(w);
 		size_t start = w->pos;
-		cJSON *rec = parse_one(w, NULL, p->nrecords + 1);
+		cJSON *rec = parse_record(w, p->nrecords + 1);
 		if (!rec)
-			return CS_EPROTO;
-		rc = check_record(w, rec, p->nrecords, start);
-		if (!rc && push_record(p, rec, w->s + start, w->pos - start) < 0)
-			rc = cs_err_set(w->err, CS_ERR, "cannot hold the API response: out of memory");
-		if (rc) {
-			cJSON_Delete(rec);
-			return rc;
-		}
+			return w->err->code ? w->err->code : CS_EPROTO;
+		if (push_record(p, rec, w->s + start, w->pos - start) < 0)
+			return cs_err_set(w->err, CS_ERR, "cannot hold the API response: out of memory");
 		int c = peek(w);
 		if (c == ',') {
 			w->pos++;
@@ -325,6 +412,5 @@ int cs_classy_page_parse(cs_classy_page *p, cs_err *err)
 
 long long cs_classy_record_id(const cs_record *r)
 {
-	const cJSON *id = cJSON_GetObjectItemCaseSensitive(r->json, "id");
-	return cJSON_IsNumber(id) ? (long long)id->valuedouble : 0;
+	return r->why ? 0 : r->id;
 }

@@ -30,7 +30,46 @@ static int fetch(cs_sync_ctx *c, int page, const char *sort, const char *filter,
 	}
 	if (rc == 0 && c->total < 0)
 		c->total = c->page.total;
+	c->pageno++;
 	return rc;
+}
+
+/* Records the page parser rejected (no whole, positive id: page.c) are
+ * never stored, since a row keyed on a wrong id could overwrite another
+ * record. Each is reported and skipped; the rest of the page is stored and
+ * the cursor moves past it as for any other record, so one bad record
+ * cannot stall every later run. The run then ends partial (run.c). Marks
+ * them in skip (allocated when NULL and needed); returns skip, or NULL
+ * when out of memory while rejects exist. */
+static unsigned char *skip_rejected(cs_sync_ctx *c, unsigned char *skip, int *oom)
+{
+	for (size_t i = 0; i < c->page.nrecords; i++) {
+		const cs_record *r = &c->page.records[i];
+		if (!r->why)
+			continue;
+		if (!skip && !(skip = calloc(c->page.nrecords, 1))) {
+			*oom = 1;
+			return NULL;
+		}
+		skip[i] = 1;
+		const cJSON *id = cJSON_IsObject(r->json)
+					  ? cJSON_GetObjectItemCaseSensitive(r->json, "id") : NULL;
+		char text[48] = "none";
+		if (cJSON_IsNumber(id) && id->valuestring)
+			snprintf(text, sizeof(text), "%.40s", id->valuestring);
+		else if (cJSON_IsString(id))
+			snprintf(text, sizeof(text), "\"%.38s\"", id->valuestring);
+		else if (id)
+			snprintf(text, sizeof(text), "of another type");
+		char what[256];
+		snprintf(what, sizeof(what), "record %zu of page %d (id %s): %s", i + 1, c->pageno,
+			 text, r->why);
+		cs_warn("%s of organization %lld: %s; not stored, the rest of the page is", c->e->name,
+			c->org, what);
+		if (c->res->rejected++ == 0)
+			memcpy(c->first_reject, what, sizeof(what));
+	}
+	return skip;
 }
 
 /* Second (in ms) of a record's updated_at, or INT64_MIN when absent. The API
@@ -96,7 +135,11 @@ static unsigned char *classify(cs_sync_ctx *c, const int64_t *secs, int64_t lowe
 		return NULL;
 	*newest = lower;
 	for (size_t i = 0; i < n; i++) {
-		if (secs[i] == INT64_MIN || secs[i] <= lower) {
+		if (c->page.records[i].why) {
+			skip[i] = 1; /* rejected (skip_rejected): its second still counts */
+			if (secs[i] != INT64_MIN && secs[i] > *newest)
+				*newest = secs[i];
+		} else if (secs[i] == INT64_MIN || secs[i] <= lower) {
 			int added = cs_idset_add(&c->seen, cs_classy_record_id(&c->page.records[i]));
 			skip[i] = added == 0;
 			*fresh += added == 1;
@@ -107,7 +150,7 @@ static unsigned char *classify(cs_sync_ctx *c, const int64_t *secs, int64_t lowe
 	/* Records at the newest second come back on the next page: remember them. */
 	cs_idset_clear(&c->next_seen);
 	for (size_t i = 0; i < n && *newest > lower; i++)
-		if (secs[i] == *newest)
+		if (secs[i] == *newest && !c->page.records[i].why)
 			cs_idset_add(&c->next_seen, cs_classy_record_id(&c->page.records[i]));
 	return skip;
 }
@@ -159,8 +202,13 @@ static int run_incremental(cs_sync_ctx *c, cs_err *err)
 		free(secs);
 		if (rc)
 			return contract_broken(c, rc);
-		if (!skip)
+		int oom = !skip;
+		if (skip)
+			skip_rejected(c, skip, &oom);
+		if (oom) {
+			free(skip);
 			return cs_err_set(err, CS_ERR, "out of memory");
+		}
 		if (newest != INT64_MIN)
 			cs_time_format(newest, 0, c->state.cursor);
 		if ((rc = emit_page(c, skip, err)))
@@ -237,7 +285,11 @@ static int run_full(cs_sync_ctx *c, cs_err *err)
 					      "a full scan of %s of organization %lld cannot move past "
 					      "id %lld: the next page has no record with a valid id",
 					      c->e->name, c->org, after));
-		if ((rc = emit_page(c, NULL, err)))
+		int oom = 0;
+		unsigned char *skip = skip_rejected(c, NULL, &oom);
+		if (oom)
+			return cs_err_set(err, CS_ERR, "out of memory");
+		if ((rc = emit_page(c, skip, err)))
 			return rc;
 		if (last)
 			break;
@@ -246,6 +298,13 @@ static int run_full(cs_sync_ctx *c, cs_err *err)
 	if (!job)
 		return cs_err_set(err, CS_ERR, "out of memory");
 	job->finish_full = 1;
+	/* A record rejected for its id (skip_rejected) may be a live row sent
+	 * with a broken id: absence is then not proof of deletion, so this
+	 * scan marks nothing (the next clean one will). */
+	job->keep_absent = c->res->rejected > 0;
+	if (job->keep_absent)
+		cs_warn("%s org %lld: the full scan rejected %lld record(s), so it marks no row "
+			"deleted this time", c->e->name, c->org, c->res->rejected);
 	job->state = c->state;
 	memcpy(job->started, c->state.full_started_at, sizeof(job->started));
 	return c->emit(c, job, err);

@@ -82,6 +82,13 @@ int cs_sync_entity(cs_store *st, cs_classy *api, long long org, const cs_entity 
 	cs_debug("%s sync of %s for organization %lld started", opts->full ? "full" : "incremental",
 		e->name, org);
 	rc = cs_sync_pipeline_run(&c, err);
+	if (rc == 0 && res->rejected)
+		/* every other record is stored, and the rejected ones said why
+		 * (engine.c): the run is partial, its error names the first */
+		rc = cs_err_set(err, CS_EPROTO,
+				"%lld %s record(s) not stored because their id is not valid "
+				"(first: %s); every other record was stored",
+				res->rejected, e->name, c.first_reject);
 	res->status = finish_status(&c, rc);
 	if (rc)
 		snprintf(res->error, sizeof(res->error), "%s", err->msg);

@@ -38,6 +38,7 @@ typedef struct cs_sync_entity_result {
 	long long run_id;
 	int status; /* enum cs_run_status */
 	long long records, pages, requests, retries, marked_deleted;
+	long long rejected; /* records without a valid id: reported, never stored */
 	int64_t elapsed_ms;
 	char error[1024];
 } cs_sync_entity_result;

@@ -56,8 +56,9 @@ static int store_rows(cs_sync_ctx *c, cs_sync_job *job, long long *stored, cs_er
  * the scan are re-read. */
 static int end_full_scan(cs_sync_ctx *c, cs_sync_job *job, const char *now, cs_err *err)
 {
-	int rc = c->st->mark_absent(c->st, c->e, c->org, job->started, &c->res->marked_deleted,
-				    err);
+	int rc = job->keep_absent ? 0
+				  : c->st->mark_absent(c->st, c->e, c->org, job->started,
+						       &c->res->marked_deleted, err);
 	int64_t start_ms, cur_ms;
 	cs_time_parse(job->started, &start_ms, NULL);
 	if (!job->state.cursor[0] || cs_time_parse(job->state.cursor, &cur_ms, NULL) < 0 ||
