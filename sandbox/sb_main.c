@@ -130,6 +130,7 @@ static const char usage_tail[] =
 	"  GET  /__sandbox/stats                  request counters\n"
 	"  POST /__sandbox/reset-stats\n"
 	"  POST /__sandbox/mutate?org=ID&entity=E&update=N&create=N\n"
+	"  POST /__sandbox/set-amount?org=ID&entity=E&id=N&cents=C   one record's amount, as an update\n"
 	"  GET|POST /__sandbox/knobs?fail_rate=F&drop_rate=F&truncate_rate=F&throttle_rate=F\n"
 	"                            &rate_limit=N&latency_ms=N&token_ttl=S&mutate_every=K\n"
 	"                            &mutate_ties=0|1&ignore_filters=0|1&ignore_page=0|1\n"

@@ -172,6 +172,38 @@ void sb_h_mutate(sb_classy *c, sb_req *rq, sb_resp *rs)
 		sb_resp_error(rs, 500, "cannot mutate %s: out of memory", sb_entities[ent].name);
 }
 
+/* POST /__sandbox/set-amount?org=ID&entity=E&id=N&cents=C: one record's
+ * amount, changed like an update (tests of absurd amounts). */
+typedef struct amount_args {
+	long id, cents;
+} amount_args;
+
+static const sb_opt amount_defs[] = {
+	{"id", SB_OPT_LONG, offsetof(amount_args, id), 1, INT64_MAX},
+	{"cents", SB_OPT_LONG, offsetof(amount_args, cents), 0, INT64_MAX},
+};
+
+void sb_h_set_amount(sb_classy *c, sb_req *rq, sb_resp *rs)
+{
+	sb_org *o;
+	int ent;
+	amount_args a = {0, 0};
+	if (org_entity(c, rq, rs, &o, &ent) ||
+	    sb_resp_opts(rs, amount_defs, SB_NOPTS(amount_defs), &a, sb_req_arg, rq))
+		return;
+	sb_knobs k;
+	sb_policy_knobs(&c->policy, &k);
+	sb_data *d = &c->data;
+	pthread_rwlock_wrlock(&d->lock);
+	int rc = sb_data_set_amount(d, o, ent, a.id, a.cents, k.clock_skew);
+	pthread_rwlock_unlock(&d->lock);
+	if (rc)
+		sb_resp_error(rs, 404, "no %s with id %ld in organization %lld", sb_entities[ent].name,
+			      a.id, (long long)o->id);
+	else
+		sb_resp_json(rs, 200, "{\"ok\":true}");
+}
+
 /* ---- knobs ---- */
 
 /* Validated in this order; the answer lists them in put_knobs' order. */

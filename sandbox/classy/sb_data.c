@@ -375,6 +375,32 @@ static long mutate_creates(sb_data *d, sb_org *o, int ent, long k, int64_t now, 
 	return k;
 }
 
+int sb_data_set_amount(sb_data *d, sb_org *o, int ent, int64_t id, int64_t cents, int64_t skew)
+{
+	(void)d;
+	sb_table *t = &o->t[ent];
+	size_t lo = 0, hi = t->n; /* recs are sorted by id */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (t->recs[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == t->n || t->recs[lo].id != id)
+		return -1;
+	size_t at = 0;
+	while (t->by_upd[at] != (uint32_t)lo)
+		at++;
+	memmove(t->by_upd + at, t->by_upd + at + 1, (t->n - at - 1) * sizeof(uint32_t));
+	sb_rec *x = &t->recs[lo];
+	x->amount = cents;
+	x->version++;
+	x->updated = (int64_t)time(NULL) - skew;
+	upd_insert(t, t->n - 1, (uint32_t)lo);
+	return 0;
+}
+
 int sb_data_mutate(sb_data *d, sb_org *o, int ent, long update, long create, int ties,
 		   int64_t skew, cs_buf *out)
 {

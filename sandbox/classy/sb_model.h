@@ -154,6 +154,13 @@ sb_org *sb_data_org(sb_data *d, int64_t id);
 int sb_data_mutate(sb_data *d, sb_org *org, int ent, long update, long create, int ties,
 		   int64_t skew, cs_buf *out);
 
+/* Sets the amount (cents) of record id and changes it like an update
+ * (updated_at now - skew, moved to the end of by_upd), so a client's next
+ * incremental sync reads it. -1 when there is no such record. Caller holds
+ * the write lock. */
+int sb_data_set_amount(sb_data *d, sb_org *org, int ent, int64_t id, int64_t cents,
+		       int64_t skew);
+
 /* ---- rendering (sb_render.c) ---- */
 
 typedef struct sb_val {

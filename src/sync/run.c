@@ -121,7 +121,9 @@ int cs_sync_org(cs_store *st, cs_classy *api, long long org, const cs_entity *on
 		int rc = cs_sync_entity(st, api, org, e, opts, r, &eerr);
 		if (opts->entity_end)
 			opts->entity_end(e, opts->entity_ctx);
-		if (r->records > 0 && e->supporter_ref)
+		/* even with nothing new: a recompute that failed before left its
+		 * queue behind, and this is its next chance */
+		if (e->supporter_ref)
 			touched = 1;
 		if (rc) {
 			failed++;
@@ -136,6 +138,8 @@ int cs_sync_org(cs_store *st, cs_classy *api, long long org, const cs_entity *on
 			failed++;
 			*err = aerr;
 			cs_err_wrap(err, "cannot recompute supporter aggregates of organization %lld", org);
+			res->aggregates_failed = 1;
+			snprintf(res->aggregates_error, sizeof(res->aggregates_error), "%s", err->msg);
 		}
 	}
 	res->elapsed_ms = cs_time_mono_ms() - t0;
