@@ -145,15 +145,12 @@ static int expect(walker *w, char c, const char *what)
 	return 0;
 }
 
-/* Parses one JSON value at the current position; NULL (err set) on failure.
- * The failure says where we were: in record N of "data" when record > 0,
- * else what. It is only formatted on failure: this runs for every record. */
-static cJSON *parse_one(walker *w, const char *what, size_t record)
+/* Parses one JSON value at the current position, which must not be the
+ * end or whitespace; NULL (err set) on failure. The failure says where we
+ * were: in record N of "data" when record > 0, else what. It is only
+ * formatted on failure: this runs for every key and value of every record. */
+static cJSON *parse_here(walker *w, const char *what, size_t record)
 {
-	if (peek(w) == -1) {
-		malformed(w, w->pos, "the body ends early; the response was cut short");
-		return NULL;
-	}
 	const char *end = NULL;
 	cJSON *v = cJSON_ParseWithLengthOpts(w->s + w->pos, w->len - w->pos, &end, 0);
 	if (!v) {
@@ -168,6 +165,16 @@ static cJSON *parse_one(walker *w, const char *what, size_t record)
 	}
 	w->pos = (size_t)(end - w->s);
 	return v;
+}
+
+/* parse_here after skipping whitespace; the end of the body is an error. */
+static cJSON *parse_one(walker *w, const char *what, size_t record)
+{
+	if (peek(w) == -1) {
+		malformed(w, w->pos, "the body ends early; the response was cut short");
+		return NULL;
+	}
+	return parse_here(w, what, record);
 }
 
 /* Why a record cannot be stored, or NULL; sets r->id when it can. */
@@ -212,7 +219,28 @@ static int push_record(cs_classy_page *p, cJSON *rec, const char *raw, size_t ra
 	return 0;
 }
 
-/* Keeps a top-level number's source text in its valuestring (json.h). */
+/* Does this top-level member need its source text? The id always (it is
+ * read only from its digits), and any number a double may not hold
+ * exactly: from 2^53 / 10^4 up, an amount's ten-thousandths or an
+ * integer's last digits can be lost. Below that a double holds every
+ * integer and every amount of four decimals exactly. */
+#define DOUBLE_EXACT_BELOW 900719925474.0992
+
+static int needs_text(const cJSON *v)
+{
+	if (!cJSON_IsNumber(v) || v->valuestring)
+		return 0;
+	if (!strcmp(v->string, "id"))
+		return 1;
+	return !(v->valuedouble > -DOUBLE_EXACT_BELOW && v->valuedouble < DOUBLE_EXACT_BELOW);
+}
+
+static int out_of_memory(walker *w)
+{
+	return cs_err_set(w->err, CS_ERR, "cannot hold the API response: out of memory");
+}
+
+/* Keeps a number's source text in its valuestring (json.h). */
 static int keep_number_text(cJSON *v, const char *text, size_t len)
 {
 	char *copy = cJSON_malloc(len + 1);
@@ -224,66 +252,103 @@ static int keep_number_text(cJSON *v, const char *text, size_t len)
 	return 0;
 }
 
-/* One "key": value member of a record, linked into obj. */
-static int parse_record_member(walker *w, cJSON *obj, size_t record)
+static int is_ws(char c)
 {
-	size_t key_at = (skip_ws(w), w->pos);
-	cJSON *key = parse_one(w, NULL, record);
-	if (!key)
-		return CS_EPROTO;
-	if (!cJSON_IsString(key))
-		return malformed(w, key_at, "expected a field name in a record of \"data\"");
-	int rc = expect(w, ':', "expected ':' after a field name in a record of \"data\"");
-	if (rc)
-		return rc;
-	size_t at = (skip_ws(w), w->pos);
-	cJSON *v = parse_one(w, NULL, record);
-	if (!v)
-		return CS_EPROTO;
-	/* the key's text becomes the member's name; both live in the arena */
-	v->string = key->valuestring;
-	key->valuestring = NULL;
-	if (cJSON_IsNumber(v) && keep_number_text(v, w->s + at, w->pos - at))
-		return cs_err_set(w->err, CS_ERR, "cannot hold the API response: out of memory");
-	cJSON_AddItemToArray(obj, v); /* links it last; the name stays as set */
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* Where the value of member `name` starts in a record's bytes, without
+ * walking the record. In valid JSON the bytes "name" (a quote, the name, a
+ * quote) followed by optional whitespace and ':' are a member name at some
+ * depth, provided the first quote is not escaped (an even number of
+ * backslashes before it): inside a string every quote is escaped, and the
+ * closing one cannot be, since the byte before it is the name's last
+ * letter, not a backslash. The parsed record has a top-level `name`, so
+ * when there is exactly one such place it is that member. Returns 1 and
+ * *at, or 0 when there are none (the name was written with escapes) or
+ * several (nested objects use it too): the caller then walks. */
+static int find_member(const char *s, size_t len, const char *name, size_t *at)
+{
+	char pat[40];
+	size_t n = strlen(name);
+	if (n + 2 > sizeof(pat))
+		return 0;
+	pat[0] = '"';
+	memcpy(pat + 1, name, n);
+	pat[n + 1] = '"';
+	n += 2;
+	int found = 0;
+	for (const char *p = s, *end = s + len; (p = memmem(p, (size_t)(end - p), pat, n)); p++) {
+		size_t bs = 0;
+		while (p - bs > s && p[-1 - (ptrdiff_t)bs] == '\\')
+			bs++;
+		const char *q = p + n;
+		while (q < end && is_ws(*q))
+			q++;
+		if (bs % 2 || q == end || *q != ':')
+			continue;
+		if (found++)
+			return 0;
+		for (q++; q < end && is_ws(*q);)
+			q++;
+		*at = (size_t)(q - s);
+	}
+	return found == 1;
+}
+
+/* Fallback for keep_texts: walks the record's members from the start, in
+ * step with the parsed children (cJSON keeps members in source order),
+ * each key and value parsed by cJSON for its end, as far as the last
+ * number that needs its text. */
+static int walk_texts(walker *w, cJSON *rec, size_t start, size_t end, size_t left)
+{
+	walker m = {w->s, end, start + 1, w->err}; /* just past the '{' */
+	for (cJSON *c = rec->child; c && left; c = c->next) {
+		if (!parse_one(&m, "in a record of \"data\"", 0) ||
+		    expect(&m, ':', "expected ':' in a record of \"data\""))
+			return CS_EPROTO;
+		size_t at = (skip_ws(&m), m.pos);
+		if (!parse_one(&m, "in a record of \"data\"", 0))
+			return CS_EPROTO;
+		if (needs_text(c)) {
+			if (keep_number_text(c, m.s + at, m.pos - at))
+				return out_of_memory(w);
+			left--;
+		}
+		if (peek(&m) == ',')
+			m.pos++;
+	}
 	return 0;
 }
 
-/* One element of "data": an object walked member by member (see the top
- * of the file), anything else parsed whole (and rejected by push_record). */
-static cJSON *parse_record(walker *w, size_t record)
+/* Gives each top-level number that needs it (needs_text) its source text.
+ * The record was parsed whole, in one cJSON call; a number's text is found
+ * by its member name (find_member: one pass of memmem over the record,
+ * then cJSON parses the value for its end), or, when the name is not
+ * unique, by walking the members. Usually only the id needs it. */
+static int keep_texts(walker *w, cJSON *rec, size_t start, size_t end)
 {
-	if (peek(w) != '{')
-		return parse_one(w, NULL, record);
-	w->pos++;
-	cJSON *obj = cJSON_CreateObject();
-	if (!obj) {
-		cs_err_set(w->err, CS_ERR, "cannot hold the API response: out of memory");
-		return NULL;
-	}
-	if (peek(w) == '}') {
-		w->pos++;
-		return obj;
-	}
-	for (;;) {
-		if (parse_record_member(w, obj, record))
-			return NULL; /* the arena drops obj */
-		int c = peek(w);
-		if (c == ',' || c == '}') {
-			w->pos++;
-			if (c == '}')
-				return obj;
+	size_t left = 0;
+	for (const cJSON *c = rec->child; c; c = c->next)
+		left += (size_t)needs_text(c);
+	for (cJSON *c = rec->child; c && left; c = c->next) {
+		size_t at;
+		if (!needs_text(c))
 			continue;
-		}
-		char what[80];
-		snprintf(what, sizeof(what), "expected ',' or '}' in record %zu of \"data\"",
-			 record);
-		if (c == -1)
-			expect(w, '}', what);
-		else
-			malformed(w, w->pos, what);
-		return NULL;
+		if (!find_member(w->s + start, end - start, c->string, &at))
+			return walk_texts(w, rec, start, end, left);
+		walker m = {w->s, end, start + at, w->err};
+		const cJSON *v = parse_here(&m, "in a record of \"data\"", 0);
+		if (!v)
+			return CS_EPROTO;
+		/* the value found is the one cJSON parsed for this member */
+		if (!cJSON_IsNumber(v) || v->valuedouble != c->valuedouble)
+			return walk_texts(w, rec, start, end, left);
+		if (keep_number_text(c, m.s + start + at, m.pos - start - at))
+			return out_of_memory(w);
+		left--;
 	}
+	return 0;
 }
 
 static int parse_data(cs_classy_page *p, walker *w)
@@ -298,9 +363,11 @@ static int parse_data(cs_classy_page *p, walker *w)
 	for (;;) {
 		skip_ws(w);
 		size_t start = w->pos;
-		cJSON *rec = parse_record(w, p->nrecords + 1);
+		cJSON *rec = parse_one(w, NULL, p->nrecords + 1);
 		if (!rec)
-			return w->err->code ? w->err->code : CS_EPROTO;
+			return CS_EPROTO;
+		if (cJSON_IsObject(rec) && (rc = keep_texts(w, rec, start, w->pos)))
+			return rc;
 		if (push_record(p, rec, w->s + start, w->pos - start) < 0)
 			return cs_err_set(w->err, CS_ERR, "cannot hold the API response: out of memory");
 		int c = peek(w);
