@@ -27,6 +27,21 @@ static void maybe_kill(size_t i, size_t n)
 		raise(SIGKILL);
 }
 
+/* CLASSY_SYNC_TEST_TERM_AT=N sends SIGTERM to this process right after the
+ * Nth commit of the process: a stop that lands between pages, with no
+ * request in flight, so the tests reach the strategy's own stop check
+ * deterministically (a stop mid-request is seen by the HTTP client). */
+static void maybe_term(void)
+{
+	static long term_at = -1, commits;
+	if (term_at < 0) {
+		const char *v = getenv("CLASSY_SYNC_TEST_TERM_AT");
+		term_at = v ? atol(v) : 0;
+	}
+	if (term_at > 0 && ++commits == term_at)
+		raise(SIGTERM);
+}
+
 static void report(cs_sync_ctx *c, long total)
 {
 	if (!c->opts->progress)
@@ -111,8 +126,10 @@ int cs_sync_writer_commit(cs_sync_ctx *c, cs_err *err)
 	}
 	c->batch.open = 0;
 	c->batch.records = c->batch.pages = 0;
-	if (!rc)
+	if (!rc) {
 		report(c, c->batch.total);
+		maybe_term();
+	}
 	return rc;
 }
 
