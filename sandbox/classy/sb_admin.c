@@ -154,19 +154,31 @@ static const sb_opt mutate_defs[] = {
 	{"create", SB_OPT_LONG, offsetof(mutate_args, create), 0, 100000},
 };
 
+/* What the routes that change records share: ?org= and ?entity=, their
+ * own numbers (defs into args), and the clock skew the change is stamped
+ * with. -1 when rs already holds the error. */
+static int change_args(sb_classy *c, sb_req *rq, sb_resp *rs, const sb_opt *defs, size_t n,
+		       void *args, sb_org **o, int *ent, long *skew)
+{
+	if (org_entity(c, rq, rs, o, ent) || sb_resp_opts(rs, defs, n, args, sb_req_arg, rq))
+		return -1;
+	sb_knobs k;
+	sb_policy_knobs(&c->policy, &k);
+	*skew = k.clock_skew;
+	return 0;
+}
+
 void sb_h_mutate(sb_classy *c, sb_req *rq, sb_resp *rs)
 {
 	sb_org *o;
 	int ent;
+	long skew;
 	mutate_args a = {0, 0};
-	if (org_entity(c, rq, rs, &o, &ent) ||
-	    sb_resp_opts(rs, mutate_defs, SB_NOPTS(mutate_defs), &a, sb_req_arg, rq))
+	if (change_args(c, rq, rs, mutate_defs, SB_NOPTS(mutate_defs), &a, &o, &ent, &skew))
 		return;
-	sb_knobs k;
-	sb_policy_knobs(&c->policy, &k);
 	sb_data *d = &c->data;
 	pthread_rwlock_wrlock(&d->lock);
-	int rc = sb_data_mutate(d, o, ent, a.update, a.create, 0, k.clock_skew, &rs->body);
+	int rc = sb_data_mutate(d, o, ent, a.update, a.create, 0, skew, &rs->body);
 	pthread_rwlock_unlock(&d->lock);
 	if (rc)
 		sb_resp_error(rs, 500, "cannot mutate %s: out of memory", sb_entities[ent].name);
@@ -187,15 +199,13 @@ void sb_h_set_amount(sb_classy *c, sb_req *rq, sb_resp *rs)
 {
 	sb_org *o;
 	int ent;
+	long skew;
 	amount_args a = {0, 0};
-	if (org_entity(c, rq, rs, &o, &ent) ||
-	    sb_resp_opts(rs, amount_defs, SB_NOPTS(amount_defs), &a, sb_req_arg, rq))
+	if (change_args(c, rq, rs, amount_defs, SB_NOPTS(amount_defs), &a, &o, &ent, &skew))
 		return;
-	sb_knobs k;
-	sb_policy_knobs(&c->policy, &k);
 	sb_data *d = &c->data;
 	pthread_rwlock_wrlock(&d->lock);
-	int rc = sb_data_set_amount(d, o, ent, a.id, a.cents, k.clock_skew);
+	int rc = sb_data_set_amount(d, o, ent, a.id, a.cents, skew);
 	pthread_rwlock_unlock(&d->lock);
 	if (rc)
 		sb_resp_error(rs, 404, "no %s with id %ld in organization %lld", sb_entities[ent].name,
