@@ -135,7 +135,8 @@ static void build_index(sb_table *t)
 {
 	for (size_t i = 0; i < t->n; i++)
 		t->by_upd[i] = (uint32_t)i;
-	qsort_r(t->by_upd, t->n, sizeof(uint32_t), cmp_upd, t->recs);
+	if (t->n) /* an empty table (--plans 0) has no array: qsort must not see NULL */
+		qsort_r(t->by_upd, t->n, sizeof(uint32_t), cmp_upd, t->recs);
 }
 
 /* Picks k of the first m records uniformly (selection sampling) and calls
