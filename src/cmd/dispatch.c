@@ -187,6 +187,23 @@ static int wants_help(int argc, char **argv)
 	return 0;
 }
 
+static int count_secret(const cs_org *o, void *arg)
+{
+	*(long long *)arg += o->secret_enc && o->secret_enc[0];
+	return 0;
+}
+
+int cs_cmd_key_fresh(void *store, cs_err *err)
+{
+	cs_store *st = store;
+	long long n = 0;
+	if (!st)
+		return 1;
+	if (st->org_list(st, count_secret, &n, err))
+		return err->code ? err->code : CS_ERR;
+	return n == 0;
+}
+
 static int setup(cs_cmd_ctx *ctx, int flags, cs_err *err)
 {
 	if (!(flags & (CS_CMD_CONFIG | CS_CMD_STORE | CS_CMD_KEY)))
@@ -209,7 +226,9 @@ static int setup(cs_cmd_ctx *ctx, int flags, cs_err *err)
 		if (applied && ctx->store->seed(ctx->store, 0, &seeded, err))
 			return cs_err_wrap(err, "cannot load the reference data");
 	}
-	if ((flags & CS_CMD_KEY) && cs_secret_key_load(&ctx->cfg, &ctx->key, err))
+	/* a new master key only for a database holding no secret yet */
+	if ((flags & CS_CMD_KEY) &&
+	    cs_secret_key_load(&ctx->cfg, cs_cmd_key_fresh, ctx->store, &ctx->key, err))
 		return err->code;
 	return 0;
 }

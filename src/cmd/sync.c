@@ -50,6 +50,10 @@ static void print_result(const cs_sync_org_result *r)
 	}
 	if (r->aggregates_updated)
 		printf("  supporter aggregates recomputed: %lld\n", r->aggregates_updated);
+	if (r->aggregates_failed)
+		fprintf(stderr, "classy-sync: error: %s; the totals of the supporters this run touched "
+				"are stale until a later sync recomputes them\n",
+			r->aggregates_error);
 }
 
 /* Leases around each entity of a manual sync (see daemon/lease.h), so a
@@ -165,6 +169,7 @@ int cs_cmd_sync_orgs(cs_cmd_ctx *ctx, long long org_id, const char *entity_name,
 			total_requests += res.ents[k].requests;
 			res.ents[k].status == CS_RUN_SUCCESS ? ok++ : failed++;
 		}
+		failed += res.aggregates_failed; /* a step of its own: it reaches the exit code */
 		if (rc && res.nents == 0) {
 			failed++;
 			fprintf(stderr, "classy-sync: error: organization %lld: %s\n", orgs.v[i].id,
