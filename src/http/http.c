@@ -5,6 +5,7 @@
  * never turn off TLS verification, never retry past max_retries or the
  * retry budget, and never log a URL that carries a secret (log_url). */
 #include "http/http.h"
+#include "http/headers.h"
 
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -385,50 +386,6 @@ static long backoff_ms(const cs_http_opts *o, int retry)
 	return (long)randombytes_uniform((uint32_t)cap + 1);
 }
 
-/* A header line holding a control character (CR LF above all) would end
- * the line and start another that whoever chose the value wrote: values
- * built from network data (a bearer token) must never go out like that.
- * Returns the first bad line, or NULL. */
-static const char *bad_header(const cs_http_req *req)
-{
-	for (const char *const *p = req->headers; p && *p; p++)
-		for (const unsigned char *c = (const unsigned char *)*p; *c; c++)
-			if (*c < 0x20 || *c == 0x7f)
-				return *p;
-	return NULL;
-}
-
-static struct curl_slist *build_headers(const cs_http_req *req, int *oom)
-{
-	struct curl_slist *list = NULL;
-	*oom = 0;
-	for (const char *const *p = req->headers; p && *p; p++) {
-		struct curl_slist *next = curl_slist_append(list, *p);
-		if (!next) {
-			*oom = 1;
-			break;
-		}
-		list = next;
-	}
-	/* A small POST must not wait for a 100 Continue that never comes. */
-	if (!*oom && req->body) {
-		struct curl_slist *next = curl_slist_append(list, "Expect:");
-		if (next)
-			list = next;
-		else
-			*oom = 1;
-	}
-	return list;
-}
-
-/* Header values may carry a bearer token: wipe the copies before freeing. */
-static void free_headers(struct curl_slist *list)
-{
-	for (struct curl_slist *p = list; p; p = p->next)
-		sodium_memzero(p->data, strlen(p->data));
-	curl_slist_free_all(list);
-}
-
 /* ---- the retry loop ----------------------------------------------------- */
 
 enum verdict { V_DONE, V_THROTTLED, V_SERVER, V_TRANSPORT, V_FATAL };
@@ -566,13 +523,13 @@ int cs_http_do(cs_http *h, const cs_http_req *req, cs_http_resp *resp, cs_err *e
 {
 	struct attempt_state st = {0, 0, V_DONE, ""};
 	int oom, rc = 0;
-	const char *bad = bad_header(req);
+	const char *bad = cs_http_bad_header(req);
 	if (bad) /* the name only: the value may be a secret */
 		return cs_err_set(err, CS_EPROTO,
 				  "%s %s: refusing to send header '%.*s': its value holds a control "
 				  "character (CR, LF or another below 0x20)",
 				  req->method, req->url, (int)strcspn(bad, ":"), bad);
-	struct curl_slist *hdrs = build_headers(req, &oom);
+	struct curl_slist *hdrs = cs_http_headers_build(req, &oom);
 	if (oom) {
 		rc = cs_err_set(err, CS_ERR, "%s %s: out of memory", req->method, req->url);
 		goto out;
@@ -607,6 +564,6 @@ int cs_http_do(cs_http *h, const cs_http_req *req, cs_http_resp *resp, cs_err *e
 		}
 	}
 out:
-	free_headers(hdrs);
+	cs_http_headers_free(hdrs);
 	return rc;
 }
