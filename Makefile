@@ -4,7 +4,8 @@ ASAN_BUILD ?= build-asan
 PREFIX ?= /usr/local
 JOBS ?= $(shell nproc)
 
-.PHONY: all build demo test test-unit test-integration test-asan bench install clean bootstrap contract
+.PHONY: all build demo test test-unit test-integration test-asan bench install clean bootstrap contract \
+	fuzz mutate test-tsan test-valgrind test-faults test-alloc
 
 all: build
 
@@ -37,6 +38,31 @@ test-asan:
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest --output-on-failure -j 2
+
+# ThreadSanitizer over the threaded paths, in build-tsan/ (tests/tsan/run).
+test-tsan:
+	@JOBS=$(JOBS) bash tests/tsan/run
+
+# The integration suite with classy-sync under valgrind memcheck (tests/valgrind/run).
+test-valgrind: bootstrap build
+	@BUILD=$(abspath $(BUILD)) bash tests/valgrind/run
+
+# The fault campaign: faults x syncs, 20 seeded kill -9 (tests/faults/run; FAULT_SEED=N replays).
+test-faults: bootstrap build
+	@BUILD=$(abspath $(BUILD)) bash tests/faults/run
+
+# Every allocation site of one small full sync failed in turn (tests/alloc/run).
+test-alloc: bootstrap build
+	@BUILD=$(abspath $(BUILD)) bash tests/alloc/run
+
+# The mutation campaign (tests/mutate/mutations.txt) on a scratch copy in build-mutate/.
+mutate: bootstrap
+	@bash tests/mutate/run
+
+# libFuzzer targets (clang) in build-fuzz/, FUZZ_SECONDS each (tests/fuzz/run).
+FUZZ_SECONDS ?= 60
+fuzz: bootstrap
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run
 
 contract: bootstrap build
 	@bash tests/contract/run

@@ -50,6 +50,10 @@ static void print_result(const cs_sync_org_result *r)
 	}
 	if (r->aggregates_updated)
 		printf("  supporter aggregates recomputed: %lld\n", r->aggregates_updated);
+	if (r->aggregates_failed)
+		fprintf(stderr, "classy-sync: error: %s; the totals of the supporters this run touched "
+				"are stale until a later sync recomputes them\n",
+			r->aggregates_error);
 }
 
 /* Leases around each entity of a manual sync (see daemon/lease.h), so a
@@ -60,6 +64,7 @@ typedef struct lease_ctx {
 	cs_daemon_lease_keeper *leases;
 	long long org;
 	size_t *skipped;
+	int *busy;  /* the database stayed locked once: the command stops asking */
 	int failed; /* could not ask: the database failed */
 	cs_err err;
 } lease_ctx;
@@ -69,8 +74,14 @@ static int lease_begin(const cs_entity *e, void *arg)
 	lease_ctx *l = arg;
 	cs_lease_info held;
 	cs_err lerr = {0};
+	/* Each attempt would wait the whole busy timeout again for a lock
+	 * another process keeps: one wait per command is the bound. */
+	if (*l->busy)
+		return CS_EBUSY;
 	int rc = cs_daemon_lease_take(l->leases, l->org, cs_sched_job_kind_name(e->id), &held,
 				      &lerr);
+	if (rc == CS_EBUSY)
+		*l->busy = 1;
 	if (rc == CS_ECONFLICT) {
 		char who[256];
 		cs_daemon_lease_describe(&held, who, sizeof(who));
@@ -94,7 +105,7 @@ static void lease_end(const cs_entity *e, void *arg)
  * recomputes the aggregates once for everything they touched. */
 static int sync_one(cs_cmd_ctx *ctx, cs_daemon_lease_keeper *leases, const cs_org *org,
 		    const cs_entity *only, int full, cs_sync_org_result *res, size_t *skipped,
-		    cs_err *err)
+		    int *busy, cs_err *err)
 {
 	cs_http *http = NULL;
 	cs_classy *api = NULL;
@@ -102,7 +113,7 @@ static int sync_one(cs_cmd_ctx *ctx, cs_daemon_lease_keeper *leases, const cs_or
 	res->org_id = org->id;
 	if (cs_sync_connect(&ctx->cfg, org, ctx->key, cs_cmd_should_stop, &http, &api, err))
 		return err->code;
-	lease_ctx lc = {.leases = leases, .org = org->id, .skipped = skipped};
+	lease_ctx lc = {.leases = leases, .org = org->id, .skipped = skipped, .busy = busy};
 	cs_sync_opts opts = {.full = full, .lookback_s = -1, .should_stop = cs_cmd_should_stop,
 			     .entity_begin = lease_begin, .entity_end = lease_end,
 			     .entity_ctx = &lc};
@@ -145,11 +156,12 @@ int cs_cmd_sync_orgs(cs_cmd_ctx *ctx, long long org_id, const char *entity_name,
 	}
 	int64_t t0 = cs_time_mono_ms();
 	long long total_records = 0, total_requests = 0;
-	size_t ok = 0, failed = 0, skipped = 0;
-	for (size_t i = 0; i < orgs.n && !cs_cmd_should_stop(); i++) {
+	size_t ok = 0, failed = 0, skipped = 0, i;
+	int busy = 0;
+	for (i = 0; i < orgs.n && !cs_cmd_should_stop() && !busy; i++) {
 		cs_sync_org_result res;
 		cs_err oerr = {0};
-		int rc = sync_one(ctx, leases, &orgs.v[i], only, full, &res, &skipped, &oerr);
+		int rc = sync_one(ctx, leases, &orgs.v[i], only, full, &res, &skipped, &busy, &oerr);
 		if (res.nents)
 			print_result(&res);
 		size_t ent_failed = 0;
@@ -159,13 +171,20 @@ int cs_cmd_sync_orgs(cs_cmd_ctx *ctx, long long org_id, const char *entity_name,
 			res.ents[k].status == CS_RUN_SUCCESS ? ok++ : ent_failed++;
 		}
 		failed += ent_failed;
+		failed += res.aggregates_failed; /* a step of its own: it reaches the exit code */
 		/* a failure no entity row shows (a lease that could not be asked
-		 * for, the aggregates) must still reach stderr and the exit code */
-		if (rc && ent_failed == 0) {
+		 * for) must still reach stderr and the exit code; the aggregates'
+		 * was printed with the result */
+		if (rc && ent_failed == 0 && !res.aggregates_failed) {
 			failed++;
 			fprintf(stderr, "classy-sync: error: organization %lld: %s\n", orgs.v[i].id,
 				oerr.msg);
 		}
+	}
+	if (busy && i < orgs.n) {
+		failed += orgs.n - i;
+		fprintf(stderr, "classy-sync: error: %zu more organization(s) not synced: the database "
+				"is locked by another process\n", orgs.n - i);
 	}
 	double secs = (cs_time_mono_ms() - t0) / 1000.0;
 	printf("total: %lld records, %lld requests, %.2f s, %.0f records/s\n", total_records,

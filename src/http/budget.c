@@ -19,6 +19,10 @@
 #define MAX_WINDOW_MS (2 * WINDOW_MS)
 /* Below this, X-RateLimit-Reset is seconds from now; above, a Unix time. */
 #define RESET_EPOCH_MIN 1000000000L
+/* A larger reset (year 5138) is taken as this before it is multiplied to
+ * ms, so no value a server sends can overflow; the window is then capped
+ * at MAX_WINDOW_MS anyway, never ignored. */
+#define MAX_RESET 100000000000L
 
 struct cs_http_budget {
 	struct cs_http_budget *next;
@@ -139,6 +143,8 @@ void cs_http_budget_observe(cs_http_budget *b, long limit, long remaining, long 
 	int64_t now = mono_now();
 	if (limit > 0)
 		b->limit = limit;
+	if (reset > MAX_RESET)
+		reset = MAX_RESET;
 	if (reset > 0) {
 		int64_t in_ms = reset >= RESET_EPOCH_MIN ? reset * 1000 - wall_now() : reset * 1000;
 		if (in_ms < 0)

@@ -124,6 +124,26 @@ static int put_text(cs_copy_digest *d, char tag, const char *s)
 	return rc;
 }
 
+/* A time as every product reads it back: SQLite keeps what was written
+ * ("...:21Z" or "...:21.5Z"), a server's time type always gives
+ * milliseconds ("...:21.500Z"). Dates and other text stay as they are. */
+static int put_time(cs_copy_digest *d, const char *s)
+{
+	size_t n = strlen(s), frac = 0;
+	if (n < 20 || s[10] != 'T' || s[n - 1] != 'Z' || (n > 20 && s[19] != '.'))
+		return put_text(d, 'D', s);
+	char t[32];
+	memcpy(t, s, 19);
+	t[19] = '.';
+	for (size_t i = 20; i + 1 < n && frac < 3; i++)
+		t[20 + frac++] = s[i];
+	while (frac < 3)
+		t[20 + frac++] = '0';
+	t[23] = 'Z';
+	t[24] = '\0';
+	return put(d, 'D', t, 24);
+}
+
 int cs_copy_digest_value(cs_copy_digest *d, const cs_sql_val *v)
 {
 	char num[64];
@@ -139,7 +159,7 @@ int cs_copy_digest_value(cs_copy_digest *d, const cs_sql_val *v)
 	case CS_SQL_JSON:
 		return put_json(d, v->s, strlen(v->s));
 	case CS_SQL_TIME:
-		return put_text(d, 'D', v->s);
+		return put_time(d, v->s);
 	default:
 		return put_text(d, 'T', v->s);
 	}

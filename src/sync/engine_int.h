@@ -14,6 +14,7 @@
 /* A unit of work handed from the strategy to the writer. */
 typedef struct cs_sync_job {
 	int finish_full;      /* 0: store page; 1: end a complete full scan */
+	int keep_absent;      /* finish_full: mark nothing deleted (records were rejected) */
 	cs_classy_page page;  /* owned by the job */
 	unsigned char *skip;  /* per record: already stored, do not upsert */
 	cs_sync_state state;  /* checkpoint committed with the page */
@@ -35,6 +36,9 @@ struct cs_sync_ctx {
 	cs_idset next_seen;
 	int lookback_s;
 	int restart_full;
+	int broken; /* the progress guard failed: the run ends failed */
+	int pageno; /* pages fetched, for messages */
+	char first_reject[256]; /* the first rejected record, for the run's error */
 	long total;
 	int64_t t0;
 	/* Set by the pipeline (pipeline.c), called by the strategy (engine.c),

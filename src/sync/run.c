@@ -25,7 +25,9 @@ static int finish_status(const cs_sync_ctx *c, int rc)
 		return CS_RUN_SUCCESS;
 	if (rc == CS_EINTR)
 		return CS_RUN_INTERRUPTED;
-	return c->res->pages > 0 ? CS_RUN_PARTIAL : CS_RUN_FAILED;
+	/* partial says "run it again to finish"; a broken paging contract
+	 * would fail the same way again */
+	return c->res->pages > 0 && !c->broken ? CS_RUN_PARTIAL : CS_RUN_FAILED;
 }
 
 static void record_finish(cs_sync_ctx *c, cs_run *run, long req0, long retry0)
@@ -80,6 +82,13 @@ static int entity_once(cs_store *st, cs_classy *api, long long org, const cs_ent
 	cs_debug("%s sync of %s for organization %lld started", opts->full ? "full" : "incremental",
 		e->name, org);
 	rc = cs_sync_pipeline_run(&c, err);
+	if (rc == 0 && res->rejected)
+		/* every other record is stored, and the rejected ones said why
+		 * (engine.c): the run is partial, its error names the first */
+		rc = cs_err_set(err, CS_EPROTO,
+				"%lld %s record(s) not stored because their id is not valid "
+				"(first: %s); every other record was stored",
+				res->rejected, e->name, c.first_reject);
 	res->status = finish_status(&c, rc);
 	if (rc)
 		snprintf(res->error, sizeof(res->error), "%s", err->msg);
@@ -173,7 +182,9 @@ int cs_sync_org(cs_store *st, cs_classy *api, long long org, const cs_entity *on
 		int rc = cs_sync_entity(st, api, org, e, opts, r, &eerr);
 		if (opts->entity_end)
 			opts->entity_end(e, opts->entity_ctx);
-		if (r->records > 0 && e->supporter_ref)
+		/* even with nothing new: a recompute that failed before left its
+		 * queue behind, and this is its next chance */
+		if (e->supporter_ref)
 			touched = 1;
 		if (rc) {
 			failed++;
@@ -188,6 +199,8 @@ int cs_sync_org(cs_store *st, cs_classy *api, long long org, const cs_entity *on
 			failed++;
 			*err = aerr;
 			cs_err_wrap(err, "cannot recompute supporter aggregates of organization %lld", org);
+			res->aggregates_failed = 1;
+			snprintf(res->aggregates_error, sizeof(res->aggregates_error), "%s", err->msg);
 		}
 	}
 	res->elapsed_ms = cs_time_mono_ms() - t0;

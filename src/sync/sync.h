@@ -38,6 +38,7 @@ typedef struct cs_sync_entity_result {
 	long long run_id;
 	int status; /* enum cs_run_status */
 	long long records, pages, requests, retries, marked_deleted;
+	long long rejected; /* records without a valid id: reported, never stored */
 	int64_t elapsed_ms;
 	char error[1024];
 } cs_sync_entity_result;
@@ -47,6 +48,8 @@ typedef struct cs_sync_org_result {
 	cs_sync_entity_result ents[CS_ENT_COUNT];
 	int nents;
 	long long aggregates_updated;
+	int aggregates_failed;       /* the recompute failed: totals are stale */
+	char aggregates_error[1024]; /* why, when it failed */
 	int64_t elapsed_ms;
 } cs_sync_org_result;
 
@@ -59,7 +62,9 @@ int cs_sync_entity(cs_store *st, cs_classy *api, long long org, const cs_entity 
 /* Syncs `only` (or every entity in order campaigns, supporters,
  * transactions, recurring plans when only is NULL), then recomputes the
  * aggregates of the supporters those runs touched. One entity failing does
- * not stop the others. Returns 0 when all succeeded. */
+ * not stop the others. Returns 0 when all succeeded, the aggregates
+ * included: a failed recompute is in res (aggregates_failed, _error) and
+ * in the return code, since stale totals must never look current. */
 int cs_sync_org(cs_store *st, cs_classy *api, long long org, const cs_entity *only,
 		const cs_sync_opts *opts, cs_sync_org_result *res, cs_err *err);
 

@@ -45,6 +45,21 @@ static void page_hook(void)
 		cs_warn("CLASSY_SYNC_TEST_PAGE_HOOK: '%s' failed", cmd);
 }
 
+/* CLASSY_SYNC_TEST_TERM_AT=N sends SIGTERM to this process right after the
+ * Nth commit of the process: a stop that lands between pages, with no
+ * request in flight, so the tests reach the strategy's own stop check
+ * deterministically (a stop mid-request is seen by the HTTP client). */
+static void maybe_term(void)
+{
+	static long term_at = -1, commits;
+	if (term_at < 0) {
+		const char *v = getenv("CLASSY_SYNC_TEST_TERM_AT");
+		term_at = v ? atol(v) : 0;
+	}
+	if (term_at > 0 && ++commits == term_at)
+		raise(SIGTERM);
+}
+
 static void report(cs_sync_ctx *c, long total)
 {
 	if (!c->opts->progress)
@@ -75,8 +90,9 @@ static int store_rows(cs_sync_ctx *c, cs_sync_job *job, long long *stored, cs_er
  * the scan are re-read. */
 static int end_full_scan(cs_sync_ctx *c, cs_sync_job *job, const char *now, cs_err *err)
 {
-	int rc = c->st->mark_absent(c->st, c->e, c->org, job->started, &c->res->marked_deleted,
-				    err);
+	int rc = job->keep_absent ? 0
+				  : c->st->mark_absent(c->st, c->e, c->org, job->started,
+						       &c->res->marked_deleted, err);
 	int64_t start_ms, cur_ms;
 	cs_time_parse(job->started, &start_ms, NULL);
 	if (!job->state.cursor[0] || cs_time_parse(job->state.cursor, &cur_ms, NULL) < 0 ||
@@ -129,8 +145,10 @@ int cs_sync_writer_commit(cs_sync_ctx *c, cs_err *err)
 	}
 	c->batch.open = 0;
 	c->batch.records = c->batch.pages = 0;
-	if (!rc)
+	if (!rc) {
 		report(c, c->batch.total);
+		maybe_term();
+	}
 	return rc;
 }
 

@@ -70,7 +70,7 @@ static void test_pages_of_any_size(void **state)
 	assert_int_equal(t.st->page_begin(t.st, SYNC1, &err), 0);
 	for (int i = 0; i < 260; i++) {
 		cJSON *j = cJSON_Parse(page[i]);
-		cs_record rec = {j, page[i], strlen(page[i])};
+		cs_record rec = {j, page[i], strlen(page[i]), 0, NULL};
 		if (t.st->page_upsert(t.st, &cs_entities[CS_ENT_SUPPORTERS], 7, &rec, &err))
 			fail_msg("upsert: %s", err.msg);
 		cJSON_Delete(j);
@@ -83,7 +83,7 @@ static void test_pages_of_any_size(void **state)
 	assert_int_equal(t.st->page_begin(t.st, SYNC2, &err), 0);
 	const char *extra = "{\"id\":5000}";
 	cJSON *j = cJSON_Parse(extra);
-	cs_record rec = {j, extra, strlen(extra)};
+	cs_record rec = {j, extra, strlen(extra), 0, NULL};
 	assert_int_equal(t.st->page_upsert(t.st, &cs_entities[CS_ENT_SUPPORTERS], 7, &rec, &err), 0);
 	cJSON_Delete(j);
 	t.st->page_abort(t.st);

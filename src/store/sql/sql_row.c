@@ -6,6 +6,7 @@
  * a missing or bad id. And a row buffer keeps copies of rows until one
  * multi-row upsert writes them (page batches, `db copy`). */
 #include "store/sql/sqlrow.h"
+#include "util/json.h"
 #include "util/log.h"
 #include "util/money.h"
 #include "util/timeutil.h"
@@ -16,37 +17,38 @@
 #include <string.h>
 #include <strings.h>
 
-#define BAD_VALUE 1 /* a converter's "unparsable: leave the column NULL" */
+#define BAD_VALUE 1    /* a converter's "unparsable: leave the column NULL" */
+#define OUT_OF_RANGE 2 /* "a number the column cannot hold: NULL, and warn" */
 
+/* An integer column: a JSON number read exactly from its digits (json.h:
+ * an id above 2^53 must not round to its neighbour), or a numeric string. */
 static int json_int(const cJSON *v, long long *out)
 {
 	if (cJSON_IsNumber(v)) {
-		double d = v->valuedouble;
-		/* Range first: converting an out-of-range double is undefined. */
-		if (!(d >= -9.2e18 && d <= 9.2e18) || d != (double)(long long)d)
-			return -1;
-		*out = (long long)d;
-		return 0;
+		int rc = cs_json_exact_int(v, out);
+		return rc == CS_JSON_RANGE ? OUT_OF_RANGE : rc ? BAD_VALUE : 0;
 	}
 	if (cJSON_IsString(v) && v->valuestring[0]) {
 		char *end;
 		errno = 0;
 		long long x = strtoll(v->valuestring, &end, 10);
-		if (errno || *end || v->valuestring[0] == ' ')
-			return -1;
+		if (*end || v->valuestring[0] == ' ')
+			return BAD_VALUE;
+		if (errno)
+			return OUT_OF_RANGE;
 		*out = x;
 		return 0;
 	}
-	return -1;
+	return BAD_VALUE;
 }
 
 static int conv_int(cs_sql_row *r, int k, const cJSON *v)
 {
 	long long x;
-	if (json_int(v, &x))
-		return BAD_VALUE;
-	r->v[k] = CS_V_INT(x);
-	return 0;
+	int rc = json_int(v, &x);
+	if (rc == 0)
+		r->v[k] = CS_V_INT(x);
+	return rc;
 }
 
 static int conv_text(cs_sql_row *r, int k, const cJSON *v)
@@ -92,16 +94,22 @@ static int conv_bool(cs_sql_row *r, int k, const cJSON *v)
 	return 0;
 }
 
+/* An amount, exactly: from a number's source text when the page parser
+ * kept it (an exponent form goes through the double), else as before. An
+ * amount beyond what cs_money holds (about +-9.2e14) is refused, never
+ * clamped: a made-up figure would flow into every sum. */
 static int conv_money(cs_sql_row *r, int k, const cJSON *v)
 {
 	cs_money m;
-	int rc = -1;
-	if (cJSON_IsNumber(v))
-		rc = cs_money_from_double(v->valuedouble, &m);
+	int rc = CS_MONEY_BAD;
+	if (cJSON_IsNumber(v) && v->valuestring && !strpbrk(v->valuestring, "eE"))
+		rc = cs_money_parse(v->valuestring, &m);
+	else if (cJSON_IsNumber(v))
+		rc = cs_money_from_double(v->valuedouble, &m) ? CS_MONEY_RANGE : 0;
 	else if (cJSON_IsString(v))
 		rc = cs_money_parse(v->valuestring, &m);
 	if (rc)
-		return BAD_VALUE;
+		return rc == CS_MONEY_RANGE ? OUT_OF_RANGE : BAD_VALUE;
 	r->v[k] = (cs_sql_val){CS_SQL_MONEY, m, 0, NULL};
 	return 0;
 }
@@ -148,6 +156,17 @@ static int field_column(cs_sql_store *s, const cs_entity *e, size_t pos, const c
 	return col;
 }
 
+/* A number's text for a message: its source digits, or a printed double. */
+static const char *number_text(const cJSON *v)
+{
+	static _Thread_local char buf[CS_SQL_ROW_SCRATCH];
+	if (cJSON_IsString(v) || (cJSON_IsNumber(v) && v->valuestring))
+		return v->valuestring;
+	if (!cJSON_IsNumber(v) || !cJSON_PrintPreallocated((cJSON *)v, buf, sizeof(buf), 0))
+		return "?";
+	return buf;
+}
+
 /* Converts every mirrored field the record has; sets the supporter when
  * the entity's supporter reference holds an id. */
 static int convert_fields(cs_sql_store *s, cs_sql_row *r, const cs_entity *e, const cJSON *json)
@@ -165,6 +184,13 @@ static int convert_fields(cs_sql_store *s, cs_sql_row *r, const cs_entity *e, co
 				 e->name, r->id, f->string, converters[type].what);
 			continue;
 		}
+		if (rc == OUT_OF_RANGE) {
+			/* a real data problem, once per record and field: a warning */
+			cs_warn("%s record %lld: '%s' is %s too large to store (%.40s); stored "
+				"NULL, raw_json keeps it",
+				e->name, r->id, f->string, converters[type].what, number_text(f));
+			continue;
+		}
 		if (rc < 0)
 			return rc;
 		if (col == ref)
@@ -173,15 +199,23 @@ static int convert_fields(cs_sql_store *s, cs_sql_row *r, const cs_entity *e, co
 	return 0;
 }
 
-static int record_id(const cs_entity *e, long long org, const cJSON *json, long long *id,
+/* The record's id, exactly (json.h), and positive: a record without one
+ * would collide with another record's row, so it is never stored. */
+static int record_id(const cs_entity *e, long long org, const cs_record *rec, long long *id,
 		     cs_err *err)
 {
+	const cJSON *json = rec->json;
 	const cJSON *v = cJSON_IsObject(json) ? cJSON_GetObjectItemCaseSensitive(json, "id") : NULL;
-	if (!cJSON_IsNumber(v) || json_int(v, id))
+	if (rec->id > 0 && !rec->why) {
+		*id = rec->id; /* read by the page parser, from the same digits */
+		return 0;
+	}
+	if (rec->why || cs_json_exact_int(v, id) || *id <= 0)
 		return cs_err_set(err, CS_EPROTO,
-				  "cannot store a '%s' record of organization %lld: it has no numeric "
-				  "'id'; check that CLASSY_API_URL points to the Classy API",
-				  e->name, org);
+				  "cannot store a '%s' record of organization %lld: %s; check that "
+				  "CLASSY_API_URL points to the Classy API",
+				  e->name, org,
+				  rec->why ? rec->why : "it has no whole, positive numeric 'id'");
 	return 0;
 }
 
@@ -194,7 +228,7 @@ int cs_sql_row_from_record(cs_sql_store *s, const cs_entity *e, long long org,
 	if (n + 3 > CS_SQL_ROW_MAX)
 		return cs_err_set(err, CS_ERR, "entity '%s' has more than %d columns", e->name,
 				  CS_SQL_ROW_MAX - 5);
-	int rc = record_id(e, org, rec->json, &r->id, err);
+	int rc = record_id(e, org, rec, &r->id, err);
 	if (rc < 0)
 		return rc;
 	r->n = n + 3;
