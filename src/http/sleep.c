@@ -15,13 +15,21 @@
 
 #define SLEEP_SLICE_MS 100L
 
-int cs_http_sleep_ms(long ms, int (*should_stop)(void))
+static long time_scale(void)
 {
 	const char *scale_env = getenv("CLASSY_SYNC_TEST_TIME_SCALE");
 	long scale = scale_env ? strtol(scale_env, NULL, 10) : 1;
-	if (scale < 1)
-		scale = 1;
-	int64_t left_us = ms > 0 ? (int64_t)ms * 1000 / scale : 0;
+	return scale < 1 ? 1 : scale;
+}
+
+long cs_http_scaled_ms(long ms)
+{
+	return ms > 0 ? ms / time_scale() : 0;
+}
+
+int cs_http_sleep_ms(long ms, int (*should_stop)(void))
+{
+	int64_t left_us = ms > 0 ? (int64_t)ms * 1000 / time_scale() : 0;
 	/* Sleep in slices so a stop request is noticed within SLEEP_SLICE_MS. */
 	for (;;) {
 		if (should_stop && should_stop())
