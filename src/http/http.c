@@ -97,6 +97,21 @@ const cs_http_stats *cs_http_get_stats(const cs_http *h)
 	return &h->stats;
 }
 
+void cs_http_count(cs_http *h, const cs_http_stats *more)
+{
+	h->stats.requests += more->requests;
+	h->stats.retries += more->retries;
+	h->stats.throttled += more->throttled;
+	h->stats.errors += more->errors;
+	if (more->rl_remaining >= 0)
+		h->stats.rl_remaining = more->rl_remaining;
+}
+
+const cs_http_opts *cs_http_get_opts(const cs_http *h)
+{
+	return &h->o;
+}
+
 cs_http_budget *cs_http_get_budget(const cs_http *h)
 {
 	return h->o.budget;

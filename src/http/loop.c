@@ -170,6 +170,11 @@ int cs_http_call_result(const cs_http_call *c, cs_err *err)
 	return c->rc;
 }
 
+const char *cs_http_call_url(const cs_http_call *c)
+{
+	return c->url ? c->url : "";
+}
+
 const cs_http_stats *cs_http_call_stats(const cs_http_call *c)
 {
 	return &c->stats;

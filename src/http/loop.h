@@ -28,6 +28,8 @@ cs_http_resp *cs_http_call_resp(cs_http_call *call);
 /* After done: 0 when an answer was received (any status: the caller
  * judges it), else the failure, as cs_http_do returns them. */
 int cs_http_call_result(const cs_http_call *call, cs_err *err);
+/* The URL of the call's request (valid until the next submit). */
+const char *cs_http_call_url(const cs_http_call *call);
 /* After done: the attempts of this call (requests, retries, throttled,
  * errors), for the owner's counters. */
 const cs_http_stats *cs_http_call_stats(const cs_http_call *call);

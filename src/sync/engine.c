@@ -1,8 +1,11 @@
 /* Paging strategies. See docs/ARCHITECTURE.md "Invariants" for the argument
- * behind each rule here. A strategy fetches and parses pages and decides the
- * next query; it hands each page, with the checkpoint that accounts for it,
- * to the writer through c->emit. It must never write to the store: only the
- * writer does, with the checkpoint that accounts for the rows. */
+ * behind each rule here. A walk pages one key range of a task (the whole
+ * key space when the task is not split); for each page it decides which
+ * records to skip, how far the walk got, whether its range is done, and
+ * the next query. The fetcher (fetcher.c) sends the queries and hands each
+ * page, with the position that accounts for it, to the writer. This file
+ * must never write to the store nor send a request: only the writer
+ * stores, with the checkpoint that accounts for the rows. */
 #include "sync/engine_int.h"
 
 #include "util/log.h"
@@ -13,23 +16,28 @@
 #include <string.h>
 
 #define MAX_TIE_WALKS 8
-#define MAX_MALFORMED_RETRIES 3
 
-static int fetch(cs_sync_ctx *c, int page, const char *sort, const char *filter, cs_err *err)
+void cs_sync_walk_init(cs_sync_walk *w, cs_sync_task *t, int slot, int64_t lo, int64_t hi)
 {
-	cs_classy_list_query q = {c->org, c->e, page, CS_CLASSY_PER_PAGE, sort, filter};
-	int rc;
-	/* A 200 whose body does not parse is usually a proxy cutting the answer;
-	 * asking again is cheap and nothing was stored. */
-	for (int attempt = 1;; attempt++) {
-		rc = cs_classy_list(c->api, &q, &c->page, err);
-		if (rc != CS_EPROTO || attempt == MAX_MALFORMED_RETRIES)
-			break;
-		cs_warn("%s org %lld page %d: %s; asking again", c->e->name, c->org, page, err->msg);
-	}
-	if (rc == 0 && c->total < 0)
-		c->total = c->page.total;
-	return rc;
+	memset(w, 0, sizeof(*w));
+	w->task = t;
+	w->slot = slot;
+	w->lo = lo;
+	w->hi = hi;
+	w->last_id = lo;
+	w->lower = lo;
+	w->page_no = 1;
+	w->total = w->first_total = -1;
+	cs_idset_init(&w->seen);
+	cs_idset_init(&w->next_seen);
+	cs_classy_page_init(&w->page);
+}
+
+void cs_sync_walk_release(cs_sync_walk *w)
+{
+	cs_idset_release(&w->seen);
+	cs_idset_release(&w->next_seen);
+	cs_classy_page_release(&w->page);
 }
 
 /* Second (in ms) of a record's updated_at, or INT64_MIN when absent. The API
@@ -43,58 +51,86 @@ static int64_t record_second(const cs_record *r)
 	return ms - (((ms % 1000) + 1000) % 1000);
 }
 
-/* Moves the fetched page into a job with a copy of the checkpoint. */
-static int emit_page(cs_sync_ctx *c, unsigned char *skip, cs_err *err)
+void cs_sync_walk_query(cs_sync_walk *w)
 {
-	cs_sync_job *job = c->job_get(c);
-	if (!job) {
-		free(skip);
-		return cs_err_set(err, CS_ERR, "out of memory");
+	const cs_sync_task *t = w->task;
+	w->filter[0] = '\0';
+	if (t->full) {
+		/* Full: keyset paging on id (filter id>last, sort id). Ids never
+		 * move, so the walk is stable while records change. */
+		snprintf(w->sort, sizeof(w->sort), "id");
+		if (w->last_id)
+			snprintf(w->filter, sizeof(w->filter), "id>%lld", w->last_id);
+		w->page_no = 1;
+	} else {
+		snprintf(w->sort, sizeof(w->sort), "updated_at,id");
+		if (w->lower != INT64_MIN) {
+			char bound[CS_TIME_BUFSZ];
+			cs_time_format_filter(w->lower, bound);
+			snprintf(w->filter, sizeof(w->filter), "updated_at>=%s", bound);
+		}
 	}
-	cs_classy_page spare = job->page;
-	job->page = c->page;
-	c->page = spare;
-	job->skip = skip;
-	job->state = c->state;
-	job->total = c->total;
-	return c->emit(c, job, err);
+	w->q = (cs_classy_list_query){t->org, t->e, w->page_no, CS_CLASSY_PER_PAGE, w->sort,
+				       w->filter[0] ? w->filter : NULL,
+				       t->fields[0] ? t->fields : NULL};
 }
 
-static int stop_requested(const cs_sync_ctx *c)
+static int last_page(const cs_classy_page *p)
 {
-	return c->opts->should_stop && c->opts->should_stop();
+	return p->nrecords < CS_CLASSY_PER_PAGE || p->current_page >= p->last_page;
+}
+
+/* A full scan's page: keys past the range's end belong to the next walk. */
+static int take_full(cs_sync_walk *w, cs_sync_job *job)
+{
+	const cs_classy_page *p = &w->page;
+	int beyond = 0;
+	for (size_t i = 0; i < p->nrecords; i++) {
+		long long id = cs_classy_record_id(&p->records[i]);
+		if (w->hi != CS_SYNC_KEY_MAX && id > w->hi) {
+			job->skip[i] = 1;
+			beyond = 1;
+		} else if (id > w->last_id) {
+			w->last_id = id;
+		}
+	}
+	w->done = beyond || last_page(p);
+	job->pos = w->last_id;
+	return 0;
 }
 
 /* Per page of an incremental walk: which records to skip (already stored at
- * the bound second), how many ids are new at the bound, the newest second. */
-static unsigned char *classify(cs_sync_ctx *c, int64_t lower, int64_t *newest, long long *fresh)
+ * the bound second, or past the range's end), how many ids are new at the
+ * bound, the newest second. */
+static int classify(cs_sync_walk *w, unsigned char *skip, int64_t *newest, int *beyond)
 {
-	size_t n = c->page.nrecords;
-	unsigned char *skip = calloc(n ? n : 1, 1);
+	const cs_classy_page *p = &w->page;
+	size_t n = p->nrecords;
 	int64_t *secs = malloc((n ? n : 1) * sizeof(*secs));
-	if (!skip || !secs) {
-		free(skip);
-		free(secs);
-		return NULL;
-	}
-	*newest = lower;
+	if (!secs)
+		return CS_ERR;
+	*newest = w->lower;
+	*beyond = 0;
 	for (size_t i = 0; i < n; i++) {
-		secs[i] = record_second(&c->page.records[i]);
-		if (secs[i] == INT64_MIN || secs[i] <= lower) {
-			int added = cs_idset_add(&c->seen, cs_classy_record_id(&c->page.records[i]));
+		secs[i] = record_second(&p->records[i]);
+		if (w->hi != CS_SYNC_KEY_MAX && secs[i] != INT64_MIN && secs[i] >= w->hi) {
+			skip[i] = 1;
+			*beyond = 1;
+		} else if (secs[i] == INT64_MIN || secs[i] <= w->lower) {
+			int added = cs_idset_add(&w->seen, cs_classy_record_id(&p->records[i]));
 			skip[i] = added == 0;
-			*fresh += added == 1;
+			w->fresh += added == 1;
 		} else if (secs[i] > *newest) {
 			*newest = secs[i];
 		}
 	}
 	/* Records at the newest second come back on the next page: remember them. */
-	cs_idset_clear(&c->next_seen);
-	for (size_t i = 0; i < n && *newest > lower; i++)
+	cs_idset_clear(&w->next_seen);
+	for (size_t i = 0; i < n && *newest > w->lower; i++)
 		if (secs[i] == *newest)
-			cs_idset_add(&c->next_seen, cs_classy_record_id(&c->page.records[i]));
+			cs_idset_add(&w->next_seen, cs_classy_record_id(&p->records[i]));
 	free(secs);
-	return skip;
+	return 0;
 }
 
 /* Incremental: sort by (updated_at, id) ascending and restart at page 1 with
@@ -103,102 +139,56 @@ static unsigned char *classify(cs_sync_ctx *c, int64_t lower, int64_t *newest, l
  * already-read page. Only a group of more than one page of records sharing
  * one second needs page numbers; such a group is walked again until a walk
  * finds no id it had not seen, because an update inside the group during the
- * walk can shift an unread member back by one. */
-static int run_incremental(cs_sync_ctx *c, cs_err *err)
+ * walk can shift an unread member back by one. A bounded walk ends at its
+ * range's end second: records from there on are the next walk's, and an
+ * update moves a record past every bound, into the last walk's range. */
+static int take_incremental(cs_sync_walk *w, cs_sync_job *job)
 {
-	int64_t lower = INT64_MIN;
-	if (c->state.cursor[0] && cs_time_parse(c->state.cursor, &lower, NULL) == 0)
-		lower -= (int64_t)c->lookback_s * 1000;
-	int page = 1, walk_pages = 0, walks = 0, rc;
-	long long fresh = 0;
-	for (;;) {
-		if (stop_requested(c))
-			return cs_err_set(err, CS_EINTR, "stopped by a signal");
-		char filter[64] = "", bound[CS_TIME_BUFSZ];
-		if (lower != INT64_MIN) {
-			cs_time_format_filter(lower, bound);
-			snprintf(filter, sizeof(filter), "updated_at>=%s", bound);
-		}
-		if ((rc = fetch(c, page, "updated_at,id", filter[0] ? filter : NULL, err)))
-			return rc;
-		size_t n = c->page.nrecords;
-		int last = n < CS_CLASSY_PER_PAGE || c->page.current_page >= c->page.last_page;
-		int64_t newest;
-		unsigned char *skip = classify(c, lower, &newest, &fresh);
-		if (!skip)
-			return cs_err_set(err, CS_ERR, "out of memory");
-		if (newest != INT64_MIN)
-			cs_time_format(newest, 0, c->state.cursor);
-		if ((rc = emit_page(c, skip, err)))
-			return rc;
+	int64_t newest;
+	int beyond;
+	if (classify(w, job->skip, &newest, &beyond))
+		return CS_ERR;
+	int last = last_page(&w->page) || beyond;
+	job->pos = newest;
 
-		int group_ended = last || newest > lower;
-		if (group_ended && walk_pages > 0 && fresh > 0 && walks < MAX_TIE_WALKS) {
-			cs_debug("%s org %lld: walking again the %d pages that share one second",
-				 c->e->name, c->org, walk_pages + 1);
-			walks++;
-			page = 1;
-			walk_pages = 0;
-			fresh = 0;
-		} else if (last) {
-			return 0;
-		} else if (newest > lower) {
-			lower = newest;
-			page = 1;
-			walk_pages = walks = 0;
-			fresh = 0;
-			cs_idset tmp = c->seen;
-			c->seen = c->next_seen;
-			c->next_seen = tmp;
-		} else {
-			walk_pages++;
-			page++;
-		}
-	}
-}
-
-/* Full: keyset paging on id (filter id>last, sort id). Ids never move, so
- * the walk is stable while records change, and it resumes from the last
- * committed id after a crash. Only a complete walk may soft-delete. */
-static int run_full(cs_sync_ctx *c, cs_err *err)
-{
-	if (!c->state.full_started_at[0] || c->restart_full) {
-		cs_time_format(cs_time_now_ms(), 1, c->state.full_started_at);
-		c->state.full_last_id = 0;
+	int group_ended = last || newest > w->lower;
+	if (group_ended && w->walk_pages > 0 && w->fresh > 0 && w->walks < MAX_TIE_WALKS) {
+		cs_debug("%s org %lld: walking again the %d pages that share one second",
+			 w->task->e->name, w->task->org, w->walk_pages + 1);
+		w->walks++;
+		w->page_no = 1;
+		w->walk_pages = 0;
+		w->fresh = 0;
+	} else if (last) {
+		w->done = 1;
+	} else if (newest > w->lower) {
+		w->lower = newest;
+		w->page_no = 1;
+		w->walk_pages = w->walks = 0;
+		w->fresh = 0;
+		cs_idset tmp = w->seen;
+		w->seen = w->next_seen;
+		w->next_seen = tmp;
 	} else {
-		cs_info("%s org %lld: resuming the full sync started %s after id %lld", c->e->name,
-			c->org, c->state.full_started_at, c->state.full_last_id);
+		w->walk_pages++;
+		w->page_no++;
 	}
-	int rc;
-	for (;;) {
-		if (stop_requested(c))
-			return cs_err_set(err, CS_EINTR, "stopped by a signal");
-		char filter[64];
-		snprintf(filter, sizeof(filter), "id>%lld", c->state.full_last_id);
-		if ((rc = fetch(c, 1, "id", c->state.full_last_id ? filter : NULL, err)))
-			return rc;
-		for (size_t i = 0; i < c->page.nrecords; i++) {
-			long long id = cs_classy_record_id(&c->page.records[i]);
-			if (id > c->state.full_last_id)
-				c->state.full_last_id = id;
-		}
-		int last = c->page.nrecords < CS_CLASSY_PER_PAGE ||
-			   c->page.current_page >= c->page.last_page;
-		if ((rc = emit_page(c, NULL, err)))
-			return rc;
-		if (last)
-			break;
-	}
-	cs_sync_job *job = c->job_get(c);
-	if (!job)
-		return cs_err_set(err, CS_ERR, "out of memory");
-	job->finish_full = 1;
-	job->state = c->state;
-	memcpy(job->started, c->state.full_started_at, sizeof(job->started));
-	return c->emit(c, job, err);
+	return 0;
 }
 
-int cs_sync_strategy(cs_sync_ctx *c, cs_err *err)
+int cs_sync_walk_take(cs_sync_walk *w, cs_sync_job *job)
 {
-	return c->opts->full ? run_full(c, err) : run_incremental(c, err);
+	size_t n = w->page.nrecords;
+	job->skip = calloc(n ? n : 1, 1);
+	if (!job->skip)
+		return CS_ERR;
+	w->taken += (long long)n;
+	w->total = w->page.total;
+	w->left = w->page.total - (long)n;
+	if (w->first_total < 0)
+		w->first_total = w->page.total;
+	job->slot = w->slot;
+	int rc = w->task->full ? take_full(w, job) : take_incremental(w, job);
+	job->range_done = w->done;
+	return rc;
 }
