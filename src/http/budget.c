@@ -329,6 +329,15 @@ int cs_http_budget_acquire(cs_http_budget *b, int (*should_stop)(void))
 	}
 }
 
+/* How far the count must go up to mean a new window: answers to requests
+ * in flight together arrive in any order, so the count seen goes up by a
+ * few now and then within one window. */
+static long new_window_jump(const struct cs_http_budget *b)
+{
+	long j = b->limit / 10;
+	return j > 10 ? j : 10;
+}
+
 void cs_http_budget_observe(cs_http_budget *b, long limit, long remaining, long reset)
 {
 	if (!b)
@@ -352,7 +361,8 @@ void cs_http_budget_observe(cs_http_budget *b, long limit, long remaining, long 
 		b->window_end = now + in_ms;
 		if (remaining == 0)
 			b->hold_until = b->window_end;
-	} else if (b->window_end <= 0 || now >= b->window_end || remaining > b->seen) {
+	} else if (b->window_end <= 0 || now >= b->window_end ||
+		   remaining > b->seen + new_window_jump(b)) {
 		/* Without a reset time, a window starts with the first answer
 		 * after the last one ended, or when the count went back up. */
 		b->window_end = now + WINDOW_MS;

@@ -27,10 +27,12 @@
 #include <string.h>
 
 #define MAX_MALFORMED_RETRIES 3
-/* A walk is split only when both halves keep at least this many records,
- * so the extra request a split costs (the page that crosses into the next
- * range) stays under 1 % of a range's requests. */
-#define RANGE_MIN_RECORDS 10000
+/* A walk is split only when both halves keep at least this many records
+ * (20 pages): a split costs about half a page (the page that crosses into
+ * the next range), under 2.5 % of the smallest range; large entities get
+ * large ranges anyway, since splitting stops once every request in flight
+ * has a walk. */
+#define RANGE_MIN_RECORDS 2000
 
 static long range_min_records(void)
 {

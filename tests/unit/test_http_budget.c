@@ -179,6 +179,23 @@ static void test_count_going_up_starts_a_new_window(void **state)
 	assert_int_equal(g_waits[0], 30000); /* 60 s over 1 + 1 gaps */
 }
 
+/* Answers of requests in flight together arrive out of order: a count a
+ * few higher than the last one is not a new window. */
+static void test_small_rise_is_not_a_new_window(void **state)
+{
+	(void)state;
+	cs_http_budget *b = cs_http_budget_get("app-rise", 0);
+	cs_http_budget_update(b, 1800, 100);
+	g_mono += 50000; /* 10 s of the window left */
+	cs_http_budget_update(b, 1800, 60);
+	cs_http_budget_update(b, 1800, 64); /* answered late */
+	cs_http_budget_update(b, 1800, 49);
+	assert_int_equal(cs_http_budget_acquire(b, NULL), 0);
+	/* 49 left over the 10 s that remain, not over a fresh minute */
+	assert_int_equal(g_nwaits, 1);
+	assert_int_equal(g_waits[0], 10000 / 50);
+}
+
 static int stop_now(void)
 {
 	return 1;
@@ -387,6 +404,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_count_going_up_starts_a_new_window, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_acquire_stops_early, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_small_rise_is_not_a_new_window, setup, teardown),
 		cmocka_unit_test(test_slot_limits_add_up),
 		cmocka_unit_test_setup_teardown(test_smoothing_spaces_requests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_limit_lowers_the_pace, setup, teardown),
