@@ -20,7 +20,12 @@
 #include <string.h>
 
 #define PIPE_DEPTH 16 /* pages waiting for the writer: bounded, so memory stays flat */
-#define BATCH_RECORDS 1000 /* rows per transaction when pages queue up */
+/* Rows per transaction when pages queue up. Every commit writes each
+ * random index leaf (transactions' supporter_id) it touched once, so a
+ * bigger batch writes fewer WAL frames per row: 1,000 -> 5,000 took CPU
+ * per record at 300k from about 62 to 58 us; 20,000 gained nothing more.
+ * A crash redoes at most one batch (upserts make that harmless). */
+#define BATCH_RECORDS 5000
 #define TICK_MS 500 /* progress while nothing is committed */
 
 static void job_free(cs_sync_job *job)

@@ -23,7 +23,9 @@
 
 enum step_flags {
 	STEP_WARN_FIRST = 1 << 0, /* log unknown frequencies before this step */
-	STEP_COUNTS = 1 << 1      /* its changes are the supporters updated */
+	STEP_COUNTS = 1 << 1,     /* its changes are the supporters updated */
+	STEP_FEW = 1 << 2,        /* only when few of the org's supporters are queued */
+	STEP_MANY = 1 << 3        /* only when many are (after a full sync) */
 };
 
 /* ?1 is the organization, ?2 the aggregates_at stamp. A key names each
@@ -52,12 +54,22 @@ static const struct recompute_step {
 	 " WHERE organization_id = ?1 AND supporter_id IS NOT NULL@ignore_conflicts"},
 	/* The only read of transaction rows: each is about a page of raw_json,
 	 * so the figures below come from this narrow copy, not three more
-	 * passes. CROSS JOIN keeps the small queue as the outer loop. */
-	{0, "agg.fill_gift",
+	 * passes. For a few queued supporters, CROSS JOIN keeps the small
+	 * queue as the outer loop through the supporter_id index; when most
+	 * of the org is queued, the org's rows are read in storage order
+	 * instead (the unary + keeps the planner off the supporter_id index):
+	 * the same rows, read once and in order, 1.95 -> 1.5 s of CPU for
+	 * 300k transactions. */
+	{STEP_FEW, "agg.fill_gift",
 	 "INSERT INTO cs_gift SELECT t.supporter_id, @ts(t.purchased_at),"
 	 " t.purchased_at, @x4(t.total_gross_amount) FROM cs_agg a"
 	 " CROSS JOIN transactions t ON t.supporter_id = a.id"
 	 " WHERE t.status = 'success' AND t.deleted_at IS NULL"},
+	{STEP_MANY, "agg.fill_gift_scan",
+	 "INSERT INTO cs_gift SELECT t.supporter_id, @ts(t.purchased_at),"
+	 " t.purchased_at, @x4(t.total_gross_amount) FROM transactions t"
+	 " WHERE t.organization_id = ?1 AND t.status = 'success'"
+	 " AND t.deleted_at IS NULL AND +t.supporter_id IN (SELECT id FROM cs_agg)"},
 	{0, "agg.sums",
 	 "UPDATE cs_agg SET amt4 = g.amt4, cnt = g.cnt FROM (SELECT sid,"
 	 " COALESCE(SUM(amt4), 0) AS amt4, COUNT(*) AS cnt FROM cs_gift GROUP BY sid) g"
@@ -118,6 +130,21 @@ static int run_step(cs_sql_store *s, const struct recompute_step *step, long lon
 	return rc < 0 ? rc : 0;
 }
 
+/* Whether most of the org's supporters are queued (a quarter or more):
+ * then reading all its transactions in order beats looking each queued
+ * supporter up. Asked after the queue is copied into cs_agg. */
+static int many_queued(cs_sql_store *s, long long org, int *many, cs_err *err)
+{
+	long long queued = 0, all = 0;
+	int rc = cs_sql_query_int(s->c, "SELECT COUNT(*) FROM cs_agg", "count queued supporters",
+				  CS_SQL_NOARGS, &queued, NULL, err);
+	if (rc == 0)
+		rc = cs_sql_query_int(s->c, "SELECT COUNT(*) FROM supporters WHERE organization_id = ?1",
+				      "count supporters", CS_SQL_ARGS(CS_V_INT(org)), &all, NULL, err);
+	*many = rc == 0 && queued * 4 >= all && queued > 0;
+	return rc;
+}
+
 #define MAX_FREQ_WARNINGS 10
 
 typedef struct freq_warn {
@@ -170,9 +197,14 @@ int cs_sql_recompute(cs_store *store, long long org, long long *updated, cs_err 
 	rc = cs_sql_begin(s->c, 1, "start the aggregates transaction", err);
 	if (rc != 0)
 		return rc;
+	int many = -1;
 	for (size_t i = 0; rc == 0 && i < sizeof(recompute_steps) / sizeof(recompute_steps[0]);
 	     i++) {
 		const struct recompute_step *step = &recompute_steps[i];
+		if ((step->flags & (STEP_FEW | STEP_MANY)) && many < 0)
+			rc = many_queued(s, org, &many, err);
+		if (rc || ((step->flags & STEP_FEW) && many) || ((step->flags & STEP_MANY) && !many))
+			continue;
 		if (step->flags & STEP_WARN_FIRST)
 			rc = warn_unknown_frequencies(s, org, err);
 		if (rc == 0)
