@@ -259,9 +259,18 @@ static int slot_time(struct cs_http_budget *b, long pace, int64_t wall, int64_t 
 		long lim = cs_http_budget_slot_limit(pace, k);
 		int64_t start = k * CS_HTTP_BUDGET_SLOT_MS;
 		long first = 0;
-		if (k == k0) /* times already past are not handed out: no catch-up burst */
+		if (k == k0) {
+			/* Times already past are handed out only as far back as a
+			 * tenth of the slot: a request that was not ready at its
+			 * time (its page was being parsed) catches up at once, but
+			 * an idle budget never bursts. A slot never holds more
+			 * than its limit either way. */
 			first = (long)(((wall - start) * lim + CS_HTTP_BUDGET_SLOT_MS - 1) /
 				       CS_HTTP_BUDGET_SLOT_MS);
+			first -= lim / 10 > 1 ? lim / 10 : 1;
+			if (first < 0)
+				first = 0;
+		}
 		if (lim <= 0 || first >= lim)
 			continue;
 		long idx = share_reserve(b, k, lim, first);
@@ -361,11 +370,16 @@ void cs_http_budget_observe(cs_http_budget *b, long limit, long remaining, long 
 		b->window_end = now + in_ms;
 		if (remaining == 0)
 			b->hold_until = b->window_end;
-	} else if (b->window_end <= 0 || now >= b->window_end ||
-		   remaining > b->seen + new_window_jump(b)) {
-		/* Without a reset time, a window starts with the first answer
-		 * after the last one ended, or when the count went back up. */
+	} else if (b->seen < 0 || remaining > b->seen + new_window_jump(b)) {
+		/* Without a reset time, a window starts with the first answer,
+		 * or when the count went back up: evidence of a new window. */
 		b->window_end = now + WINDOW_MS;
+	} else if (b->window_end <= 0 || now >= b->window_end) {
+		/* Our estimate of the end passed: a count that looks fresh is a
+		 * new window; a low one means the server's window has not
+		 * rolled yet (our estimate was early), and guessing a new
+		 * minute from it would spread the rest over a phantom window. */
+		b->window_end = remaining >= b->limit / 2 ? now + WINDOW_MS : 0;
 	}
 	b->remaining = b->seen = remaining;
 	pthread_mutex_unlock(&b->mu);

@@ -196,6 +196,27 @@ static void test_small_rise_is_not_a_new_window(void **state)
 	assert_int_equal(g_waits[0], 10000 / 50);
 }
 
+/* Our estimate of the window's end passed a little before the server's:
+ * the next answer is still the old window's. Its low count must not start
+ * a new minute over which the rest would be spread. */
+static void test_early_estimate_starts_no_phantom_window(void **state)
+{
+	(void)state;
+	cs_http_budget *b = cs_http_budget_get("app-phantom", 0);
+	cs_http_budget_update(b, 1800, 1000); /* window estimated to end in 60 s */
+	g_mono += 60500;
+	cs_http_budget_update(b, 1800, 40); /* the server has not rolled yet */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(cs_http_budget_acquire(b, NULL), 0);
+	assert_int_equal(g_nwaits, 0);
+	/* the roll shows as a jump: a new window from there */
+	cs_http_budget_update(b, 1800, 1795);
+	cs_http_budget_update(b, 1800, 4);
+	assert_int_equal(cs_http_budget_acquire(b, NULL), 0);
+	assert_int_equal(g_nwaits, 1);
+	assert_int_equal(g_waits[0], 60000 / 5);
+}
+
 static int stop_now(void)
 {
 	return 1;
@@ -277,6 +298,25 @@ static void test_smoothing_spaces_requests(void **state)
 	assert_true(max_in_window(4000, 60000) < 1800);
 	/* and not slower than the pace: 4,000 grants in about 4000 / 29.7 s */
 	assert_true(g_times[3999] - g_times[0] <= 4000 * 1000 / 29);
+	cs_http_budget_free(b);
+}
+
+/* A budget idle for half a second hands out at most a tenth of a slot at
+ * once (the requests that were late), then goes back to its pace. */
+static void test_catch_up_is_small(void **state)
+{
+	(void)state;
+	cs_http_budget *b = cs_http_budget_new("app-catchup", 1800);
+	grant_times(b, 10);
+	g_mono += 500;
+	g_wall += 500;
+	int64_t t0 = g_mono;
+	grant_times(b, 20);
+	int at_once = 0;
+	for (int i = 0; i < 20; i++)
+		at_once += g_times[i] == t0;
+	assert_true(at_once >= 1 && at_once <= 3 + 1);
+	assert_true(max_in_window(20, 1000) <= 31);
 	cs_http_budget_free(b);
 }
 
@@ -405,8 +445,11 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_acquire_stops_early, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_small_rise_is_not_a_new_window, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_early_estimate_starts_no_phantom_window, setup,
+						teardown),
 		cmocka_unit_test(test_slot_limits_add_up),
 		cmocka_unit_test_setup_teardown(test_smoothing_spaces_requests, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_catch_up_is_small, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_limit_lowers_the_pace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retry_after_holds_every_request, setup,
 						teardown),
