@@ -54,6 +54,7 @@ contract: bootstrap build
 
 bench: bootstrap build
 	@bash bench/run
+	@bash bench/ceiling
 	@bash bench/mailchimp
 
 install: build

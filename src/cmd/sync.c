@@ -36,6 +36,8 @@ static void print_result(const cs_sync_org_result *r)
 	}
 	if (r->aggregates_updated)
 		printf("  supporter aggregates recomputed: %lld\n", r->aggregates_updated);
+	if (r->aggregates_rc)
+		fprintf(stderr, "classy-sync: error: %s\n", r->aggregates_error);
 }
 
 /* Leases around each entity of a manual sync (see daemon/lease.h), so a
@@ -148,6 +150,7 @@ static int sync_all(cs_cmd_ctx *ctx, cs_daemon_lease_keeper *leases, const cs_or
 			total_requests += r->ents[k].requests;
 			r->ents[k].status == CS_RUN_SUCCESS ? ok++ : failed++;
 		}
+		failed += r->aggregates_rc != 0;
 	}
 	for (size_t i = 0, k = 0; i < orgs->n; i++) {
 		if (!runs[i].connected)

@@ -75,7 +75,8 @@ enum cs_store_ctrl_op {
 	CS_CTRL_LAST_RUNS = 1,
 	/* later features add ops here; unknown ops return CS_ENOTFOUND */
 	CS_CTRL_RUN_FACTS = 100,   /* arg: cs_run_facts *, for `health` */
-	CS_CTRL_PLUGIN_LAST = 101  /* arg: cs_plugin_last *, for `health` */
+	CS_CTRL_PLUGIN_LAST = 101, /* arg: cs_plugin_last *, for `health` */
+	CS_CTRL_HAS_ROWS = 102     /* arg: cs_has_rows *, for the sync */
 };
 
 /* CS_CTRL_RUN_FACTS: what `health` needs from sync_runs about one org,
@@ -105,6 +106,15 @@ typedef struct cs_plugin_last {
 	char error[512];
 } cs_plugin_last;
 
+
+/* CS_CTRL_HAS_ROWS: whether an org has any row of an entity, through the
+ * organization_id index. A full scan that starts on none cannot leave a row
+ * absent, so the sync skips its soft-delete pass (which reads every row). */
+typedef struct cs_has_rows {
+	long long org_id; /* in */
+	int entity;       /* in: enum cs_entity_id */
+	int any;          /* out */
+} cs_has_rows;
 
 /* ---- Push plugins (see plugin/plugin.h) ---- */
 

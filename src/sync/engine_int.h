@@ -131,6 +131,7 @@ struct cs_sync_task {
 	cs_classy *api;
 	void *entity_ctx;            /* opts->entity_begin/end's argument */
 	cs_sync_entity_result *res;  /* records, pages: the writer's */
+	cs_sync_org_result *ores;    /* its org's: the aggregates once all its tasks ended */
 	cs_run run_row;
 	int full;
 	int lookback_s;
@@ -139,6 +140,7 @@ struct cs_sync_task {
 	int64_t t0;                  /* monotonic */
 	cs_sync_frontier frontier;
 	int64_t start_lo;            /* the first walk's start (set before the threads) */
+	int fresh_scan;              /* a full scan from nothing on no rows: none can be absent */
 	/* the writer's side */
 	cs_sync_state state;         /* committed with each batch */
 	int ended;
@@ -186,6 +188,7 @@ struct cs_sync_ctx {
 		long long records, pages;
 	} batch;
 	int64_t last_report;       /* the writer's last progress call */
+	int failed;                /* the run itself failed: no aggregates */
 };
 
 /* fetcher.c: the strategy, producing jobs through c->job_get and c->emit

@@ -1,7 +1,7 @@
 /* Sync runs: every org and entity of a run becomes a task (its sync_runs
- * row, its checkpoint state, its result), the pipeline runs them all at
- * once, then the aggregates of the supporters they touched are recomputed
- * per org; and connecting an org (its decrypted secret into a Classy
+ * row, its checkpoint state, its result) and the pipeline runs them all at
+ * once (the writer recomputes each org's aggregates as its last task
+ * ends); and connecting an org (its decrypted secret into a Classy
  * client). It must never print: the caller reports outcomes; and it never
  * calls a push destination. */
 #include "sync/engine_int.h"
@@ -40,6 +40,12 @@ static int task_begin(cs_sync_ctx *c, cs_sync_task *t, cs_err *err)
 		if (!t->state.full_started_at[0]) {
 			cs_time_format(cs_time_now_ms(), 1, t->state.full_started_at);
 			t->state.full_last_id = 0;
+			/* An org with no row yet (a first sync) cannot have one the
+			 * scan misses: its end skips the soft-delete pass. A backend
+			 * without the op just runs the pass. */
+			cs_has_rows h = {.org_id = t->org, .entity = t->e->id};
+			cs_err herr = {0};
+			t->fresh_scan = st->ctrl(st, CS_CTRL_HAS_ROWS, &h, &herr) == 0 && !h.any;
 		} else {
 			cs_info("%s org %lld: resuming the full sync started %s after id %lld",
 				t->e->name, t->org, t->state.full_started_at, t->state.full_last_id);
@@ -81,7 +87,8 @@ static int plan_tasks(cs_sync_ctx *c, const cs_sync_target *tg, size_t n, const 
 			cs_sync_task *t = &c->tasks[nt];
 			memset(t, 0, sizeof(*t));
 			*t = (cs_sync_task){.run = c, .org = tg[i].org_id, .e = e, .api = tg[i].api,
-					    .entity_ctx = tg[i].entity_ctx, .res = r, .full = o->full,
+					    .entity_ctx = tg[i].entity_ctx, .res = r, .ores = &res[i],
+					    .full = o->full,
 					    .t0 = cs_time_mono_ms(), .started_ms = cs_time_now_ms()};
 			atomic_init(&t->requests, 0);
 			atomic_init(&t->retries, 0);
@@ -133,6 +140,7 @@ static int run_tasks(cs_sync_ctx *c, cs_err *err)
 		pthread_cond_destroy(&c->done_cv);
 		pthread_mutex_destroy(&c->done_mu);
 	}
+	c->failed = rc != 0;
 	for (int i = 0; i < c->ntasks; i++) {
 		cs_sync_task *t = &c->tasks[i];
 		if (!t->ended && !t->rc && !atomic_load(&t->write_rc)) {
@@ -146,20 +154,6 @@ static int run_tasks(cs_sync_ctx *c, cs_err *err)
 	cs_http_loop_unshare(c->loop);
 	c->loop = NULL;
 	return rc;
-}
-
-/* Supporter aggregates of every org whose supporter-related rows changed. */
-static int recompute(cs_store *st, cs_sync_org_result *r, cs_err *err)
-{
-	int touched = 0;
-	for (int k = 0; k < r->nents; k++)
-		touched |= r->ents[k].records > 0 && r->ents[k].entity->supporter_ref;
-	if (!touched)
-		return 0;
-	if (st->recompute_aggregates(st, r->org_id, &r->aggregates_updated, err))
-		return cs_err_wrap(err, "cannot recompute supporter aggregates of organization %lld",
-				   r->org_id);
-	return 0;
 }
 
 int cs_sync_orgs(cs_store *st, const cs_sync_target *targets, size_t n, const cs_entity *only,
@@ -186,10 +180,9 @@ int cs_sync_orgs(cs_store *st, const cs_sync_target *targets, size_t n, const cs
 			cs_err_set(err, r->status == CS_RUN_INTERRUPTED ? CS_EINTR : CS_ERR, "%s",
 				   r->error);
 		}
-		cs_err aerr = {0};
-		if (!rc && recompute(st, &res[i], &aerr)) {
+		if (res[i].aggregates_rc) { /* the writer recomputed each org as it ended */
 			failed++;
-			*err = aerr;
+			cs_err_set(err, res[i].aggregates_rc, "%s", res[i].aggregates_error);
 		}
 		res[i].elapsed_ms = cs_time_mono_ms() - t0;
 	}

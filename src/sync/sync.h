@@ -59,6 +59,8 @@ typedef struct cs_sync_org_result {
 	cs_sync_entity_result ents[CS_ENT_COUNT];
 	int nents;
 	long long aggregates_updated;
+	int aggregates_rc;          /* the recompute failed: why in aggregates_error */
+	char aggregates_error[1024];
 	int64_t elapsed_ms;
 } cs_sync_org_result;
 

@@ -81,8 +81,12 @@ static int store_rows(cs_sync_ctx *c, cs_sync_job *job, long long *stored, cs_er
 static int end_full_scan(cs_sync_ctx *c, cs_sync_task *t, const char *now, cs_err *err)
 {
 	cs_sync_state *s = &t->state;
-	int rc = c->st->mark_absent(c->st, t->e, t->org, s->full_started_at,
-				    &t->res->marked_deleted, err);
+	int rc = 0;
+	if (t->fresh_scan) /* started on no row: every row is this scan's */
+		cs_debug("%s org %lld: first full scan, nothing can be absent", t->e->name, t->org);
+	else
+		rc = c->st->mark_absent(c->st, t->e, t->org, s->full_started_at,
+					&t->res->marked_deleted, err);
 	int64_t start_ms, cur_ms;
 	cs_time_parse(s->full_started_at, &start_ms, NULL);
 	if (!s->cursor[0] || cs_time_parse(s->cursor, &cur_ms, NULL) < 0 || cur_ms < start_ms)
@@ -174,6 +178,33 @@ static int finish_status(const cs_sync_task *t, int rc)
 	return t->res->pages > 0 ? CS_RUN_PARTIAL : CS_RUN_FAILED;
 }
 
+/* Every task of t's org ended: the aggregates of the supporters they
+ * touched, now, between transactions, while other orgs of the run may
+ * still be fetching (at the rate limit the writer is mostly idle, so this
+ * overlaps their pages instead of following them all). */
+static void org_aggregates(cs_sync_ctx *c, const cs_sync_task *t)
+{
+	cs_sync_org_result *o = t->ores;
+	int touched = 0;
+	for (int i = 0; i < c->ntasks; i++) {
+		const cs_sync_task *u = &c->tasks[i];
+		if (u->ores != o)
+			continue;
+		if (!u->ended)
+			return;
+		touched |= u->res->records > 0 && u->e->supporter_ref;
+	}
+	if (!touched || c->failed)
+		return;
+	cs_err err = {0};
+	if (c->st->recompute_aggregates(c->st, o->org_id, &o->aggregates_updated, &err)) {
+		o->aggregates_rc = err.code ? err.code : CS_ERR;
+		cs_err_wrap(&err, "cannot recompute supporter aggregates of organization %lld",
+			    o->org_id);
+		memcpy(o->aggregates_error, err.msg, sizeof(o->aggregates_error));
+	}
+}
+
 /* The task ended (every page of it is stored, or it failed): its
  * sync_runs row gets the outcome and counters, and the entity_end hook
  * runs. A write failure is the outcome when there was one. */
@@ -214,4 +245,5 @@ void cs_sync_writer_end(cs_sync_ctx *c, cs_sync_task *t)
 	if (c->opts->entity_end)
 		c->opts->entity_end(t->e, t->entity_ctx);
 	cs_sync_writer_report(c, 1);
+	org_aggregates(c, t);
 }

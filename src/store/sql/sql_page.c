@@ -381,6 +381,20 @@ void cs_sql_page_abort(cs_store *st)
 	s->in_page = 0;
 }
 
+int cs_sql_has_rows(cs_sql_store *s, cs_has_rows *h, cs_err *err)
+{
+	char sql[160];
+	long long any = 0;
+	if (h->entity < 0 || h->entity >= CS_ENT_COUNT)
+		return cs_err_set(err, CS_ERR, "cannot look for rows: unknown entity %d", h->entity);
+	snprintf(sql, sizeof(sql), "SELECT 1 FROM \"%s\" WHERE organization_id = ?1 LIMIT 1",
+		 cs_entities[h->entity].name);
+	int rc = cs_sql_query_int(s->c, sql, "look for rows", CS_SQL_ARGS(CS_V_INT(h->org_id)), &any,
+				  NULL, err);
+	h->any = rc == 0 && any == 1;
+	return rc;
+}
+
 int cs_sql_mark_absent(cs_store *st, const cs_entity *e, long long org, const char *since,
 		       long long *marked, cs_err *err)
 {
