@@ -141,6 +141,7 @@ struct cs_sync_task {
 	cs_sync_frontier frontier;
 	int64_t start_lo;            /* the first walk's start (set before the threads) */
 	int fresh_scan;              /* a full scan from nothing on no rows: none can be absent */
+	long long since_chunk;       /* rows stored since its org's last aggregates chunk */
 	/* the writer's side */
 	cs_sync_state state;         /* committed with each batch */
 	int ended;
@@ -189,6 +190,9 @@ struct cs_sync_ctx {
 	} batch;
 	int64_t last_report;       /* the writer's last progress call */
 	int failed;                /* the run itself failed: no aggregates */
+	int64_t idle_ms;           /* the writer's waiting since its last aggregates chunk */
+	int64_t chunk_ms;          /* what the last chunk took */
+	int no_chunks;             /* the store cannot do chunks */
 };
 
 /* fetcher.c: the strategy, producing jobs through c->job_get and c->emit
@@ -206,6 +210,9 @@ int cs_sync_writer_commit(cs_sync_ctx *c, cs_err *err);
 int cs_sync_writer_store(cs_sync_ctx *c, cs_sync_job *job, cs_err *err);
 void cs_sync_writer_end(cs_sync_ctx *c, cs_sync_task *t);
 void cs_sync_writer_report(cs_sync_ctx *c, int force);
+/* Nothing waits for the writer and it waited idle_ms since its last
+ * call: it may use the time for a chunk of an org's aggregates. */
+void cs_sync_writer_idle(cs_sync_ctx *c);
 
 /* pipeline.c: runs the strategy and the writer, pipelined on two threads
  * unless CLASSY_SYNC_PIPELINE=0. */

@@ -173,20 +173,24 @@ static void *strategy_thread(void *arg)
 }
 
 /* Pops the next job of task `pref` when one waits, else the oldest; *more
- * says whether another job of the same task waits behind it. Waits at most
- * TICK_MS; NULL with *idle set on a timeout, NULL alone when the strategy
- * has finished and the queue is empty. */
-static cs_sync_job *pop(cs_sync_pipe *p, const cs_sync_task *pref, int *more, int *idle)
+ * says whether another job of the same task waits behind it, *left how many
+ * jobs wait in all, and *waited_ms is added the time spent waiting for one.
+ * Waits at most TICK_MS; NULL with *idle set on a timeout, NULL alone when
+ * the strategy has finished and the queue is empty. */
+static cs_sync_job *pop(cs_sync_pipe *p, const cs_sync_task *pref, int *more, int *idle,
+			int *left, int64_t *waited_ms)
 {
 	*idle = 0;
 	pthread_mutex_lock(&p->lock);
 	if (p->len == 0 && !p->eof) {
+		int64_t t0 = cs_time_mono_ms();
 		struct timespec until = cs_time_deadline_in(CLOCK_MONOTONIC, TICK_MS);
 		while (p->len == 0 && !p->eof)
 			if (pthread_cond_timedwait(&p->changed, &p->lock, &until)) {
 				*idle = p->len == 0 && !p->eof;
 				break;
 			}
+		*waited_ms += cs_time_mono_ms() - t0;
 	}
 	cs_sync_job *job = NULL, *prev = NULL;
 	for (cs_sync_job *j = p->head, *b = NULL; pref && j; b = j, j = j->next)
@@ -213,6 +217,7 @@ static cs_sync_job *pop(cs_sync_pipe *p, const cs_sync_task *pref, int *more, in
 			*more = 1;
 			break;
 		}
+	*left = p->len;
 	pthread_mutex_unlock(&p->lock);
 	return job;
 }
@@ -236,10 +241,10 @@ static void hand_back(cs_sync_pipe *p, cs_sync_job *job, int failed)
  * the strategy is told to stop. */
 static int drain(cs_sync_ctx *c, cs_sync_pipe *p, cs_err *err)
 {
-	int rc = 0, more, idle;
+	int rc = 0, more, idle, left;
 	cs_sync_job *job;
 	for (;;) {
-		job = pop(p, c->batch.task, &more, &idle);
+		job = pop(p, c->batch.task, &more, &idle, &left, &c->idle_ms);
 		if (!job && !idle)
 			break;
 		if (job) {
@@ -248,6 +253,8 @@ static int drain(cs_sync_ctx *c, cs_sync_pipe *p, cs_err *err)
 			hand_back(p, job, rc != 0);
 		}
 		cs_sync_writer_report(c, idle);
+		if (!rc && left == 0)
+			cs_sync_writer_idle(c);
 	}
 	if (!rc)
 		rc = cs_sync_writer_commit(c, err);

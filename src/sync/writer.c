@@ -153,6 +153,8 @@ int cs_sync_writer_commit(cs_sync_ctx *c, cs_err *err)
 	else {
 		t->res->records += c->batch.records;
 		t->res->pages += c->batch.pages;
+		if (t->e->supporter_ref)
+			t->since_chunk += c->batch.records;
 	}
 	c->batch.task = NULL;
 	c->batch.records = c->batch.pages = 0;
@@ -176,6 +178,52 @@ static int finish_status(const cs_sync_task *t, int rc)
 	if (rc == CS_EINTR)
 		return CS_RUN_INTERRUPTED;
 	return t->res->pages > 0 ? CS_RUN_PARTIAL : CS_RUN_FAILED;
+}
+
+/* A chunk of an org's aggregates while the writer would otherwise wait:
+ * at the rate limit it waits most of the time, and the recompute after
+ * the last page then finds only what was queued since the last chunk.
+ * Only idle time pays for it (twice what the last chunk took must have
+ * been spent waiting), so a writer that is the bottleneck never runs one.
+ * Exact whatever the timing: every upsert queues its supporter again, and
+ * the recompute at the end does whatever is still queued. */
+#define CHUNK_SUPPORTERS 5000
+#define CHUNK_AFTER_ROWS 2000 /* stored rows of an org that call for a chunk */
+
+void cs_sync_writer_idle(cs_sync_ctx *c)
+{
+	if (c->no_chunks || c->batch.task || c->idle_ms < 2 * c->chunk_ms + 20)
+		return;
+	cs_sync_task *best = NULL;
+	long long most = CHUNK_AFTER_ROWS - 1;
+	for (int i = 0; i < c->ntasks; i++) {
+		cs_sync_task *t = &c->tasks[i];
+		long long rows = 0;
+		for (int k = 0; k < c->ntasks; k++)
+			if (c->tasks[k].ores == t->ores)
+				rows += c->tasks[k].since_chunk;
+		if (rows > most) {
+			most = rows;
+			best = t;
+		}
+	}
+	if (!best)
+		return;
+	for (int k = 0; k < c->ntasks; k++)
+		if (c->tasks[k].ores == best->ores)
+			c->tasks[k].since_chunk = 0;
+	int64_t t0 = cs_time_mono_ms();
+	cs_recompute_some r = {.org_id = best->org, .limit = CHUNK_SUPPORTERS};
+	cs_err err = {0};
+	if (c->st->ctrl(c->st, CS_CTRL_RECOMPUTE_SOME, &r, &err)) {
+		/* not a failure: the recompute at the end does it all */
+		cs_debug("aggregates chunk of org %lld: %s; no more chunks", best->org, err.msg);
+		c->no_chunks = 1;
+	}
+	c->chunk_ms = cs_time_mono_ms() - t0;
+	c->idle_ms = 0;
+	cs_debug("aggregates chunk of org %lld: %lld supporters in %lld ms", best->org, r.updated,
+		 (long long)c->chunk_ms);
 }
 
 /* Every task of t's org ended: the aggregates of the supporters they

@@ -25,7 +25,9 @@ enum step_flags {
 	STEP_WARN_FIRST = 1 << 0, /* log unknown frequencies before this step */
 	STEP_COUNTS = 1 << 1,     /* its changes are the supporters updated */
 	STEP_FEW = 1 << 2,        /* only when few of the org's supporters are queued */
-	STEP_MANY = 1 << 3        /* only when many are (after a full sync) */
+	STEP_MANY = 1 << 3,       /* only when many are (after a full sync) */
+	STEP_ALL = 1 << 4,        /* only when the whole queue is done */
+	STEP_SOME = 1 << 5        /* only for a part of it (a chunk, ?3 supporters) */
 };
 
 /* ?1 is the organization, ?2 the aggregates_at stamp. A key names each
@@ -36,7 +38,7 @@ static const struct recompute_step {
 } recompute_steps[] = {
 	/* Supporters that arrived after the transactions pointing at them
 	 * (orphans at the time) never had aggregates: queue them too. */
-	{0, "agg.queue_new",
+	{STEP_ALL, "agg.queue_new",
 	 "@insert_ignore INTO aggregate_queue (organization_id, supporter_id)"
 	 " SELECT organization_id, id FROM supporters"
 	 " WHERE organization_id = ?1 AND aggregates_at IS NULL@ignore_conflicts"},
@@ -49,9 +51,15 @@ static const struct recompute_step {
 	 "@temp_table cs_gift (sid @bigint NOT NULL, jd REAL, at @text, amt4 @bigint)"},
 	{0, "agg.clear_agg", "DELETE FROM cs_agg"},
 	{0, "agg.clear_gift", "DELETE FROM cs_gift"},
-	{0, "agg.fill_agg",
+	{STEP_ALL, "agg.fill_agg",
 	 "@insert_ignore INTO cs_agg (id) SELECT supporter_id FROM aggregate_queue"
 	 " WHERE organization_id = ?1 AND supporter_id IS NOT NULL@ignore_conflicts"},
+	/* A chunk takes the lowest queued ids: supporters queued again later
+	 * (a newer gift arrived) are simply done again by a later chunk. */
+	{STEP_SOME, "agg.fill_agg_some",
+	 "@insert_ignore INTO cs_agg (id) SELECT supporter_id FROM aggregate_queue"
+	 " WHERE organization_id = ?1 AND supporter_id IS NOT NULL ORDER BY supporter_id"
+	 " LIMIT ?3@ignore_conflicts"},
 	/* The only read of transaction rows: each is about a page of raw_json,
 	 * so the figures below come from this narrow copy, not three more
 	 * passes. For a few queued supporters, CROSS JOIN keeps the small
@@ -98,7 +106,10 @@ static const struct recompute_step {
 	 " a.first_at, a.last_at, a.plans, a.monthly4 / 10000.0, ?2"
 	 " FROM cs_agg a WHERE a.id = supporters.id)"
 	 " WHERE id IN (SELECT id FROM cs_agg)"},
-	{0, "agg.dequeue", "DELETE FROM aggregate_queue WHERE organization_id = ?1"},
+	{STEP_ALL, "agg.dequeue", "DELETE FROM aggregate_queue WHERE organization_id = ?1"},
+	{STEP_SOME, "agg.dequeue_some",
+	 "DELETE FROM aggregate_queue WHERE organization_id = ?1"
+	 " AND supporter_id IN (SELECT id FROM cs_agg)"},
 };
 
 /* Active plans of queued supporters whose frequency has no factor. */
@@ -110,7 +121,7 @@ static const char unknown_freq_sql[] =
 	" ORDER BY p.id";
 
 static int run_step(cs_sql_store *s, const struct recompute_step *step, long long org,
-		    const char *stamp, long long *changes, cs_err *err)
+		    long long limit, const char *stamp, long long *changes, cs_err *err)
 {
 	cs_sql_stmt *st = NULL;
 	const char *sql = cs_sql_text(s->c->dia, step->key, step->sql);
@@ -123,6 +134,8 @@ static int run_step(cs_sql_store *s, const struct recompute_step *step, long lon
 		cs_sql_bind_int(st, 1, org);
 	if (strstr(sql, "?2"))
 		cs_sql_bind_time(st, 2, stamp);
+	if (strstr(sql, "?3"))
+		cs_sql_bind_int(st, 3, limit);
 	rc = cs_sql_step(st, err);
 	if (rc >= 0 && changes)
 		*changes = cs_sql_changes(s->c);
@@ -178,9 +191,11 @@ static int warn_unknown_frequencies(cs_sql_store *s, long long org, cs_err *err)
 	return rc;
 }
 
-int cs_sql_recompute(cs_store *store, long long org, long long *updated, cs_err *err)
+/* The queued supporters of org (all of them when limit is 0, else up to
+ * limit of them), in one transaction. */
+static int recompute(cs_sql_store *s, long long org, long long limit, long long *updated,
+		     cs_err *err)
 {
-	cs_sql_store *s = (cs_sql_store *)store;
 	char stamp[CS_TIME_BUFSZ];
 	long long changes = 0;
 	int rc;
@@ -201,6 +216,8 @@ int cs_sql_recompute(cs_store *store, long long org, long long *updated, cs_err 
 	for (size_t i = 0; rc == 0 && i < sizeof(recompute_steps) / sizeof(recompute_steps[0]);
 	     i++) {
 		const struct recompute_step *step = &recompute_steps[i];
+		if ((step->flags & STEP_ALL && limit) || (step->flags & STEP_SOME && !limit))
+			continue;
 		if ((step->flags & (STEP_FEW | STEP_MANY)) && many < 0)
 			rc = many_queued(s, org, &many, err);
 		if (rc || ((step->flags & STEP_FEW) && many) || ((step->flags & STEP_MANY) && !many))
@@ -208,8 +225,8 @@ int cs_sql_recompute(cs_store *store, long long org, long long *updated, cs_err 
 		if (step->flags & STEP_WARN_FIRST)
 			rc = warn_unknown_frequencies(s, org, err);
 		if (rc == 0)
-			rc = run_step(s, step, org, stamp, (step->flags & STEP_COUNTS) ? &changes : NULL,
-				      err);
+			rc = run_step(s, step, org, limit, stamp,
+				      (step->flags & STEP_COUNTS) ? &changes : NULL, err);
 	}
 	rc = cs_sql_end(s->c, rc, "commit supporter aggregates", err);
 	if (rc != 0)
@@ -218,4 +235,17 @@ int cs_sql_recompute(cs_store *store, long long org, long long *updated, cs_err 
 		*updated = changes;
 	cs_debug("recomputed aggregates of %lld supporters of org %lld", changes, org);
 	return 0;
+}
+
+int cs_sql_recompute(cs_store *store, long long org, long long *updated, cs_err *err)
+{
+	return recompute((cs_sql_store *)store, org, 0, updated, err);
+}
+
+int cs_sql_recompute_some(cs_sql_store *s, cs_recompute_some *r, cs_err *err)
+{
+	r->updated = 0;
+	if (r->limit <= 0)
+		return cs_err_set(err, CS_EUSAGE, "cannot recompute a chunk of no supporters");
+	return recompute(s, r->org_id, r->limit, &r->updated, err);
 }
