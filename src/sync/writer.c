@@ -190,12 +190,21 @@ static int finish_status(const cs_sync_task *t, int rc)
 #define CHUNK_SUPPORTERS 5000
 #define CHUNK_AFTER_ROWS 2000 /* stored rows of an org that call for a chunk */
 
+/* Tests make chunks small (CLASSY_SYNC_TEST_CHUNK=N: N supporters after
+ * N rows), so a small data set is done in several chunks. */
+static long long chunk_size(long long dflt)
+{
+	const char *v = getenv("CLASSY_SYNC_TEST_CHUNK");
+	long long n = v ? atoll(v) : 0;
+	return n > 0 ? n : dflt;
+}
+
 void cs_sync_writer_idle(cs_sync_ctx *c)
 {
 	if (c->no_chunks || c->batch.task || c->idle_ms < 2 * c->chunk_ms + 20)
 		return;
 	cs_sync_task *best = NULL;
-	long long most = CHUNK_AFTER_ROWS - 1;
+	long long most = chunk_size(CHUNK_AFTER_ROWS) - 1;
 	for (int i = 0; i < c->ntasks; i++) {
 		cs_sync_task *t = &c->tasks[i];
 		long long rows = 0;
@@ -213,7 +222,7 @@ void cs_sync_writer_idle(cs_sync_ctx *c)
 		if (c->tasks[k].ores == best->ores)
 			c->tasks[k].since_chunk = 0;
 	int64_t t0 = cs_time_mono_ms();
-	cs_recompute_some r = {.org_id = best->org, .limit = CHUNK_SUPPORTERS};
+	cs_recompute_some r = {.org_id = best->org, .limit = chunk_size(CHUNK_SUPPORTERS)};
 	cs_err err = {0};
 	if (c->st->ctrl(c->st, CS_CTRL_RECOMPUTE_SOME, &r, &err)) {
 		/* not a failure: the recompute at the end does it all */
