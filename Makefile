@@ -5,7 +5,8 @@ TSAN_BUILD ?= build-tsan
 PREFIX ?= /usr/local
 JOBS ?= $(shell nproc)
 
-.PHONY: all build demo test test-unit test-integration test-asan test-tsan bench install clean bootstrap contract
+.PHONY: all build demo test test-unit test-integration test-asan bench install clean bootstrap contract \
+	fuzz mutate test-tsan test-valgrind test-faults test-alloc
 
 all: build
 
@@ -39,14 +40,30 @@ test-asan:
 	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest --output-on-failure -j 2
 
-# ThreadSanitizer over the tests that run threads: the HTTP loop, the sync
-# (strategy, writer, checkpointer), the daemon's jobs, alerts, Mailchimp.
-TSAN_TESTS ?= unit/test_http|unit/test_sync|unit/test_alert|unit/test_mailchimp_pool|t_concurrency|t_sync|t_kill9|t_ties|t_faults|t_daemon_basic|t_daemon_overlap
+# ThreadSanitizer over the threaded paths, in build-tsan/ (tests/tsan/run).
 test-tsan:
-	@cmake -S . -B $(TSAN_BUILD) -DCS_TSAN=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-	@cmake --build $(TSAN_BUILD) -j $(JOBS)
-	@cd $(TSAN_BUILD) && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
-		ctest --output-on-failure -j 2 -R '$(TSAN_TESTS)'
+	@JOBS=$(JOBS) bash tests/tsan/run
+
+# The integration suite with classy-sync under valgrind memcheck (tests/valgrind/run).
+test-valgrind: bootstrap build
+	@BUILD=$(abspath $(BUILD)) bash tests/valgrind/run
+
+# The fault campaign: faults x syncs, 20 seeded kill -9 (tests/faults/run; FAULT_SEED=N replays).
+test-faults: bootstrap build
+	@BUILD=$(abspath $(BUILD)) bash tests/faults/run
+
+# Every allocation site of one small full sync failed in turn (tests/alloc/run).
+test-alloc: bootstrap build
+	@BUILD=$(abspath $(BUILD)) bash tests/alloc/run
+
+# The mutation campaign (tests/mutate/mutations.txt) on a scratch copy in build-mutate/.
+mutate: bootstrap
+	@bash tests/mutate/run
+
+# libFuzzer targets (clang) in build-fuzz/, FUZZ_SECONDS each (tests/fuzz/run).
+FUZZ_SECONDS ?= 60
+fuzz: bootstrap
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run
 
 contract: bootstrap build
 	@bash tests/contract/run

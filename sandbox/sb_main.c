@@ -27,6 +27,7 @@ typedef struct opts {
 	double mc_fail_rate, mc_throttle_rate;
 	long port, seed, orgs, supporters, transactions, campaigns, plans, ties, orphans;
 	long rate_limit, latency_ms, token_ttl, mutate_every, mutate_ties, now, verbose, help;
+	long ignore_filters, ignore_page, clock_skew, id_base, bad_id_every;
 	double fail_rate, drop_rate, truncate_rate, throttle_rate;
 } opts;
 
@@ -69,6 +70,19 @@ static const opt_def opt_defs[] = {
 	O("mutate-every", "K", LONG, mutate_every, 0, 100000000,
 	  "after every K list requests of an org+entity, update 3 early-sorting records and create 2 "
 	  "(default 0 = never)"),
+	O("clock-skew", "S", LONG, clock_skew, 0, 315360000,
+	  "mutations stamp updated_at S seconds in the past: a late commit, or a source clock "
+	  "running behind (default 0)"),
+	O("ignore-filters", NULL, FLAG, ignore_filters, 0, 0,
+	  "answer list queries as if they had no 'filter' (a broken API or proxy)"),
+	O("ignore-page", NULL, FLAG, ignore_page, 0, 0,
+	  "answer every list query with page 1, whatever 'page' asks (a broken API or proxy)"),
+	O("id-base", "N", LONG, id_base, 5000000, 4611686018427387904L,
+	  "first id of every entity (default: 5000000 supporters, 30000000 transactions, 227000 "
+	  "campaigns, 850000 plans); 9007199254740990 gives ids past 2^53"),
+	O("bad-id-every", "K", LONG, bad_id_every, 0, 100000000,
+	  "list pages serve each record whose id is a multiple of K with its id negated (an "
+	  "invalid id; default 0 = never)"),
 	O("now", "UNIX", LONG, now, 1, 253402300799,
 	  "generate as if started at this unix time, for byte-identical dumps across runs "
 	  "(default: the real time)"),
@@ -116,9 +130,14 @@ static const char usage_tail[] =
 	"  GET  /__sandbox/stats                  request counters\n"
 	"  POST /__sandbox/reset-stats\n"
 	"  POST /__sandbox/mutate?org=ID&entity=E&update=N&create=N\n"
+	"  POST /__sandbox/set-amount?org=ID&entity=E&id=N&cents=C   one record's amount, as an update\n"
 	"  GET|POST /__sandbox/knobs?fail_rate=F&drop_rate=F&truncate_rate=F&throttle_rate=F\n"
 	"                            &rate_limit=N&latency_ms=N&token_ttl=S&mutate_every=K\n"
-	"                            &mutate_ties=0|1   (any subset)\n"
+	"                            &mutate_ties=0|1&token_echo=0|1&token_inject=0|1\n"
+	"                            &ignore_filters=0|1&ignore_page=0|1&clock_skew=S&bad_id_every=K\n"
+	"                            (any subset; token_echo: every token request is refused\n"
+	"                            with its form body echoed in the message; token_inject:\n"
+	"                            tokens carry CR LF and a header line)\n"
 	"  POST /__sandbox/expire-tokens          every issued token stops working\n"
 	"  POST /__sandbox/set-credentials?client_secret=S\n"
 	"  POST /__sandbox/webhook                a webhook receiver: stores the JSON body, 200\n"
@@ -139,7 +158,8 @@ static const char usage_tail[] =
 	"\n"
 	"Mailchimp admin (no auth, no limits, no faults):\n"
 	"  GET  /__sandbox/mc/stats               counters: requests, writes, deletes,\n"
-	"                                         status_field_seen, max_in_flight, by_route, ...\n"
+	"                                         status_on_new, status_on_existing(_refused),\n"
+	"                                         max_in_flight, by_route, ...\n"
 	"  POST /__sandbox/mc/reset-stats\n"
 	"  GET  /__sandbox/mc/members             every member (status, merge_fields, tags) and\n"
 	"                                         the forgotten set\n"
@@ -224,9 +244,10 @@ int main(int argc, char **argv)
 		{(uint64_t)o.seed, (int)o.orgs,
 		 {[SB_SUPPORTERS] = o.supporters, [SB_TRANSACTIONS] = o.transactions,
 		  [SB_CAMPAIGNS] = o.campaigns, [SB_PLANS] = o.plans},
-		 o.ties, o.orphans, o.now ? o.now : (int64_t)time(NULL)},
+		 o.ties, o.orphans, o.now ? o.now : (int64_t)time(NULL), o.id_base},
 		{o.fail_rate, o.drop_rate, o.truncate_rate, o.throttle_rate, o.rate_limit,
-		 o.latency_ms, o.token_ttl, o.mutate_every, o.mutate_ties},
+		 o.latency_ms, o.token_ttl, o.mutate_every, o.mutate_ties, 0, 0, o.ignore_filters,
+		 o.ignore_page, o.clock_skew, o.bad_id_every},
 		o.client_id, o.client_secret};
 	int rc = 1, port = 0;
 	char msg[256];

@@ -154,20 +154,64 @@ static const sb_opt mutate_defs[] = {
 	{"create", SB_OPT_LONG, offsetof(mutate_args, create), 0, 100000},
 };
 
+/* What the routes that change records share: ?org= and ?entity=, their
+ * own numbers (defs into args), and the clock skew the change is stamped
+ * with. -1 when rs already holds the error. */
+static int change_args(sb_classy *c, sb_req *rq, sb_resp *rs, const sb_opt *defs, size_t n,
+		       void *args, sb_org **o, int *ent, long *skew)
+{
+	if (org_entity(c, rq, rs, o, ent) || sb_resp_opts(rs, defs, n, args, sb_req_arg, rq))
+		return -1;
+	sb_knobs k;
+	sb_policy_knobs(&c->policy, &k);
+	*skew = k.clock_skew;
+	return 0;
+}
+
 void sb_h_mutate(sb_classy *c, sb_req *rq, sb_resp *rs)
 {
 	sb_org *o;
 	int ent;
+	long skew;
 	mutate_args a = {0, 0};
-	if (org_entity(c, rq, rs, &o, &ent) ||
-	    sb_resp_opts(rs, mutate_defs, SB_NOPTS(mutate_defs), &a, sb_req_arg, rq))
+	if (change_args(c, rq, rs, mutate_defs, SB_NOPTS(mutate_defs), &a, &o, &ent, &skew))
 		return;
 	sb_data *d = &c->data;
 	pthread_rwlock_wrlock(&d->lock);
-	int rc = sb_data_mutate(d, o, ent, a.update, a.create, 0, &rs->body);
+	int rc = sb_data_mutate(d, o, ent, a.update, a.create, 0, skew, &rs->body);
 	pthread_rwlock_unlock(&d->lock);
 	if (rc)
 		sb_resp_error(rs, 500, "cannot mutate %s: out of memory", sb_entities[ent].name);
+}
+
+/* POST /__sandbox/set-amount?org=ID&entity=E&id=N&cents=C: one record's
+ * amount, changed like an update (tests of absurd amounts). */
+typedef struct amount_args {
+	long id, cents;
+} amount_args;
+
+static const sb_opt amount_defs[] = {
+	{"id", SB_OPT_LONG, offsetof(amount_args, id), 1, INT64_MAX},
+	{"cents", SB_OPT_LONG, offsetof(amount_args, cents), 0, INT64_MAX},
+};
+
+void sb_h_set_amount(sb_classy *c, sb_req *rq, sb_resp *rs)
+{
+	sb_org *o;
+	int ent;
+	long skew;
+	amount_args a = {0, 0};
+	if (change_args(c, rq, rs, amount_defs, SB_NOPTS(amount_defs), &a, &o, &ent, &skew))
+		return;
+	sb_data *d = &c->data;
+	pthread_rwlock_wrlock(&d->lock);
+	int rc = sb_data_set_amount(d, o, ent, a.id, a.cents, skew);
+	pthread_rwlock_unlock(&d->lock);
+	if (rc)
+		sb_resp_error(rs, 404, "no %s with id %ld in organization %lld", sb_entities[ent].name,
+			      a.id, (long long)o->id);
+	else
+		sb_resp_json(rs, 200, "{\"ok\":true}");
 }
 
 /* ---- knobs ---- */
@@ -184,6 +228,12 @@ static const sb_opt knob_defs[] = {
 	K(latency_ms, LONG, 0, 600000),
 	K(token_ttl, LONG, 1, 100000000),
 	K(mutate_every, LONG, 0, 100000000),
+	K(token_echo, LONG, 0, 1),
+	K(token_inject, LONG, 0, 1),
+	K(ignore_filters, LONG, 0, 1),
+	K(ignore_page, LONG, 0, 1),
+	K(clock_skew, LONG, 0, 315360000),
+	K(bad_id_every, LONG, 0, 100000000),
 };
 #undef K
 
@@ -192,9 +242,13 @@ static void put_knobs(cs_buf *b, const sb_knobs *k)
 	cs_buf_printf(b,
 		      "{\"fail_rate\":%g,\"drop_rate\":%g,\"truncate_rate\":%g,\"throttle_rate\":%g,"
 		      "\"rate_limit\":%ld,\"latency_ms\":%ld,\"token_ttl\":%ld,\"mutate_every\":%ld,"
-		      "\"mutate_ties\":%ld}",
+		      "\"mutate_ties\":%ld,\"token_echo\":%ld,\"token_inject\":%ld,"
+		      "\"ignore_filters\":%ld,\"ignore_page\":%ld,"
+		      "\"clock_skew\":%ld,\"bad_id_every\":%ld}",
 		      k->fail_rate, k->drop_rate, k->truncate_rate, k->throttle_rate, k->rate_limit,
-		      k->latency_ms, k->token_ttl, k->mutate_every, k->mutate_ties);
+		      k->latency_ms, k->token_ttl, k->mutate_every, k->mutate_ties, k->token_echo,
+		      k->token_inject, k->ignore_filters, k->ignore_page, k->clock_skew,
+		      k->bad_id_every);
 }
 
 void sb_h_knobs(sb_classy *c, sb_req *rq, sb_resp *rs)

@@ -126,9 +126,11 @@ static void put_envelope_tail(cs_buf *b, const page_info *p, size_t nidx, size_t
 	cs_buf_printf(b, ",\"total\":%zu}", total);
 }
 
-/* Runs the query and renders the page; the caller holds the read lock. */
-static void render_page(sb_data *d, sb_org *o, int ent, const sb_query *q, const char *path,
-			sb_resp *rs)
+/* Runs the query and renders the page, named `shown` in the envelope, each
+ * record whose id is a multiple of bad_id (when not 0) with its id negated;
+ * the caller holds the read lock. */
+static void render_page(sb_data *d, sb_org *o, int ent, const sb_query *q, long shown,
+			long bad_id, const char *path, sb_resp *rs)
 {
 	const sb_entity *e = &sb_entities[ent];
 	uint32_t idx[100];
@@ -137,7 +139,7 @@ static void render_page(sb_data *d, sb_org *o, int ent, const sb_query *q, const
 		sb_resp_error(rs, 500, "out of memory sorting %s", e->name);
 		return;
 	}
-	page_info p = {path, q->page, q->per_page, (long)((total + (size_t)q->per_page - 1) /
+	page_info p = {path, shown, q->per_page, (long)((total + (size_t)q->per_page - 1) /
 							   (size_t)q->per_page)};
 	if (p.last < 1)
 		p.last = 1;
@@ -146,13 +148,15 @@ static void render_page(sb_data *d, sb_org *o, int ent, const sb_query *q, const
 		sb_resp_error(rs, 500, "out of memory rendering %s", e->name);
 		return;
 	}
-	cs_buf_printf(&rs->body, "{\"current_page\":%ld,\"data\":[", q->page);
+	cs_buf_printf(&rs->body, "{\"current_page\":%ld,\"data\":[", shown);
 	sb_w_init(w, &rs->body);
 	for (size_t i = 0; i < nidx; i++) {
 		if (i)
 			sb_w_put(w, ",", 1);
-		sb_render_rec(d->seed, o->id, e, &o->t[ent].recs[idx[i]],
-			      q->has_mask ? q->mask : NULL, w);
+		sb_rec r = o->t[ent].recs[idx[i]];
+		if (bad_id > 0 && r.id % bad_id == 0)
+			r.id = -r.id;
+		sb_render_rec(d->seed, o->id, e, &r, q->has_mask ? q->mask : NULL, w);
 	}
 	sb_w_put(w, "]", 1);
 	int err = sb_w_flush(w);
@@ -175,7 +179,7 @@ static void maybe_mutate(sb_classy *c, sb_org *o, int ent)
 		return;
 	sb_data *d = &c->data;
 	pthread_rwlock_wrlock(&d->lock);
-	sb_data_mutate(d, o, ent, AUTO_UPDATE, AUTO_CREATE, (int)k.mutate_ties, NULL);
+	sb_data_mutate(d, o, ent, AUTO_UPDATE, AUTO_CREATE, (int)k.mutate_ties, k.clock_skew, NULL);
 	pthread_rwlock_unlock(&d->lock);
 }
 
@@ -195,6 +199,10 @@ void sb_h_list(sb_classy *c, sb_req *rq, sb_resp *rs)
 		sb_resp_error(rs, 400, "%s", msg);
 		return;
 	}
+	sb_knobs k;
+	sb_policy_knobs(&c->policy, &k);
+	long shown = q.page;
+	sb_query_loosen(&q, (int)k.ignore_filters, (int)k.ignore_page);
 	sb_policy_count_list(&c->policy);
 	char base[256], path[400];
 	sb_base_url(rq, base, sizeof(base));
@@ -202,7 +210,7 @@ void sb_h_list(sb_classy *c, sb_req *rq, sb_resp *rs)
 		 sb_entities[ent].name);
 	sb_data *d = &c->data;
 	pthread_rwlock_rdlock(&d->lock);
-	render_page(d, o, ent, &q, path, rs);
+	render_page(d, o, ent, &q, shown, k.bad_id_every, path, rs);
 	pthread_rwlock_unlock(&d->lock);
 	maybe_mutate(c, o, ent);
 }

@@ -35,6 +35,7 @@ static const route routes[] = {
 	{{"GET", "/__sandbox/stats"}, sb_h_stats, RF_ADMIN},
 	{{"POST", "/__sandbox/reset-stats"}, sb_h_reset_stats, RF_ADMIN},
 	{{"POST", "/__sandbox/mutate"}, sb_h_mutate, RF_ADMIN},
+	{{"POST", "/__sandbox/set-amount"}, sb_h_set_amount, RF_ADMIN},
 	{{"GET", "/__sandbox/knobs"}, sb_h_knobs, RF_ADMIN},
 	{{"POST", "/__sandbox/knobs"}, sb_h_knobs, RF_ADMIN},
 	{{"POST", "/__sandbox/expire-tokens"}, sb_h_expire_tokens, RF_ADMIN},

@@ -17,6 +17,22 @@ typedef struct sb_knobs {
 	long rate_limit; /* per minute, 0 = unlimited */
 	long latency_ms, token_ttl, mutate_every;
 	long mutate_ties; /* automatic updates pick the big tie group */
+	/* Hostile token endpoint (sb_oauth.c): token_echo answers every token
+	 * request 401 with the form body it received in the message, as a
+	 * careless server would; token_inject issues tokens holding CR LF and
+	 * a header line. */
+	long token_echo, token_inject;
+	/* A broken API or caching proxy: list queries answered as if they had
+	 * no filter, or as page 1 whatever page was asked (client paging
+	 * loops must notice instead of looping for ever). */
+	long ignore_filters, ignore_page;
+	/* The source's clock runs this many seconds behind, or its commits
+	 * land late: every mutation stamps updated_at = now - clock_skew, so a
+	 * change can appear older than a client's stored cursor. */
+	long clock_skew;
+	/* list pages serve records whose id is a multiple of this with the id
+	 * negated: an id a client must reject (0 = never) */
+	long bad_id_every;
 } sb_knobs;
 
 typedef struct sb_classy sb_classy;

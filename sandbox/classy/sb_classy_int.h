@@ -83,6 +83,7 @@ void sb_h_dump(sb_classy *c, sb_req *rq, sb_resp *rs);
 void sb_h_stats(sb_classy *c, sb_req *rq, sb_resp *rs);
 void sb_h_reset_stats(sb_classy *c, sb_req *rq, sb_resp *rs);
 void sb_h_mutate(sb_classy *c, sb_req *rq, sb_resp *rs);
+void sb_h_set_amount(sb_classy *c, sb_req *rq, sb_resp *rs);
 void sb_h_knobs(sb_classy *c, sb_req *rq, sb_resp *rs);
 void sb_h_expire_tokens(sb_classy *c, sb_req *rq, sb_resp *rs);
 void sb_h_set_credentials(sb_classy *c, sb_req *rq, sb_resp *rs);

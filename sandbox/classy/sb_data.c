@@ -135,7 +135,8 @@ static void build_index(sb_table *t)
 {
 	for (size_t i = 0; i < t->n; i++)
 		t->by_upd[i] = (uint32_t)i;
-	qsort_r(t->by_upd, t->n, sizeof(uint32_t), cmp_upd, t->recs);
+	if (t->n) /* an empty table (--plans 0) has no array: qsort must not see NULL */
+		qsort_r(t->by_upd, t->n, sizeof(uint32_t), cmp_upd, t->recs);
 }
 
 /* Picks k of the first m records uniformly (selection sampling) and calls
@@ -235,6 +236,8 @@ int sb_data_init(sb_data *d, const sb_gen_opts *o)
 	d->seed = o->seed;
 	d->rng.s = sb_hash(o->seed, 0x3a7e, 0);
 	memcpy(d->next_id, id_base, sizeof(id_base));
+	for (int i = 0; o->id_base && i < SB_NENT; i++)
+		d->next_id[i] = o->id_base; /* --id-base: ids past 2^53 for clients to keep */
 	int64_t now = o->now;
 	d->tie_second = now - YEARS3 + YEARS3 * 7 / 10;
 	d->orgs = calloc((size_t)o->orgs, sizeof(*d->orgs));
@@ -373,10 +376,36 @@ static long mutate_creates(sb_data *d, sb_org *o, int ent, long k, int64_t now, 
 	return k;
 }
 
-int sb_data_mutate(sb_data *d, sb_org *o, int ent, long update, long create, int ties,
-		   cs_buf *out)
+int sb_data_set_amount(sb_data *d, sb_org *o, int ent, int64_t id, int64_t cents, int64_t skew)
 {
-	int64_t now = (int64_t)time(NULL);
+	(void)d;
+	sb_table *t = &o->t[ent];
+	size_t lo = 0, hi = t->n; /* recs are sorted by id */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (t->recs[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == t->n || t->recs[lo].id != id)
+		return -1;
+	size_t at = 0;
+	while (t->by_upd[at] != (uint32_t)lo)
+		at++;
+	memmove(t->by_upd + at, t->by_upd + at + 1, (t->n - at - 1) * sizeof(uint32_t));
+	sb_rec *x = &t->recs[lo];
+	x->amount = cents;
+	x->version++;
+	x->updated = (int64_t)time(NULL) - skew;
+	upd_insert(t, t->n - 1, (uint32_t)lo);
+	return 0;
+}
+
+int sb_data_mutate(sb_data *d, sb_org *o, int ent, long update, long create, int ties,
+		   int64_t skew, cs_buf *out)
+{
+	int64_t now = (int64_t)time(NULL) - skew;
 	if (update < 0 || create < 0 || update > 100000 || create > 100000)
 		return -1;
 	int64_t *ids = malloc(((size_t)update + (size_t)create + 1) * sizeof(*ids));

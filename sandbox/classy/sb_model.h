@@ -127,6 +127,7 @@ typedef struct sb_gen_opts {
 	long count[SB_NENT];
 	long ties, orphans;
 	int64_t now; /* unix seconds the timeline ends at (minus 5 minutes) */
+	int64_t id_base; /* first id of every entity; 0: each entity's usual base */
 } sb_gen_opts;
 
 typedef struct sb_data {
@@ -148,9 +149,17 @@ sb_org *sb_data_org(sb_data *d, int64_t id);
  * (the records sharing d->tie_second), so a client walking that group by
  * page number sees an unread member shift onto a page it already read.
  * Appends a JSON description ({"updated":[ids],"created":[ids]}) to out
- * when out is not NULL. Caller holds the write lock. */
+ * when out is not NULL. Changes are stamped skew seconds before now (a late
+ * commit, a source clock behind; 0 normally). Caller holds the write lock. */
 int sb_data_mutate(sb_data *d, sb_org *org, int ent, long update, long create, int ties,
-		   cs_buf *out);
+		   int64_t skew, cs_buf *out);
+
+/* Sets the amount (cents) of record id and changes it like an update
+ * (updated_at now - skew, moved to the end of by_upd), so a client's next
+ * incremental sync reads it. -1 when there is no such record. Caller holds
+ * the write lock. */
+int sb_data_set_amount(sb_data *d, sb_org *org, int ent, int64_t id, int64_t cents,
+		       int64_t skew);
 
 /* ---- rendering (sb_render.c) ---- */
 
@@ -207,6 +216,12 @@ typedef struct sb_query {
 /* Parses the query parameters; on a bad one returns -1 with a message. */
 int sb_query_parse(const sb_entity *e, sb_arg_fn arg, void *ctx, sb_query *q, char *msg,
 		   size_t msglen);
+/* A broken API or caching proxy, on request (knobs ignore_filters and
+ * ignore_page): forgets the parsed filter, or selects page 1 whatever was
+ * asked (the envelope still names the page asked: a stale cache entry).
+ * The query was parsed (and refused when bad) first, as the real API
+ * would. */
+void sb_query_loosen(sb_query *q, int ignore_filter, int ignore_page);
 /* Selects the page: fills idx (up to per_page entries), *nidx and *total.
  * Caller holds the read lock. */
 int sb_query_run(uint64_t seed, int64_t org, const sb_entity *e, const sb_table *t,

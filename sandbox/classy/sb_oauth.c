@@ -2,6 +2,9 @@
  * application, authorised for every organization, and a list of issued
  * bearer tokens that expire after --token-ttl (or all at once on demand).
  *
+ * Two knobs make it hostile on purpose (token_echo, token_inject: see
+ * sb_classy.h), for the client's redaction and header checks.
+ *
  * Must never: accept credentials from the query string (the real server
  * refuses them, and a client that sends them leaks its secret to logs). */
 #include "classy/sb_classy_int.h"
@@ -64,8 +67,13 @@ static void prune(sb_oauth *o, int64_t now)
 	}
 }
 
-/* Returns 0 and the new token, or -1 when the credentials are wrong. */
-static int issue(sb_oauth *o, const char *id, const char *secret, long ttl, char *out)
+/* What token_inject appends to a token: a header line of the server's. */
+#define INJECTED "\r\nX-Injected: 1"
+
+/* Returns 0 and the new token, or -1 when the credentials are wrong. out
+ * has room for TOKEN_LEN + sizeof(INJECTED). */
+static int issue(sb_oauth *o, const char *id, const char *secret, long ttl, int inject,
+		 char *out)
 {
 	static const char hex[] = "0123456789abcdef";
 	int rc = -1;
@@ -79,6 +87,8 @@ static int issue(sb_oauth *o, const char *id, const char *secret, long ttl, char
 		t->s[TOKEN_LEN] = '\0';
 		t->exp_ms = now + ttl * 1000;
 		memcpy(out, t->s, TOKEN_LEN + 1);
+		if (inject)
+			memcpy(out + TOKEN_LEN, INJECTED, sizeof(INJECTED));
 		rc = 0;
 	}
 	pthread_mutex_unlock(&o->lock);
@@ -194,12 +204,22 @@ void sb_h_token(sb_classy *c, sb_req *rq, sb_resp *rs)
 	}
 	sb_knobs k;
 	sb_policy_knobs(&c->policy, &k);
-	char tok[TOKEN_LEN + 1];
-	if (issue(c->oauth, f.client_id, f.client_secret, k.token_ttl, tok)) {
+	if (k.token_echo) {
+		/* A careless server: the request, secret and all, in the message. */
+		cs_buf m = CS_BUF_INIT;
+		cs_buf_puts(&m, "Client authentication failed for request: ");
+		cs_buf_append(&m, rq->body.data ? rq->body.data : "", rq->body.len);
+		oauth_error(rs, 401, "invalid_client", cs_buf_str(&m));
+		cs_buf_release(&m);
+		return;
+	}
+	char tok[TOKEN_LEN + sizeof(INJECTED)];
+	if (issue(c->oauth, f.client_id, f.client_secret, k.token_ttl, (int)k.token_inject, tok)) {
 		oauth_error(rs, 401, "invalid_client", "Client authentication failed");
 		return;
 	}
 	rs->status = 200;
-	cs_buf_printf(&rs->body, "{\"access_token\":\"%s\",\"token_type\":\"bearer\","
-				 "\"expires_in\":%ld}", tok, k.token_ttl);
+	cs_buf_puts(&rs->body, "{\"access_token\":");
+	cs_buf_json_str(&rs->body, tok);
+	cs_buf_printf(&rs->body, ",\"token_type\":\"bearer\",\"expires_in\":%ld}", k.token_ttl);
 }

@@ -243,6 +243,14 @@ int sb_query_parse(const sb_entity *e, sb_arg_fn arg, void *ctx, sb_query *q, ch
 	return 0;
 }
 
+void sb_query_loosen(sb_query *q, int ignore_filter, int ignore_page)
+{
+	if (ignore_filter)
+		q->has_filter = q->fnull = 0;
+	if (ignore_page)
+		q->page = 1;
+}
+
 /* ---- matching and ordering ---- */
 
 static int cmp_val(const sb_val *a, const sb_val *b)

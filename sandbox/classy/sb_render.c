@@ -303,7 +303,8 @@ void sb_field_value(uint64_t seed, int64_t org, const sb_entity *e, int fi, cons
 		break;
 	}
 	case SB_G_AMOUNT: {
-		int64_t c = r->amount * f->a / 10000 + f->b;
+		/* wide: /__sandbox/set-amount may put an absurd amount here */
+		int64_t c = (int64_t)((__int128)r->amount * f->a / 10000) + f->b;
 		v->i = c < 0 ? 0 : c;
 		break;
 	}

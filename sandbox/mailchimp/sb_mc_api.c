@@ -282,6 +282,8 @@ static void upsert(sb_mc *m, sb_mc_req *rq, sb_resp *rs, int mode)
 		memcpy(hash, ehash, sizeof(hash));
 	pthread_mutex_lock(&st->lock);
 	sb_mc_member *mm = email || mode != UP_POST ? sb_mc_member_find(st, hash) : NULL;
+	if (get(b, "status")) /* POST refuses an existing member; PUT and PATCH apply it */
+		sb_mc_count_status(m, mm != NULL, mode != UP_POST);
 	if (!email && (mode != UP_PATCH || get(b, "email_address")))
 		sb_mc_invalid(rq, rs, "email_address", "This value should not be blank.");
 	else if (email && mode != UP_POST && strcasecmp(hash, ehash))
@@ -419,14 +421,20 @@ static void subscribe_tags(sb_mc_store *st, sb_mc_member *mm, const cJSON *tags,
 }
 
 typedef struct sub_out {
+	sb_mc *m;
 	cJSON *created, *updated, *errors;
 	int update_existing, sync_tags;
 } sub_out;
 
+/* One element of members[], as the document has it (Add_List_Members):
+ * `status` is the member's status, and there is no status_if_new (it
+ * appears in one example of Mailchimp's reference, not in the schema), so
+ * it is ignored like any unknown property. With update_existing false an
+ * existing member is refused (ERROR_CONTACT_EXISTS) and keeps its status. */
 static void subscribe_one(sb_mc_store *st, const cJSON *el, sub_out *o)
 {
 	const char *email = cJSON_GetStringValue(get(el, "email_address"));
-	int status = body_status(get(el, "status")), sin = body_status(get(el, "status_if_new"));
+	int status = body_status(get(el, "status"));
 	const cJSON *merge = get(el, "merge_fields");
 	char hash[33], field[32], msg[128];
 	if (!email || !*email) {
@@ -436,16 +444,17 @@ static void subscribe_one(sb_mc_store *st, const cJSON *el, sub_out *o)
 	}
 	sb_mc_email_hash(email, hash);
 	sb_mc_member *mm = sb_mc_member_find(st, hash);
-	int want = status >= 0 ? status : sin;
+	if (get(el, "status"))
+		sb_mc_count_status(o->m, mm != NULL, o->update_existing);
 	if (mm && !o->update_existing)
 		add_error(o->errors, email, "ERROR_CONTACT_EXISTS", "email_address", "", exists_fmt);
 	else if (!mm && sb_mc_forgotten_has(st, email))
 		add_error(o->errors, email, "ERROR_GENERIC", "email_address", "", forgotten_fmt);
 	else if (!mm && sb_mc_email_fake(email))
 		add_error(o->errors, email, "ERROR_GENERIC", "email_address", "", fake_fmt);
-	else if (status == -1 || sin == -1)
+	else if (status == -1)
 		add_error(o->errors, email, "ERROR_GENERIC", "status", "", "Invalid status for %s");
-	else if (!mm && want < 0)
+	else if (!mm && status < 0)
 		add_error(o->errors, email, "ERROR_GENERIC", "status", "", "status is required");
 	else if (sb_mc_merge_check(st, merge, field, sizeof(field), msg, sizeof(msg)))
 		add_error(o->errors, email, "ERROR_GENERIC", field, msg,
@@ -459,7 +468,7 @@ static void subscribe_one(sb_mc_store *st, const cJSON *el, sub_out *o)
 		sb_mc_merge_apply(st, mm, merge);
 		subscribe_tags(st, mm, get(el, "tags"), o->sync_tags);
 		cJSON_AddItemToArray(o->updated, sb_mc_member_json(st, mm));
-	} else if ((mm = sb_mc_member_add(st, email, want)) && !sb_mc_merge_apply(st, mm, merge)) {
+	} else if ((mm = sb_mc_member_add(st, email, status)) && !sb_mc_merge_apply(st, mm, merge)) {
 		subscribe_tags(st, mm, get(el, "tags"), 0);
 		cJSON_AddItemToArray(o->created, sb_mc_member_json(st, mm));
 	} else {
@@ -482,7 +491,7 @@ void sb_mc_h_batch_subscribe(sb_mc *m, sb_mc_req *rq, sb_resp *rs)
 			      BATCH_SUBSCRIBE_MAX, n);
 	} else {
 		cJSON *j = cJSON_CreateObject();
-		sub_out o = {cJSON_AddArrayToObject(j, "new_members"),
+		sub_out o = {m, cJSON_AddArrayToObject(j, "new_members"),
 			     cJSON_AddArrayToObject(j, "updated_members"),
 			     cJSON_AddArrayToObject(j, "errors"),
 			     cJSON_IsTrue(get(b, "update_existing")), cJSON_IsTrue(get(b, "sync_tags"))};

@@ -123,7 +123,13 @@ void sb_mc_time_str(int64_t unix_s, char out[32]);
 enum { SB_MC_NROUTES_MAX = 24 };
 
 typedef struct sb_mc_stats {
-	uint64_t requests, writes, deletes, status_field_seen, is_syncing_false;
+	uint64_t requests, writes, deletes, is_syncing_false;
+	/* member objects carrying `status`: for an address that was not a
+	 * member; for a member that existed, in a write that applies it (PUT,
+	 * PATCH, batch subscribe with update_existing true); for a member that
+	 * existed, refused unapplied (batch subscribe with update_existing
+	 * false, POST /members) */
+	uint64_t status_on_new, status_on_existing, status_on_existing_refused;
 	uint64_t throttled_429, faults_500, unauthorized_401;
 	uint64_t batch_operations, batch_writes;
 	uint64_t result_downloads, result_downloads_with_auth;
@@ -198,6 +204,9 @@ void sb_mc_apply_fields(sb_mc_req *rq, sb_resp *rs);
 /* A request on arrival; ri is its API route, or < 0 ("other"). */
 void sb_mc_count_arrival(sb_mc *m, const sb_mc_req *rq, int ri);
 void sb_mc_count_tag_call(sb_mc *m, int is_syncing);
+/* A member object carrying `status`; existed: the member was already
+ * there; applies: the write would set it on an existing member. */
+void sb_mc_count_status(sb_mc *m, int existed, int applies);
 void sb_mc_count_download(sb_mc *m, int with_auth);
 void sb_mc_h_admin_stats(sb_mc *m, sb_mc_req *rq, sb_resp *rs);
 void sb_mc_h_admin_reset_stats(sb_mc *m, sb_mc_req *rq, sb_resp *rs);

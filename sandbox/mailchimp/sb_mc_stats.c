@@ -1,7 +1,8 @@
 /* The Mailchimp half's counters: what a client sent, counted on arrival
  * whatever the answer (a retried write counts twice), and
  * /__sandbox/mc/stats, which shows them. Tests prove with them what a
- * client never did: overwrite a status, delete a contact, fire tag
+ * client never did: set the status of a member that already existed,
+ * delete a contact, fire tag
  * automations, exceed the connection limit, send its key to the results
  * URL.
  *
@@ -17,29 +18,11 @@ static int is_write(const char *method)
 	return strcmp(method, "GET") && strcmp(method, "HEAD");
 }
 
-/* Member objects in a write body carrying "status": one for a member body,
- * one per element of a batch subscribe's members[]. */
-static uint64_t status_fields(const sb_mc_req *rq)
-{
-	cJSON *j = rq->body ? cJSON_ParseWithLength(rq->body, rq->body_len) : NULL;
-	uint64_t n = 0;
-	const cJSON *mem = cJSON_GetObjectItemCaseSensitive(j, "members"), *el;
-	if (cJSON_IsArray(mem)) {
-		cJSON_ArrayForEach(el, mem)
-			n += cJSON_GetObjectItemCaseSensitive(el, "status") != NULL;
-	} else if (cJSON_IsObject(j)) {
-		n = cJSON_GetObjectItemCaseSensitive(j, "status") != NULL;
-	}
-	cJSON_Delete(j);
-	return n;
-}
-
 /* Counted on arrival, whatever the answer: a retried write counts twice. */
 void sb_mc_count_arrival(sb_mc *m, const sb_mc_req *rq, int ri)
 {
 	int write = is_write(rq->method);
 	int del = !strcmp(rq->method, "DELETE") || sb_ends_with(rq->path, "/actions/delete-permanent");
-	uint64_t sf = write ? status_fields(rq) : 0;
 	size_t slot = ri >= 0 ? (size_t)ri : m->nroutes;
 	pthread_mutex_lock(&m->lock);
 	if (rq->in_batch) {
@@ -52,7 +35,21 @@ void sb_mc_count_arrival(sb_mc *m, const sb_mc_req *rq, int ri)
 		m->stats.by_route[slot]++;
 	}
 	m->stats.deletes += del;
-	m->stats.status_field_seen += sf;
+	pthread_mutex_unlock(&m->lock);
+}
+
+/* Counted where the member's existence is known (the handlers), so a test
+ * can prove the rule that matters: a status is only ever applied to a
+ * member that did not exist. */
+void sb_mc_count_status(sb_mc *m, int existed, int applies)
+{
+	pthread_mutex_lock(&m->lock);
+	if (!existed)
+		m->stats.status_on_new++;
+	else if (applies)
+		m->stats.status_on_existing++;
+	else
+		m->stats.status_on_existing_refused++;
 	pthread_mutex_unlock(&m->lock);
 }
 
@@ -97,7 +94,9 @@ void sb_mc_h_admin_stats(sb_mc *m, sb_mc_req *rq, sb_resp *rs)
 		{"batch_operations", s->batch_operations},
 		{"batch_writes", s->batch_writes},
 		{"deletes", s->deletes},
-		{"status_field_seen", s->status_field_seen},
+		{"status_on_new", s->status_on_new},
+		{"status_on_existing", s->status_on_existing},
+		{"status_on_existing_refused", s->status_on_existing_refused},
 		{"is_syncing_false", s->is_syncing_false},
 		{"max_in_flight", (uint64_t)s->max_in_flight},
 		{"throttled_429", s->throttled_429},

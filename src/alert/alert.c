@@ -9,6 +9,7 @@
 #include "alert/alert.h"
 
 #include "util/config.h"
+#include "util/redact.h"
 #include "util/timeutil.h"
 
 #include <cjson/cJSON.h>
@@ -157,6 +158,15 @@ static void expand(cs_buf *out, const char *tpl, const cs_alert *a)
 	}
 }
 
+/* The detail (an error message, an API's words) redacted in full, then cut
+ * to max: a cut first could leave the start of a secret. */
+static void put_detail(cs_buf *out, const char *detail, size_t max)
+{
+	char *safe = cs_redact_dup(detail);
+	put_utf8(out, safe ? safe : CS_REDACT_MARK, max);
+	free(safe);
+}
+
 static void build_text(cs_buf *b, const cs_alert *a, int status)
 {
 	const struct event_def *d = &events[a->event];
@@ -165,7 +175,7 @@ static void build_text(cs_buf *b, const cs_alert *a, int status)
 	expand(b, resolved ? d->resolved : d->firing, a);
 	if (a->detail && *a->detail) {
 		cs_buf_puts(b, ": ");
-		put_utf8(b, a->detail, TEXT_DETAIL_MAX);
+		put_detail(b, a->detail, TEXT_DETAIL_MAX);
 	}
 }
 
@@ -239,7 +249,7 @@ int cs_alert_payload(const cs_alert *a, int status, int64_t since_ms, int64_t no
 	cs_alert_text(a, status, text, sizeof(text));
 	cs_buf detail = CS_BUF_INIT;
 	if (a->detail)
-		put_utf8(&detail, a->detail, CS_ALERT_DETAIL_MAX);
+		put_detail(&detail, a->detail, CS_ALERT_DETAIL_MAX);
 
 	cJSON *root = cJSON_CreateObject();
 	cJSON_AddStringToObject(root, "text", text);
@@ -416,5 +426,9 @@ int cs_alert_config_from_env(cs_alert_config *c, cs_err *err)
 				  sizeof(c->url) - 1);
 	if (rc == CS_ENOTFOUND || c->url[0] == '\0')
 		return 0; /* alerts are off */
-	return cs_alert_check_url(c->url, c->allow_http, err);
+	rc = cs_alert_check_url(c->url, c->allow_http, err);
+	/* Slack's token is the path: no message may show it from now on. */
+	if (rc == 0 && cs_redact_add_url(c->url))
+		rc = cs_err_set(err, CS_ERR, "cannot read ALERT_WEBHOOK_URL: out of memory");
+	return rc;
 }

@@ -9,6 +9,7 @@
 
 #include "http/http.h"
 #include "util/log.h"
+#include "util/redact.h"
 #include "util/timeutil.h"
 
 #include <errno.h>
@@ -59,21 +60,14 @@ static int worker_should_stop(void)
 
 /* ---- delivery ------------------------------------------------------------ */
 
-/* cs_http's messages quote the full URL; the URL carries the token. */
-static void redact_msg(char *msg, size_t n, const char *url, const char *safe)
+/* cs_http's messages read "POST <url>: why". The URL's secret parts were
+ * registered for redaction (cs_alerter_new), so the message holds no token
+ * even when the URL was long enough to be cut; the line names the webhook
+ * already, so only the reason is kept. */
+static const char *reason_of(const char *msg)
 {
-	char out[sizeof(((cs_err *)0)->msg)];
-	size_t ulen = strlen(url), o = 0;
-	for (const char *p = msg; *p && o + 1 < sizeof(out);) {
-		if (strncmp(p, url, ulen) == 0) {
-			o += (size_t)snprintf(out + o, sizeof(out) - o, "%s", safe);
-			p += ulen;
-		} else {
-			out[o++] = *p++;
-		}
-	}
-	out[o < sizeof(out) ? o : sizeof(out) - 1] = '\0';
-	snprintf(msg, n, "%s", out);
+	const char *sep = strncmp(msg, "POST ", 5) == 0 ? strstr(msg + 5, ": ") : NULL;
+	return sep ? sep + 2 : msg;
 }
 
 /* A short, printable excerpt of a webhook's answer ("no_service"). */
@@ -100,12 +94,8 @@ static int deliver(cs_alerter *a, const char *body)
 	if (rc == CS_EINTR) {
 		cs_warn("alert webhook %s: delivery abandoned at shutdown", a->safe);
 	} else if (rc < 0) {
-		redact_msg(err.msg, sizeof(err.msg), a->url, a->safe);
-		/* cs_http says "POST <url>: why"; the line names the webhook already. */
-		char prefix[sizeof(a->safe) + 8];
-		snprintf(prefix, sizeof(prefix), "POST %s: ", a->safe);
-		size_t skip = strncmp(err.msg, prefix, strlen(prefix)) == 0 ? strlen(prefix) : 0;
-		cs_warn("alert webhook %s: cannot deliver an alert: %s", a->safe, err.msg + skip);
+		cs_warn("alert webhook %s: cannot deliver an alert: %s", a->safe,
+			reason_of(err.msg));
 	} else if (!ok) {
 		/* A 4xx is not retried: the URL or the payload is wrong. */
 		char what[96];
@@ -323,6 +313,9 @@ int cs_alerter_new(const cs_alerter_opts *opts, cs_alerter **out, cs_err *err)
 	int rc = cs_alert_check_url(o.url, o.allow_http, err);
 	if (rc)
 		return rc;
+	/* Slack's token is the path: no message may show it (util/redact.h). */
+	if (cs_redact_add_url(o.url))
+		return cs_err_set(err, CS_ERR, "cannot start alerts: out of memory");
 	apply_defaults(&o);
 	cs_alerter *a = calloc(1, sizeof(*a));
 	if (!a)

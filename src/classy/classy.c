@@ -5,6 +5,7 @@
 #include "classy/classy_int.h"
 
 #include "util/log.h"
+#include "util/redact.h"
 #include "util/timeutil.h"
 
 #include <sodium.h>
@@ -59,6 +60,10 @@ cs_classy *cs_classy_new(const cs_classy_opts *opts, cs_http *http, cs_err *err)
 	if (!c->api_url || !c->token_url || !c->client_id || !c->secret)
 		goto oom;
 	memcpy(c->secret, opts->client_secret, n);
+	/* from now on no message can carry it (util/redact.h) */
+	if (cs_redact_add(c->secret))
+		goto oom;
+	c->secret_registered = 1;
 	/* Orgs that share an API application share its allowance. */
 	if (!cs_http_get_budget(http))
 		cs_http_set_budget(http, cs_http_budget_get(c->client_id, CS_CLASSY_RATE_LIMIT));
@@ -74,6 +79,8 @@ void cs_classy_free(cs_classy *c)
 	if (!c)
 		return;
 	cs_classy_token_drop(c);
+	if (c->secret_registered)
+		cs_redact_remove(c->secret);
 	sodium_free(c->secret);
 	free(c->api_url);
 	free(c->token_url);

@@ -70,10 +70,16 @@ void cs_classy_page_release(cs_classy_page *p); /* frees items; keeps nothing */
  * page, so paging does not reallocate 260 KB every time. */
 void cs_classy_page_reset(cs_classy_page *p);
 /* Parses a PaginatedResponse held in p->body: envelope fields plus each
- * element of "data" with its byte span. Malformed or truncated JSON fails
- * with CS_EPROTO and a message saying where. Pure, unit-tested. */
+ * element of "data" with its byte span and exact id. Malformed or truncated
+ * JSON fails with CS_EPROTO and a message saying where; a well-formed record
+ * without a valid id does not fail the page (see cs_classy_record_id).
+ * Every top-level number of a record keeps its source text (util/json.h).
+ * Pure, unit-tested. */
 int cs_classy_page_parse(cs_classy_page *p, cs_err *err);
-/* The Classy id of a parsed record (parsing guarantees a numeric one). */
+/* The exact Classy id of a parsed record, or 0 when the record is rejected
+ * (r->why says why: no id, not a whole number, out of range, not positive,
+ * not an object). A rejected record stays on the page so the caller can
+ * report it and store the others; it must never be stored. */
 long long cs_classy_record_id(const cs_record *r);
 
 /* GET one page of a list endpoint (with token refresh on 401 and the HTTP

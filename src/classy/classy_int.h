@@ -9,7 +9,8 @@ struct cs_classy {
 	cs_http *http; /* borrowed */
 	char *api_url, *token_url, *client_id;
 	char *secret;          /* sodium_malloc'd, wiped by sodium_free */
-	char *token;           /* sodium_malloc'd; NULL when there is none */
+	int secret_registered; /* with util/redact.h, until cs_classy_free */
+	char *token;           /* sodium_malloc'd, registered for redaction; NULL when none */
 	int64_t token_expires; /* monotonic ms */
 	int64_t token_ttl_ms;
 	long token_requests;

@@ -2,15 +2,23 @@
  * out of an error body, and the hint that says what to do about a failure
  * (which variable holds the URL, when the allowance runs out). Shared by
  * the token fetch (token.c) and the API calls (classy.c). It only formats:
- * it must never send a request, and never put a secret into a message
- * (the caller redacts what it cannot trust). */
+ * it must never send a request, and never cut the API's words before they
+ * are redacted (util/redact.h): a body may echo a secret, and a cut inside
+ * it would leave its first characters. */
 #include "classy/classy_int.h"
 
+#include "util/redact.h"
+
 #include <ctype.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
 #define SNIPPET_BYTES 200
+/* How much of a body that is not JSON is redacted to make the snippet: far
+ * more than SNIPPET_BYTES, so a secret (in any encoding) that starts inside
+ * the snippet ends inside what is redacted. */
+#define SNIPPET_SCAN 8192
 
 static const char *string_of(const cJSON *j, const char *key)
 {
@@ -25,8 +33,13 @@ static void field_message(const cJSON *obj, char *out, size_t n)
 	if (!field || !field->string)
 		return;
 	const cJSON *first = cJSON_IsArray(field) ? cJSON_GetArrayItem(field, 0) : field;
-	if (cJSON_IsString(first))
-		snprintf(out, n, "%s %s", field->string, first->valuestring);
+	cs_buf b = CS_BUF_INIT;
+	if (cJSON_IsString(first) && cs_buf_printf(&b, "%s %s", field->string,
+						    first->valuestring) == 0)
+		cs_redact_copy(out, n, b.data, b.len);
+	if (b.data)
+		sodium_memzero(b.data, b.len);
+	cs_buf_release(&b);
 }
 
 static void pick_message(const cJSON *j, char *out, size_t n)
@@ -48,7 +61,7 @@ static void pick_message(const cJSON *j, char *out, size_t n)
 	if (!s && cJSON_IsArray(errors) && cJSON_IsString(cJSON_GetArrayItem(errors, 0)))
 		s = cJSON_GetArrayItem(errors, 0)->valuestring;
 	if (s)
-		snprintf(out, n, "%s", s);
+		cs_redact_copy(out, n, s, strlen(s));
 }
 
 void cs_classy_api_message(const cs_buf *body, char *out, size_t n)
@@ -59,8 +72,9 @@ void cs_classy_api_message(const cs_buf *body, char *out, size_t n)
 		pick_message(j, out, n);
 	cJSON_Delete(j);
 	if (!out[0]) {
-		size_t len = body->len < SNIPPET_BYTES ? body->len : SNIPPET_BYTES;
-		snprintf(out, n, "%.*s", (int)len, cs_buf_str(body));
+		size_t len = body->len < SNIPPET_SCAN ? body->len : SNIPPET_SCAN;
+		cs_redact_copy(out, n < SNIPPET_BYTES + 1 ? n : SNIPPET_BYTES + 1,
+			       cs_buf_str(body), len);
 	}
 	for (char *p = out; *p; p++)
 		if (iscntrl((unsigned char)*p))

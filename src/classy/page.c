@@ -9,12 +9,24 @@
  * returns where it ended. The bytes between a record's start and that end are
  * its span. Nothing inside a value is scanned twice, so the cost stays linear.
  *
+ * A record object is walked the same way, one level down: each member's key
+ * and value are parsed by cJSON and linked into the record's object in
+ * source order. That is what gives every top-level number its exact source
+ * text, kept in the number node's valuestring (util/json.h): cJSON holds
+ * numbers only as doubles, and an id above 2^53 read through a double can
+ * become another record's id (issue 11, finding 7). The record's id is read
+ * from those digits; a record whose id is not a whole number from 1 to
+ * 2^63-1 is kept on the page but marked rejected (cs_record.why), so the
+ * engine can report it and store the rest of the page.
+ *
  * Records point into the page's body and arena: nothing may keep one past
  * cs_classy_page_reset or _release, and this file must never make a
  * request or store a record.
  */
 #include "classy/classy.h"
+#include "util/json.h"
 
+#include <limits.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -134,15 +146,12 @@ static int expect(walker *w, char c, const char *what)
 	return 0;
 }
 
-/* Parses one JSON value at the current position; NULL (err set) on failure.
- * The failure says where we were: in record N of "data" when record > 0,
- * else what. It is only formatted on failure: this runs for every record. */
-static cJSON *parse_one(walker *w, const char *what, size_t record)
+/* Parses one JSON value at the current position, which must not be the
+ * end or whitespace; NULL (err set) on failure. The failure says where we
+ * were: in record N of "data" when record > 0, else what. It is only
+ * formatted on failure: this runs for every key and value of every record. */
+static cJSON *parse_here(walker *w, const char *what, size_t record)
 {
-	if (peek(w) == -1) {
-		malformed(w, w->pos, "the body ends early; the response was cut short");
-		return NULL;
-	}
 	const char *end = NULL;
 	cJSON *v = cJSON_ParseWithLengthOpts(w->s + w->pos, w->len - w->pos, &end, 0);
 	if (!v) {
@@ -159,6 +168,36 @@ static cJSON *parse_one(walker *w, const char *what, size_t record)
 	return v;
 }
 
+/* parse_here after skipping whitespace; the end of the body is an error. */
+static cJSON *parse_one(walker *w, const char *what, size_t record)
+{
+	if (peek(w) == -1) {
+		malformed(w, w->pos, "the body ends early; the response was cut short");
+		return NULL;
+	}
+	return parse_here(w, what, record);
+}
+
+/* Why a record cannot be stored, or NULL; sets r->id when it can. */
+static const char *judge_record(cs_record *r)
+{
+	if (!cJSON_IsObject(r->json))
+		return "it is not a JSON object";
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(r->json, "id");
+	long long v;
+	if (!id)
+		return "it has no \"id\"";
+	int rc = cs_json_exact_int(id, &v);
+	if (rc == CS_JSON_RANGE)
+		return "its \"id\" is out of range (above 9223372036854775807)";
+	if (rc)
+		return "its \"id\" is not a whole number";
+	if (v <= 0)
+		return "its \"id\" is not positive";
+	r->id = v;
+	return NULL;
+}
+
 static int push_record(cs_classy_page *p, cJSON *rec, const char *raw, size_t raw_len)
 {
 	if (p->nrecords == p->cap) {
@@ -173,24 +212,143 @@ static int push_record(cs_classy_page *p, cJSON *rec, const char *raw, size_t ra
 		p->records = records;
 		p->cap = cap;
 	}
+	cs_record *r = &p->records[p->nrecords];
+	*r = (cs_record){rec, raw, raw_len, 0, NULL};
+	r->why = judge_record(r);
 	p->items[p->nrecords] = rec;
-	p->records[p->nrecords] = (cs_record){rec, raw, raw_len};
 	p->nrecords++;
 	return 0;
 }
 
-static int check_record(walker *w, const cJSON *rec, size_t index, size_t start)
+/* Does this top-level member need its source text? The id always (it is
+ * read only from its digits), and any number a double may not hold
+ * exactly: from 2^53 / 10^4 up, an amount's ten-thousandths or an
+ * integer's last digits can be lost. Below that a double holds every
+ * integer and every amount of four decimals exactly. */
+#define DOUBLE_EXACT_BELOW 900719925474.0992
+
+static int needs_text(const cJSON *v)
 {
-	if (!cJSON_IsObject(rec))
-		return cs_err_set(w->err, CS_EPROTO,
-				  "record %zu of \"data\" in the API response (byte %zu) is not an "
-				  "object",
-				  index + 1, start);
-	if (!cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(rec, "id")))
-		return cs_err_set(w->err, CS_EPROTO,
-				  "record %zu of \"data\" in the API response (byte %zu) has no "
-				  "numeric \"id\"",
-				  index + 1, start);
+	if (!cJSON_IsNumber(v) || v->valuestring)
+		return 0;
+	if (!strcmp(v->string, "id"))
+		return 1;
+	return !(v->valuedouble > -DOUBLE_EXACT_BELOW && v->valuedouble < DOUBLE_EXACT_BELOW);
+}
+
+static int out_of_memory(walker *w)
+{
+	return cs_err_set(w->err, CS_ERR, "cannot hold the API response: out of memory");
+}
+
+/* Keeps a number's source text in its valuestring (json.h). */
+static int keep_number_text(cJSON *v, const char *text, size_t len)
+{
+	char *copy = cJSON_malloc(len + 1);
+	if (!copy)
+		return -1;
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	v->valuestring = copy;
+	return 0;
+}
+
+static int is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* Where the value of member `name` starts in a record's bytes, without
+ * walking the record. In valid JSON the bytes "name" (a quote, the name, a
+ * quote) followed by optional whitespace and ':' are a member name at some
+ * depth, provided the first quote is not escaped (an even number of
+ * backslashes before it): inside a string every quote is escaped, and the
+ * closing one cannot be, since the byte before it is the name's last
+ * letter, not a backslash. The parsed record has a top-level `name`, so
+ * when there is exactly one such place it is that member. Returns 1 and
+ * *at, or 0 when there are none (the name was written with escapes) or
+ * several (nested objects use it too): the caller then walks. */
+static int find_member(const char *s, size_t len, const char *name, size_t *at)
+{
+	char pat[40];
+	size_t n = strlen(name);
+	if (n + 2 > sizeof(pat))
+		return 0;
+	pat[0] = '"';
+	memcpy(pat + 1, name, n);
+	pat[n + 1] = '"';
+	n += 2;
+	int found = 0;
+	for (const char *p = s, *end = s + len; (p = memmem(p, (size_t)(end - p), pat, n)); p++) {
+		size_t bs = 0;
+		while (p - bs > s && p[-1 - (ptrdiff_t)bs] == '\\')
+			bs++;
+		const char *q = p + n;
+		while (q < end && is_ws(*q))
+			q++;
+		if (bs % 2 || q == end || *q != ':')
+			continue;
+		if (found++)
+			return 0;
+		for (q++; q < end && is_ws(*q);)
+			q++;
+		*at = (size_t)(q - s);
+	}
+	return found == 1;
+}
+
+/* Fallback for keep_texts: walks the record's members from the start, in
+ * step with the parsed children (cJSON keeps members in source order),
+ * each key and value parsed by cJSON for its end, as far as the last
+ * number that needs its text. */
+static int walk_texts(walker *w, cJSON *rec, size_t start, size_t end, size_t left)
+{
+	walker m = {w->s, end, start + 1, w->err}; /* just past the '{' */
+	for (cJSON *c = rec->child; c && left; c = c->next) {
+		if (!parse_one(&m, "in a record of \"data\"", 0) ||
+		    expect(&m, ':', "expected ':' in a record of \"data\""))
+			return CS_EPROTO;
+		size_t at = (skip_ws(&m), m.pos);
+		if (!parse_one(&m, "in a record of \"data\"", 0))
+			return CS_EPROTO;
+		if (needs_text(c)) {
+			if (keep_number_text(c, m.s + at, m.pos - at))
+				return out_of_memory(w);
+			left--;
+		}
+		if (peek(&m) == ',')
+			m.pos++;
+	}
+	return 0;
+}
+
+/* Gives each top-level number that needs it (needs_text) its source text.
+ * The record was parsed whole, in one cJSON call; a number's text is found
+ * by its member name (find_member: one pass of memmem over the record,
+ * then cJSON parses the value for its end), or, when the name is not
+ * unique, by walking the members. Usually only the id needs it. */
+static int keep_texts(walker *w, cJSON *rec, size_t start, size_t end)
+{
+	size_t left = 0;
+	for (const cJSON *c = rec->child; c; c = c->next)
+		left += (size_t)needs_text(c);
+	for (cJSON *c = rec->child; c && left; c = c->next) {
+		size_t at;
+		if (!needs_text(c))
+			continue;
+		if (!find_member(w->s + start, end - start, c->string, &at))
+			return walk_texts(w, rec, start, end, left);
+		walker m = {w->s, end, start + at, w->err};
+		const cJSON *v = parse_here(&m, "in a record of \"data\"", 0);
+		if (!v)
+			return CS_EPROTO;
+		/* the value found is the one cJSON parsed for this member */
+		if (!cJSON_IsNumber(v) || v->valuedouble != c->valuedouble)
+			return walk_texts(w, rec, start, end, left);
+		if (keep_number_text(c, m.s + start + at, m.pos - start - at))
+			return out_of_memory(w);
+		left--;
+	}
 	return 0;
 }
 
@@ -209,13 +367,10 @@ static int parse_data(cs_classy_page *p, walker *w)
 		cJSON *rec = parse_one(w, NULL, p->nrecords + 1);
 		if (!rec)
 			return CS_EPROTO;
-		rc = check_record(w, rec, p->nrecords, start);
-		if (!rc && push_record(p, rec, w->s + start, w->pos - start) < 0)
-			rc = cs_err_set(w->err, CS_ERR, "cannot hold the API response: out of memory");
-		if (rc) {
-			cJSON_Delete(rec);
+		if (cJSON_IsObject(rec) && (rc = keep_texts(w, rec, start, w->pos)))
 			return rc;
-		}
+		if (push_record(p, rec, w->s + start, w->pos - start) < 0)
+			return cs_err_set(w->err, CS_ERR, "cannot hold the API response: out of memory");
 		int c = peek(w);
 		if (c == ',') {
 			w->pos++;
@@ -241,10 +396,15 @@ static int parse_envelope_value(cs_classy_page *p, walker *w, const char *key)
 		if (strcmp(key, envelope_ints[i].name) != 0 || !cJSON_IsNumber(v))
 			continue;
 		char *field = (char *)p + envelope_ints[i].off;
+		/* Saturated into [0, max]: converting an out-of-range double is
+		 * undefined, and no page number or total is negative. Found by
+		 * fuzzing. */
+		double d = v->valuedouble, max = envelope_ints[i].is_long ? 9.2e18 : INT_MAX;
+		d = d >= 0 ? (d < max ? d : max) : 0;
 		if (envelope_ints[i].is_long)
-			*(long *)field = (long)v->valuedouble;
+			*(long *)field = (long)d;
 		else
-			*(int *)field = (int)v->valuedouble;
+			*(int *)field = (int)d;
 	}
 	cJSON_Delete(v);
 	return 0;
@@ -325,6 +485,5 @@ int cs_classy_page_parse(cs_classy_page *p, cs_err *err)
 
 long long cs_classy_record_id(const cs_record *r)
 {
-	const cJSON *id = cJSON_GetObjectItemCaseSensitive(r->json, "id");
-	return cJSON_IsNumber(id) ? (long long)id->valuedouble : 0;
+	return r->why ? 0 : r->id;
 }

@@ -1,17 +1,23 @@
 /* OAuth2 client credentials. The token is cached and fetched again shortly
- * before it expires, because a full sync can outlive it. The secret only ever
- * lives in sodium_malloc'd memory or in a buffer we wipe: this file must
- * never copy it into memory that is freed without wiping, nor into a
- * message. */
+ * before it expires, because a full sync can outlive it. The secret and the
+ * token only ever live in sodium_malloc'd memory or in a buffer we wipe, and
+ * are registered for redaction (util/redact.h) while held: this file must
+ * never copy them into memory that is freed without wiping, nor into a
+ * message, and never accept a token that could not travel in a header. */
 #include "classy/classy_int.h"
 
 #include "util/log.h"
+#include "util/redact.h"
 
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
 #define DEFAULT_TTL_S 3600 /* what Classy answers; used when expires_in is absent */
+/* A longer expires_in is capped to a day (a server's huge number is taken
+ * as "long-lived", never multiplied out of range): the token is then only
+ * refreshed daily, and a 401 refreshes it earlier anyway. */
+#define MAX_TTL_S 86400
 #define REFRESH_MARGIN_MS 60000
 
 static const char form_head[] = "grant_type=client_credentials&client_id=";
@@ -42,9 +48,22 @@ static void wipe_buf(cs_buf *b)
 
 void cs_classy_token_drop(cs_classy *c)
 {
-	sodium_free(c->token);
+	if (c->token)
+		cs_redact_remove(c->token);
+	sodium_free(c->token); /* wipes it */
 	c->token = NULL;
 	c->token_expires = 0;
+}
+
+/* The token goes into "Authorization: Bearer <token>" on every request: a
+ * control character (CR LF above all) would end that header and start one
+ * the server chose. Only visible ASCII is taken. */
+static int token_printable(const char *tok)
+{
+	for (const unsigned char *p = (const unsigned char *)tok; *p; p++)
+		if (*p <= 0x20 || *p >= 0x7f)
+			return 0;
+	return 1;
 }
 
 static int store_token(cs_classy *c, const char *tok, double expires_in)
@@ -54,10 +73,16 @@ static int store_token(cs_classy *c, const char *tok, double expires_in)
 	if (!copy)
 		return -1;
 	memcpy(copy, tok, n);
+	if (cs_redact_add(copy)) {
+		sodium_free(copy);
+		return -1;
+	}
 	cs_classy_token_drop(c);
 	c->token = copy;
-	if (!(expires_in > 0 && expires_in < 365.0 * 86400))
+	if (!(expires_in > 0)) /* absent, zero, negative */
 		expires_in = DEFAULT_TTL_S;
+	else if (expires_in > MAX_TTL_S)
+		expires_in = MAX_TTL_S;
 	c->token_ttl_ms = (int64_t)(expires_in * 1000);
 	c->token_expires = c->mono_ms() + c->token_ttl_ms;
 	return 0;
@@ -74,6 +99,12 @@ static int parse_token(cs_classy *c, const cs_http_resp *resp, cs_err *err)
 				"the token endpoint '%s' answered 200 without an access_token; "
 				"check CLASSY_TOKEN_URL",
 				c->token_url);
+	else if (!token_printable(tok->valuestring))
+		rc = cs_err_set(err, CS_EPROTO,
+				"the token endpoint '%s' answered an access_token with control "
+				"characters or spaces, which would inject headers into every API "
+				"request; refusing to use it: check CLASSY_TOKEN_URL",
+				c->token_url);
 	else if (store_token(c, tok->valuestring, cJSON_IsNumber(exp) ? exp->valuedouble : 0))
 		rc = cs_err_set(err, CS_ERR, "cannot keep the access token: out of secure memory");
 	/* The parsed tree holds the token too. */
@@ -83,19 +114,13 @@ static int parse_token(cs_classy *c, const cs_http_resp *resp, cs_err *err)
 	return rc;
 }
 
-/* The token endpoint would not echo the secret, but a message must never be
- * the place where it leaks if it ever did. */
-static void redact(const cs_classy *c, char *msg)
-{
-	if (c->secret[0] && strstr(msg, c->secret))
-		snprintf(msg, 16, "(redacted)");
-}
-
+/* A token endpoint may echo the request, the secret with it (URL-encoded):
+ * the secret is registered (util/redact.h), so the API's words below are
+ * redacted before they are cut, and cs_err_set redacts the message again. */
 static int token_error(cs_classy *c, const cs_http_resp *resp, cs_err *err)
 {
 	char msg[256];
 	cs_classy_api_message(&resp->body, msg, sizeof(msg));
-	redact(c, msg);
 	int rejected = resp->status == 400 || resp->status == 401 || resp->status == 403;
 	if (rejected)
 		cs_err_set(err, CS_EAUTH,

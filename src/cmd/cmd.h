@@ -71,6 +71,9 @@ int cs_cmd_org_id(const char *prog, const char *s, long long *id);
 
 /* Prints "classy-sync: error: ..." (and a hint) on stderr; returns the exit code. */
 int cs_cmd_fail(const cs_err *err);
+/* A cs_secret_fresh_fn over a cs_store (arg): 1 when no organization holds
+ * an encrypted secret, so a missing master key may be made anew. */
+int cs_cmd_key_fresh(void *store, cs_err *err);
 int cs_cmd_usage_error(const char *prog, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

@@ -5,6 +5,7 @@
  * never print anything but help and usage errors. */
 #include "cmd/cmd.h"
 
+#include "http/http.h"
 #include "util/log.h"
 #include "util/secret.h"
 
@@ -186,6 +187,23 @@ static int wants_help(int argc, char **argv)
 	return 0;
 }
 
+static int count_secret(const cs_org *o, void *arg)
+{
+	*(long long *)arg += o->secret_enc && o->secret_enc[0];
+	return 0;
+}
+
+int cs_cmd_key_fresh(void *store, cs_err *err)
+{
+	cs_store *st = store;
+	long long n = 0;
+	if (!st)
+		return 1;
+	if (st->org_list(st, count_secret, &n, err))
+		return err->code ? err->code : CS_ERR;
+	return n == 0;
+}
+
 static int setup(cs_cmd_ctx *ctx, int flags, cs_err *err)
 {
 	if (!(flags & (CS_CMD_CONFIG | CS_CMD_STORE | CS_CMD_KEY)))
@@ -193,6 +211,7 @@ static int setup(cs_cmd_ctx *ctx, int flags, cs_err *err)
 	if (cs_config_load(&ctx->cfg, err))
 		return err->code;
 	cs_log_setup(ctx->cfg.log_level, ctx->cfg.log_format);
+	cs_http_global_ca_file(ctx->cfg.ca_file);
 	if ((flags & CS_CMD_STORE) && cs_store_open(&ctx->cfg, &ctx->store, err))
 		return err->code;
 	if (flags & CS_CMD_MIGRATED) {
@@ -207,7 +226,9 @@ static int setup(cs_cmd_ctx *ctx, int flags, cs_err *err)
 		if (applied && ctx->store->seed(ctx->store, 0, &seeded, err))
 			return cs_err_wrap(err, "cannot load the reference data");
 	}
-	if ((flags & CS_CMD_KEY) && cs_secret_key_load(&ctx->cfg, &ctx->key, err))
+	/* a new master key only for a database holding no secret yet */
+	if ((flags & CS_CMD_KEY) &&
+	    cs_secret_key_load(&ctx->cfg, cs_cmd_key_fresh, ctx->store, &ctx->key, err))
 		return err->code;
 	return 0;
 }
@@ -229,6 +250,7 @@ static int run_leaf(const cs_cmd *cmd, const char *prog, int argc, char **argv)
 		rc = cmd->fn(&ctx, cmd, &args);
 	cs_secret_key_free(ctx.key);
 	cs_store_close(ctx.store);
+	cs_config_wipe(&ctx.cfg);
 	return rc;
 }
 

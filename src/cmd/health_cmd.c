@@ -205,7 +205,7 @@ static void setup_live(cs_cmd_ctx *ctx, int detailed, live_ud *u, cs_health_hook
 		return;
 	cs_err err = {0};
 	if (cs_http_global_init(&err) == 0)
-		cs_secret_key_load(&ctx->cfg, &u->key, &u->key_err);
+		cs_secret_key_load(&ctx->cfg, cs_cmd_key_fresh, ctx->store, &u->key, &u->key_err);
 	else
 		u->key_err = err;
 	h->org_probe = live_org_probe;

@@ -7,6 +7,7 @@
 
 #include "classy/classy.h"
 #include "util/buf.h"
+#include "util/redact.h"
 #include "util/secret.h"
 #include "util/timeutil.h"
 
@@ -109,6 +110,39 @@ static int gather(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args, 
 	return 0;
 }
 
+/* All stored secrets are under one master key. One that the loaded key
+ * cannot decrypt means it is another key, and saving under it would leave
+ * secrets under two keys (issue 11, finding 5). The org being saved is left
+ * out: its old secret is about to be replaced. */
+static int check_same_key(cs_cmd_ctx *ctx, long long except, cs_err *err)
+{
+	cs_org_list orgs = {0};
+	if (cs_org_list_load(ctx->store, 0, &orgs, err))
+		return err->code;
+	int rc = 0;
+	for (size_t i = 0; i < orgs.n; i++) {
+		const cs_org *o = &orgs.v[i];
+		if (o->id == except || !o->secret_enc || !o->secret_enc[0])
+			continue;
+		char *plain = NULL;
+		cs_err derr = {0};
+		if (cs_secret_decrypt(ctx->key, o->secret_enc, &plain, &derr))
+			rc = cs_err_set(err, CS_ERR,
+					"the master key (%s%s%s) cannot decrypt the credentials stored "
+					"for organization %lld: saving more under it would keep secrets "
+					"under two keys; use the key they were saved with, or remove "
+					"every organization ('classy-sync org remove ID') and add them "
+					"again",
+					ctx->cfg.key_b64[0] ? "CLASSY_SYNC_KEY" : "file '",
+					ctx->cfg.key_b64[0] ? "" : ctx->cfg.key_file,
+					ctx->cfg.key_b64[0] ? "" : "'", o->id);
+		cs_secret_free(plain);
+		break; /* one is enough: they share one key */
+	}
+	cs_org_list_release(&orgs);
+	return rc;
+}
+
 static int org_add(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args)
 {
 	if (cs_cmd_arg_set(self, args, "client-secret"))
@@ -120,6 +154,9 @@ static int org_add(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args)
 	int rc = gather(ctx, self, args, &org);
 	if (rc)
 		return rc;
+	cs_err kerr = {0};
+	if (check_same_key(ctx, org.id, &kerr)) /* before asking for the secret */
+		return cs_cmd_fail(&kerr);
 	const char *env = getenv("CLASSY_CLIENT_SECRET");
 	char *secret = env ? NULL : read_secret("API client secret: ");
 	const char *use = env ? env : secret;
@@ -127,6 +164,12 @@ static int org_add(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args)
 	if (!use || !*use) {
 		rc = cs_cmd_usage_error(ctx->prog, "no client secret: set CLASSY_CLIENT_SECRET or "
 						   "write it on stdin");
+		goto out;
+	}
+	/* no message of this command may show it (util/redact.h) */
+	if (cs_redact_add(use)) {
+		cs_err_set(&err, CS_ERR, "cannot keep the client secret: out of memory");
+		rc = cs_cmd_fail(&err);
 		goto out;
 	}
 	if (!cs_cmd_arg_set(self, args, "no-verify")) {

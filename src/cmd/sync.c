@@ -37,7 +37,9 @@ static void print_result(const cs_sync_org_result *r)
 	if (r->aggregates_updated)
 		printf("  supporter aggregates recomputed: %lld\n", r->aggregates_updated);
 	if (r->aggregates_rc)
-		fprintf(stderr, "classy-sync: error: %s\n", r->aggregates_error);
+		fprintf(stderr, "classy-sync: error: %s; the totals of the supporters this run touched "
+				"are stale until a later sync recomputes them\n",
+			r->aggregates_error);
 }
 
 /* Leases around each entity of a manual sync (see daemon/lease.h), so a
@@ -48,6 +50,8 @@ typedef struct lease_ctx {
 	cs_daemon_lease_keeper *leases;
 	long long org;
 	size_t *skipped;
+	int *busy;  /* the database stayed locked once: the command stops asking */
+	int tried;  /* a lease of this org was asked for */
 	int failed; /* could not ask: the database failed */
 	cs_err err;
 } lease_ctx;
@@ -57,8 +61,15 @@ static int lease_begin(const cs_entity *e, void *arg)
 	lease_ctx *l = arg;
 	cs_lease_info held;
 	cs_err lerr = {0};
+	/* Each attempt would wait the whole busy timeout again for a lock
+	 * another process keeps: one wait per command is the bound. */
+	if (*l->busy)
+		return CS_EBUSY;
+	l->tried = 1;
 	int rc = cs_daemon_lease_take(l->leases, l->org, cs_sched_job_kind_name(e->id), &held,
 				      &lerr);
+	if (rc == CS_EBUSY)
+		*l->busy = 1;
 	if (rc == CS_ECONFLICT) {
 		char who[256];
 		cs_daemon_lease_describe(&held, who, sizeof(who));
@@ -91,7 +102,7 @@ typedef struct org_run {
  * as failed, the others run. Returns how many are connected. */
 static size_t connect_orgs(cs_cmd_ctx *ctx, cs_daemon_lease_keeper *leases,
 			   const cs_org_list *orgs, org_run *runs, cs_sync_target *targets,
-			   size_t *skipped, size_t *failed)
+			   size_t *skipped, int *busy, size_t *failed)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < orgs->n; i++) {
@@ -105,7 +116,8 @@ static size_t connect_orgs(cs_cmd_ctx *ctx, cs_daemon_lease_keeper *leases,
 			continue;
 		}
 		r->connected = 1;
-		r->lc = (lease_ctx){.leases = leases, .org = orgs->v[i].id, .skipped = skipped};
+		r->lc = (lease_ctx){.leases = leases, .org = orgs->v[i].id, .skipped = skipped,
+				    .busy = busy};
 		targets[n++] = (cs_sync_target){orgs->v[i].id, r->api, &r->lc};
 	}
 	return n;
@@ -116,7 +128,8 @@ static size_t connect_orgs(cs_cmd_ctx *ctx, cs_daemon_lease_keeper *leases,
 static int sync_all(cs_cmd_ctx *ctx, cs_daemon_lease_keeper *leases, const cs_org_list *orgs,
 		    const cs_entity *only, int full)
 {
-	size_t ok = 0, failed = 0, skipped = 0;
+	size_t ok = 0, failed = 0, skipped = 0, untried = 0;
+	int busy = 0;
 	long long total_records = 0, total_requests = 0;
 	org_run *runs = calloc(orgs->n, sizeof(*runs));
 	cs_sync_target *targets = calloc(orgs->n, sizeof(*targets));
@@ -129,7 +142,7 @@ static int sync_all(cs_cmd_ctx *ctx, cs_daemon_lease_keeper *leases, const cs_or
 		return CS_EXIT_FAIL;
 	}
 	int64_t t0 = cs_time_mono_ms();
-	size_t n = connect_orgs(ctx, leases, orgs, runs, targets, &skipped, &failed);
+	size_t n = connect_orgs(ctx, leases, orgs, runs, targets, &skipped, &busy, &failed);
 	cs_sync_opts opts = {.full = full, .lookback_s = -1, .should_stop = cs_cmd_should_stop,
 			     .entity_begin = lease_begin, .entity_end = lease_end,
 			     .concurrency = ctx->cfg.concurrency, .fields = ctx->cfg.fields};
@@ -160,9 +173,16 @@ static int sync_all(cs_cmd_ctx *ctx, cs_daemon_lease_keeper *leases, const cs_or
 			fprintf(stderr, "classy-sync: error: organization %lld: %s\n",
 				targets[k].org_id, runs[i].lc.err.msg);
 		}
+		untried += busy && !runs[i].lc.tried;
 		k++;
 		cs_classy_free(runs[i].api);
 		cs_http_free(runs[i].http);
+	}
+	if (untried) {
+		/* one bounded wait per command: the orgs after it were not tried */
+		failed += untried;
+		fprintf(stderr, "classy-sync: error: %zu more organization(s) not synced: the database "
+				"is locked by another process\n", untried);
 	}
 	if (rc && err.code != CS_EINTR && total_records == 0 && ok == 0 && failed == 0) {
 		failed++;

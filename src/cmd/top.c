@@ -1,10 +1,13 @@
 /* The top of the command tree: the fixed commands, one per registered push
- * plugin, and version; process setup (signals, libcurl) before dispatch.
+ * plugin, and version; process setup (no core dumps, private files, signals,
+ * libcurl) before dispatch.
  * It must never hold a command's own logic: that lives in its file. */
 #include "cmd/cmd.h"
 
 #include "http/http.h"
+#include "util/proc.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -50,8 +53,13 @@ static void build_top(void)
 
 int cs_cmd_main(int argc, char **argv)
 {
-	cs_cmd_install_signals();
 	cs_err err = {0};
+	/* before anything holds a secret or creates a file (util/proc.h) */
+	if (cs_proc_lockdown()) {
+		cs_err_set(&err, CS_ERR, "cannot turn off core dumps: %s", strerror(errno));
+		return cs_cmd_fail(&err);
+	}
+	cs_cmd_install_signals();
 	if (cs_http_global_init(&err))
 		return cs_cmd_fail(&err);
 	if (argc >= 2 && !strcmp(argv[1], "--version"))

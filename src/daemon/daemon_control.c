@@ -68,7 +68,7 @@ long cs_daemon_running(const cs_daemon_paths *p)
 /* The lock lives as long as the fd (inherited across the forks). */
 int cs_daemon_lock(const cs_daemon_paths *p, int *fd, cs_err *err)
 {
-	*fd = open(p->pidfile, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	*fd = open(p->pidfile, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (*fd < 0)
 		return cs_err_set(err, CS_EIO, "cannot open pidfile '%s': %s", p->pidfile,
 				  strerror(errno));

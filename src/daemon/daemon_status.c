@@ -13,6 +13,7 @@
 #include "util/log.h"
 #include "util/timeutil.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -235,7 +236,11 @@ int cs_daemon_write_status(cs_daemon_worker *w, const char *state)
 		return CS_ERR;
 	char tmp[1200];
 	snprintf(tmp, sizeof(tmp), "%s.tmp", a->paths->statusfile);
-	FILE *f = fopen(tmp, "w");
+	/* 0600 whatever the umask: it names orgs and their errors */
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (fd >= 0 && !f)
+		close(fd);
 	int rc = 0;
 	if (!f || fputs(text, f) < 0 || fputc('\n', f) < 0)
 		rc = CS_EIO;

@@ -97,6 +97,8 @@ static int sleep_or_signal(const sigset_t *set, int64_t ms, int *stop)
 	}
 }
 
+#define MAX_CRASH_TIMES 100 /* the largest autoRestart.maxRestarts (sched/dconfig.c) */
+
 static int supervise(const cs_daemon_opts *o, const cs_daemon_paths *paths, int ready_fd)
 {
 	sigset_t set, old;
@@ -113,7 +115,11 @@ static int supervise(const cs_daemon_opts *o, const cs_daemon_paths *paths, int 
 		cs_dconfig_defaults(&cfg); /* checked before; the worker reports it */
 	cs_daemon_worker_args wa = {.o = o, .paths = paths, .sup_pid = getpid(),
 				    .started_ms = cs_time_now_ms(), .ready_fd = ready_fd};
-	int64_t *crashes = calloc((size_t)cfg.restart_max + 1, sizeof(*crashes));
+	/* On the stack, not the heap: a forked worker must not inherit a block
+	 * it cannot free (valgrind saw it as lost in every worker), and there is
+	 * no allocation to fail. autoRestart.maxRestarts is at most 100. */
+	int64_t crashes[MAX_CRASH_TIMES];
+	long keep = cfg.restart_max < MAX_CRASH_TIMES ? cfg.restart_max : MAX_CRASH_TIMES;
 	int ncrash = 0, stop = 0, backoff = 0, end = CS_DAEMON_END_STOPPED;
 	for (;;) {
 		pid_t child = spawn_worker(&wa, &old);
@@ -176,7 +182,7 @@ static int supervise(const cs_daemon_opts *o, const cs_daemon_paths *paths, int 
 			break;
 		}
 		/* keep the newest maxRestarts crash times */
-		if (ncrash == cfg.restart_max) {
+		if (ncrash == keep) {
 			memmove(crashes, crashes + 1, (size_t)(ncrash - 1) * sizeof(*crashes));
 			ncrash--;
 		}
@@ -190,7 +196,6 @@ static int supervise(const cs_daemon_opts *o, const cs_daemon_paths *paths, int 
 			break;
 		wa.restarts++;
 	}
-	free(crashes);
 	cs_dconfig_release(&cfg);
 	unlink(paths->pidfile);
 	cs_info("daemon stopped");
@@ -242,7 +247,8 @@ int cs_daemon_detach(const cs_daemon_opts *o, const cs_daemon_paths *paths, int 
 		setsid();
 		if (fork() != 0)
 			_exit(0);
-		int logfd = open(paths->logfile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		/* private whatever the umask: the log names orgs and runs */
+		int logfd = open(paths->logfile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 		int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
 		if (nul >= 0)
 			dup2(nul, STDIN_FILENO);
@@ -250,7 +256,9 @@ int cs_daemon_detach(const cs_daemon_opts *o, const cs_daemon_paths *paths, int 
 			dup2(logfd, STDOUT_FILENO);
 			dup2(logfd, STDERR_FILENO);
 		}
-		umask(022);
+		/* The umask stays as cs_proc_lockdown left it (077): the status
+		 * file and a database made from here on must not be readable by
+		 * others. */
 		g_pidfd = lock_fd;
 		pidfile_write(lock_fd);
 		_exit(supervise(o, paths, pfd[1]));

@@ -31,6 +31,10 @@
 #define RESET_EPOCH_MIN 1000000000L
 /* Slots looked at past the current one before answering "not yet". */
 #define SLOTS_AHEAD 3
+/* A larger reset (year 5138) is taken as this before it is multiplied to
+ * ms, so no value a server sends can overflow; the window is then capped
+ * at MAX_WINDOW_MS anyway, never ignored. */
+#define MAX_RESET 100000000000L
 
 struct cs_http_budget {
 	struct cs_http_budget *next;
@@ -351,6 +355,11 @@ void cs_http_budget_observe(cs_http_budget *b, long limit, long remaining, long 
 {
 	if (!b)
 		return;
+	/* counts are capped like the reset, so no sum below can overflow */
+	if (limit > MAX_RESET)
+		limit = MAX_RESET;
+	if (remaining > MAX_RESET)
+		remaining = MAX_RESET;
 	pthread_mutex_lock(&b->mu);
 	if (limit > 0) {
 		b->limit = limit;
@@ -361,6 +370,8 @@ void cs_http_budget_observe(cs_http_budget *b, long limit, long remaining, long 
 		return;
 	}
 	int64_t now = mono_now();
+	if (reset > MAX_RESET)
+		reset = MAX_RESET;
 	if (reset > 0) {
 		int64_t in_ms = reset >= RESET_EPOCH_MIN ? reset * 1000 - wall_now() : reset * 1000;
 		if (in_ms < 0)

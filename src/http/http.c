@@ -15,6 +15,8 @@
 #include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <sodium.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -31,6 +33,13 @@ struct cs_http {
 	cs_http_stats stats;
 	cs_http_xfer x; /* the callbacks' state during a request */
 };
+
+static char g_ca_file[1024]; /* set before threads, read by every request */
+
+void cs_http_global_ca_file(const char *path)
+{
+	snprintf(g_ca_file, sizeof(g_ca_file), "%s", path ? path : "");
+}
 
 int cs_http_global_init(cs_err *err)
 {
@@ -156,19 +165,27 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 	return size * n;
 }
 
+/* Every number a server sends is capped here, before any arithmetic: a
+ * huge one means "very long", never an overflow, and is never ignored. */
+#define MAX_HEADER_NUMBER 100000000000L /* 1e11: a Unix time in the year 5138 */
+/* Retry-After (and a body's retry_after) above a day is taken as a day:
+ * the retry budget then gives up with a message saying so. */
+#define MAX_RETRY_AFTER_S 86400L
+
+/* A non-negative decimal, saturated at MAX_HEADER_NUMBER however many
+ * digits it has; -1 when it is not one. */
 static long parse_long(const char *v, size_t n)
 {
-	char tmp[32];
-	if (n == 0 || n >= sizeof(tmp))
+	long x = 0;
+	if (n == 0)
 		return -1;
-	memcpy(tmp, v, n);
-	tmp[n] = '\0';
-	char *end;
-	errno = 0;
-	long x = strtol(tmp, &end, 10);
-	if (errno || end == tmp || *end != '\0' || x < 0)
-		return -1;
-	return x;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return -1;
+		if (x < MAX_HEADER_NUMBER)
+			x = x * 10 + (v[i] - '0');
+	}
+	return x < MAX_HEADER_NUMBER ? x : MAX_HEADER_NUMBER;
 }
 
 static void set_retry_after(cs_http_resp *r, const char *v, size_t n)
@@ -179,11 +196,12 @@ static void set_retry_after(cs_http_resp *r, const char *v, size_t n)
 		char tmp[64];
 		memcpy(tmp, v, n);
 		tmp[n] = '\0';
-		time_t t = curl_getdate(tmp, NULL);
+		time_t t = curl_getdate(tmp, NULL), now = time(NULL);
 		if (t >= 0)
-			s = t > time(NULL) ? (long)(t - time(NULL)) : 0;
+			s = t <= now ? 0 : t - now > MAX_RETRY_AFTER_S ? MAX_RETRY_AFTER_S
+								: (long)(t - now);
 	}
-	r->retry_after_s = s;
+	r->retry_after_s = s > MAX_RETRY_AFTER_S ? MAX_RETRY_AFTER_S : s;
 }
 
 static void set_content_type(cs_http_resp *r, const char *v, size_t n)
@@ -273,6 +291,8 @@ void cs_http_xfer_setup(CURL *c, const cs_http_opts *o, const cs_http_req *req,
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (g_ca_file[0])
+		curl_easy_setopt(c, CURLOPT_CAINFO, g_ca_file);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, o->timeout_ms);
 	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
@@ -292,6 +312,8 @@ void cs_http_xfer_setup(CURL *c, const cs_http_opts *o, const cs_http_req *req,
 	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
 	curl_easy_setopt(c, CURLOPT_XFERINFODATA, h);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
+	/* A declared Content-Length over the cap fails before any byte is read. */
+	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_body);
 	set_method(c, req);
 
 	h->errbuf[0] = '\0';
@@ -352,9 +374,14 @@ static void describe_failure(CURL *c, const cs_http_xfer *h, CURLcode rc, char *
 		snprintf(out, n, "%s", strerror_r((int)os_errno, tmp, sizeof(tmp)));
 	else if (rc == CURLE_COULDNT_RESOLVE_HOST)
 		snprintf(out, n, "could not resolve the host");
+	else if (rc == CURLE_PEER_FAILED_VERIFICATION)
+		snprintf(out, n, "the server's TLS certificate is not trusted (%.100s); if a "
+			 "private CA signed it, set CLASSY_SYNC_CA_FILE to its certificate",
+			 h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc));
 	else
 		snprintf(out, n, "%s", h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc));
-	out[0] = (char)tolower((unsigned char)out[0]);
+	if (!isupper((unsigned char)out[1])) /* "SSL ..." stays */
+		out[0] = (char)tolower((unsigned char)out[0]);
 }
 
 static long body_retry_after(const cs_http_resp *r)
@@ -363,9 +390,9 @@ static long body_retry_after(const cs_http_resp *r)
 		return -1;
 	cJSON *j = cJSON_ParseWithLength(r->body.data, r->body.len);
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "retry_after");
-	long s = cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 86400
-			 ? (long)v->valuedouble
-			 : -1;
+	long s = !cJSON_IsNumber(v) || !(v->valuedouble >= 0) ? -1
+		 : v->valuedouble >= MAX_RETRY_AFTER_S	  ? MAX_RETRY_AFTER_S
+							  : (long)v->valuedouble;
 	cJSON_Delete(j);
 	return s;
 }
@@ -379,37 +406,6 @@ static long backoff_ms(const cs_http_opts *o, int retry)
 		cap = o->backoff_max_ms;
 	/* Full jitter: clients that failed together do not retry together. */
 	return (long)randombytes_uniform((uint32_t)cap + 1);
-}
-
-struct curl_slist *cs_http_headers_build(const cs_http_req *req, int *oom)
-{
-	struct curl_slist *list = NULL;
-	*oom = 0;
-	for (const char *const *p = req->headers; p && *p; p++) {
-		struct curl_slist *next = curl_slist_append(list, *p);
-		if (!next) {
-			*oom = 1;
-			break;
-		}
-		list = next;
-	}
-	/* A small POST must not wait for a 100 Continue that never comes. */
-	if (!*oom && req->body) {
-		struct curl_slist *next = curl_slist_append(list, "Expect:");
-		if (next)
-			list = next;
-		else
-			*oom = 1;
-	}
-	return list;
-}
-
-/* Header values may carry a bearer token: wipe the copies before freeing. */
-void cs_http_headers_free(struct curl_slist *list)
-{
-	for (struct curl_slist *p = list; p; p = p->next)
-		sodium_memzero(p->data, strlen(p->data));
-	curl_slist_free_all(list);
 }
 
 /* ---- the retry loop ----------------------------------------------------- */
@@ -439,7 +435,8 @@ static enum verdict judge(const cs_http_opts *o, cs_http_stats *stats, CURL *c,
 			  cs_http_attempts *st)
 {
 	if (rc != CURLE_OK) {
-		resp->conn_failed = rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST;
+		resp->conn_failed = rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
+				    rc == CURLE_PEER_FAILED_VERIFICATION;
 		describe_failure(c, x, rc, st->why, sizeof(st->why));
 		stats->errors++;
 		return is_retryable(rc) ? V_TRANSPORT : V_FATAL;
@@ -490,6 +487,23 @@ static void log_attempt(const cs_http_req *req, const cs_http_resp *resp, CURLco
 		cs_debug("%s %s -> %s (%ld ms)", req->method, shown_url(req), st->why, ms);
 }
 
+/* Fault injection for the fault campaign (tests/faults/run):
+ * CLASSY_SYNC_TEST_KILL_AT_REQUEST=N sends SIGKILL to this process when its
+ * Nth answer (counted over every handle and thread) has arrived, before the
+ * caller sees it: a crash at the moment a received answer is not yet
+ * recorded. Never set outside tests. */
+static void maybe_kill(void)
+{
+	static atomic_long answers, kill_at = -1; /* atomic: pool threads come here */
+	if (atomic_load(&kill_at) < 0) {
+		const char *v = getenv("CLASSY_SYNC_TEST_KILL_AT_REQUEST");
+		atomic_store(&kill_at, v ? atol(v) : 0);
+	}
+	long at = atomic_load(&kill_at);
+	if (at > 0 && atomic_fetch_add(&answers, 1) + 1 == at)
+		raise(SIGKILL);
+}
+
 void cs_http_attempt_begin(cs_http_stats *stats, cs_http_attempts *st)
 {
 	if (st->attempts++ > 0)
@@ -511,6 +525,9 @@ int cs_http_after_attempt(const cs_http_opts *o, cs_http_stats *stats, const cs_
 			  cs_http_attempts *st, long *wait_ms, cs_err *err)
 {
 	*wait_ms = -1;
+	maybe_kill();
+	if (rc == CURLE_FILESIZE_EXCEEDED) /* a declared Content-Length over the cap */
+		x->overflow = 1;
 	st->last = judge(o, stats, c, x, rc, resp, st);
 	log_attempt(req, resp, rc, st);
 	if (x->overflow)
@@ -548,6 +565,8 @@ int cs_http_do(cs_http *h, const cs_http_req *req, cs_http_resp *resp, cs_err *e
 {
 	cs_http_attempts st = {0};
 	int oom, rc = 0;
+	if ((rc = cs_http_headers_check(req, err)))
+		return rc;
 	struct curl_slist *hdrs = cs_http_headers_build(req, &oom);
 	if (oom) {
 		rc = cs_err_set(err, CS_ERR, "%s %s: out of memory", req->method, req->url);

@@ -59,6 +59,10 @@ typedef struct cs_http_stats {
 typedef struct cs_http cs_http;
 
 int cs_http_global_init(cs_err *err); /* once per process, before threads */
+/* The CA bundle every TLS connection is verified against (CLASSY_SYNC_CA_FILE);
+ * NULL or "" means the system's. Before threads. Verification itself is
+ * never turned off. */
+void cs_http_global_ca_file(const char *path);
 cs_http *cs_http_new(const cs_http_opts *opts, cs_err *err);
 void cs_http_free(cs_http *h);
 

@@ -4,6 +4,7 @@
  * (many transfers on one event loop): the options of an attempt, the
  * callbacks' state and the retry policy, so both paths judge answers and
  * retry exactly alike. Not a public interface. */
+#include "http/headers.h"
 #include "http/http.h"
 
 #include <curl/curl.h>
@@ -28,13 +29,10 @@ typedef struct cs_http_attempts {
 
 void cs_http_apply_defaults(cs_http_opts *o);
 
-/* The request's header list (plus "Expect:" for a body); NULL and *oom when
- * out of memory. Free with cs_http_headers_free, which wipes the copies
- * (they may hold a bearer token). */
-struct curl_slist *cs_http_headers_build(const cs_http_req *req, int *oom);
-void cs_http_headers_free(struct curl_slist *list);
+/* The request's header lines: checked, built and wiped by headers.h. */
 
-/* Resets c and sets every option of one attempt of req: URL, TLS, timeouts,
+/* Resets c and sets every option of one attempt of req: URL, TLS (with the
+ * CA bundle of cs_http_global_ca_file), timeouts, the body cap,
  * keep-alive, HTTP/2 where offered, compression, headers, callbacks into x
  * and resp (whose body is emptied and capped at o->max_body). */
 void cs_http_xfer_setup(CURL *c, const cs_http_opts *o, const cs_http_req *req,

@@ -504,6 +504,9 @@ int cs_http_loop_submit(cs_http_loop *l, cs_http_call *c, const cs_http_req *req
 	if (c->state != C_IDLE && c->state != C_DONE)
 		return cs_err_set(err, CS_ERR, "%s %s: the request slot is still in use", req->method,
 				  req->url);
+	int rc = cs_http_headers_check(req, err);
+	if (rc)
+		return rc;
 	call_clear_request(c);
 	if (copy_request(c, req)) {
 		call_clear_request(c);

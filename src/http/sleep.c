@@ -14,6 +14,8 @@
 #include <time.h>
 
 #define SLEEP_SLICE_MS 100L
+/* Longer waits (31 years) are cut to this before the ms -> us product. */
+#define MAX_SLEEP_MS 1000000000000L
 
 static long time_scale(void)
 {
@@ -29,6 +31,8 @@ long cs_http_scaled_ms(long ms)
 
 int cs_http_sleep_ms(long ms, int (*should_stop)(void))
 {
+	if (ms > MAX_SLEEP_MS)
+		ms = MAX_SLEEP_MS;
 	int64_t left_us = ms > 0 ? (int64_t)ms * 1000 / time_scale() : 0;
 	/* Sleep in slices so a stop request is noticed within SLEEP_SLICE_MS. */
 	for (;;) {

@@ -21,9 +21,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define LISTEN_BACKLOG 64
-#define MAX_CONNECTIONS 32  /* scrapers and probes: a handful at a time */
-#define CONN_TIMEOUT_S 10   /* a stalled client cannot hold a slot forever */
+/* Flood limits: a client that opens connections and sends nothing must not
+ * starve the liveness probe (a supervisor would restart a healthy daemon).
+ * One address holds at most PER_IP_LIMIT connections (MHD closes the next
+ * at once), an idle one goes after CONN_TIMEOUT_S, and the total leaves room
+ * for many clients (MHD_USE_AUTO picks epoll or poll, so fds above
+ * FD_SETSIZE are fine). Scrapers and probes need one or two each. */
+#define LISTEN_BACKLOG 128
+#define MAX_CONNECTIONS 256
+#define PER_IP_LIMIT 8
+#define CONN_TIMEOUT_S 3
 #define REASON_MAX 256
 #define TEXT_PLAIN "text/plain; charset=utf-8"
 #define PROM_TEXT "text/plain; version=0.0.4; charset=utf-8"
@@ -317,6 +324,7 @@ int cs_httpd_start(const char *addr, const cs_httpd_handlers *h, cs_httpd **out,
 	s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO, 0, NULL, NULL,
 				on_request, s, MHD_OPTION_LISTEN_SOCKET, fd,
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
+				MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)PER_IP_LIMIT,
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_S,
 				MHD_OPTION_END);
 	if (!s->d) {

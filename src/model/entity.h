@@ -48,12 +48,17 @@ typedef struct cs_entity {
 extern const cs_entity cs_entities[CS_ENT_COUNT];
 
 /* One API record as the engine hands it to the store: the parsed object and
- * its exact original bytes, which become raw_json without re-printing. */
+ * its exact original bytes, which become raw_json without re-printing. The
+ * page parser (classy/page.c) also reads its id exactly from the digits the
+ * API sent, or says why the record cannot be stored; records built
+ * elsewhere leave both 0 and the store reads the id itself. */
 struct cJSON;
 typedef struct cs_record {
 	const struct cJSON *json;
 	const char *raw;
 	size_t raw_len;
+	long long id;    /* the exact Classy id (> 0), 0 when not read or rejected */
+	const char *why; /* NULL, or why the record is rejected (static text) */
 } cs_record;
 
 /* Lookup by table name or CLI name ("recurring-plans" or "recurring_plans"). */

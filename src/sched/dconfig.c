@@ -284,6 +284,13 @@ static int set_orgs(walk *w, const cJSON *v)
 	}
 	if (n)
 		qsort(orgs, n, sizeof(*orgs), cmp_org);
+	/* JSON allows a key twice; the second entry would be silently ignored
+	 * by the lookups. Found by fuzzing. */
+	for (i = 1; i < n; i++)
+		if (orgs[i].org_id == orgs[i - 1].org_id)
+			return cs_err_set(w->err, CS_EUSAGE,
+					  "'organizations.%lld' appears twice in '%s'; keep one entry",
+					  orgs[i].org_id, w->src);
 	return 0;
 }
 

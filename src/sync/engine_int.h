@@ -15,6 +15,7 @@
  * Calls only point down: run.c -> pipeline.c -> {fetcher.c -> engine.c,
  * writer.c -> frontier.c}; fetcher.c reaches the pipeline through the
  * callbacks in cs_sync_ctx. */
+#include "sync/guard.h"
 #include "sync/sync.h"
 #include "util/idset.h"
 
@@ -73,6 +74,8 @@ typedef struct cs_sync_walk {
 	int page_no, walk_pages, walks;
 	long long fresh;
 	cs_idset seen, next_seen;
+	cs_sync_pageprint print; /* the progress guard's last page of a walk by number */
+	int pages;               /* pages taken, for messages */
 	/* what the answers said, for splitting and progress */
 	long total;       /* `total` of the last query: keys at or past its start */
 	long first_total; /* `total` of the first query: keys at or past lo */
@@ -101,6 +104,7 @@ enum cs_sync_job_kind {
 typedef struct cs_sync_job {
 	int kind;
 	cs_sync_task *task;
+	int keep_absent;      /* CS_JOB_FINISH_FULL: mark nothing deleted (records were rejected) */
 	cs_classy_page page;  /* owned by the job */
 	unsigned char *skip;  /* per record: already stored or not this walk's */
 	int slot;             /* CS_JOB_PAGE: the walk's frontier range */
@@ -117,8 +121,11 @@ typedef struct cs_sync_job {
 void cs_sync_walk_query(cs_sync_walk *w);
 /* Decides what the page just fetched into w->page means: fills job (skip,
  * position, range_done) and moves w on (w->done when its range is
- * complete). Returns 0, or CS_ERR when out of memory. */
-int cs_sync_walk_take(cs_sync_walk *w, cs_sync_job *job);
+ * complete). First the progress guard (guard.h) proves the page is the
+ * one asked for; records the page parser rejected are skipped, named and
+ * counted in the task. Returns 0, CS_ERR when out of memory, or the
+ * guard's CS_EPROTO with err filled and the task marked broken. */
+int cs_sync_walk_take(cs_sync_walk *w, cs_sync_job *job, cs_err *err);
 void cs_sync_walk_init(cs_sync_walk *w, cs_sync_task *t, int slot, int64_t lo, int64_t hi);
 void cs_sync_walk_release(cs_sync_walk *w);
 
@@ -156,6 +163,9 @@ struct cs_sync_task {
 	int finished;                /* no more jobs will come from it */
 	int rc;
 	cs_err err;
+	int broken;                  /* the progress guard failed: the run ends failed */
+	long long rejected;          /* records without a valid id: named, never stored */
+	char first_reject[256];      /* the first of them, for the run's error */
 	/* read by progress on the writer's thread */
 	atomic_llong requests, retries;
 	atomic_long total;

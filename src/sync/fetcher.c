@@ -312,8 +312,21 @@ static int maybe_finish(cs_sync_ctx *c, cs_sync_task *t, cs_err *err)
 		return 0;
 	t->finished = 1;
 	int rc = 0;
-	if (!t->rc && t->full)
-		rc = emit_job(c, t, CS_JOB_FINISH_FULL, err);
+	if (!t->rc && t->full) {
+		cs_sync_job *job = c->job_get(c);
+		if (!job)
+			return cs_err_set(err, CS_ERR, "out of memory");
+		job->kind = CS_JOB_FINISH_FULL;
+		job->task = t;
+		/* A record rejected for its id (engine.c) may be a live row sent
+		 * with a broken id: absence is then not proof of deletion, so
+		 * this scan marks nothing (the next clean one will). */
+		job->keep_absent = t->rejected > 0;
+		if (job->keep_absent)
+			cs_warn("%s org %lld: the full scan rejected %lld record(s), so it marks no "
+				"row deleted this time", t->e->name, t->org, t->rejected);
+		rc = c->emit(c, job, err);
+	}
 	if (!rc)
 		rc = emit_job(c, t, CS_JOB_TASK_END, err);
 	return rc;
@@ -378,8 +391,12 @@ static int answer(cs_sync_ctx *c, cs_sync_walk *w, cs_err *err)
 	w->malformed = 0;
 	w->listing.refreshed = 0;
 	cs_sync_job *job = c->job_get(c);
-	if (!job || cs_sync_walk_take(w, job)) {
-		task_fail(t, cs_err_set(&werr, CS_ERR, "out of memory"), &werr);
+	if (!job || (rc = cs_sync_walk_take(w, job, &werr))) {
+		/* out of memory, or the progress guard: the page is not the
+		 * one asked for, so nothing of it is stored */
+		if (!job)
+			cs_err_set(&werr, CS_ERR, "out of memory");
+		task_fail(t, werr.code ? werr.code : CS_ERR, &werr);
 		walk_retire(w);
 		if (job && (rc = c->emit(c, job, err))) /* CS_JOB_NONE: back to the pool */
 			return rc;

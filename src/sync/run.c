@@ -75,6 +75,9 @@ static int plan_tasks(cs_sync_ctx *c, const cs_sync_target *tg, size_t n, const 
 {
 	const cs_sync_opts *o = c->opts;
 	int nt = 0;
+	/* a database that stayed locked through one busy wait fails every
+	 * later task at once: one bounded wait for the whole run */
+	cs_err busy = {0};
 	for (size_t i = 0; i < n; i++) {
 		memset(&res[i], 0, sizeof(res[i]));
 		res[i].org_id = tg[i].org_id;
@@ -94,8 +97,10 @@ static int plan_tasks(cs_sync_ctx *c, const cs_sync_target *tg, size_t n, const 
 			atomic_init(&t->retries, 0);
 			atomic_init(&t->total, -1);
 			atomic_init(&t->write_rc, 0);
-			cs_err err = {0};
-			if (task_begin(c, t, &err)) {
+			cs_err err = busy;
+			if (busy.code || task_begin(c, t, &err)) {
+				if (err.code == CS_EBUSY)
+					busy = err;
 				fail_result(r, &err);
 				if (o->entity_end)
 					o->entity_end(e, tg[i].entity_ctx);

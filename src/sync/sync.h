@@ -50,6 +50,7 @@ typedef struct cs_sync_entity_result {
 	long long run_id;
 	int status; /* enum cs_run_status */
 	long long records, pages, requests, retries, marked_deleted;
+	long long rejected; /* records without a valid id: reported, never stored */
 	int64_t elapsed_ms;
 	char error[1024];
 } cs_sync_entity_result;
@@ -59,8 +60,8 @@ typedef struct cs_sync_org_result {
 	cs_sync_entity_result ents[CS_ENT_COUNT];
 	int nents;
 	long long aggregates_updated;
-	int aggregates_rc;          /* the recompute failed: why in aggregates_error */
-	char aggregates_error[1024];
+	int aggregates_rc;           /* the recompute failed (totals are stale): its code */
+	char aggregates_error[1024]; /* why, when it failed */
 	int64_t elapsed_ms;
 } cs_sync_org_result;
 
@@ -74,7 +75,9 @@ int cs_sync_entity(cs_store *st, cs_classy *api, long long org, const cs_entity 
  * recurring plans, all at once, their pages fetched concurrently when
  * large) and then recomputes the aggregates of the supporters those runs
  * touched. One entity failing does not stop the others. Returns 0 when all
- * succeeded. */
+ * succeeded, the aggregates included: a failed recompute is in res
+ * (aggregates_rc, _error) and in the return code, since stale totals must
+ * never look current. */
 int cs_sync_org(cs_store *st, cs_classy *api, long long org, const cs_entity *only,
 		const cs_sync_opts *opts, cs_sync_org_result *res, cs_err *err);
 

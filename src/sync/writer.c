@@ -34,6 +34,21 @@ static void maybe_kill(size_t i, size_t n)
 		raise(SIGKILL);
 }
 
+/* CLASSY_SYNC_TEST_TERM_AT=N sends SIGTERM to this process right after the
+ * Nth commit of the process: a stop that lands between pages, with no
+ * request in flight, so the tests reach the strategy's own stop check
+ * deterministically (a stop mid-request is seen by the HTTP client). */
+static void maybe_term(void)
+{
+	static long term_at = -1, commits;
+	if (term_at < 0) {
+		const char *v = getenv("CLASSY_SYNC_TEST_TERM_AT");
+		term_at = v ? atol(v) : 0;
+	}
+	if (term_at > 0 && ++commits == term_at)
+		raise(SIGTERM);
+}
+
 void cs_sync_writer_report(cs_sync_ctx *c, int force)
 {
 	if (!c->opts->progress)
@@ -78,13 +93,14 @@ static int store_rows(cs_sync_ctx *c, cs_sync_job *job, long long *stored, cs_er
 /* Ends a complete full scan inside the open transaction: soft-deletes what
  * the scan did not see and hands over to incremental, so changes made during
  * the scan are re-read. */
-static int end_full_scan(cs_sync_ctx *c, cs_sync_task *t, const char *now, cs_err *err)
+static int end_full_scan(cs_sync_ctx *c, cs_sync_task *t, int keep_absent, const char *now,
+			 cs_err *err)
 {
 	cs_sync_state *s = &t->state;
 	int rc = 0;
 	if (t->fresh_scan) /* started on no row: every row is this scan's */
 		cs_debug("%s org %lld: first full scan, nothing can be absent", t->e->name, t->org);
-	else
+	else if (!keep_absent)
 		rc = c->st->mark_absent(c->st, t->e, t->org, s->full_started_at,
 					&t->res->marked_deleted, err);
 	int64_t start_ms, cur_ms;
@@ -127,7 +143,7 @@ int cs_sync_writer_add(cs_sync_ctx *c, cs_sync_job *job, cs_err *err)
 		c->batch.task = t;
 	}
 	long long stored = 0;
-	rc = job->kind == CS_JOB_FINISH_FULL ? end_full_scan(c, t, now, err)
+	rc = job->kind == CS_JOB_FINISH_FULL ? end_full_scan(c, t, job->keep_absent, now, err)
 					     : store_rows(c, job, &stored, err);
 	if (rc) {
 		c->st->page_abort(c->st);
@@ -158,8 +174,10 @@ int cs_sync_writer_commit(cs_sync_ctx *c, cs_err *err)
 	}
 	c->batch.task = NULL;
 	c->batch.records = c->batch.pages = 0;
-	if (!rc)
+	if (!rc) {
 		cs_sync_writer_report(c, 0);
+		maybe_term();
+	}
 	return rc;
 }
 
@@ -177,7 +195,9 @@ static int finish_status(const cs_sync_task *t, int rc)
 		return CS_RUN_SUCCESS;
 	if (rc == CS_EINTR)
 		return CS_RUN_INTERRUPTED;
-	return t->res->pages > 0 ? CS_RUN_PARTIAL : CS_RUN_FAILED;
+	/* partial says "run it again to finish"; a broken paging contract
+	 * would fail the same way again */
+	return t->res->pages > 0 && !t->broken ? CS_RUN_PARTIAL : CS_RUN_FAILED;
 }
 
 /* A chunk of an org's aggregates while the writer would otherwise wait:
@@ -249,7 +269,9 @@ static void org_aggregates(cs_sync_ctx *c, const cs_sync_task *t)
 			continue;
 		if (!u->ended)
 			return;
-		touched |= u->res->records > 0 && u->e->supporter_ref;
+		/* even with nothing new: a recompute that failed before left its
+		 * queue behind, and this is its next chance */
+		touched |= u->e->supporter_ref != NULL;
 	}
 	if (!touched || c->failed)
 		return;
@@ -277,9 +299,19 @@ void cs_sync_writer_end(cs_sync_ctx *c, cs_sync_task *t)
 	int wrc = atomic_load(&t->write_rc);
 	int rc = wrc ? wrc : t->rc;
 	cs_sync_entity_result *res = t->res;
+	res->rejected = t->rejected;
+	cs_err rerr = {0};
+	if (rc == 0 && t->rejected)
+		/* every other record is stored, and the rejected ones said why
+		 * (engine.c): the run is partial, its error names the first */
+		rc = cs_err_set(&rerr, CS_EPROTO,
+				"%lld %s record(s) not stored because their id is not valid "
+				"(first: %s); every other record was stored",
+				t->rejected, t->e->name, t->first_reject);
 	res->status = finish_status(t, rc);
 	if (rc)
-		snprintf(res->error, sizeof(res->error), "%s", wrc ? t->write_err.msg : t->err.msg);
+		snprintf(res->error, sizeof(res->error), "%s",
+			 wrc ? t->write_err.msg : rerr.code ? rerr.msg : t->err.msg);
 	res->requests = atomic_load(&t->requests);
 	res->retries = atomic_load(&t->retries);
 	res->elapsed_ms = cs_time_mono_ms() - t->t0;

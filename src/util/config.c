@@ -7,19 +7,24 @@
 
 #include "util/envfile.h"
 #include "util/log.h"
+#include "util/redact.h"
 #include "util/secret.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 /* One table drives everything below: defaults, the .env file, environment
  * overrides, validation and redacted display. Adding a variable means adding
  * a row (and a cs_config field), never new code paths. */
 
-enum var_type { T_STR, T_PATH, T_URL, T_INT, T_ENUM, T_KEY };
+enum var_type { T_STR, T_PATH, T_URL, T_INT, T_ENUM, T_KEY, T_FILE };
 #define F_SECRET 1u
 
 typedef struct var {
@@ -38,6 +43,7 @@ typedef struct var {
 static const char *const db_types[] = {"sqlite", "postgresql", "mysql", NULL};
 static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
 static const char *const log_formats[] = {"text", "json", NULL};
+static const char *const booleans[] = {"0", "1", NULL};
 
 /* The enum tables double as the int values, so they must line up. */
 _Static_assert(CS_DB_SQLITE == 0 && CS_DB_POSTGRESQL == 1 && CS_DB_MYSQL == 2, "db_types");
@@ -56,6 +62,10 @@ static const var vars[] = {
 	{"DB_PASSWORD", T_STR, F_SECRET, FIELD(db_password), NULL, NULL, 0, 0,
 	 "server database password"},
 	{"DB_NAME", T_STR, 0, FIELD(db_name), NULL, NULL, 0, 0, "server database name"},
+	/* before the URLs, which it judges */
+	{"CLASSY_SYNC_ALLOW_HTTP", T_ENUM, 0, FIELD(allow_http), "0", booleans, 0, 0,
+	 "1 allows plain http:// to hosts other than this machine (secrets then travel "
+	 "unencrypted)"},
 	{"CLASSY_API_URL", T_URL, 0, FIELD(api_url), "https://api.classy.org/2.0", NULL, 0, 0,
 	 "Classy API base URL"},
 	{"CLASSY_TOKEN_URL", T_URL, 0, FIELD(token_url), "https://api.classy.org/oauth2/auth",
@@ -74,6 +84,8 @@ static const var vars[] = {
 	 "debug, info, warn or error"},
 	{"LOG_FORMAT", T_ENUM, 0, FIELD(log_format), "text", log_formats, 0, 0,
 	 "text, or json for one object per line on stderr"},
+	{"CLASSY_SYNC_CA_FILE", T_FILE, 0, FIELD(ca_file), NULL, NULL, 0, 0,
+	 "PEM file of the CA certificates TLS trusts (default: the system's)"},
 };
 #define NVARS (sizeof(vars) / sizeof(vars[0]))
 
@@ -167,7 +179,10 @@ static int set_url(const var *v, const char *val, cs_config *cfg, cs_err *err)
 		return cs_err_set(err, CS_EUSAGE,
 				  "%s: '%s' is not a valid URL (expected http(s)://host[:port]/path)",
 				  v->name, val);
-	int rc = set_str(v, val, cfg, err);
+	/* every URL in the table receives a secret or a token */
+	int rc = cs_config_check_transport(v->name, val, cfg->allow_http, err);
+	if (rc == 0)
+		rc = set_str(v, val, cfg, err);
 	if (rc)
 		return rc;
 	/* one trailing '/' goes, so callers can always append "/path" */
@@ -228,10 +243,21 @@ static int set_key(const var *v, const char *val, cs_config *cfg, cs_err *err)
 	return set_str(v, val, cfg, err);
 }
 
+/* A path to a file that must be readable when set (a CA bundle). */
+static int set_file(const var *v, const char *val, cs_config *cfg, cs_err *err)
+{
+	int rc = set_path(v, val, cfg, err);
+	const char *path = str_field(cfg, v);
+	if (rc == 0 && *path && access(path, R_OK) != 0)
+		rc = cs_err_set(err, CS_EUSAGE, "%s: cannot read '%s': %s", v->name, path,
+				strerror(errno));
+	return rc;
+}
+
 typedef int (*setter)(const var *, const char *, cs_config *, cs_err *);
 static const setter setters[] = {
-	[T_STR] = set_str, [T_PATH] = set_path, [T_URL] = set_url,
-	[T_INT] = set_int, [T_ENUM] = set_enum, [T_KEY] = set_key,
+	[T_STR] = set_str, [T_PATH] = set_path, [T_URL] = set_url,  [T_INT] = set_int,
+	[T_ENUM] = set_enum, [T_KEY] = set_key, [T_FILE] = set_file,
 };
 
 /* Precedence: a real environment variable (even an empty one), then the
@@ -262,11 +288,89 @@ int cs_config_load(cs_config *cfg, cs_err *err)
 	for (size_t i = 0; i < NVARS; i++)
 		if ((rc = apply_var(&vars[i], &ef, cfg, err)))
 			goto out;
+	/* Secrets are redacted from every message from now on. */
+	for (size_t i = 0; i < NVARS; i++)
+		if ((vars[i].flags & F_SECRET) && cs_redact_add(str_field(cfg, &vars[i]))) {
+			rc = cs_err_set(err, CS_ERR, "cannot load the configuration: out of memory");
+			goto out;
+		}
 	cs_envfile_install(&ef);
 out:
 	cs_envfile_release(&ef);
 	return rc;
 }
+
+/* ---- plain http -------------------------------------------------------- */
+
+/* The host of an http(s) URL, into out: brackets of an IPv6 literal and any
+ * user:password@ dropped. */
+static void url_host(const char *url, char *out, size_t n)
+{
+	const char *p = strstr(url, "://");
+	p = p ? p + 3 : url;
+	size_t alen = strcspn(p, "/?#");
+	const char *at = memrchr(p, '@', alen);
+	if (at) {
+		alen -= (size_t)(at + 1 - p);
+		p = at + 1;
+	}
+	size_t hlen;
+	if (*p == '[') {
+		const char *close = memchr(p, ']', alen);
+		p++;
+		hlen = close ? (size_t)(close - p) : alen - 1;
+	} else {
+		const char *colon = memchr(p, ':', alen);
+		hlen = colon ? (size_t)(colon - p) : alen;
+	}
+	snprintf(out, n, "%.*s", (int)(hlen < n ? hlen : n - 1), p);
+}
+
+/* 127.0.0.0/8, ::1 (or ::ffff:127.x.y.z), localhost: this machine. A name
+ * that only resolves there (127.0.0.1.nip.io) does not count: the check
+ * must not depend on DNS. */
+static int host_is_loopback(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+	if (strcasecmp(host, "localhost") == 0)
+		return 1;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, host, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6) ||
+		       (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+	return 0;
+}
+
+int cs_config_check_transport(const char *name, const char *url, int allow_http, cs_err *err)
+{
+	char host[256];
+	if (strncasecmp(url, "http://", 7) != 0 || allow_http)
+		return 0;
+	url_host(url, host, sizeof(host));
+	if (host_is_loopback(host))
+		return 0;
+	return cs_err_set(err, CS_EUSAGE,
+			  "%s: '%s' is plain http to another machine, so the credentials every "
+			  "request carries would travel unencrypted; use https://, or set "
+			  "CLASSY_SYNC_ALLOW_HTTP=1 if the network is trusted (plain http is "
+			  "allowed to 127.0.0.1, ::1 and localhost)",
+			  name, url);
+}
+
+int cs_config_check_transport_env(const char *name, const char *url, cs_err *err)
+{
+	char v[8] = "";
+	int rc = cs_config_env_lookup("CLASSY_SYNC_ALLOW_HTTP", v, sizeof(v));
+	if (rc == CS_ERR || (rc == 0 && v[0] && strcmp(v, "0") && strcmp(v, "1")))
+		return cs_err_set(err, CS_EUSAGE,
+				  "CLASSY_SYNC_ALLOW_HTTP: '%s' is not allowed (expected one of: 0, 1)",
+				  rc == 0 ? v : "a long value");
+	return cs_config_check_transport(name, url, rc == 0 && !strcmp(v, "1"), err);
+}
+
+/* ---- display ------------------------------------------------------------ */
 
 static const char *enum_name(const char *const *allowed, int i)
 {
@@ -298,6 +402,13 @@ void cs_config_visit(const cs_config *cfg, cs_config_visit_fn fn, void *ctx)
 		value_text(&vars[i], cfg, buf, sizeof(buf));
 		fn(vars[i].name, buf, vars[i].help, ctx);
 	}
+}
+
+void cs_config_wipe(cs_config *cfg)
+{
+	for (size_t i = 0; i < NVARS; i++)
+		if (vars[i].flags & F_SECRET)
+			sodium_memzero(str_field(cfg, &vars[i]), vars[i].size);
 }
 
 const char *cs_config_db_type_name(int db_type)

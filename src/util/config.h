@@ -25,6 +25,8 @@ typedef struct cs_config {
 	char key_b64[128]; /* secret: CLASSY_SYNC_KEY */
 	int log_level;
 	int log_format;
+	int allow_http;     /* CLASSY_SYNC_ALLOW_HTTP: plain http to any host */
+	char ca_file[1024]; /* CLASSY_SYNC_CA_FILE: CA bundle for TLS, "" = the system's */
 } cs_config;
 
 /* Fills cfg with defaults, then the .env file (CLASSY_SYNC_ENV_FILE, else
@@ -40,6 +42,19 @@ typedef void (*cs_config_visit_fn)(const char *name, const char *value, const ch
 void cs_config_visit(const cs_config *cfg, cs_config_visit_fn fn, void *ctx);
 
 const char *cs_config_db_type_name(int db_type);
+
+/* Zeroes the secret fields (DB_PASSWORD, CLASSY_SYNC_KEY) once cfg is no
+ * longer needed. */
+void cs_config_wipe(cs_config *cfg);
+
+/* Plain http:// sends what a request carries (a client secret, a bearer
+ * token, an API key) unencrypted. A URL variable (name) holding an http://
+ * URL is refused (CS_EUSAGE, naming it) unless its host is this machine
+ * (127.0.0.0/8, ::1, localhost) or allow_http. https:// always passes. */
+int cs_config_check_transport(const char *name, const char *url, int allow_http, cs_err *err);
+/* The same for a variable outside the table (a plugin's URL), with
+ * CLASSY_SYNC_ALLOW_HTTP read as cs_config_env_lookup reads it. */
+int cs_config_check_transport_env(const char *name, const char *url, cs_err *err);
 
 /* Reads a variable the config table does not know (e.g. MAILCHIMP_API_KEY)
  * with the same precedence as cs_config_load: the real environment, even

@@ -1,8 +1,14 @@
 /* The error struct every fallible call fills (message, code, HTTP status)
- * and the map from codes to exit codes. It must never print: only the
- * command layer and the daemon loop report errors. */
+ * and the map from codes to exit codes. Every message is redacted
+ * (util/redact.h) as it is made, before it is cut to fit, so no message can
+ * carry a secret or a fragment of one, wherever it goes next (stderr, the
+ * database, an alert). It must never print: only the command layer and the
+ * daemon loop report errors. */
 #include "util/err.h"
 
+#include "util/redact.h"
+
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,7 +18,7 @@ int cs_err_set(cs_err *e, int code, const char *fmt, ...)
 		return code;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	cs_redact_vformat(e->msg, sizeof(e->msg), NULL, fmt, ap);
 	va_end(ap);
 	e->code = code;
 	return code;
@@ -22,22 +28,15 @@ int cs_err_wrap(cs_err *e, const char *fmt, ...)
 {
 	if (!e)
 		return CS_ERR;
-	char prefix[512], old[sizeof(e->msg)];
+	/* "prefix: old", redacted as one text; when cut, the end goes (the
+	 * prefix matters most). */
+	char old[sizeof(e->msg) + 2];
+	snprintf(old, sizeof(old), ": %s", e->msg);
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	cs_redact_vformat(e->msg, sizeof(e->msg), old, fmt, ap);
 	va_end(ap);
-	memcpy(old, e->msg, sizeof(old));
-	/* Truncation of very long chains is acceptable: the prefix matters most. */
-	size_t n = strlen(prefix);
-	if (n > sizeof(e->msg) - 3)
-		n = sizeof(e->msg) - 3;
-	memcpy(e->msg, prefix, n);
-	memcpy(e->msg + n, ": ", 2);
-	size_t room = sizeof(e->msg) - n - 3;
-	size_t m = strnlen(old, room);
-	memcpy(e->msg + n + 2, old, m);
-	e->msg[n + 2 + m] = '\0';
+	sodium_memzero(old, sizeof(old));
 	if (e->code == 0)
 		e->code = CS_ERR;
 	return e->code;

@@ -1,10 +1,12 @@
 /* Logging to stderr, as text or as one JSON object per line, serialised by
- * one lock so lines of two threads never interleave. It must never write to
- * stdout (results live there), and cannot redact: callers never pass a
- * secret. */
+ * one lock so lines of two threads never interleave. Every line is redacted
+ * (util/redact.h) before it is cut to fit, so a registered secret never
+ * reaches the log, even when a caller passes one by mistake. It must never
+ * write to stdout (results live there). */
 #include "util/log.h"
 
 #include "util/buf.h"
+#include "util/redact.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -34,7 +36,7 @@ void cs_log(int level, const char *fmt, ...)
 	char msg[2048], ts[64];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	cs_redact_vformat(msg, sizeof(msg), NULL, fmt, ap);
 	va_end(ap);
 
 	struct timespec now;

@@ -1,7 +1,8 @@
 #ifndef CS_LOG_H
 #define CS_LOG_H
-/* Logging to stderr, as text or as one JSON object per line. Never pass a
- * secret to these functions: nothing here can redact it. */
+/* Logging to stderr, as text or as one JSON object per line. Every line goes
+ * through the secret redaction (util/redact.h); still, never pass a secret
+ * that was not registered there. */
 
 enum cs_log_level { CS_LOG_DEBUG = 0, CS_LOG_INFO, CS_LOG_WARN, CS_LOG_ERROR };
 enum cs_log_format { CS_LOG_TEXT = 0, CS_LOG_JSON };

@@ -41,25 +41,26 @@ static int push_digit(uint64_t *mag, int d)
 int cs_money_parse(const char *s, cs_money *out)
 {
 	if (!s)
-		return -1;
+		return CS_MONEY_BAD;
 	int neg = *s == '-';
 	if (*s == '-' || *s == '+')
 		s++;
 	if (!is_digit(*s))
-		return -1;
+		return CS_MONEY_BAD;
+	/* an overflow is remembered, not returned at once, so "99...9x" is
+	 * malformed rather than out of range */
 	uint64_t mag = 0;
+	int range = 0;
 	while (is_digit(*s))
-		if (push_digit(&mag, *s++ - '0'))
-			return -1;
+		range |= push_digit(&mag, *s++ - '0');
 	int places = 0, round_up = 0;
 	if (*s == '.') {
 		s++;
 		if (!is_digit(*s))
-			return -1;
+			return CS_MONEY_BAD;
 		for (; is_digit(*s); s++) {
 			if (places < 4) {
-				if (push_digit(&mag, *s - '0'))
-					return -1;
+				range |= push_digit(&mag, *s - '0');
 				places++;
 			} else if (places++ == 4) {
 				/* the fifth decimal alone decides half-away-from-zero */
@@ -68,12 +69,11 @@ int cs_money_parse(const char *s, cs_money *out)
 		}
 	}
 	if (*s != '\0')
-		return -1;
+		return CS_MONEY_BAD;
 	for (; places < 4; places++)
-		if (push_digit(&mag, 0))
-			return -1;
-	if (round_up && mag++ == MONEY_MAX_MAG)
-		return -1;
+		range |= push_digit(&mag, 0);
+	if (range || (round_up && mag++ == MONEY_MAX_MAG))
+		return CS_MONEY_RANGE;
 	*out = neg ? -(cs_money)mag : (cs_money)mag;
 	return 0;
 }

@@ -10,8 +10,10 @@ typedef int64_t cs_money;
 #define CS_MONEY_BUFSZ 32
 
 /* Parses a decimal string ("12", "12.5", "-0.10", "1e2" is rejected).
- * More than four decimals are rounded half away from zero. Returns -1 on
- * malformed input or overflow. */
+ * More than four decimals are rounded half away from zero. Returns 0,
+ * CS_MONEY_BAD on malformed input, or CS_MONEY_RANGE for an amount beyond
+ * what cs_money holds (|x| > 922337203685477.5807). */
+enum { CS_MONEY_BAD = -1, CS_MONEY_RANGE = -2 };
 int cs_money_parse(const char *s, cs_money *out);
 /* Converts a JSON number (a double as cJSON holds it) by rounding to the
  * nearest ten-thousandth; exact for any amount the API sends. */

@@ -6,4 +6,17 @@
  * call it alive. EPERM (another user's process) counts as alive. */
 int cs_proc_pid_alive(long long pid);
 
+/* Process hardening, once at start (cmd/top.c), inherited by the daemon's
+ * forks:
+ *  - no core dumps: RLIMIT_CORE 0, and PR_SET_DUMPABLE 0, which also keeps
+ *    other processes of the same user from attaching (ptrace) or reading
+ *    /proc/PID/mem, environ and fd. A core or such a read would hold the
+ *    URL-encoded form with the client secret and the bearer token;
+ *  - files private to the user: umask 077 added to the caller's, so every
+ *    file created is 0600 (the database and its -wal/-shm, status file,
+ *    pidfile, log, key, exports) and every directory 0700, whatever the
+ *    umask was.
+ * Returns 0, or -1 (errno set) when a limit could not be set. */
+int cs_proc_lockdown(void);
+
 #endif

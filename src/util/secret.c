@@ -5,6 +5,7 @@
 #include "util/secret.h"
 
 #include "util/log.h"
+#include "util/redact.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -153,14 +154,38 @@ static int read_key_file(const char *path, int fd, unsigned char *key, cs_err *e
 	return rc;
 }
 
-static int load_key_file(const char *path, unsigned char *key, cs_err *err)
+/* A missing key file: made anew only when no stored secret needs the old
+ * key (issue 11, finding 5). */
+static int may_create(const char *path, cs_secret_fresh_fn fresh, void *arg, cs_err *err)
+{
+	int ok = fresh ? fresh(arg, err) : 1;
+	if (ok < 0)
+		return cs_err_wrap(err, "master key file '%s' is missing and the stored credentials "
+					"cannot be checked", path);
+	if (ok == 0)
+		return cs_err_set(err, CS_ENOTFOUND,
+				  "master key file '%s' is missing, but the database holds "
+				  "organization credentials encrypted with a master key: restore the "
+				  "file from a backup (or set CLASSY_SYNC_KEY to that key); if the key "
+				  "is lost, remove every organization with 'classy-sync org remove ID' "
+				  "(their synced data is kept) and add them again with 'classy-sync org "
+				  "add', which makes a new key",
+				  path);
+	return 0;
+}
+
+static int load_key_file(const char *path, cs_secret_fresh_fn fresh, void *arg,
+			 unsigned char *key, cs_err *err)
 {
 	if (!*path)
 		return cs_err_set(err, CS_EUSAGE,
 				  "no master key: set CLASSY_SYNC_KEY_FILE or CLASSY_SYNC_KEY");
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT) {
-		int rc = create_key_file(path, key, err);
+		int rc = may_create(path, fresh, arg, err);
+		if (rc)
+			return rc;
+		rc = create_key_file(path, key, err);
 		if (rc <= 0)
 			return rc;
 		fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -173,7 +198,22 @@ static int load_key_file(const char *path, unsigned char *key, cs_err *err)
 	return rc;
 }
 
-int cs_secret_key_load(const cs_config *cfg, unsigned char **out, cs_err *err)
+/* The key's base64 text is what a file, an environment dump or a message
+ * would show: register it for redaction (util/redact.h). */
+static int register_key(const unsigned char *key)
+{
+	size_t n = sodium_base64_ENCODED_LEN(CS_SECRET_KEY_BYTES, B64);
+	char *b64 = sodium_malloc(n);
+	if (!b64)
+		return -1;
+	sodium_bin2base64(b64, n, key, CS_SECRET_KEY_BYTES, B64);
+	int rc = cs_redact_add(b64);
+	sodium_free(b64);
+	return rc;
+}
+
+int cs_secret_key_load(const cs_config *cfg, cs_secret_fresh_fn fresh, void *arg,
+		       unsigned char **out, cs_err *err)
 {
 	*out = NULL;
 	int rc = ensure_sodium(err);
@@ -191,8 +231,10 @@ int cs_secret_key_load(const cs_config *cfg, unsigned char **out, cs_err *err)
 					"with 'head -c 32 /dev/urandom | base64'",
 					CS_SECRET_KEY_BYTES);
 	} else {
-		rc = load_key_file(cfg->key_file, key, err);
+		rc = load_key_file(cfg->key_file, fresh, arg, key, err);
 	}
+	if (rc == 0 && register_key(key))
+		rc = cs_err_set(err, CS_ERR, "cannot load the master key: out of memory");
 	if (rc) {
 		sodium_free(key);
 		return rc;
@@ -268,6 +310,11 @@ int cs_secret_decrypt(const unsigned char *key, const char *b64, char **out, cs_
 		goto out;
 	}
 	pt[plen] = '\0';
+	/* A decrypted credential is a secret from now on, in every message. */
+	if (cs_redact_add(pt)) {
+		rc = cs_err_set(err, CS_ERR, "cannot decrypt the stored secret: out of memory");
+		goto out;
+	}
 	*out = pt;
 	pt = NULL;
 out:
@@ -278,5 +325,7 @@ out:
 
 void cs_secret_free(char *plaintext)
 {
+	if (plaintext)
+		cs_redact_remove(plaintext);
 	sodium_free(plaintext);
 }

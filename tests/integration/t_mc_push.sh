@@ -39,7 +39,12 @@ assert_eq "$(mc_stats .writes)" 0 "nothing was written before the pre-flight pas
 # ---- first push ----
 cs mailchimp sync --create-fields --json
 assert_eq "$RC" 3 "permanent rejections make the run partial"
-assert_eq "$(mc_stats .status_field_seen)" 0 "no member object carried status"
+# a status is only ever applied to a member that did not exist: new contacts are batch-subscribed
+# with the documented `status`, and update_existing false keeps it off members that exist
+assert_eq "$(mc_stats .status_on_existing)" 0 "no status was applied to a member that existed"
+[ "$(mc_stats .status_on_new)" -ge 1 ] || fail "new contacts were not created with a status"
+assert_eq "$(mc_stats .status_on_existing_refused)" 1 \
+  "foreign@example.org (a member already, never sent) was subscribed as new: its status was refused"
 assert_eq "$(mc_stats .deletes)" 0 "no DELETE or delete-permanent"
 assert_eq "$(mc_stats .is_syncing_false)" 0 "every tag call had is_syncing true"
 [ "$(mc_stats '.by_route["POST batch-subscribe"]')" -ge 1 ] || fail "new contacts not batch-subscribed"
@@ -142,7 +147,7 @@ f=$(mc_member foreign@example.org)
 jq -e '.tags | index("Classy-Old Tag")' <<<"$f" >/dev/null && fail "--full left a stale managed tag: $f"
 jq -e '.tags | index("VIP")' <<<"$f" >/dev/null || fail "--full touched a foreign tag: $f"
 [ "$(mc_stats '.by_route["POST tags"]')" -le 3 ] || fail "--full rewrote members that were right"
-assert_eq "$(mc_stats .status_field_seen)" 0 "--full never sends status"
+assert_eq "$(mc_stats .status_on_existing)" 0 "--full never sets the status of a member that exists"
 
 cs_ok mailchimp status --json
 assert_eq "$(jq -r '.last_runs[0].status' "$OUT")" success "status shows the last run"

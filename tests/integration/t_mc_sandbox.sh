@@ -221,16 +221,19 @@ expect 400 "a bad tag status" POST "lists/$LIST/members/$(hash "$NEW")/tags" \
 	'{"tags":[{"name":"Classy-X","status":"on"}],"is_syncing":true}'
 
 # ---- batch subscribe ----
+# members carry the documented `status` (Add_List_Members); status_if_new is not in that schema,
+# so it is ignored like any unknown property and a new member without `status` is refused
 BODY=$(jq -nc '{update_existing: false, members: [
-	{email_address: "new@example.com", status_if_new: "subscribed"},
+	{email_address: "new@example.com", status: "unsubscribed"},
 	{email_address: "forgotten@example.org", status: "subscribed"},
 	{email_address: "fake@example.com", status: "subscribed"},
 	{email_address: "badnum@example.com", status: "subscribed", merge_fields: {TOTALAMT: "many"}},
 	{email_address: "nostatus@example.com"},
 	{email_address: "bs1@example.com", status: "subscribed", merge_fields: {FNAME: "Bea"}},
-	{email_address: "bs2@example.com", status_if_new: "pending"}]}')
+	{email_address: "bs2@example.com", status: "pending"},
+	{email_address: "sin@example.com", status_if_new: "subscribed"}]}')
 expect 200 "batch subscribe" POST "lists/$LIST" "$BODY"
-assert_eq "$(jb '[.total_created, .total_updated, .error_count] | @tsv')" "2	0	5" "batch subscribe totals"
+assert_eq "$(jb '[.total_created, .total_updated, .error_count] | @tsv')" "2	0	6" "batch subscribe totals"
 assert_eq "$(jb '[.new_members[] | "\(.email_address):\(.status)"] | join(" ")')" \
 	"bs1@example.com:subscribed bs2@example.com:pending" "new members"
 assert_eq "$(jb '.errors[0] | [.email_address, .error_code, .field, .field_message, .error] | @tsv')" \
@@ -244,6 +247,10 @@ assert_eq "$(jb '.errors[2] | [.error_code, .error] | @tsv')" \
 assert_eq "$(jb '.errors[3] | [.error_code, .field, .field_message] | @tsv')" \
 	"ERROR_GENERIC	TOTALAMT	Please enter a number" "merge field entry"
 assert_eq "$(jb '.errors[4] | [.email_address, .error] | @tsv')" "nostatus@example.com	status is required" "no status"
+assert_eq "$(jb '.errors[5] | [.email_address, .error] | @tsv')" "sin@example.com	status is required" \
+	"status_if_new is not a batch-subscribe field"
+expect 200 "the existing member" GET "lists/$LIST/members/$(hash "$NEW")"
+assert_eq "$(jb .status)" subscribed "update_existing false: an existing member keeps its status"
 expect 200 "update_existing overwrites status" POST "lists/$LIST" \
 	'{"update_existing":true,"members":[{"email_address":"bs1@example.com","status":"unsubscribed"}]}'
 assert_eq "$(jb '[.total_updated, .updated_members[0].status, .updated_members[0].merge_fields.FNAME] | @tsv')" \
@@ -324,7 +331,7 @@ admin POST reset-stats >/dev/null
 S=stats@example.com
 put $S "{\"email_address\":\"$S\",\"status_if_new\":\"subscribed\"}" >/dev/null
 put $S "{\"email_address\":\"$S\",\"status\":\"subscribed\"}" >/dev/null
-mc POST "lists/$LIST" '{"members":[{"email_address":"s1@example.com","status":"subscribed"},{"email_address":"s2@example.com","status_if_new":"subscribed"},{"email_address":"s3@example.com","status":"pending"}]}' >/dev/null
+mc POST "lists/$LIST" '{"members":[{"email_address":"s1@example.com","status":"subscribed"},{"email_address":"s2@example.com","status_if_new":"subscribed"},{"email_address":"s3@example.com","status":"pending"},{"email_address":"stats@example.com","status":"unsubscribed"}]}' >/dev/null
 mc POST "lists/$LIST/members/$(hash $S)/tags" '{"tags":[{"name":"Classy-T","status":"active"}]}' >/dev/null
 mc GET ping >/dev/null
 OPS=$(jq -nc --arg list "$LIST" --arg h "$(hash $S)" '{operations: [
@@ -345,7 +352,8 @@ admin GET stats >"$TEST_TMP/stats"
 sj() { jq -r "$1" "$TEST_TMP/stats"; }
 assert_eq "$(sj '[.requests, .writes, .batch_operations, .batch_writes] | @tsv')" "$((6 + i + 1))	5	5	4" \
 	"requests, writes, batch operations"
-assert_eq "$(sj .status_field_seen)" 5 "status keys: 1 PUT + 2 batch-subscribe members + PUT and PATCH in /batches"
+assert_eq "$(sj '[.status_on_new, .status_on_existing, .status_on_existing_refused] | @tsv')" "2	3	1" \
+	"status keys: 2 batch-subscribe members that were new; 1 PUT and the PUT and PATCH in /batches on an existing member; 1 batch-subscribe member that existed, refused"
 assert_eq "$(sj .is_syncing_false)" 2 "tag calls without is_syncing: true"
 assert_eq "$(sj .deletes)" 1 "a DELETE inside a batch counts"
 assert_eq "$(sj '[.by_route["PUT members"], .by_route["POST batch-subscribe"], .by_route["POST tags"], .by_route["GET ping"], .by_route["POST batches"]] | @tsv')" \

@@ -176,6 +176,38 @@ static void test_failures_are_logged_without_the_url(void **state)
 	fake_stop(&srv);
 }
 
+/* A webhook URL longer than an error message holds: cs_http's message is
+ * cut inside the URL, and the cut must not leave any of its path. */
+static void test_long_url_is_redacted_before_the_cut(void **state)
+{
+	(void)state;
+	int fd;
+	int port = fake_closed_port(&fd);
+	assert_true(port > 0);
+	static char url[2000];
+	int n = snprintf(url, sizeof(url), "http://127.0.0.1:%d/services/T000/B000/", port);
+	memset(url + n, 'Q', sizeof(url) - 1 - (size_t)n);
+	url[sizeof(url) - 1] = '\0';
+	capture c;
+	capture_start(&c);
+	cs_alerter_opts o = {.url = url, .allow_http = 1, .timeout_ms = 0, .cooldown_ms = COOLDOWN};
+	cs_alerter *a = NULL;
+	cs_err err = {0};
+	assert_int_equal(cs_alerter_new(&o, &a, &err), 0);
+	assert_int_equal(cs_alerter_enqueue(a, "{}"), 0);
+	assert_int_equal(cs_alerter_flush(a, 30000), 0);
+	cs_alerter_stats st;
+	cs_alerter_get_stats(a, &st);
+	assert_int_equal(st.failed, 1);
+	cs_alerter_free(a);
+	char *log = capture_end(&c);
+	close(fd);
+	assert_non_null(strstr(log, "cannot deliver an alert"));
+	assert_null(strstr(log, "QQQ"));
+	assert_null(strstr(log, "/services"));
+	free(log);
+}
+
 /* Listening, never accepting: connections complete in the backlog and the
  * request is never answered, like a hung webhook. */
 static int hung_port(int *fd)
@@ -265,6 +297,7 @@ int main(void)
 		cmocka_unit_test(test_delivery_and_dedup),
 		cmocka_unit_test(test_500_twice_then_200),
 		cmocka_unit_test(test_failures_are_logged_without_the_url),
+		cmocka_unit_test(test_long_url_is_redacted_before_the_cut),
 		cmocka_unit_test(test_down_webhook_does_not_block),
 		cmocka_unit_test(test_store_failure_is_reported),
 	};

@@ -259,6 +259,57 @@ static void test_token_endpoint_errors(void **state)
 	teardown_f(&f);
 }
 
+/* An access_token with CR LF would inject a header into every API request:
+ * refused with a clear error, and no API request is sent. */
+static void test_token_with_control_characters_is_refused(void **state)
+{
+	(void)state;
+	static const fake_answer injected[] = {
+		{200, NULL,
+		 "{\"access_token\":\"abc\\r\\nX-Injected: 1\",\"token_type\":\"bearer\","
+		 "\"expires_in\":3600}",
+		 FAKE_SEND},
+		{200, NULL, "{\"access_token\":\"abc def\",\"expires_in\":3600}", FAKE_SEND},
+	};
+	fixture f;
+	setup_f(&f, &page_ok, 1);
+	f.srv.token_script = injected;
+	f.srv.ntoken = ARRAY_LEN(injected);
+	for (size_t i = 0; i < ARRAY_LEN(injected); i++) {
+		assert_int_equal(list(&f, 1), CS_EPROTO);
+		assert_non_null(strstr(f.err.msg, "control characters or spaces"));
+		assert_null(strstr(f.err.msg, "Injected"));
+	}
+	assert_int_equal(fake_nreqs(&f.srv), 2); /* the two token requests only */
+	assert_string_equal(fake_req(&f.srv, 1).uri, "/oauth2/auth");
+	teardown_f(&f);
+}
+
+/* expires_in beyond a day is capped to a day: kept that long, not taken as
+ * the default hour, and no overflow however large. */
+static void test_huge_expires_in_is_capped_to_a_day(void **state)
+{
+	(void)state;
+	static const fake_answer huge[] = {
+		{200, NULL, "{\"access_token\":\"tok-big\",\"expires_in\":1e300}", FAKE_SEND},
+	};
+	static const fake_answer script[] = {page_ok, page_ok, page_ok};
+	fixture f;
+	setup_f(&f, script, ARRAY_LEN(script));
+	f.srv.token_script = huge;
+	f.srv.ntoken = 1;
+	g_now = 1000;
+	cs_classy_set_clock(f.c, fake_clock);
+	assert_int_equal(list(&f, 1), 0);
+	g_now += 23LL * 3600 * 1000; /* past the default hour, inside the day */
+	assert_int_equal(list(&f, 2), 0);
+	assert_int_equal(cs_classy_token_requests(f.c), 1);
+	g_now += 3600 * 1000; /* past the day */
+	assert_int_equal(list(&f, 3), 0);
+	assert_int_equal(cs_classy_token_requests(f.c), 2);
+	teardown_f(&f);
+}
+
 static void test_get_org(void **state)
 {
 	(void)state;
@@ -414,6 +465,8 @@ int main(void)
 		cmocka_unit_test(test_second_401_fails_auth),
 		cmocka_unit_test(test_bad_secret_fails_auth_without_leaking),
 		cmocka_unit_test(test_token_endpoint_errors),
+		cmocka_unit_test(test_token_with_control_characters_is_refused),
+		cmocka_unit_test(test_huge_expires_in_is_capped_to_a_day),
 		cmocka_unit_test(test_get_org),
 		cmocka_unit_test(test_list_4xx_carries_the_api_message),
 		cmocka_unit_test(test_list_throttled_until_retries_run_out),

@@ -54,6 +54,8 @@ static void assert_spans(const cs_classy_page *p)
 		assert_ptr_equal(r->json, p->items[i]);
 		const cJSON *id = cJSON_GetObjectItemCaseSensitive(r->json, "id");
 		assert_int_equal((int)id->valuedouble, (int)i + 1);
+		/* "4e0" is 4, but not written as a whole number: rejected */
+		assert_int_equal(cs_classy_record_id(r), i == 3 ? 0 : (long long)i + 1);
 	}
 }
 
@@ -158,14 +160,11 @@ static void test_malformed_messages(void **state)
 		 "malformed JSON in the API response at byte 11 (\"data\" appears twice)"},
 		{"{\"total\":5}",
 		 "the API response has no \"data\" array; expected a paginated list"},
-		{"{\"data\":[{\"id\":1},7]}",
-		 "record 2 of \"data\" in the API response (byte 18) is not an object"},
-		{"{\"data\":[{\"name\":\"x\"}]}",
-		 "record 1 of \"data\" in the API response (byte 9) has no numeric \"id\""},
-		{"{\"data\":[{\"id\":\"12\"}]}",
-		 "record 1 of \"data\" in the API response (byte 9) has no numeric \"id\""},
-		{"{\"data\":[null]}",
-		 "record 1 of \"data\" in the API response (byte 9) is not an object"},
+		{"{\"data\":[{\"id\":1,\"x\" 2}]}",
+		 "malformed JSON in the API response at byte 21 (in record 1 of \"data\")"},
+		{"{\"data\":[{\"id\":1,\"x\":2",
+		 "malformed JSON in the API response at byte 21 (in record 1 of \"data\"; the "
+		 "response was cut short)"},
 	};
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
 		cs_classy_page p;
@@ -178,6 +177,76 @@ static void test_malformed_messages(void **state)
 		assert_int_equal(p.nrecords, 0);
 		cs_classy_page_release(&p);
 	}
+}
+
+/* Ids are read from the digits the API sent (issue 11, finding 7): two ids
+ * past 2^53 that one double cannot tell apart stay two ids, and a record
+ * whose id is not a whole positive int64 is kept on the page but rejected,
+ * with the reason, while the others parse as usual. */
+static void test_exact_and_rejected_ids(void **state)
+{
+	(void)state;
+	const struct {
+		const char *rec;
+		long long id;    /* 0: rejected */
+		const char *why; /* a piece of the reason */
+	} cases[] = {
+		{"{\"id\":9007199254740993,\"supporter_id\":9007199254740993}", 9007199254740993LL, NULL},
+		{"{\"id\":9007199254740992}", 9007199254740992LL, NULL},
+		{"{\"id\":9223372036854775807}", 9223372036854775807LL, NULL},
+		{"{\"name\":\"a\",\"id\" : 17 }", 17, NULL},
+		/* the name "id" also nested, before and after: found by walking */
+		{"{\"campaign\":{\"id\":5},\"id\":9007199254740993,\"items\":[{\"id\":6}]}",
+		 9007199254740993LL, NULL},
+		/* written with an escape: not found by name, found by walking */
+		{"{\"\\u0069d\":9007199254740993}", 9007199254740993LL, NULL},
+		/* "id" inside another name, after an escaped quote: not the id */
+		{"{\"x\\\"id\":7.0,\"\\u0069d\":7}", 7, NULL},
+		{"{\"note\":\"\\\"id\\\": 4\",\"id\":8}", 8, NULL},
+		{"{\"id\":9223372036854775808}", 0, "out of range"},
+		{"{\"id\":1e30}", 0, "not a whole number"},
+		{"{\"id\":0}", 0, "not positive"},
+		{"{\"id\":-5}", 0, "not positive"},
+		{"{\"id\":1.5}", 0, "not a whole number"},
+		{"{\"id\":12.0}", 0, "not a whole number"},
+		{"{\"id\":1e3}", 0, "not a whole number"},
+		{"{\"id\":\"12\"}", 0, "not a whole number"},
+		{"{\"id\":null}", 0, "not a whole number"},
+		{"{\"name\":\"x\"}", 0, "has no \"id\""},
+		{"7", 0, "not a JSON object"},
+		{"null", 0, "not a JSON object"},
+		{"[{\"id\":3}]", 0, "not a JSON object"},
+		{"{}", 0, "has no \"id\""},
+	};
+	cs_buf b = CS_BUF_INIT;
+	cs_buf_puts(&b, "{\"data\":[");
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++)
+		cs_buf_printf(&b, "%s%s", i ? "," : "", cases[i].rec);
+	cs_buf_puts(&b, "]}");
+	cs_classy_page p;
+	cs_classy_page_init(&p);
+	cs_err err = {0};
+	assert_int_equal(parse(&p, b.data, b.len, &err), 0);
+	assert_int_equal(p.nrecords, ARRAY_LEN(cases));
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		const cs_record *r = &p.records[i];
+		if (cs_classy_record_id(r) != cases[i].id)
+			fail_msg("%s: id %lld, want %lld", cases[i].rec, cs_classy_record_id(r),
+				 cases[i].id);
+		if (cases[i].why ? !r->why || !strstr(r->why, cases[i].why) : r->why != NULL)
+			fail_msg("%s: reason '%s', want '%s'", cases[i].rec, r->why ? r->why : "",
+				 cases[i].why ? cases[i].why : "");
+		assert_memory_equal(r->raw, cases[i].rec, r->raw_len);
+	}
+	/* every top-level number keeps its digits; nested ones need not */
+	const cJSON *sid = cJSON_GetObjectItemCaseSensitive(p.records[0].json, "supporter_id");
+	assert_string_equal(sid->valuestring, "9007199254740993");
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(p.records[3].json, "id")->valuestring,
+			    "17");
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(p.records[3].json, "name")->valuestring,
+			    "a");
+	cs_buf_release(&b);
+	cs_classy_page_release(&p);
 }
 
 static void test_large_page_and_reuse(void **state)
@@ -212,6 +281,7 @@ int main(void)
 		cmocka_unit_test(test_empty_and_minimal_pages),
 		cmocka_unit_test(test_every_truncation_fails),
 		cmocka_unit_test(test_malformed_messages),
+		cmocka_unit_test(test_exact_and_rejected_ids),
 		cmocka_unit_test(test_large_page_and_reuse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

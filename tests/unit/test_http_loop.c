@@ -1,7 +1,7 @@
 /* The HTTP event loop against an in-process fake server: many calls at
  * once over a bounded set of reused connections, the retry policy of
- * cs_http_do, a 429's hold through the budget, stop requests, and the
- * limits. Completion is awaited on a condition variable, never a sleep. */
+ * cs_http_do, a 429's hold through the budget, stop requests, the
+ * limits, and a hostile server's numbers and header values (issue 11). Completion is awaited on a condition variable, never a sleep. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -219,6 +219,46 @@ static void test_body_limit(void **state)
 	teardown_f(&f);
 }
 
+/* A header value with CR LF (a bearer token from the network) is refused
+ * when submitted, naming the header and not its value: nothing is sent. */
+static void test_control_characters_in_headers_are_refused(void **state)
+{
+	(void)state;
+	fixture f;
+	setup_with(&f, NULL, 0, 2);
+	cs_http_call *c = cs_http_call_new();
+	static const char *const headers[] = {"Authorization: Bearer tok\r\nX-Evil: 1", NULL};
+	cs_http_req req = {"GET", f.url, headers, NULL, 0, 0, NULL};
+	assert_int_equal(cs_http_loop_submit(f.loop, c, &req, NULL, on_done, NULL, &f.err),
+			 CS_EPROTO);
+	assert_non_null(strstr(f.err.msg, "refusing to send header 'Authorization'"));
+	assert_null(strstr(f.err.msg, "tok"));
+	assert_int_equal(fake_nreqs(&f.srv), 0);
+	cs_http_call_free(c);
+	teardown_f(&f);
+}
+
+/* A Retry-After beyond a long is capped (a day), never overflowed nor
+ * ignored: the wait passes the retry budget, so the call gives up at once. */
+static void test_huge_retry_after_gives_up_at_once(void **state)
+{
+	(void)state;
+	static const fake_answer script[] = {
+		{429, "Retry-After: 99999999999999999999999", "{}", FAKE_SEND},
+	};
+	fixture f;
+	setup_with(&f, script, ARRAY_LEN(script), 2);
+	cs_http_call *c = cs_http_call_new();
+	submit(&f, c, NULL);
+	wait_done(1);
+	assert_int_equal(cs_http_call_result(c, &f.err), CS_ERATELIMIT);
+	assert_non_null(strstr(f.err.msg, "the next wait of 86400000 ms would pass the retry "
+					  "budget"));
+	assert_int_equal(fake_nreqs(&f.srv), 1);
+	cs_http_call_free(c);
+	teardown_f(&f);
+}
+
 static void test_shared_loop_is_one(void **state)
 {
 	(void)state;
@@ -249,6 +289,8 @@ int main(void)
 		cmocka_unit_test(test_throttle_holds_the_budget),
 		cmocka_unit_test(test_stop_ends_calls),
 		cmocka_unit_test(test_body_limit),
+		cmocka_unit_test(test_control_characters_in_headers_are_refused),
+		cmocka_unit_test(test_huge_retry_after_gives_up_at_once),
 		cmocka_unit_test(test_shared_loop_is_one),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -204,20 +204,23 @@ static void test_pool_rejected_key_stops_the_run(void **state)
 }
 
 /* The other workers stop too: without a pool-wide stop they would send
- * all 50. A worker may finish one more request before it sees the stop. */
+ * all 50. How many get out before the stop is seen depends on scheduling
+ * (a loaded or sanitized run is slow to hand the 401 over), so the bound is
+ * half of them: with 50 ms a request, three workers would have to miss the
+ * stop for 400 ms to reach it. */
 static void test_pool_rejected_key_stops_every_worker(void **state)
 {
 	(void)state;
 	pool_srv p = {.reject_first = 1};
 	mcf_server s;
 	assert_int_equal(mcf_start(&s, route_ops, &p), 0);
-	s.delay_ms = 10;
+	s.delay_ms = 50;
 	mc_client *c = mcf_client(&s, MCF_KEY, 4, 10000, NULL);
 	mc_op ops[NOPS];
 	make_ops(ops, NOPS);
 	cs_err err = {0};
 	assert_int_equal(mc_run_parallel(c, ops, NOPS, &err), CS_EAUTH);
-	assert_true(s.nreqs >= 1 && s.nreqs <= 8);
+	assert_true(s.nreqs >= 1 && s.nreqs <= NOPS / 2);
 	size_t stopped = 0;
 	for (int i = 0; i < NOPS; i++)
 		stopped += strcmp(ops[i].res.title, "stopped") == 0;

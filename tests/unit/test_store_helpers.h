@@ -69,7 +69,7 @@ static int put_json(tstore *t, int entity, long long org, const char *json, cs_e
 {
 	cJSON *j = cJSON_Parse(json);
 	assert_non_null(j);
-	cs_record rec = {j, json, strlen(json)};
+	cs_record rec = {j, json, strlen(json), 0, NULL};
 	int rc = t->st->page_upsert(t->st, &cs_entities[entity], org, &rec, err);
 	cJSON_Delete(j);
 	return rc;

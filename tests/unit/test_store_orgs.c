@@ -1,5 +1,6 @@
 /* Store registry, organizations, runs, status and error messages. */
 #include "test_store_helpers.h"
+#include "util/redact.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define SYNC1 "2025-01-01T00:00:00.000Z"
@@ -272,6 +273,41 @@ static void test_runs(void **state)
 	tstore_close(&t);
 }
 
+/* Values are always bound, never spliced into SQL: text that is SQL, a
+ * parameter marker or a dialect word is stored as it came, and nothing runs.
+ * Run errors are stored redacted (util/redact.h). */
+#define HOSTILE "x'); DROP TABLE organizations; -- \" \\ ?1 $1 @now %s"
+static void test_values_are_bound_never_spliced(void **state)
+{
+	(void)state;
+	tstore t;
+	cs_err err = {0};
+	tstore_open(&t);
+	put_org(&t, 5, HOSTILE, HOSTILE);
+	cs_org o;
+	assert_int_equal(t.st->org_get(t.st, 5, &o, &err), 0);
+	assert_string_equal(o.name, HOSTILE);
+	assert_string_equal(o.secret_enc, HOSTILE);
+	cs_org_release(&o);
+	static const char *const rec[] = {
+		"{\"id\":7,\"first_name\":\"x'); DROP TABLE supporters; --\",\"last_name\":\"@now\"}"};
+	put_page(&t, CS_ENT_SUPPORTERS, 5, SYNC1, rec, 1);
+	assert_string_equal(q_text(&t, "SELECT first_name || '|' || last_name FROM supporters"),
+			    "x'); DROP TABLE supporters; --|@now");
+	cs_redact_add("run-error-secret-0123");
+	cs_run run = {.org_id = 5, .entity = CS_ENT_SUPPORTERS};
+	assert_int_equal(t.st->run_begin(t.st, &run, &err), 0);
+	run.status = CS_RUN_FAILED;
+	snprintf(run.error, sizeof(run.error), "%s and run-error-secret-0123", HOSTILE);
+	assert_int_equal(t.st->run_finish(t.st, &run, &err), 0);
+	assert_string_equal(q_text(&t, "SELECT error FROM sync_runs"), HOSTILE " and [redacted]");
+	cs_redact_reset();
+	assert_int_equal(q_int(&t, "SELECT count(*) FROM sqlite_master WHERE name IN "
+				   "('organizations', 'supporters', 'sync_runs')"),
+			 3);
+	tstore_close(&t);
+}
+
 static const cJSON *get(const cJSON *o, const char *path)
 {
 	char key[64];
@@ -371,6 +407,7 @@ int main(void)
 		cmocka_unit_test(test_org_crud),
 		cmocka_unit_test(test_org_remove_keep_vs_purge),
 		cmocka_unit_test(test_runs),
+		cmocka_unit_test(test_values_are_bound_never_spliced),
 		cmocka_unit_test(test_status),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -285,7 +285,7 @@ static void test_raw_json_byte_exact(void **state)
 	tstore_open(&t);
 	cJSON *j = cJSON_ParseWithLength(start, len);
 	assert_non_null(j);
-	cs_record rec = {j, start, len};
+	cs_record rec = {j, start, len, 0, NULL};
 	assert_int_equal(t.st->page_begin(t.st, SYNC1, &err), 0);
 	assert_int_equal(t.st->page_upsert(t.st, &cs_entities[CS_ENT_SUPPORTERS], 1, &rec, &err), 0);
 	assert_int_equal(t.st->page_commit(t.st, NULL, &err), 0);
@@ -417,15 +417,19 @@ static void test_record_without_numeric_id(void **state)
 	(void)state;
 	tstore t;
 	cs_err err = {0};
+	/* no id, a string, not whole, not positive, beyond 2^53 without its
+	 * digits (a tree built in memory: a double cannot say which id), and
+	 * not an object */
 	static const char *const bad[] = {"{\"name\":\"x\"}", "{\"id\":\"12\"}", "{\"id\":1.5}",
-					  "[1]"};
+					  "{\"id\":0}",          "{\"id\":-3}",
+					  "{\"id\":9007199254740993}", "[1]"};
 	tstore_open(&t);
 	assert_int_equal(t.st->page_begin(t.st, SYNC1, &err), 0);
 	for (size_t i = 0; i < N(bad); i++) {
 		assert_int_equal(put_json(&t, CS_ENT_CAMPAIGNS, 8, bad[i], &err), CS_EPROTO);
 		assert_string_equal(err.msg, "cannot store a 'campaigns' record of organization 8: "
-					     "it has no numeric 'id'; check that CLASSY_API_URL "
-					     "points to the Classy API");
+					     "it has no whole, positive numeric 'id'; check that "
+					     "CLASSY_API_URL points to the Classy API");
 	}
 	t.st->page_abort(t.st);
 	tstore_close(&t);

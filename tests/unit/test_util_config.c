@@ -24,6 +24,7 @@ static const char *const touched[] = {
 	"CLASSY_SYNC_KEY_FILE", "CLASSY_SYNC_KEY", "LOG_LEVEL",
 	"LOG_FORMAT",     "CLASSY_SYNC_ENV_FILE", "HOME",
 	"MAILCHIMP_API_KEY", "OTHER_TOOL",
+	"CLASSY_SYNC_ALLOW_HTTP", "CLASSY_SYNC_CA_FILE",
 };
 
 /* 32 zero bytes, base64 */
@@ -323,6 +324,75 @@ static void test_urls(void **state)
 	}
 }
 
+/* Plain http:// carries the secret (token URL), the bearer token (API URL)
+ * in clear: refused, naming the variable, unless the host is this machine
+ * or CLASSY_SYNC_ALLOW_HTTP=1. */
+static void test_plain_http_only_to_loopback(void **state)
+{
+	(void)state;
+	static const char *const loopback[] = {
+		"http://127.0.0.1:8080/2.0", "http://127.5.6.7/x",	 "http://localhost:1",
+		"http://LocalHost/x",	     "http://[::1]:9000/api", "http://[::ffff:127.0.0.1]/x",
+		"https://api.example.org/x",
+	};
+	static const char *const remote[] = {
+		"http://api.classy.org/2.0", "http://10.0.0.1/x",	   "http://128.0.0.1/x",
+		"http://[::2]/x",	     "http://localhost.example.org/x", "http://127.0.0.1.nip.io/x",
+		"HTTP://api.classy.org",
+	};
+	static const char *const vars[] = {"CLASSY_API_URL", "CLASSY_TOKEN_URL"};
+	for (size_t v = 0; v < N(vars); v++) {
+		for (size_t i = 0; i < N(loopback); i++) {
+			setenv(vars[v], loopback[i], 1);
+			cs_config cfg;
+			load_ok(&cfg);
+		}
+		for (size_t i = 0; i < N(remote); i++) {
+			setenv(vars[v], remote[i], 1);
+			char want[256];
+			snprintf(want, sizeof(want), "%s: '%s' is plain http to another machine",
+				 vars[v], remote[i]);
+			load_fails(want);
+			load_fails("CLASSY_SYNC_ALLOW_HTTP=1");
+			setenv("CLASSY_SYNC_ALLOW_HTTP", "1", 1);
+			cs_config cfg;
+			load_ok(&cfg);
+			assert_int_equal(cfg.allow_http, 1);
+			unsetenv("CLASSY_SYNC_ALLOW_HTTP");
+		}
+		unsetenv(vars[v]);
+	}
+	setenv("CLASSY_SYNC_ALLOW_HTTP", "yes", 1);
+	load_fails("CLASSY_SYNC_ALLOW_HTTP: 'yes' is not allowed");
+	unsetenv("CLASSY_SYNC_ALLOW_HTTP");
+	/* a plugin's URL, through the environment lookup */
+	cs_config cfg;
+	load_ok(&cfg);
+	cs_err err = {0};
+	assert_int_equal(cs_config_check_transport_env("MAILCHIMP_API_URL", "http://127.0.0.1:1/3.0",
+						       &err), 0);
+	assert_int_equal(cs_config_check_transport_env("MAILCHIMP_API_URL",
+						       "http://us6.api.mailchimp.com/3.0", &err),
+			 CS_EUSAGE);
+	assert_non_null(strstr(err.msg, "MAILCHIMP_API_URL: 'http://us6.api.mailchimp.com/3.0'"));
+	setenv("CLASSY_SYNC_ALLOW_HTTP", "1", 1);
+	assert_int_equal(cs_config_check_transport_env("MAILCHIMP_API_URL",
+						       "http://us6.api.mailchimp.com/3.0", &err),
+			 0);
+}
+
+static void test_ca_file(void **state)
+{
+	(void)state;
+	setenv("CLASSY_SYNC_CA_FILE", "/nonexistent/ca.pem", 1);
+	load_fails("CLASSY_SYNC_CA_FILE: cannot read '/nonexistent/ca.pem'");
+	write_file("other.env", "-----BEGIN CERTIFICATE-----\n");
+	setenv("CLASSY_SYNC_CA_FILE", "other.env", 1);
+	cs_config cfg;
+	load_ok(&cfg);
+	assert_string_equal(cfg.ca_file, "other.env");
+}
+
 static void test_home_and_length(void **state)
 {
 	(void)state;
@@ -368,7 +438,7 @@ static void test_visit_redacts(void **state)
 	load_ok(&cfg);
 	seen s = {0};
 	cs_config_visit(&cfg, collect, &s);
-	assert_int_equal(s.count, 16);
+	assert_int_equal(s.count, 18);
 	assert_null(strstr(s.dump, "hunter2"));
 	assert_non_null(strstr(s.dump, "DB_PASSWORD=(set)\n"));
 	assert_non_null(strstr(s.dump, "CLASSY_SYNC_KEY=(unset)\n"));
@@ -432,6 +502,7 @@ int main(void)
 		T(test_secret_never_in_messages), T(test_urls),
 		T(test_home_and_length),   T(test_visit_redacts),
 		T(test_env_lookup),        T(test_db_type_name),
+		T(test_plain_http_only_to_loopback), T(test_ca_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

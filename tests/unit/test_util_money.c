@@ -42,9 +42,14 @@ static const struct {
 
 static const char *const parse_bads[] = {
 	"", "-", "+", ".", ".5", "5.", "-.5", "1e2", "1E2", "0x10", " 1", "1 ", "1,5", "1.2.3",
-	"--1", "+-1", "abc", "12abc", "1.5x", "NaN", "inf", "1.-5",
+	"--1", "+-1", "abc", "12abc", "1.5x", "NaN", "inf", "1.-5", "99999999999999999999x",
+};
+
+/* well formed, but beyond what cs_money holds: CS_MONEY_RANGE, so a caller
+ * can say "too large" rather than "not an amount" */
+static const char *const parse_ranges[] = {
 	"922337203685477.5808", "-922337203685477.5808", "922337203685478",
-	"922337203685477.58075", "99999999999999999999",
+	"922337203685477.58075", "99999999999999999999", "1000000000000000",
 };
 
 static void test_parse(void **state)
@@ -60,8 +65,14 @@ static void test_parse(void **state)
 	}
 	for (size_t i = 0; i < N(parse_bads); i++) {
 		cs_money m = 99;
-		if (cs_money_parse(parse_bads[i], &m) != -1)
+		if (cs_money_parse(parse_bads[i], &m) != CS_MONEY_BAD)
 			fail_msg("'%s' parsed but should not", parse_bads[i]);
+		assert_int_equal(m, 99);
+	}
+	for (size_t i = 0; i < N(parse_ranges); i++) {
+		cs_money m = 99;
+		if (cs_money_parse(parse_ranges[i], &m) != CS_MONEY_RANGE)
+			fail_msg("'%s' is not reported out of range", parse_ranges[i]);
 		assert_int_equal(m, 99);
 	}
 	cs_money m = 99;

@@ -9,6 +9,11 @@
 #include "util/proc.h"
 
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -40,8 +45,44 @@ static void test_alive_and_zombie(void **state)
 	assert_false(cs_proc_pid_alive(child));
 }
 
+/* Start-up hardening: no core dumps, not dumpable, and files 0600 /
+ * directories 0700 even under umask 000. */
+static void test_lockdown(void **state)
+{
+	(void)state;
+	umask(0);
+	assert_int_equal(cs_proc_lockdown(), 0);
+	struct rlimit rl;
+	assert_int_equal(getrlimit(RLIMIT_CORE, &rl), 0);
+	assert_int_equal(rl.rlim_cur, 0);
+	assert_int_equal(rl.rlim_max, 0);
+	assert_int_equal(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 0);
+	char dir[] = "/tmp/cs-lockdown-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char file[64], sub[64];
+	snprintf(file, sizeof(file), "%s/f", dir);
+	snprintf(sub, sizeof(sub), "%s/d", dir);
+	FILE *f = fopen(file, "w"); /* 0666 before the umask */
+	assert_non_null(f);
+	fclose(f);
+	assert_int_equal(mkdir(sub, 0777), 0);
+	struct stat st;
+	assert_int_equal(stat(file, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(stat(sub, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	/* a stricter umask of the caller's is kept */
+	umask(0277);
+	assert_int_equal(cs_proc_lockdown(), 0);
+	assert_int_equal(umask(0), 0277);
+	unlink(file);
+	rmdir(sub);
+	rmdir(dir);
+}
+
 int main(void)
 {
-	const struct CMUnitTest tests[] = {cmocka_unit_test(test_alive_and_zombie)};
+	const struct CMUnitTest tests[] = {cmocka_unit_test(test_alive_and_zombie),
+					   cmocka_unit_test(test_lockdown)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

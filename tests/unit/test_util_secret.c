@@ -60,7 +60,7 @@ static unsigned char *load_ok(const cs_config *cfg)
 {
 	unsigned char *key = NULL;
 	cs_err err = {0};
-	if (cs_secret_key_load(cfg, &key, &err) != 0)
+	if (cs_secret_key_load(cfg, NULL, NULL, &key, &err) != 0)
 		fail_msg("key load failed: %s", err.msg);
 	assert_non_null(key);
 	return key;
@@ -91,7 +91,7 @@ static void test_key_from_env_bad(void **state)
 		unsigned char *key = (unsigned char *)"sentinel";
 		cs_err err = {0};
 		strcpy(f->cfg.key_b64, bads[i]);
-		assert_int_equal(cs_secret_key_load(&f->cfg, &key, &err), CS_EUSAGE);
+		assert_int_equal(cs_secret_key_load(&f->cfg, NULL, NULL, &key, &err), CS_EUSAGE);
 		assert_null(key);
 		assert_non_null(strstr(err.msg, "CLASSY_SYNC_KEY: not a base64 key of 32 bytes"));
 		assert_null(strstr(err.msg, bads[i]));
@@ -147,7 +147,7 @@ static void test_key_file_modes(void **state)
 		unsigned char *key = NULL;
 		cs_err err = {0};
 		char want[2300];
-		assert_int_equal(cs_secret_key_load(&f->cfg, &key, &err), CS_EUSAGE);
+		assert_int_equal(cs_secret_key_load(&f->cfg, NULL, NULL, &key, &err), CS_EUSAGE);
 		assert_null(key);
 		snprintf(want, sizeof(want),
 			 "master key file '%s' is readable by group or others (mode %04o); run "
@@ -175,7 +175,7 @@ static void test_key_file_bad_content(void **state)
 		write_file(f->cfg.key_file, bads[i], 0600);
 		unsigned char *key = NULL;
 		cs_err err = {0};
-		assert_int_equal(cs_secret_key_load(&f->cfg, &key, &err), CS_EUSAGE);
+		assert_int_equal(cs_secret_key_load(&f->cfg, NULL, NULL, &key, &err), CS_EUSAGE);
 		assert_null(key);
 		assert_non_null(strstr(err.msg, "does not hold a base64 32-byte key"));
 	}
@@ -186,7 +186,7 @@ static void test_key_file_bad_content(void **state)
 	write_file(f->cfg.key_file, big, 0600);
 	unsigned char *key = NULL;
 	cs_err err = {0};
-	assert_int_equal(cs_secret_key_load(&f->cfg, &key, &err), CS_EUSAGE);
+	assert_int_equal(cs_secret_key_load(&f->cfg, NULL, NULL, &key, &err), CS_EUSAGE);
 }
 
 static void test_key_file_unusable_paths(void **state)
@@ -197,7 +197,7 @@ static void test_key_file_unusable_paths(void **state)
 
 	/* a directory where the file should be */
 	snprintf(f->cfg.key_file, sizeof(f->cfg.key_file), "%s", f->dir);
-	assert_int_equal(cs_secret_key_load(&f->cfg, &key, &err), CS_EUSAGE);
+	assert_int_equal(cs_secret_key_load(&f->cfg, NULL, NULL, &key, &err), CS_EUSAGE);
 	assert_non_null(strstr(err.msg, "is not a regular file"));
 
 	/* a parent that is a regular file cannot become a directory */
@@ -205,7 +205,7 @@ static void test_key_file_unusable_paths(void **state)
 	snprintf(blocker, sizeof(blocker), "%s/blocker", f->dir);
 	write_file(blocker, "x", 0600);
 	snprintf(f->cfg.key_file, sizeof(f->cfg.key_file), "%s/sub/master.key", blocker);
-	assert_int_equal(cs_secret_key_load(&f->cfg, &key, &err), CS_EIO);
+	assert_int_equal(cs_secret_key_load(&f->cfg, NULL, NULL, &key, &err), CS_EIO);
 	assert_non_null(strstr(err.msg, "cannot open master key file"));
 	assert_non_null(strstr(err.msg, blocker));
 	assert_null(key);
@@ -213,12 +213,12 @@ static void test_key_file_unusable_paths(void **state)
 	/* a parent directory that cannot be created, even by root: procfs
 	 * refuses mkdir, and the mode of a plain directory would not stop root */
 	snprintf(f->cfg.key_file, sizeof(f->cfg.key_file), "/proc/cs-no-such-dir/master.key");
-	assert_int_equal(cs_secret_key_load(&f->cfg, &key, &err), CS_EIO);
+	assert_int_equal(cs_secret_key_load(&f->cfg, NULL, NULL, &key, &err), CS_EIO);
 	assert_non_null(strstr(err.msg, "cannot create directory '/proc/cs-no-such-dir'"));
 	assert_null(key);
 
 	f->cfg.key_file[0] = '\0';
-	assert_int_equal(cs_secret_key_load(&f->cfg, &key, &err), CS_EUSAGE);
+	assert_int_equal(cs_secret_key_load(&f->cfg, NULL, NULL, &key, &err), CS_EUSAGE);
 	assert_non_null(strstr(err.msg, "CLASSY_SYNC_KEY_FILE"));
 }
 
@@ -323,6 +323,40 @@ static void test_free_null(void **state)
 	cs_secret_free(NULL);
 }
 
+static int answer(void *arg, cs_err *err)
+{
+	int a = *(int *)arg;
+	return a < 0 ? cs_err_set(err, CS_EIO, "cannot read the organizations") : a;
+}
+
+/* A missing key file is made anew only when the caller says no secret
+ * needs the old key; otherwise an error names the file, and nothing is
+ * made (issue 11, finding 5). */
+static void test_key_file_made_only_when_fresh(void **state)
+{
+	fixture *f = *state;
+	unsigned char *key = (unsigned char *)"sentinel";
+	cs_err err = {0};
+	int fresh = 0;
+	assert_int_equal(cs_secret_key_load(&f->cfg, answer, &fresh, &key, &err), CS_ENOTFOUND);
+	assert_null(key);
+	assert_non_null(strstr(err.msg, f->cfg.key_file));
+	assert_non_null(strstr(err.msg, "the database holds organization credentials"));
+	assert_int_not_equal(access(f->cfg.key_file, F_OK), 0);
+	fresh = -1;
+	assert_int_equal(cs_secret_key_load(&f->cfg, answer, &fresh, &key, &err), CS_EIO);
+	assert_non_null(strstr(err.msg, "cannot read the organizations"));
+	assert_int_not_equal(access(f->cfg.key_file, F_OK), 0);
+	fresh = 1;
+	assert_int_equal(cs_secret_key_load(&f->cfg, answer, &fresh, &key, &err), 0);
+	cs_secret_key_free(key);
+	assert_int_equal(access(f->cfg.key_file, F_OK), 0);
+	/* an existing file is read whatever the answer */
+	fresh = 0;
+	assert_int_equal(cs_secret_key_load(&f->cfg, answer, &fresh, &key, &err), 0);
+	cs_secret_key_free(key);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -333,7 +367,7 @@ int main(void)
 		T(test_key_file_bad_content), T(test_key_file_unusable_paths),
 		T(test_roundtrip),            T(test_nonce_is_random),
 		T(test_wrong_key_and_tampering), T(test_malformed_ciphertext),
-		T(test_free_null),
+		T(test_free_null),            T(test_key_file_made_only_when_fresh),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -153,7 +153,11 @@ static void apply_entry(matcher *m, const cJSON *item)
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(item, "operation_id");
 	const cJSON *sc = cJSON_GetObjectItemCaseSensitive(item, "status_code");
 	const cJSON *resp = cJSON_GetObjectItemCaseSensitive(item, "response");
-	if (!cJSON_IsString(id) || !cJSON_IsNumber(sc))
+	/* A status outside HTTP's range is no answer (and converting a huge
+	 * double to long is undefined): the op keeps no result and fails as
+	 * transient, so the next run sends it again. Found by fuzzing. */
+	if (!cJSON_IsString(id) || !cJSON_IsNumber(sc) || !(sc->valuedouble >= 100 &&
+							     sc->valuedouble < 600))
 		return;
 	mc_op **hit = bsearch(id->valuestring, m->idx, m->n, sizeof(*m->idx), cmp_key);
 	if (!hit) {
@@ -231,7 +235,6 @@ static int fetch_results(bctx *bc, int slot, batch *b, const char *url, cs_err *
 	cs_http_resp resp;
 	cs_http_resp_init(&resp);
 	cs_err e = {0};
-	mc_op **idx = NULL;
 	int rc = mc_send(bc->c, slot, "GET", url, 1, NULL, &resp, &e);
 	cs_debug("mailchimp batch %s: results download -> %ld", b->id, resp.status);
 	if (rc == CS_EINTR) {
@@ -248,23 +251,31 @@ static int fetch_results(bctx *bc, int slot, batch *b, const char *url, cs_err *
 			  b->id, resp.status);
 		goto out;
 	}
-	idx = malloc(b->count * sizeof(*idx));
-	if (!idx) {
-		fail_rest(bc->ops, b, NULL, "out of memory reading the results of batch %s", b->id);
-		goto out;
-	}
-	for (size_t k = 0; k < b->count; k++)
-		idx[k] = &bc->ops[b->first + k];
-	qsort(idx, b->count, sizeof(*idx), cmp_op);
-	matcher m = {idx, b->count, b->id};
 	char why[256];
-	if (read_results(&m, resp.body.data ? resp.body.data : "", resp.body.len, why,
-			 sizeof(why)) < 0)
+	if (mc_batch_apply_results(bc->ops + b->first, b->count, b->id,
+				   resp.body.data ? resp.body.data : "", resp.body.len, why,
+				   sizeof(why)) < 0)
 		fail_rest(bc->ops, b, why, "cannot read the results of batch %s", b->id);
 	fail_rest(bc->ops, b, NULL, "no result in batch %s", b->id);
 out:
-	free(idx);
 	cs_http_resp_release(&resp);
+	return rc;
+}
+
+int mc_batch_apply_results(mc_op *ops, size_t n, const char *batch_id, const char *data,
+			   size_t len, char *why, size_t whysz)
+{
+	mc_op **idx = malloc((n ? n : 1) * sizeof(*idx));
+	if (!idx) {
+		snprintf(why, whysz, "out of memory");
+		return -1;
+	}
+	for (size_t k = 0; k < n; k++)
+		idx[k] = &ops[k];
+	qsort(idx, n, sizeof(*idx), cmp_op);
+	matcher m = {idx, n, batch_id};
+	int rc = read_results(&m, data, len, why, whysz);
+	free(idx);
 	return rc;
 }
 

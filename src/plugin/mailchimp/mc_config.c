@@ -4,6 +4,7 @@
 #include "plugin/mailchimp/mc_int.h"
 
 #include "util/config.h"
+#include "util/redact.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -214,6 +215,9 @@ static int load_required(mc_config *cfg, cs_err *err)
 		rc = cs_err_set(err, CS_EUSAGE,
 				"MAILCHIMP_API_KEY is not set: create a key in Mailchimp (Profile > "
 				"Extras > API keys) and set it in the environment or .env");
+	/* from now on no message shows it, raw or inside the Basic header */
+	if (rc == 0 && cs_redact_add(cfg->api_key))
+		rc = cs_err_set(err, CS_ERR, "cannot load MAILCHIMP_API_KEY: out of memory");
 	if (rc == 0)
 		rc = env("MAILCHIMP_LIST_ID", cfg->list_id, sizeof(cfg->list_id), err);
 	if (rc == 0 && !cfg->list_id[0])
@@ -226,6 +230,9 @@ static int load_required(mc_config *cfg, cs_err *err)
 	if (rc == 0 && strncmp(cfg->api_url, "https://", 8) && strncmp(cfg->api_url, "http://", 7))
 		rc = cs_err_set(err, CS_EUSAGE, "MAILCHIMP_API_URL must start with https:// (got '%s')",
 				cfg->api_url);
+	/* the API key goes to it in every request */
+	if (rc == 0)
+		rc = cs_config_check_transport_env("MAILCHIMP_API_URL", cfg->api_url, err);
 	return rc;
 }
 

@@ -1,14 +1,18 @@
 /* Executing a plan, conservatively:
  *  1. new contacts: batch subscribe, 500 per call, update_existing false,
- *     status_if_new only. A contact that exists already comes back as
- *     ERROR_CONTACT_EXISTS and becomes an update;
- *  2. updates (PUT without status) and tag changes (is_syncing true), over
- *     the connection pool, or through /batches when there are many;
+ *     each member with the documented `status` (MAILCHIMP_STATUS_IF_NEW).
+ *     With update_existing false Mailchimp applies it only to a member that
+ *     does not exist: one that exists comes back as ERROR_CONTACT_EXISTS,
+ *     its status untouched, and becomes an update;
+ *  2. updates (PUT with status_if_new, never status) and tag changes
+ *     (is_syncing true), over the connection pool, or through /batches
+ *     when there are many;
  *  3. outcomes and last-sent state, per contact, in transactions of 1000.
- * Never DELETE, never archive, never `status`. A transient failure leaves
- * the contact's state as it was, so the next run tries again; a permanent
- * rejection is remembered with the payload hash, so it is not retried
- * until the supporter's data changes. */
+ * Never DELETE, never archive, never set the status of a member that
+ * exists (no `status` in a PUT, never update_existing true). A transient
+ * failure leaves the contact's state as it was, so the next run tries
+ * again; a permanent rejection is remembered with the payload hash, so it
+ * is not retried until the supporter's data changes. */
 #include "plugin/mailchimp/mc_int.h"
 
 #include <stdio.h>
@@ -49,7 +53,9 @@ static char *subscribe_body(const mc_config *cfg, mc_item **items, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		cJSON *doc = cJSON_Parse(items[i]->payload), *m = cJSON_CreateObject();
 		cJSON_AddStringToObject(m, "email_address", items[i]->email);
-		cJSON_AddStringToObject(m, "status_if_new", cfg->status_if_new);
+		/* the schema's field (Add_List_Members); status_if_new is not in
+		 * it. update_existing false below keeps it off existing members. */
+		cJSON_AddStringToObject(m, "status", cfg->status_if_new);
 		cJSON_AddItemToObject(m, "merge_fields",
 				      cJSON_DetachItemFromObject(doc, "merge_fields"));
 		cJSON_AddItemToArray(members, m);

@@ -57,6 +57,14 @@ static inline void mc_copy(char *dst, size_t n, const char *src)
 	dst[l] = '\0';
 }
 
+/* Applies a /batches results archive (tar.gz of JSON arrays of
+ * {operation_id, status_code, response}) to the n ops it answers, matched by
+ * id. Returns 0, or -1 with why filled when the archive is damaged (entries
+ * read before the damage are kept). Ops without an entry are left as they
+ * were. The batch runner and the fuzz target go through here. */
+int mc_batch_apply_results(mc_op *ops, size_t n, const char *batch_id, const char *data,
+			   size_t len, char *why, size_t whysz);
+
 /* Releases res of ops [from, n) and marks them transient "stopped". */
 void mc_mark_stopped(mc_op *ops, size_t from, size_t n);
 

@@ -7,8 +7,12 @@
  * transactions(supporter_id)) into a narrow temp table the figures are
  * computed from, plans are read through recurring_plans(supporter_id), and
  * one UPDATE copies the results into supporters. Money is summed as integer
- * ten-thousandths so it never drifts. A step's failure rolls back the whole
- * recompute and is returned: stale totals must never look current. */
+ * ten-thousandths so it never drifts, through @sum4, which cannot overflow,
+ * and a total beyond what cs_money holds (about 9.2e14) is stored as that
+ * largest amount with a warning naming the supporter: one absurd figure
+ * must not fail the recompute of every supporter. A step's failure rolls
+ * back the whole recompute and is returned: stale totals must never look
+ * current. */
 #include "store/sql/sqlstore.h"
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -21,13 +25,25 @@
 /* Frequencies match case-insensitively, as the API spells them loosely. */
 #define FACTOR_OF_P " f.frequency = LOWER(TRIM(p.frequency))"
 
+#define PLANS_SUM                                                              \
+	"COALESCE(@sum4((SELECT ROUND(@x4(p.donation_amount) * f.num * 1.0 / f.den)" \
+	" FROM frequency_factors f WHERE" FACTOR_OF_P ")), 0)"
+
+/* A wide sum into a BIGINT column: the largest cs_money (util/money.h)
+ * either way, never an overflow. */
+#define MONEY_MAX "9223372036854775807"
+#define CLAMP_MONEY(x)                                                               \
+	"CASE WHEN " x " > " MONEY_MAX " THEN " MONEY_MAX " WHEN " x " < -" MONEY_MAX \
+	" THEN -" MONEY_MAX " ELSE " x " END"
+
 enum step_flags {
 	STEP_WARN_FIRST = 1 << 0, /* log unknown frequencies before this step */
 	STEP_COUNTS = 1 << 1,     /* its changes are the supporters updated */
 	STEP_FEW = 1 << 2,        /* only when few of the org's supporters are queued */
 	STEP_MANY = 1 << 3,       /* only when many are (after a full sync) */
 	STEP_ALL = 1 << 4,        /* only when the whole queue is done */
-	STEP_SOME = 1 << 5        /* only for a part of it (a chunk, ?3 supporters) */
+	STEP_SOME = 1 << 5,       /* only for a part of it (a chunk, ?3 supporters) */
+	STEP_WARN_CLAMPED = 1 << 6 /* log totals held at the largest amount before it */
 };
 
 /* ?1 is the organization, ?2 the aggregates_at stamp. A key names each
@@ -79,8 +95,8 @@ static const struct recompute_step {
 	 " WHERE t.organization_id = ?1 AND t.status = 'success'"
 	 " AND t.deleted_at IS NULL AND +t.supporter_id IN (SELECT id FROM cs_agg)"},
 	{0, "agg.sums",
-	 "UPDATE cs_agg SET amt4 = g.amt4, cnt = g.cnt FROM (SELECT sid,"
-	 " COALESCE(SUM(amt4), 0) AS amt4, COUNT(*) AS cnt FROM cs_gift GROUP BY sid) g"
+	 "UPDATE cs_agg SET amt4 = " CLAMP_MONEY("g.amt4") ", cnt = g.cnt FROM (SELECT sid,"
+	 " COALESCE(@sum4(amt4), 0) AS amt4, COUNT(*) AS cnt FROM cs_gift GROUP BY sid) g"
 	 " WHERE g.sid = cs_agg.id"},
 	/* with a single MIN() or MAX(), SQLite takes the bare column `at` from
 	 * that row: the stored text of the earliest or latest gift, compared as
@@ -91,15 +107,17 @@ static const struct recompute_step {
 	{0, "agg.last",
 	 "UPDATE cs_agg SET last_at = g.at FROM (SELECT sid, at, MAX(jd)"
 	 " FROM cs_gift WHERE jd IS NOT NULL GROUP BY sid) g WHERE g.sid = cs_agg.id"},
-	/* each plan rounded to ten-thousandths, half away from zero; an
-	 * unknown frequency has no factor and contributes 0 */
+	/* each plan rounded to ten-thousandths, half away from zero (not cast:
+	 * a huge plan times a factor may not fit a BIGINT); an unknown
+	 * frequency has no factor and contributes 0. The sum appears three
+	 * times in the clamp, but is one aggregate: products compute identical
+	 * aggregate expressions once. */
 	{0, "agg.plans",
-	 "UPDATE cs_agg SET (plans, monthly4) = (SELECT COUNT(*), COALESCE(SUM((SELECT"
-	 " CAST(ROUND(@x4(p.donation_amount) * f.num * 1.0 / f.den) AS @bigint)"
-	 " FROM frequency_factors f WHERE" FACTOR_OF_P ")), 0)" ACTIVE_PLANS ")"},
+	 "UPDATE cs_agg SET (plans, monthly4) = (SELECT COUNT(*), " CLAMP_MONEY(PLANS_SUM)
+	 ACTIVE_PLANS ")"},
 	/* IN (...) drives the update from the small temp table, so only queued
 	 * supporters are visited. */
-	{STEP_WARN_FIRST | STEP_COUNTS, "agg.apply",
+	{STEP_WARN_FIRST | STEP_WARN_CLAMPED | STEP_COUNTS, "agg.apply",
 	 "UPDATE supporters SET (lifetime_donation_amount, lifetime_donation_count,"
 	 " first_donation_date, last_donation_date, active_recurring_plans,"
 	 " monthly_recurring_amount, aggregates_at) = (SELECT a.amt4 / 10000.0, a.cnt,"
@@ -191,6 +209,36 @@ static int warn_unknown_frequencies(cs_sql_store *s, long long org, cs_err *err)
 	return rc;
 }
 
+static const char clamped_sql[] =
+	"SELECT id, CASE WHEN amt4 >= " MONEY_MAX " OR amt4 <= -" MONEY_MAX
+	" THEN 'lifetime amount' ELSE 'monthly recurring amount' END FROM cs_agg"
+	" WHERE amt4 >= " MONEY_MAX " OR amt4 <= -" MONEY_MAX " OR monthly4 >= " MONEY_MAX
+	" OR monthly4 <= -" MONEY_MAX " ORDER BY id";
+
+static int clamped_row(cs_sql_stmt *st, void *arg)
+{
+	freq_warn *w = arg;
+	if (++w->n <= MAX_FREQ_WARNINGS)
+		cs_warn("supporter %lld (org %lld): its %s is beyond the largest amount that can be "
+			"stored (922337203685477.5807) and is stored as that; check the amounts of "
+			"its gifts and plans in Classy",
+			cs_sql_col_int(st, 0), w->org, cs_sql_col_text(st, 1));
+	return 0;
+}
+
+/* Totals held at the largest amount (CLAMP_MONEY) are data problems, not
+ * failures: said per supporter, the first few, then how many more. */
+static int warn_clamped(cs_sql_store *s, long long org, cs_err *err)
+{
+	freq_warn w = {org, 0};
+	int rc = cs_sql_query(s->c, clamped_sql, "check supporter totals", CS_SQL_NOARGS,
+			      clamped_row, &w, err);
+	if (rc == 0 && w.n > MAX_FREQ_WARNINGS)
+		cs_warn("%lld more supporters of org %lld have a total beyond the largest amount",
+			w.n - MAX_FREQ_WARNINGS, org);
+	return rc;
+}
+
 /* The queued supporters of org (all of them when limit is 0, else up to
  * limit of them), in one transaction. */
 static int recompute(cs_sql_store *s, long long org, long long limit, long long *updated,
@@ -224,6 +272,8 @@ static int recompute(cs_sql_store *s, long long org, long long limit, long long 
 			continue;
 		if (step->flags & STEP_WARN_FIRST)
 			rc = warn_unknown_frequencies(s, org, err);
+		if (rc == 0 && (step->flags & STEP_WARN_CLAMPED))
+			rc = warn_clamped(s, org, err);
 		if (rc == 0)
 			rc = run_step(s, step, org, limit, stamp,
 				      (step->flags & STEP_COUNTS) ? &changes : NULL, err);

@@ -109,7 +109,7 @@ static int put(demo *d, int entity, cJSON *o, cs_err *err)
 		cs_err_set(err, CS_ERR, "cannot build the demo organization: out of memory");
 		goto out;
 	}
-	cs_record rec = {o, raw, strlen(raw)};
+	cs_record rec = {o, raw, strlen(raw), 0, NULL};
 	rc = d->s->base.page_upsert(&d->s->base, &cs_entities[entity], DEMO_ORG, &rec, err);
 	if (!rc)
 		d->records++;

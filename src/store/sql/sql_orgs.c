@@ -1,8 +1,10 @@
 /* Organizations and sync bookkeeping: the org rows (with their encrypted
  * secrets, which this file stores and returns but never decrypts), the
- * sync_state read, and the sync_runs log. */
+ * sync_state read, and the sync_runs log, whose errors are stored redacted
+ * (util/redact.h): no registered secret ever reaches the database in one. */
 #include "store/sql/sqlstore.h"
 #include "util/proc.h"
+#include "util/redact.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -240,7 +242,8 @@ int cs_sql_run_begin(cs_store *st, cs_run *run, cs_err *err)
 	int rc = close_dead_runs(s, run->org_id, entity_name(run->entity), err);
 	if (rc < 0)
 		return rc;
-	return cs_sql_insert_id(
+	char *error = cs_redact_dup(run->error);
+	rc = cs_sql_insert_id(
 		s->c,
 		"INSERT INTO sync_runs (organization_id, entity, mode, started_at, status, records,"
 		" pages, requests, retries, error, pid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
@@ -250,8 +253,10 @@ int cs_sql_run_begin(cs_store *st, cs_run *run, cs_err *err)
 			    CS_V_TEXT(run->full ? "full" : "incremental"), CS_V_TIME(run->started_at),
 			    CS_V_TEXT(cs_run_status_name(run->status)), CS_V_INT(run->records),
 			    CS_V_INT(run->pages), CS_V_INT(run->requests), CS_V_INT(run->retries),
-			    CS_V_OPT(run->error), CS_V_INT(getpid())),
+			    CS_V_OPT(error ? error : CS_REDACT_MARK), CS_V_INT(getpid())),
 		&run->id, err);
+	free(error);
+	return rc;
 }
 
 int cs_sql_run_finish(cs_store *st, const cs_run *run, cs_err *err)
@@ -260,6 +265,7 @@ int cs_sql_run_finish(cs_store *st, const cs_run *run, cs_err *err)
 	char now[32];
 	long long changed = 0;
 	cs_sql_now(now);
+	char *error = cs_redact_dup(run->error);
 	int rc = cs_sql_exec(s->c,
 			     "UPDATE sync_runs SET finished_at = ?2, status = ?3, records = ?4, "
 			     "pages = ?5, requests = ?6, retries = ?7, error = ?8 WHERE id = ?1",
@@ -269,8 +275,9 @@ int cs_sql_run_finish(cs_store *st, const cs_run *run, cs_err *err)
 					 CS_V_TEXT(cs_run_status_name(run->status)),
 					 CS_V_INT(run->records), CS_V_INT(run->pages),
 					 CS_V_INT(run->requests), CS_V_INT(run->retries),
-					 CS_V_OPT(run->error)),
+					 CS_V_OPT(error ? error : CS_REDACT_MARK)),
 			     &changed, err);
+	free(error);
 	if (rc == 0 && changed == 0)
 		rc = cs_err_set(err, CS_ENOTFOUND,
 				"cannot record the end of run %lld in database '%s': no such run",

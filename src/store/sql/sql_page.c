@@ -4,6 +4,7 @@
  * sync_state row commit together or not at all: this file must never
  * commit rows without their cursor, or a cursor without its rows. */
 #include "store/sql/sqlstore.h"
+#include "util/json.h"
 #include "util/log.h"
 #include "util/money.h"
 #include "util/timeutil.h"
@@ -15,6 +16,7 @@
 #include <strings.h>
 
 #define BAD_VALUE 1 /* a binder's "unparsable: leave the column NULL" */
+#define OUT_OF_RANGE 2 /* "a number the column cannot hold: NULL, and warn" */
 #define SCRATCH 64  /* room for a normalised time or a printed number */
 #define MAX_COLS 64
 /* Parameter layout of the upsert: ?1 id, ?2 organization_id, then the
@@ -68,33 +70,32 @@ static int prepare_upsert(cs_sql_store *s, const cs_entity *e, cs_err *err)
 
 /* --- JSON value to column, one binder per column type --- */
 
+/* An integer column: a JSON number read exactly from its digits (json.h:
+ * an id above 2^53 must not round to its neighbour), or a numeric string. */
 static int json_int(const cJSON *v, long long *out)
 {
 	if (cJSON_IsNumber(v)) {
-		double d = v->valuedouble;
-		/* Range first: converting an out-of-range double is undefined. */
-		if (!(d >= -9.2e18 && d <= 9.2e18) || d != (double)(long long)d)
-			return -1;
-		*out = (long long)d;
-		return 0;
+		int rc = cs_json_exact_int(v, out);
+		return rc == CS_JSON_RANGE ? OUT_OF_RANGE : rc ? BAD_VALUE : 0;
 	}
 	if (cJSON_IsString(v) && v->valuestring[0]) {
 		char *end;
 		errno = 0;
 		long long x = strtoll(v->valuestring, &end, 10);
-		if (errno || *end || v->valuestring[0] == ' ')
-			return -1;
+		if (*end || v->valuestring[0] == ' ')
+			return BAD_VALUE;
+		if (errno)
+			return OUT_OF_RANGE;
 		*out = x;
 		return 0;
 	}
-	return -1;
+	return BAD_VALUE;
 }
 
 static int bind_int(bind_ctx *c, int p, const cJSON *v)
 {
-	if (json_int(v, &c->ival))
-		return BAD_VALUE;
-	return cs_sql_bind_int(c->st, p, c->ival);
+	int rc = json_int(v, &c->ival);
+	return rc ? rc : cs_sql_bind_int(c->st, p, c->ival);
 }
 
 static int bind_text(bind_ctx *c, int p, const cJSON *v)
@@ -136,15 +137,23 @@ static int bind_bool(bind_ctx *c, int p, const cJSON *v)
 	return b < 0 ? BAD_VALUE : cs_sql_bind_int(c->st, p, b);
 }
 
+/* An amount, exactly: from a number's source text when the page parser
+ * kept it (an exponent form goes through the double), else as today. An
+ * amount beyond what cs_money holds (about +-9.2e14) is refused, never
+ * clamped: a made-up figure would flow into every sum. */
 static int bind_money(bind_ctx *c, int p, const cJSON *v)
 {
 	cs_money m;
-	int rc = -1;
-	if (cJSON_IsNumber(v))
-		rc = cs_money_from_double(v->valuedouble, &m);
+	int rc = CS_MONEY_BAD;
+	if (cJSON_IsNumber(v) && v->valuestring && !strpbrk(v->valuestring, "eE"))
+		rc = cs_money_parse(v->valuestring, &m);
+	else if (cJSON_IsNumber(v))
+		rc = cs_money_from_double(v->valuedouble, &m) ? CS_MONEY_RANGE : 0;
 	else if (cJSON_IsString(v))
 		rc = cs_money_parse(v->valuestring, &m);
-	return rc ? BAD_VALUE : cs_sql_bind_money(c->st, p, m);
+	if (rc)
+		return rc == CS_MONEY_RANGE ? OUT_OF_RANGE : BAD_VALUE;
+	return cs_sql_bind_money(c->st, p, m);
 }
 
 static int bind_time(bind_ctx *c, int p, const cJSON *v)
@@ -236,6 +245,17 @@ static int field_column(cs_sql_store *s, const cs_entity *e, size_t pos, const c
 	return col;
 }
 
+/* A number's text for a message: its source digits, or a printed double. */
+static const char *number_text(const cJSON *v)
+{
+	static _Thread_local char buf[SCRATCH];
+	if (cJSON_IsString(v) || (cJSON_IsNumber(v) && v->valuestring))
+		return v->valuestring;
+	if (!cJSON_IsNumber(v) || !cJSON_PrintPreallocated((cJSON *)v, buf, SCRATCH, 0))
+		return "?";
+	return buf;
+}
+
 /* Binds every mirrored field the record has; sets *supporter when the
  * entity's supporter reference holds an id. Returns 0 or < 0. */
 static int bind_fields(cs_sql_store *s, bind_ctx *c, const cs_entity *e, long long id,
@@ -254,6 +274,13 @@ static int bind_fields(cs_sql_store *s, bind_ctx *c, const cs_entity *e, long lo
 				 e->name, id, f->string, binders[type].what);
 			continue;
 		}
+		if (rc == OUT_OF_RANGE) {
+			/* a real data problem, once per record and field: a warning */
+			cs_warn("%s record %lld: '%s' is %s too large to store (%.40s); stored "
+				"NULL, raw_json keeps it",
+				e->name, id, f->string, binders[type].what, number_text(f));
+			continue;
+		}
 		if (rc < 0)
 			return rc;
 		if (col == ref)
@@ -262,15 +289,23 @@ static int bind_fields(cs_sql_store *s, bind_ctx *c, const cs_entity *e, long lo
 	return 0;
 }
 
-static int record_id(const cs_entity *e, long long org, const cJSON *json, long long *id,
+/* The record's id, exactly (json.h), and positive: a record without one
+ * would collide with another record's row, so it is never stored. */
+static int record_id(const cs_entity *e, long long org, const cs_record *rec, long long *id,
 		     cs_err *err)
 {
+	const cJSON *json = rec->json;
 	const cJSON *v = cJSON_IsObject(json) ? cJSON_GetObjectItemCaseSensitive(json, "id") : NULL;
-	if (!cJSON_IsNumber(v) || json_int(v, id))
+	if (rec->id > 0 && !rec->why) {
+		*id = rec->id; /* read by the page parser, from the same digits */
+		return 0;
+	}
+	if (rec->why || cs_json_exact_int(v, id) || *id <= 0)
 		return cs_err_set(err, CS_EPROTO,
-				  "cannot store a '%s' record of organization %lld: it has no numeric "
-				  "'id'; check that CLASSY_API_URL points to the Classy API",
-				  e->name, org);
+				  "cannot store a '%s' record of organization %lld: %s; check that "
+				  "CLASSY_API_URL points to the Classy API",
+				  e->name, org,
+				  rec->why ? rec->why : "it has no whole, positive numeric 'id'");
 	return 0;
 }
 
@@ -302,7 +337,7 @@ int cs_sql_page_upsert(cs_store *st, const cs_entity *e, long long org, const cs
 	if (!s->in_page)
 		return cs_err_set(err, CS_ERR, "cannot store a '%s' record: no page is in progress",
 				  e->name);
-	if ((rc = record_id(e, org, rec->json, &id, err)) < 0)
+	if ((rc = record_id(e, org, rec, &id, err)) < 0)
 		return rc;
 	if (!s->upsert[e->id] && (rc = prepare_upsert(s, e, err)) < 0)
 		return rc;

@@ -1,8 +1,10 @@
 /* Push plugin state: the contacts a plugin walks (contact_segments joined
  * with its last-sent state), state and outcome writes in one transaction,
- * plugin_runs rows, and the `<plugin> status` summary. This file stores
- * what a plugin decided; it must never decide what is sent. */
+ * plugin_runs rows (errors stored redacted, util/redact.h), and the
+ * `<plugin> status` summary. This file stores what a plugin decided; it must
+ * never decide what is sent. */
 #include "store/sql/sqlstore.h"
+#include "util/redact.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -207,7 +209,8 @@ int cs_sql_plugin_run_finish(cs_store *st, const cs_plugin_run *run, cs_err *err
 	char now[32];
 	const cs_push_counts *c = &run->counts;
 	cs_sql_now(now);
-	return cs_sql_exec(
+	char *error = cs_redact_dup(run->error);
+	int rc = cs_sql_exec(
 		s->c,
 		"UPDATE plugin_runs SET finished_at = ?2, status = ?3, considered = ?4,"
 		" unchanged = ?5, created = ?6, updated = ?7, tagged = ?8, skipped = ?9,"
@@ -218,8 +221,10 @@ int cs_sql_plugin_run_finish(cs_store *st, const cs_plugin_run *run, cs_err *err
 			    CS_V_INT(c->considered), CS_V_INT(c->unchanged), CS_V_INT(c->created),
 			    CS_V_INT(c->updated), CS_V_INT(c->tagged), CS_V_INT(c->skipped),
 			    CS_V_INT(c->rejected), CS_V_INT(c->failed), CS_V_INT(c->requests),
-			    CS_V_INT(c->writes), CS_V_OPT(run->error)),
+			    CS_V_INT(c->writes), CS_V_OPT(error ? error : CS_REDACT_MARK)),
 		NULL, err);
+	free(error);
+	return rc;
 }
 
 /* ?1 is the plugin name in each. */

@@ -2,9 +2,10 @@
  * once in dialect words (sql_text.c) for every backend.
  *
  * Rules every view follows:
- *  - money is summed as integer ten-thousandths, SUM(@x4(x)) / 10000.0, so
- *    10,000 x 0.10 is exactly 1000.0; averages are rounded to cents from
- *    those integers;
+ *  - money is summed as integer ten-thousandths, @sum4(@x4(x)) / 10000.0,
+ *    so 10,000 x 0.10 is exactly 1000.0; averages are rounded to cents from
+ *    those integers; @sum4 never fails on overflow (a hostile amount must
+ *    not break every query of the view, the push included);
  *  - times are compared through @ts(), because stored times come with and
  *    without milliseconds and do not compare as strings;
  *  - a "successful gift" is a transaction with status 'success' that is not
@@ -54,7 +55,7 @@ const cs_sql_view cs_sql_view_supporter_summary = {
 	" (SELECT t.total_gross_amount" GIFTS_OF_S
 	" ORDER BY @ts(t.purchased_at) DESC, t.id DESC LIMIT 1) AS last_gift_amount,"
 	" (SELECT COUNT(*)" GIFTS_OF_S LAST_YEAR ") AS gifts_last_12_months,"
-	" (SELECT COALESCE(SUM(@x4(t.total_gross_amount)), 0) / 10000.0" GIFTS_OF_S
+	" (SELECT COALESCE(@sum4(@x4(t.total_gross_amount)), 0) / 10000.0" GIFTS_OF_S
 	LAST_YEAR ") AS amount_last_12_months"
 	" FROM supporters s WHERE s.deleted_at IS NULL",
 };
@@ -75,7 +76,7 @@ const cs_sql_view cs_sql_view_campaign_performance = {
 	" CASE WHEN c.started_at IS NOT NULL THEN @max2(0, @days_between("
 	"@min2(@now, COALESCE(@ts(c.ended_at), @now)), @ts(c.started_at))) END AS duration_days"
 	" FROM campaigns c LEFT JOIN (SELECT t.campaign_id,"
-	" SUM(@x4(t.total_gross_amount)) AS raised4, COUNT(*) AS gifts,"
+	" @sum4(@x4(t.total_gross_amount)) AS raised4, COUNT(*) AS gifts,"
 	" COUNT(DISTINCT t.supporter_id) AS donors FROM transactions t"
 	" WHERE t.status = 'success' AND t.deleted_at IS NULL AND t.campaign_id IS NOT NULL"
 	" GROUP BY t.campaign_id) g ON g.campaign_id = c.id"
@@ -89,10 +90,10 @@ const cs_sql_view cs_sql_view_campaign_performance = {
 	       " (SELECT t.sort FROM segment_thresholds t WHERE t.kind = '" kind "'"      \
 	       " AND t.segment = " seg ") AS sort,"                                       \
 	       " COUNT(*) AS supporters,"                                                 \
-	       " SUM(@x4(lifetime_donation_amount)) / 10000.0 AS total_lifetime_value,"   \
-	       " ROUND(SUM(@x4(lifetime_donation_amount)) * 1.0 / (COUNT(*) * 100)) / 100.0" \
+	       " @sum4(@x4(lifetime_donation_amount)) / 10000.0 AS total_lifetime_value,"   \
+	       " ROUND(@sum4(@x4(lifetime_donation_amount)) * 1.0 / (COUNT(*) * 100)) / 100.0" \
 	       " AS average_lifetime_value,"                                              \
-	       " SUM(@x4(monthly_recurring_amount)) / 10000.0 AS monthly_recurring_amount" \
+	       " @sum4(@x4(monthly_recurring_amount)) / 10000.0 AS monthly_recurring_amount" \
 	       " FROM supporter_segments GROUP BY organization_id, " seg ", " tag}
 
 const cs_sql_view cs_sql_view_donor_value_distribution =
@@ -118,10 +119,10 @@ const cs_sql_view cs_sql_view_contact_segments = {
 	" FROM supporters s WHERE s.deleted_at IS NULL"
 	" AND TRIM(COALESCE(s.email_address, '')) <> ''),"
 	" g AS (SELECT organization_id, email_key, COUNT(*) AS merged_supporters,"
-	" SUM(@x4(COALESCE(lifetime_donation_amount, 0))) / 10000.0"
+	" @sum4(@x4(COALESCE(lifetime_donation_amount, 0))) / 10000.0"
 	" AS lifetime_donation_amount,"
 	" SUM(COALESCE(lifetime_donation_count, 0)) AS lifetime_donation_count,"
-	" SUM(@x4(COALESCE(monthly_recurring_amount, 0))) / 10000.0"
+	" @sum4(@x4(COALESCE(monthly_recurring_amount, 0))) / 10000.0"
 	" AS monthly_recurring_amount,"
 	" SUM(COALESCE(active_recurring_plans, 0)) AS active_recurring_plans,"
 	" MIN(@ts(first_donation_date)) AS first_jd,"

@@ -58,7 +58,12 @@ static int check_path(const char *path, cs_err *err)
  * rewrites each index leaf a random supporter_id lands in, and at 16 KB that
  * costs more than it saves (measured: 53 against 33 us per transaction row).
  * Checkpoints: see sqlite_ckpt.c. */
-static const char open_pragmas[] = "PRAGMA busy_timeout = 5000;"
+/* How long a statement waits for another process's write lock before it
+ * fails as CS_EBUSY ("the database is locked by another process"). A
+ * command stops at the first such failure (cmd/sync.c), so this bounds its
+ * whole wait; the daemon's job fails and runs again at its next turn. */
+#define BUSY_TIMEOUT_MS "5000"
+static const char open_pragmas[] = "PRAGMA busy_timeout = " BUSY_TIMEOUT_MS ";"
 				   "PRAGMA journal_mode = WAL;"
 				   "PRAGMA synchronous = NORMAL;"
 				   "PRAGMA foreign_keys = OFF;"
