@@ -181,6 +181,10 @@ static int run_tasks(cs_sync_ctx *c, cs_err *err)
 	c->failed = rc != 0;
 	for (int i = 0; i < c->ntasks; i++) {
 		cs_sync_task *t = &c->tasks[i];
+		/* a lost connection stopped the writer: what it cut short
+		 * ended on the loss, not on "the writer stopped" */
+		if (!t->ended && rc == CS_EDBCONN && t->rc == CS_EINTR)
+			t->rc = 0;
 		if (!t->ended && !t->rc && !atomic_load(&t->write_rc)) {
 			t->rc = rc ? rc : CS_ERR;
 			t->err = *err;
@@ -254,6 +258,21 @@ static void add_counts(cs_sync_entity_result *to, const cs_sync_entity_result *r
 	to->rejected += r->rejected;
 }
 
+/* The sync_runs row of a run that lost its connection (the writer left
+ * it open, see cs_sync_writer_end). */
+static void finish_lost(cs_sync_ctx *c, const cs_sync_org_result *o,
+			const cs_sync_entity_result *r, int status, const char *why)
+{
+	cs_run run = {.id = r->run_id, .org_id = o->org_id, .entity = r->entity->id,
+		      .full = c->opts->full, .status = status, .records = r->records,
+		      .pages = r->pages, .requests = r->requests, .retries = r->retries};
+	cs_time_format(cs_time_now_ms(), 1, run.finished_at);
+	snprintf(run.error, sizeof(run.error), "%s", why);
+	cs_err ferr = {0};
+	if (r->run_id && c->st->run_finish(c->st, &run, &ferr))
+		cs_warn("cannot record the end of run %lld: %s", r->run_id, ferr.msg);
+}
+
 /* After a reconnect: the runs that lost their connection are closed as
  * interrupted (their last committed page stays, and the next pass resumes
  * from it), their counters kept in acc; an org whose recompute alone lost
@@ -268,16 +287,11 @@ static void close_lost(cs_sync_ctx *c, size_t n, cs_sync_org_result *res, const 
 			if (!(lost[i] & 1u << ek))
 				continue;
 			add_counts(&acc[i * CS_ENT_COUNT + ek], r);
-			cs_run run = {.id = r->run_id, .org_id = res[i].org_id, .entity = r->entity->id,
-				      .status = CS_RUN_INTERRUPTED, .records = r->records,
-				      .pages = r->pages, .requests = r->requests, .retries = r->retries};
-			cs_time_format(cs_time_now_ms(), 1, run.finished_at);
-			snprintf(run.error, sizeof(run.error),
+			char why[sizeof(r->error)];
+			snprintf(why, sizeof(why),
 				 "the connection to the database was lost (%.600s); reconnected, and "
 				 "the next run resumed from the last committed page", r->error);
-			cs_err ferr = {0};
-			if (r->run_id && c->st->run_finish(c->st, &run, &ferr))
-				cs_warn("cannot record the end of run %lld: %s", r->run_id, ferr.msg);
+			finish_lost(c, &res[i], r, CS_RUN_INTERRUPTED, why);
 			cs_info("%s of organization %lld: database back; resuming from the last "
 				"committed page", r->entity->name, res[i].org_id);
 		}
@@ -322,6 +336,7 @@ static int run_all(cs_sync_ctx *c, const cs_sync_target *tg, size_t n, const cs_
 					memcpy(was, r->error, sizeof(was));
 					snprintf(r->error, sizeof(r->error), "%.500s; %.500s", rerr.msg,
 						 was);
+					finish_lost(c, &res[i], r, r->status, r->error);
 					if (c->opts->entity_end)
 						c->opts->entity_end(r->entity, tg[i].entity_ctx);
 				}

@@ -345,17 +345,17 @@ void cs_sync_writer_end(cs_sync_ctx *c, cs_sync_task *t)
 	run->retries = res->retries;
 	snprintf(run->error, sizeof(run->error), "%s", res->error);
 	cs_time_format(cs_time_now_ms(), 1, run->finished_at);
+	/* a lost connection: run.c reconnects, closes the run as interrupted
+	 * and runs the entity again, still under its lease */
+	t->lost = rc == CS_EDBCONN;
 	cs_err ferr = {0};
-	if (c->st->run_finish(c->st, run, &ferr))
+	if (!(t->lost && c->keep_lost) && c->st->run_finish(c->st, run, &ferr))
 		cs_warn("cannot record the end of run %lld: %s", run->id, ferr.msg);
 	/* The caller reports outcomes (the CLI's summary and errors); this is detail. */
 	cs_debug("%s of organization %lld: %s, %lld records in %lld pages, %lld requests",
 		 t->e->name, t->org, cs_run_status_name(res->status), res->records, res->pages,
 		 res->requests);
 	t->ended = 1;
-	/* a lost connection: run.c reconnects and runs it again, still under
-	 * its lease */
-	t->lost = rc == CS_EDBCONN;
 	if (c->opts->entity_end && !(t->lost && c->keep_lost))
 		c->opts->entity_end(t->e, t->entity_ctx);
 	cs_sync_writer_report(c, 1);

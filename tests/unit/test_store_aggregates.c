@@ -272,9 +272,9 @@ static void test_few_and_many_agree(void **state)
 		    "INSERT INTO aggregate_queue VALUES (1, 3), (1, 9), (1, 17), (1, 28), (1, 40)");
 	assert_int_equal(recompute(f, 1), 5);
 	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM want w JOIN supporters s ON s.id = w.id"
-				      " WHERE s.lifetime_donation_amount IS w.a AND"
-				      " s.lifetime_donation_count IS w.c AND s.first_donation_date IS"
-				      " w.fd AND s.last_donation_date IS w.ld AND w.c > 0"),
+				      " WHERE s.lifetime_donation_amount = w.a AND"
+				      " s.lifetime_donation_count = w.c AND s.first_donation_date ="
+				      " w.fd AND s.last_donation_date = w.ld AND w.c > 0"),
 			 5);
 }
 
@@ -289,14 +289,15 @@ static void test_chunks_then_the_rest(void **state)
 		tx(f->db, s, s, "success", "10", "2024-01-01T00:00:00Z");
 	}
 	exec(f->db, "INSERT INTO aggregate_queue VALUES (1, 1), (1, 2), (1, 3), (1, 4), (1, 5);"
-		    "UPDATE supporters SET aggregates_at = 'x'"); /* all computed once before */
+		    "UPDATE supporters SET aggregates_at = NULL"); /* a chunk stamps what it did */
 	cs_recompute_some r = {.org_id = 1, .limit = 2};
 	cs_err err = {0};
 	assert_int_equal(f->st->ctrl(f->st, CS_CTRL_RECOMPUTE_SOME, &r, &err), 0);
 	assert_int_equal(r.updated, 2);
 	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM aggregate_queue"), 3);
 	assert_int_equal(count(f->db, "SELECT MIN(supporter_id) FROM aggregate_queue"), 3);
-	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM supporters WHERE aggregates_at <> 'x'"),
+	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM supporters"
+				      " WHERE aggregates_at IS NOT NULL"),
 			 2);
 	/* supporter 1 gives again after its chunk: queued again, as an upsert does */
 	tx(f->db, 6, 1, "success", "5", "2024-02-01T00:00:00Z");
@@ -342,6 +343,29 @@ static void test_absent_rows_queue_their_supporters(void **state)
 			 0);
 }
 
+/* CS_CTRL_HAS_ROWS: whether an org has a row of an entity (a first full
+ * scan skips its soft-delete pass when it has none). */
+static void test_has_rows(void **state)
+{
+	fx *f = *state;
+	cs_err err = {0};
+	cs_has_rows h = {.org_id = 1, .entity = CS_ENT_SUPPORTERS, .any = 1};
+	assert_int_equal(f->st->ctrl(f->st, CS_CTRL_HAS_ROWS, &h, &err), 0);
+	assert_false(h.any);
+	supporter(f->db, 1, 1);
+	assert_int_equal(f->st->ctrl(f->st, CS_CTRL_HAS_ROWS, &h, &err), 0);
+	assert_true(h.any);
+	h = (cs_has_rows){.org_id = 2, .entity = CS_ENT_SUPPORTERS, .any = 1};
+	assert_int_equal(f->st->ctrl(f->st, CS_CTRL_HAS_ROWS, &h, &err), 0);
+	assert_false(h.any);
+	h = (cs_has_rows){.org_id = 1, .entity = CS_ENT_RECURRING_PLANS, .any = 1};
+	assert_int_equal(f->st->ctrl(f->st, CS_CTRL_HAS_ROWS, &h, &err), 0);
+	assert_false(h.any);
+	plan(f->db, 1, 1, "active", "monthly", "5");
+	assert_int_equal(f->st->ctrl(f->st, CS_CTRL_HAS_ROWS, &h, &err), 0);
+	assert_true(h.any);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -357,6 +381,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_chunks_then_the_rest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_absent_rows_queue_their_supporters, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_has_rows, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
