@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # backends: all
+# servers: restarts
 # The database server restarts in the middle of a full sync (at a known page,
 # through CLASSY_SYNC_TEST_PAGE_HOOK, no timing): the sync reconnects, closes
 # the runs that lost their connection as interrupted, resumes from the last
