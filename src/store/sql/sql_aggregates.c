@@ -287,9 +287,27 @@ static int recompute(cs_sql_store *s, long long org, long long limit, long long 
 	return 0;
 }
 
+/* A database server breaks a deadlock (a worker's page upsert locks a
+ * supporter, then its queue row; the recompute the other way round) by
+ * rolling one side back whole: that side runs again, as the servers
+ * advise. SQLite has already waited its busy timeout: no retry there. */
+#define DEADLOCK_TRIES 3
+
+static int recompute_retrying(cs_sql_store *s, long long org, long long limit,
+			      long long *updated, cs_err *err)
+{
+	for (int tries = 1;; tries++) {
+		int rc = recompute(s, org, limit, updated, err);
+		if (rc != CS_EBUSY || !s->hooks.reconnect || tries == DEADLOCK_TRIES)
+			return rc;
+		cs_info("aggregates of org %lld: %s; running them again", org, err->msg);
+		memset(err, 0, sizeof(*err));
+	}
+}
+
 int cs_sql_recompute(cs_store *store, long long org, long long *updated, cs_err *err)
 {
-	return recompute((cs_sql_store *)store, org, 0, updated, err);
+	return recompute_retrying((cs_sql_store *)store, org, 0, updated, err);
 }
 
 int cs_sql_recompute_some(cs_sql_store *s, cs_recompute_some *r, cs_err *err)
@@ -297,5 +315,5 @@ int cs_sql_recompute_some(cs_sql_store *s, cs_recompute_some *r, cs_err *err)
 	r->updated = 0;
 	if (r->limit <= 0)
 		return cs_err_set(err, CS_EUSAGE, "cannot recompute a chunk of no supporters");
-	return recompute(s, r->org_id, r->limit, &r->updated, err);
+	return recompute_retrying(s, r->org_id, r->limit, &r->updated, err);
 }
