@@ -252,6 +252,9 @@ static void test_close_runs_across_hosts(void **state)
 	snprintf(want, sizeof(want), "the process (pid %d on host %s) ended", (int)child, h);
 	assert_non_null(strstr(q_text(&t, "SELECT error FROM sync_runs WHERE id = %lld", local),
 			       want));
+	snprintf(want, sizeof(want), "the process (pid %d) ended", (int)child);
+	assert_non_null(strstr(q_text(&t, "SELECT error FROM sync_runs WHERE id = %lld", old),
+			       want));
 	/* another org or entity is never touched */
 	assert_string_equal(q_text(&t, "SELECT status FROM sync_runs WHERE organization_id = 2"),
 			    "success");

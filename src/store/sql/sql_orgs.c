@@ -245,11 +245,16 @@ static int close_run(cs_sql_store *s, const struct open_run *r, const char *host
 		     cs_err *err)
 {
 	char msg[400];
-	if (!r->host[0] || !strcmp(r->host, host))
+	if (!r->host[0]) /* recorded before hosts were: judged as this host's */
+		snprintf(msg, sizeof(msg),
+			 "the process (pid %lld) ended before this run finished; the next run "
+			 "resumed from the last committed page",
+			 r->pid);
+	else if (!strcmp(r->host, host))
 		snprintf(msg, sizeof(msg),
 			 "the process (pid %lld on host %s) ended before this run finished; the next "
 			 "run resumed from the last committed page",
-			 r->pid, r->host[0] ? r->host : host);
+			 r->pid, r->host);
 	else
 		snprintf(msg, sizeof(msg),
 			 "the worker on host %s (pid %lld) stopped renewing its lease before this "
