@@ -1,4 +1,4 @@
-/* classy-sync daemon start|stop|restart|status|schedule: options, the
+/* classy-sync daemon start|stop|restart|status|schedule|workers: options, the
  * output, and the exit codes. The process model and loop live in
  * src/daemon/; this file parses options, prints what they return and
  * decides the exit code. It never forks or supervises itself. */
@@ -8,6 +8,7 @@
 #include "alert/alert.h"
 #include "daemon/daemon.h"
 #include "sched/dconfig.h"
+#include "util/proc.h"
 #include "util/timeutil.h"
 
 #include <cjson/cJSON.h>
@@ -266,6 +267,99 @@ static int cmd_schedule(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *
 	return CS_EXIT_OK;
 }
 
+/* ---- daemon workers: the live workers, read from the database ---- */
+
+/* Groups the leases (host, pid, holder order) into one object per worker. */
+typedef struct workers_walk {
+	cJSON *workers, *cur;
+	char host[128];
+	int oom;
+} workers_walk;
+
+static int add_lease(const cs_lease_info *li, void *ctx)
+{
+	workers_walk *w = ctx;
+	cJSON *cur = w->cur;
+	/* a pid can be checked on its own host only; elsewhere the unexpired
+	 * lease is the sign of life */
+	int here = !strcmp(li->host, w->host);
+	if (!cur || strcmp(cs_json_str(cur, "host", ""), li->host) ||
+	    cs_json_num(cur, "pid") != (double)li->pid ||
+	    strcmp(cs_json_str(cur, "holder", ""), li->holder)) {
+		cur = w->cur = cJSON_CreateObject();
+		if (!cur || !cJSON_AddItemToArray(w->workers, cur) ||
+		    !cJSON_AddStringToObject(cur, "host", li->host) ||
+		    !cJSON_AddNumberToObject(cur, "pid", (double)li->pid) ||
+		    !cJSON_AddStringToObject(cur, "holder", li->holder) ||
+		    !cJSON_AddBoolToObject(cur, "this_host", here) ||
+		    !cJSON_AddBoolToObject(cur, "alive", !here || cs_proc_pid_alive(li->pid)) ||
+		    !cJSON_AddArrayToObject(cur, "leases"))
+			goto oom;
+	}
+	cJSON *l = cJSON_CreateObject();
+	if (!l || !cJSON_AddItemToArray(cJSON_GetObjectItem(cur, "leases"), l) ||
+	    !cJSON_AddNumberToObject(l, "org", (double)li->org_id) ||
+	    !cJSON_AddStringToObject(l, "job", li->job) ||
+	    cs_json_add_time(l, "acquired_at", li->acquired_at_ms, 1) ||
+	    cs_json_add_time(l, "expires_at", li->expires_at_ms, 1) ||
+	    !cJSON_AddNumberToObject(l, "expires_in_ms",
+				     (double)(li->expires_at_ms - cs_time_now_ms())))
+		goto oom;
+	return 0;
+oom:
+	w->oom = 1;
+	return CS_ERR;
+}
+
+/* `daemon status` reads the status file only (it must work, and be cheap,
+ * while the database is down or locked); the workers on other hosts are
+ * known only to the database, so listing them is a command of its own. */
+static int cmd_workers(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args)
+{
+	int json = cs_cmd_arg_set(self, args, "json");
+	cs_err err = {0};
+	cJSON *top = cJSON_CreateObject();
+	cJSON *workers = top ? cJSON_AddArrayToObject(top, "workers") : NULL;
+	workers_walk w = {workers, NULL, "", 0};
+	cs_proc_host_name(w.host, sizeof(w.host));
+	cs_lease_walk walk = {add_lease, &w};
+	int rc = workers ? ctx->store->ctrl(ctx->store, CS_CTRL_LEASES, &walk, &err) : CS_ERR;
+	if (rc || w.oom) {
+		cJSON_Delete(top);
+		if (w.oom || !workers)
+			cs_err_set(&err, CS_ERR, "cannot list the workers: out of memory");
+		return cs_cmd_fail(&err);
+	}
+	if (json)
+		return print_json(top, top);
+	int n = cJSON_GetArraySize(workers), nleases = 0;
+	if (n == 0)
+		printf("no worker holds a lease in this database\n");
+	else
+		printf("%-24s %-8s %-14s %-8s %-16s %s\n", "host", "pid", "holder", "org", "job",
+		       "lease expires in");
+	const cJSON *wk, *l;
+	cJSON_ArrayForEach(wk, workers)
+	{
+		cJSON_ArrayForEach(l, cJSON_GetObjectItem(wk, "leases"))
+		{
+			char in[32];
+			fmt_dur(cs_json_num(l, "expires_in_ms"), in, sizeof(in));
+			printf("%-24s %-8.0f %-14s %-8.0f %-16s %s%s\n", cs_json_str(wk, "host", "?"),
+			       cs_json_num(wk, "pid"), cs_json_str(wk, "holder", "?"),
+			       cs_json_num(l, "org"), cs_json_str(l, "job", "?"), in,
+			       cJSON_IsTrue(cJSON_GetObjectItem(wk, "alive"))
+				       ? ""
+				       : " (process gone: the lease is free to take)");
+			nleases++;
+		}
+	}
+	if (n)
+		printf("\n%d worker(s) hold %d lease(s)\n", n, nleases);
+	cJSON_Delete(top);
+	return CS_EXIT_OK;
+}
+
 static const cs_cmd_opt start_opts[] = {
 	{"foreground", CS_CMD_OPT_FLAG, NULL, "stay attached (systemd Type=notify, containers)"},
 	{"config", CS_CMD_OPT_STRING, "FILE",
@@ -316,8 +410,17 @@ static const cs_cmd schedule_cmd = {
 	.description = "Exit 0 when the daemon runs, 1 when it does not.",
 };
 
+static const cs_cmd workers_cmd = {
+	.name = "workers", .fn = cmd_workers, .flags = CS_CMD_STORE | CS_CMD_MIGRATED,
+	.opts = json_opts,
+	.summary = "every live worker sharing the database, on any host, and the leases it holds",
+	.description = "Reads the unexpired leases from the database (sync_leases): host, pid,\n"
+		       "holder, each org and job held, and when the lease expires. Unlike\n"
+		       "'daemon status', it opens the database. Exit 0, also when none runs.",
+};
+
 static const cs_cmd *const daemon_subs[] = {&start_cmd, &stop_cmd, &restart_cmd, &status_cmd,
-					     &schedule_cmd, NULL};
+					     &schedule_cmd, &workers_cmd, NULL};
 
 const cs_cmd cs_cmd_daemon = {
 	.name = "daemon",

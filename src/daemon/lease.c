@@ -6,6 +6,7 @@
  * (CS_ECONFLICT) and the caller skips that turn. Never keeps a lease past
  * free: whatever is still held is released there. */
 #include "daemon/lease.h"
+#include "util/proc.h"
 #include "util/buf.h"
 
 #include "util/log.h"
@@ -169,8 +170,8 @@ void cs_daemon_lease_drop(cs_daemon_lease_keeper *k, long long org, const char *
 
 void cs_daemon_lease_describe(const cs_lease_info *li, char *out, size_t outsz)
 {
-	char host[128] = "";
-	gethostname(host, sizeof(host) - 1);
+	char host[128];
+	cs_proc_host_name(host, sizeof(host));
 	const char *who = !strcmp(li->holder, "daemon") ? "the daemon"
 			  : !strcmp(li->holder, "manual sync") ? "a manual sync"
 							       : li->holder;

@@ -79,6 +79,8 @@ enum cs_store_ctrl_op {
 	CS_CTRL_RECONNECT = 2,
 	/* arg: cs_store_where *: where the database is, for people */
 	CS_CTRL_WHERE = 3,
+	/* arg: cs_lease_walk *: every unexpired lease (migration v5) */
+	CS_CTRL_LEASES = 4,
 	CS_CTRL_RUN_FACTS = 100,   /* arg: cs_run_facts *, for `health` */
 	CS_CTRL_PLUGIN_LAST = 101, /* arg: cs_plugin_last *, for `health` */
 	CS_CTRL_HAS_ROWS = 102,    /* arg: cs_has_rows *, for the sync */
@@ -215,6 +217,15 @@ typedef struct cs_lease_info {
 	char host[128];
 	int64_t acquired_at_ms, expires_at_ms;
 } cs_lease_info;
+
+/* CS_CTRL_LEASES: cb once per unexpired lease (expires_at after now), in
+ * the order host, pid, holder, org, job: the live workers sharing the
+ * database, on every host, and what each holds. A non-zero return stops
+ * the walk and is returned. */
+typedef struct cs_lease_walk {
+	int (*cb)(const cs_lease_info *li, void *ctx);
+	void *ctx;
+} cs_lease_walk;
 
 /* An alert condition's record (mirrors ops/alert.h cs_alert_record, which
  * store/ cannot include). state: 0 none, 1 firing, 2 resolved. */

@@ -1,5 +1,6 @@
 /* Process liveness, shared by leases, run bookkeeping and `health` (a
- * zombie counts as gone, another user's process as alive), and the
+ * zombie counts as gone, another user's process as alive), the host name a
+ * pid belongs to, and the
  * process's own hardening at start. It only asks about other processes: it
  * must never signal one for real. */
 #include "util/proc.h"
@@ -12,6 +13,16 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
+
+void cs_proc_host_name(char *out, size_t n)
+{
+	if (n == 0)
+		return;
+	if (gethostname(out, n) != 0)
+		snprintf(out, n, "unknown");
+	out[n - 1] = '\0';
+}
 
 int cs_proc_lockdown(void)
 {

@@ -1,10 +1,16 @@
 #ifndef CS_PROC_H
 #define CS_PROC_H
+#include <stddef.h>
+
 /* Whether a process of this host still runs: it exists and is not a zombie.
  * A zombie has exited: it only waits to be reaped, which in a container
  * whose pid 1 does not reap can be forever, so kill(pid, 0) alone would
  * call it alive. EPERM (another user's process) counts as alive. */
 int cs_proc_pid_alive(long long pid);
+
+/* This host's name as leases and run rows record it (gethostname; "unknown"
+ * when it fails), so a pid is always read with the host it belongs to. */
+void cs_proc_host_name(char *out, size_t n);
 
 /* Process hardening, once at start (cmd/top.c), inherited by the daemon's
  * forks:

@@ -79,7 +79,8 @@ dm_overlaps() {
   db "SELECT COUNT(*) FROM sync_runs a JOIN sync_runs b ON a.organization_id = b.organization_id
       AND a.entity = b.entity AND a.id < b.id
       WHERE $ts(b.started_at) < $ts(COALESCE(a.finished_at, '9999-01-01'))
-      AND COALESCE(a.error, '') NOT LIKE 'the process (pid %'"
+      AND COALESCE(a.error, '') NOT LIKE 'the process (pid %'
+      AND COALESCE(a.error, '') NOT LIKE 'the worker on host %'"
 }
 
 # Milliseconds a command takes (stdout/stderr discarded).

@@ -160,6 +160,107 @@ static void test_race(void **state)
 	tstore_close(&t);
 }
 
+/* A run row as a worker left it: 'running', with its pid and host. */
+static long long put_run(tstore *t, long long org, const char *entity, long long pid,
+			 const char *h)
+{
+	cs_err err = {0};
+	if (cs_sql_exec(t->sql,
+			"INSERT INTO sync_runs (organization_id, entity, mode, started_at, status, pid,"
+			" host) VALUES (?1, ?2, 'full', ?5, 'running', ?3, ?4)",
+			"write a run", CS_SQL_ARGS(CS_V_INT(org), CS_V_TEXT(entity), CS_V_INT(pid),
+						   CS_V_OPT(h), CS_V_TIME("2025-01-01T00:00:00.000Z")),
+			NULL, &err))
+		fail_msg("%s", err.msg);
+	return q_int(t, "SELECT MAX(id) FROM sync_runs");
+}
+
+static const char *run_status(tstore *t, long long id)
+{
+	return q_text(t, "SELECT status FROM sync_runs WHERE id = %lld", id);
+}
+
+static void begin_run(tstore *t, long long org, int entity)
+{
+	cs_err err = {0};
+	cs_run run = {.org_id = org, .entity = entity};
+	assert_int_equal(t->st->run_begin(t->st, &run, &err), 0);
+	run.status = CS_RUN_SUCCESS;
+	assert_int_equal(t->st->run_finish(t->st, &run, &err), 0);
+}
+
+/* A run left 'running' on another host: its pid means nothing here (ours,
+ * alive here, stands for any), so it is closed when that host's process
+ * holds no unexpired lease on the job (org, entity name), and kept while it
+ * does. On this host the pid decides, as before. */
+static void test_close_runs_across_hosts(void **state)
+{
+	(void)state;
+	tstore t;
+	char h[128];
+	host(h, sizeof(h));
+	long long me = getpid();
+	int64_t now = cs_time_now_ms();
+	tstore_open(&t);
+	/* every new run records this host and pid */
+	begin_run(&t, 2, CS_ENT_CAMPAIGNS);
+	assert_string_equal(q_text(&t, "SELECT host FROM sync_runs"), h);
+	assert_int_equal(q_int(&t, "SELECT pid FROM sync_runs"), me);
+
+	long long far = put_run(&t, 1, "supporters", me, "elsewhere");
+	long long local = put_run(&t, 1, "supporters", me, h);
+	long long old = put_run(&t, 1, "supporters", me, NULL); /* before migration 6 */
+	put_lease(&t, 1, "supporters", "daemon", me, "elsewhere", now + 600000);
+	begin_run(&t, 1, CS_ENT_SUPPORTERS);
+	assert_string_equal(run_status(&t, far), "running");
+	assert_string_equal(run_status(&t, local), "running");
+	assert_string_equal(run_status(&t, old), "running");
+
+	/* a live lease of that host, but another process, or another job */
+	put_lease(&t, 1, "supporters", "daemon", me + 1, "elsewhere", now + 600000);
+	put_lease(&t, 1, "campaigns", "daemon", me, "elsewhere", now + 600000);
+	begin_run(&t, 1, CS_ENT_SUPPORTERS);
+	assert_string_equal(run_status(&t, far), "interrupted");
+	assert_non_null(strstr(q_text(&t, "SELECT error FROM sync_runs WHERE id = %lld", far),
+			       "the worker on host elsewhere (pid"));
+	assert_string_equal(run_status(&t, local), "running");
+
+	/* its lease expired */
+	far = put_run(&t, 1, "supporters", me, "elsewhere");
+	put_lease(&t, 1, "supporters", "daemon", me, "elsewhere", now + 600000);
+	begin_run(&t, 1, CS_ENT_SUPPORTERS);
+	assert_string_equal(run_status(&t, far), "running");
+	put_lease(&t, 1, "supporters", "daemon", me, "elsewhere", now - 1);
+	begin_run(&t, 1, CS_ENT_SUPPORTERS);
+	assert_string_equal(run_status(&t, far), "interrupted");
+	assert_string_equal(run_status(&t, local), "running");
+	assert_string_equal(run_status(&t, old), "running");
+
+	/* on this host a pid that is gone closes the run, whatever the lease */
+	pid_t child = fork();
+	assert_true(child >= 0);
+	if (child == 0)
+		_exit(0);
+	waitpid(child, NULL, 0);
+	local = put_run(&t, 1, "supporters", child, h);
+	old = put_run(&t, 1, "supporters", child, NULL);
+	put_lease(&t, 1, "supporters", "daemon", child, h, now + 600000);
+	begin_run(&t, 1, CS_ENT_SUPPORTERS);
+	assert_string_equal(run_status(&t, local), "interrupted");
+	assert_string_equal(run_status(&t, old), "interrupted");
+	char want[200];
+	snprintf(want, sizeof(want), "the process (pid %d on host %s) ended", (int)child, h);
+	assert_non_null(strstr(q_text(&t, "SELECT error FROM sync_runs WHERE id = %lld", local),
+			       want));
+	snprintf(want, sizeof(want), "the process (pid %d) ended", (int)child);
+	assert_non_null(strstr(q_text(&t, "SELECT error FROM sync_runs WHERE id = %lld", old),
+			       want));
+	/* another org or entity is never touched */
+	assert_string_equal(q_text(&t, "SELECT status FROM sync_runs WHERE organization_id = 2"),
+			    "success");
+	tstore_close(&t);
+}
+
 static void test_alert_records(void **state)
 {
 	(void)state;
@@ -200,6 +301,7 @@ int main(void)
 		cmocka_unit_test(test_dead_pid_takeover),
 		cmocka_unit_test(test_renew),
 		cmocka_unit_test(test_race),
+		cmocka_unit_test(test_close_runs_across_hosts),
 		cmocka_unit_test(test_alert_records),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -34,6 +34,13 @@ static void list_migrations(tstore *t, mig_list *l)
 	assert_int_equal(t->st->migrations(t->st, collect_migration, l, &err), 0);
 }
 
+static void q_run_ok(tstore *t, const char *sql)
+{
+	cs_err err = {0};
+	if (cs_sql_script(t->sql, sql, "run a test statement", &err))
+		fail_msg("%s: %s", sql, err.msg);
+}
+
 static void test_migrate_rollback_cycle(void **state)
 {
 	(void)state;
@@ -77,6 +84,62 @@ static void test_migrate_rollback_cycle(void **state)
 	assert_int_equal(version, 0); /* nothing left to roll back */
 	assert_int_equal(t.st->migrate(t.st, &applied, &err), 0);
 	assert_int_equal(applied, n);
+	tstore_close(&t);
+}
+
+static int no_row(cs_sql_stmt *st, void *ctx)
+{
+	(void)st;
+	(void)ctx;
+	return 0;
+}
+
+/* Whether table has column col (a query naming it runs). */
+static int has_column(tstore *t, const char *table, const char *col)
+{
+	cs_err err = {0};
+	char sql[128];
+	/* unquoted: SQLite reads a quoted name that is no column as a string */
+	snprintf(sql, sizeof(sql), "SELECT %s FROM %s WHERE 1 = 0", col, table);
+	return cs_sql_query(t->sql, sql, "look for a column", CS_SQL_NOARGS, no_row, NULL, &err) == 0;
+}
+
+/* Migration 6 adds host to sync_runs and plugin_runs; its rollback takes it
+ * away. Where DDL is not transactional (MySQL), a migration that stopped
+ * after a column was added, or a rollback after it was dropped, is finished
+ * by running the same command again. */
+static void test_added_column_migration(void **state)
+{
+	(void)state;
+	tstore t;
+	cs_err err = {0};
+	int applied = -1, version = -1;
+	const int n = (int)cs_sql_nmigrations;
+	tstore_open(&t);
+	assert_true(has_column(&t, "sync_runs", "host"));
+	assert_true(has_column(&t, "plugin_runs", "host"));
+	assert_int_equal(t.st->rollback(t.st, &version, &err), 0);
+	assert_int_equal(version, 6);
+	assert_false(has_column(&t, "sync_runs", "host"));
+	assert_false(has_column(&t, "plugin_runs", "host"));
+	assert_true(has_column(&t, "sync_runs", "pid"));
+	assert_int_equal(t.st->migrate(t.st, &applied, &err), 0);
+	assert_int_equal(applied, n - 5);
+	assert_true(has_column(&t, "sync_runs", "host"));
+	if (t.sql->dia->ddl_rerunnable) {
+		/* stopped before its record: the columns are there, the row is not */
+		q_run_ok(&t, "DELETE FROM schema_migrations WHERE version = 6");
+		assert_int_equal(t.st->migrate(t.st, &applied, &err), 0);
+		assert_int_equal(applied, 1);
+		/* a rollback that stopped after one column went */
+		q_run_ok(&t, "ALTER TABLE sync_runs DROP COLUMN host");
+		assert_int_equal(t.st->rollback(t.st, &version, &err), 0);
+		assert_int_equal(version, 6);
+		assert_false(has_column(&t, "plugin_runs", "host"));
+		assert_int_equal(t.st->migrate(t.st, &applied, &err), 0);
+		assert_true(has_column(&t, "sync_runs", "host"));
+		assert_true(has_column(&t, "plugin_runs", "host"));
+	}
 	tstore_close(&t);
 }
 
@@ -518,6 +581,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_migrate_rollback_cycle),
+		cmocka_unit_test(test_added_column_migration),
 		cmocka_unit_test(test_reset_leaves_nothing),
 		cmocka_unit_test(test_type_mapping),
 		cmocka_unit_test(test_full_record_and_absent_columns),

@@ -151,6 +151,15 @@ static void test_ddl(void **state)
 			    "CREATE INDEX \"jobs_live\" ON \"jobs\" (job) WHERE n > 0;");
 	assert_string_equal(ddl(&other, &ox, 1), "CREATE INDEX \"jobs_live\" ON \"jobs\" (job, n);");
 	assert_string_equal(ddl(&other, &ox, 0), "DROP INDEX \"jobs_live\" ON \"jobs\";");
+	/* a column a later migration adds, and its rollback */
+	static const cs_sql_added_col ac = {"jobs", {"host", CS_ROLE_KEY, 0, NULL, NULL}};
+	const cs_sql_obj oc = {CS_OBJ_COLUMN, &ac};
+	assert_string_equal(ddl(&cs_sqlite_dialect, &oc, 1),
+			    "ALTER TABLE \"jobs\" ADD COLUMN \"host\" TEXT;");
+	assert_string_equal(ddl(&other, &oc, 1),
+			    "ALTER TABLE \"jobs\" ADD COLUMN \"host\" VARCHAR(191);");
+	assert_string_equal(ddl(&cs_sqlite_dialect, &oc, 0),
+			    "ALTER TABLE \"jobs\" DROP COLUMN \"host\";");
 }
 
 /* Every migration's objects generate in both dialects, and every view

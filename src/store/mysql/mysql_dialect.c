@@ -112,6 +112,11 @@ static const char contact_segments_sql[] =
 	" AND p.deleted_at IS NULL"
 
 static const cs_sql_word overrides[] = {
+	/* migrations: whether an added column exists (MySQL has no
+	 * CURRENT_SCHEMA; the database is the schema) */
+	{"ddl.has_column",
+	 "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = DATABASE()"
+	 " AND table_name = ?1 AND column_name = ?2"},
 	{"agg.sums",
 	 "UPDATE cs_agg JOIN (SELECT sid, COALESCE(SUM(amt4), 0) AS amt4, COUNT(*) AS cnt"
 	 " FROM cs_gift GROUP BY sid) g ON g.sid = cs_agg.id"

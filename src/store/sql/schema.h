@@ -45,16 +45,25 @@ typedef struct cs_sql_view {
 	const char *select;
 } cs_sql_view;
 
+/* A column a later migration adds to a table an earlier one created. It is
+ * nullable or has a default: every product adds such a column to the rows
+ * that exist. */
+typedef struct cs_sql_added_col {
+	const char *table;
+	cs_sql_col col;
+} cs_sql_added_col;
+
 enum cs_sql_obj_kind {
 	CS_OBJ_TABLE = 1,
 	CS_OBJ_INDEX,
 	CS_OBJ_VIEW,
-	CS_OBJ_ENTITY_TABLES /* the mirrored entity tables, from model/entities.c */
+	CS_OBJ_ENTITY_TABLES, /* the mirrored entity tables, from model/entities.c */
+	CS_OBJ_COLUMN         /* a cs_sql_added_col */
 };
 
 typedef struct cs_sql_obj {
 	int kind;
-	const void *def; /* cs_sql_table, cs_sql_index or cs_sql_view */
+	const void *def; /* cs_sql_table, cs_sql_index, cs_sql_view or cs_sql_added_col */
 } cs_sql_obj;
 
 /* A migration creates its objects in order and drops them in reverse. */

@@ -1,6 +1,6 @@
 /* SQL text generated from data, in a dialect's words and types:
  *  - DDL from the schema data: CREATE and DROP statements for tables,
- *    indexes and views. The only place that turns a column role into a type;
+ *    indexes and views, and ALTER TABLE for a column a later migration adds. The only place that turns a column role into a type;
  *  - key-conflict INSERTs ("upserts") from a column list, so every table
  *    written by key (entity rows, sync state, organizations, plugin state,
  *    leases, alerts, reference rows) gets the same statement shape on every
@@ -11,7 +11,9 @@
  * its record commit together. Where it is not (MySQL/MariaDB: every CREATE
  * or DROP commits at once), a dialect sets ddl_rerunnable and every CREATE
  * here skips what exists, so a migration that failed half-way is finished
- * by running the same command again (the DROPs already say IF EXISTS). */
+ * by running the same command again (the DROPs already say IF EXISTS). An
+ * added column has no such clause in every product: sql_migrate.c skips
+ * adding one that exists, and dropping one that is gone. */
 #include "store/sql/schema.h"
 #include "store/sql/sqlstore.h"
 #include "model/entity.h"
@@ -114,6 +116,16 @@ int cs_sql_ddl_create(const cs_sql_dialect *d, const cs_sql_obj *o, cs_buf *b)
 	}
 	case CS_OBJ_ENTITY_TABLES:
 		return entity_tables(d, b, 1);
+	case CS_OBJ_COLUMN: {
+		/* no IF NOT EXISTS: not every product has it (MySQL 8 has not);
+		 * where DDL is not transactional the migration asks first */
+		const cs_sql_added_col *a = o->def;
+		int bad = cs_buf_puts(b, "ALTER TABLE ");
+		bad |= cs_sql_ident(b, a->table);
+		bad |= cs_buf_puts(b, " ADD COLUMN ");
+		bad |= column(d, &a->col, b);
+		return bad | cs_buf_puts(b, ";");
+	}
 	}
 	return -1;
 }
@@ -137,6 +149,14 @@ int cs_sql_ddl_drop(const cs_sql_dialect *d, const cs_sql_obj *o, cs_buf *b)
 		break;
 	case CS_OBJ_ENTITY_TABLES:
 		return entity_tables(d, b, 0);
+	case CS_OBJ_COLUMN: {
+		const cs_sql_added_col *a = o->def;
+		int bad = cs_buf_puts(b, "ALTER TABLE ");
+		bad |= cs_sql_ident(b, a->table);
+		bad |= cs_buf_puts(b, " DROP COLUMN ");
+		bad |= cs_sql_ident(b, a->col.name);
+		return bad | cs_buf_puts(b, ";");
+	}
 	default:
 		return -1;
 	}

@@ -1,7 +1,8 @@
 /* Leases (sync_leases) and alert records (alerts), migration v5. A lease is
  * taken in one write-locked transaction (read the row, then write it), so
  * two processes can never both win; this file must never take over a lease
- * whose holder is alive and unexpired. */
+ * whose holder is alive and unexpired. The unexpired leases, listed, are the
+ * live workers sharing the database. */
 #include "store/sql/sqlstore.h"
 #include "util/proc.h"
 #include "util/timeutil.h"
@@ -9,13 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-
-static void this_host(char *out, size_t n)
-{
-	if (gethostname(out, n) != 0)
-		snprintf(out, n, "unknown");
-	out[n - 1] = '\0';
-}
 
 typedef struct lease_read {
 	cs_lease_info li;
@@ -52,7 +46,7 @@ int cs_sql_lease_acquire(cs_store *st, long long org, const char *job, const cha
 {
 	cs_sql_store *s = (cs_sql_store *)st;
 	char host[128];
-	this_host(host, sizeof(host));
+	cs_proc_host_name(host, sizeof(host));
 	long long pid = getpid();
 	lease_read r;
 	memset(&r, 0, sizeof(r));
@@ -104,7 +98,7 @@ int cs_sql_lease_renew(cs_store *st, long long org, const char *job, const char 
 	cs_sql_store *s = (cs_sql_store *)st;
 	char host[128];
 	long long changed = 0;
-	this_host(host, sizeof(host));
+	cs_proc_host_name(host, sizeof(host));
 	int rc = cs_sql_exec(s->c,
 			     "UPDATE sync_leases SET expires_at = ?1 WHERE organization_id = ?2"
 			     " AND job = ?3 AND holder = ?4 AND pid = ?5 AND host = ?6",
@@ -124,7 +118,7 @@ int cs_sql_lease_release(cs_store *st, long long org, const char *job, const cha
 {
 	cs_sql_store *s = (cs_sql_store *)st;
 	char host[128];
-	this_host(host, sizeof(host));
+	cs_proc_host_name(host, sizeof(host));
 	return cs_sql_exec(s->c,
 			   "DELETE FROM sync_leases WHERE organization_id = ?1 AND job = ?2"
 			   " AND holder = ?3 AND pid = ?4 AND host = ?5",
@@ -132,6 +126,34 @@ int cs_sql_lease_release(cs_store *st, long long org, const char *job, const cha
 			   CS_SQL_ARGS(CS_V_INT(org), CS_V_TEXT(job), CS_V_TEXT(holder),
 				       CS_V_INT(getpid()), CS_V_TEXT(host)),
 			   NULL, err);
+}
+
+static int lease_list_row(cs_sql_stmt *q, void *arg)
+{
+	const cs_lease_walk *w = arg;
+	cs_lease_info li;
+	memset(&li, 0, sizeof(li));
+	li.org_id = cs_sql_col_int(q, 0);
+	cs_sql_col_copy(q, 1, li.job, sizeof(li.job));
+	cs_sql_col_copy(q, 2, li.holder, sizeof(li.holder));
+	li.pid = cs_sql_col_int(q, 3);
+	cs_sql_col_copy(q, 4, li.host, sizeof(li.host));
+	li.acquired_at_ms = cs_sql_col_int(q, 5);
+	li.expires_at_ms = cs_sql_col_int(q, 6);
+	return w->cb(&li, w->ctx);
+}
+
+/* Released leases are deleted and placeholders never run (expires_at 0):
+ * what is unexpired is held by a live worker, or by one that died less
+ * than a ttl ago and is about to lose it. */
+int cs_sql_lease_list(cs_sql_store *s, const cs_lease_walk *w, cs_err *err)
+{
+	return cs_sql_query(s->c,
+			    "SELECT organization_id, job, holder, pid, host, acquired_at, expires_at"
+			    " FROM sync_leases WHERE expires_at > ?1"
+			    " ORDER BY host, pid, holder, organization_id, job",
+			    "list sync leases", CS_SQL_ARGS(CS_V_INT(cs_time_now_ms())),
+			    lease_list_row, (void *)w, err);
 }
 
 static const char *const state_names[] = {"none", "firing", "resolved"};

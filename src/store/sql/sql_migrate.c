@@ -74,18 +74,55 @@ static int begin(cs_sql_store *s, const char *what, cs_err *err)
 	return cs_sql_begin(s->c, 1, what, err);
 }
 
+static int count_row(cs_sql_stmt *st, void *ctx)
+{
+	*(long long *)ctx = cs_sql_col_int(st, 0);
+	return 0;
+}
+
+/* Whether the object is already in the state the step would put it in: an
+ * added column that exists (up) or is gone (down). Asked only where DDL is
+ * not transactional (ddl_rerunnable), so a migration that failed between
+ * its ALTER and its record is finished by running it again; elsewhere the
+ * ALTER and the record commit together, and a column the record does not
+ * account for is an error worth seeing. Not every product can say ADD
+ * COLUMN IF NOT EXISTS (MySQL 8 cannot), so the catalogue is read. */
+static int already_done(cs_sql_store *s, const cs_sql_obj *o, int up, int *done, cs_err *err)
+{
+	*done = 0;
+	if (o->kind != CS_OBJ_COLUMN || !s->c->dia->ddl_rerunnable)
+		return 0;
+	const cs_sql_added_col *a = o->def;
+	long long n = 0;
+	int rc = cs_sql_query(s->c,
+			      cs_sql_text(s->c->dia, "ddl.has_column",
+					  "SELECT COUNT(*) FROM information_schema.columns WHERE"
+					  " table_schema = CURRENT_SCHEMA AND table_name = ?1 AND"
+					  " column_name = ?2"),
+			      "look up a column", CS_SQL_ARGS(CS_V_TEXT(a->table), CS_V_TEXT(a->col.name)),
+			      count_row, &n, err);
+	*done = up ? n > 0 : n == 0;
+	return rc;
+}
+
 /* Creates (up) or drops (down, in reverse order) the migration's objects. */
 static int run_objects(cs_sql_store *s, const cs_sql_migration *m, int up, cs_err *err)
 {
 	cs_buf b = CS_BUF_INIT;
-	int bad = 0;
-	for (size_t i = 0; i < m->nobjs; i++) {
+	int bad = 0, rc = 0;
+	for (size_t i = 0; rc == 0 && i < m->nobjs; i++) {
 		const cs_sql_obj *o = &m->objs[up ? i : m->nobjs - 1 - i];
-		bad |= up ? cs_sql_ddl_create(s->c->dia, o, &b) : cs_sql_ddl_drop(s->c->dia, o, &b);
+		int done = 0;
+		rc = already_done(s, o, up, &done, err);
+		if (rc == 0 && !done)
+			bad |= up ? cs_sql_ddl_create(s->c->dia, o, &b)
+				  : cs_sql_ddl_drop(s->c->dia, o, &b);
 	}
-	int rc = bad ? cs_err_set(err, CS_ERR, "cannot build the schema of migration %d: out of "
-					       "memory", m->version)
-		     : cs_sql_script(s->c, cs_buf_str(&b), "execute SQL", err);
+	if (rc == 0 && bad)
+		rc = cs_err_set(err, CS_ERR, "cannot build the schema of migration %d: out of memory",
+				m->version);
+	if (rc == 0 && b.len)
+		rc = cs_sql_script(s->c, cs_buf_str(&b), "execute SQL", err);
 	cs_buf_release(&b);
 	return rc;
 }

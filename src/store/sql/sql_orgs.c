@@ -1,10 +1,13 @@
 /* Organizations and sync bookkeeping: the org rows (with their encrypted
  * secrets, which this file stores and returns but never decrypts), the
- * sync_state read, and the sync_runs log, whose errors are stored redacted
- * (util/redact.h): no registered secret ever reaches the database in one. */
+ * sync_state read, and the sync_runs log (which host and pid ran each run),
+ * whose errors are stored redacted (util/redact.h): no registered secret
+ * ever reaches the database in one. It must never close a run whose worker,
+ * on any host, is alive. */
 #include "store/sql/sqlstore.h"
 #include "util/proc.h"
 #include "util/redact.h"
+#include "util/timeutil.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -181,54 +184,116 @@ int cs_sql_state_get(cs_store *st, long long org, int entity, cs_sync_state *out
 			    out, err);
 }
 
-/* Runs left 'running' by a process that died (kill -9, power loss). */
-typedef struct dead_runs {
-	long long id[64];
-	long long pid[64];
-	int n;
-} dead_runs;
+/* Runs left 'running' by a process that died (kill -9, power loss), read
+ * in rounds of ROUND in id order. */
+#define ROUND 64
+typedef struct open_runs {
+	struct open_run {
+		long long id, pid;
+		char host[128]; /* "" for runs recorded before migration 6 */
+	} r[ROUND];
+	int n, more;
+} open_runs;
 
-static int dead_row(cs_sql_stmt *q, void *arg)
+static int open_row(cs_sql_stmt *q, void *arg)
 {
-	dead_runs *d = arg;
-	long long pid = cs_sql_col_int(q, 1);
-	if ((pid > 0 && cs_proc_pid_alive(pid)) || d->n == 64)
+	open_runs *d = arg;
+	if (d->n == ROUND) {
+		d->more = 1;
 		return 0;
-	d->id[d->n] = cs_sql_col_int(q, 0);
-	d->pid[d->n++] = pid;
+	}
+	struct open_run *r = &d->r[d->n++];
+	r->id = cs_sql_col_int(q, 0);
+	r->pid = cs_sql_col_int(q, 1);
+	cs_sql_col_copy(q, 2, r->host, sizeof(r->host));
 	return 0;
 }
 
+static int count_row(cs_sql_stmt *q, void *arg)
+{
+	*(long long *)arg = cs_sql_col_int(q, 0);
+	return 0;
+}
+
+/* Whether the process that ran r is gone. A pid means something on its own
+ * host only. On this host (or with no host: a run from before workers were
+ * recorded) the pid says it; one that exists again (reused) is left alone.
+ * A run of another host is alive while that host's process (host and pid)
+ * holds an unexpired lease on the job: the keeper renews it while the run
+ * goes on (daemon/lease.c), and it lapses within its ttl when the process
+ * or its machine dies. The job of an entity's run is the entity's name. */
+static int run_gone(cs_sql_store *s, long long org, const char *job, const struct open_run *r,
+		    const char *host, int *gone, cs_err *err)
+{
+	if (!r->host[0] || !strcmp(r->host, host)) {
+		*gone = !(r->pid > 0 && cs_proc_pid_alive(r->pid));
+		return 0;
+	}
+	long long held = 0;
+	int rc = cs_sql_query(s->c,
+			      "SELECT COUNT(*) FROM sync_leases WHERE organization_id = ?1 AND job = ?2"
+			      " AND host = ?3 AND pid = ?4 AND expires_at > ?5",
+			      "check a worker's lease",
+			      CS_SQL_ARGS(CS_V_INT(org), CS_V_TEXT(job), CS_V_TEXT(r->host),
+					  CS_V_INT(r->pid), CS_V_INT(cs_time_now_ms())),
+			      count_row, &held, err);
+	*gone = rc == 0 && held == 0;
+	return rc;
+}
+
+static int close_run(cs_sql_store *s, const struct open_run *r, const char *host, const char *now,
+		     cs_err *err)
+{
+	char msg[400];
+	if (!r->host[0]) /* recorded before hosts were: judged as this host's */
+		snprintf(msg, sizeof(msg),
+			 "the process (pid %lld) ended before this run finished; the next run "
+			 "resumed from the last committed page",
+			 r->pid);
+	else if (!strcmp(r->host, host))
+		snprintf(msg, sizeof(msg),
+			 "the process (pid %lld on host %s) ended before this run finished; the next "
+			 "run resumed from the last committed page",
+			 r->pid, r->host);
+	else
+		snprintf(msg, sizeof(msg),
+			 "the worker on host %s (pid %lld) stopped renewing its lease before this "
+			 "run finished; the next run resumed from the last committed page",
+			 r->host, r->pid);
+	return cs_sql_exec(s->c,
+			   "UPDATE sync_runs SET status = 'interrupted', finished_at = ?2, error = ?3"
+			   " WHERE id = ?1 AND status = 'running'",
+			   "close a run left unfinished",
+			   CS_SQL_ARGS(CS_V_INT(r->id), CS_V_TIME(now), CS_V_TEXT(msg)), NULL, err);
+}
+
 /* A run whose process died stays 'running' forever. Before a new run of the
- * same org and entity, relabel those whose process is gone as interrupted.
- * A pid that exists again (reused) is left alone. */
+ * same org and entity, relabel those whose process is gone as interrupted
+ * (run_gone: a live run, on any host, is never closed). */
 static int close_dead_runs(cs_sql_store *s, long long org, const char *entity, cs_err *err)
 {
-	dead_runs d;
-	char now[32];
+	open_runs d;
+	char now[32], host[128];
+	long long after = 0;
 	int rc;
 	cs_sql_now(now);
-	do { /* in rounds of 64: a relabelled run is not read again */
-		d.n = 0;
+	cs_proc_host_name(host, sizeof(host));
+	do {
+		d.n = d.more = 0;
 		rc = cs_sql_query(s->c,
-				  "SELECT id, pid FROM sync_runs WHERE organization_id = ?1 AND "
-				  "entity = ?2 AND status = 'running'",
+				  "SELECT id, pid, host FROM sync_runs WHERE organization_id = ?1 AND "
+				  "entity = ?2 AND status = 'running' AND id > ?3 ORDER BY id",
 				  "check for runs left unfinished",
-				  CS_SQL_ARGS(CS_V_INT(org), CS_V_TEXT(entity)), dead_row, &d, err);
+				  CS_SQL_ARGS(CS_V_INT(org), CS_V_TEXT(entity), CS_V_INT(after)),
+				  open_row, &d, err);
 		for (int i = 0; rc == 0 && i < d.n; i++) {
-			char msg[200];
-			snprintf(msg, sizeof(msg),
-				 "the process (pid %lld) ended before this run finished; the next "
-				 "run resumed from the last committed page",
-				 d.pid[i]);
-			rc = cs_sql_exec(s->c,
-					 "UPDATE sync_runs SET status = 'interrupted', finished_at = ?2, "
-					 "error = ?3 WHERE id = ?1",
-					 "close a run left unfinished",
-					 CS_SQL_ARGS(CS_V_INT(d.id[i]), CS_V_TIME(now), CS_V_TEXT(msg)),
-					 NULL, err);
+			int gone = 0;
+			after = d.r[i].id;
+			rc = run_gone(s, org, entity, &d.r[i], host, &gone, err);
+			if (rc == 0 && gone)
+				rc = close_run(s, &d.r[i], host, now, err);
 		}
-	} while (rc == 0 && d.n == 64);
+	} while (rc == 0 && d.more);
 	return rc;
 }
 
@@ -242,18 +307,21 @@ int cs_sql_run_begin(cs_store *st, cs_run *run, cs_err *err)
 	int rc = close_dead_runs(s, run->org_id, entity_name(run->entity), err);
 	if (rc < 0)
 		return rc;
+	char host[128];
+	cs_proc_host_name(host, sizeof(host));
 	char *error = cs_redact_dup(run->error);
 	rc = cs_sql_insert_id(
 		s->c,
 		"INSERT INTO sync_runs (organization_id, entity, mode, started_at, status, records,"
-		" pages, requests, retries, error, pid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-		" ?10, ?11)@returning_id",
+		" pages, requests, retries, error, pid, host) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+		" ?9, ?10, ?11, ?12)@returning_id",
 		"record a run",
 		CS_SQL_ARGS(CS_V_INT(run->org_id), CS_V_TEXT(entity_name(run->entity)),
 			    CS_V_TEXT(run->full ? "full" : "incremental"), CS_V_TIME(run->started_at),
 			    CS_V_TEXT(cs_run_status_name(run->status)), CS_V_INT(run->records),
 			    CS_V_INT(run->pages), CS_V_INT(run->requests), CS_V_INT(run->retries),
-			    CS_V_OPT(error ? error : CS_REDACT_MARK), CS_V_INT(getpid())),
+			    CS_V_OPT(error ? error : CS_REDACT_MARK), CS_V_INT(getpid()),
+			    CS_V_TEXT(host)),
 		&run->id, err);
 	free(error);
 	return rc;

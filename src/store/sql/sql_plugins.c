@@ -4,6 +4,7 @@
  * `<plugin> status` summary. This file stores what a plugin decided; it must
  * never decide what is sent. */
 #include "store/sql/sqlstore.h"
+#include "util/proc.h"
 #include "util/redact.h"
 
 #include <stdlib.h>
@@ -193,13 +194,16 @@ int cs_sql_plugin_run_begin(cs_store *st, cs_plugin_run *run, cs_err *err)
 	cs_sql_store *s = (cs_sql_store *)st;
 	if (!run->started_at[0])
 		cs_sql_now(run->started_at);
+	char host[128];
+	cs_proc_host_name(host, sizeof(host));
 	return cs_sql_insert_id(s->c,
 				"INSERT INTO plugin_runs (plugin, organization_id, mode, started_at,"
-				" status, pid) VALUES (?1, ?2, ?3, ?4, 'running', ?5)@returning_id",
+				" status, pid, host) VALUES (?1, ?2, ?3, ?4, 'running', ?5, ?6)"
+				"@returning_id",
 				"record a push run",
 				CS_SQL_ARGS(CS_V_TEXT(run->plugin), CS_V_INT(run->org_id),
 					    CS_V_TEXT(run_mode(run)), CS_V_TIME(run->started_at),
-					    CS_V_INT(getpid())),
+					    CS_V_INT(getpid()), CS_V_TEXT(host)),
 				&run->id, err);
 }
 

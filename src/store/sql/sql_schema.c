@@ -342,8 +342,23 @@ static const cs_sql_obj v5[] = {
 	{CS_OBJ_TABLE, &alerts},
 };
 
+/* ---- v6 workers: several daemons on one database ----
+ *  which host ran each run, beside its pid: a pid means something only on
+ *  its own host, so a run left 'running' is judged by its host's lease
+ *  (sql_orgs.c). NULL in runs recorded before. */
+
+static const cs_sql_added_col sync_runs_host = {"sync_runs",
+						{"host", CS_ROLE_KEY, 0, NULL, NULL}};
+static const cs_sql_added_col plugin_runs_host = {"plugin_runs",
+						  {"host", CS_ROLE_KEY, 0, NULL, NULL}};
+
+static const cs_sql_obj v6[] = {
+	{CS_OBJ_COLUMN, &sync_runs_host},
+	{CS_OBJ_COLUMN, &plugin_runs_host},
+};
+
 const cs_sql_migration cs_sql_migrations[] = {
 	{1, "core", COLS(v1)},      {2, "reference", COLS(v2)}, {3, "views", COLS(v3)},
-	{4, "plugins", COLS(v4)},   {5, "operations", COLS(v5)},
+	{4, "plugins", COLS(v4)},   {5, "operations", COLS(v5)}, {6, "workers", COLS(v6)},
 };
 const unsigned cs_sql_nmigrations = ARRAY_LEN(cs_sql_migrations);

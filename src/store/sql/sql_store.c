@@ -44,6 +44,8 @@ static int store_ctrl(cs_store *st, int op, void *arg, cs_err *err)
 			 s->hooks.describe ? s->hooks.describe(s->c) : s->c->name);
 		return 0;
 	}
+	if (op == CS_CTRL_LEASES)
+		return cs_sql_lease_list(s, arg, err);
 	if (op == CS_CTRL_LAST_RUNS)
 		return cs_sql_last_runs(s, arg, err);
 	if (op == CS_CTRL_RUN_FACTS)

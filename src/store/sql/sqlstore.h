@@ -92,6 +92,7 @@ int cs_sql_lease_renew(cs_store *st, long long org, const char *job, const char 
 		       long ttl_ms, cs_err *err);
 int cs_sql_lease_release(cs_store *st, long long org, const char *job, const char *holder,
 			 cs_err *err);
+int cs_sql_lease_list(cs_sql_store *s, const cs_lease_walk *w, cs_err *err); /* ctrl op */
 int cs_sql_alert_load(cs_store *st, const char *key, cs_alert_row *out, cs_err *err);
 int cs_sql_alert_save(cs_store *st, const cs_alert_row *row, cs_err *err);
 
