@@ -1,6 +1,7 @@
 # Thin wrapper over CMake. `make demo` and `make test` work on a fresh Debian 12 machine.
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
 PREFIX ?= /usr/local
 JOBS ?= $(shell nproc)
 
@@ -70,10 +71,11 @@ contract: bootstrap build
 
 bench: bootstrap build
 	@bash bench/run
+	@bash bench/ceiling
 	@bash bench/mailchimp
 
 install: build
 	@cmake --install $(BUILD) --prefix $(PREFIX)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)

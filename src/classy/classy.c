@@ -93,6 +93,11 @@ void cs_classy_set_clock(cs_classy *c, int64_t (*mono_ms)(void))
 	c->mono_ms = mono_ms ? mono_ms : cs_time_mono_ms;
 }
 
+cs_http *cs_classy_http(const cs_classy *c)
+{
+	return c->http;
+}
+
 long cs_classy_token_requests(const cs_classy *c)
 {
 	return c->token_requests;
@@ -106,7 +111,7 @@ const cs_http_stats *cs_classy_stats(const cs_classy *c)
 	return &m->stats;
 }
 
-static int http_error(const char *url, long status, const cs_buf *body, cs_err *err)
+int cs_classy_http_error(const char *url, long status, const cs_buf *body, cs_err *err)
 {
 	char msg[512];
 	cs_classy_api_message(body, msg, sizeof(msg));
@@ -119,19 +124,37 @@ static int http_error(const char *url, long status, const cs_buf *body, cs_err *
 
 /* ---- authenticated GET -------------------------------------------------- */
 
-static int get_once(cs_classy *c, const char *url, cs_http_resp *resp, cs_err *err)
+char *cs_classy_auth_header(const cs_classy *c)
 {
 	size_t n = strlen(c->token) + sizeof("Authorization: Bearer ");
 	char *auth = sodium_malloc(n);
+	if (auth)
+		snprintf(auth, n, "Authorization: Bearer %s", c->token);
+	return auth;
+}
+
+static int get_once(cs_classy *c, const char *url, cs_http_resp *resp, cs_err *err)
+{
+	char *auth = cs_classy_auth_header(c);
 	if (!auth)
 		return cs_err_set(err, CS_ERR, "GET %s: out of secure memory", url);
-	snprintf(auth, n, "Authorization: Bearer %s", c->token);
 	const char *headers[] = {auth, "Accept: application/json", NULL};
 	cs_http_req req = {"GET", url, headers, NULL, 0, 0, NULL};
 	int rc = cs_http_do(c->http, &req, resp, err);
 	sodium_free(auth);
 	cs_classy_hint(c, rc, resp, "CLASSY_API_URL", err);
 	return rc;
+}
+
+int cs_classy_refused(const cs_classy *c, const char *url, cs_err *err)
+{
+	cs_err_set(err, CS_EAUTH,
+		   "GET %s: 401 even with a fresh token; client id '%s' is not allowed here: "
+		   "check the API application's access",
+		   url, c->client_id);
+	if (err)
+		err->http_status = 401;
+	return CS_EAUTH;
 }
 
 /* GET with the cached token; on a 401 the token is refreshed once and the
@@ -145,15 +168,8 @@ static int api_get(cs_classy *c, const char *url, cs_http_resp *resp, cs_err *er
 		rc = get_once(c, url, resp, err);
 		if (rc || resp->status != 401)
 			return rc;
-		if (refreshed) {
-			cs_err_set(err, CS_EAUTH,
-				   "GET %s: 401 even with a fresh token; client id '%s' is not "
-				   "allowed here: check the API application's access",
-				   url, c->client_id);
-			if (err)
-				err->http_status = 401;
-			return CS_EAUTH;
-		}
+		if (refreshed)
+			return cs_classy_refused(c, url, err);
 		cs_info("GET %s: 401, refreshing the access token and trying again", url);
 		cs_classy_token_drop(c);
 	}
@@ -181,7 +197,7 @@ static int org_answer(long long org_id, const char *url, const cs_http_resp *res
 		return CS_EAUTH;
 	}
 	if (resp->status != 200)
-		return http_error(url, resp->status, &resp->body, err);
+		return cs_classy_http_error(url, resp->status, &resp->body, err);
 	cJSON *j = cJSON_ParseWithLength(cs_buf_str(&resp->body), resp->body.len);
 	int rc = 0;
 	if (!cJSON_IsObject(j))
@@ -219,7 +235,8 @@ out:
 	return rc;
 }
 
-static int parse_list(cs_classy_page *p, const char *url, const char *content_type, cs_err *err)
+int cs_classy_parse_list(cs_classy_page *p, const char *url, const char *content_type,
+			 cs_err *err)
 {
 	int rc = cs_classy_page_parse(p, err);
 	if (rc == CS_EPROTO && content_type[0] && !strstr(content_type, "json"))
@@ -254,9 +271,9 @@ int cs_classy_list(cs_classy *c, const cs_classy_list_query *q, cs_classy_page *
 	if (rc)
 		goto out;
 	if (resp.status < 200 || resp.status > 299)
-		rc = http_error(url.data, resp.status, &p->body, err);
+		rc = cs_classy_http_error(url.data, resp.status, &p->body, err);
 	else
-		rc = parse_list(p, url.data, resp.content_type, err);
+		rc = cs_classy_parse_list(p, url.data, resp.content_type, err);
 out:
 	cs_http_resp_release(&resp);
 	cs_buf_release(&url);

@@ -4,6 +4,7 @@
  * endpoints, filter encoding and page parsing. It returns records and never
  * stores them; the sync engine does that. */
 #include "http/http.h"
+#include "http/loop.h"
 #include "model/entity.h"
 #include "util/arena.h"
 #include "util/buf.h"
@@ -46,6 +47,7 @@ typedef struct cs_classy_list_query {
 	int per_page;         /* 0 means CS_CLASSY_PER_PAGE */
 	const char *sort;     /* e.g. "updated_at,id" or NULL */
 	const char *filter;   /* unencoded, e.g. "updated_at>=2021-01-01T00:00:00+0000" */
+	const char *fields;   /* sparse field set "id,updated_at,...", or NULL for all */
 } cs_classy_list_query;
 
 /* Builds the list URL. The filter is percent-encoded exactly once ('+' is
@@ -84,6 +86,28 @@ long long cs_classy_record_id(const cs_record *r);
  * retry policy) and parse it into p (which is reset first). A 4xx fails with
  * CS_EHTTP and the API's own message. */
 int cs_classy_list(cs_classy *c, const cs_classy_list_query *q, cs_classy_page *p, cs_err *err);
+
+/* The same request through the HTTP event loop (list_async.c), so many
+ * pages are in flight at once. cs_classy_list_start makes sure a token is
+ * cached (fetching one blocks this thread), lends p's body buffer to
+ * l->call and submits it; done runs on the loop's thread. After done, on
+ * the owner's thread, cs_classy_list_end takes the answer back into p and
+ * parses it as cs_classy_list does. It returns 1 when the token was
+ * refused: start the same request again (a new token is fetched unless
+ * another request already replaced it; a second refusal fails with
+ * CS_EAUTH). Attempts are counted in the client's HTTP counters. */
+typedef struct cs_classy_listing {
+	cs_http_call *call;  /* the caller's request slot */
+	int64_t token_stamp; /* which token the request carried */
+	int refreshed;       /* a token was refused already: clear for a new query */
+} cs_classy_listing;
+int cs_classy_list_start(cs_classy *c, cs_http_loop *loop, const cs_classy_list_query *q,
+			 cs_classy_listing *l, cs_classy_page *p, cs_http_call_fn done, void *ud,
+			 cs_err *err);
+int cs_classy_list_end(cs_classy *c, cs_classy_listing *l, cs_classy_page *p, cs_err *err);
+
+/* The HTTP client the Classy client sends with (its budget, options). */
+cs_http *cs_classy_http(const cs_classy *c);
 
 /* Counters for run logs; requests include token calls. */
 const cs_http_stats *cs_classy_stats(const cs_classy *c);

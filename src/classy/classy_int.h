@@ -25,6 +25,20 @@ int cs_classy_token_ensure(cs_classy *c, cs_err *err);
 /* Forgets the cached token, so the next request fetches a new one. */
 void cs_classy_token_drop(cs_classy *c);
 
+/* ---- classy.c, for list_async.c ---- */
+
+/* A non-2xx answer as CS_EHTTP with the API's own message. */
+int cs_classy_http_error(const char *url, long status, const cs_buf *body, cs_err *err);
+/* Parses a list answer held in p->body, naming url (and a content type
+ * that is not JSON) when it fails. */
+int cs_classy_parse_list(cs_classy_page *p, const char *url, const char *content_type,
+			 cs_err *err);
+/* A 401 even with a fresh token: CS_EAUTH naming the client id. */
+int cs_classy_refused(const cs_classy *c, const char *url, cs_err *err);
+/* The Authorization header for the cached token, in sodium memory; NULL
+ * when out of secure memory. Free with sodium_free. */
+char *cs_classy_auth_header(const cs_classy *c);
+
 /* ---- message.c: below both token.c and classy.c ---- */
 
 /* After cs_http_do failed with rc, appends what the user can do about it:

@@ -1,5 +1,5 @@
-/* The list URL of an entity: per_page and page, then sort, filter and
- * with, each percent-encoded exactly once ('+' is %2B, '>' is %3E), which is
+/* The list URL of an entity: per_page and page, then sort, filter, with
+ * and fields, each percent-encoded exactly once ('+' is %2B, '>' is %3E), which is
  * what the API's filter parser needs. A pure function: it must never touch
  * the network or the client's state, so it can be tested alone. */
 #include "classy/classy.h"
@@ -19,6 +19,7 @@ int cs_classy_list_url(const char *api_url, const cs_classy_list_query *q, cs_bu
 		{"sort", q->sort},
 		{"filter", q->filter},
 		{"with", q->entity->with},
+		{"fields", q->fields},
 	};
 	size_t base_len = strlen(api_url);
 	while (base_len > 0 && api_url[base_len - 1] == '/')

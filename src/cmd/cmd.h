@@ -101,4 +101,13 @@ int cs_cmd_main(int argc, char **argv);
 int cs_cmd_sync_orgs(cs_cmd_ctx *ctx, long long org_id, const char *entity_name, int full);
 int cs_cmd_org_sync(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args);
 
+/* Live sync progress on stderr (progress.c): the sync's progress callback
+ * with a cs_cmd_progress as its context; clear erases what it drew. */
+typedef struct cs_cmd_progress cs_cmd_progress;
+struct cs_sync_progress;
+cs_cmd_progress *cs_cmd_progress_new(void);
+void cs_cmd_progress_free(cs_cmd_progress *pg);
+void cs_cmd_progress_clear(cs_cmd_progress *pg);
+void cs_cmd_progress_cb(const struct cs_sync_progress *p, void *pg);
+
 #endif

@@ -1,7 +1,8 @@
 /* classy-sync sync <entity|all> [incremental|full] [--org ID], and the run
- * loop shared with `org sync`: per org, connect, sync under the leases,
- * print a summary. Progress goes to stderr, results to stdout. It must
- * never sync an org and entity another process holds the lease of. */
+ * shared with `org sync`: connect every org, sync them all at once under
+ * their leases, print a summary per org. Progress goes to stderr
+ * (progress.c), results to stdout. It must never sync an org and entity
+ * another process holds the lease of. */
 #include "cmd/cmd.h"
 #include "util/buf.h"
 
@@ -14,21 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void progress(const cs_sync_progress *p, void *arg)
-{
-	(void)arg;
-	double secs = p->elapsed_ms / 1000.0;
-	double rate = secs > 0 ? p->records / secs : 0;
-	char eta[32] = "?";
-	if (p->total > 0 && rate > 0 && p->records <= p->total)
-		snprintf(eta, sizeof(eta), "%.0fs", (p->total - p->records) / rate);
-	fprintf(stderr, "\r\033[K%s org %lld: %lld", p->entity->name, p->org_id, p->records);
-	if (p->total > 0)
-		fprintf(stderr, "/%ld", p->total);
-	fprintf(stderr, " records, %lld pages, %.0f rec/s, ETA %s", p->pages, rate, eta);
-	fflush(stderr);
-}
 
 static void print_result(const cs_sync_org_result *r)
 {
@@ -50,7 +36,7 @@ static void print_result(const cs_sync_org_result *r)
 	}
 	if (r->aggregates_updated)
 		printf("  supporter aggregates recomputed: %lld\n", r->aggregates_updated);
-	if (r->aggregates_failed)
+	if (r->aggregates_rc)
 		fprintf(stderr, "classy-sync: error: %s; the totals of the supporters this run touched "
 				"are stale until a later sync recomputes them\n",
 			r->aggregates_error);
@@ -65,6 +51,7 @@ typedef struct lease_ctx {
 	long long org;
 	size_t *skipped;
 	int *busy;  /* the database stayed locked once: the command stops asking */
+	int tried;  /* a lease of this org was asked for */
 	int failed; /* could not ask: the database failed */
 	cs_err err;
 } lease_ctx;
@@ -78,6 +65,7 @@ static int lease_begin(const cs_entity *e, void *arg)
 	 * another process keeps: one wait per command is the bound. */
 	if (*l->busy)
 		return CS_EBUSY;
+	l->tried = 1;
 	int rc = cs_daemon_lease_take(l->leases, l->org, cs_sched_job_kind_name(e->id), &held,
 				      &lerr);
 	if (rc == CS_EBUSY)
@@ -101,34 +89,120 @@ static void lease_end(const cs_entity *e, void *arg)
 	cs_daemon_lease_drop(l->leases, l->org, cs_sched_job_kind_name(e->id));
 }
 
-/* Syncs the entities of one org in order, each under its lease, then
- * recomputes the aggregates once for everything they touched. */
-static int sync_one(cs_cmd_ctx *ctx, cs_daemon_lease_keeper *leases, const cs_org *org,
-		    const cs_entity *only, int full, cs_sync_org_result *res, size_t *skipped,
-		    int *busy, cs_err *err)
+/* One registered org, connected (its secret decrypted into a Classy
+ * client) with its lease context. */
+typedef struct org_run {
+	cs_http *http;
+	cs_classy *api;
+	lease_ctx lc;
+	int connected;
+} org_run;
+
+/* Connects every org; one that cannot be connected is reported and counted
+ * as failed, the others run. Returns how many are connected. */
+static size_t connect_orgs(cs_cmd_ctx *ctx, cs_daemon_lease_keeper *leases,
+			   const cs_org_list *orgs, org_run *runs, cs_sync_target *targets,
+			   size_t *skipped, int *busy, size_t *failed)
 {
-	cs_http *http = NULL;
-	cs_classy *api = NULL;
-	memset(res, 0, sizeof(*res));
-	res->org_id = org->id;
-	if (cs_sync_connect(&ctx->cfg, org, ctx->key, cs_cmd_should_stop, &http, &api, err))
-		return err->code;
-	lease_ctx lc = {.leases = leases, .org = org->id, .skipped = skipped, .busy = busy};
+	size_t n = 0;
+	for (size_t i = 0; i < orgs->n; i++) {
+		org_run *r = &runs[i];
+		cs_err err = {0};
+		if (cs_sync_connect(&ctx->cfg, &orgs->v[i], ctx->key, cs_cmd_should_stop, &r->http,
+				    &r->api, &err)) {
+			(*failed)++;
+			fprintf(stderr, "classy-sync: error: organization %lld: %s\n", orgs->v[i].id,
+				err.msg);
+			continue;
+		}
+		r->connected = 1;
+		r->lc = (lease_ctx){.leases = leases, .org = orgs->v[i].id, .skipped = skipped,
+				    .busy = busy};
+		targets[n++] = (cs_sync_target){orgs->v[i].id, r->api, &r->lc};
+	}
+	return n;
+}
+
+/* Every org and entity at once, each under its lease (the HTTP event loop
+ * and the applications' budgets are shared), then one summary per org. */
+static int sync_all(cs_cmd_ctx *ctx, cs_daemon_lease_keeper *leases, const cs_org_list *orgs,
+		    const cs_entity *only, int full)
+{
+	size_t ok = 0, failed = 0, skipped = 0, untried = 0;
+	int busy = 0;
+	long long total_records = 0, total_requests = 0;
+	org_run *runs = calloc(orgs->n, sizeof(*runs));
+	cs_sync_target *targets = calloc(orgs->n, sizeof(*targets));
+	cs_sync_org_result *res = calloc(orgs->n, sizeof(*res));
+	if (!runs || !targets || !res) {
+		free(runs);
+		free(targets);
+		free(res);
+		fprintf(stderr, "classy-sync: error: cannot start the sync: out of memory\n");
+		return CS_EXIT_FAIL;
+	}
+	int64_t t0 = cs_time_mono_ms();
+	size_t n = connect_orgs(ctx, leases, orgs, runs, targets, &skipped, &busy, &failed);
 	cs_sync_opts opts = {.full = full, .lookback_s = -1, .should_stop = cs_cmd_should_stop,
 			     .entity_begin = lease_begin, .entity_end = lease_end,
-			     .entity_ctx = &lc};
-	if (ctx->stderr_tty && cs_log_level() > CS_LOG_DEBUG)
-		opts.progress = progress;
-	int rc = cs_sync_org(ctx->store, api, org->id, only, &opts, res, err);
-	if (rc == 0 && lc.failed) {
-		*err = lc.err;
-		rc = lc.err.code ? lc.err.code : CS_ERR;
+			     .concurrency = ctx->cfg.concurrency, .fields = ctx->cfg.fields};
+	cs_cmd_progress *pg = NULL;
+	if (ctx->stderr_tty && cs_log_level() > CS_LOG_DEBUG && (pg = cs_cmd_progress_new())) {
+		opts.progress = cs_cmd_progress_cb;
+		opts.progress_ctx = pg;
 	}
-	if (opts.progress)
-		fprintf(stderr, "\r\033[K");
-	cs_classy_free(api);
-	cs_http_free(http);
-	return rc;
+	cs_err err = {0};
+	int rc = n ? cs_sync_orgs(ctx->store, targets, n, only, &opts, res, &err) : 0;
+	cs_cmd_progress_free(pg);
+	for (size_t i = 0; i < n; i++) {
+		const cs_sync_org_result *r = &res[i];
+		if (r->nents)
+			print_result(r);
+		for (int k = 0; k < r->nents; k++) {
+			total_records += r->ents[k].records;
+			total_requests += r->ents[k].requests;
+			r->ents[k].status == CS_RUN_SUCCESS ? ok++ : failed++;
+		}
+		failed += r->aggregates_rc != 0;
+	}
+	for (size_t i = 0, k = 0; i < orgs->n; i++) {
+		if (!runs[i].connected)
+			continue;
+		if (runs[i].lc.failed) {
+			failed++;
+			fprintf(stderr, "classy-sync: error: organization %lld: %s\n",
+				targets[k].org_id, runs[i].lc.err.msg);
+		}
+		untried += busy && !runs[i].lc.tried;
+		k++;
+		cs_classy_free(runs[i].api);
+		cs_http_free(runs[i].http);
+	}
+	if (untried) {
+		/* one bounded wait per command: the orgs after it were not tried */
+		failed += untried;
+		fprintf(stderr, "classy-sync: error: %zu more organization(s) not synced: the database "
+				"is locked by another process\n", untried);
+	}
+	if (rc && err.code != CS_EINTR && total_records == 0 && ok == 0 && failed == 0) {
+		failed++;
+		fprintf(stderr, "classy-sync: error: %s\n", err.msg);
+	}
+	double secs = (cs_time_mono_ms() - t0) / 1000.0;
+	printf("total: %lld records, %lld requests, %.2f s, %.0f records/s\n", total_records,
+	       total_requests, secs, secs > 0 ? total_records / secs : 0);
+	free(runs);
+	free(targets);
+	free(res);
+	if (cs_cmd_should_stop()) {
+		fprintf(stderr, "classy-sync: interrupted: the pages in flight were committed or "
+				"rolled back; rerun to continue\n");
+		return CS_EXIT_FAIL;
+	}
+	failed += skipped; /* not done: another process held the lease */
+	if (failed == 0)
+		return CS_EXIT_OK;
+	return ok ? CS_EXIT_PARTIAL : CS_EXIT_FAIL;
 }
 
 int cs_cmd_sync_orgs(cs_cmd_ctx *ctx, long long org_id, const char *entity_name, int full)
@@ -140,6 +214,11 @@ int cs_cmd_sync_orgs(cs_cmd_ctx *ctx, long long org_id, const char *entity_name,
 					  "campaigns, recurring-plans or all)",
 					  entity_name);
 	cs_err err = {0};
+	char fields[512]; /* as a task holds it (sync/engine_int.h) */
+	for (int i = 0; i < CS_ENT_COUNT; i++)
+		if (cs_sync_fields(ctx->cfg.fields, &cs_entities[i], fields, sizeof(fields), &err) ==
+		    CS_EUSAGE)
+			return cs_cmd_fail(&err);
 	cs_org_list orgs = {0};
 	if (cs_org_list_load(ctx->store, org_id, &orgs, &err))
 		return cs_cmd_fail(&err);
@@ -154,52 +233,10 @@ int cs_cmd_sync_orgs(cs_cmd_ctx *ctx, long long org_id, const char *entity_name,
 		cs_org_list_release(&orgs);
 		return cs_cmd_fail(&err);
 	}
-	int64_t t0 = cs_time_mono_ms();
-	long long total_records = 0, total_requests = 0;
-	size_t ok = 0, failed = 0, skipped = 0, i;
-	int busy = 0;
-	for (i = 0; i < orgs.n && !cs_cmd_should_stop() && !busy; i++) {
-		cs_sync_org_result res;
-		cs_err oerr = {0};
-		int rc = sync_one(ctx, leases, &orgs.v[i], only, full, &res, &skipped, &busy, &oerr);
-		if (res.nents)
-			print_result(&res);
-		size_t ent_failed = 0;
-		for (int k = 0; k < res.nents; k++) {
-			total_records += res.ents[k].records;
-			total_requests += res.ents[k].requests;
-			res.ents[k].status == CS_RUN_SUCCESS ? ok++ : ent_failed++;
-		}
-		failed += ent_failed;
-		failed += res.aggregates_failed; /* a step of its own: it reaches the exit code */
-		/* a failure no entity row shows (a lease that could not be asked
-		 * for) must still reach stderr and the exit code; the aggregates'
-		 * was printed with the result */
-		if (rc && ent_failed == 0 && !res.aggregates_failed) {
-			failed++;
-			fprintf(stderr, "classy-sync: error: organization %lld: %s\n", orgs.v[i].id,
-				oerr.msg);
-		}
-	}
-	if (busy && i < orgs.n) {
-		failed += orgs.n - i;
-		fprintf(stderr, "classy-sync: error: %zu more organization(s) not synced: the database "
-				"is locked by another process\n", orgs.n - i);
-	}
-	double secs = (cs_time_mono_ms() - t0) / 1000.0;
-	printf("total: %lld records, %lld requests, %.2f s, %.0f records/s\n", total_records,
-	       total_requests, secs, secs > 0 ? total_records / secs : 0);
+	int code = sync_all(ctx, leases, &orgs, only, full);
 	cs_org_list_release(&orgs);
 	cs_daemon_lease_keeper_free(leases);
-	if (cs_cmd_should_stop()) {
-		fprintf(stderr, "classy-sync: interrupted: the page in flight was committed or "
-				"rolled back; rerun to continue\n");
-		return CS_EXIT_FAIL;
-	}
-	failed += skipped; /* not done: another process held the lease */
-	if (failed == 0)
-		return CS_EXIT_OK;
-	return ok ? CS_EXIT_PARTIAL : CS_EXIT_FAIL;
+	return code;
 }
 
 static int parse_mode(const char *prog, const char *mode, int *full)

@@ -52,7 +52,8 @@ static int run_entity(cs_daemon_job *j, cs_store *st, cs_err *err)
 	if (rc)
 		return rc;
 	cs_sync_opts opts = {.full = j->full, .lookback_s = -1, .progress = on_progress,
-			     .progress_ctx = j, .should_stop = cs_daemon_should_stop};
+			     .progress_ctx = j, .should_stop = cs_daemon_should_stop,
+			     .concurrency = o->cfg->concurrency, .fields = o->cfg->fields};
 	cs_sync_org_result res;
 	rc = cs_sync_org(st, api, j->org, &cs_entities[j->kind], &opts, &res, err);
 	pthread_mutex_lock(&j->w->mu);

@@ -19,6 +19,18 @@ const char *cs_http_bad_header(const cs_http_req *req)
 	return NULL;
 }
 
+int cs_http_headers_check(const cs_http_req *req, cs_err *err)
+{
+	const char *bad = cs_http_bad_header(req);
+	if (!bad)
+		return 0;
+	/* the name only: the value may be a secret */
+	return cs_err_set(err, CS_EPROTO,
+			  "%s %s: refusing to send header '%.*s': its value holds a control "
+			  "character (CR, LF or another below 0x20)",
+			  req->method, req->url, (int)strcspn(bad, ":"), bad);
+}
+
 struct curl_slist *cs_http_headers_build(const cs_http_req *req, int *oom)
 {
 	struct curl_slist *list = NULL;

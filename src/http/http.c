@@ -1,11 +1,12 @@
 /* HTTP over libcurl. One easy handle per client keeps the connection alive
  * between requests; every request re-applies all options after
  * curl_easy_reset, which keeps live connections but forgets the previous
- * request's method, body and headers. The retry policy lives here; it must
- * never turn off TLS verification, never retry past max_retries or the
- * retry budget, and never log a URL that carries a secret (log_url). */
-#include "http/http.h"
-#include "http/headers.h"
+ * request's method, body and headers. The options of an attempt and the
+ * retry policy live here, shared with the event loop (loop.c) through
+ * http_int.h; it must never turn off TLS verification, never retry past
+ * max_retries or the retry budget, and never log a URL that carries a
+ * secret (log_url). */
+#include "http/http_int.h"
 
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -30,9 +31,7 @@ struct cs_http {
 	CURL *curl;
 	cs_http_opts o; /* with defaults applied */
 	cs_http_stats stats;
-	cs_http_resp *cur; /* the response the callbacks fill */
-	int overflow;      /* the body hit max_body */
-	char errbuf[CURL_ERROR_SIZE];
+	cs_http_xfer x; /* the callbacks' state during a request */
 };
 
 static char g_ca_file[1024]; /* set before threads, read by every request */
@@ -53,7 +52,7 @@ int cs_http_global_init(cs_err *err)
 	return 0;
 }
 
-static void apply_defaults(cs_http_opts *o)
+void cs_http_apply_defaults(cs_http_opts *o)
 {
 	if (o->connect_timeout_ms <= 0)
 		o->connect_timeout_ms = 10000;
@@ -83,7 +82,7 @@ cs_http *cs_http_new(const cs_http_opts *opts, cs_err *err)
 	}
 	if (opts)
 		h->o = *opts;
-	apply_defaults(&h->o);
+	cs_http_apply_defaults(&h->o);
 	h->stats.rl_remaining = -1;
 	h->curl = curl_easy_init();
 	if (!h->curl) {
@@ -105,6 +104,21 @@ void cs_http_free(cs_http *h)
 const cs_http_stats *cs_http_get_stats(const cs_http *h)
 {
 	return &h->stats;
+}
+
+void cs_http_count(cs_http *h, const cs_http_stats *more)
+{
+	h->stats.requests += more->requests;
+	h->stats.retries += more->retries;
+	h->stats.throttled += more->throttled;
+	h->stats.errors += more->errors;
+	if (more->rl_remaining >= 0)
+		h->stats.rl_remaining = more->rl_remaining;
+}
+
+const cs_http_opts *cs_http_get_opts(const cs_http *h)
+{
+	return &h->o;
 }
 
 cs_http_budget *cs_http_get_budget(const cs_http *h)
@@ -143,7 +157,7 @@ void cs_http_resp_release(cs_http_resp *r)
 
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
-	cs_http *h = ud;
+	cs_http_xfer *h = ud;
 	if (cs_buf_append(&h->cur->body, p, size * n) < 0) {
 		h->overflow = 1;
 		return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
@@ -214,7 +228,7 @@ static const struct {
 
 static size_t on_header(char *line, size_t size, size_t n, void *ud)
 {
-	cs_http *h = ud;
+	cs_http_xfer *h = ud;
 	size_t len = size * n;
 	if (len >= 5 && memcmp(line, "HTTP/", 5) == 0) {
 		/* A new status line (after a 100 Continue): forget older headers. */
@@ -247,8 +261,8 @@ static size_t on_header(char *line, size_t size, size_t n, void *ud)
 static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
 {
 	(void)dt, (void)dn, (void)ut, (void)un;
-	cs_http *h = ud;
-	return h->o.should_stop && h->o.should_stop() ? 1 : 0;
+	cs_http_xfer *h = ud;
+	return h->should_stop && h->should_stop() ? 1 : 0;
 }
 
 /* ---- one attempt -------------------------------------------------------- */
@@ -268,10 +282,9 @@ static void set_method(CURL *c, const cs_http_req *req)
 		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
 }
 
-static CURLcode perform(cs_http *h, const cs_http_req *req, struct curl_slist *hdrs,
-			cs_http_resp *resp)
+void cs_http_xfer_setup(CURL *c, const cs_http_opts *o, const cs_http_req *req,
+			struct curl_slist *hdrs, cs_http_xfer *h, cs_http_resp *resp)
 {
-	CURL *c = h->curl;
 	curl_easy_reset(c);
 	curl_easy_setopt(c, CURLOPT_URL, req->url);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -280,9 +293,14 @@ static CURLcode perform(cs_http *h, const cs_http_req *req, struct curl_slist *h
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (g_ca_file[0])
 		curl_easy_setopt(c, CURLOPT_CAINFO, g_ca_file);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, h->o.connect_timeout_ms);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, h->o.timeout_ms);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, o->timeout_ms);
 	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+	/* HTTP/2 where the server offers it over TLS (one connection carries
+	 * many requests of the event loop); HTTP/1.1 keep-alive otherwise. */
+	curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+	curl_easy_setopt(c, CURLOPT_PIPEWAIT, 1L);
+	/* Accept-Encoding with every decoder libcurl has (gzip at least). */
 	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(c, CURLOPT_USERAGENT, USER_AGENT);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
@@ -295,23 +313,27 @@ static CURLcode perform(cs_http *h, const cs_http_req *req, struct curl_slist *h
 	curl_easy_setopt(c, CURLOPT_XFERINFODATA, h);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
 	/* A declared Content-Length over the cap fails before any byte is read. */
-	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)h->o.max_body);
+	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_body);
 	set_method(c, req);
 
 	h->errbuf[0] = '\0';
 	h->overflow = 0;
 	h->cur = resp;
+	h->should_stop = o->should_stop;
 	cs_buf_reset(&resp->body);
-	resp->body.max = h->o.max_body;
+	resp->body.max = o->max_body;
 	resp_clear_meta(resp);
 	resp->conn_failed = 0;
+}
 
-	CURLcode rc = curl_easy_perform(c);
-	if (rc == CURLE_FILESIZE_EXCEEDED)
-		h->overflow = 1;
+static CURLcode perform(cs_http *h, const cs_http_req *req, struct curl_slist *hdrs,
+			cs_http_resp *resp)
+{
+	cs_http_xfer_setup(h->curl, &h->o, req, hdrs, &h->x, resp);
+	CURLcode rc = curl_easy_perform(h->curl);
 	if (rc == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
-	h->cur = NULL;
+		curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &resp->status);
+	h->x.cur = NULL;
 	return rc;
 }
 
@@ -337,7 +359,7 @@ static int is_retryable(CURLcode rc)
 }
 
 /* Describes a transport failure in lowercase words, without the URL. */
-static void describe_failure(cs_http *h, CURLcode rc, char *out, size_t n)
+static void describe_failure(CURL *c, const cs_http_xfer *h, CURLcode rc, char *out, size_t n)
 {
 	for (size_t i = 0; i < sizeof(retryable) / sizeof(retryable[0]); i++) {
 		if (retryable[i].code == rc && retryable[i].what) {
@@ -346,7 +368,7 @@ static void describe_failure(cs_http *h, CURLcode rc, char *out, size_t n)
 		}
 	}
 	long os_errno = 0;
-	curl_easy_getinfo(h->curl, CURLINFO_OS_ERRNO, &os_errno);
+	curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &os_errno);
 	char tmp[128];
 	if (rc == CURLE_COULDNT_CONNECT && os_errno)
 		snprintf(out, n, "%s", strerror_r((int)os_errno, tmp, sizeof(tmp)));
@@ -390,18 +412,12 @@ static long backoff_ms(const cs_http_opts *o, int retry)
 
 enum verdict { V_DONE, V_THROTTLED, V_SERVER, V_TRANSPORT, V_FATAL };
 
-struct attempt_state {
-	int attempts;
-	long waited_ms;
-	enum verdict last;
-	char why[256]; /* the last failure, in words */
-};
-
-static void note_rate_limit(cs_http *h, const cs_http_resp *r, int throttled)
+static void note_rate_limit(const cs_http_opts *o, cs_http_stats *stats, const cs_http_resp *r,
+			    int throttled)
 {
 	long remaining = r->rl_remaining, reset = r->rl_reset;
 	if (r->rl_remaining >= 0)
-		h->stats.rl_remaining = r->rl_remaining;
+		stats->rl_remaining = r->rl_remaining;
 	if (throttled && r->retry_after_s > 0) {
 		/* The server said when to come back: every client sharing the
 		 * budget holds off until then, not just this request. */
@@ -410,30 +426,32 @@ static void note_rate_limit(cs_http *h, const cs_http_resp *r, int throttled)
 		if (reset < 0)
 			reset = r->retry_after_s;
 	}
-	if (h->o.budget)
-		cs_http_budget_observe(h->o.budget, r->rl_limit, remaining, reset);
+	if (o->budget)
+		cs_http_budget_observe(o->budget, r->rl_limit, remaining, reset);
 }
 
-static enum verdict judge(cs_http *h, CURLcode rc, cs_http_resp *resp, struct attempt_state *st)
+static enum verdict judge(const cs_http_opts *o, cs_http_stats *stats, CURL *c,
+			  const cs_http_xfer *x, CURLcode rc, cs_http_resp *resp,
+			  cs_http_attempts *st)
 {
 	if (rc != CURLE_OK) {
 		resp->conn_failed = rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
 				    rc == CURLE_PEER_FAILED_VERIFICATION;
-		describe_failure(h, rc, st->why, sizeof(st->why));
-		h->stats.errors++;
+		describe_failure(c, x, rc, st->why, sizeof(st->why));
+		stats->errors++;
 		return is_retryable(rc) ? V_TRANSPORT : V_FATAL;
 	}
 	int throttled = resp->status == 429 || resp->status == 503;
 	if (throttled && resp->retry_after_s < 0)
 		resp->retry_after_s = body_retry_after(resp);
-	note_rate_limit(h, resp, throttled);
+	note_rate_limit(o, stats, resp, throttled);
 	if (throttled) {
-		h->stats.throttled++;
+		stats->throttled++;
 		snprintf(st->why, sizeof(st->why), "throttled (%ld)", resp->status);
 		return V_THROTTLED;
 	}
 	if (resp->status >= 500) {
-		h->stats.errors++;
+		stats->errors++;
 		snprintf(st->why, sizeof(st->why), "server error %ld", resp->status);
 		return V_SERVER;
 	}
@@ -441,7 +459,7 @@ static enum verdict judge(cs_http *h, CURLcode rc, cs_http_resp *resp, struct at
 }
 
 static int give_up(const cs_http_req *req, const cs_http_resp *resp,
-		   const struct attempt_state *st, const char *extra, cs_err *err)
+		   const cs_http_attempts *st, const char *extra, cs_err *err)
 {
 	int code = st->last == V_THROTTLED ? CS_ERATELIMIT : CS_ETRANSPORT;
 	cs_err_set(err, code, "%s %s: %s after %d attempt%s%s", req->method, req->url, st->why,
@@ -458,11 +476,11 @@ static const char *shown_url(const cs_http_req *req)
 }
 
 static void log_attempt(const cs_http_req *req, const cs_http_resp *resp, CURLcode rc,
-			int64_t t0, const struct attempt_state *st)
+			const cs_http_attempts *st)
 {
 	if (cs_log_level() > CS_LOG_DEBUG)
 		return;
-	long ms = (long)(cs_time_mono_ms() - t0);
+	long ms = (long)(cs_time_mono_ms() - st->t0);
 	if (rc == CURLE_OK)
 		cs_debug("%s %s -> %ld (%ld ms)", req->method, shown_url(req), resp->status, ms);
 	else
@@ -486,77 +504,86 @@ static void maybe_kill(void)
 		raise(SIGKILL);
 }
 
-static int attempt_once(cs_http *h, const cs_http_req *req, struct curl_slist *hdrs,
-			cs_http_resp *resp, struct attempt_state *st, cs_err *err)
+void cs_http_attempt_begin(cs_http_stats *stats, cs_http_attempts *st)
 {
-	if (h->o.budget && cs_http_budget_acquire(h->o.budget, h->o.should_stop) == CS_EINTR)
-		return cs_err_set(err, CS_EINTR, "%s %s: interrupted", req->method, req->url);
 	if (st->attempts++ > 0)
-		h->stats.retries++;
-	h->stats.requests++;
-	int64_t t0 = cs_time_mono_ms();
-	CURLcode rc = perform(h, req, hdrs, resp);
+		stats->retries++;
+	stats->requests++;
+	st->t0 = cs_time_mono_ms();
+}
+
+static long next_wait_ms(const cs_http_opts *o, const cs_http_resp *resp,
+			 const cs_http_attempts *st)
+{
+	if (st->last == V_THROTTLED && resp->retry_after_s >= 0)
+		return resp->retry_after_s * 1000;
+	return backoff_ms(o, st->attempts - 1);
+}
+
+int cs_http_after_attempt(const cs_http_opts *o, cs_http_stats *stats, const cs_http_req *req,
+			  CURL *c, CURLcode rc, cs_http_xfer *x, cs_http_resp *resp,
+			  cs_http_attempts *st, long *wait_ms, cs_err *err)
+{
+	*wait_ms = -1;
 	maybe_kill();
-	st->last = judge(h, rc, resp, st);
-	log_attempt(req, resp, rc, t0, st);
-	if (h->overflow)
+	if (rc == CURLE_FILESIZE_EXCEEDED) /* a declared Content-Length over the cap */
+		x->overflow = 1;
+	st->last = judge(o, stats, c, x, rc, resp, st);
+	log_attempt(req, resp, rc, st);
+	if (x->overflow)
 		return cs_err_set(err, CS_EPROTO,
 				  "%s %s: the response is larger than the %zu byte limit; "
 				  "the API sent more than a page should hold",
-				  req->method, req->url, h->o.max_body);
+				  req->method, req->url, o->max_body);
 	if (rc == CURLE_ABORTED_BY_CALLBACK)
 		return cs_err_set(err, CS_EINTR, "%s %s: interrupted", req->method, req->url);
 	if (st->last == V_FATAL)
 		return give_up(req, resp, st, "", err);
+	if (st->last == V_DONE)
+		return 0;
+	/* Without retries there is no policy to apply to an answer: the
+	 * caller judges a 429 or 5xx like any other status. */
+	if (req->no_retry && st->last != V_TRANSPORT)
+		return 0;
+	int max_attempts = req->no_retry ? 1 : o->max_retries + 1;
+	if (st->attempts >= max_attempts)
+		return give_up(req, resp, st, "", err);
+	long wait = next_wait_ms(o, resp, st);
+	if (st->waited_ms + wait > o->retry_budget_ms) {
+		char extra[160];
+		snprintf(extra, sizeof(extra), " (the next wait of %ld ms would pass the "
+			 "retry budget of %ld ms)", wait, o->retry_budget_ms);
+		return give_up(req, resp, st, extra, err);
+	}
+	cs_debug("%s %s: %s, retrying in %ld ms", req->method, shown_url(req), st->why, wait);
+	st->waited_ms += wait;
+	*wait_ms = wait;
 	return 0;
-}
-
-static long next_wait_ms(const cs_http *h, const cs_http_resp *resp,
-			 const struct attempt_state *st)
-{
-	if (st->last == V_THROTTLED && resp->retry_after_s >= 0)
-		return resp->retry_after_s * 1000;
-	return backoff_ms(&h->o, st->attempts - 1);
 }
 
 int cs_http_do(cs_http *h, const cs_http_req *req, cs_http_resp *resp, cs_err *err)
 {
-	struct attempt_state st = {0, 0, V_DONE, ""};
+	cs_http_attempts st = {0};
 	int oom, rc = 0;
-	const char *bad = cs_http_bad_header(req);
-	if (bad) /* the name only: the value may be a secret */
-		return cs_err_set(err, CS_EPROTO,
-				  "%s %s: refusing to send header '%.*s': its value holds a control "
-				  "character (CR, LF or another below 0x20)",
-				  req->method, req->url, (int)strcspn(bad, ":"), bad);
+	if ((rc = cs_http_headers_check(req, err)))
+		return rc;
 	struct curl_slist *hdrs = cs_http_headers_build(req, &oom);
 	if (oom) {
 		rc = cs_err_set(err, CS_ERR, "%s %s: out of memory", req->method, req->url);
 		goto out;
 	}
-	int max_attempts = req->no_retry ? 1 : h->o.max_retries + 1;
 	for (;;) {
-		rc = attempt_once(h, req, hdrs, resp, &st, err);
-		if (rc < 0 || st.last == V_DONE)
-			goto out;
-		/* Without retries there is no policy to apply to an answer: the
-		 * caller judges a 429 or 5xx like any other status. */
-		if (req->no_retry && st.last != V_TRANSPORT)
-			goto out;
-		if (st.attempts >= max_attempts) {
-			rc = give_up(req, resp, &st, "", err);
+		if (h->o.budget && cs_http_budget_acquire(h->o.budget, h->o.should_stop) == CS_EINTR) {
+			rc = cs_err_set(err, CS_EINTR, "%s %s: interrupted", req->method, req->url);
 			goto out;
 		}
-		long wait = next_wait_ms(h, resp, &st);
-		if (st.waited_ms + wait > h->o.retry_budget_ms) {
-			char extra[160];
-			snprintf(extra, sizeof(extra), " (the next wait of %ld ms would pass the "
-				 "retry budget of %ld ms)", wait, h->o.retry_budget_ms);
-			rc = give_up(req, resp, &st, extra, err);
+		cs_http_attempt_begin(&h->stats, &st);
+		CURLcode cc = perform(h, req, hdrs, resp);
+		long wait;
+		rc = cs_http_after_attempt(&h->o, &h->stats, req, h->curl, cc, &h->x, resp, &st, &wait,
+					   err);
+		if (rc < 0 || wait < 0)
 			goto out;
-		}
-		cs_debug("%s %s: %s, retrying in %ld ms", req->method, shown_url(req), st.why, wait);
-		st.waited_ms += wait;
 		if (cs_http_sleep_ms(wait, h->o.should_stop) == CS_EINTR) {
 			rc = cs_err_set(err, CS_EINTR, "%s %s: interrupted while waiting to retry",
 					req->method, req->url);

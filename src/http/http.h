@@ -82,6 +82,12 @@ void cs_http_resp_release(cs_http_resp *r);
 int cs_http_do(cs_http *h, const cs_http_req *req, cs_http_resp *resp, cs_err *err);
 
 const cs_http_stats *cs_http_get_stats(const cs_http *h);
+/* Adds the attempts made for this client elsewhere (the event loop's calls)
+ * to its counters. */
+void cs_http_count(cs_http *h, const cs_http_stats *more);
+/* The client's options, with defaults applied: what its calls in the event
+ * loop use too. */
+const cs_http_opts *cs_http_get_opts(const cs_http *h);
 
 /* The budget this client paces against (opts->budget unless replaced). The
  * Classy client attaches the budget of its client id when none is set. */

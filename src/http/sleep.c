@@ -17,15 +17,23 @@
 /* Longer waits (31 years) are cut to this before the ms -> us product. */
 #define MAX_SLEEP_MS 1000000000000L
 
-int cs_http_sleep_ms(long ms, int (*should_stop)(void))
+static long time_scale(void)
 {
 	const char *scale_env = getenv("CLASSY_SYNC_TEST_TIME_SCALE");
 	long scale = scale_env ? strtol(scale_env, NULL, 10) : 1;
-	if (scale < 1)
-		scale = 1;
+	return scale < 1 ? 1 : scale;
+}
+
+long cs_http_scaled_ms(long ms)
+{
+	return ms > 0 ? ms / time_scale() : 0;
+}
+
+int cs_http_sleep_ms(long ms, int (*should_stop)(void))
+{
 	if (ms > MAX_SLEEP_MS)
 		ms = MAX_SLEEP_MS;
-	int64_t left_us = ms > 0 ? (int64_t)ms * 1000 / scale : 0;
+	int64_t left_us = ms > 0 ? (int64_t)ms * 1000 / time_scale() : 0;
 	/* Sleep in slices so a stop request is noticed within SLEEP_SLICE_MS. */
 	for (;;) {
 		if (should_stop && should_stop())

@@ -6,4 +6,9 @@
  * Tests shorten every wait with CLASSY_SYNC_TEST_TIME_SCALE (a divisor). */
 int cs_http_sleep_ms(long ms, int (*should_stop)(void));
 
+/* ms as the waits above take it: divided by CLASSY_SYNC_TEST_TIME_SCALE in
+ * tests, unchanged otherwise. The event loop (loop.c) waits on timers, not
+ * in this sleep, and scales its waits with this. */
+long cs_http_scaled_ms(long ms);
+
 #endif

@@ -82,7 +82,9 @@ enum cs_store_ctrl_op {
 	/* arg: cs_lease_walk *: every unexpired lease (migration v5) */
 	CS_CTRL_LEASES = 4,
 	CS_CTRL_RUN_FACTS = 100,   /* arg: cs_run_facts *, for `health` */
-	CS_CTRL_PLUGIN_LAST = 101  /* arg: cs_plugin_last *, for `health` */
+	CS_CTRL_PLUGIN_LAST = 101, /* arg: cs_plugin_last *, for `health` */
+	CS_CTRL_HAS_ROWS = 102,    /* arg: cs_has_rows *, for the sync */
+	CS_CTRL_RECOMPUTE_SOME = 103 /* arg: cs_recompute_some *, for the sync */
 };
 
 /* CS_CTRL_WHERE: the SQLite file's path, or the server's URL without its
@@ -118,6 +120,26 @@ typedef struct cs_plugin_last {
 	char error[512];
 } cs_plugin_last;
 
+
+/* CS_CTRL_HAS_ROWS: whether an org has any row of an entity, through the
+ * organization_id index. A full scan that starts on none cannot leave a row
+ * absent, so the sync skips its soft-delete pass (which reads every row). */
+typedef struct cs_has_rows {
+	long long org_id; /* in */
+	int entity;       /* in: enum cs_entity_id */
+	int any;          /* out */
+} cs_has_rows;
+
+/* CS_CTRL_RECOMPUTE_SOME: the aggregates of up to `limit` queued supporters
+ * of an org (the lowest ids), in one short transaction, taking them off the
+ * queue. The sync runs it while its writer has nothing else to do, so the
+ * recompute at the end finds little left; recompute_aggregates stays the
+ * one that guarantees every queued supporter is done. */
+typedef struct cs_recompute_some {
+	long long org_id;  /* in */
+	long long limit;   /* in: > 0 */
+	long long updated; /* out: supporters updated */
+} cs_recompute_some;
 
 /* ---- Push plugins (see plugin/plugin.h) ---- */
 

@@ -70,7 +70,7 @@ int cs_sync_guard_window(const cs_entity *e, long long org, int64_t lower, const
 	return 0;
 }
 
-void cs_sync_walk_reset(cs_sync_walk *w)
+void cs_sync_pageprint_reset(cs_sync_pageprint *w)
 {
 	w->page = 0;
 	w->n = 0;
@@ -92,7 +92,7 @@ static uint64_t fingerprint(const cs_classy_page *p)
 	return h;
 }
 
-int cs_sync_guard_walk(cs_sync_walk *w, const cs_entity *e, long long org, int page,
+int cs_sync_guard_walk(cs_sync_pageprint *w, const cs_entity *e, long long org, int page,
 		       const cs_classy_page *p, cs_err *err)
 {
 	uint64_t print = fingerprint(p);

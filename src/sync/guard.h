@@ -30,14 +30,14 @@ int cs_sync_guard_window(const cs_entity *e, long long org, int64_t lower, const
 
 /* A walk by page number (inside one second of a window): page k+1 must
  * not repeat page k. Reset it whenever a walk starts again at page 1. */
-typedef struct cs_sync_walk {
+typedef struct cs_sync_pageprint {
 	int page;       /* the page last seen, 0 before the first */
 	size_t n;       /* its record count */
 	uint64_t print; /* a fingerprint of its ids, in order */
-} cs_sync_walk;
+} cs_sync_pageprint;
 
-void cs_sync_walk_reset(cs_sync_walk *w);
-int cs_sync_guard_walk(cs_sync_walk *w, const cs_entity *e, long long org, int page,
+void cs_sync_pageprint_reset(cs_sync_pageprint *w);
+int cs_sync_guard_walk(cs_sync_pageprint *w, const cs_entity *e, long long org, int page,
 		       const cs_classy_page *p, cs_err *err);
 
 #endif

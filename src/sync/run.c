@@ -1,111 +1,207 @@
-/* Sync runs: one entity of one org (a sync_runs row around the engine,
- * with its counters and its outcome), one org (every entity in order, then
- * the aggregates of the supporters they touched), and connecting an org
- * (its decrypted secret into a Classy client). It must never print: the
- * caller reports outcomes; and it never calls a push destination. */
+/* Sync runs: every org and entity of a run becomes a task (its sync_runs
+ * row, its checkpoint state, its result) and the pipeline runs them all at
+ * once (the writer recomputes each org's aggregates as its last task
+ * ends); and connecting an org (its decrypted secret into a Classy
+ * client). It must never print: the caller reports outcomes; and it never
+ * calls a push destination. */
 #include "sync/engine_int.h"
 
+#include "http/sleep.h"
 #include "util/log.h"
 #include "util/secret.h"
 #include "util/timeutil.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-static void stats_snapshot(const cs_classy *api, long *req, long *retries)
+#define DEFAULT_CONCURRENCY 8
+
+static void fail_result(cs_sync_entity_result *r, const cs_err *err)
 {
-	const cs_http_stats *s = cs_classy_stats(api);
-	*req = s ? s->requests : 0;
-	*retries = s ? s->retries : 0;
+	r->status = CS_RUN_FAILED;
+	snprintf(r->error, sizeof(r->error), "%s", err->msg);
 }
 
-static int finish_status(const cs_sync_ctx *c, int rc)
+/* The task's starting point: a full scan resumes after its last committed
+ * id (or starts now); an incremental one starts lookback_s before its
+ * cursor. Its sync_runs row is opened here, on the writer's thread. */
+static int task_begin(cs_sync_ctx *c, cs_sync_task *t, cs_err *err)
 {
-	if (rc == 0)
-		return CS_RUN_SUCCESS;
-	if (rc == CS_EINTR)
-		return CS_RUN_INTERRUPTED;
-	/* partial says "run it again to finish"; a broken paging contract
-	 * would fail the same way again */
-	return c->res->pages > 0 && !c->broken ? CS_RUN_PARTIAL : CS_RUN_FAILED;
-}
-
-static void record_finish(cs_sync_ctx *c, cs_run *run, long req0, long retry0)
-{
-	long req, retries;
-	stats_snapshot(c->api, &req, &retries);
-	c->res->requests = req - req0;
-	c->res->retries = retries - retry0;
-	c->res->elapsed_ms = cs_time_mono_ms() - c->t0;
-	run->status = c->res->status;
-	run->records = c->res->records;
-	run->pages = c->res->pages;
-	run->requests = c->res->requests;
-	run->retries = c->res->retries;
-	snprintf(run->error, sizeof(run->error), "%s", c->res->error);
-	cs_time_format(cs_time_now_ms(), 1, run->finished_at);
-	cs_err ferr = {0};
-	if (c->st->run_finish(c->st, run, &ferr))
-		cs_warn("cannot record the end of run %lld: %s", run->id, ferr.msg);
-}
-
-static int entity_once(cs_store *st, cs_classy *api, long long org, const cs_entity *e,
-		       const cs_sync_opts *opts, cs_sync_entity_result *res, cs_err *err)
-{
-	memset(res, 0, sizeof(*res));
-	res->entity = e;
-	cs_sync_ctx c = {.st = st, .api = api, .org = org, .e = e, .opts = opts, .res = res,
-			.total = -1, .t0 = cs_time_mono_ms()};
-	cs_classy_page_init(&c.page);
-	cs_idset_init(&c.seen);
-	cs_idset_init(&c.next_seen);
-	int rc = st->state_get(st, org, e->id, &c.state, err);
-	if (rc) {
-		res->status = CS_RUN_FAILED;
-		snprintf(res->error, sizeof(res->error), "%s", err->msg);
-		goto out;
-	}
-	c.state.org_id = org;
-	c.state.entity = e->id;
-	c.lookback_s = opts->lookback_s >= 0 ? opts->lookback_s : c.state.lookback_s;
-
-	cs_run run = {.org_id = org, .entity = e->id, .full = opts->full, .status = CS_RUN_RUNNING};
-	cs_time_format(cs_time_now_ms(), 1, run.started_at);
-	if ((rc = st->run_begin(st, &run, err))) {
-		res->status = CS_RUN_FAILED;
-		snprintf(res->error, sizeof(res->error), "%s", err->msg);
-		goto out;
-	}
-	res->run_id = run.id;
-	long req0, retry0;
-	stats_snapshot(api, &req0, &retry0);
-	cs_debug("%s sync of %s for organization %lld started", opts->full ? "full" : "incremental",
-		e->name, org);
-	rc = cs_sync_pipeline_run(&c, err);
-	if (rc == 0 && res->rejected)
-		/* every other record is stored, and the rejected ones said why
-		 * (engine.c): the run is partial, its error names the first */
-		rc = cs_err_set(err, CS_EPROTO,
-				"%lld %s record(s) not stored because their id is not valid "
-				"(first: %s); every other record was stored",
-				res->rejected, e->name, c.first_reject);
-	res->status = finish_status(&c, rc);
+	cs_store *st = c->st;
+	int rc = st->state_get(st, t->org, t->e->id, &t->state, err);
 	if (rc)
-		snprintf(res->error, sizeof(res->error), "%s", err->msg);
-	record_finish(&c, &run, req0, retry0);
-	/* The caller reports outcomes (the CLI's summary and errors); this is detail. */
-	cs_debug("%s of organization %lld: %s, %lld records in %lld pages, %lld requests", e->name,
-		 org, cs_run_status_name(res->status), res->records, res->pages, res->requests);
-out:
-	cs_classy_page_release(&c.page);
-	cs_idset_release(&c.seen);
-	cs_idset_release(&c.next_seen);
+		return rc;
+	t->state.org_id = t->org;
+	t->state.entity = t->e->id;
+	t->lookback_s = c->opts->lookback_s >= 0 ? c->opts->lookback_s : t->state.lookback_s;
+	if ((rc = cs_sync_fields(c->opts->fields, t->e, t->fields, sizeof(t->fields), err)))
+		return rc;
+	if (t->full) {
+		if (!t->state.full_started_at[0]) {
+			cs_time_format(cs_time_now_ms(), 1, t->state.full_started_at);
+			t->state.full_last_id = 0;
+			/* An org with no row yet (a first sync) cannot have one the
+			 * scan misses: its end skips the soft-delete pass. A backend
+			 * without the op just runs the pass. */
+			cs_has_rows h = {.org_id = t->org, .entity = t->e->id};
+			cs_err herr = {0};
+			t->fresh_scan = st->ctrl(st, CS_CTRL_HAS_ROWS, &h, &herr) == 0 && !h.any;
+		} else {
+			cs_info("%s org %lld: resuming the full sync started %s after id %lld",
+				t->e->name, t->org, t->state.full_started_at, t->state.full_last_id);
+		}
+		t->start_lo = t->state.full_last_id;
+	} else {
+		t->start_lo = INT64_MIN;
+		if (t->state.cursor[0] && cs_time_parse(t->state.cursor, &t->start_lo, NULL) == 0)
+			t->start_lo -= (int64_t)t->lookback_s * 1000;
+	}
+	t->run_row = (cs_run){.org_id = t->org, .entity = t->e->id, .full = t->full,
+			      .status = CS_RUN_RUNNING};
+	cs_time_format(cs_time_now_ms(), 1, t->run_row.started_at);
+	if ((rc = st->run_begin(st, &t->run_row, err)))
+		return rc;
+	t->res->run_id = t->run_row.id;
+	cs_debug("%s sync of %s for organization %lld started", t->full ? "full" : "incremental",
+		 t->e->name, t->org);
+	return 0;
+}
+
+/* Whether the org's aggregates follow its runs: one of its entities
+ * points at supporters. */
+static int org_touches(const cs_sync_org_result *r)
+{
+	for (int k = 0; k < r->nents; k++)
+		if (r->ents[k].entity->supporter_ref)
+			return 1;
+	return 0;
+}
+
+/* The result of entity e of org r, a new one on the first pass (redo NULL),
+ * the one of the run being resumed on a later pass (reset: run.c added its
+ * counters up before). */
+static cs_sync_entity_result *result_of(cs_sync_org_result *r, const cs_entity *e, int redo)
+{
+	cs_sync_entity_result *x = NULL;
+	for (int k = 0; redo && k < r->nents && !x; k++)
+		if (r->ents[k].entity == e)
+			x = &r->ents[k];
+	if (!x)
+		x = &r->ents[r->nents++];
+	memset(x, 0, sizeof(*x));
+	x->entity = e;
+	return x;
+}
+
+/* Every entity of every target that may run becomes a task; one whose
+ * lease another process holds is skipped, one that cannot start fails
+ * alone. On a later pass (redo non-NULL) only the entities in redo[i] (bit
+ * k: cs_entities[k]) run again: they still hold their leases. Returns the
+ * number of tasks. */
+static int plan_tasks(cs_sync_ctx *c, const cs_sync_target *tg, size_t n, const cs_entity *only,
+		      cs_sync_org_result *res, const unsigned *redo)
+{
+	const cs_sync_opts *o = c->opts;
+	int nt = 0;
+	/* a database that stayed locked through one busy wait fails every
+	 * later task at once: one bounded wait for the whole run */
+	cs_err busy = {0};
+	for (size_t i = 0; i < n; i++) {
+		if (!redo) {
+			memset(&res[i], 0, sizeof(res[i]));
+			res[i].org_id = tg[i].org_id;
+		}
+		for (int k = 0; k < CS_ENT_COUNT; k++) {
+			const cs_entity *e = &cs_entities[k];
+			if (redo ? !(redo[i] & 1u << k)
+				 : (only && only != e) ||
+					   (o->entity_begin && o->entity_begin(e, tg[i].entity_ctx)))
+				continue;
+			cs_sync_entity_result *r = result_of(&res[i], e, redo != NULL);
+			cs_sync_task *t = &c->tasks[nt];
+			memset(t, 0, sizeof(*t));
+			*t = (cs_sync_task){.run = c, .org = tg[i].org_id, .e = e, .api = tg[i].api,
+					    .entity_ctx = tg[i].entity_ctx, .res = r, .ores = &res[i],
+					    .full = o->full, .agg_due = redo && org_touches(&res[i]),
+					    .t0 = redo ? c->t0 : cs_time_mono_ms(),
+					    .started_ms = cs_time_now_ms()};
+			atomic_init(&t->requests, 0);
+			atomic_init(&t->retries, 0);
+			atomic_init(&t->total, -1);
+			atomic_init(&t->write_rc, 0);
+			cs_err err = busy;
+			if (busy.code || task_begin(c, t, &err)) {
+				if (err.code == CS_EBUSY)
+					busy = err;
+				fail_result(r, &err);
+				if (o->entity_end)
+					o->entity_end(e, tg[i].entity_ctx);
+				continue;
+			}
+			nt++;
+		}
+	}
+	return nt;
+}
+
+static void free_tasks(cs_sync_ctx *c)
+{
+	for (int i = 0; i < c->ntasks; i++) {
+		cs_sync_task *t = &c->tasks[i];
+		for (int k = 0; k < t->nwalks; k++) {
+			cs_sync_walk_release(t->walks[k]);
+			cs_http_call_free(t->walks[k]->listing.call);
+			free(t->walks[k]);
+		}
+		free(t->walks);
+		if (t->probe) {
+			cs_sync_walk_release(t->probe);
+			cs_http_call_free(t->probe->listing.call);
+			free(t->probe);
+		}
+		cs_sync_frontier_release(&t->frontier);
+	}
+	free(c->tasks);
+}
+
+/* Runs the tasks: the strategy and the HTTP loop fetch, this thread
+ * writes. A task the strategy could not end (the writer stopped) ends
+ * here with the run's error. */
+static int run_tasks(cs_sync_ctx *c, cs_err *err)
+{
+	int rc = cs_http_loop_share(c->concurrency, &c->loop, err);
+	if (rc == 0) {
+		pthread_mutex_init(&c->done_mu, NULL);
+		pthread_cond_init(&c->done_cv, NULL);
+		rc = cs_sync_pipeline_run(c, err);
+		pthread_cond_destroy(&c->done_cv);
+		pthread_mutex_destroy(&c->done_mu);
+	}
+	c->failed = rc != 0;
+	for (int i = 0; i < c->ntasks; i++) {
+		cs_sync_task *t = &c->tasks[i];
+		/* a lost connection stopped the writer: what it cut short
+		 * ended on the loss, not on "the writer stopped" */
+		if (!t->ended && rc == CS_EDBCONN && t->rc == CS_EINTR)
+			t->rc = 0;
+		if (!t->ended && !t->rc && !atomic_load(&t->write_rc)) {
+			t->rc = rc ? rc : CS_ERR;
+			t->err = *err;
+			if (!rc)
+				cs_err_set(&t->err, CS_ERR, "the sync ended before this entity did");
+		}
+		cs_sync_writer_end(c, t);
+	}
+	cs_http_loop_unshare(c->loop);
+	c->loop = NULL;
 	return rc;
 }
 
 /* Waits for the database to come back after CS_EDBCONN: backoff from 1 s,
  * doubling up to 30 s, for at most CS_SYNC_DB_WAIT_MS (or until stopped). */
 #define CS_SYNC_DB_WAIT_MS 180000
+#define MAX_LOSSES 3 /* connections lost in one run before it gives up */
 
 static int reconnect(cs_store *st, const cs_sync_opts *opts, cs_err *err)
 {
@@ -127,84 +223,191 @@ static int reconnect(cs_store *st, const cs_sync_opts *opts, cs_err *err)
 	}
 }
 
-/* A server restart or a network drop is not the end of a run: reconnect,
- * close the run that lost its connection as interrupted (its last
- * committed page stays), and resume from that page in a new run. What was
- * not committed is fetched again, so nothing is lost or doubled. */
-int cs_sync_entity(cs_store *st, cs_classy *api, long long org, const cs_entity *e,
-		   const cs_sync_opts *opts, cs_sync_entity_result *res, cs_err *err)
+/* One pass: plans the tasks (all, or the ones in redo), runs them, and
+ * notes in lost[i] the entities of target i that lost the database
+ * connection (they still hold their leases when keep_lost). */
+static int run_pass(cs_sync_ctx *c, const cs_sync_target *tg, size_t n, const cs_entity *only,
+		    cs_sync_org_result *res, const unsigned *redo, unsigned *lost, cs_err *err)
 {
-	cs_sync_entity_result before = {0};
-	for (int lost = 0;; lost++) {
-		int rc = entity_once(st, api, org, e, opts, res, err);
-		res->records += before.records;
-		res->pages += before.pages;
-		res->requests += before.requests;
-		res->retries += before.retries;
-		if (rc != CS_EDBCONN || lost == 3)
-			return rc;
-		cs_warn("%s of organization %lld: %s; reconnecting", e->name, org, err->msg);
-		cs_err rerr = {0};
-		if (reconnect(st, opts, &rerr)) {
-			cs_err_wrap(err, "%s", rerr.msg);
-			return rc;
+	memset(lost, 0, n * sizeof(*lost));
+	/* what the last pass left behind refers to its freed tasks */
+	c->done_head = c->done_tail = NULL;
+	c->batch.task = NULL;
+	c->batch.records = c->batch.pages = 0;
+	c->tasks = calloc(n * CS_ENT_COUNT + 1, sizeof(*c->tasks));
+	if (!c->tasks)
+		return cs_err_set(err, CS_ERR, "cannot start the sync: out of memory");
+	c->ntasks = plan_tasks(c, tg, n, only, res, redo);
+	int rc = c->ntasks ? run_tasks(c, err) : 0;
+	for (int i = 0; i < c->ntasks; i++)
+		if (c->tasks[i].lost)
+			lost[c->tasks[i].ores - res] |= 1u << (c->tasks[i].e - cs_entities);
+	free_tasks(c);
+	c->tasks = NULL;
+	c->ntasks = 0;
+	return rc;
+}
+
+static void add_counts(cs_sync_entity_result *to, const cs_sync_entity_result *r)
+{
+	to->records += r->records;
+	to->pages += r->pages;
+	to->requests += r->requests;
+	to->retries += r->retries;
+	to->marked_deleted += r->marked_deleted;
+	to->rejected += r->rejected;
+}
+
+/* The sync_runs row of a run that lost its connection (the writer left
+ * it open, see cs_sync_writer_end). */
+static void finish_lost(cs_sync_ctx *c, const cs_sync_org_result *o,
+			const cs_sync_entity_result *r, int status, const char *why)
+{
+	cs_run run = {.id = r->run_id, .org_id = o->org_id, .entity = r->entity->id,
+		      .full = c->opts->full, .status = status, .records = r->records,
+		      .pages = r->pages, .requests = r->requests, .retries = r->retries};
+	cs_time_format(cs_time_now_ms(), 1, run.finished_at);
+	snprintf(run.error, sizeof(run.error), "%s", why);
+	cs_err ferr = {0};
+	if (r->run_id && c->st->run_finish(c->st, &run, &ferr))
+		cs_warn("cannot record the end of run %lld: %s", r->run_id, ferr.msg);
+}
+
+/* After a reconnect: the runs that lost their connection are closed as
+ * interrupted (their last committed page stays, and the next pass resumes
+ * from it), their counters kept in acc; an org whose recompute alone lost
+ * it is recomputed now. */
+static void close_lost(cs_sync_ctx *c, size_t n, cs_sync_org_result *res, const unsigned *lost,
+		       cs_sync_entity_result *acc)
+{
+	for (size_t i = 0; i < n; i++) {
+		for (int k = 0; k < res[i].nents; k++) {
+			cs_sync_entity_result *r = &res[i].ents[k];
+			int ek = (int)(r->entity - cs_entities);
+			if (!(lost[i] & 1u << ek))
+				continue;
+			add_counts(&acc[i * CS_ENT_COUNT + ek], r);
+			char why[sizeof(r->error)];
+			snprintf(why, sizeof(why),
+				 "the connection to the database was lost (%.600s); reconnected, and "
+				 "the next run resumed from the last committed page", r->error);
+			finish_lost(c, &res[i], r, CS_RUN_INTERRUPTED, why);
+			cs_info("%s of organization %lld: database back; resuming from the last "
+				"committed page", r->entity->name, res[i].org_id);
 		}
-		cs_run lost_run = {.id = res->run_id, .org_id = org, .entity = e->id,
-				   .status = CS_RUN_INTERRUPTED, .records = res->records,
-				   .pages = res->pages, .requests = res->requests};
-		snprintf(lost_run.error, sizeof(lost_run.error),
-			 "the connection to the database was lost (%.600s); reconnected, and the "
-			 "next run resumed from the last committed page", err->msg);
-		if (res->run_id && st->run_finish(st, &lost_run, &rerr))
-			cs_warn("cannot record the end of run %lld: %s", res->run_id, rerr.msg);
-		cs_info("%s of organization %lld: database back; resuming from the last committed "
-			"page", e->name, org);
-		before = *res;
+		if (!lost[i] && res[i].aggregates_rc == CS_EDBCONN) {
+			res[i].aggregates_rc = 0;
+			res[i].aggregates_error[0] = '\0';
+			cs_sync_writer_aggregates(c, &res[i]);
+		}
+	}
+}
+
+/* Passes until no connection is lost: a server restart or a network drop
+ * is not the end of a run. The database comes back (reconnect), the runs
+ * it cut are closed as interrupted, and their entities run again from
+ * their last committed checkpoint in new runs: what was not committed is
+ * fetched again, so nothing is lost or doubled. A simple bound: the whole
+ * pass ends at the first loss (every task shares the one connection). */
+static int run_all(cs_sync_ctx *c, const cs_sync_target *tg, size_t n, const cs_entity *only,
+		   cs_sync_org_result *res, cs_err *err)
+{
+	unsigned *lost = calloc(2 * n, sizeof(*lost)), *redo = lost ? lost + n : NULL;
+	cs_sync_entity_result *acc = calloc(n * CS_ENT_COUNT, sizeof(*acc));
+	int rc = lost && acc ? 0 : cs_err_set(err, CS_ERR, "cannot start the sync: out of memory");
+	for (int pass = 0; rc == 0; pass++) {
+		c->keep_lost = pass < MAX_LOSSES;
+		c->failed = 0;
+		rc = run_pass(c, tg, n, only, res, pass ? redo : NULL, lost, err);
+		int any = 0;
+		for (size_t i = 0; i < n; i++)
+			any |= lost[i] || res[i].aggregates_rc == CS_EDBCONN;
+		if (!any || !c->keep_lost)
+			break;
+		cs_warn("%s; reconnecting", err->code ? err->msg : "the database connection was lost");
+		cs_err rerr = {0};
+		if (reconnect(c->st, c->opts, &rerr)) {
+			for (size_t i = 0; i < n; i++)
+				for (int k = 0; k < res[i].nents; k++) {
+					cs_sync_entity_result *r = &res[i].ents[k];
+					if (!(lost[i] & 1u << (r->entity - cs_entities)))
+						continue;
+					char was[sizeof(r->error)];
+					memcpy(was, r->error, sizeof(was));
+					snprintf(r->error, sizeof(r->error), "%.500s; %.500s", rerr.msg,
+						 was);
+					finish_lost(c, &res[i], r, r->status, r->error);
+					if (c->opts->entity_end)
+						c->opts->entity_end(r->entity, tg[i].entity_ctx);
+				}
+			*err = rerr;
+			rc = rerr.code ? rerr.code : CS_EDBCONN;
+			break;
+		}
+		close_lost(c, n, res, lost, acc);
+		memcpy(redo, lost, n * sizeof(*lost));
+		rc = 0;
 		memset(err, 0, sizeof(*err));
 	}
+	for (size_t i = 0; acc && i < n; i++)
+		for (int k = 0; k < res[i].nents; k++)
+			add_counts(&res[i].ents[k], &acc[i * CS_ENT_COUNT +
+							 (res[i].ents[k].entity - cs_entities)]);
+	free(lost);
+	free(acc);
+	return rc;
+}
+
+int cs_sync_orgs(cs_store *st, const cs_sync_target *targets, size_t n, const cs_entity *only,
+		 const cs_sync_opts *opts, cs_sync_org_result *res, cs_err *err)
+{
+	int64_t t0 = cs_time_mono_ms();
+	cs_sync_ctx c = {.st = st, .opts = opts, .t0 = t0,
+			 .concurrency = opts->concurrency > 0 ? opts->concurrency
+							      : DEFAULT_CONCURRENCY};
+	cs_err rerr = {0};
+	int rc = run_all(&c, targets, n, only, res, &rerr);
+	int failed = 0;
+	for (size_t i = 0; i < n; i++) {
+		for (int k = 0; k < res[i].nents; k++) {
+			const cs_sync_entity_result *r = &res[i].ents[k];
+			if (r->status == CS_RUN_SUCCESS)
+				continue;
+			failed++;
+			cs_err_set(err, r->status == CS_RUN_INTERRUPTED ? CS_EINTR : CS_ERR, "%s",
+				   r->error);
+		}
+		if (res[i].aggregates_rc) { /* the writer recomputed each org as it ended */
+			failed++;
+			cs_err_set(err, res[i].aggregates_rc, "%s", res[i].aggregates_error);
+		}
+		res[i].elapsed_ms = cs_time_mono_ms() - t0;
+	}
+	if (rc) {
+		*err = rerr;
+		return rc;
+	}
+	return failed ? (err->code ? err->code : CS_ERR) : 0;
 }
 
 int cs_sync_org(cs_store *st, cs_classy *api, long long org, const cs_entity *only,
 		const cs_sync_opts *opts, cs_sync_org_result *res, cs_err *err)
 {
-	memset(res, 0, sizeof(*res));
-	res->org_id = org;
-	int64_t t0 = cs_time_mono_ms();
-	int failed = 0, touched = 0;
-	for (int i = 0; i < CS_ENT_COUNT; i++) {
-		const cs_entity *e = &cs_entities[i];
-		if (only && only != e)
-			continue;
-		if (opts->entity_begin && opts->entity_begin(e, opts->entity_ctx))
-			continue;
-		cs_err eerr = {0};
-		cs_sync_entity_result *r = &res->ents[res->nents++];
-		int rc = cs_sync_entity(st, api, org, e, opts, r, &eerr);
-		if (opts->entity_end)
-			opts->entity_end(e, opts->entity_ctx);
-		/* even with nothing new: a recompute that failed before left its
-		 * queue behind, and this is its next chance */
-		if (e->supporter_ref)
-			touched = 1;
-		if (rc) {
-			failed++;
-			*err = eerr;
-			if (rc == CS_EINTR || rc == CS_EAUTH || rc == CS_EIO)
-				break; /* the next entity would fail the same way */
-		}
-	}
-	if (touched) {
-		cs_err aerr = {0};
-		if (st->recompute_aggregates(st, org, &res->aggregates_updated, &aerr)) {
-			failed++;
-			*err = aerr;
-			cs_err_wrap(err, "cannot recompute supporter aggregates of organization %lld", org);
-			res->aggregates_failed = 1;
-			snprintf(res->aggregates_error, sizeof(res->aggregates_error), "%s", err->msg);
-		}
-	}
-	res->elapsed_ms = cs_time_mono_ms() - t0;
-	return failed ? (err->code ? err->code : CS_ERR) : 0;
+	cs_sync_target t = {org, api, opts->entity_ctx};
+	return cs_sync_orgs(st, &t, 1, only, opts, res, err);
+}
+
+int cs_sync_entity(cs_store *st, cs_classy *api, long long org, const cs_entity *e,
+		   const cs_sync_opts *opts, cs_sync_entity_result *res, cs_err *err)
+{
+	cs_sync_org_result r;
+	cs_sync_opts o = *opts;
+	o.entity_begin = NULL;
+	o.entity_end = NULL;
+	int rc = cs_sync_org(st, api, org, e, &o, &r, err);
+	if (r.nents)
+		*res = r.ents[0];
+	return rc;
 }
 
 int cs_sync_connect(const cs_config *cfg, const cs_org *org, const unsigned char *key,
@@ -221,7 +424,7 @@ int cs_sync_connect(const cs_config *cfg, const cs_org *org, const unsigned char
 	int rc = cs_secret_decrypt(key, org->secret_enc, &secret, err);
 	if (rc)
 		return cs_err_wrap(err, "organization %lld", org->id);
-	cs_http_opts hopts = {.budget = cs_http_budget_get(org->client_id, CS_CLASSY_RATE_LIMIT),
+	cs_http_opts hopts = {.budget = cs_http_budget_get(org->client_id, cfg->rate_limit),
 			      .should_stop = should_stop};
 	*http = cs_http_new(&hopts, err);
 	if (!*http) {

@@ -86,6 +86,12 @@ static const var vars[] = {
 	 "Classy API base URL"},
 	{"CLASSY_TOKEN_URL", T_URL, 0, FIELD(token_url), "https://api.classy.org/oauth2/auth",
 	 NULL, 0, 0, "OAuth2 token endpoint"},
+	{"CLASSY_RATE_LIMIT", T_INT, 0, FIELD(rate_limit), "1800", NULL, 0, 1000000,
+	 "requests a minute per API application, shared by its orgs; 0: no client-side pacing"},
+	{"CLASSY_CONCURRENCY", T_INT, 0, FIELD(concurrency), "8", NULL, 1, 64,
+	 "Classy requests in flight at once (per process)"},
+	{"CLASSY_FIELDS", T_STR, 0, FIELD(fields), NULL, NULL, 0, 0,
+	 "fewer fields per record: 'supporters=f1,f2 transactions=f3'; empty: every field"},
 	{"CLASSY_SYNC_KEY_FILE", T_PATH, 0, FIELD(key_file), "~/.config/classy-sync/master.key",
 	 NULL, 0, 0, "master key file, created with mode 0600 on first use"},
 	{"CLASSY_SYNC_KEY", T_KEY, F_SECRET, FIELD(key_b64), NULL, NULL, 0, 0,
@@ -464,7 +470,7 @@ static void value_text(const var *v, const cs_config *cfg, char *buf, size_t n)
 	buf[0] = '\0';
 	if (v->type == T_ENUM)
 		snprintf(buf, n, "%s", enum_name(v->allowed, iv));
-	else if (v->type == T_INT && iv)
+	else if (v->type == T_INT && (iv || v->def))
 		snprintf(buf, n, "%d", iv);
 	else if (v->type != T_INT)
 		snprintf(buf, n, "%s", str_field(c, v));

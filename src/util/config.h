@@ -23,6 +23,9 @@ typedef struct cs_config {
 	char database_url[1024]; /* secret when it holds a password */
 	char api_url[512];
 	char token_url[512];
+	int rate_limit;    /* requests a minute per API application; 0: no pacing */
+	int concurrency;   /* Classy requests in flight at once per process */
+	char fields[1024]; /* "ENTITY=f1,f2 ...": trimmed list payloads; "" every field */
 	char key_file[1024];
 	char key_b64[128]; /* secret: CLASSY_SYNC_KEY */
 	int log_level;

@@ -41,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (at <= n)
 		filter = s + at;
-	cs_classy_list_query q = {org, &cs_entities[entity], page, 0, sort, filter};
+	cs_classy_list_query q = {org, &cs_entities[entity], page, 0, sort, filter, NULL};
 	cs_buf out = CS_BUF_INIT;
 	int rc = cs_classy_list_url(base, &q, &out);
 	if (rc == 0) {

@@ -63,6 +63,9 @@ cs_env() {
   export CLASSY_SYNC_ENV_FILE=/dev/null
   export LOG_LEVEL=${LOG_LEVEL:-warn}
   export CLASSY_SYNC_TEST_TIME_SCALE=${CLASSY_SYNC_TEST_TIME_SCALE:-1000}
+  # Split key ranges from 2 x 300 records left (10,000 in production), so every
+  # test's small data set is paged by several walks at once.
+  export CLASSY_SYNC_TEST_RANGE_RECORDS=${CLASSY_SYNC_TEST_RANGE_RECORDS:-300}
   unset CLASSY_SYNC_KEY
   if [ "$(cs_backend)" != sqlite ]; then
     unset DB_TYPE

@@ -10,8 +10,11 @@ cs_env
 sandbox_start --supporters 1500 --latency-ms 150
 cs_add_org 1001
 
-# 1. a manual sync holds supporters; the daemon starts and must skip it
-"$CS_BIN" sync supporters full >"$TEST_TMP/m1.out" 2>"$TEST_TMP/m1.err" </dev/null &
+# 1. a manual sync holds supporters; the daemon starts and must skip it. One
+# request at a time and no range splits, so it lasts the 15 pages x 150 ms it
+# needs to meet the daemon.
+CLASSY_CONCURRENCY=1 CLASSY_SYNC_TEST_RANGE_RECORDS=1000000 \
+  "$CS_BIN" sync supporters full >"$TEST_TMP/m1.out" 2>"$TEST_TMP/m1.err" </dev/null &
 manual=$!
 wait_for "[ \"\$(db \"SELECT holder FROM sync_leases WHERE job='supporters'\")\" = 'manual sync' ]"
 dm_config '{"syncIntervals":{"supporters":1000,"transactions":1000,"campaigns":1000,

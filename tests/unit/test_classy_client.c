@@ -65,7 +65,7 @@ static void teardown_f(fixture *f)
 static int list(fixture *f, int page)
 {
 	cs_classy_list_query q = {42, &cs_entities[CS_ENT_SUPPORTERS], page, 0, "updated_at",
-			   "updated_at>=2021-01-01T00:00:00+0000"};
+			   "updated_at>=2021-01-01T00:00:00+0000", NULL};
 	return cs_classy_list(f->c, &q, &f->page, &f->err);
 }
 

@@ -353,7 +353,7 @@ static void test_budget_paces_the_next_request(void **state)
 	g_npaused = 0;
 	fixture f;
 	setup_with(&f, script, ARRAY_LEN(script),
-		   (cs_http_opts){.budget = cs_http_budget_get("retry-test-app", 1800)});
+		   (cs_http_opts){.budget = cs_http_budget_get("retry-test-app", 0)});
 	assert_int_equal(get(&f), 0);
 	assert_int_equal(g_npaused, 0);
 	assert_int_equal(get(&f), 0);
@@ -372,7 +372,7 @@ static void test_throttle_holds_off_the_shared_budget(void **state)
 	};
 	cs_http_budget_set_hooks(&(cs_http_budget_hooks){.sleep_ms = record_pause});
 	g_npaused = 0;
-	cs_http_budget *shared = cs_http_budget_get("retry-test-throttled", 1800);
+	cs_http_budget *shared = cs_http_budget_get("retry-test-throttled", 0);
 	fixture f;
 	setup_with(&f, script, ARRAY_LEN(script), (cs_http_opts){.budget = shared});
 	cs_http_req once = {"GET", f.url, NULL, NULL, 0, 1, NULL};

@@ -247,6 +247,125 @@ static void test_refused_inside_page(void **state)
 	f->st->page_abort(f->st);
 }
 
+/* The two ways of reading gifts (through the supporter_id index for a few
+ * queued supporters, the org's rows in order for many) give the same
+ * figures: 40 supporters computed with all queued, then 5 recomputed alone
+ * (a quarter is the switch) after their figures were wiped. */
+static void test_few_and_many_agree(void **state)
+{
+	fx *f = *state;
+	for (long long s = 1; s <= 40; s++)
+		supporter(f->db, s, 1);
+	for (long long t = 1; t <= 200; t++) {
+		char amount[16], when[32];
+		snprintf(amount, sizeof(amount), "%lld.%02lld", t % 37, t % 100);
+		snprintf(when, sizeof(when), "2024-%02lld-%02lldT10:00:00Z", 1 + t % 12, 1 + t % 28);
+		tx(f->db, t, 1 + (t * 7) % 40, t % 5 ? "success" : "failed", amount, when);
+	}
+	assert_int_equal(recompute(f, 1), 40);
+	exec(f->db, "CREATE TABLE want AS SELECT id, lifetime_donation_amount AS a,"
+		    " lifetime_donation_count AS c, first_donation_date AS fd,"
+		    " last_donation_date AS ld FROM supporters WHERE id IN (3, 9, 17, 28, 40)");
+	exec(f->db, "UPDATE supporters SET lifetime_donation_amount = -1,"
+		    " lifetime_donation_count = -1, first_donation_date = NULL,"
+		    " last_donation_date = NULL WHERE id IN (3, 9, 17, 28, 40);"
+		    "INSERT INTO aggregate_queue VALUES (1, 3), (1, 9), (1, 17), (1, 28), (1, 40)");
+	assert_int_equal(recompute(f, 1), 5);
+	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM want w JOIN supporters s ON s.id = w.id"
+				      " WHERE s.lifetime_donation_amount = w.a AND"
+				      " s.lifetime_donation_count = w.c AND s.first_donation_date ="
+				      " w.fd AND s.last_donation_date = w.ld AND w.c > 0"),
+			 5);
+}
+
+/* Chunks: the lowest queued ids first, taken off the queue; a supporter
+ * queued again after its chunk (a newer gift) is done again; the full
+ * recompute after them finds only what is left and ends equal. */
+static void test_chunks_then_the_rest(void **state)
+{
+	fx *f = *state;
+	for (long long s = 1; s <= 5; s++) {
+		supporter(f->db, s, 1);
+		tx(f->db, s, s, "success", "10", "2024-01-01T00:00:00Z");
+	}
+	exec(f->db, "INSERT INTO aggregate_queue VALUES (1, 1), (1, 2), (1, 3), (1, 4), (1, 5);"
+		    "UPDATE supporters SET aggregates_at = NULL"); /* a chunk stamps what it did */
+	cs_recompute_some r = {.org_id = 1, .limit = 2};
+	cs_err err = {0};
+	assert_int_equal(f->st->ctrl(f->st, CS_CTRL_RECOMPUTE_SOME, &r, &err), 0);
+	assert_int_equal(r.updated, 2);
+	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM aggregate_queue"), 3);
+	assert_int_equal(count(f->db, "SELECT MIN(supporter_id) FROM aggregate_queue"), 3);
+	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM supporters"
+				      " WHERE aggregates_at IS NOT NULL"),
+			 2);
+	/* supporter 1 gives again after its chunk: queued again, as an upsert does */
+	tx(f->db, 6, 1, "success", "5", "2024-02-01T00:00:00Z");
+	exec(f->db, "INSERT INTO aggregate_queue VALUES (1, 1)");
+	assert_int_equal(recompute(f, 1), 4); /* 1, 3, 4 and 5 */
+	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM aggregate_queue"), 0);
+	assert_int_equal(count(f->db, "SELECT lifetime_donation_count FROM supporters WHERE id = 1"),
+			 2);
+	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM supporters WHERE"
+				      " lifetime_donation_amount = 10 AND id > 1"),
+			 4);
+}
+
+/* A full scan's soft-delete of gifts and plans queues their supporters, so
+ * figures computed before (a chunk during the scan) do not keep counting
+ * them. */
+static void test_absent_rows_queue_their_supporters(void **state)
+{
+	fx *f = *state;
+	supporter(f->db, 1, 1);
+	supporter(f->db, 2, 1);
+	tx(f->db, 1, 1, "success", "10", "2024-01-01T00:00:00Z");
+	tx(f->db, 2, 2, "success", "20", "2024-01-01T00:00:00Z");
+	plan(f->db, 1, 2, "active", "monthly", "5");
+	assert_int_equal(recompute(f, 1), 2);
+	exec(f->db, "UPDATE transactions SET synced_at = '2001-01-01T00:00:00Z' WHERE id = 1;"
+		    "UPDATE transactions SET synced_at = '2099-01-01T00:00:00Z' WHERE id = 2;"
+		    "UPDATE recurring_plans SET synced_at = '2000-01-01T00:00:00Z'");
+	cs_err err = {0};
+	long long marked = 0;
+	assert_int_equal(f->st->mark_absent(f->st, &cs_entities[CS_ENT_TRANSACTIONS], 1,
+					    "2050-01-01T00:00:00Z", &marked, &err), 0);
+	assert_int_equal(marked, 1); /* transaction 1, of supporter 1 */
+	assert_int_equal(f->st->mark_absent(f->st, &cs_entities[CS_ENT_RECURRING_PLANS], 1,
+					    "2050-01-01T00:00:00Z", &marked, &err), 0);
+	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM aggregate_queue WHERE organization_id = 1"
+				      " AND supporter_id IN (1, 2)"),
+			 2);
+	assert_int_equal(recompute(f, 1), 2);
+	assert_int_equal(count(f->db, "SELECT lifetime_donation_count FROM supporters WHERE id = 1"),
+			 0);
+	assert_int_equal(count(f->db, "SELECT active_recurring_plans FROM supporters WHERE id = 2"),
+			 0);
+}
+
+/* CS_CTRL_HAS_ROWS: whether an org has a row of an entity (a first full
+ * scan skips its soft-delete pass when it has none). */
+static void test_has_rows(void **state)
+{
+	fx *f = *state;
+	cs_err err = {0};
+	cs_has_rows h = {.org_id = 1, .entity = CS_ENT_SUPPORTERS, .any = 1};
+	assert_int_equal(f->st->ctrl(f->st, CS_CTRL_HAS_ROWS, &h, &err), 0);
+	assert_false(h.any);
+	supporter(f->db, 1, 1);
+	assert_int_equal(f->st->ctrl(f->st, CS_CTRL_HAS_ROWS, &h, &err), 0);
+	assert_true(h.any);
+	h = (cs_has_rows){.org_id = 2, .entity = CS_ENT_SUPPORTERS, .any = 1};
+	assert_int_equal(f->st->ctrl(f->st, CS_CTRL_HAS_ROWS, &h, &err), 0);
+	assert_false(h.any);
+	h = (cs_has_rows){.org_id = 1, .entity = CS_ENT_RECURRING_PLANS, .any = 1};
+	assert_int_equal(f->st->ctrl(f->st, CS_CTRL_HAS_ROWS, &h, &err), 0);
+	assert_false(h.any);
+	plan(f->db, 1, 1, "active", "monthly", "5");
+	assert_int_equal(f->st->ctrl(f->st, CS_CTRL_HAS_ROWS, &h, &err), 0);
+	assert_true(h.any);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -258,6 +377,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_queue_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_orphan_then_arrival, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_inside_page, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_few_and_many_agree, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_chunks_then_the_rest, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_absent_rows_queue_their_supporters, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_has_rows, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

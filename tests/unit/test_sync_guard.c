@@ -77,8 +77,8 @@ static void test_walk(void **state)
 	cs_classy_page p;
 	cs_classy_page_init(&p);
 	cs_err err = {0};
-	cs_sync_walk w;
-	cs_sync_walk_reset(&w);
+	cs_sync_pageprint w;
+	cs_sync_pageprint_reset(&w);
 	page_of(&p, "{\"data\":[{\"id\":1},{\"id\":2}]}");
 	assert_int_equal(cs_sync_guard_walk(&w, sup(), 7, 1, &p, &err), 0);
 	page_of(&p, "{\"data\":[{\"id\":3},{\"id\":4}]}");
@@ -89,7 +89,7 @@ static void test_walk(void **state)
 					"of supporters of organization 7: it ignores the page "
 					"parameter"));
 	/* a walk that starts again may see page 1 again; an empty page ends a walk */
-	cs_sync_walk_reset(&w);
+	cs_sync_pageprint_reset(&w);
 	assert_int_equal(cs_sync_guard_walk(&w, sup(), 7, 1, &p, &err), 0);
 	page_of(&p, "{\"data\":[]}");
 	assert_int_equal(cs_sync_guard_walk(&w, sup(), 7, 2, &p, &err), 0);

@@ -438,7 +438,7 @@ static void test_visit_redacts(void **state)
 	load_ok(&cfg);
 	seen s = {0};
 	cs_config_visit(&cfg, collect, &s);
-	assert_int_equal(s.count, 17);
+	assert_int_equal(s.count, 20);
 	assert_null(strstr(s.dump, "hunter2"));
 	assert_non_null(strstr(s.dump, "DB_PASSWORD=(set)\n"));
 	assert_non_null(strstr(s.dump, "CLASSY_SYNC_KEY=(unset)\n"));
@@ -447,6 +447,9 @@ static void test_visit_redacts(void **state)
 	assert_non_null(strstr(s.dump, "DB_HOST=\n"));
 	assert_non_null(strstr(s.dump, "LOG_LEVEL=warn\n"));
 	assert_non_null(strstr(s.dump, "LOG_FORMAT=text\n"));
+	assert_non_null(strstr(s.dump, "CLASSY_RATE_LIMIT=1800\n"));
+	assert_non_null(strstr(s.dump, "CLASSY_CONCURRENCY=8\n"));
+	assert_non_null(strstr(s.dump, "CLASSY_FIELDS=\n"));
 	assert_non_null(strstr(s.dump, "CLASSY_API_URL=https://api.classy.org/2.0\n"));
 }
 

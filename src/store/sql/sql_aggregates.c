@@ -39,7 +39,11 @@
 enum step_flags {
 	STEP_WARN_FIRST = 1 << 0, /* log unknown frequencies before this step */
 	STEP_COUNTS = 1 << 1,     /* its changes are the supporters updated */
-	STEP_WARN_CLAMPED = 1 << 2 /* log totals held at the largest amount before it */
+	STEP_FEW = 1 << 2,        /* only when few of the org's supporters are queued */
+	STEP_MANY = 1 << 3,       /* only when many are (after a full sync) */
+	STEP_ALL = 1 << 4,        /* only when the whole queue is done */
+	STEP_SOME = 1 << 5,       /* only for a part of it (a chunk, ?3 supporters) */
+	STEP_WARN_CLAMPED = 1 << 6 /* log totals held at the largest amount before it */
 };
 
 /* ?1 is the organization, ?2 the aggregates_at stamp. A key names each
@@ -50,7 +54,7 @@ static const struct recompute_step {
 } recompute_steps[] = {
 	/* Supporters that arrived after the transactions pointing at them
 	 * (orphans at the time) never had aggregates: queue them too. */
-	{0, "agg.queue_new",
+	{STEP_ALL, "agg.queue_new",
 	 "@insert_ignore INTO aggregate_queue (organization_id, supporter_id)"
 	 " SELECT organization_id, id FROM supporters"
 	 " WHERE organization_id = ?1 AND aggregates_at IS NULL@ignore_conflicts"},
@@ -63,18 +67,33 @@ static const struct recompute_step {
 	 "@temp_table cs_gift (sid @bigint NOT NULL, jd @ts_type, at @time_type, amt4 @bigint)"},
 	{0, "agg.clear_agg", "DELETE FROM cs_agg"},
 	{0, "agg.clear_gift", "DELETE FROM cs_gift"},
-	{0, "agg.fill_agg",
+	{STEP_ALL, "agg.fill_agg",
 	 "@insert_ignore INTO cs_agg (id) SELECT supporter_id FROM aggregate_queue"
 	 " WHERE organization_id = ?1 AND supporter_id IS NOT NULL@ignore_conflicts"},
+	/* A chunk takes the lowest queued ids: supporters queued again later
+	 * (a newer gift arrived) are simply done again by a later chunk. */
+	{STEP_SOME, "agg.fill_agg_some",
+	 "@insert_ignore INTO cs_agg (id) SELECT supporter_id FROM aggregate_queue"
+	 " WHERE organization_id = ?1 AND supporter_id IS NOT NULL ORDER BY supporter_id"
+	 " LIMIT ?3@ignore_conflicts"},
 	/* The only read of transaction rows: each is about a page of raw_json,
 	 * so the figures below come from this narrow copy, not three more
-	 * passes. @outer_first_join keeps the small queue as the outer loop
-	 * where the planner needs telling (SQLite's CROSS JOIN). */
-	{0, "agg.fill_gift",
+	 * passes. For a few queued supporters, @outer_first_join keeps the
+	 * small queue as the outer loop through the supporter_id index (the
+	 * planner needs telling on SQLite and MySQL); when most of the org is
+	 * queued, the org's rows are read in storage order instead (the unary
+	 * + keeps the planner off the supporter_id index): the same rows, read
+	 * once and in order, 1.95 -> 1.5 s of CPU for 300k transactions. */
+	{STEP_FEW, "agg.fill_gift",
 	 "INSERT INTO cs_gift SELECT t.supporter_id, @ts(t.purchased_at),"
 	 " t.purchased_at, @x4(t.total_gross_amount) FROM cs_agg a"
 	 " @outer_first_join transactions t ON t.supporter_id = a.id"
 	 " WHERE t.status = 'success' AND t.deleted_at IS NULL"},
+	{STEP_MANY, "agg.fill_gift_scan",
+	 "INSERT INTO cs_gift SELECT t.supporter_id, @ts(t.purchased_at),"
+	 " t.purchased_at, @x4(t.total_gross_amount) FROM transactions t"
+	 " WHERE t.organization_id = ?1 AND t.status = 'success'"
+	 " AND t.deleted_at IS NULL AND +t.supporter_id IN (SELECT id FROM cs_agg)"},
 	{0, "agg.sums",
 	 "UPDATE cs_agg SET amt4 = " CLAMP_MONEY("g.amt4") ", cnt = g.cnt FROM (SELECT sid,"
 	 " COALESCE(@sum4(amt4), 0) AS amt4, COUNT(*) AS cnt FROM cs_gift GROUP BY sid) g"
@@ -105,7 +124,10 @@ static const struct recompute_step {
 	 " a.first_at, a.last_at, a.plans, a.monthly4 / 10000.0, CAST(?2 AS @time_type)"
 	 " FROM cs_agg a WHERE a.id = supporters.id)"
 	 " WHERE id IN (SELECT id FROM cs_agg)"},
-	{0, "agg.dequeue", "DELETE FROM aggregate_queue WHERE organization_id = ?1"},
+	{STEP_ALL, "agg.dequeue", "DELETE FROM aggregate_queue WHERE organization_id = ?1"},
+	{STEP_SOME, "agg.dequeue_some",
+	 "DELETE FROM aggregate_queue WHERE organization_id = ?1"
+	 " AND supporter_id IN (SELECT id FROM cs_agg)"},
 };
 
 /* Active plans of queued supporters whose frequency has no factor. */
@@ -117,7 +139,7 @@ static const char unknown_freq_sql[] =
 	" ORDER BY p.id";
 
 static int run_step(cs_sql_store *s, const struct recompute_step *step, long long org,
-		    const char *stamp, long long *changes, cs_err *err)
+		    long long limit, const char *stamp, long long *changes, cs_err *err)
 {
 	cs_sql_stmt *st = NULL;
 	const char *sql = cs_sql_text(s->c->dia, step->key, step->sql);
@@ -130,11 +152,28 @@ static int run_step(cs_sql_store *s, const struct recompute_step *step, long lon
 		cs_sql_bind_int(st, 1, org);
 	if (strstr(sql, "?2"))
 		cs_sql_bind_time(st, 2, stamp);
+	if (strstr(sql, "?3"))
+		cs_sql_bind_int(st, 3, limit);
 	rc = cs_sql_step(st, err);
 	if (rc >= 0 && changes)
 		*changes = cs_sql_changes(s->c);
 	cs_sql_finalize(st);
 	return rc < 0 ? rc : 0;
+}
+
+/* Whether most of the org's supporters are queued (a quarter or more):
+ * then reading all its transactions in order beats looking each queued
+ * supporter up. Asked after the queue is copied into cs_agg. */
+static int many_queued(cs_sql_store *s, long long org, int *many, cs_err *err)
+{
+	long long queued = 0, all = 0;
+	int rc = cs_sql_query_int(s->c, "SELECT COUNT(*) FROM cs_agg", "count queued supporters",
+				  CS_SQL_NOARGS, &queued, NULL, err);
+	if (rc == 0)
+		rc = cs_sql_query_int(s->c, "SELECT COUNT(*) FROM supporters WHERE organization_id = ?1",
+				      "count supporters", CS_SQL_ARGS(CS_V_INT(org)), &all, NULL, err);
+	*many = rc == 0 && queued * 4 >= all && queued > 0;
+	return rc;
 }
 
 #define MAX_FREQ_WARNINGS 10
@@ -200,9 +239,11 @@ static int warn_clamped(cs_sql_store *s, long long org, cs_err *err)
 	return rc;
 }
 
-int cs_sql_recompute(cs_store *store, long long org, long long *updated, cs_err *err)
+/* The queued supporters of org (all of them when limit is 0, else up to
+ * limit of them), in one transaction. */
+static int recompute(cs_sql_store *s, long long org, long long limit, long long *updated,
+		     cs_err *err)
 {
-	cs_sql_store *s = (cs_sql_store *)store;
 	char stamp[CS_TIME_BUFSZ];
 	long long changes = 0;
 	int rc;
@@ -219,16 +260,23 @@ int cs_sql_recompute(cs_store *store, long long org, long long *updated, cs_err 
 	rc = cs_sql_begin(s->c, 1, "start the aggregates transaction", err);
 	if (rc != 0)
 		return rc;
+	int many = -1;
 	for (size_t i = 0; rc == 0 && i < sizeof(recompute_steps) / sizeof(recompute_steps[0]);
 	     i++) {
 		const struct recompute_step *step = &recompute_steps[i];
+		if ((step->flags & STEP_ALL && limit) || (step->flags & STEP_SOME && !limit))
+			continue;
+		if ((step->flags & (STEP_FEW | STEP_MANY)) && many < 0)
+			rc = many_queued(s, org, &many, err);
+		if (rc || ((step->flags & STEP_FEW) && many) || ((step->flags & STEP_MANY) && !many))
+			continue;
 		if (step->flags & STEP_WARN_FIRST)
 			rc = warn_unknown_frequencies(s, org, err);
 		if (rc == 0 && (step->flags & STEP_WARN_CLAMPED))
 			rc = warn_clamped(s, org, err);
 		if (rc == 0)
-			rc = run_step(s, step, org, stamp, (step->flags & STEP_COUNTS) ? &changes : NULL,
-				      err);
+			rc = run_step(s, step, org, limit, stamp,
+				      (step->flags & STEP_COUNTS) ? &changes : NULL, err);
 	}
 	rc = cs_sql_end(s->c, rc, "commit supporter aggregates", err);
 	if (rc != 0)
@@ -237,4 +285,35 @@ int cs_sql_recompute(cs_store *store, long long org, long long *updated, cs_err 
 		*updated = changes;
 	cs_debug("recomputed aggregates of %lld supporters of org %lld", changes, org);
 	return 0;
+}
+
+/* A database server breaks a deadlock (a worker's page upsert locks a
+ * supporter, then its queue row; the recompute the other way round) by
+ * rolling one side back whole: that side runs again, as the servers
+ * advise. SQLite has already waited its busy timeout: no retry there. */
+#define DEADLOCK_TRIES 3
+
+static int recompute_retrying(cs_sql_store *s, long long org, long long limit,
+			      long long *updated, cs_err *err)
+{
+	for (int tries = 1;; tries++) {
+		int rc = recompute(s, org, limit, updated, err);
+		if (rc != CS_EBUSY || !s->hooks.reconnect || tries == DEADLOCK_TRIES)
+			return rc;
+		cs_info("aggregates of org %lld: %s; running them again", org, err->msg);
+		memset(err, 0, sizeof(*err));
+	}
+}
+
+int cs_sql_recompute(cs_store *store, long long org, long long *updated, cs_err *err)
+{
+	return recompute_retrying((cs_sql_store *)store, org, 0, updated, err);
+}
+
+int cs_sql_recompute_some(cs_sql_store *s, cs_recompute_some *r, cs_err *err)
+{
+	r->updated = 0;
+	if (r->limit <= 0)
+		return cs_err_set(err, CS_EUSAGE, "cannot recompute a chunk of no supporters");
+	return recompute_retrying(s, r->org_id, r->limit, &r->updated, err);
 }

@@ -323,15 +323,43 @@ void cs_sql_page_abort(cs_store *st)
 	s->in_page = 0;
 }
 
+int cs_sql_has_rows(cs_sql_store *s, cs_has_rows *h, cs_err *err)
+{
+	char sql[160];
+	long long any = 0;
+	if (h->entity < 0 || h->entity >= CS_ENT_COUNT)
+		return cs_err_set(err, CS_ERR, "cannot look for rows: unknown entity %d", h->entity);
+	snprintf(sql, sizeof(sql), "SELECT 1 FROM \"%s\" WHERE organization_id = ?1 LIMIT 1",
+		 cs_entities[h->entity].name);
+	int rc = cs_sql_query_int(s->c, sql, "look for rows", CS_SQL_ARGS(CS_V_INT(h->org_id)), &any,
+				  NULL, err);
+	h->any = rc == 0 && any == 1;
+	return rc;
+}
+
 int cs_sql_mark_absent(cs_store *st, const cs_entity *e, long long org, const char *since,
 		       long long *marked, cs_err *err)
 {
 	cs_sql_store *s = (cs_sql_store *)st;
-	char sql[192], now[32];
+	char sql[320], now[32];
 	*marked = 0;
 	if (!since || !*since)
 		return cs_err_set(err, CS_ERR, "cannot mark absent '%s' rows: no scan start given",
 				  e->name);
+	/* A gift or plan that disappears changes its supporter's figures:
+	 * queue them, in the same transaction, before the rows are marked. */
+	if (e->supporter_ref && strcmp(e->supporter_ref, "id") != 0) {
+		snprintf(sql, sizeof(sql),
+			 "@insert_ignore INTO aggregate_queue (organization_id, supporter_id)"
+			 " SELECT organization_id, \"%s\" FROM \"%s\" WHERE organization_id = ?1"
+			 " AND synced_at < ?2 AND deleted_at IS NULL AND \"%s\" IS NOT NULL"
+			 "@ignore_conflicts",
+			 e->supporter_ref, e->name, e->supporter_ref);
+		int rc = cs_sql_exec(s->c, sql, "queue the supporters of absent rows",
+				     CS_SQL_ARGS(CS_V_INT(org), CS_V_TIME(since)), NULL, err);
+		if (rc < 0)
+			return rc;
+	}
 	snprintf(sql, sizeof(sql),
 		 "UPDATE \"%s\" SET deleted_at = ?1 WHERE organization_id = ?2 AND synced_at < ?3 "
 		 "AND deleted_at IS NULL",

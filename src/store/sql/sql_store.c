@@ -52,6 +52,10 @@ static int store_ctrl(cs_store *st, int op, void *arg, cs_err *err)
 		return cs_sql_run_facts(s, arg, err);
 	if (op == CS_CTRL_PLUGIN_LAST)
 		return cs_sql_plugin_last(s, arg, err);
+	if (op == CS_CTRL_HAS_ROWS)
+		return cs_sql_has_rows(s, arg, err);
+	if (op == CS_CTRL_RECOMPUTE_SOME)
+		return cs_sql_recompute_some(s, arg, err);
 	return cs_err_set(err, CS_ENOTFOUND,
 			  "store operation %d is not supported by the %s backend; upgrade "
 			  "classy-sync",
