@@ -41,12 +41,20 @@ wait_for_line() {
 strip_ansi() { sed 's/\x1b\[[0-9;]*[A-Za-z]//g'; }
 
 # ---- prerequisites ---------------------------------------------------------
+# The vendor's document is not part of the project: a clone with nothing beside
+# it has none. That is a skip, said loudly, not a failure.
+if [ ! -r "$SPEC" ]; then
+	printf 'SKIPPED  tests/contract/%s: the OpenAPI document is not at %s.\n' "$(basename "$0")" "$SPEC"
+	printf '         To run it, set CLASSY_SYNC_SPEC_DIR to the directory holding %s.\n' "$(basename "$SPEC")"
+	summary
+	trap - EXIT
+	exit 0
+fi
 for t in jq sqlite3 curl; do
 	command -v "$t" >/dev/null || fatal "prerequisite: '$t' is not installed (run scripts/bootstrap)"
 done
 [ -x "$BIN" ] || fatal "prerequisite: $BIN is not built (run make)"
 [ -x "$SANDBOX" ] || fatal "prerequisite: $SANDBOX is not built (run make)"
-[ -r "$SPEC" ] || fatal "prerequisite: the OpenAPI document is missing at $SPEC"
 
 # ---- Prism: install when node_modules is missing or stale ------------------
 PRISM=$HERE/node_modules/.bin/prism

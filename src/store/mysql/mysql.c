@@ -29,8 +29,8 @@
  *  - DECIMAL division keeps four more places (the default, which a server
  *    may have lowered): amounts / 10000.0 stay exact. */
 static const char *const session_sql[] = {
-	"SET SESSION sql_mode = 'ANSI_QUOTES,PIPES_AS_CONCAT,STRICT_ALL_TABLES,"
-	"NO_ZERO_IN_DATE,NO_ZERO_DATE,NO_ENGINE_SUBSTITUTION,NO_BACKSLASH_ESCAPES'",
+	("SET SESSION sql_mode = 'ANSI_QUOTES,PIPES_AS_CONCAT,STRICT_ALL_TABLES,"
+	 "NO_ZERO_IN_DATE,NO_ZERO_DATE,NO_ENGINE_SUBSTITUTION,NO_BACKSLASH_ESCAPES'"),
 	"SET SESSION time_zone = '+00:00'",
 	"SET NAMES utf8mb4 COLLATE utf8mb4_bin",
 	"SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
