@@ -22,9 +22,16 @@ build: $(BUILD)/Makefile
 demo: bootstrap build
 	@bash scripts/demo
 
+# make test runs ThreadSanitizer over one test of each threaded path (the
+# concurrent sync engine and its writer, kill -9 resume, the Mailchimp pool,
+# the daemon's worker, jobs, lease keeper and endpoint, health's probes) and
+# every unit test; `make test-tsan` runs the longer list (tests/tsan/run).
+TSAN_QUICK = ^(unit/[a-z_]+|integration/t_(sync_basic|concurrency|kill9|mc_push|daemon_basic|daemon_overlap|health))$$
+
 test: bootstrap build
 	@cd $(BUILD) && ctest --output-on-failure -j 2
 	@$(MAKE) --no-print-directory test-asan
+	@TSAN_TESTS='$(TSAN_QUICK)' $(MAKE) --no-print-directory test-tsan
 	@bash tests/contract/run
 	@bash tests/contract/mailchimp
 
