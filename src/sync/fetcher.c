@@ -22,6 +22,7 @@
 #include "util/log.h"
 #include "util/timeutil.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,21 @@ static long range_min_records(void)
 	const char *v = getenv("CLASSY_SYNC_TEST_RANGE_RECORDS");
 	long n = v ? atol(v) : 0;
 	return n > 0 ? n : RANGE_MIN_RECORDS;
+}
+
+/* CLASSY_SYNC_TEST_TERM_AT=N sends SIGTERM to this process when the Nth
+ * page answer is taken, before the walk asks for its next page: the scan is
+ * provably mid-way whatever the machine's load (a stop after a commit could
+ * land once every page had been fetched), and no new request goes out. */
+static void maybe_term(void)
+{
+	static long term_at = -1, pages;
+	if (term_at < 0) {
+		const char *v = getenv("CLASSY_SYNC_TEST_TERM_AT");
+		term_at = v ? atol(v) : 0;
+	}
+	if (term_at > 0 && ++pages == term_at)
+		raise(SIGTERM);
 }
 
 /* ---- the completion queue: filled on the loop's thread ------------------ */
@@ -412,6 +428,7 @@ static int answer(cs_sync_ctx *c, cs_sync_walk *w, cs_err *err)
 	job->kind = CS_JOB_PAGE;
 	job->task = t;
 	job->total = total;
+	maybe_term();
 	if (w->done) {
 		t->open_walks--;
 		walk_retire(w);

@@ -51,21 +51,6 @@ static void page_hook(void)
 		cs_warn("CLASSY_SYNC_TEST_PAGE_HOOK: '%s' failed", cmd);
 }
 
-/* CLASSY_SYNC_TEST_TERM_AT=N sends SIGTERM to this process right after the
- * Nth commit of the process: a stop that lands between pages, with no
- * request in flight, so the tests reach the strategy's own stop check
- * deterministically (a stop mid-request is seen by the HTTP client). */
-static void maybe_term(void)
-{
-	static long term_at = -1, commits;
-	if (term_at < 0) {
-		const char *v = getenv("CLASSY_SYNC_TEST_TERM_AT");
-		term_at = v ? atol(v) : 0;
-	}
-	if (term_at > 0 && ++commits == term_at)
-		raise(SIGTERM);
-}
-
 void cs_sync_writer_report(cs_sync_ctx *c, int force)
 {
 	if (!c->opts->progress)
@@ -192,10 +177,8 @@ int cs_sync_writer_commit(cs_sync_ctx *c, cs_err *err)
 	}
 	c->batch.task = NULL;
 	c->batch.records = c->batch.pages = 0;
-	if (!rc) {
+	if (!rc)
 		cs_sync_writer_report(c, 0);
-		maybe_term();
-	}
 	return rc;
 }
 

@@ -31,14 +31,14 @@ assert_eq "$(marked)" 0 "a failed full scan marks no row deleted"
 sandbox_admin POST "knobs?fail_rate=0" >/dev/null
 
 # ---- 2. SIGTERM while the scan is running ----
-# CLASSY_SYNC_TEST_TERM_AT=N: the process gets SIGTERM right after its Nth commit, so the stop
-# lands between pages with no request in flight: on one thread (CLASSY_SYNC_PIPELINE=0) the
-# strategy's own stop check sees it, deterministically; pipelined, whichever comes first. The
-# first commit: pipelined, the writer batches pages up to 1,000 rows, so a later one could be the
-# scan's last.
+# CLASSY_SYNC_TEST_TERM_AT=N: the process gets SIGTERM when the engine takes its Nth page answer,
+# before asking for the next one, so the scan is mid-way by construction (15 pages, one walk: 1,500
+# rows are too few to split) however slow the machine; on one thread (CLASSY_SYNC_PIPELINE=0) and
+# pipelined alike. (Sending it after the first commit raced the fetch: under load the whole scan
+# could be fetched before the writer's first commit, and the run ended as complete.)
 for pipeline in 0 1; do
   db "DELETE FROM sync_state WHERE entity = 'supporters'" # a new scan, not a resumed one
-  CLASSY_SYNC_PIPELINE=$pipeline CLASSY_SYNC_TEST_TERM_AT=1 cs sync supporters full
+  CLASSY_SYNC_PIPELINE=$pipeline CLASSY_SYNC_TEST_TERM_AT=2 cs sync supporters full
   assert_eq "$RC" 1 "pipeline=$pipeline: a stopped sync: exit code"
   grep -q "interrupted" "$ERR" || fail "pipeline=$pipeline: no word that it was interrupted: $(cat "$ERR")"
   assert_eq "$(last_run)" interrupted "pipeline=$pipeline: the run row"
