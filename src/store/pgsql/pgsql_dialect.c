@@ -47,7 +47,9 @@ static const cs_sql_word words[] = {
  * statement each); the plans joined and grouped once instead of a
  * subquery per supporter; supporters updated from a hash join of cs_agg
  * instead of a subquery per row. The steps they replace are dropped
- * (empty text). */
+ * (empty text). cs_agg is analyzed once filled: without statistics the
+ * planner guessed a temp table big enough to scan every transaction for
+ * 500 queued supporters (350 ms; through the supporter_id index, 83). */
 #define SET_GIFTS(src)                                                                  \
 	"UPDATE cs_agg SET amt4 = " CS_AGG_CLAMP("g.amt4") ", cnt = g.cnt,"              \
 	" first_at = g.first_at, last_at = g.last_at FROM (" src ") g WHERE g.sid = cs_agg.id"
@@ -55,6 +57,7 @@ static const cs_sql_word words[] = {
 static const cs_sql_word overrides[] = {
 	{"agg.temp_gift", ""},
 	{"agg.clear_gift", ""},
+	{"agg.analyze", "ANALYZE cs_agg"},
 	{"agg.fill_gift", ""},
 	{"agg.fill_gift_scan", ""},
 	{"agg.gifts", SET_GIFTS(CS_AGG_GIFTS_FEW("JOIN"))},

@@ -69,6 +69,10 @@ static const struct recompute_step {
 	 "@insert_ignore INTO cs_agg (id) SELECT supporter_id FROM aggregate_queue"
 	 " WHERE organization_id = ?1 AND supporter_id IS NOT NULL ORDER BY supporter_id"
 	 " LIMIT ?3@ignore_conflicts"},
+	/* A dialect whose planner needs to know how many are queued to choose
+	 * between an index and a scan (temp tables have no statistics) says
+	 * so here; the core has nothing to do (empty text). */
+	{0, "agg.analyze", ""},
 	/* The only read of transaction rows: each is about a page of raw_json,
 	 * so the figures below come from this narrow copy, not three more
 	 * passes. For a few queued supporters, @outer_first_join keeps the
