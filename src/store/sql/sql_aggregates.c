@@ -6,7 +6,10 @@
  * temp table, their successful gifts are copied once (through the index on
  * transactions(supporter_id)) into a narrow temp table the figures are
  * computed from, plans are read through recurring_plans(supporter_id), and
- * one UPDATE copies the results into supporters. Money is summed as integer
+ * one UPDATE copies the results into supporters. These are SQLite's steps;
+ * a server dialect replaces some by key and drops others (empty text), the
+ * same figures in fewer passes (store/pgsql, store/mysql). Nothing is done
+ * past the filling when nothing is queued. Money is summed as integer
  * ten-thousandths so it never drifts, through @sum4, which cannot overflow,
  * and a total beyond what cs_money holds (about 9.2e14) is stored as that
  * largest amount with a warning naming the supporter: one absurd figure
