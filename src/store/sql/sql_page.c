@@ -139,12 +139,17 @@ static int enqueue_batch(cs_sql_store *s, struct cs_sql_batch *bt, cs_err *err)
 	for (int i = 1; i < bt->nsup; i++)
 		if (bt->supporters[i] != bt->supporters[n - 1])
 			bt->supporters[n++] = bt->supporters[i];
+	/* more supporters than rows when records were replaced in the batch */
 	cs_sql_stmt *st = s->enqueue_batch;
-	cs_sql_bind_int(st, 1, bt->org);
-	for (int i = 0; i < batch_size(s); i++)
-		cs_sql_bind_int(st, i + 2, bt->supporters[i < n ? i : n - 1]);
-	rc = cs_sql_step(st, err);
-	cs_sql_reset(st);
+	int cap = batch_size(s);
+	for (int from = 0; rc >= 0 && from < n; from += cap) {
+		int last = from + cap < n ? from + cap - 1 : n - 1;
+		cs_sql_bind_int(st, 1, bt->org);
+		for (int i = 0; i < cap; i++)
+			cs_sql_bind_int(st, i + 2, bt->supporters[from + i < last ? from + i : last]);
+		rc = cs_sql_step(st, err);
+		cs_sql_reset(st);
+	}
 	bt->nsup = 0;
 	return rc < 0 ? rc : 0;
 }
