@@ -198,9 +198,10 @@ static int batch_add(cs_sql_store *s, const cs_entity *e, long long org, const c
 	bt->rows.ncols = r->n;
 	if (cs_sql_rowbuf_put(&bt->rows, cs_sql_rowbuf_find(&bt->rows, r->id), r->id, r->v))
 		return cs_err_set(err, CS_ERR, "cannot batch records: out of memory");
-	if (r->supporter >= 0 && bt->nsup < MAX_BATCH)
+	if (r->supporter >= 0)
 		bt->supporters[bt->nsup++] = r->supporter;
-	return bt->rows.rows == bt->rows.cap ? batch_flush(s, err) : 0;
+	/* full of rows, or of supporters (replaced records add some, not rows) */
+	return bt->rows.rows == bt->rows.cap || bt->nsup == MAX_BATCH ? batch_flush(s, err) : 0;
 }
 
 /* --- the page transaction --- */
