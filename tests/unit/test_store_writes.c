@@ -2,7 +2,8 @@
  * tests/with-backend.sh PostgreSQL and MySQL): an older version of a record
  * never overwrites a newer one, yet still counts as seen; a record twice in
  * one page is stored once, as its last version; a page larger than one
- * batch, and one smaller, are written whole with their cursor. */
+ * batch, and one smaller, are written whole with their cursor; every
+ * supporter a batch's records named is queued, even more than it has rows. */
 #include "test_store_helpers.h"
 
 #include <cjson/cJSON.h>
@@ -91,12 +92,41 @@ static void test_pages_of_any_size(void **state)
 	tstore_close(&t);
 }
 
+/* One gift seen 250 times in a page, with another supporter each time (it
+ * moved while a split scan read it twice, say): the batch holds one row but
+ * names 250 supporters, more than its queue insert takes at once, and more
+ * than a batch keeps. */
+static void test_replaced_rows_queue_every_supporter(void **state)
+{
+	(void)state;
+	tstore t;
+	cs_err err = {0};
+	char json[96];
+	tstore_open(&t);
+	assert_int_equal(t.st->page_begin(t.st, SYNC1, &err), 0);
+	for (int i = 0; i < 250; i++) {
+		snprintf(json, sizeof(json), "{\"id\":9,\"supporter_id\":%d}", 2000 + i);
+		cJSON *j = cJSON_Parse(json);
+		cs_record rec = {j, json, strlen(json), 0, NULL};
+		if (t.st->page_upsert(t.st, &cs_entities[CS_ENT_TRANSACTIONS], 7, &rec, &err))
+			fail_msg("upsert: %s", err.msg);
+		cJSON_Delete(j);
+	}
+	assert_int_equal(t.st->page_commit(t.st, NULL, &err), 0);
+	assert_int_equal(q_int(&t, "SELECT COUNT(*) FROM transactions"), 1);
+	assert_int_equal(q_int(&t, "SELECT supporter_id FROM transactions"), 2249);
+	assert_int_equal(q_int(&t, "SELECT COUNT(*) FROM aggregate_queue WHERE supporter_id"
+				   " BETWEEN 2000 AND 2249"), 250);
+	tstore_close(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_older_version_never_overwrites),
 		cmocka_unit_test(test_duplicate_in_one_page),
 		cmocka_unit_test(test_pages_of_any_size),
+		cmocka_unit_test(test_replaced_rows_queue_every_supporter),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

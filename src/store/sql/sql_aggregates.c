@@ -6,13 +6,17 @@
  * temp table, their successful gifts are copied once (through the index on
  * transactions(supporter_id)) into a narrow temp table the figures are
  * computed from, plans are read through recurring_plans(supporter_id), and
- * one UPDATE copies the results into supporters. Money is summed as integer
+ * one UPDATE copies the results into supporters. These are SQLite's steps;
+ * a server dialect replaces some by key and drops others (empty text), the
+ * same figures in fewer passes (store/pgsql, store/mysql). Nothing is done
+ * past the filling when nothing is queued. Money is summed as integer
  * ten-thousandths so it never drifts, through @sum4, which cannot overflow,
  * and a total beyond what cs_money holds (about 9.2e14) is stored as that
  * largest amount with a warning naming the supporter: one absurd figure
  * must not fail the recompute of every supporter. A step's failure rolls
  * back the whole recompute and is returned: stale totals must never look
  * current. */
+#include "store/sql/aggregates.h"
 #include "store/sql/sqlstore.h"
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -20,21 +24,14 @@
 #include <string.h>
 
 #define ACTIVE_PLANS \
-	" FROM recurring_plans p WHERE p.supporter_id = cs_agg.id AND p.status = 'active'" \
-	" AND p.deleted_at IS NULL"
-/* Frequencies match case-insensitively, as the API spells them loosely. */
-#define FACTOR_OF_P " f.frequency = LOWER(TRIM(p.frequency))"
+	" FROM recurring_plans p WHERE p.supporter_id = cs_agg.id AND" CS_AGG_ACTIVE_PLAN
 
 #define PLANS_SUM                                                              \
 	"COALESCE(@sum4((SELECT ROUND(@x4(p.donation_amount) * f.num * 1.0 / f.den)" \
-	" FROM frequency_factors f WHERE" FACTOR_OF_P ")), 0)"
+	" FROM frequency_factors f WHERE" CS_AGG_FACTOR_OF_P ")), 0)"
 
-/* A wide sum into a BIGINT column: the largest cs_money (util/money.h)
- * either way, never an overflow. */
-#define MONEY_MAX "9223372036854775807"
-#define CLAMP_MONEY(x)                                                               \
-	"CASE WHEN " x " > " MONEY_MAX " THEN " MONEY_MAX " WHEN " x " < -" MONEY_MAX \
-	" THEN -" MONEY_MAX " ELSE " x " END"
+#define MONEY_MAX CS_AGG_MONEY_MAX
+#define CLAMP_MONEY(x) CS_AGG_CLAMP(x)
 
 enum step_flags {
 	STEP_WARN_FIRST = 1 << 0, /* log unknown frequencies before this step */
@@ -43,7 +40,8 @@ enum step_flags {
 	STEP_MANY = 1 << 3,       /* only when many are (after a full sync) */
 	STEP_ALL = 1 << 4,        /* only when the whole queue is done */
 	STEP_SOME = 1 << 5,       /* only for a part of it (a chunk, ?3 supporters) */
-	STEP_WARN_CLAMPED = 1 << 6 /* log totals held at the largest amount before it */
+	STEP_WARN_CLAMPED = 1 << 6, /* log totals held at the largest amount before it */
+	STEP_FILLS = 1 << 7        /* fills cs_agg: nothing more to do when it is empty */
 };
 
 /* ?1 is the organization, ?2 the aggregates_at stamp. A key names each
@@ -52,12 +50,6 @@ static const struct recompute_step {
 	int flags;
 	const char *key, *sql;
 } recompute_steps[] = {
-	/* Supporters that arrived after the transactions pointing at them
-	 * (orphans at the time) never had aggregates: queue them too. */
-	{STEP_ALL, "agg.queue_new",
-	 "@insert_ignore INTO aggregate_queue (organization_id, supporter_id)"
-	 " SELECT organization_id, id FROM supporters"
-	 " WHERE organization_id = ?1 AND aggregates_at IS NULL@ignore_conflicts"},
 	{0, "agg.temp_agg",
 	 "@temp_table cs_agg (id @bigint PRIMARY KEY,"
 	 " amt4 @bigint NOT NULL DEFAULT 0, cnt @bigint NOT NULL DEFAULT 0,"
@@ -67,15 +59,23 @@ static const struct recompute_step {
 	 "@temp_table cs_gift (sid @bigint NOT NULL, jd @ts_type, at @time_type, amt4 @bigint)"},
 	{0, "agg.clear_agg", "DELETE FROM cs_agg"},
 	{0, "agg.clear_gift", "DELETE FROM cs_gift"},
-	{STEP_ALL, "agg.fill_agg",
-	 "@insert_ignore INTO cs_agg (id) SELECT supporter_id FROM aggregate_queue"
-	 " WHERE organization_id = ?1 AND supporter_id IS NOT NULL@ignore_conflicts"},
+	/* The queue, and every supporter that never had aggregates (written
+	 * by something other than a page, which queues it): UNION takes each
+	 * once, and neither is written anywhere but this temp table. */
+	{STEP_ALL | STEP_FILLS, "agg.fill_agg",
+	 "INSERT INTO cs_agg (id) SELECT supporter_id FROM aggregate_queue"
+	 " WHERE organization_id = ?1 AND supporter_id IS NOT NULL"
+	 " UNION SELECT id FROM supporters WHERE organization_id = ?1 AND aggregates_at IS NULL"},
 	/* A chunk takes the lowest queued ids: supporters queued again later
 	 * (a newer gift arrived) are simply done again by a later chunk. */
-	{STEP_SOME, "agg.fill_agg_some",
+	{STEP_SOME | STEP_FILLS, "agg.fill_agg_some",
 	 "@insert_ignore INTO cs_agg (id) SELECT supporter_id FROM aggregate_queue"
 	 " WHERE organization_id = ?1 AND supporter_id IS NOT NULL ORDER BY supporter_id"
 	 " LIMIT ?3@ignore_conflicts"},
+	/* A dialect whose planner needs to know how many are queued to choose
+	 * between an index and a scan (temp tables have no statistics) says
+	 * so here; the core has nothing to do (empty text). */
+	{0, "agg.analyze", ""},
 	/* The only read of transaction rows: each is about a page of raw_json,
 	 * so the figures below come from this narrow copy, not three more
 	 * passes. For a few queued supporters, @outer_first_join keeps the
@@ -88,12 +88,17 @@ static const struct recompute_step {
 	 "INSERT INTO cs_gift SELECT t.supporter_id, @ts(t.purchased_at),"
 	 " t.purchased_at, @x4(t.total_gross_amount) FROM cs_agg a"
 	 " @outer_first_join transactions t ON t.supporter_id = a.id"
-	 " WHERE t.status = 'success' AND t.deleted_at IS NULL"},
+	 " WHERE" CS_AGG_GIFT},
 	{STEP_MANY, "agg.fill_gift_scan",
 	 "INSERT INTO cs_gift SELECT t.supporter_id, @ts(t.purchased_at),"
 	 " t.purchased_at, @x4(t.total_gross_amount) FROM transactions t"
-	 " WHERE t.organization_id = ?1 AND t.status = 'success'"
-	 " AND t.deleted_at IS NULL AND +t.supporter_id IN (SELECT id FROM cs_agg)"},
+	 " WHERE t.organization_id = ?1 AND" CS_AGG_GIFT
+	 " AND +t.supporter_id IN (SELECT id FROM cs_agg)"},
+	/* A server dialect computes every gift figure in one pass of its own
+	 * (the core has none: these are empty here) and drops the three
+	 * below, which SQLite needs for its bare-column MIN() and MAX(). */
+	{STEP_FEW, "agg.gifts", ""},
+	{STEP_MANY, "agg.gifts_scan", ""},
 	{0, "agg.sums",
 	 "UPDATE cs_agg SET amt4 = " CLAMP_MONEY("g.amt4") ", cnt = g.cnt FROM (SELECT sid,"
 	 " COALESCE(@sum4(amt4), 0) AS amt4, COUNT(*) AS cnt FROM cs_gift GROUP BY sid) g"
@@ -124,7 +129,11 @@ static const struct recompute_step {
 	 " a.first_at, a.last_at, a.plans, a.monthly4 / 10000.0, CAST(?2 AS @time_type)"
 	 " FROM cs_agg a WHERE a.id = supporters.id)"
 	 " WHERE id IN (SELECT id FROM cs_agg)"},
-	{STEP_ALL, "agg.dequeue", "DELETE FROM aggregate_queue WHERE organization_id = ?1"},
+	/* only what was computed: a row another writer queued after the fill
+	 * stays queued for the next recompute */
+	{STEP_ALL, "agg.dequeue",
+	 "DELETE FROM aggregate_queue WHERE organization_id = ?1"
+	 " AND supporter_id IN (SELECT id FROM cs_agg)"},
 	{STEP_SOME, "agg.dequeue_some",
 	 "DELETE FROM aggregate_queue WHERE organization_id = ?1"
 	 " AND supporter_id IN (SELECT id FROM cs_agg)"},
@@ -135,7 +144,7 @@ static const char unknown_freq_sql[] =
 	"SELECT p.id, p.supporter_id, p.frequency FROM cs_agg"
 	" JOIN recurring_plans p ON p.supporter_id = cs_agg.id"
 	" WHERE p.status = 'active' AND p.deleted_at IS NULL"
-	" AND NOT EXISTS (SELECT 1 FROM frequency_factors f WHERE" FACTOR_OF_P ")"
+	" AND NOT EXISTS (SELECT 1 FROM frequency_factors f WHERE" CS_AGG_FACTOR_OF_P ")"
 	" ORDER BY p.id";
 
 static int run_step(cs_sql_store *s, const struct recompute_step *step, long long org,
@@ -143,6 +152,8 @@ static int run_step(cs_sql_store *s, const struct recompute_step *step, long lon
 {
 	cs_sql_stmt *st = NULL;
 	const char *sql = cs_sql_text(s->c->dia, step->key, step->sql);
+	if (!*sql) /* a step this dialect does not need (another of its steps does it) */
+		return 0;
 	int rc = cs_sql_prepare(s->c, sql, "prepare the aggregates recompute", &st, err);
 	if (rc < 0)
 		return rc;
@@ -163,15 +174,12 @@ static int run_step(cs_sql_store *s, const struct recompute_step *step, long lon
 
 /* Whether most of the org's supporters are queued (a quarter or more):
  * then reading all its transactions in order beats looking each queued
- * supporter up. Asked after the queue is copied into cs_agg. */
-static int many_queued(cs_sql_store *s, long long org, int *many, cs_err *err)
+ * supporter up. */
+static int many_queued(cs_sql_store *s, long long org, long long queued, int *many, cs_err *err)
 {
-	long long queued = 0, all = 0;
-	int rc = cs_sql_query_int(s->c, "SELECT COUNT(*) FROM cs_agg", "count queued supporters",
-				  CS_SQL_NOARGS, &queued, NULL, err);
-	if (rc == 0)
-		rc = cs_sql_query_int(s->c, "SELECT COUNT(*) FROM supporters WHERE organization_id = ?1",
-				      "count supporters", CS_SQL_ARGS(CS_V_INT(org)), &all, NULL, err);
+	long long all = 0;
+	int rc = cs_sql_query_int(s->c, "SELECT COUNT(*) FROM supporters WHERE organization_id = ?1",
+				  "count supporters", CS_SQL_ARGS(CS_V_INT(org)), &all, NULL, err);
 	*many = rc == 0 && queued * 4 >= all && queued > 0;
 	return rc;
 }
@@ -239,6 +247,40 @@ static int warn_clamped(cs_sql_store *s, long long org, cs_err *err)
 	return rc;
 }
 
+/* The recompute's steps in order, those of its kind (the whole queue or a
+ * chunk) and of its size (few or many queued); the supporters the filling
+ * step queued decide the size, and when it queued none there is nothing
+ * more to do (a no-op sync reads no transaction and counts nothing). */
+static int run_steps(cs_sql_store *s, long long org, long long limit, const char *stamp,
+		     long long *changes, cs_err *err)
+{
+	long long queued = -1;
+	int many = -1, rc = 0;
+	for (size_t i = 0; rc == 0 && i < sizeof(recompute_steps) / sizeof(recompute_steps[0]);
+	     i++) {
+		const struct recompute_step *step = &recompute_steps[i];
+		if ((step->flags & STEP_ALL && limit) || (step->flags & STEP_SOME && !limit))
+			continue;
+		if (queued == 0)
+			break;
+		if ((step->flags & (STEP_FEW | STEP_MANY)) && many < 0)
+			rc = many_queued(s, org, queued, &many, err);
+		if (rc || ((step->flags & STEP_FEW) && many) || ((step->flags & STEP_MANY) && !many))
+			continue;
+		if (step->flags & STEP_WARN_FIRST)
+			rc = warn_unknown_frequencies(s, org, err);
+		if (rc == 0 && (step->flags & STEP_WARN_CLAMPED))
+			rc = warn_clamped(s, org, err);
+		if (rc == 0)
+			rc = run_step(s, step, org, limit, stamp,
+				      (step->flags & STEP_COUNTS)  ? changes
+				      : (step->flags & STEP_FILLS) ? &queued
+								   : NULL,
+				      err);
+	}
+	return rc;
+}
+
 /* The queued supporters of org (all of them when limit is 0, else up to
  * limit of them), in one transaction. */
 static int recompute(cs_sql_store *s, long long org, long long limit, long long *updated,
@@ -260,24 +302,7 @@ static int recompute(cs_sql_store *s, long long org, long long limit, long long 
 	rc = cs_sql_begin(s->c, 1, "start the aggregates transaction", err);
 	if (rc != 0)
 		return rc;
-	int many = -1;
-	for (size_t i = 0; rc == 0 && i < sizeof(recompute_steps) / sizeof(recompute_steps[0]);
-	     i++) {
-		const struct recompute_step *step = &recompute_steps[i];
-		if ((step->flags & STEP_ALL && limit) || (step->flags & STEP_SOME && !limit))
-			continue;
-		if ((step->flags & (STEP_FEW | STEP_MANY)) && many < 0)
-			rc = many_queued(s, org, &many, err);
-		if (rc || ((step->flags & STEP_FEW) && many) || ((step->flags & STEP_MANY) && !many))
-			continue;
-		if (step->flags & STEP_WARN_FIRST)
-			rc = warn_unknown_frequencies(s, org, err);
-		if (rc == 0 && (step->flags & STEP_WARN_CLAMPED))
-			rc = warn_clamped(s, org, err);
-		if (rc == 0)
-			rc = run_step(s, step, org, limit, stamp,
-				      (step->flags & STEP_COUNTS) ? &changes : NULL, err);
-	}
+	rc = run_steps(s, org, limit, stamp, &changes, err);
 	rc = cs_sql_end(s->c, rc, "commit supporter aggregates", err);
 	if (rc != 0)
 		return rc;

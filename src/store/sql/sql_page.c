@@ -106,37 +106,50 @@ static int cmp_id(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* The batch's supporters in one statement: (?1, ?2), (?1, ?3), ... Sorted
- * and once each: two workers queueing the same supporters then take their
- * locks in the same order, and cannot deadlock. */
-static int enqueue_batch(cs_sql_store *s, struct cs_sql_batch *bt, cs_err *err)
+/* The statement that queues a batch's supporters: (?1, ?2), (?1, ?3), ...
+ * as many as a batch holds rows, prepared once (a batch of fewer repeats
+ * its last supporter: the duplicates are ignored). */
+static int prepare_enqueue_batch(cs_sql_store *s, cs_err *err)
 {
 	cs_buf sql = CS_BUF_INIT;
-	cs_sql_stmt *st = NULL;
+	int bad = cs_buf_puts(&sql, "@insert_ignore INTO aggregate_queue (organization_id, "
+				    "supporter_id) VALUES ");
+	for (int i = 0; i < batch_size(s); i++)
+		bad |= cs_buf_printf(&sql, "%s(?1, ?%d)", i ? ", " : "", i + 2);
+	bad |= cs_buf_puts(&sql, "@ignore_conflicts");
+	int rc = bad ? cs_err_set(err, CS_ERR, "cannot queue supporters: out of memory")
+		     : cs_sql_prepare_kept(s->c, cs_buf_str(&sql), "queue supporters for aggregates",
+					   &s->enqueue_batch, err);
+	cs_buf_release(&sql);
+	return rc;
+}
+
+/* The batch's supporters in one statement. Sorted and once each: two
+ * workers queueing the same supporters then take their locks in the same
+ * order, and cannot deadlock. */
+static int enqueue_batch(cs_sql_store *s, struct cs_sql_batch *bt, cs_err *err)
+{
+	int rc = 0;
 	if (bt->nsup == 0)
 		return 0;
+	if (!s->enqueue_batch && (rc = prepare_enqueue_batch(s, err)) < 0)
+		return rc;
 	qsort(bt->supporters, (size_t)bt->nsup, sizeof(*bt->supporters), cmp_id);
 	int n = 1;
 	for (int i = 1; i < bt->nsup; i++)
 		if (bt->supporters[i] != bt->supporters[n - 1])
 			bt->supporters[n++] = bt->supporters[i];
-	bt->nsup = n;
-	int bad = cs_buf_puts(&sql, "@insert_ignore INTO aggregate_queue (organization_id, "
-				    "supporter_id) VALUES ");
-	for (int i = 0; i < bt->nsup; i++)
-		bad |= cs_buf_printf(&sql, "%s(?1, ?%d)", i ? ", " : "", i + 2);
-	bad |= cs_buf_puts(&sql, "@ignore_conflicts");
-	int rc = bad ? cs_err_set(err, CS_ERR, "cannot queue supporters: out of memory")
-		     : cs_sql_prepare(s->c, cs_buf_str(&sql), "queue supporters for aggregates",
-				      &st, err);
-	if (rc == 0) {
+	/* more supporters than rows when records were replaced in the batch */
+	cs_sql_stmt *st = s->enqueue_batch;
+	int cap = batch_size(s);
+	for (int from = 0; rc >= 0 && from < n; from += cap) {
+		int last = from + cap < n ? from + cap - 1 : n - 1;
 		cs_sql_bind_int(st, 1, bt->org);
-		for (int i = 0; i < bt->nsup; i++)
-			cs_sql_bind_int(st, i + 2, bt->supporters[i]);
+		for (int i = 0; i < cap; i++)
+			cs_sql_bind_int(st, i + 2, bt->supporters[from + i < last ? from + i : last]);
 		rc = cs_sql_step(st, err);
+		cs_sql_reset(st);
 	}
-	cs_sql_finalize(st);
-	cs_buf_release(&sql);
 	bt->nsup = 0;
 	return rc < 0 ? rc : 0;
 }
@@ -185,9 +198,10 @@ static int batch_add(cs_sql_store *s, const cs_entity *e, long long org, const c
 	bt->rows.ncols = r->n;
 	if (cs_sql_rowbuf_put(&bt->rows, cs_sql_rowbuf_find(&bt->rows, r->id), r->id, r->v))
 		return cs_err_set(err, CS_ERR, "cannot batch records: out of memory");
-	if (r->supporter >= 0 && bt->nsup < MAX_BATCH)
+	if (r->supporter >= 0)
 		bt->supporters[bt->nsup++] = r->supporter;
-	return bt->rows.rows == bt->rows.cap ? batch_flush(s, err) : 0;
+	/* full of rows, or of supporters (replaced records add some, not rows) */
+	return bt->rows.rows == bt->rows.cap || bt->nsup == MAX_BATCH ? batch_flush(s, err) : 0;
 }
 
 /* --- the page transaction --- */
@@ -200,6 +214,10 @@ void cs_sql_store_drop_cached(cs_sql_store *s)
 	}
 	cs_sql_finalize(s->enqueue);
 	s->enqueue = NULL;
+	cs_sql_finalize(s->enqueue_batch);
+	s->enqueue_batch = NULL;
+	cs_sql_finalize(s->state);
+	s->state = NULL;
 	if (s->batch) {
 		cs_sql_rowbuf_release(&s->batch->rows);
 		free(s->batch);
@@ -270,30 +288,41 @@ int cs_sql_page_upsert(cs_store *st, const cs_entity *e, long long org, const cs
 	return rc;
 }
 
-static int write_state(cs_sql_store *s, const cs_sync_state *state, cs_err *err)
+/* The sync_state upsert, prepared once. */
+static int prepare_state(cs_sql_store *s, cs_err *err)
 {
 	static const char *const cols[] = {"organization_id", "entity",       "cursor",
 					   "lookback_s",      "full_last_id", "full_started_at",
 					   "last_full_at",    "updated_at"};
 	cs_buf b = CS_BUF_INIT;
+	cs_sql_upsert u = {"sync_state", cols, 8, 2, 0, NULL, NULL, 0, NULL, NULL};
+	int rc = cs_sql_upsert_text(s->c->dia, &u, &b)
+			 ? cs_err_set(err, CS_ERR, "cannot save sync state: out of memory")
+			 : cs_sql_prepare_kept(s->c, cs_buf_str(&b), "save sync state", &s->state, err);
+	cs_buf_release(&b);
+	return rc;
+}
+
+static int write_state(cs_sql_store *s, const cs_sync_state *state, cs_err *err)
+{
 	char now[32];
+	int rc = 0;
 	if (state->entity < 0 || state->entity >= CS_ENT_COUNT)
 		return cs_err_set(err, CS_ERR, "cannot save sync state: unknown entity %d",
 				  state->entity);
-	cs_sql_upsert u = {"sync_state", cols, 8, 2, 0, NULL, NULL, 0, NULL, NULL};
-	if (cs_sql_upsert_text(s->c->dia, &u, &b)) {
-		cs_buf_release(&b);
-		return cs_err_set(err, CS_ERR, "cannot save sync state: out of memory");
-	}
+	if (!s->state && (rc = prepare_state(s, err)) < 0)
+		return rc;
 	cs_sql_now(now);
-	int rc = cs_sql_exec(s->c, cs_buf_str(&b), "save sync state",
-			     CS_SQL_ARGS(CS_V_INT(state->org_id),
-					 CS_V_TEXT(cs_entities[state->entity].name),
-					 CS_V_TIME(state->cursor), CS_V_INT(state->lookback_s),
-					 CS_V_INT(state->full_last_id), CS_V_TIME(state->full_started_at),
-					 CS_V_TIME(state->last_full_at), CS_V_TIME(now)),
-			     NULL, err);
-	cs_buf_release(&b);
+	const cs_sql_val v[] = {CS_V_INT(state->org_id), CS_V_TEXT(cs_entities[state->entity].name),
+				CS_V_TIME(state->cursor),  CS_V_INT(state->lookback_s),
+				CS_V_INT(state->full_last_id), CS_V_TIME(state->full_started_at),
+				CS_V_TIME(state->last_full_at), CS_V_TIME(now)};
+	cs_sql_clear(s->state);
+	if (cs_sql_bind_all(s->state, v, 8))
+		rc = cs_err_set(err, CS_ERR, "cannot save sync state: out of memory");
+	else if ((rc = cs_sql_step(s->state, err)) > 0)
+		rc = 0;
+	cs_sql_reset(s->state);
 	return rc;
 }
 

@@ -28,7 +28,9 @@ typedef struct cs_sql_store {
 	int in_page;
 	char synced_at[32];
 	cs_sql_stmt *upsert[CS_ENT_COUNT]; /* prepared once per entity (a batch of rows) */
-	cs_sql_stmt *enqueue;              /* aggregate_queue insert */
+	cs_sql_stmt *enqueue;              /* aggregate_queue insert (a row) */
+	cs_sql_stmt *enqueue_batch;        /* aggregate_queue insert (a batch's rows) */
+	cs_sql_stmt *state;                /* sync_state upsert */
 	struct cs_sql_batch *batch;        /* rows not yet written (server products) */
 	/* Field position -> column index, per entity. Records of one endpoint
 	 * list their fields in the same order, so one strcmp per field replaces
