@@ -66,7 +66,8 @@ dm_config '{"syncIntervals":{"transactions":1000,"supporters":600000,"campaigns"
   "recurringPlans":600000,"plugins":600000}}'
 dm_start
 tx_job='.jobs[] | select(.kind=="transactions") | .last'
-wait_for "[ -n \"\$(dm_jq '$tx_job.status // empty')\" ]" 60
+# (a run of this daemon has a duration; the one it read from sync_runs at start has none)
+wait_for "[ -n \"\$(dm_jq '$tx_job.duration_ms // empty')\" ]" 60
 assert_eq "$(dm_jq "$tx_job.status")" failed "the daemon's transactions job with a failing aggregate step"
 dm_jq "$tx_job.error" | grep -q "planted aggregate failure" ||
   fail "the daemon's job does not name the aggregate failure: $(dm_jq "$tx_job")"
