@@ -53,6 +53,15 @@ done
 [ "$(db "SELECT COUNT(*) FROM sync_runs WHERE status <> 'success'")" -eq 0 ] ||
   fail "runs that did not succeed: $(db "SELECT entity, status, error FROM sync_runs WHERE status <> 'success'")"
 aggregates_exact "full sync"
+# every range was walked once: each full run stored exactly the source's records (a
+# split walk that went on into the range it gave away would store them twice)
+for org in 1001 1002; do
+  for e in campaigns supporters transactions recurring_plans; do
+    want=$(curl -sf "$SANDBOX_URL/__sandbox/dump?org=$org&entity=$(cs_endpoint "$e")" | jq length)
+    assert_eq "$(db "SELECT records FROM sync_runs WHERE organization_id = $org AND entity = '$e'
+                     AND mode = 'full'")" "$want" "records stored by the full sync of $e of $org"
+  done
+done
 
 # Changes on both orgs, then an incremental of everything: split by time, same budget.
 for org in 1001 1002; do

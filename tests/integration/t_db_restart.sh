@@ -5,6 +5,7 @@
 # through CLASSY_SYNC_TEST_PAGE_HOOK, no timing): the sync reconnects, closes
 # the runs that lost their connection as interrupted, resumes from the last
 # committed page, and the mirror equals the sandbox exactly; the next run too.
+# Then once more on one range, where the resume point is known to the record.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cs.sh"
@@ -34,4 +35,19 @@ assert_eq "$dups" 0 "duplicate rows"
 
 cs_ok sync all
 for e in supporters transactions; do assert_matches_sandbox 1001 "$e"; done
+
+# The resume point, exactly: one entity, one range, one page per transaction, so
+# pages 1-5 (500 records) are committed when the server restarts before page 6. The
+# run cut there keeps its 500; the run after the reconnect reads the other 1,000 (a
+# scan that started over would read 1,500).
+restart="$CS_SRC/scripts/test-servers restart $servers $(cs_backend)"
+CLASSY_SYNC_PIPELINE=0 CLASSY_SYNC_TEST_RANGE_RECORDS=1000000 \
+  CLASSY_SYNC_TEST_PAGE_HOOK="6:$restart" LOG_LEVEL=info cs sync supporters full
+[ "$RC" -eq 0 ] || { cat "$ERR"; fail "one range: the sync did not recover from the restart (exit $RC)"; }
+grep -q "reconnecting" "$ERR" || { cat "$ERR"; fail "one range: the restart went unnoticed"; }
+runs=$(db "SELECT status, records FROM sync_runs WHERE entity = 'supporters' AND mode = 'full'
+           ORDER BY id DESC LIMIT 2" | tr '\n' ' ')
+assert_eq "$runs" "success|1000 interrupted|500 " \
+  "one range: the runs cut by the restart and resumed after it (newest first)"
+assert_matches_sandbox 1001 supporters
 echo ok

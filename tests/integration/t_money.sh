@@ -4,11 +4,12 @@
 #     record: the column is NULL, raw_json keeps it. Two amounts that fit but whose sum does not
 #     (2 x 9e14) give a total held at the largest amount, with a warning naming the supporter.
 #     Nothing fails, and every other supporter's totals are exact.
-#  2. A failing aggregate step reaches stderr and the exit code (here a planted trigger), and the
-#     next sync retries it even when nothing new arrived.
+#  2. A failing aggregate step reaches stderr and the exit code (here a planted trigger), fails
+#     the daemon's job, and the next sync retries it even when nothing new arrived.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cs.sh"
+. "$(dirname "$0")/daemon.sh"
 sandbox_start --orgs 1 --supporters 30 --transactions 200 --campaigns 2 --plans 10 --ties 0 \
   --orphans 0
 cs_env
@@ -60,6 +61,17 @@ cs sync transactions
 assert_eq "$RC" 3 "the entity synced but the aggregate step failed: partial"
 grep -q "cannot recompute supporter aggregates of organization 1001: .*planted aggregate failure" "$ERR" ||
   fail "the aggregate failure is not on stderr: $(cat "$ERR")"
+# the daemon's job too: it ends failed, naming the step (so it alerts and is retried), not ok
+dm_config '{"syncIntervals":{"transactions":1000,"supporters":600000,"campaigns":600000,
+  "recurringPlans":600000,"plugins":600000}}'
+dm_start
+tx_job='.jobs[] | select(.kind=="transactions") | .last'
+# (a run of this daemon has a duration; the one it read from sync_runs at start has none)
+wait_for "[ -n \"\$(dm_jq '$tx_job.duration_ms // empty')\" ]" 60
+assert_eq "$(dm_jq "$tx_job.status")" failed "the daemon's transactions job with a failing aggregate step"
+dm_jq "$tx_job.error" | grep -q "planted aggregate failure" ||
+  fail "the daemon's job does not name the aggregate failure: $(dm_jq "$tx_job")"
+"$CS_BIN" daemon stop --timeout 20 >/dev/null 2>&1 </dev/null || fail "daemon stop"
 db "DROP TRIGGER planted_failure"
 cs_ok sync transactions # nothing new: the queue left by the failure is recomputed anyway
 set_amount "$T2" 2000

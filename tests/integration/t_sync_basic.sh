@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # backends: all
-# Full sync then incremental against the sandbox: the database equals the sandbox's data, orphans
-# are kept, aggregates are exact, and a no-op incremental makes at most one data request per entity.
+# Full sync then incremental against the sandbox: the database equals the sandbox's data (split
+# into key ranges, each record stored once), orphans are kept, aggregates are exact, and a no-op
+# incremental makes at most one data request per entity.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cs.sh"
@@ -11,11 +12,16 @@ cs_ok db migrate
 cs_add_org 1001
 cs_add_org 1002
 
-cs_ok sync all full
+LOG_LEVEL=debug cs_ok sync all full
 grep -q "total:" "$OUT" || fail "no summary printed"
+grep -q "range split" "$ERR" || fail "fixture: no key range was split"
 for org in 1001 1002; do
   for e in campaigns supporters transactions recurring_plans; do
     assert_matches_sandbox "$org" "$e"
+    # each record stored once: no range walked twice (split walks meet, never overlap)
+    assert_eq "$(db "SELECT records FROM sync_runs WHERE organization_id = $org AND entity = '$e'")" \
+      "$(curl -sf "$SANDBOX_URL/__sandbox/dump?org=$org&entity=$(cs_endpoint "$e")" | jq length)" \
+      "records stored by the full sync of $e of $org"
   done
 done
 

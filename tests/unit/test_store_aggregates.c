@@ -250,7 +250,8 @@ static void test_refused_inside_page(void **state)
 /* The two ways of reading gifts (through the supporter_id index for a few
  * queued supporters, the org's rows in order for many) give the same
  * figures: 40 supporters computed with all queued, then 5 recomputed alone
- * (a quarter is the switch) after their figures were wiped. */
+ * (a quarter is the switch) after their figures were wiped; three of the
+ * five have a failed gift beside successful ones, which neither way counts. */
 static void test_few_and_many_agree(void **state)
 {
 	fx *f = *state;
@@ -260,7 +261,7 @@ static void test_few_and_many_agree(void **state)
 		char amount[16], when[32];
 		snprintf(amount, sizeof(amount), "%lld.%02lld", t % 37, t % 100);
 		snprintf(when, sizeof(when), "2024-%02lld-%02lldT10:00:00Z", 1 + t % 12, 1 + t % 28);
-		tx(f->db, t, 1 + (t * 7) % 40, t % 5 ? "success" : "failed", amount, when);
+		tx(f->db, t, 1 + (t * 7) % 40, t % 7 ? "success" : "failed", amount, when);
 	}
 	assert_int_equal(recompute(f, 1), 40);
 	exec(f->db, "CREATE TABLE want AS SELECT id, lifetime_donation_amount AS a,"

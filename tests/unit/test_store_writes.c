@@ -1,9 +1,10 @@
 /* The store's write rules on every backend (SQLite, and through
  * tests/with-backend.sh PostgreSQL and MySQL): an older version of a record
- * never overwrites a newer one, yet still counts as seen; a record twice in
- * one page is stored once, as its last version; a page larger than one
- * batch, and one smaller, are written whole with their cursor; every
- * supporter a batch's records named is queued, even more than it has rows. */
+ * never overwrites a newer one, yet still counts as seen (and is live again
+ * if it was soft-deleted); a record twice in one page is stored once, as its
+ * last version; a page larger than one batch, and one smaller, are written
+ * whole with their cursor; every supporter a batch's records named is
+ * queued, even more than it has rows. */
 #include "test_store_helpers.h"
 
 #include <cjson/cJSON.h>
@@ -31,6 +32,37 @@ static void test_older_version_never_overwrites(void **state)
 	assert_string_equal(q_text(&t, "SELECT synced_at FROM supporters WHERE id = 1"), SYNC2);
 	put(&t, SYNC2, same, 1); /* not older: it wins */
 	assert_string_equal(q_text(&t, "SELECT first_name FROM supporters WHERE id = 1"), "Same");
+	tstore_close(&t);
+}
+
+/* A row soft-deleted (absent from a complete full scan) is live again as
+ * soon as the record is seen again, in any version: restored in Classy, or
+ * marked by a scan that missed it. */
+static void test_seen_again_is_live(void **state)
+{
+	(void)state;
+	tstore t;
+	cs_err err = {0};
+	long long marked = 0;
+	tstore_open(&t);
+	const char *v2[] = {"{\"id\":1,\"first_name\":\"New\",\"updated_at\":\"2024-03-02T00:00:00Z\"}"};
+	const char *v1[] = {"{\"id\":1,\"first_name\":\"Old\",\"updated_at\":\"2024-03-01T00:00:00Z\"}"};
+	for (int round = 0; round < 2; round++) {
+		put(&t, SYNC1, v2, 1);
+		/* a scan that started after SYNC1 and did not see it */
+		assert_int_equal(t.st->page_begin(t.st, SYNC2, &err), 0);
+		assert_int_equal(t.st->mark_absent(t.st, &cs_entities[CS_ENT_SUPPORTERS], 7,
+						   "2024-05-01T11:00:00.000Z", &marked, &err), 0);
+		assert_int_equal(t.st->page_commit(t.st, NULL, &err), 0);
+		assert_int_equal(marked, 1);
+		assert_int_equal(q_int(&t, "SELECT COUNT(*) FROM supporters WHERE deleted_at IS NULL"),
+				 0);
+		/* seen again: the same version, then (round 2) an older one */
+		put(&t, SYNC2, round ? v1 : v2, 1);
+		assert_int_equal(q_int(&t, "SELECT COUNT(*) FROM supporters WHERE deleted_at IS NULL"),
+				 1);
+		assert_string_equal(q_text(&t, "SELECT first_name FROM supporters WHERE id = 1"), "New");
+	}
 	tstore_close(&t);
 }
 
@@ -124,6 +156,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_older_version_never_overwrites),
+		cmocka_unit_test(test_seen_again_is_live),
 		cmocka_unit_test(test_duplicate_in_one_page),
 		cmocka_unit_test(test_pages_of_any_size),
 		cmocka_unit_test(test_replaced_rows_queue_every_supporter),

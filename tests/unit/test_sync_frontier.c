@@ -151,15 +151,14 @@ static int wteardown(void **state)
 	return 0;
 }
 
-/* Stores ids from..to (a record whose id is not an integer at `bad`, when
- * not 0: the page parses, the store refuses it) as one page of range r;
- * returns what the writer returned. */
-static int store_page(wfx *w, int r, long long from, long long to, int done, long long bad)
+/* Fills job with ids from..to (a record whose id is not an integer at `bad`,
+ * when not 0: the page parses, the store refuses it) as one page of range r. */
+static void make_page(wfx *w, cs_sync_job *job, int r, long long from, long long to, int done,
+		      long long bad)
 {
-	cs_sync_job job;
-	memset(&job, 0, sizeof(job));
-	cs_classy_page_init(&job.page);
-	cs_buf *b = &job.page.body;
+	memset(job, 0, sizeof(*job));
+	cs_classy_page_init(&job->page);
+	cs_buf *b = &job->page.body;
 	cs_buf_printf(b, "{\"current_page\":1,\"last_page\":1,\"per_page\":100,\"total\":%lld,"
 			 "\"data\":[", to - from + 1);
 	for (long long id = from; id <= to; id++) {
@@ -171,16 +170,22 @@ static int store_page(wfx *w, int r, long long from, long long to, int done, lon
 	}
 	cs_buf_puts(b, "]}");
 	cs_err err = {0};
-	int rc;
-	assert_int_equal(cs_classy_page_parse(&job.page, &err), 0);
-	{
-		job.kind = CS_JOB_PAGE;
-		job.task = &w->t;
-		job.slot = w->slot[r];
-		job.pos = to;
-		job.range_done = done;
-		rc = cs_sync_writer_store(&w->c, &job, &err);
-	}
+	assert_int_equal(cs_classy_page_parse(&job->page, &err), 0);
+	job->kind = CS_JOB_PAGE;
+	job->task = &w->t;
+	job->slot = w->slot[r];
+	job->pos = to;
+	job->range_done = done;
+}
+
+/* Stores one page (make_page) in a transaction of its own; returns what the
+ * writer returned. */
+static int store_page(wfx *w, int r, long long from, long long to, int done, long long bad)
+{
+	cs_sync_job job;
+	make_page(w, &job, r, from, to, done, bad);
+	cs_err err = {0};
+	int rc = cs_sync_writer_store(&w->c, &job, &err);
 	if (bad)
 		assert_non_null(strstr(err.msg, "cannot store supporters record"));
 	cs_classy_page_release(&job.page);
@@ -226,12 +231,47 @@ static void test_writer_out_of_order(void **state)
 	assert_int_equal(w->res.pages, 5);
 }
 
+/* Several pages in one transaction (the pipelined writer batches the pages
+ * that wait): nothing is committed before the commit, and the commit
+ * carries the checkpoint of every page in it, not of the first. */
+static void test_writer_batch_commits_the_last_checkpoint(void **state)
+{
+	wfx *w = *state;
+	cs_sync_job jobs[3];
+	cs_err err = {0};
+	make_page(w, &jobs[0], 0, 1, 100, 0, 0);
+	make_page(w, &jobs[1], 0, 101, 200, 0, 0);
+	make_page(w, &jobs[2], 0, 201, 300, 1, 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(cs_sync_writer_add(&w->c, &jobs[i], &err), 0);
+	assert_int_equal(checkpoint(w), -1); /* no state row before the commit */
+	assert_int_equal(cs_sync_writer_commit(&w->c, &err), 0);
+	assert_int_equal(q1(w, "SELECT COUNT(*) FROM supporters"), 300);
+	/* range 0 is done: the checkpoint is range 1's start */
+	assert_int_equal(checkpoint(w), 300);
+	assert_int_equal(w->res.pages, 3);
+	assert_int_equal(w->res.records, 300);
+	/* then two pages of range 1, the second ending it: up to range 2 */
+	for (int i = 0; i < 3; i++)
+		cs_classy_page_release(&jobs[i].page);
+	make_page(w, &jobs[0], 1, 301, 400, 0, 0);
+	make_page(w, &jobs[1], 1, 401, 600, 1, 0);
+	assert_int_equal(cs_sync_writer_add(&w->c, &jobs[0], &err), 0);
+	assert_int_equal(cs_sync_writer_add(&w->c, &jobs[1], &err), 0);
+	assert_int_equal(cs_sync_writer_commit(&w->c, &err), 0);
+	assert_int_equal(checkpoint(w), 600);
+	for (int i = 0; i < 2; i++)
+		cs_classy_page_release(&jobs[i].page);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_frontier_cases),
 		cmocka_unit_test(test_frontier_random_orders),
 		cmocka_unit_test_setup_teardown(test_writer_out_of_order, wsetup, wteardown),
+		cmocka_unit_test_setup_teardown(test_writer_batch_commits_the_last_checkpoint, wsetup,
+						wteardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
