@@ -229,7 +229,7 @@ int cs_cmd_sync_orgs(cs_cmd_ctx *ctx, long long org_id, const char *entity_name,
 		return CS_EXIT_FAIL;
 	}
 	cs_daemon_lease_keeper *leases = NULL;
-	if (cs_daemon_lease_keeper_new(&ctx->cfg, "manual sync", CS_DAEMON_LEASE_TTL_MS,
+	if (cs_daemon_lease_keeper_new(&ctx->cfg, "manual sync", ctx->cfg.lease_ttl_s * 1000L,
 				       &leases, &err)) {
 		cs_org_list_release(&orgs);
 		return cs_cmd_fail(&err);

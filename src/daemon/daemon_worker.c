@@ -313,7 +313,7 @@ static int worker_setup(cs_daemon_worker *w, id_list *ids, cs_err *err)
 	if ((rc = cs_store_open(o->cfg, &w->st, err)))
 		return rc;
 	w->db_ok = 1;
-	if ((rc = cs_daemon_lease_keeper_new(o->cfg, "daemon", CS_DAEMON_LEASE_TTL_MS,
+	if ((rc = cs_daemon_lease_keeper_new(o->cfg, "daemon", o->cfg->lease_ttl_s * 1000L,
 					     &w->leases, err)))
 		return rc;
 	w->share = cs_sync_share_start(o->cfg);

@@ -108,6 +108,12 @@ static const var vars[] = {
 	 "text, or json for one object per line on stderr"},
 	{"CLASSY_SYNC_CA_FILE", T_FILE, 0, FIELD(ca_file), NULL, NULL, 0, 0,
 	 "PEM file of the CA certificates TLS trusts (default: the system's)"},
+	{"CLASSY_SYNC_LEASE_TTL", T_INT, 0, FIELD(lease_ttl_s), "120", NULL, 2, 3600,
+	 "seconds a sync lease lives without renewal (renewed every quarter of it): how soon "
+	 "another worker takes over the jobs of one that died"},
+	{"CLASSY_SYNC_HOST", T_STR, 0, FIELD(host), NULL, NULL, 0, 0,
+	 "the host name leases and runs record (default: the machine's); set one per worker "
+	 "when workers share a host name but not their processes (containers)"},
 };
 #define NVARS (sizeof(vars) / sizeof(vars[0]))
 

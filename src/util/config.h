@@ -35,6 +35,8 @@ typedef struct cs_config {
 	int log_format;
 	int allow_http;     /* CLASSY_SYNC_ALLOW_HTTP: plain http to any host */
 	char ca_file[1024]; /* CLASSY_SYNC_CA_FILE: CA bundle for TLS, "" = the system's */
+	int lease_ttl_s;    /* CLASSY_SYNC_LEASE_TTL: how long a sync lease lives unrenewed */
+	char host[128];     /* CLASSY_SYNC_HOST: the host name leases and runs record, "" own */
 } cs_config;
 
 /* Fills cfg with defaults, then the .env file (CLASSY_SYNC_ENV_FILE, else
