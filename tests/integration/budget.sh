@@ -7,8 +7,21 @@
 #                           request sent at the end of a second that arrives in the next), and
 #                           no 60 consecutive seconds saw more than LIMIT. Prints the busiest
 #                           second and minute.
+#   budget_all_shared       fail unless every API request the sandbox saw since the last
+#                           reset-stats took its send time from the database (rate_slots):
+#                           the slots handed out are at least as many (a budget skips the
+#                           indexes of a second's past, so they may be more)
 
 budget_stats() { sandbox_admin GET stats; }
+
+budget_all_shared() {
+  local seen slots
+  seen=$(budget_stats | jq '[.per_second[][1]] | add // 0')
+  slots=$(db "SELECT COALESCE(SUM(used), 0) FROM rate_slots")
+  echo "requests: $seen; send times handed out through the database: $slots"
+  [ "$slots" -ge "$seen" ] ||
+    fail "$seen requests, but only $slots send times came from the database: some processes paced alone"
+}
 
 budget_check() {
   local limit=$1 max429=$2 st per_s max_s max_m

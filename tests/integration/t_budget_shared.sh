@@ -40,5 +40,6 @@ overlap=$(db "SELECT COUNT(*) FROM sync_runs a JOIN sync_runs b ON a.organizatio
   WHERE $ts(a.started_at) < $ts(b.finished_at) AND $ts(b.started_at) < $ts(a.finished_at)")
 assert_eq "$overlap" 1 "the two syncs' transactions runs overlapped"
 budget_check "$LIMIT" 0
+budget_all_shared
 grep -q "shared request reservation failed" "$TEST_TMP"/s*.err && fail "a reservation failed: $(cat "$TEST_TMP"/s*.err)"
 echo ok
