@@ -75,8 +75,14 @@ static void test_old_seconds_are_forgotten(void **state)
 	tstore_close(&t);
 }
 
+static int cmp_long(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+	return (x > y) - (x < y);
+}
+
 /* Runs n children, each fn(t, i, fd) writing longs to fd; returns what they
- * wrote, in *got (malloc'd), and how many. */
+ * wrote, sorted, in *got (malloc'd), and how many. */
 static size_t run_children(tstore *t, int n, void (*fn)(tstore *, int, int), long **got)
 {
 	int fds[2];
@@ -108,6 +114,7 @@ static size_t run_children(tstore *t, int n, void (*fn)(tstore *, int, int), lon
 		assert_true(WIFEXITED(st));
 		assert_int_equal(WEXITSTATUS(st), 0);
 	}
+	qsort(*got, len, sizeof(**got), cmp_long);
 	return len;
 }
 
@@ -135,12 +142,6 @@ static void racer(tstore *t, int i, int fd)
 	cs_store_close(st);
 }
 
-static int cmp_long(const void *a, const void *b)
-{
-	long x = *(const long *)a, y = *(const long *)b;
-	return (x > y) - (x < y);
-}
-
 /* Four processes want 120 indexes of a second that has 50: they get
  * exactly 0..49 between them, each once. */
 static void test_processes_share_one_second(void **state)
@@ -150,7 +151,6 @@ static void test_processes_share_one_second(void **state)
 	long *got = NULL;
 	tstore_open(&t);
 	size_t n = run_children(&t, 4, racer, &got);
-	qsort(got, n, sizeof(*got), cmp_long);
 	assert_int_equal(n, 50);
 	for (size_t i = 0; i < n; i++)
 		assert_int_equal(got[i], (long)i);
@@ -256,7 +256,6 @@ static void test_budgets_of_processes_share_each_second(void **state)
 	for (int64_t k = S0; k < S0 + 4; k++)
 		room += cs_http_budget_slot_limit(pace, k);
 	assert_int_equal((long)n, room);
-	qsort(got, n, sizeof(*got), cmp_long);
 	long per[4] = {0};
 	for (size_t i = 0; i < n; i++) {
 		if (i && got[i] == got[i - 1])
