@@ -374,6 +374,11 @@ static const cs_sql_obj v7[] = {
 	{CS_OBJ_TABLE, &rate_slots},
 };
 
+int cs_sql_table_ephemeral(const cs_sql_table *t)
+{
+	return t == &rate_slots;
+}
+
 const cs_sql_migration cs_sql_migrations[] = {
 	{1, "core", COLS(v1)},      {2, "reference", COLS(v2)}, {3, "views", COLS(v3)},
 	{4, "plugins", COLS(v4)},   {5, "operations", COLS(v5)}, {6, "workers", COLS(v6)},
