@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # backends: all
 # Two processes that sync into one database with one API application share
-# its request budget through the database (rate_slots): each second the
-# sandbox sees no more requests than one budget allows, and no 429. Two
-# syncs of two orgs run at once (on SQLite with CLASSY_RATE_LIMIT_SHARED=1,
-# the server products share by default); alone, each would pace to the
-# whole allowance and the seconds they share would see twice as many.
+# its request budget through the database (rate_slots): the sandbox sees no
+# more requests than one budget allows (budget.sh says how a rate is judged),
+# and no 429. Two syncs of two orgs run at once (on SQLite with
+# CLASSY_RATE_LIMIT_SHARED=1, the server products share by default); alone,
+# each would pace to the whole allowance and the seconds they share would
+# see twice as many.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cs.sh"
@@ -40,6 +41,6 @@ overlap=$(db "SELECT COUNT(*) FROM sync_runs a JOIN sync_runs b ON a.organizatio
   WHERE $ts(a.started_at) < $ts(b.finished_at) AND $ts(b.started_at) < $ts(a.finished_at)")
 assert_eq "$overlap" 1 "the two syncs' transactions runs overlapped"
 budget_check "$LIMIT" 0
-budget_all_shared
+budget_all_shared "$LIMIT"
 grep -q "shared request reservation failed" "$TEST_TMP"/s*.err && fail "a reservation failed: $(cat "$TEST_TMP"/s*.err)"
 echo ok

@@ -6,8 +6,8 @@
 # while the source changes. One dies by kill -9 holding leases; its jobs are
 # taken over once those leases expire, and not before. At the end the mirror
 # equals the sandbox, no two runs of one org x entity overlapped, and the
-# sandbox never saw more requests a second (or a minute) than one budget
-# allows, nor a 429: the three shared the budget through the database.
+# sandbox never saw more requests than one budget allows (budget.sh), nor a
+# 429: the three shared the budget through the database.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cs.sh"
 . "$(dirname "$0")/daemon.sh"
@@ -132,5 +132,5 @@ for n in 1 2 3; do
 done
 echo "runs by host: $(db "SELECT host, COUNT(*) FROM sync_runs GROUP BY host ORDER BY host" | tr '\n' ' ')"
 budget_check "$LIMIT" 0
-budget_all_shared
+budget_all_shared "$LIMIT"
 echo ok
