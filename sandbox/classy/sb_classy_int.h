@@ -11,6 +11,7 @@
 /* ---- policy (sb_policy.c): knobs, counters, the rate window, fault dice ---- */
 
 #define SB_MAX_PATHS 512
+#define SB_SECONDS 3600 /* API requests per second, over the last hour */
 
 typedef struct sb_path_count {
 	char path[96];
@@ -26,17 +27,22 @@ typedef struct sb_policy {
 	uint64_t requests, list_requests, token_requests, throttled, faults;
 	sb_path_count paths[SB_MAX_PATHS];
 	size_t npaths;
+	struct {
+		int64_t sec; /* unix second, by sec % SB_SECONDS */
+		uint64_t n;
+	} per_second[SB_SECONDS];
 } sb_policy;
 
 void sb_policy_init(sb_policy *p, const sb_knobs *k, uint64_t seed);
 void sb_policy_release(sb_policy *p);
 void sb_policy_knobs(sb_policy *p, sb_knobs *out);
 void sb_policy_set_knobs(sb_policy *p, const sb_knobs *k);
-/* Counts a request to path (a token request when token is set). */
+/* Counts a request to path (a token request when token is set); an API
+ * request also in its wall-clock second, as it arrives. */
 void sb_policy_count_request(sb_policy *p, const char *path, int token);
 /* Counts toward the stats: list_requests. */
 void sb_policy_count_list(sb_policy *p);
-/* Stats as JSON, and reset. */
+/* Stats as JSON, and reset (which also starts a new rate window). */
 void sb_policy_stats(sb_policy *p, cs_buf *out);
 void sb_policy_reset_stats(sb_policy *p);
 /* A fixed one-minute window per client application. take: count this

@@ -1,7 +1,8 @@
 /* The Classy half's policy state, behind one lock: the knobs, the counters
- * behind /__sandbox/stats, the per-application rate window (a fixed minute,
- * with X-RateLimit headers as the real API sends them) and the seeded fault
- * dice (drops, 500, HTML 503, 429 storms, truncated bodies).
+ * behind /__sandbox/stats (API requests per second among them), the
+ * per-application rate window (a fixed minute, with X-RateLimit headers as
+ * the real API sends them) and the seeded fault dice (drops, 500, HTML 503,
+ * 429 storms, truncated bodies).
  *
  * Must never: route or answer a request on its own; sb_classy.c decides
  * when each rule applies. One splitmix stream serves every fault roll and
@@ -57,6 +58,13 @@ void sb_policy_count_request(sb_policy *p, const char *path, int token)
 	}
 	if (i < p->npaths)
 		p->paths[i].n++;
+	if (!token) {
+		int64_t sec = cs_time_now_ms() / 1000;
+		int k = (int)(sec % SB_SECONDS);
+		if (p->per_second[k].sec != sec)
+			p->per_second[k].sec = sec, p->per_second[k].n = 0;
+		p->per_second[k].n++;
+	}
 	pthread_mutex_unlock(&p->lock);
 }
 
@@ -82,7 +90,19 @@ void sb_policy_stats(sb_policy *p, cs_buf *out)
 		cs_buf_json_str(out, p->paths[i].path);
 		cs_buf_printf(out, ":%llu", (unsigned long long)p->paths[i].n);
 	}
-	cs_buf_puts(out, "}}");
+	/* [[unix second, API requests], ...] of the last hour, oldest first */
+	cs_buf_puts(out, "},\"per_second\":[");
+	int64_t now = cs_time_now_ms() / 1000;
+	int first = 1;
+	for (int64_t sec = now - SB_SECONDS + 1; sec <= now; sec++) {
+		int k = (int)(sec % SB_SECONDS);
+		if (p->per_second[k].sec != sec || !p->per_second[k].n)
+			continue;
+		cs_buf_printf(out, "%s[%lld,%llu]", first ? "" : ",", (long long)sec,
+			      (unsigned long long)p->per_second[k].n);
+		first = 0;
+	}
+	cs_buf_puts(out, "]}");
 	pthread_mutex_unlock(&p->lock);
 }
 
@@ -91,6 +111,8 @@ void sb_policy_reset_stats(sb_policy *p)
 	pthread_mutex_lock(&p->lock);
 	p->requests = p->list_requests = p->token_requests = p->throttled = p->faults = 0;
 	p->npaths = 0;
+	memset(p->per_second, 0, sizeof(p->per_second));
+	p->win_end_ms = 0; /* the next request starts a new window */
 	pthread_mutex_unlock(&p->lock);
 }
 

@@ -7,6 +7,7 @@
 
 #include "http/http.h"
 #include "util/log.h"
+#include "util/proc.h"
 #include "util/secret.h"
 
 #include <signal.h>
@@ -212,6 +213,7 @@ static int setup(cs_cmd_ctx *ctx, int flags, cs_err *err)
 		return err->code;
 	cs_log_setup(ctx->cfg.log_level, ctx->cfg.log_format);
 	cs_http_global_ca_file(ctx->cfg.ca_file);
+	cs_proc_set_host_name(ctx->cfg.host);
 	if ((flags & CS_CMD_STORE) && cs_store_open(&ctx->cfg, &ctx->store, err))
 		return err->code;
 	if (flags & CS_CMD_MIGRATED) {

@@ -8,6 +8,7 @@
 
 #include "sched/dconfig.h"
 #include "daemon/lease.h"
+#include "sync/share.h"
 #include "sync/sync.h"
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -228,12 +229,14 @@ int cs_cmd_sync_orgs(cs_cmd_ctx *ctx, long long org_id, const char *entity_name,
 		return CS_EXIT_FAIL;
 	}
 	cs_daemon_lease_keeper *leases = NULL;
-	if (cs_daemon_lease_keeper_new(&ctx->cfg, "manual sync", CS_DAEMON_LEASE_TTL_MS, &leases,
-				       &err)) {
+	if (cs_daemon_lease_keeper_new(&ctx->cfg, "manual sync", ctx->cfg.lease_ttl_s * 1000L,
+				       &leases, &err)) {
 		cs_org_list_release(&orgs);
 		return cs_cmd_fail(&err);
 	}
+	cs_sync_share *share = cs_sync_share_start(&ctx->cfg);
 	int code = sync_all(ctx, leases, &orgs, only, full);
+	cs_sync_share_stop(share);
 	cs_org_list_release(&orgs);
 	cs_daemon_lease_keeper_free(leases);
 	return code;

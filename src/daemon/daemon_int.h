@@ -17,6 +17,7 @@
 #include "sched/dconfig.h"
 #include "sched/schedule.h"
 #include "store/store.h"
+#include "sync/share.h"
 #include "sync/sync.h"
 
 #include <pthread.h>
@@ -75,6 +76,7 @@ typedef struct cs_daemon_worker {
 	cs_sched sched;
 	cs_store *st; /* the loop's own handle: orgs, alert records */
 	cs_daemon_lease_keeper *leases;
+	cs_sync_share *share; /* the request budget shared through the database, or NULL */
 	cs_alerter *alerter; /* NULL when ALERT_WEBHOOK_URL is unset */
 	cs_metrics *metrics;
 	cs_httpd *httpd;

@@ -313,9 +313,10 @@ static int worker_setup(cs_daemon_worker *w, id_list *ids, cs_err *err)
 	if ((rc = cs_store_open(o->cfg, &w->st, err)))
 		return rc;
 	w->db_ok = 1;
-	if ((rc = cs_daemon_lease_keeper_new(o->cfg, "daemon", CS_DAEMON_LEASE_TTL_MS, &w->leases,
-					     err)))
+	if ((rc = cs_daemon_lease_keeper_new(o->cfg, "daemon", o->cfg->lease_ttl_s * 1000L,
+					     &w->leases, err)))
 		return rc;
+	w->share = cs_sync_share_start(o->cfg);
 	if (!(w->metrics = cs_metrics_new()))
 		return cs_err_set(err, CS_ERR, "out of memory");
 	cs_alert_config ac;
@@ -399,6 +400,7 @@ int cs_daemon_worker_main(const cs_daemon_worker_args *a)
 		cs_alerter_free(w.alerter);
 	}
 	cs_metrics_free(w.metrics);
+	cs_sync_share_stop(w.share);
 	cs_daemon_lease_keeper_free(w.leases);
 	cs_sched_release(&w.sched);
 	cs_dconfig_release(&w.cfg);

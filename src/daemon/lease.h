@@ -14,6 +14,7 @@
 #include "util/config.h"
 #include "util/err.h"
 
+/* CLASSY_SYNC_LEASE_TTL's default, and what a keeper asked for less than 5 ms gets */
 #define CS_DAEMON_LEASE_TTL_MS 120000L
 
 typedef struct cs_daemon_lease_keeper cs_daemon_lease_keeper;

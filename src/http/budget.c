@@ -48,7 +48,7 @@ struct cs_http_budget {
 	int64_t last_grant; /* monotonic ms the previous request was let through */
 	int64_t hold_until; /* monotonic ms: a spent window's reset or a 429's Retry-After */
 	long granted;
-	int share_failed;   /* the shared reservation failed once: said in the log */
+	int share_failed;   /* the shared reservation is failing: said in the log */
 	char key[];
 };
 
@@ -240,17 +240,25 @@ static long hold_ms(const struct cs_http_budget *b, int64_t now)
 	return wait;
 }
 
+/* A failing shared reservation is said once per outage, and so is its
+ * return: meanwhile this process paces on the in-process one. */
 static long share_reserve(struct cs_http_budget *b, int64_t slot, long lim, long first)
 {
 	long idx = g_share.reserve(g_share.ctx, b->key, slot, lim, first);
-	if (idx >= -1)
+	if (idx >= -1) {
+		if (b->share_failed)
+			cs_info("budget of application '%s': the shared request reservation works "
+				"again; pacing with the other processes",
+				b->key);
+		b->share_failed = 0;
 		return idx;
-	if (!b->share_failed) {
-		b->share_failed = 1;
-		cs_warn("budget '%s': the shared request reservation failed (%ld); pacing this "
-			"process alone",
-			b->key, idx);
 	}
+	if (!b->share_failed)
+		cs_warn("budget of application '%s': the shared request reservation failed (error "
+			"%ld); pacing this process alone, so processes that share the application "
+			"may together exceed its allowance until it works again",
+			b->key, idx);
+	b->share_failed = 1;
 	return cs_http_budget_share_local(NULL, b->key, slot, lim, first);
 }
 

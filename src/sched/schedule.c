@@ -179,26 +179,45 @@ static void sweep_retired(cs_sched *s)
 	s->njobs = w;
 }
 
+/* The latest start of any job of the org whose group begins at start. */
+static int64_t org_last_start(const cs_sched *s, size_t start)
+{
+	int64_t last = 0;
+	for (size_t i = start; i < s->njobs && !s->jobs[i]->retired &&
+			       s->jobs[i]->org_id == s->jobs[start]->org_id;
+	     i++)
+		if (s->jobs[i]->started_ms > last)
+			last = s->jobs[i]->started_ms;
+	return last;
+}
+
 /* One org's group of live jobs, which starts at index start (live jobs are
  * grouped by org, in kind order): *end gets the group's end, *busy whether
  * one of its jobs runs. Returns the job the org would start now, if idle:
- * its first due job in kind order. */
+ * the due job passed over longest (due before the org last started
+ * another), else its first due job in kind order. */
 static cs_sched_job *org_candidate(const cs_sched *s, size_t start, size_t *end, int *busy,
 				   int64_t now)
 {
 	long long org = s->jobs[start]->org_id;
-	cs_sched_job *cand = NULL;
+	int64_t last = org_last_start(s, start);
+	cs_sched_job *first = NULL, *passed = NULL;
 	size_t i = start;
 	/* Retired jobs never share an org with live ones (a reload that brings
 	 * the org back reclaims them), so the group alone says if it is busy. */
 	*busy = 0;
 	for (; i < s->njobs && !s->jobs[i]->retired && s->jobs[i]->org_id == org; i++) {
-		*busy |= s->jobs[i]->running;
-		if (!cand && !s->jobs[i]->running && s->jobs[i]->next_due_ms <= now)
-			cand = s->jobs[i];
+		cs_sched_job *j = s->jobs[i];
+		*busy |= j->running;
+		if (j->running || j->next_due_ms > now)
+			continue;
+		if (!first)
+			first = j;
+		if (j->next_due_ms < last && (!passed || j->next_due_ms < passed->next_due_ms))
+			passed = j;
 	}
 	*end = i;
-	return *busy ? NULL : cand;
+	return *busy ? NULL : passed ? passed : first;
 }
 
 int cs_sched_next(cs_sched *s, int64_t now_ms, cs_sched_job **out)

@@ -17,7 +17,10 @@
  *  - at most maxConcurrentJobs run at once, across orgs;
  *  - within one org jobs run one at a time, in the order campaigns,
  *    supporters, transactions, recurring_plans, plugins: a due job waits
- *    while another job of its org runs or an earlier kind of its org is due;
+ *    while another job of its org runs or an earlier kind of its org is due,
+ *    but once only: a job that was already due when its org last started
+ *    another goes before every kind that was not, so a job whose siblings
+ *    are always due (an overloaded daemon, short intervals) never starves;
  *  - orgs run in parallel up to the cap; among startable jobs the one due
  *    first goes first, so no org starves another;
  *  - a job is never started while its previous run is going. When it falls

@@ -84,7 +84,8 @@ enum cs_store_ctrl_op {
 	CS_CTRL_RUN_FACTS = 100,   /* arg: cs_run_facts *, for `health` */
 	CS_CTRL_PLUGIN_LAST = 101, /* arg: cs_plugin_last *, for `health` */
 	CS_CTRL_HAS_ROWS = 102,    /* arg: cs_has_rows *, for the sync */
-	CS_CTRL_RECOMPUTE_SOME = 103 /* arg: cs_recompute_some *, for the sync */
+	CS_CTRL_RECOMPUTE_SOME = 103, /* arg: cs_recompute_some *, for the sync */
+	CS_CTRL_RATE_SLOT = 104       /* arg: cs_rate_slot *, for the shared budget */
 };
 
 /* CS_CTRL_WHERE: the SQLite file's path, or the server's URL without its
@@ -140,6 +141,23 @@ typedef struct cs_recompute_some {
 	long long limit;   /* in: > 0 */
 	long long updated; /* out: supporters updated */
 } cs_recompute_some;
+
+/* CS_CTRL_RATE_SLOT: one reservation of the request budget that every
+ * process on this database shares (migration v7, table rate_slots; the
+ * contract is cs_http_budget_share's in http/budget.h, which store/ does
+ * not include): the first free index at or after `first` of second `slot`
+ * of application `app`, when it is below `limit`. Atomic on every backend
+ * (one conditional UPDATE), so two processes never get one index; rows of
+ * seconds older than CS_RATE_SLOT_KEEP_S are deleted when a second's row is
+ * made. */
+#define CS_RATE_SLOT_KEEP_S 300
+typedef struct cs_rate_slot {
+	const char *app; /* in: the API application (client id) */
+	long long slot;  /* in: wall-clock seconds since the epoch */
+	long limit;      /* in: indexes the second holds */
+	long first;      /* in: the lowest index wanted */
+	long index;      /* out: the index taken, -1 when none is free */
+} cs_rate_slot;
 
 /* ---- Push plugins (see plugin/plugin.h) ---- */
 

@@ -397,7 +397,7 @@ static int copy_tables(cs_sql *src, cs_sql *dst, const cs_copy_hooks *h, cs_err 
 	for (unsigned m = 0; rc == 0 && m < cs_sql_nmigrations; m++)
 		for (size_t i = 0; rc == 0 && i < cs_sql_migrations[m].nobjs; i++) {
 			const cs_sql_obj *o = &cs_sql_migrations[m].objs[i];
-			if (o->kind == CS_OBJ_TABLE)
+			if (o->kind == CS_OBJ_TABLE && !cs_sql_table_ephemeral(o->def))
 				rc = copy_table(src, dst, o->def, h, err);
 			for (int e = 0; rc == 0 && o->kind == CS_OBJ_ENTITY_TABLES && e < CS_ENT_COUNT;
 			     e++)

@@ -44,6 +44,7 @@ static const char *const db_types[] = {"sqlite", "postgresql", "mysql", NULL};
 static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
 static const char *const log_formats[] = {"text", "json", NULL};
 static const char *const booleans[] = {"0", "1", NULL};
+static const char *const shared_modes[] = {"0", "1", "auto", NULL};
 static const char *const sslmodes[] = {"prefer",  "disable",   "allow",
 				       "require", "verify-ca", "verify-full", NULL};
 
@@ -61,6 +62,7 @@ _Static_assert(CS_DB_SQLITE == 0 && CS_DB_POSTGRESQL == 1 && CS_DB_MYSQL == 2, "
 _Static_assert(CS_LOG_DEBUG == 0 && CS_LOG_INFO == 1 && CS_LOG_WARN == 2 && CS_LOG_ERROR == 3,
 	       "log_levels");
 _Static_assert(CS_LOG_TEXT == 0 && CS_LOG_JSON == 1, "log_formats");
+_Static_assert(CS_SHARED_OFF == 0 && CS_SHARED_ON == 1 && CS_SHARED_AUTO == 2, "shared_modes");
 
 static const var vars[] = {
 	{"DB_TYPE", T_ENUM, 0, FIELD(db_type), "sqlite", db_types, 0, 0,
@@ -88,6 +90,10 @@ static const var vars[] = {
 	 NULL, 0, 0, "OAuth2 token endpoint"},
 	{"CLASSY_RATE_LIMIT", T_INT, 0, FIELD(rate_limit), "1800", NULL, 0, 1000000,
 	 "requests a minute per API application, shared by its orgs; 0: no client-side pacing"},
+	{"CLASSY_RATE_LIMIT_SHARED", T_ENUM, 0, FIELD(rate_limit_shared), "auto", shared_modes, 0,
+	 0,
+	 "processes on one database share each application's budget through it (table "
+	 "rate_slots): auto on PostgreSQL and MySQL, 1 on SQLite too, 0 never"},
 	{"CLASSY_CONCURRENCY", T_INT, 0, FIELD(concurrency), "8", NULL, 1, 64,
 	 "Classy requests in flight at once (per process)"},
 	{"CLASSY_FIELDS", T_STR, 0, FIELD(fields), NULL, NULL, 0, 0,
@@ -102,6 +108,12 @@ static const var vars[] = {
 	 "text, or json for one object per line on stderr"},
 	{"CLASSY_SYNC_CA_FILE", T_FILE, 0, FIELD(ca_file), NULL, NULL, 0, 0,
 	 "PEM file of the CA certificates TLS trusts (default: the system's)"},
+	{"CLASSY_SYNC_LEASE_TTL", T_INT, 0, FIELD(lease_ttl_s), "120", NULL, 2, 3600,
+	 "seconds a sync lease lives without renewal (renewed every quarter of it): how soon "
+	 "another worker takes over the jobs of one that died"},
+	{"CLASSY_SYNC_HOST", T_STR, 0, FIELD(host), NULL, NULL, 0, 0,
+	 "the host name leases and runs record (default: the machine's); set one per worker "
+	 "when workers share a host name but not their processes (containers)"},
 };
 #define NVARS (sizeof(vars) / sizeof(vars[0]))
 

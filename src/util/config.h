@@ -7,6 +7,8 @@
 #include <stddef.h>
 
 enum cs_db_type { CS_DB_SQLITE = 0, CS_DB_POSTGRESQL, CS_DB_MYSQL };
+/* CLASSY_RATE_LIMIT_SHARED: auto shares on the server products only */
+enum cs_shared_mode { CS_SHARED_OFF = 0, CS_SHARED_ON, CS_SHARED_AUTO };
 /* libpq's sslmode values, in its order */
 enum cs_sslmode { CS_SSL_PREFER = 0, CS_SSL_DISABLE, CS_SSL_ALLOW, CS_SSL_REQUIRE,
 		  CS_SSL_VERIFY_CA, CS_SSL_VERIFY_FULL };
@@ -24,6 +26,7 @@ typedef struct cs_config {
 	char api_url[512];
 	char token_url[512];
 	int rate_limit;    /* requests a minute per API application; 0: no pacing */
+	int rate_limit_shared; /* enum cs_shared_mode: the budget shared through the database */
 	int concurrency;   /* Classy requests in flight at once per process */
 	char fields[1024]; /* "ENTITY=f1,f2 ...": trimmed list payloads; "" every field */
 	char key_file[1024];
@@ -32,6 +35,8 @@ typedef struct cs_config {
 	int log_format;
 	int allow_http;     /* CLASSY_SYNC_ALLOW_HTTP: plain http to any host */
 	char ca_file[1024]; /* CLASSY_SYNC_CA_FILE: CA bundle for TLS, "" = the system's */
+	int lease_ttl_s;    /* CLASSY_SYNC_LEASE_TTL: how long a sync lease lives unrenewed */
+	char host[128];     /* CLASSY_SYNC_HOST: the host name leases and runs record, "" own */
 } cs_config;
 
 /* Fills cfg with defaults, then the .env file (CLASSY_SYNC_ENV_FILE, else

@@ -15,11 +15,20 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+static char g_host[128];
+
+void cs_proc_set_host_name(const char *name)
+{
+	snprintf(g_host, sizeof(g_host), "%s", name ? name : "");
+}
+
 void cs_proc_host_name(char *out, size_t n)
 {
 	if (n == 0)
 		return;
-	if (gethostname(out, n) != 0)
+	if (g_host[0])
+		snprintf(out, n, "%s", g_host);
+	else if (gethostname(out, n) != 0)
 		snprintf(out, n, "unknown");
 	out[n - 1] = '\0';
 }

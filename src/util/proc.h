@@ -11,6 +11,11 @@ int cs_proc_pid_alive(long long pid);
 /* This host's name as leases and run rows record it (gethostname; "unknown"
  * when it fails), so a pid is always read with the host it belongs to. */
 void cs_proc_host_name(char *out, size_t n);
+/* Replaces the name cs_proc_host_name gives (CLASSY_SYNC_HOST: workers
+ * whose pids mean nothing to each other but that share a host name, such as
+ * containers with host networking); NULL or "" restores gethostname. Call
+ * it once at start, before any thread. */
+void cs_proc_set_host_name(const char *name);
 
 /* Process hardening, once at start (cmd/top.c), inherited by the daemon's
  * forks:

@@ -11,7 +11,9 @@
 #   assert_matches_sandbox ORG ENTITY [BEFORE]
 #                     the table holds exactly the sandbox's records (raw_json, compared as
 #                     normalised JSON); with BEFORE (ISO time), only records whose updated_at
-#                     is earlier are required, and newer ones may be absent or older
+#                     is earlier are required, and newer ones may be absent or older. ORG may
+#                     be a list ("1001 1002 ..."): those orgs' rows against their records, in one
+#                     comparison
 : "${CS_BIN:?CS_BIN must name the classy-sync binary}"
 
 cs_backend() { echo "${CS_TEST_BACKEND:-sqlite}"; }
@@ -132,11 +134,13 @@ cs_endpoint() {
 
 assert_matches_sandbox() {
   local org=$1 entity=$2 before=${3:-}
-  local table endpoint
+  local table endpoint o
   table=$(cs_table "$entity"); endpoint=$(cs_endpoint "$entity")
-  curl -sf "$SANDBOX_URL/__sandbox/dump?org=$org&entity=$endpoint" >"$TEST_TMP/dump.json" \
-    || fail "cannot dump $endpoint of $org from the sandbox"
-  db "SELECT raw_json FROM $table WHERE organization_id=$org AND deleted_at IS NULL" \
+  for o in $org; do
+    curl -sf "$SANDBOX_URL/__sandbox/dump?org=$o&entity=$endpoint" \
+      || fail "cannot dump $endpoint of $o from the sandbox"
+  done | jq -s 'add' >"$TEST_TMP/dump.json"
+  db "SELECT raw_json FROM $table WHERE organization_id IN (${org// /, }) AND deleted_at IS NULL" \
     | jq -cS . | sort >"$TEST_TMP/db.jsonl"
   if [ -z "$before" ]; then
     jq -cS '.[]' "$TEST_TMP/dump.json" | sort >"$TEST_TMP/src.jsonl"

@@ -247,6 +247,10 @@ for _ in 1 2 3; do get "organizations/1002/campaigns?per_page=1" >/dev/null; don
 st=$(sandbox_admin GET stats)
 assert_eq "$(jq -c '[.list_requests, .requests, .by_path["/2.0/organizations/1002/campaigns"]]' <<<"$st")" \
 	'[3,3,3]' "stats"
+# every API request in the second it arrived (tokens aside), within the last hour
+assert_eq "$(jq '[.per_second[][1]] | add' <<<"$st")" 3 "requests per second add up"
+jq -e --argjson now "$(date +%s)" '.per_second | all(.[0] <= $now and .[0] > $now - 3600)' \
+	<<<"$st" >/dev/null || fail "per_second: seconds out of the last hour: $(jq -c .per_second <<<"$st")"
 
 # ---- faults and latency ----
 sandbox_admin POST "knobs?fail_rate=1" >/dev/null
@@ -303,6 +307,12 @@ ra=$(header Retry-After) reset=$(header X-RateLimit-Reset)
 [[ $reset -gt $(date +%s) ]] || fail "X-RateLimit-Reset '$reset' is not in the future"
 assert_eq "$(jq -c '[.message, .retry_after]' "$TEST_TMP/body")" "[\"Too Many Attempts.\",$ra]" "429 body"
 assert_eq "$(sandbox_admin GET stats | jq .throttled)" 1 "throttled count"
+# reset-stats starts a new window as well
+sandbox_admin POST reset-stats >/dev/null
+assert_eq "$(code organizations/1001/campaigns)" 200 "a new window after reset-stats"
+assert_eq "$(header X-RateLimit-Remaining)" 2 "X-RateLimit-Remaining in the new window"
+assert_eq "$(sandbox_admin GET stats | jq -c '[.throttled, ([.per_second[][1]] | add)]')" '[0,1]' \
+	"counters after reset-stats"
 sandbox_stop
 
 sandbox_start --seed 8 --now "$NOW" --orgs 1

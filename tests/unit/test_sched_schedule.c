@@ -192,6 +192,35 @@ static void test_org_entity_order(void **state)
 	cs_sched_release(&s);
 }
 
+/* Every kind is due again before its siblings have all run (intervals
+ * shorter than three runs, as on an overloaded daemon): kind order alone
+ * would run campaigns, supporters and transactions forever; a job passed
+ * over once goes next, so every kind keeps running. */
+static void test_no_kind_starves(void **state)
+{
+	(void)state;
+	cs_dconfig cfg;
+	config(&cfg, "{\"syncIntervals\": {\"campaigns\": 1000, \"supporters\": 1000,"
+		     "\"transactions\": 1000, \"recurringPlans\": 1000, \"plugins\": 1000}}");
+	const long long org = 7;
+	cs_sched s;
+	int64_t t = at("2024-03-10T12:00:00Z");
+	assert_int_equal(cs_sched_init(&s, &cfg, &org, 1, t), 0);
+	int ran[CS_SCHED_JOB_KINDS] = {0};
+	t += MIN;
+	for (int i = 0; i < 50; i++) {
+		cs_sched_job *j = next(&s, t);
+		assert_non_null(j);
+		ran[j->kind]++;
+		t += SEC / 2; /* three runs outlast every interval */
+		finish(&s, org, j->kind, t, 0);
+	}
+	for (int k = 0; k < CS_SCHED_JOB_KINDS; k++)
+		if (ran[k] < 50 / CS_SCHED_JOB_KINDS - 1)
+			fail_msg("%s ran %d times in 50 runs", cs_sched_job_kind_name(k), ran[k]);
+	cs_sched_release(&s);
+}
+
 /* The next run is one interval after the previous one finished. */
 static void test_interval_counts_from_finish(void **state)
 {
@@ -484,6 +513,7 @@ int main(void)
 		cmocka_unit_test(test_overlap_is_skipped_and_counted),
 		cmocka_unit_test(test_cap_is_respected),
 		cmocka_unit_test(test_org_entity_order),
+		cmocka_unit_test(test_no_kind_starves),
 		cmocka_unit_test(test_interval_counts_from_finish),
 		cmocka_unit_test(test_per_org_overrides),
 		cmocka_unit_test(test_nightly_full_once_a_day),

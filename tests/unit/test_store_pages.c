@@ -118,8 +118,10 @@ static void test_added_column_migration(void **state)
 	tstore_open(&t);
 	assert_true(has_column(&t, "sync_runs", "host"));
 	assert_true(has_column(&t, "plugin_runs", "host"));
-	assert_int_equal(t.st->rollback(t.st, &version, &err), 0);
-	assert_int_equal(version, 6);
+	for (int v = n; v >= 6; v--) { /* the newer ones go first */
+		assert_int_equal(t.st->rollback(t.st, &version, &err), 0);
+		assert_int_equal(version, v);
+	}
 	assert_false(has_column(&t, "sync_runs", "host"));
 	assert_false(has_column(&t, "plugin_runs", "host"));
 	assert_true(has_column(&t, "sync_runs", "pid"));
@@ -132,6 +134,10 @@ static void test_added_column_migration(void **state)
 		assert_int_equal(t.st->migrate(t.st, &applied, &err), 0);
 		assert_int_equal(applied, 1);
 		/* a rollback that stopped after one column went */
+		for (int v = n; v > 6; v--) {
+			assert_int_equal(t.st->rollback(t.st, &version, &err), 0);
+			assert_int_equal(version, v);
+		}
 		q_run_ok(&t, "ALTER TABLE sync_runs DROP COLUMN host");
 		assert_int_equal(t.st->rollback(t.st, &version, &err), 0);
 		assert_int_equal(version, 6);

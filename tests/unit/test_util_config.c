@@ -248,6 +248,9 @@ static const struct {
 	{"CLASSY_TOKEN_URL", "ftp://h/x", "CLASSY_TOKEN_URL: 'ftp://h/x' is not a valid URL"},
 	{"CLASSY_SYNC_KEY", "c2hvcnQ=", "CLASSY_SYNC_KEY: not a base64 key of 32 bytes"},
 	{"CLASSY_SYNC_KEY", "not base64 at all!", "CLASSY_SYNC_KEY: not a base64 key"},
+	{"CLASSY_RATE_LIMIT_SHARED", "yes",
+	 "CLASSY_RATE_LIMIT_SHARED: 'yes' is not allowed (expected one of: 0, 1, auto)"},
+	{"CLASSY_SYNC_LEASE_TTL", "1", "CLASSY_SYNC_LEASE_TTL: '1' is not a number from 2 to 3600"},
 };
 
 static void test_bad_values_env(void **state)
@@ -438,7 +441,7 @@ static void test_visit_redacts(void **state)
 	load_ok(&cfg);
 	seen s = {0};
 	cs_config_visit(&cfg, collect, &s);
-	assert_int_equal(s.count, 20);
+	assert_int_equal(s.count, 23);
 	assert_null(strstr(s.dump, "hunter2"));
 	assert_non_null(strstr(s.dump, "DB_PASSWORD=(set)\n"));
 	assert_non_null(strstr(s.dump, "CLASSY_SYNC_KEY=(unset)\n"));
@@ -449,6 +452,9 @@ static void test_visit_redacts(void **state)
 	assert_non_null(strstr(s.dump, "LOG_FORMAT=text\n"));
 	assert_non_null(strstr(s.dump, "CLASSY_RATE_LIMIT=1800\n"));
 	assert_non_null(strstr(s.dump, "CLASSY_CONCURRENCY=8\n"));
+	assert_non_null(strstr(s.dump, "CLASSY_RATE_LIMIT_SHARED=auto\n"));
+	assert_non_null(strstr(s.dump, "CLASSY_SYNC_LEASE_TTL=120\n"));
+	assert_non_null(strstr(s.dump, "CLASSY_SYNC_HOST=\n"));
 	assert_non_null(strstr(s.dump, "CLASSY_FIELDS=\n"));
 	assert_non_null(strstr(s.dump, "CLASSY_API_URL=https://api.classy.org/2.0\n"));
 }

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -80,9 +81,27 @@ static void test_lockdown(void **state)
 	rmdir(dir);
 }
 
+/* CLASSY_SYNC_HOST: the name given replaces the machine's, and goes back. */
+static void test_host_name(void **state)
+{
+	(void)state;
+	char own[128], got[128];
+	cs_proc_host_name(own, sizeof(own));
+	assert_true(own[0]);
+	cs_proc_set_host_name("worker-7.example");
+	cs_proc_host_name(got, sizeof(got));
+	assert_string_equal(got, "worker-7.example");
+	cs_proc_host_name(got, 7);
+	assert_string_equal(got, "worker");
+	cs_proc_set_host_name("");
+	cs_proc_host_name(got, sizeof(got));
+	assert_string_equal(got, own);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {cmocka_unit_test(test_alive_and_zombie),
-					   cmocka_unit_test(test_lockdown)};
+					   cmocka_unit_test(test_lockdown),
+					   cmocka_unit_test(test_host_name)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -156,16 +156,22 @@ static const cs_sql_word overrides[] = {
 	 " supporters.active_recurring_plans = a.plans,"
 	 " supporters.monthly_recurring_amount = a.monthly4 / 10000.0,"
 	 " supporters.aggregates_at = ?2"},
+	{"view.contact_segments", contact_segments_sql},
 	/* INSERT IGNORE only share-locks an existing lease row, and two
 	 * claimers holding that lock deadlock on the FOR UPDATE that follows
 	 * (6 syncs racing for one lease: 3 of 36 claims failed so); the no-op
 	 * update locks it exclusively at once, so the second claimer waits for
 	 * the first instead (0 of 108) */
-	{"view.contact_segments", contact_segments_sql},
 	{"lease.placeholder",
 	 "INSERT INTO sync_leases (organization_id, job, holder, pid, host, acquired_at,"
 	 " expires_at) VALUES (?1, ?2, '', 0, '', 0, 0)"
 	 " ON DUPLICATE KEY UPDATE organization_id = organization_id"},
+	/* no UPDATE ... RETURNING: LAST_INSERT_ID(expr) keeps the new count in
+	 * the session, read back by the next statement on the connection */
+	{"rate.take",
+	 "UPDATE rate_slots SET used = LAST_INSERT_ID(GREATEST(used, ?3) + 1)"
+	 " WHERE app = ?1 AND slot = ?2 AND GREATEST(used, ?3) < ?4"},
+	{"rate.taken", "SELECT LAST_INSERT_ID() - 1"},
 	{NULL, NULL},
 };
 

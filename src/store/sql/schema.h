@@ -77,6 +77,10 @@ typedef struct cs_sql_migration {
 extern const cs_sql_migration cs_sql_migrations[];
 extern const unsigned cs_sql_nmigrations;
 
+/* Whether a table's rows mean nothing outside their database (the shared
+ * budget's seconds, rate_slots): `db copy` leaves it alone on both sides. */
+int cs_sql_table_ephemeral(const cs_sql_table *t);
+
 /* The entity table of e and its indexes, as data the DDL generator reads;
  * built once (sql_entities.c). */
 const cs_sql_table *cs_sql_entity_table(int entity);

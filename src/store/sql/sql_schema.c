@@ -357,8 +357,31 @@ static const cs_sql_obj v6[] = {
 	{CS_OBJ_COLUMN, &plugin_runs_host},
 };
 
+/* ---- v7 budget: the request budget shared by every process on the database ----
+ *  rate_slots: per API application (client id) and wall-clock second, how
+ *  many send times of that second are handed out (http/budget.h; the
+ *  reservation is sql_rate.c). Rows of past seconds mean nothing and are
+ *  pruned as new ones are made. */
+
+static const cs_sql_col rate_slots_cols[] = {
+	{"app", CS_ROLE_KEY, NN, NULL, NULL},
+	{"slot", CS_ROLE_INT, NN, NULL, NULL},
+	{"used", CS_ROLE_INT, NN, "0", NULL},
+};
+static const cs_sql_table rate_slots = {"rate_slots", COLS(rate_slots_cols), "app, slot", 0};
+
+static const cs_sql_obj v7[] = {
+	{CS_OBJ_TABLE, &rate_slots},
+};
+
+int cs_sql_table_ephemeral(const cs_sql_table *t)
+{
+	return t == &rate_slots;
+}
+
 const cs_sql_migration cs_sql_migrations[] = {
 	{1, "core", COLS(v1)},      {2, "reference", COLS(v2)}, {3, "views", COLS(v3)},
 	{4, "plugins", COLS(v4)},   {5, "operations", COLS(v5)}, {6, "workers", COLS(v6)},
+	{7, "budget", COLS(v7)},
 };
 const unsigned cs_sql_nmigrations = ARRAY_LEN(cs_sql_migrations);
