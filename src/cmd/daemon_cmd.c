@@ -149,7 +149,8 @@ static int cmd_restart(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *a
 }
 
 /* The status file of the running daemon, with "running" and the heartbeat
- * age added; NULL (after saying so) when none runs. */
+ * age added. When none runs: with --json, {"running":false,...} to print;
+ * else NULL, after saying so. */
 static cJSON *load_status(cs_cmd_ctx *ctx, int json)
 {
 	cs_daemon_paths paths;
@@ -158,7 +159,7 @@ static cJSON *load_status(cs_cmd_ctx *ctx, int json)
 	cJSON *st = pid ? cs_daemon_read_status(&paths) : NULL;
 	if (!st) {
 		if (json)
-			printf("{\"running\":false,\"pid\":null,\"jobs\":[]}\n");
+			return cJSON_Parse("{\"running\":false,\"pid\":null,\"jobs\":[]}");
 		else if (pid)
 			printf("daemon: starting (pid %ld), no status yet\n", pid);
 		else
@@ -190,79 +191,6 @@ static int print_json(const cJSON *item, cJSON *st)
 	char *t = cJSON_PrintUnformatted(item);
 	printf("%s\n", t ? t : "null");
 	free(t);
-	cJSON_Delete(st);
-	return CS_EXIT_OK;
-}
-
-static int cmd_status(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args)
-{
-	int json = cs_cmd_arg_set(self, args, "json");
-	cJSON *st = load_status(ctx, json);
-	if (!st)
-		return CS_EXIT_FAIL;
-	cJSON_DeleteItemFromObject(st, "schedule");
-	if (json)
-		return print_json(st, st);
-	char up[32], hb[32];
-	fmt_dur(cs_json_num(st, "uptime_s") * 1000, up, sizeof(up));
-	fmt_dur(cs_json_num(st, "heartbeat_age_ms"), hb, sizeof(hb));
-	printf("daemon: %s (pid %.0f, worker %.0f), up %s, restarts %.0f\n",
-	       cs_json_str(st, "state", "?"), cs_json_num(st, "pid"), cs_json_num(st, "worker_pid"), up,
-	       cs_json_num(st, "restarts"));
-	printf("config: %s\n", cs_json_str(st, "config_file", "(built-in defaults)"));
-	printf("heartbeat: %s ago\n", hb);
-	if (cs_json_str(st, "http", NULL))
-		printf("http: %s\n", cs_json_str(st, "http", ""));
-	printf("\n%-8s %-16s %-12s %-22s %-22s %s\n", "org", "job", "state", "last result",
-	       "next run", "records");
-	const cJSON *j;
-	cJSON_ArrayForEach(j, cJSON_GetObjectItem(st, "jobs"))
-	{
-		const cJSON *p = cJSON_GetObjectItem(j, "progress");
-		const cJSON *l = cJSON_GetObjectItem(j, "last");
-		char state[24], last[40];
-		if (cJSON_IsObject(p))
-			snprintf(state, sizeof(state), "running");
-		else
-			snprintf(state, sizeof(state), "idle");
-		snprintf(last, sizeof(last), "%s",
-			 cJSON_IsObject(l) ? cs_json_str(l, "status", "-") : "never");
-		const cJSON *counted = cJSON_IsObject(p) ? p : l;
-		printf("%-8.0f %-16s %-12s %-22s %-22s %.0f%s\n", cs_json_num(j, "org"),
-		       cs_json_str(j, "kind", "?"), state, last, cs_json_str(j, "next_run", "-"),
-		       cs_json_num(counted, "records"), cJSON_IsObject(p) ? " so far" : "");
-		if (cJSON_IsObject(l) && cs_json_str(l, "error", NULL))
-			printf("         last error: %s\n", cs_json_str(l, "error", ""));
-	}
-	cJSON_Delete(st);
-	return CS_EXIT_OK;
-}
-
-static int cmd_schedule(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args)
-{
-	int json = cs_cmd_arg_set(self, args, "json");
-	cJSON *st = load_status(ctx, json);
-	if (!st)
-		return CS_EXIT_FAIL;
-	const cJSON *sched = cJSON_GetObjectItem(st, "schedule");
-	if (json)
-		return print_json(sched, st);
-	printf("%-8s %-16s %10s %-22s %10s %-8s %s\n", "org", "job", "interval", "next run",
-	       "last took", "last", "runs");
-	const cJSON *j;
-	cJSON_ArrayForEach(j, cJSON_GetObjectItem(sched, "jobs"))
-	{
-		char iv[32], took[32];
-		fmt_dur(cs_json_num(j, "interval_ms"), iv, sizeof(iv));
-		const cJSON *d = cJSON_GetObjectItem(j, "last_duration_ms");
-		fmt_dur(cJSON_IsNumber(d) ? d->valuedouble : -1, took, sizeof(took));
-		const cJSON *ls = cJSON_GetObjectItem(j, "last_status");
-		printf("%-8.0f %-16s %10s %-22s %10s %-8s %.0f\n", cs_json_num(j, "org"),
-		       cs_json_str(j, "kind", "?"), iv,
-		       cJSON_IsTrue(cJSON_GetObjectItem(j, "running")) ? "(running)"
-								   : cs_json_str(j, "next_run", "-"),
-		       took, cJSON_IsString(ls) ? ls->valuestring : "-", cs_json_num(j, "runs"));
-	}
 	cJSON_Delete(st);
 	return CS_EXIT_OK;
 }
@@ -311,27 +239,26 @@ oom:
 	return CS_ERR;
 }
 
-/* `daemon status` reads the status file only (it must work, and be cheap,
- * while the database is down or locked); the workers on other hosts are
- * known only to the database, so listing them is a command of its own. */
-static int cmd_workers(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args)
+/* The live workers as {"workers":[...]} (NULL with err filled). */
+static cJSON *collect_workers(cs_store *store, cs_err *err)
 {
-	int json = cs_cmd_arg_set(self, args, "json");
-	cs_err err = {0};
 	cJSON *top = cJSON_CreateObject();
 	cJSON *workers = top ? cJSON_AddArrayToObject(top, "workers") : NULL;
 	workers_walk w = {workers, NULL, "", 0};
 	cs_proc_host_name(w.host, sizeof(w.host));
 	cs_lease_walk walk = {add_lease, &w};
-	int rc = workers ? ctx->store->ctrl(ctx->store, CS_CTRL_LEASES, &walk, &err) : CS_ERR;
+	int rc = workers ? store->ctrl(store, CS_CTRL_LEASES, &walk, err) : CS_ERR;
 	if (rc || w.oom) {
 		cJSON_Delete(top);
 		if (w.oom || !workers)
-			cs_err_set(&err, CS_ERR, "cannot list the workers: out of memory");
-		return cs_cmd_fail(&err);
+			cs_err_set(err, CS_ERR, "cannot list the workers: out of memory");
+		return NULL;
 	}
-	if (json)
-		return print_json(top, top);
+	return top;
+}
+
+static void print_workers(const cJSON *workers)
+{
 	int n = cJSON_GetArraySize(workers), nleases = 0;
 	if (n == 0)
 		printf("no worker holds a lease in this database\n");
@@ -356,7 +283,139 @@ static int cmd_workers(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *a
 	}
 	if (n)
 		printf("\n%d worker(s) hold %d lease(s)\n", n, nleases);
+}
+
+static int cmd_workers(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args)
+{
+	cs_err err = {0};
+	cJSON *top = collect_workers(ctx->store, &err);
+	if (!top)
+		return cs_cmd_fail(&err);
+	if (cs_cmd_arg_set(self, args, "json"))
+		return print_json(top, top);
+	print_workers(cJSON_GetObjectItem(top, "workers"));
 	cJSON_Delete(top);
+	return CS_EXIT_OK;
+}
+
+/* `daemon status` on a server database also lists every worker sharing it
+ * (several daemons exist only there). The status file part never waits on
+ * the database; this part opens it last, and a database that cannot be
+ * read is a line of the output, not a failed status. On SQLite (one
+ * machine, whose file a sync may hold locked) it reads the status file
+ * only: `daemon workers` asks the database there. */
+static void status_workers(cs_cmd_ctx *ctx, cJSON *st)
+{
+	if (ctx->cfg.db_type == CS_DB_SQLITE)
+		return;
+	cs_err err = {0};
+	cs_store *store = NULL;
+	cJSON *top = NULL;
+	if (cs_store_open(&ctx->cfg, &store, &err) == 0)
+		top = collect_workers(store, &err);
+	cs_store_close(store);
+	if (st) {
+		if (top)
+			cJSON_AddItemToObject(st, "workers",
+					      cJSON_DetachItemFromObject(top, "workers"));
+		else
+			cJSON_AddStringToObject(st, "workers_error", err.msg);
+	} else {
+		printf("\nworkers sharing the database (all hosts):\n");
+		if (top)
+			print_workers(cJSON_GetObjectItem(top, "workers"));
+		else
+			printf("cannot read them: %s\n", err.msg);
+	}
+	cJSON_Delete(top);
+}
+
+static int is_running(const cJSON *st)
+{
+	return cJSON_IsTrue(cJSON_GetObjectItem(st, "running"));
+}
+
+static int cmd_status(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args)
+{
+	int json = cs_cmd_arg_set(self, args, "json");
+	cJSON *st = load_status(ctx, json);
+	if (!st) {
+		status_workers(ctx, NULL);
+		return CS_EXIT_FAIL;
+	}
+	cJSON_DeleteItemFromObject(st, "schedule");
+	if (json) {
+		int up = is_running(st);
+		status_workers(ctx, st);
+		print_json(st, st);
+		return up ? CS_EXIT_OK : CS_EXIT_FAIL;
+	}
+	char up[32], hb[32];
+	fmt_dur(cs_json_num(st, "uptime_s") * 1000, up, sizeof(up));
+	fmt_dur(cs_json_num(st, "heartbeat_age_ms"), hb, sizeof(hb));
+	printf("daemon: %s (pid %.0f, worker %.0f), up %s, restarts %.0f\n",
+	       cs_json_str(st, "state", "?"), cs_json_num(st, "pid"), cs_json_num(st, "worker_pid"), up,
+	       cs_json_num(st, "restarts"));
+	printf("config: %s\n", cs_json_str(st, "config_file", "(built-in defaults)"));
+	printf("heartbeat: %s ago\n", hb);
+	if (cs_json_str(st, "http", NULL))
+		printf("http: %s\n", cs_json_str(st, "http", ""));
+	printf("\n%-8s %-16s %-12s %-22s %-22s %s\n", "org", "job", "state", "last result",
+	       "next run", "records");
+	const cJSON *j;
+	cJSON_ArrayForEach(j, cJSON_GetObjectItem(st, "jobs"))
+	{
+		const cJSON *p = cJSON_GetObjectItem(j, "progress");
+		const cJSON *l = cJSON_GetObjectItem(j, "last");
+		char state[24], last[40];
+		if (cJSON_IsObject(p))
+			snprintf(state, sizeof(state), "running");
+		else
+			snprintf(state, sizeof(state), "idle");
+		snprintf(last, sizeof(last), "%s",
+			 cJSON_IsObject(l) ? cs_json_str(l, "status", "-") : "never");
+		const cJSON *counted = cJSON_IsObject(p) ? p : l;
+		printf("%-8.0f %-16s %-12s %-22s %-22s %.0f%s\n", cs_json_num(j, "org"),
+		       cs_json_str(j, "kind", "?"), state, last, cs_json_str(j, "next_run", "-"),
+		       cs_json_num(counted, "records"), cJSON_IsObject(p) ? " so far" : "");
+		if (cJSON_IsObject(l) && cs_json_str(l, "error", NULL))
+			printf("         last error: %s\n", cs_json_str(l, "error", ""));
+	}
+	cJSON_Delete(st);
+	status_workers(ctx, NULL);
+	return CS_EXIT_OK;
+}
+
+static int cmd_schedule(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args)
+{
+	int json = cs_cmd_arg_set(self, args, "json");
+	cJSON *st = load_status(ctx, json);
+	if (!st)
+		return CS_EXIT_FAIL;
+	if (!is_running(st)) {
+		print_json(st, st);
+		return CS_EXIT_FAIL;
+	}
+	const cJSON *sched = cJSON_GetObjectItem(st, "schedule");
+	if (json)
+		return print_json(sched, st);
+	printf("%-8s %-16s %10s %-22s %10s %-8s %s\n", "org", "job", "interval", "next run",
+	       "last took", "last", "runs");
+	const cJSON *j;
+	cJSON_ArrayForEach(j, cJSON_GetObjectItem(sched, "jobs"))
+	{
+		char iv[32], took[32];
+		fmt_dur(cs_json_num(j, "interval_ms"), iv, sizeof(iv));
+		const cJSON *d = cJSON_GetObjectItem(j, "last_duration_ms");
+		fmt_dur(cJSON_IsNumber(d) ? d->valuedouble : -1, took, sizeof(took));
+		const cJSON *ls = cJSON_GetObjectItem(j, "last_status");
+		printf("%-8.0f %-16s %10s %-22s %10s %-8s %.0f\n", cs_json_num(j, "org"),
+		       cs_json_str(j, "kind", "?"), iv,
+		       cJSON_IsTrue(cJSON_GetObjectItem(j, "running")) ? "(running)"
+								   : cs_json_str(j, "next_run", "-"),
+		       took, cJSON_IsString(ls) ? ls->valuestring : "-", cs_json_num(j, "runs"));
+	}
+	cJSON_Delete(st);
 	return CS_EXIT_OK;
 }
 
@@ -400,9 +459,12 @@ static const cs_cmd restart_cmd = {
 };
 static const cs_cmd status_cmd = {
 	.name = "status", .fn = cmd_status, .flags = CS_CMD_CONFIG, .opts = json_opts,
-	.summary = "pid, uptime, restarts, heartbeat, jobs with progress, last and next runs",
-	.description = "Reads the daemon's status file only. Exit 0 when the daemon runs, 1 when\n"
-		       "it does not (--json then prints {\"running\":false,...}).",
+	.summary = "pid, uptime, heartbeat, jobs, last and next runs; workers on a server DB",
+	.description = "Reads this machine's daemon status file, then, on a PostgreSQL or MySQL\n"
+		       "database, the live workers of every host with the leases they hold (as\n"
+		       "'daemon workers'; a database that cannot be read is said, not fatal).\n"
+		       "On SQLite it never opens the database. Exit 0 when the daemon runs, 1\n"
+		       "when it does not (--json then prints {\"running\":false,...}).",
 };
 static const cs_cmd schedule_cmd = {
 	.name = "schedule", .fn = cmd_schedule, .flags = CS_CMD_CONFIG, .opts = json_opts,

@@ -3,8 +3,10 @@
 # `daemon workers` lists every live worker sharing the database, from its
 # unexpired leases: a sync in flight on this host (asked from inside it, at a
 # known page: no timing) and the workers of other hosts, each with the org x
-# jobs it holds. An expired lease or a placeholder row is no worker. (`daemon
-# status` stays file-only: t_daemon_basic.sh proves it never opens the database.)
+# jobs it holds. An expired lease or a placeholder row is no worker. On a
+# server database `daemon status` lists them too, after this host's status
+# file; on SQLite it stays file-only (t_daemon_basic.sh proves it never opens
+# the database there).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cs.sh"
@@ -59,3 +61,24 @@ grep -q worker-c "$TEST_TMP/w.txt" && fail "an expired lease was listed"
 # the sync released its lease: only worker b is left
 cs_ok daemon workers --json
 assert_eq "$(jq -r '[.workers[].host] | join(",")' "$OUT")" worker-b.example "after the sync"
+
+# `daemon status`, with no daemon on this host: exit 1 (none runs here), and on a server database
+# the workers of every host all the same
+cs daemon status --json
+assert_eq "$RC" 1 "daemon status exit code with no daemon here"
+assert_eq "$(jq -r .running "$OUT")" false "running"
+cs daemon status
+if [ "$(cs_backend)" = sqlite ]; then
+  grep -q "worker" "$OUT" && fail "daemon status read workers from SQLite: $(cat "$OUT")"
+else
+  grep -q "workers sharing the database (all hosts)" "$OUT" || fail "daemon status text: $(cat "$OUT")"
+  grep -Eq "^worker-b\.example +4242 +daemon +1001 +transactions " "$OUT" || fail "daemon status text: $(cat "$OUT")"
+  cs daemon status --json
+  assert_eq "$(jq -r '[.workers[].host] | join(",")' "$OUT")" worker-b.example "daemon status --json workers"
+  # a database that cannot be read is a line of the status, not a failure of it
+  down=$(sed -E 's#@[^/@]+/#@127.0.0.1:1/#' <<<"$DATABASE_URL")
+  DATABASE_URL=$down cs daemon status --json
+  assert_eq "$RC" 1 "exit code (no daemon here) with the database down"
+  jq -e '.workers_error | length > 0' "$OUT" >/dev/null || fail "no workers_error: $(cat "$OUT")"
+fi
+echo ok
