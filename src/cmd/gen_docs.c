@@ -226,29 +226,28 @@ static void bash_completion(FILE *out, const cs_cmd *root)
 	      out);
 }
 
-static int gen_man(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args)
+/* what a verb prints, as its command's data */
+typedef struct gen_docs_print {
+	void (*print)(FILE *out, const cs_cmd *root);
+} gen_docs_print;
+
+static int gen_print(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args)
 {
 	(void)ctx;
-	(void)self;
 	(void)args;
-	man_page(stdout, cs_cmd_root());
+	const gen_docs_print *g = self->data;
+	g->print(stdout, cs_cmd_root());
 	return fflush(stdout) ? CS_EXIT_FAIL : 0;
 }
 
-static int gen_bash(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args)
-{
-	(void)ctx;
-	(void)self;
-	(void)args;
-	bash_completion(stdout, cs_cmd_root());
-	return fflush(stdout) ? CS_EXIT_FAIL : 0;
-}
-
+static const gen_docs_print print_man = {man_page}, print_bash = {bash_completion};
 static const cs_cmd gen_man_cmd = {
-	.name = "man", .fn = gen_man, .summary = "print the man page classy-sync(1) (roff)",
+	.name = "man", .fn = gen_print, .summary = "print the man page classy-sync(1) (roff)",
+	.data = &print_man,
 };
 static const cs_cmd gen_bash_cmd = {
-	.name = "bash-completion", .fn = gen_bash, .summary = "print the bash completion script",
+	.name = "bash-completion", .fn = gen_print, .summary = "print the bash completion script",
+	.data = &print_bash,
 };
 static const cs_cmd *const gen_subs[] = {&gen_man_cmd, &gen_bash_cmd, NULL};
 
