@@ -13,8 +13,13 @@ enum cs_cmd_flags {
 	CS_CMD_CONFIG = 1 << 0,   /* load and validate configuration first */
 	CS_CMD_STORE = 1 << 1,    /* open the store (implies CONFIG) */
 	CS_CMD_MIGRATED = 1 << 2, /* apply pending migrations before running */
-	CS_CMD_KEY = 1 << 3       /* load the master key */
+	CS_CMD_KEY = 1 << 3,      /* load the master key */
+	CS_CMD_HIDDEN = 1 << 4    /* runs, but is absent from help and generated docs */
 };
+
+/* What every command answers besides its own option table (dispatch.c). */
+#define CS_CMD_HELP_FLAGS "-h, --help"
+#define CS_CMD_HELP_TEXT "show this help"
 
 enum cs_cmd_opt_type { CS_CMD_OPT_FLAG = 0, CS_CMD_OPT_STRING, CS_CMD_OPT_INT };
 
@@ -60,6 +65,10 @@ struct cs_cmd {
 
 /* Runs the command table against argv (after the program name). */
 int cs_cmd_run(const cs_cmd *table, const char *prefix, int argc, char **argv);
+/* The usage line of --help without its "usage: ": "classy-sync db copy [options]". */
+void cs_cmd_synopsis(const cs_cmd *cmd, const char *prog, char *buf, size_t n);
+/* The whole command tree (top.c), plugins included. */
+const cs_cmd *cs_cmd_root(void);
 /* Index of an option by name in a command's table (for reading cs_cmd_args). */
 int cs_cmd_opt_index(const cs_cmd_opt *opts, const char *name);
 int cs_cmd_arg_set(const cs_cmd *cmd, const cs_cmd_args *a, const char *name);
@@ -90,6 +99,7 @@ extern const cs_cmd cs_cmd_status;
 extern const cs_cmd cs_cmd_config;
 extern const cs_cmd cs_cmd_health;
 extern const cs_cmd cs_cmd_daemon;
+extern const cs_cmd cs_cmd_gen_docs; /* hidden: the man page and the completion */
 /* One command per registered push plugin (plugin.c); returns how many were
  * put in out. */
 size_t cs_cmd_plugin_commands(const cs_cmd **out, size_t max);

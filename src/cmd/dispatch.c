@@ -94,17 +94,25 @@ int cs_cmd_usage_error(const char *prog, const char *fmt, ...)
 	return CS_EXIT_USAGE;
 }
 
+void cs_cmd_synopsis(const cs_cmd *cmd, const char *prog, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s%s%s%s%s", prog, cmd->sub ? " <command>" : "", cmd->usage ? " " : "",
+		 cmd->usage ? cmd->usage : "", cmd->opts ? " [options]" : "");
+}
+
 static void print_help(const cs_cmd *cmd, const char *prog, FILE *out)
 {
-	fprintf(out, "usage: %s%s%s%s%s\n", prog, cmd->sub ? " <command>" : "",
-		cmd->usage ? " " : "", cmd->usage ? cmd->usage : "", cmd->opts ? " [options]" : "");
+	char synopsis[512];
+	cs_cmd_synopsis(cmd, prog, synopsis, sizeof(synopsis));
+	fprintf(out, "usage: %s\n", synopsis);
 	fprintf(out, "\n%s\n", cmd->summary);
 	if (cmd->description)
 		fprintf(out, "\n%s\n", cmd->description);
 	if (cmd->sub) {
 		fprintf(out, "\ncommands:\n");
 		for (const cs_cmd *const *s = cmd->sub; *s; s++)
-			fprintf(out, "  %-18s %s\n", (*s)->name, (*s)->summary);
+			if (!((*s)->flags & CS_CMD_HIDDEN))
+				fprintf(out, "  %-18s %s\n", (*s)->name, (*s)->summary);
 	}
 	fprintf(out, "\noptions:\n");
 	for (const cs_cmd_opt *o = cmd->opts; o && o->name; o++) {
@@ -113,7 +121,7 @@ static void print_help(const cs_cmd *cmd, const char *prog, FILE *out)
 			 o->arg ? o->arg : "");
 		fprintf(out, "  %-22s %s\n", left, o->help);
 	}
-	fprintf(out, "  %-22s %s\n", "-h, --help", "show this help");
+	fprintf(out, "  %-22s %s\n", CS_CMD_HELP_FLAGS, CS_CMD_HELP_TEXT);
 	if (cmd->sub)
 		fprintf(out, "\nrun '%s <command> --help' for a command's own options\n", prog);
 }
