@@ -212,7 +212,8 @@ static int setup(cs_cmd_ctx *ctx, int flags, cs_err *err)
 		return err->code;
 	cs_log_setup(ctx->cfg.log_level, ctx->cfg.log_format);
 	cs_http_global_ca_file(ctx->cfg.ca_file);
-	if ((flags & CS_CMD_STORE) && cs_store_open(&ctx->cfg, &ctx->store, err))
+	if ((flags & CS_CMD_STORE) && (cs_config_make_db_dir(&ctx->cfg, err) ||
+					cs_store_open(&ctx->cfg, &ctx->store, err)))
 		return err->code;
 	if (flags & CS_CMD_MIGRATED) {
 		int applied = 0;

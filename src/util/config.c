@@ -18,13 +18,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* One table drives everything below: defaults, the .env file, environment
  * overrides, validation and redacted display. Adding a variable means adding
  * a row (and a cs_config field), never new code paths. */
 
-enum var_type { T_STR, T_PATH, T_URL, T_INT, T_ENUM, T_KEY, T_DBURL, T_FILE };
+enum var_type { T_STR, T_PATH, T_URL, T_INT, T_ENUM, T_KEY, T_DBURL, T_FILE, T_DBPATH };
 #define F_SECRET 1u
 
 typedef struct var {
@@ -65,8 +66,9 @@ _Static_assert(CS_LOG_TEXT == 0 && CS_LOG_JSON == 1, "log_formats");
 static const var vars[] = {
 	{"DB_TYPE", T_ENUM, 0, FIELD(db_type), "sqlite", db_types, 0, 0,
 	 "database backend: sqlite, postgresql (postgres, pg) or mysql (mariadb)"},
-	{"DB_PATH", T_PATH, 0, FIELD(db_path), "./classy-sync.db", NULL, 0, 0,
-	 "SQLite database file"},
+	{"DB_PATH", T_DBPATH, 0, FIELD(db_path), NULL, NULL, 0, 0,
+	 "SQLite database file; default: classy.db in $STATE_DIRECTORY (systemd), else in "
+	 "$XDG_STATE_HOME/classy-sync (~/.local/state/classy-sync), made 0700"},
 	{"DB_HOST", T_STR, 0, FIELD(db_host), NULL, NULL, 0, 0, "server database host"},
 	{"DB_PORT", T_INT, 0, FIELD(db_port), NULL, NULL, 1, 65535, "server database port"},
 	{"DB_USER", T_STR, 0, FIELD(db_user), NULL, NULL, 0, 0, "server database user"},
@@ -141,6 +143,77 @@ static int set_path(const var *v, const char *val, cs_config *cfg, cs_err *err)
 	if (n < 0 || (size_t)n >= v->size)
 		return cs_err_set(err, CS_EUSAGE, "%s: value is too long (at most %zu bytes)",
 				  v->name, v->size - 1);
+	return 0;
+}
+
+/* The state directory of the XDG base directory spec, for the default
+ * DB_PATH: systemd's StateDirectory= (the first of a list), else
+ * $XDG_STATE_HOME (only when absolute, as the spec says), else
+ * ~/.local/state. Empty when none can be found. */
+static void default_db_path(char *out, size_t n)
+{
+	const char *sd = getenv("STATE_DIRECTORY"), *xdg = getenv("XDG_STATE_HOME");
+	const char *home = getenv("HOME");
+	int len = -1;
+	if (sd && sd[0] == '/')
+		len = snprintf(out, n, "%.*s/classy.db", (int)strcspn(sd, ":"), sd);
+	else if (xdg && xdg[0] == '/')
+		len = snprintf(out, n, "%s/classy-sync/classy.db", xdg);
+	else if (home && home[0] == '/')
+		len = snprintf(out, n, "%s/.local/state/classy-sync/classy.db", home);
+	if (len < 0 || (size_t)len >= n)
+		out[0] = '\0';
+}
+
+/* DB_PATH: a value as any path. Unset: the database of an older version,
+ * ./classy-sync.db, when the working directory holds one (it was the
+ * default), else the state directory's classy.db, whose directory
+ * cs_config_make_db_dir creates. */
+static int set_db_path(const var *v, const char *val, cs_config *cfg, cs_err *err)
+{
+	cfg->db_path_default = 0;
+	if (*val)
+		return set_path(v, val, cfg, err);
+	char path[sizeof(cfg->db_path)];
+	default_db_path(path, sizeof(path));
+	if (!path[0] || access(CS_CONFIG_OLD_DB_PATH, F_OK) == 0)
+		return set_str(v, CS_CONFIG_OLD_DB_PATH, cfg, err);
+	cfg->db_path_default = 1;
+	return set_str(v, path, cfg, err);
+}
+
+int cs_config_make_db_dir(const cs_config *cfg, cs_err *err)
+{
+	char dir[sizeof(cfg->db_path)];
+	if (!cfg->db_path_default)
+		return 0;
+	snprintf(dir, sizeof(dir), "%s", cfg->db_path);
+	char *slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	/* mkdir -p: each directory made here is 0700, whatever the umask;
+	 * existing ones are left as they are */
+	for (char *p = dir + 1;; p++) {
+		if (*p && *p != '/')
+			continue;
+		char c = *p;
+		*p = '\0';
+		if (mkdir(dir, 0700) == 0) {
+			if (chmod(dir, 0700))
+				return cs_err_set(err, CS_EIO, "cannot chmod directory '%s': %s", dir,
+						  strerror(errno));
+		} else if (errno != EEXIST) {
+			return cs_err_set(err, CS_EIO,
+					  "cannot create directory '%s' for the database (DB_PATH is "
+					  "not set, so it defaults to '%s'): %s; set DB_PATH to a "
+					  "writable path",
+					  dir, cfg->db_path, strerror(errno));
+		}
+		*p = c;
+		if (!c)
+			break;
+	}
 	return 0;
 }
 
@@ -318,6 +391,7 @@ typedef int (*setter)(const var *, const char *, cs_config *, cs_err *);
 static const setter setters[] = {
 	[T_STR] = set_str, [T_PATH] = set_path, [T_URL] = set_url,  [T_INT] = set_int,
 	[T_ENUM] = set_enum, [T_KEY] = set_key, [T_DBURL] = set_dburl, [T_FILE] = set_file,
+	[T_DBPATH] = set_db_path,
 };
 
 /* Precedence: a real environment variable (even an empty one), then the
@@ -517,6 +591,7 @@ int cs_config_target(const cs_config *base, const char *url, const char *passwor
 	out->db_path[0] = out->database_url[0] = out->db_host[0] = out->db_user[0] = '\0';
 	out->db_password[0] = out->db_name[0] = '\0';
 	out->db_port = 0;
+	out->db_path_default = 0;
 	if (!strncmp(url, "sqlite:", 7)) {
 		const char *path = url + 7;
 		if (!strncmp(path, "//", 2))
