@@ -1,6 +1,7 @@
 /* classy-sync db migrate|rollback|status|seed|reset (and copy, db_copy.c): the schema and the
- * reference data, through the store's vtable. `reset` must never run
- * without --yes, and this file never touches SQL itself. */
+ * reference data, through the store's vtable. `reset`, and a `rollback`
+ * step that drops rows, must never run without --yes, nor any schema change
+ * without the backup db_guard.c takes first; this file never touches SQL. */
 #include "cmd/cmd.h"
 
 #include <stdio.h>

@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 /* One table drives everything below: defaults, the .env file, environment
@@ -146,25 +145,6 @@ static int set_path(const var *v, const char *val, cs_config *cfg, cs_err *err)
 	return 0;
 }
 
-/* The state directory of the XDG base directory spec, for the default
- * DB_PATH: systemd's StateDirectory= (the first of a list), else
- * $XDG_STATE_HOME (only when absolute, as the spec says), else
- * ~/.local/state. Empty when none can be found. */
-static void default_db_path(char *out, size_t n)
-{
-	const char *sd = getenv("STATE_DIRECTORY"), *xdg = getenv("XDG_STATE_HOME");
-	const char *home = getenv("HOME");
-	int len = -1;
-	if (sd && sd[0] == '/')
-		len = snprintf(out, n, "%.*s/classy.db", (int)strcspn(sd, ":"), sd);
-	else if (xdg && xdg[0] == '/')
-		len = snprintf(out, n, "%s/classy-sync/classy.db", xdg);
-	else if (home && home[0] == '/')
-		len = snprintf(out, n, "%s/.local/state/classy-sync/classy.db", home);
-	if (len < 0 || (size_t)len >= n)
-		out[0] = '\0';
-}
-
 /* DB_PATH: a value as any path. Unset: the database of an older version,
  * ./classy-sync.db, when the working directory holds one (it was the
  * default), else the state directory's classy.db, whose directory
@@ -175,46 +155,11 @@ static int set_db_path(const var *v, const char *val, cs_config *cfg, cs_err *er
 	if (*val)
 		return set_path(v, val, cfg, err);
 	char path[sizeof(cfg->db_path)];
-	default_db_path(path, sizeof(path));
+	cs_config_default_db_path(path, sizeof(path));
 	if (!path[0] || access(CS_CONFIG_OLD_DB_PATH, F_OK) == 0)
 		return set_str(v, CS_CONFIG_OLD_DB_PATH, cfg, err);
 	cfg->db_path_default = 1;
 	return set_str(v, path, cfg, err);
-}
-
-int cs_config_make_db_dir(const cs_config *cfg, cs_err *err)
-{
-	char dir[sizeof(cfg->db_path)];
-	if (!cfg->db_path_default)
-		return 0;
-	snprintf(dir, sizeof(dir), "%s", cfg->db_path);
-	char *slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;
-	*slash = '\0';
-	/* mkdir -p: each directory made here is 0700, whatever the umask;
-	 * existing ones are left as they are */
-	for (char *p = dir + 1;; p++) {
-		if (*p && *p != '/')
-			continue;
-		char c = *p;
-		*p = '\0';
-		if (mkdir(dir, 0700) == 0) {
-			if (chmod(dir, 0700))
-				return cs_err_set(err, CS_EIO, "cannot chmod directory '%s': %s", dir,
-						  strerror(errno));
-		} else if (errno != EEXIST) {
-			return cs_err_set(err, CS_EIO,
-					  "cannot create directory '%s' for the database (DB_PATH is "
-					  "not set, so it defaults to '%s'): %s; set DB_PATH to a "
-					  "writable path",
-					  dir, cfg->db_path, strerror(errno));
-		}
-		*p = c;
-		if (!c)
-			break;
-	}
-	return 0;
 }
 
 static int host_char(char c)

@@ -45,6 +45,11 @@ int cs_config_load(cs_config *cfg, cs_err *err);
  * when DB_PATH is unset and the working directory holds such a file. */
 #define CS_CONFIG_OLD_DB_PATH "./classy-sync.db"
 
+/* config_dbpath.c: the default DB_PATH into out (empty when no state
+ * directory can be found): $STATE_DIRECTORY/classy.db (the first of a
+ * list), else $XDG_STATE_HOME/classy-sync/classy.db (only when absolute),
+ * else ~/.local/state/classy-sync/classy.db. */
+void cs_config_default_db_path(char *out, size_t n);
 /* Creates the directory of the default DB_PATH (and its parents), each one
  * made 0700; nothing when DB_PATH was set. Called before the database or a
  * file beside it is opened, not by cs_config_load, so `config show` creates
