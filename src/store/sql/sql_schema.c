@@ -358,6 +358,12 @@ static const cs_sql_obj v6[] = {
 	{CS_OBJ_COLUMN, &plugin_runs_host},
 };
 
+const cs_sql_migration cs_sql_migrations[] = {
+	{1, "core", COLS(v1)},      {2, "reference", COLS(v2)}, {3, "views", COLS(v3)},
+	{4, "plugins", COLS(v4)},   {5, "operations", COLS(v5)}, {6, "workers", COLS(v6)},
+};
+const unsigned cs_sql_nmigrations = ARRAY_LEN(cs_sql_migrations);
+
 /* What each table holds, in words that read after "2,863 rows of": `db
  * rollback` and `db reset` say what they would drop with them. An entity
  * table holds "records synced from Classy"; a table missing here is named
@@ -389,9 +395,3 @@ const char *cs_sql_table_about(const char *table)
 			return "records synced from Classy";
 	return NULL;
 }
-
-const cs_sql_migration cs_sql_migrations[] = {
-	{1, "core", COLS(v1)},      {2, "reference", COLS(v2)}, {3, "views", COLS(v3)},
-	{4, "plugins", COLS(v4)},   {5, "operations", COLS(v5)}, {6, "workers", COLS(v6)},
-};
-const unsigned cs_sql_nmigrations = ARRAY_LEN(cs_sql_migrations);
