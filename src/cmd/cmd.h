@@ -8,6 +8,7 @@
 #include "util/err.h"
 
 #include <stddef.h>
+#include <stdio.h>
 
 enum cs_cmd_flags {
 	CS_CMD_CONFIG = 1 << 0,   /* load and validate configuration first */
@@ -89,6 +90,19 @@ int cs_cmd_usage_error(const char *prog, const char *fmt, ...)
 /* Stop flag set by SIGINT/SIGTERM; the engine finishes its page and stops. */
 int cs_cmd_should_stop(void);
 void cs_cmd_install_signals(void);
+
+/* Schema changes (db_guard.c). cs_cmd_db_migrate applies what is pending,
+ * after a backup (cs_cmd_db_backup) when the database already has a schema;
+ * note says where the backup is, or why there is none ("" when none was
+ * needed). cs_cmd_db_backup fails only when a backup was due and could not
+ * be written; a backend that makes none (a server) fills note instead.
+ * cs_cmd_db_plan says in *text (to free; NULL when nothing is applied) what
+ * a rollback (all 0) or a reset (all 1) would drop, and fills p. */
+int cs_cmd_db_migrate(cs_cmd_ctx *ctx, int *applied, char *note, size_t n, cs_err *err);
+int cs_cmd_db_backup(cs_cmd_ctx *ctx, int version, char *note, size_t n, cs_err *err);
+int cs_cmd_db_plan(cs_cmd_ctx *ctx, int all, cs_drop_plan *p, char **text, cs_err *err);
+/* n with thousands separators ("2,863") in buf. */
+const char *cs_cmd_grouped(long long n, char *buf, size_t size);
 
 /* The command tables, one per file. */
 extern const cs_cmd cs_cmd_db;

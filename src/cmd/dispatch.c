@@ -222,12 +222,16 @@ static int setup(cs_cmd_ctx *ctx, int flags, cs_err *err)
 	cs_log_setup(ctx->cfg.log_level, ctx->cfg.log_format);
 	cs_http_global_ca_file(ctx->cfg.ca_file);
 	cs_proc_set_host_name(ctx->cfg.host);
-	if ((flags & CS_CMD_STORE) && cs_store_open(&ctx->cfg, &ctx->store, err))
+	if ((flags & CS_CMD_STORE) && (cs_config_make_db_dir(&ctx->cfg, err) ||
+					cs_store_open(&ctx->cfg, &ctx->store, err)))
 		return err->code;
 	if (flags & CS_CMD_MIGRATED) {
 		int applied = 0;
-		if (ctx->store->migrate(ctx->store, &applied, err))
+		char note[1400];
+		if (cs_cmd_db_migrate(ctx, &applied, note, sizeof(note), err))
 			return cs_err_wrap(err, "cannot bring the database schema up to date");
+		if (note[0])
+			cs_info("%s", note);
 		if (applied)
 			cs_info("applied %d database migration(s)", applied);
 		/* Fresh tables get the reference rows the views need; seeding never

@@ -25,6 +25,7 @@ static const char *const touched[] = {
 	"LOG_FORMAT",     "CLASSY_SYNC_ENV_FILE", "HOME",
 	"MAILCHIMP_API_KEY", "OTHER_TOOL",
 	"CLASSY_SYNC_ALLOW_HTTP", "CLASSY_SYNC_CA_FILE",
+	"XDG_STATE_HOME", "STATE_DIRECTORY",
 };
 
 /* 32 zero bytes, base64 */
@@ -66,6 +67,7 @@ static int teardown(void **state)
 	}
 	unlink(".env");
 	unlink("other.env");
+	unlink("classy-sync.db");
 	assert_int_equal(chdir(f->oldcwd), 0);
 	rmdir(f->dir);
 	free(f);
@@ -103,7 +105,8 @@ static void test_defaults(void **state)
 	cs_config cfg;
 	load_ok(&cfg);
 	assert_int_equal(cfg.db_type, CS_DB_SQLITE);
-	assert_string_equal(cfg.db_path, "./classy-sync.db");
+	assert_string_equal(cfg.db_path, "/home/tester/.local/state/classy-sync/classy.db");
+	assert_int_equal(cfg.db_path_default, 1);
 	assert_string_equal(cfg.db_host, "");
 	assert_int_equal(cfg.db_port, 0);
 	assert_string_equal(cfg.db_password, "");
@@ -113,6 +116,36 @@ static void test_defaults(void **state)
 	assert_string_equal(cfg.key_b64, "");
 	assert_int_equal(cfg.log_level, CS_LOG_INFO);
 	assert_int_equal(cfg.log_format, CS_LOG_TEXT);
+}
+
+/* The default DB_PATH: systemd's state directory, else XDG_STATE_HOME (only
+ * absolute), else ~/.local/state; the old ./classy-sync.db while one is
+ * there; a DB_PATH that is set is taken as it is. */
+static void test_db_path_default(void **state)
+{
+	(void)state;
+	cs_config cfg;
+	setenv("XDG_STATE_HOME", "/var/xdg", 1);
+	load_ok(&cfg);
+	assert_string_equal(cfg.db_path, "/var/xdg/classy-sync/classy.db");
+	setenv("XDG_STATE_HOME", "relative/xdg", 1);
+	load_ok(&cfg);
+	assert_string_equal(cfg.db_path, "/home/tester/.local/state/classy-sync/classy.db");
+	setenv("STATE_DIRECTORY", "/var/lib/classy-sync:/var/lib/other", 1);
+	load_ok(&cfg);
+	assert_string_equal(cfg.db_path, "/var/lib/classy-sync/classy.db");
+	assert_int_equal(cfg.db_path_default, 1);
+	write_file("classy-sync.db", "");
+	load_ok(&cfg);
+	assert_string_equal(cfg.db_path, "./classy-sync.db");
+	assert_int_equal(cfg.db_path_default, 0);
+	setenv("DB_PATH", "/srv/x.db", 1);
+	load_ok(&cfg);
+	assert_string_equal(cfg.db_path, "/srv/x.db");
+	assert_int_equal(cfg.db_path_default, 0);
+	/* nothing made for a DB_PATH that was set */
+	cs_err err = {0};
+	assert_int_equal(cs_config_make_db_dir(&cfg, &err), 0);
 }
 
 static void test_env_values(void **state)
@@ -530,6 +563,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_defaults),          T(test_env_values),
+		T(test_db_path_default),
 		T(test_dotenv_forms),      T(test_env_wins_over_file),
 		T(test_named_env_file),    T(test_dotenv_malformed),
 		T(test_bad_values_env),    T(test_bad_values_file),

@@ -86,6 +86,9 @@ int cs_sql_table_ephemeral(const cs_sql_table *t);
 const cs_sql_table *cs_sql_entity_table(int entity);
 const cs_sql_index *cs_sql_entity_indexes(int entity, size_t *n);
 
+/* What a table holds, in a few words for people, or NULL. */
+const char *cs_sql_table_about(const char *table);
+
 /* sql_ddl.c: CREATE and DROP statements for one object, appended to b. */
 int cs_sql_ddl_create(const cs_sql_dialect *d, const cs_sql_obj *o, cs_buf *b);
 int cs_sql_ddl_drop(const cs_sql_dialect *d, const cs_sql_obj *o, cs_buf *b);
