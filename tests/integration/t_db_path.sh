@@ -23,8 +23,12 @@ cs_ok db migrate
 for d in "$TEST_TMP/xdg" "$XDG_STATE_HOME" "$XDG_STATE_HOME/classy-sync"; do
   assert_eq "$(stat -c %a "$d")" 700 "mode of $d"
 done
+# fully migrated: the same version as a database migrated at an explicit path
+DB_PATH="$TEST_TMP/ref.db" "$CS_BIN" db migrate >/dev/null </dev/null || fail "db migrate at an explicit path"
+latest=$(sqlite3 -batch "$TEST_TMP/ref.db" "SELECT MAX(version) FROM schema_migrations")
+[ "${latest:-0}" -gt 0 ] || fail "the reference database has no schema"
 assert_eq "$(sqlite3 -batch "$XDG_STATE_HOME/classy-sync/classy.db" \
-  "SELECT MAX(version) FROM schema_migrations")" 6 "schema of the default database"
+  "SELECT MAX(version) FROM schema_migrations")" "$latest" "schema of the default database"
 [ ! -e classy-sync.db ] || fail "a database was made in the working directory"
 
 # No XDG_STATE_HOME: ~/.local/state/classy-sync under a HOME of its own.

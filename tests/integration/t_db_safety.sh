@@ -41,6 +41,15 @@ check_backup_note() {
   fi
 }
 
+# Migration 7 holds only the request budget's recent seconds (rate_slots, filled on a server
+# database, where the budget is shared by default): not data, so no --yes, but still a backup.
+cs_ok db rollback
+grep -qF "rolled back migration 7" "$OUT" || fail "rollback of 7: $(cat "$OUT")"
+assert_eq "$(version)" 6 "schema version after rolling back migration 7"
+check_backup_note 7
+[ "$(cs_backend)" = sqlite ] && backup_of 7 >/dev/null
+rm -f "$DB_PATH".bak-*
+
 # Migration 6 added sync_runs.host, which the sync filled: rolling it back drops those values.
 cs db rollback
 assert_eq "$RC" 2 "rollback of a step that drops values, without --yes"
@@ -87,7 +96,7 @@ fi
 
 # Another command migrates on its own: the database is backed up first (SQLite).
 cs_ok status
-assert_eq "$(version)" 6 "schema version after the implicit migration"
+assert_eq "$(version)" 7 "schema version after the implicit migration"
 if [ "$(cs_backend)" = sqlite ]; then
   bak=$(backup_of 3)
   assert_eq "$(sqlite3 -batch "$bak" "SELECT COUNT(*) FROM supporters")" "$supporters" \
@@ -100,12 +109,12 @@ assert_eq "$RC" 2 "reset without --yes"
 grep -qF "supporters (table): 40 rows of records synced from Classy" "$ERR" ||
   fail "reset does not name supporters and its rows: $(cat "$ERR")"
 grep -qF "organizations (table): 1 row of" "$ERR" || fail "reset does not name organizations"
-assert_eq "$(version)" 6 "schema version after the refused reset"
+assert_eq "$(version)" 7 "schema version after the refused reset"
 assert_eq "$(db "SELECT COUNT(*) FROM supporters")" "$supporters" "supporters after the refused reset"
 cs_ok db reset --yes
-check_backup_note 6
+check_backup_note 7
 if [ "$(cs_backend)" = sqlite ]; then
-  bak=$(compgen -G "$DB_PATH.bak-v6-*" | sort | tail -1)
+  bak=$(compgen -G "$DB_PATH.bak-v7-*" | sort | tail -1)
   assert_eq "$(stat -c %a "$bak")" 600 "mode of the reset's backup"
   assert_eq "$(sqlite3 -batch "$bak" "SELECT COUNT(*) FROM supporters")" "$supporters" \
     "supporters in the reset's backup"

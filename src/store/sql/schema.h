@@ -80,6 +80,7 @@ extern const unsigned cs_sql_nmigrations;
 /* Whether a table's rows mean nothing outside their database (the shared
  * budget's seconds, rate_slots): `db copy` leaves it alone on both sides. */
 int cs_sql_table_ephemeral(const cs_sql_table *t);
+int cs_sql_table_name_ephemeral(const char *name);
 
 /* The entity table of e and its indexes, as data the DDL generator reads;
  * built once (sql_entities.c). */

@@ -380,6 +380,11 @@ int cs_sql_table_ephemeral(const cs_sql_table *t)
 	return t == &rate_slots;
 }
 
+int cs_sql_table_name_ephemeral(const char *name)
+{
+	return !strcmp(name, rate_slots.name);
+}
+
 const cs_sql_migration cs_sql_migrations[] = {
 	{1, "core", COLS(v1)},      {2, "reference", COLS(v2)}, {3, "views", COLS(v3)},
 	{4, "plugins", COLS(v4)},   {5, "operations", COLS(v5)}, {6, "workers", COLS(v6)},
@@ -406,7 +411,7 @@ static const struct {
 	{"plugin_outcomes", "push audit trail (each action on a contact)"},
 	{"sync_leases", "job leases (who runs which job now)"},
 	{"alerts", "alert records (cooldowns, open alerts)"},
-	{"rate_slots", "request-budget slots shared by workers (recent seconds only)"},
+	{"rate_slots", "request-budget seconds shared by workers (bookkeeping, rebuilt on its own)"},
 };
 
 const char *cs_sql_table_about(const char *table)
