@@ -8,6 +8,7 @@
 #include "util/err.h"
 
 #include <stddef.h>
+#include <stdio.h>
 
 enum cs_cmd_flags {
 	CS_CMD_CONFIG = 1 << 0,   /* load and validate configuration first */
@@ -40,7 +41,9 @@ typedef struct cs_cmd_ctx {
 	cs_config cfg;
 	cs_store *store;
 	unsigned char *key;
-	int stderr_tty;
+	int stderr_tty;  /* stderr is a terminal: live progress may be drawn */
+	int stderr_ansi; /* ... and may carry escapes (cs_cmd_ansi) */
+	int quiet;       /* -q: warnings and errors only, no progress */
 	const char *prog; /* "classy-sync org add" for messages */
 } cs_cmd_ctx;
 
@@ -80,6 +83,17 @@ int cs_cmd_usage_error(const char *prog, const char *fmt, ...)
 /* Stop flag set by SIGINT/SIGTERM; the engine finishes its page and stops. */
 int cs_cmd_should_stop(void);
 void cs_cmd_install_signals(void);
+/* The exit code of a command that stopped cleanly on a signal: 130
+ * (CS_EXIT_INTERRUPTED) for SIGINT, else code (SIGTERM keeps it). */
+int cs_cmd_stopped_exit(int code);
+/* -q (-1), -v (1) or neither (0), from the global options. */
+int cs_cmd_verbosity(void);
+
+/* Terminal output (term.c): whether fd may carry escape sequences (a
+ * terminal, and NO_COLOR unset or empty), and erasing the current line of
+ * at most width columns with or without them. */
+int cs_cmd_ansi(int fd);
+void cs_cmd_erase_line(FILE *f, int ansi, int width);
 
 /* The command tables, one per file. */
 extern const cs_cmd cs_cmd_db;
@@ -97,15 +111,18 @@ size_t cs_cmd_plugin_commands(const cs_cmd **out, size_t max);
 int cs_cmd_main(int argc, char **argv);
 
 /* Shared by `sync` and `org sync`: runs entity (or all when NULL) for the
- * orgs given (all orgs when org_id is 0) and prints the summary. */
-int cs_cmd_sync_orgs(cs_cmd_ctx *ctx, long long org_id, const char *entity_name, int full);
+ * orgs given (all orgs when org_id is 0) and prints the summary (json: as
+ * one object, sync_report.c). */
+int cs_cmd_sync_orgs(cs_cmd_ctx *ctx, long long org_id, const char *entity_name, int full,
+		     int json);
 int cs_cmd_org_sync(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args);
 
 /* Live sync progress on stderr (progress.c): the sync's progress callback
- * with a cs_cmd_progress as its context; clear erases what it drew. */
+ * with a cs_cmd_progress as its context; clear erases what it drew. ansi:
+ * escapes allowed (cs_cmd_ansi), else one line over a carriage return. */
 typedef struct cs_cmd_progress cs_cmd_progress;
 struct cs_sync_progress;
-cs_cmd_progress *cs_cmd_progress_new(void);
+cs_cmd_progress *cs_cmd_progress_new(int ansi);
 void cs_cmd_progress_free(cs_cmd_progress *pg);
 void cs_cmd_progress_clear(cs_cmd_progress *pg);
 void cs_cmd_progress_cb(const struct cs_sync_progress *p, void *pg);

@@ -17,16 +17,47 @@
 #include <unistd.h>
 
 static volatile sig_atomic_t g_stop;
+static int g_verbosity; /* -1 quiet, 0 LOG_LEVEL, 1 verbose */
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	g_stop = 1;
+	if (!g_stop)
+		g_stop = sig;
 }
 
 int cs_cmd_should_stop(void)
 {
 	return g_stop != 0;
+}
+
+int cs_cmd_stopped_exit(int code)
+{
+	return g_stop == SIGINT ? CS_EXIT_INTERRUPTED : code;
+}
+
+/* Options every command takes, anywhere on its line. */
+static const struct {
+	const char *shrt, *lng;
+	int verbosity;
+	const char *help;
+} globals[] = {
+	{"-q", "--quiet", -1, "only warnings and errors on stderr (no progress)"},
+	{"-v", "--verbose", 1, "debug messages on stderr (overrides LOG_LEVEL)"},
+};
+
+static int global_opt(const char *s)
+{
+	for (size_t i = 0; i < sizeof(globals) / sizeof(globals[0]); i++)
+		if (!strcmp(s, globals[i].shrt) || !strcmp(s, globals[i].lng)) {
+			g_verbosity = globals[i].verbosity;
+			return 1;
+		}
+	return 0;
+}
+
+int cs_cmd_verbosity(void)
+{
+	return g_verbosity;
 }
 
 void cs_cmd_install_signals(void)
@@ -113,6 +144,13 @@ static void print_help(const cs_cmd *cmd, const char *prog, FILE *out)
 		fprintf(out, "  %-22s %s\n", left, o->help);
 	}
 	fprintf(out, "  %-22s %s\n", "-h, --help", "show this help");
+	for (size_t i = 0; i < sizeof(globals) / sizeof(globals[0]); i++) {
+		char left[64];
+		snprintf(left, sizeof(left), "%s, %s", globals[i].shrt, globals[i].lng);
+		fprintf(out, "  %-22s %s\n", left, globals[i].help);
+	}
+	if (!prog[strcspn(prog, " ")])
+		fprintf(out, "  %-22s %s\n", "-V, --version", "print the version");
 	if (cmd->sub)
 		fprintf(out, "\nrun '%s <command> --help' for a command's own options\n", prog);
 }
@@ -148,6 +186,8 @@ static int parse_args(const cs_cmd *cmd, const char *prog, int argc, char **argv
 			only_pos = 1;
 			continue;
 		}
+		if (global_opt(s))
+			continue;
 		char name[64];
 		const char *eq = strchr(s, '=');
 		size_t len = eq ? (size_t)(eq - s) : strlen(s);
@@ -204,13 +244,21 @@ int cs_cmd_key_fresh(void *store, cs_err *err)
 	return n == 0;
 }
 
+/* LOG_LEVEL, unless -q or -v said otherwise. */
+static void set_log(int level, int format)
+{
+	if (g_verbosity)
+		level = g_verbosity < 0 ? CS_LOG_WARN : CS_LOG_DEBUG;
+	cs_log_setup(level, format);
+}
+
 static int setup(cs_cmd_ctx *ctx, int flags, cs_err *err)
 {
 	if (!(flags & (CS_CMD_CONFIG | CS_CMD_STORE | CS_CMD_KEY)))
 		return 0;
 	if (cs_config_load(&ctx->cfg, err))
 		return err->code;
-	cs_log_setup(ctx->cfg.log_level, ctx->cfg.log_format);
+	set_log(ctx->cfg.log_level, ctx->cfg.log_format);
 	cs_http_global_ca_file(ctx->cfg.ca_file);
 	if ((flags & CS_CMD_STORE) && cs_store_open(&ctx->cfg, &ctx->store, err))
 		return err->code;
@@ -242,8 +290,11 @@ static int run_leaf(const cs_cmd *cmd, const char *prog, int argc, char **argv)
 	cs_cmd_ctx ctx;
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.stderr_tty = isatty(STDERR_FILENO);
+	ctx.stderr_ansi = cs_cmd_ansi(STDERR_FILENO);
 	ctx.prog = prog;
+	ctx.quiet = g_verbosity < 0;
 	cs_err err = {0};
+	set_log(cs_log_level(), CS_LOG_TEXT); /* before setup reads the configuration */
 	if (setup(&ctx, cmd->flags, &err))
 		rc = cs_cmd_fail(&err);
 	else
@@ -262,6 +313,10 @@ int cs_cmd_run(const cs_cmd *cmd, const char *prog, int argc, char **argv)
 			return CS_EXIT_OK;
 		}
 		return run_leaf(cmd, prog, argc, argv);
+	}
+	while (argc > 0 && global_opt(argv[0])) {
+		argc--;
+		argv++;
 	}
 	if (argc == 0 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h") ||
 	    !strcmp(argv[0], "help")) {
