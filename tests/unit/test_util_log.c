@@ -15,29 +15,15 @@
 
 #include <cmocka.h>
 
+#include "test_stderr.h"
+
 #define SECRET "s3cr3t-value-xyz"
 
 static char out[8192];
 
-/* Runs fn with stderr going to a file, and leaves what it wrote in out. */
 static void capture(void (*fn)(void))
 {
-	char path[] = "/tmp/cs-log-XXXXXX";
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	fflush(stderr);
-	int saved = dup(2);
-	dup2(fd, 2);
-	fn();
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	FILE *f = fopen(path, "r");
-	size_t n = fread(out, 1, sizeof(out) - 1, f);
-	out[n] = '\0';
-	fclose(f);
-	close(fd);
-	unlink(path);
+	capture_stderr(fn, out, sizeof(out));
 }
 
 static cs_log_ctx task_ctx(void)
