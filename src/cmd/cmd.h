@@ -18,9 +18,17 @@ enum cs_cmd_flags {
 	CS_CMD_HIDDEN = 1 << 4    /* runs, but is absent from help and generated docs */
 };
 
-/* What every command answers besides its own option table (dispatch.c). */
-#define CS_CMD_HELP_FLAGS "-h, --help"
-#define CS_CMD_HELP_TEXT "show this help"
+/* The options every command answers besides its own option table, anywhere
+ * on its line (dispatch.c); help, the man page and the completion all print
+ * this one table. */
+typedef struct cs_cmd_global {
+	const char *shrt, *lng;
+	int verbosity; /* -1 quiet, 1 verbose, 0 not a verbosity switch */
+	int top_only;  /* only before a command (-V) */
+	const char *help;
+} cs_cmd_global;
+
+extern const cs_cmd_global cs_cmd_globals[]; /* ends with a NULL shrt */
 
 enum cs_cmd_opt_type { CS_CMD_OPT_FLAG = 0, CS_CMD_OPT_STRING, CS_CMD_OPT_INT };
 
@@ -46,7 +54,9 @@ typedef struct cs_cmd_ctx {
 	cs_config cfg;
 	cs_store *store;
 	unsigned char *key;
-	int stderr_tty;
+	int stderr_tty;  /* stderr is a terminal: live progress may be drawn */
+	int stderr_ansi; /* ... and may carry escapes (cs_cmd_ansi) */
+	int quiet;       /* -q: warnings and errors only, no progress */
 	const char *prog; /* "classy-sync org add" for messages */
 } cs_cmd_ctx;
 
@@ -90,6 +100,17 @@ int cs_cmd_usage_error(const char *prog, const char *fmt, ...)
 /* Stop flag set by SIGINT/SIGTERM; the engine finishes its page and stops. */
 int cs_cmd_should_stop(void);
 void cs_cmd_install_signals(void);
+/* The exit code of a command that stopped cleanly on a signal: 130
+ * (CS_EXIT_INTERRUPTED) for SIGINT, else code (SIGTERM keeps it). */
+int cs_cmd_stopped_exit(int code);
+/* -q (-1), -v (1) or neither (0), from the global options. */
+int cs_cmd_verbosity(void);
+
+/* Terminal output (term.c): whether fd may carry escape sequences (a
+ * terminal, and NO_COLOR unset or empty), and erasing the current line of
+ * at most width columns with or without them. */
+int cs_cmd_ansi(int fd);
+void cs_cmd_erase_line(FILE *f, int ansi, int width);
 
 /* Schema changes (db_guard.c). cs_cmd_db_migrate applies what is pending,
  * after a backup (cs_cmd_db_backup) when the database already has a schema;
@@ -121,15 +142,18 @@ size_t cs_cmd_plugin_commands(const cs_cmd **out, size_t max);
 int cs_cmd_main(int argc, char **argv);
 
 /* Shared by `sync` and `org sync`: runs entity (or all when NULL) for the
- * orgs given (all orgs when org_id is 0) and prints the summary. */
-int cs_cmd_sync_orgs(cs_cmd_ctx *ctx, long long org_id, const char *entity_name, int full);
+ * orgs given (all orgs when org_id is 0) and prints the summary (json: as
+ * one object, sync_report.c). */
+int cs_cmd_sync_orgs(cs_cmd_ctx *ctx, long long org_id, const char *entity_name, int full,
+		     int json);
 int cs_cmd_org_sync(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args);
 
 /* Live sync progress on stderr (progress.c): the sync's progress callback
- * with a cs_cmd_progress as its context; clear erases what it drew. */
+ * with a cs_cmd_progress as its context; clear erases what it drew. ansi:
+ * escapes allowed (cs_cmd_ansi), else one line over a carriage return. */
 typedef struct cs_cmd_progress cs_cmd_progress;
 struct cs_sync_progress;
-cs_cmd_progress *cs_cmd_progress_new(void);
+cs_cmd_progress *cs_cmd_progress_new(int ansi);
 void cs_cmd_progress_free(cs_cmd_progress *pg);
 void cs_cmd_progress_clear(cs_cmd_progress *pg);
 void cs_cmd_progress_cb(const struct cs_sync_progress *p, void *pg);

@@ -110,7 +110,11 @@ static void man_page(FILE *out, const cs_cmd *root)
 	fputs("\n.PP\nEvery command answers\n.BR \\-\\-help ;\n"
 	      "the commands and their options follow.\n.SH OPTIONS\n", out);
 	man_options(out, root);
-	man_option(out, CS_CMD_HELP_FLAGS, NULL, "show the help of the command it follows");
+	for (const cs_cmd_global *g = cs_cmd_globals; g->shrt; g++) {
+		char flags[64];
+		snprintf(flags, sizeof(flags), "%s, %s", g->shrt, g->lng);
+		man_option(out, flags, NULL, g->help);
+	}
 	fputs(".SH COMMANDS\n", out);
 	man_commands(out, root, root->name);
 	fputs(".SH ENVIRONMENT\nConfiguration comes from these variables, or from a\n.I .env\n"
@@ -161,10 +165,11 @@ static void usage_words(const char *usage, char *buf, size_t n)
 static void bash_command(FILE *out, const cs_cmd *c, const char *path)
 {
 	char subs[1024] = "", opts[1024] = "", takes[512] = "", files[512] = "", words[512] = "";
-	/* "-h, --help" as words */
-	for (const char *h = CS_CMD_HELP_FLAGS; *h; h++)
-		if (*h != ',')
-			opts[strlen(opts)] = *h;
+	for (const cs_cmd_global *g = cs_cmd_globals; g->shrt; g++)
+		if (!g->top_only || !strchr(path, ' ')) {
+			append(opts, sizeof(opts), g->shrt);
+			append(opts, sizeof(opts), g->lng);
+		}
 	for (const cs_cmd *const *s = c->sub; s && *s; s++)
 		if (!hidden(*s))
 			append(subs, sizeof(subs), (*s)->name);

@@ -71,7 +71,7 @@ int cs_cmd_main(int argc, char **argv)
 	cs_cmd_install_signals();
 	if (cs_http_global_init(&err))
 		return cs_cmd_fail(&err);
-	if (argc >= 2 && !strcmp(argv[1], "--version"))
+	if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")))
 		return cmd_version(NULL, NULL, NULL);
 	return cs_cmd_run(cs_cmd_root(), "classy-sync", argc - 1, argv + 1);
 }
