@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -238,6 +240,33 @@ static void test_named_env_file(void **state)
 	setenv("CLASSY_SYNC_ENV_FILE", "missing.env", 1);
 	load_fails("CLASSY_SYNC_ENV_FILE: cannot open env file 'missing.env'");
 	load_fails("unset CLASSY_SYNC_ENV_FILE");
+}
+
+/* A named env file that cannot be opened for want of resources (here file descriptors;
+ * the allocation-failure pass found ENOMEM) is a failure of the machine, exit 1, not a
+ * configuration error (exit 2) with advice to fix a path that is fine. */
+static void test_named_env_file_resources(void **state)
+{
+	(void)state;
+	write_file("other.env", "DB_HOST=named\n");
+	setenv("CLASSY_SYNC_ENV_FILE", "other.env", 1);
+	struct rlimit old;
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	struct rlimit low = {64, old.rlim_max};
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	int fds[64], n = 0;
+	for (int fd; n < 64 && (fd = open("/dev/null", O_RDONLY)) >= 0;)
+		fds[n++] = fd;
+	cs_config cfg;
+	cs_err err = {0};
+	int rc = cs_config_load(&cfg, &err);
+	while (n > 0)
+		close(fds[--n]);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	assert_int_equal(rc, CS_EIO);
+	assert_int_equal(cs_err_exit_code(rc), CS_EXIT_FAIL);
+	assert_non_null(strstr(err.msg, "cannot open env file 'other.env'"));
+	assert_null(strstr(err.msg, "fix the path"));
 }
 
 static void test_dotenv_malformed(void **state)
@@ -565,7 +594,8 @@ int main(void)
 		T(test_defaults),          T(test_env_values),
 		T(test_db_path_default),
 		T(test_dotenv_forms),      T(test_env_wins_over_file),
-		T(test_named_env_file),    T(test_dotenv_malformed),
+		T(test_named_env_file),    T(test_named_env_file_resources),
+		T(test_dotenv_malformed),
 		T(test_bad_values_env),    T(test_bad_values_file),
 		T(test_secret_never_in_messages), T(test_urls),
 		T(test_home_and_length),   T(test_visit_redacts),
