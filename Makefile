@@ -80,6 +80,7 @@ bench: bootstrap build
 	@bash bench/run
 	@bash bench/ceiling
 	@bash bench/mailchimp
+	@bash bench/status_page
 
 install: build
 	@cmake --install $(BUILD) --prefix $(PREFIX)
