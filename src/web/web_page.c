@@ -326,7 +326,9 @@ static void workers(cs_web_w *w, const cs_web_model *m)
 		cs_health_fmt_age(m->leases[i].expires_in_ms, t, sizeof(t));
 		cs_web_tag(w, "<tr>");
 		cell(w, li->host);
-		count_cell(w, "pid", li->pid);
+		cs_web_tag(w, "<td class=\"n\">");
+		cs_web_textf(w, "%lld", li->pid);
+		cs_web_tag(w, "</td>");
 		cell(w, li->holder);
 		cs_web_tag(w, "<td class=\"n\">");
 		cs_web_textf(w, "%lld", li->org_id);
