@@ -114,7 +114,7 @@ void cs_web_elem(cs_web_w *w, const char *name, const char *cls, const char *tex
 static int local_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       (c && strchr("._%+-", c));
+	       (c && strchr("._%+-'", c));
 }
 
 static int domain_char(char c)
@@ -138,8 +138,10 @@ void cs_web_scrub_emails(const char *s, char *out, size_t n)
 			l++;
 		while (s[i] == '@' && domain_char(s[r]))
 			r++;
+		while (r > i + 1 && s[r - 1] == '.') /* a full stop ends the sentence */
+			r--;
 		const char *dot = s[i] == '@' ? memchr(s + i + 1, '.', r - i - 1) : NULL;
-		if (l && dot && dot > s + i + 1 && s[r - 1] != '.' && o - l + sizeof(mark) <= n) {
+		if (l && dot && dot > s + i + 1 && o - l + sizeof(mark) <= n) {
 			o -= l;
 			memcpy(out + o, mark, sizeof(mark) - 1);
 			o += sizeof(mark) - 1;
