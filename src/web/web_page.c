@@ -81,6 +81,22 @@ static void cell(cs_web_w *w, const char *text)
 	cs_web_elem(w, "td", NULL, text);
 }
 
+/* <table class="cls">[<caption>]<thead> of heads (NULL-ended; a head
+ * starting with '#' is a number column, right-aligned)<tbody>. */
+static void table_open(cs_web_w *w, const char *cls, const char *caption,
+		       const char *const *heads)
+{
+	cs_web_tag(w, "<table class=\"");
+	cs_web_text(w, cls);
+	cs_web_tag(w, "\">");
+	if (caption)
+		cs_web_elem(w, "caption", NULL, caption);
+	cs_web_tag(w, "<thead><tr>");
+	for (; *heads; heads++)
+		cs_web_elem(w, "th", **heads == '#' ? "n" : NULL, *heads + (**heads == '#'));
+	cs_web_tag(w, "</tr></thead><tbody>");
+}
+
 static void head(cs_web_w *w, const cs_web_source *src)
 {
 	cs_web_tag(w, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/>"
@@ -154,9 +170,9 @@ static void entity_row(cs_web_w *w, const cs_web_entity *e, int ent)
 
 static void entities_table(cs_web_w *w, const cs_web_org *o)
 {
-	cs_web_tag(w, "<table class=\"entities\"><thead><tr><th>entity</th><th>freshness</th>"
-		      "<th>last run</th><th>started</th><th class=\"n\">records</th>"
-		      "<th class=\"n\">duration</th><th>error</th></tr></thead><tbody>");
+	static const char *const heads[] = {"entity",	"freshness", "last run", "started",
+					    "#records", "#duration", "error",	 NULL};
+	table_open(w, "entities", NULL, heads);
 	for (int e = 0; e < CS_ENT_COUNT; e++)
 		entity_row(w, &o->ent[e], e);
 	cs_web_tag(w, "</tbody></table>");
@@ -164,9 +180,9 @@ static void entities_table(cs_web_w *w, const cs_web_org *o)
 
 static void history_table(cs_web_w *w, const cs_web_entity *e)
 {
-	cs_web_tag(w, "<table class=\"history\"><thead><tr><th>run</th><th>started</th>"
-		      "<th>status</th><th class=\"n\">records</th><th class=\"n\">duration</th>"
-		      "</tr></thead><tbody>");
+	static const char *const heads[] = {"run", "started", "status", "#records", "#duration",
+					    NULL};
+	table_open(w, "history", NULL, heads);
 	for (int i = 0; i < e->nruns; i++) {
 		const cs_web_run *r = &e->runs[i];
 		cs_web_tag(w, run_failed(r->status) ? "<tr class=\"run failed\" data-run=\""
@@ -255,9 +271,8 @@ static void reasons(cs_web_w *w, const cs_web_org *o)
 		cs_web_tag(w, "<p>No recent rejection.</p>");
 		return;
 	}
-	cs_web_tag(w, "<table class=\"rejections\"><caption>recent rejections by reason "
-		      "(contacts are not shown)</caption><thead><tr><th>reason</th>"
-		      "<th class=\"n\">contacts</th></tr></thead><tbody>");
+	static const char *const heads[] = {"reason", "#contacts", NULL};
+	table_open(w, "rejections", "recent rejections by reason (contacts are not shown)", heads);
 	for (int i = 0; i < o->nreasons; i++) {
 		cs_web_tag(w, "<tr>");
 		cell(w, o->reasons[i].text);
@@ -317,9 +332,9 @@ static void workers(cs_web_w *w, const cs_web_model *m)
 		cs_web_tag(w, "<p>No worker holds a lease now (nothing is syncing).</p></section>");
 		return;
 	}
-	cs_web_tag(w, "<table class=\"leases\"><thead><tr><th>host</th><th class=\"n\">pid</th>"
-		      "<th>holder</th><th class=\"n\">organization</th><th>job</th>"
-		      "<th>lease expires in</th></tr></thead><tbody>");
+	static const char *const heads[] = {"host", "#pid", "holder", "#organization", "job",
+					    "lease expires in", NULL};
+	table_open(w, "leases", NULL, heads);
 	for (size_t i = 0; i < m->nleases; i++) {
 		const cs_lease_info *li = &m->leases[i].li;
 		char t[32];
