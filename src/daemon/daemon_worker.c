@@ -128,7 +128,7 @@ static void refresh_orgs(cs_daemon_worker *w, id_list *ids)
 	cs_err err = {0};
 	if (collect_ids(w->st, &now, &err)) {
 		cs_warn("cannot list organizations: %s", err.msg);
-	} else if (now.n != ids->n || memcmp(now.v, ids->v, now.n * sizeof(*now.v))) {
+	} else if (now.n != ids->n || (now.n && memcmp(now.v, ids->v, now.n * sizeof(*now.v)))) {
 		pthread_mutex_lock(&w->mu);
 		int rc = cs_sched_reload(&w->sched, &w->cfg, now.v, now.n, cs_time_now_ms());
 		pthread_mutex_unlock(&w->mu);
