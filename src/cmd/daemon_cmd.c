@@ -7,16 +7,21 @@
 
 #include "alert/alert.h"
 #include "daemon/daemon.h"
+#include "httpd/httpd.h"
 #include "sched/dconfig.h"
 #include "util/proc.h"
+#include "util/redact.h"
 #include "util/timeutil.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* --config, else ./daemon-config.json when it exists, else "" (defaults);
  * made absolute so the status shows where it came from. Checks it. */
@@ -39,6 +44,78 @@ static int resolve_config(const char *given, char *out, size_t n, cs_err *err)
 		return rc == CS_ENOTFOUND ? (err->code = CS_EUSAGE) : rc;
 	cs_dconfig_release(&cfg);
 	return 0;
+}
+
+#define HTTP_TOKEN_MIN 16
+
+/* The token of --http-token-file FILE: its first line, from a file only
+ * its owner can read (like the master key). Never from argv, where every
+ * user of the machine can read it (ps, /proc/PID/cmdline). */
+static int read_token_file(const char *path, char *out, size_t n, cs_err *err)
+{
+	struct stat sb;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return cs_err_set(err, CS_EUSAGE, "cannot read the HTTP token file '%s': %s", path,
+				  strerror(errno));
+	if (fstat(fd, &sb) == 0 && (sb.st_mode & (S_IRWXG | S_IRWXO))) {
+		close(fd);
+		return cs_err_set(err, CS_EUSAGE,
+				  "the HTTP token file '%s' is readable by others (mode %03o); "
+				  "make it the owner's only: chmod 600 '%s'",
+				  path, (unsigned)(sb.st_mode & 0777), path);
+	}
+	ssize_t got = read(fd, out, n - 1);
+	close(fd);
+	if (got < 0)
+		return cs_err_set(err, CS_EUSAGE, "cannot read the HTTP token file '%s': %s", path,
+				  strerror(errno));
+	out[got] = '\0';
+	out[strcspn(out, "\r\n")] = '\0';
+	return 0;
+}
+
+/* Printable ASCII without spaces, long enough not to be guessed; the
+ * message never quotes it. */
+static int check_token(const char *t, const char *from, cs_err *err)
+{
+	size_t len = strlen(t);
+	for (size_t i = 0; i < len; i++)
+		if (t[i] <= ' ' || t[i] > '~')
+			return cs_err_set(err, CS_EUSAGE, "the HTTP token (%s) must be printable "
+							  "ASCII without spaces", from);
+	if (len < HTTP_TOKEN_MIN)
+		return cs_err_set(err, CS_EUSAGE, "the HTTP token (%s) is %zu characters; use at "
+						  "least %d (e.g. openssl rand -hex 32)",
+				  from, len, HTTP_TOKEN_MIN);
+	return 0;
+}
+
+/* --http's token: --http-token-file, else CLASSY_SYNC_HTTP_TOKEN, else
+ * none; and the loopback rule, checked before anything starts, so a daemon
+ * that would be refused exits 2 at once. */
+static int resolve_http(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args,
+			char *token, size_t n, cs_err *err)
+{
+	const char *addr = cs_cmd_arg_str(self, args, "http");
+	const char *file = cs_cmd_arg_str(self, args, "http-token-file");
+	const char *from = file ? "--http-token-file" : "CLASSY_SYNC_HTTP_TOKEN";
+	int rc = 0, loopback = 1;
+	token[0] = '\0';
+	if (file)
+		rc = read_token_file(file, token, n, err);
+	else
+		snprintf(token, n, "%s", ctx->cfg.http_token);
+	if (rc == 0 && token[0] && (rc = check_token(token, from, err)) == 0 &&
+	    cs_redact_add(token))
+		rc = cs_err_set(err, CS_ERR, "out of memory");
+	if (rc == 0 && addr)
+		rc = cs_httpd_listen_is_loopback(addr, &loopback, err);
+	if (rc == 0 && addr && !loopback && !token[0])
+		rc = cs_err_set(err, CS_EUSAGE, CS_HTTPD_NEEDS_TOKEN, addr);
+	if (rc == 0 && !addr && file)
+		rc = cs_err_set(err, CS_EUSAGE, "--http-token-file needs --http ADDR");
+	return rc;
 }
 
 static int exit_code(int end)
@@ -83,9 +160,12 @@ static int do_start(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args
 	cs_daemon_opts o;
 	memset(&o, 0, sizeof(o));
 	cs_err err = {0};
+	char token[sizeof(ctx->cfg.http_token)];
 	if (resolve_config(cs_cmd_arg_str(self, args, "config"), o.config_path, sizeof(o.config_path),
-			   &err))
+			   &err) ||
+	    resolve_http(ctx, self, args, token, sizeof(token), &err))
 		return cs_cmd_fail(&err);
+	o.http_token = token[0] ? token : NULL;
 	cs_alert_config ac;
 	if (cs_alert_config_from_env(&ac, &err))
 		return cs_cmd_fail(&err);
@@ -424,7 +504,11 @@ static const cs_cmd_opt start_opts[] = {
 	{"config", CS_CMD_OPT_STRING, "FILE",
 	 "daemon config (default: ./daemon-config.json if it exists, else built-in defaults)"},
 	{"http", CS_CMD_OPT_STRING, "ADDR",
-	 "serve /healthz /readyz /metrics on ADDR (e.g. 127.0.0.1:9464, :9464); off by default"},
+	 "serve the status page / and /healthz /readyz /metrics on ADDR (e.g. 127.0.0.1:9464, "
+	 ":9464); off by default; beyond loopback only with a token"},
+	{"http-token-file", CS_CMD_OPT_STRING, "FILE",
+	 "the --http token, from a file only its owner reads (else CLASSY_SYNC_HTTP_TOKEN); "
+	 "requests send 'Authorization: Bearer TOKEN'"},
 	{"timeout", CS_CMD_OPT_INT, "S", "restart: seconds to wait for the old daemon (default 60)"},
 	{NULL, 0, NULL, NULL},
 };

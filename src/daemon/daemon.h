@@ -29,6 +29,7 @@ typedef struct cs_daemon_opts {
 	const unsigned char *key;
 	char config_path[1024]; /* "" = built-in defaults */
 	const char *http;       /* --http ADDR, or NULL */
+	const char *http_token; /* the endpoint's token, or NULL (loopback only) */
 	int foreground;
 } cs_daemon_opts;
 

@@ -89,6 +89,10 @@ typedef struct cs_daemon_worker {
 	atomic_llong heartbeat_ms;
 	int64_t next_health_ms;
 	int db_ok;
+	/* the status page's own connection (the endpoint's thread), opened at
+	 * the first request */
+	pthread_mutex_t page_mu;
+	cs_store *page_st;
 } cs_daemon_worker;
 
 /* daemon_job.c: the job thread, and the stop flag every job honours (set
@@ -103,6 +107,10 @@ void cs_daemon_observe(cs_daemon_worker *w, int event, long long org, int kind, 
 		       int failures, int firing, int64_t now);
 void cs_daemon_check_stale(cs_daemon_worker *w, int64_t now);
 void cs_daemon_check_health(cs_daemon_worker *w, int64_t now);
+
+/* daemon_page.c: the status page handler and its connection */
+int cs_daemon_page(void *ctx, cs_buf *out);
+void cs_daemon_page_close(cs_daemon_worker *w);
 
 /* daemon_status.c: the status file, finished jobs, the starting history */
 int cs_daemon_write_status(cs_daemon_worker *w, const char *state);

@@ -128,7 +128,7 @@ static void refresh_orgs(cs_daemon_worker *w, id_list *ids)
 	cs_err err = {0};
 	if (collect_ids(w->st, &now, &err)) {
 		cs_warn("cannot list organizations: %s", err.msg);
-	} else if (now.n != ids->n || memcmp(now.v, ids->v, now.n * sizeof(*now.v))) {
+	} else if (now.n != ids->n || (now.n && memcmp(now.v, ids->v, now.n * sizeof(*now.v)))) {
 		pthread_mutex_lock(&w->mu);
 		int rc = cs_sched_reload(&w->sched, &w->cfg, now.v, now.n, cs_time_now_ms());
 		pthread_mutex_unlock(&w->mu);
@@ -330,7 +330,8 @@ static int worker_setup(cs_daemon_worker *w, id_list *ids, cs_err *err)
 			return rc;
 	}
 	if (o->http) {
-		cs_httpd_handlers h = {.ctx = w, .live = live, .ready = ready, .metrics = metrics};
+		cs_httpd_handlers h = {.ctx = w, .live = live, .ready = ready, .metrics = metrics,
+				       .page = cs_daemon_page, .token = o->http_token};
 		if ((rc = cs_httpd_start(o->http, &h, &w->httpd, err)))
 			return rc;
 	}
@@ -352,6 +353,7 @@ int cs_daemon_worker_main(const cs_daemon_worker_args *a)
 	w.a = a;
 	g_w = &w;
 	pthread_mutex_init(&w.mu, NULL);
+	pthread_mutex_init(&w.page_mu, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -394,6 +396,7 @@ int cs_daemon_worker_main(const cs_daemon_worker_args *a)
 	pthread_kill(sigthread, SIGUSR1);
 	pthread_join(sigthread, NULL);
 	cs_httpd_stop(w.httpd);
+	cs_daemon_page_close(&w);
 	if (w.alerter) {
 		if (cs_alerter_flush(w.alerter, 5000))
 			cs_warn("alerts still queued at shutdown were dropped");
@@ -408,6 +411,7 @@ int cs_daemon_worker_main(const cs_daemon_worker_args *a)
 	free(w.last);
 	free(ids.v);
 	pthread_cond_destroy(&w.cv);
+	pthread_mutex_destroy(&w.page_mu);
 	pthread_mutex_destroy(&w.mu);
 	return rc;
 }

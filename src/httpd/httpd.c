@@ -1,13 +1,15 @@
-/* The metrics and health endpoint (/healthz, /readyz, /metrics). We bind the
+/* The daemon's endpoint (/, /healthz, /readyz, /metrics). We bind the
  * listening socket ourselves and hand it to libmicrohttpd: binding is where
  * things go wrong (port in use, address not on this host), and doing it
  * here gives us the errno to name the problem, where MHD_start_daemon only
  * returns NULL.
  *
  * Never serves more than GET and HEAD, never binds beyond the loopback
- * unless the address says so (the endpoint is unauthenticated), and never
- * does slow work on the server thread: the handlers read a timestamp or
- * render the registry. */
+ * without a token, never answers a request without it when there is one
+ * (but the probes /healthz and /readyz), never keeps the token itself (a
+ * hash of it) nor writes it anywhere, and never does slow work on the
+ * server thread: the handlers read a timestamp, render the registry or read
+ * small tables. */
 #include "httpd/httpd.h"
 
 #include <arpa/inet.h>
@@ -15,9 +17,11 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -34,11 +38,15 @@
 #define REASON_MAX 256
 #define TEXT_PLAIN "text/plain; charset=utf-8"
 #define PROM_TEXT "text/plain; version=0.0.4; charset=utf-8"
+#define HTML_TEXT "text/html; charset=utf-8"
+#define TOKEN_HASH_BYTES 32
 
 struct cs_httpd {
 	struct MHD_Daemon *d;
-	cs_httpd_handlers h;
+	cs_httpd_handlers h; /* h.token is NULL: only its hash is kept */
 	int port;
+	int auth; /* requests need the token */
+	unsigned char token_hash[TOKEN_HASH_BYTES];
 };
 
 /* ---- the listen address ------------------------------------------------ */
@@ -132,6 +140,26 @@ static int parse_listen(const char *addr, struct sockaddr_storage *ss, socklen_t
 					  "localhost",
 				  err);
 	return 0;
+}
+
+static int addr_is_loopback(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >> 24) == 127;
+	const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+	if (IN6_IS_ADDR_LOOPBACK(a))
+		return 1;
+	return IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127;
+}
+
+int cs_httpd_listen_is_loopback(const char *addr, int *loopback, cs_err *err)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = 0;
+	int rc = parse_listen(addr, &ss, &len, err);
+	if (rc == 0)
+		*loopback = addr_is_loopback(&ss);
+	return rc;
 }
 
 /* What to do about a bind or listen errno, in words. */
@@ -241,25 +269,71 @@ static void route_metrics(const cs_httpd *s, answer *a)
 	a->ctype = PROM_TEXT;
 }
 
+static void route_page(const cs_httpd *s, answer *a)
+{
+	if (!s->h.page) {
+		answer_text(a, MHD_HTTP_NOT_FOUND, "not found; try /healthz, /readyz or /metrics");
+		return;
+	}
+	if (s->h.page(s->h.ctx, &a->body) < 0) {
+		cs_buf_reset(&a->body);
+		answer_text(a, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			    "cannot render the status page; see the daemon's log");
+		return;
+	}
+	a->status = MHD_HTTP_OK;
+	a->ctype = HTML_TEXT;
+}
+
+/* open: reachable without the token (probes must not need a secret). */
 static const struct route {
 	const char *path;
 	void (*fn)(const cs_httpd *s, answer *a);
+	int open;
 } routes[] = {
-	{"/healthz", route_healthz},
-	{"/readyz", route_readyz},
-	{"/metrics", route_metrics},
+	{"/", route_page, 0},
+	{"/healthz", route_healthz, 1},
+	{"/readyz", route_readyz, 1},
+	{"/metrics", route_metrics, 0},
 };
 
-static void dispatch(const cs_httpd *s, const char *url, const char *method, answer *a)
+/* The hash of a token, so the comparison takes the same time whatever its
+ * length and however much of it matches. */
+static void token_hash(const char *t, size_t n, unsigned char out[TOKEN_HASH_BYTES])
+{
+	crypto_generichash(out, TOKEN_HASH_BYTES, (const unsigned char *)t, n, NULL, 0);
+}
+
+/* 1 when the Authorization header carries the token as a Bearer token. */
+static int authorized(const cs_httpd *s, struct MHD_Connection *conn)
+{
+	const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						    MHD_HTTP_HEADER_AUTHORIZATION);
+	if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+		return 0;
+	h += 7;
+	h += strspn(h, " ");
+	unsigned char got[TOKEN_HASH_BYTES];
+	token_hash(h, strcspn(h, " \t"), got);
+	return sodium_memcmp(got, s->token_hash, TOKEN_HASH_BYTES) == 0;
+}
+
+static void dispatch(const cs_httpd *s, struct MHD_Connection *conn, const char *url,
+		     const char *method, answer *a)
 {
 	const struct route *r = NULL;
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
 		if (strcmp(url, routes[i].path) == 0)
 			r = &routes[i];
 	if (!r)
-		answer_text(a, MHD_HTTP_NOT_FOUND, "not found; try /healthz, /readyz or /metrics");
+		answer_text(a, MHD_HTTP_NOT_FOUND,
+			    "not found; try /, /healthz, /readyz or /metrics");
 	else if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
 		answer_text(a, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed; use GET");
+	else if (s->auth && !r->open && !authorized(s, conn))
+		answer_text(a, MHD_HTTP_UNAUTHORIZED,
+			    "unauthorized; send the daemon's HTTP token as 'Authorization: "
+			    "Bearer TOKEN'");
 	else
 		r->fn(s, a);
 }
@@ -280,7 +354,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	answer a = {0, NULL, CS_BUF_INIT};
 	cs_buf_init(&a.body, 16 << 20);
-	dispatch(cls, url, method, &a);
+	dispatch(cls, conn, url, method, &a);
 	struct MHD_Response *resp = MHD_create_response_from_buffer(
 		a.body.len, (void *)cs_buf_str(&a.body), MHD_RESPMEM_MUST_COPY);
 	cs_buf_release(&a.body);
@@ -290,6 +364,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	if (a.status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	if (a.status == MHD_HTTP_UNAUTHORIZED)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+					"Bearer realm=\"classy-sync\"");
+	if (!strcmp(a.ctype, HTML_TEXT)) /* nothing from elsewhere, ever */
+		MHD_add_response_header(resp, "Content-Security-Policy",
+					"default-src 'none'; style-src 'unsafe-inline'; "
+					"img-src data:");
 	enum MHD_Result rc = MHD_queue_response(conn, a.status, resp);
 	MHD_destroy_response(resp);
 	return rc;
@@ -306,7 +387,13 @@ int cs_httpd_start(const char *addr, const cs_httpd_handlers *h, cs_httpd **out,
 	if (!h || !h->live || !h->ready || !h->metrics)
 		return cs_err_set(err, CS_EUSAGE, "cannot start the HTTP endpoint: the live, "
 						  "ready and metrics handlers are all required");
+	int auth = h->token && h->token[0];
+	if (auth && sodium_init() < 0)
+		return cs_err_set(err, CS_ERR, "cannot start the HTTP endpoint: libsodium failed "
+						"to initialise");
 	int rc = parse_listen(addr, &ss, &len, err);
+	if (rc == 0 && !auth && !addr_is_loopback(&ss))
+		rc = cs_err_set(err, CS_EUSAGE, CS_HTTPD_NEEDS_TOKEN, addr);
 	if (rc == 0)
 		rc = open_listener(addr, &ss, len, &fd, &port, err);
 	if (rc)
@@ -318,7 +405,11 @@ int cs_httpd_start(const char *addr, const cs_httpd_handlers *h, cs_httpd **out,
 						"memory", addr);
 	}
 	s->h = *h;
+	s->h.token = NULL;
 	s->port = port;
+	s->auth = auth;
+	if (auth)
+		token_hash(h->token, strlen(h->token), s->token_hash);
 	/* MHD owns fd from here, and closes it on failure too (libmicrohttpd
 	 * 0.9.75 does), so no close() below. */
 	s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO, 0, NULL, NULL,

@@ -2,6 +2,8 @@
 #define CS_HTTPD_H
 /* The daemon's small HTTP endpoint (libmicrohttpd, one internal thread):
  *
+ *   GET /         200, "text/html; charset=utf-8", the status page
+ *                 handlers->page appends (404 when page is NULL)
  *   GET /healthz  200 "ok\n" while handlers->live says the work loop is
  *                 turning (its heartbeat is fresh), else 503 "<reason>\n"
  *   GET /readyz   200 "ok\n" when handlers->ready says the daemon can do its
@@ -12,8 +14,13 @@
  *
  * Handlers run on the server's thread, so they must be thread-safe and
  * quick: read a timestamp or render the registry, never do I/O that can
- * hang. The endpoint is unauthenticated, which is why it binds the loopback
- * interface unless an address says otherwise. */
+ * hang (the page handler reads small tables through its own connection).
+ *
+ * Access: a bare ":PORT" binds the loopback interface. Any address beyond
+ * it (0.0.0.0, a LAN address, [::]) needs a token, else cs_httpd_start
+ * refuses. With a token every request but /healthz and /readyz (which
+ * probes must reach) needs "Authorization: Bearer TOKEN", compared in
+ * constant time; else 401. The token is never logged or echoed. */
 #include "util/buf.h"
 #include "util/err.h"
 
@@ -27,6 +34,11 @@ typedef struct cs_httpd_handlers {
 	int (*ready)(void *ctx, char *reason, size_t reasonsz);
 	/* Appends the exposition text; negative on failure (then 500). */
 	int (*metrics)(void *ctx, cs_buf *out);
+	/* Appends the HTML of the status page; negative on failure (then
+	 * 500). Optional. */
+	int (*page)(void *ctx, cs_buf *out);
+	/* NULL or "": no authentication (loopback only). Copied (hashed). */
+	const char *token;
 } cs_httpd_handlers;
 
 typedef struct cs_httpd cs_httpd;
@@ -40,6 +52,18 @@ typedef struct cs_httpd cs_httpd;
  * CS_EIO when the address cannot be bound (in use, not on this host,
  * privileged port), each naming the address and what to do. */
 int cs_httpd_start(const char *listen, const cs_httpd_handlers *h, cs_httpd **out, cs_err *err);
+
+/* The refusal for an address beyond the loopback without a token (%s:
+ * the address), shared with the command that checks it before starting. */
+#define CS_HTTPD_NEEDS_TOKEN                                                                      \
+	"serving '%s' beyond this machine needs a token: set CLASSY_SYNC_HTTP_TOKEN or "         \
+	"--http-token-file FILE (clients then send 'Authorization: Bearer TOKEN'), or listen "   \
+	"on 127.0.0.1"
+
+/* Whether listen (as cs_httpd_start parses it) is on this machine only:
+ * 127.0.0.0/8, [::1], [::ffff:127.x.x.x], localhost or ":PORT". 0 with
+ * *loopback set; CS_EUSAGE for a malformed address. */
+int cs_httpd_listen_is_loopback(const char *listen, int *loopback, cs_err *err);
 
 /* The bound port (useful after port 0). */
 int cs_httpd_port(const cs_httpd *d);

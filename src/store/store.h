@@ -86,6 +86,8 @@ enum cs_store_ctrl_op {
 	CS_CTRL_HAS_ROWS = 102,    /* arg: cs_has_rows *, for the sync */
 	CS_CTRL_RECOMPUTE_SOME = 103, /* arg: cs_recompute_some *, for the sync */
 	CS_CTRL_RATE_SLOT = 104,      /* arg: cs_rate_slot *, for the shared budget */
+	CS_CTRL_RUN_HISTORY = 105,    /* arg: cs_run_history *, for the status page */
+	CS_CTRL_PLUGIN_REJECTIONS = 106, /* arg: cs_plugin_rejections *, for the status page */
 	CS_CTRL_DROP_PLAN = 110,      /* arg: cs_drop_plan *, for `db rollback|reset` */
 	CS_CTRL_BACKUP = 111          /* arg: cs_store_backup *, before a schema change */
 };
@@ -145,6 +147,17 @@ typedef struct cs_run_facts {
 	int recent, recent_failed;    /* out: runs in the window, of which failed */
 } cs_run_facts;
 
+/* Counts of one push, by outcome. */
+typedef struct cs_push_counts {
+	long long considered; /* contacts read from the store */
+	long long unchanged;  /* same payload as last sent: nothing to do */
+	long long created, updated, tagged;
+	long long skipped;    /* no consent, invalid email, compliance state, ... */
+	long long rejected;   /* permanent rejection by the destination */
+	long long failed;     /* transient failure: retried on the next run */
+	long long requests, writes;
+} cs_push_counts;
+
 /* CS_CTRL_PLUGIN_LAST: the newest real (not dry-run) push of one plugin
  * for one org, from plugin_runs through its (plugin, id) index. */
 typedef struct cs_plugin_last {
@@ -154,7 +167,34 @@ typedef struct cs_plugin_last {
 	int status;         /* out: enum cs_run_status */
 	char started_at[32];
 	char error[512];
+	char finished_at[32];  /* out: "" while it runs */
+	cs_push_counts counts; /* out: its outcome counts (0 while it runs) */
 } cs_plugin_last;
+
+/* CS_CTRL_RUN_HISTORY: the newest `limit` runs (1..100) of one org and
+ * entity, newest first, through the sync_runs (organization_id, entity, id)
+ * index: the cost does not grow with the history. cb gets each run (valid
+ * during the call); a non-zero return stops the walk and is returned. */
+typedef struct cs_run_history {
+	long long org_id; /* in */
+	int entity;       /* in: enum cs_entity_id */
+	int limit;        /* in */
+	int (*cb)(const cs_run *run, void *ctx);
+	void *ctx;
+} cs_run_history;
+
+/* CS_CTRL_PLUGIN_REJECTIONS: of the newest `limit` (1..1000) rejections a
+ * plugin recorded for an org (plugin_outcomes through its (plugin, status,
+ * id) index), how many had each reason: the destination's error title,
+ * never the contact, its email or its detail text. cb once per reason, the
+ * most frequent first. */
+typedef struct cs_plugin_rejections {
+	const char *plugin; /* in */
+	long long org_id;   /* in */
+	int limit;          /* in */
+	int (*cb)(const char *reason, long long count, void *ctx);
+	void *ctx;
+} cs_plugin_rejections;
 
 
 /* CS_CTRL_HAS_ROWS: whether an org has any row of an entity, through the
@@ -234,17 +274,6 @@ typedef struct cs_plugin_outcome {
 	const char *status; /* "ok", "skipped", "rejected", "failed" */
 	const char *error_title, *error_detail, *request_id; /* may be NULL */
 } cs_plugin_outcome;
-
-/* Counts of one push, by outcome. */
-typedef struct cs_push_counts {
-	long long considered; /* contacts read from the store */
-	long long unchanged;  /* same payload as last sent: nothing to do */
-	long long created, updated, tagged;
-	long long skipped;    /* no consent, invalid email, compliance state, ... */
-	long long rejected;   /* permanent rejection by the destination */
-	long long failed;     /* transient failure: retried on the next run */
-	long long requests, writes;
-} cs_push_counts;
 
 /* A plugin_runs row: one push of one plugin for one org. */
 typedef struct cs_plugin_run {

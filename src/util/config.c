@@ -115,6 +115,9 @@ static const var vars[] = {
 	{"CLASSY_SYNC_HOST", T_STR, 0, FIELD(host), NULL, NULL, 0, 0,
 	 "the host name leases and runs record (default: the machine's); set one per worker "
 	 "when workers share a host name but not their processes (containers)"},
+	{"CLASSY_SYNC_HTTP_TOKEN", T_STR, F_SECRET, FIELD(http_token), NULL, NULL, 0, 0,
+	 "the token every request to the daemon's --http endpoint but /healthz and /readyz "
+	 "must carry (Authorization: Bearer TOKEN); required to listen beyond loopback"},
 };
 #define NVARS (sizeof(vars) / sizeof(vars[0]))
 

@@ -38,6 +38,7 @@ typedef struct cs_config {
 	char ca_file[1024]; /* CLASSY_SYNC_CA_FILE: CA bundle for TLS, "" = the system's */
 	int lease_ttl_s;    /* CLASSY_SYNC_LEASE_TTL: how long a sync lease lives unrenewed */
 	char host[128];     /* CLASSY_SYNC_HOST: the host name leases and runs record, "" own */
+	char http_token[256]; /* secret: CLASSY_SYNC_HTTP_TOKEN, the daemon endpoint's token */
 } cs_config;
 
 /* Fills cfg with defaults, then the .env file (CLASSY_SYNC_ENV_FILE, else

@@ -73,7 +73,7 @@ static void setup_on(fixture *f, const char *listen)
 	atomic_store(&f->p.live, 1);
 	atomic_store(&f->p.ready, 1);
 	f->p.m = cs_metrics_new();
-	cs_httpd_handlers h = {&f->p, h_live, h_ready, h_metrics};
+	cs_httpd_handlers h = {.ctx = &f->p, .live = h_live, .ready = h_ready, .metrics = h_metrics};
 	assert_int_equal(cs_httpd_start(listen, &h, &f->d, &f->err), 0);
 	assert_true(cs_httpd_port(f->d) > 0);
 	f->http = cs_http_new(NULL, &f->err);
@@ -89,15 +89,24 @@ static void teardown_f(fixture *f)
 	cs_metrics_free(f->p.m);
 }
 
-/* One attempt, any answer: a 503 is what we test, not something to retry. */
-static long fetch(fixture *f, const char *method, const char *host, const char *path)
+/* One attempt, any answer: a 503 is what we test, not something to retry.
+ * auth: an Authorization header's value, or NULL. */
+static long fetch_auth(fixture *f, const char *method, const char *host, const char *path,
+		       const char *auth)
 {
-	char url[128];
+	char url[128], header[256];
 	snprintf(url, sizeof(url), "http://%s:%d%s", host, cs_httpd_port(f->d), path);
+	snprintf(header, sizeof(header), "Authorization: %s", auth ? auth : "");
+	const char *const headers[] = {header, NULL};
 	const char *body = strcmp(method, "POST") == 0 ? "x=1" : NULL;
-	cs_http_req req = {method, url, NULL, body, body ? 3 : 0, 1, NULL};
+	cs_http_req req = {method, url, auth ? headers : NULL, body, body ? 3 : 0, 1, NULL};
 	assert_int_equal(cs_http_do(f->http, &req, &f->resp, &f->err), 0);
 	return f->resp.status;
+}
+
+static long fetch(fixture *f, const char *method, const char *host, const char *path)
+{
+	return fetch_auth(f, method, host, path, NULL);
 }
 
 static void test_routes(void **state)
@@ -201,7 +210,7 @@ static void test_ipv6_loopback(void **state)
 {
 	(void)state;
 	probe_state p = {0};
-	cs_httpd_handlers h = {&p, h_live, h_ready, h_metrics};
+	cs_httpd_handlers h = {.ctx = &p, .live = h_live, .ready = h_ready, .metrics = h_metrics};
 	cs_httpd *d = NULL;
 	cs_err err = {0};
 	int rc = cs_httpd_start("[::1]:0", &h, &d, &err);
@@ -232,7 +241,7 @@ static void test_bad_listen_strings(void **state)
 		"[::1]:",	    "127.0.0.1:123456",
 	};
 	probe_state p = {0};
-	cs_httpd_handlers h = {&p, h_live, h_ready, h_metrics};
+	cs_httpd_handlers h = {.ctx = &p, .live = h_live, .ready = h_ready, .metrics = h_metrics};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		cs_httpd *d = (cs_httpd *)&p; /* must come back NULL */
 		cs_err err = {0};
@@ -245,7 +254,7 @@ static void test_bad_listen_strings(void **state)
 	}
 	cs_httpd *d;
 	cs_err err = {0};
-	cs_httpd_handlers none = {&p, h_live, NULL, h_metrics};
+	cs_httpd_handlers none = {.ctx = &p, .live = h_live, .metrics = h_metrics};
 	assert_int_equal(cs_httpd_start("127.0.0.1:0", &none, &d, &err), CS_EUSAGE);
 	assert_non_null(strstr(err.msg, "handlers"));
 	cs_httpd_stop(NULL);
@@ -258,7 +267,7 @@ static void test_bind_errors_name_the_address(void **state)
 	setup_on(&f, "127.0.0.1:0");
 	char busy[64];
 	snprintf(busy, sizeof(busy), "127.0.0.1:%d", cs_httpd_port(f.d));
-	cs_httpd_handlers h = {&f.p, h_live, h_ready, h_metrics};
+	cs_httpd_handlers h = {.ctx = &f.p, .live = h_live, .ready = h_ready, .metrics = h_metrics};
 	cs_httpd *d = NULL;
 	cs_err err = {0};
 	assert_int_equal(cs_httpd_start(busy, &h, &d, &err), CS_EIO);
@@ -269,14 +278,94 @@ static void test_bind_errors_name_the_address(void **state)
 	assert_non_null(strstr(err.msg, "choose another port"));
 
 	/* 198.51.100.77 (TEST-NET-2, documentation only) is not ours. */
+	h.token = "a-token-long-enough";
 	assert_int_equal(cs_httpd_start("198.51.100.77:0", &h, &d, &err), CS_EIO);
 	assert_non_null(strstr(err.msg, "'198.51.100.77:0'"));
 	assert_non_null(strstr(err.msg, "not one of this host's"));
 	teardown_f(&f);
 
 	/* Stopping released the port: it can be bound again at once. */
+	h.token = NULL;
 	assert_int_equal(cs_httpd_start(busy, &h, &d, &err), 0);
 	cs_httpd_stop(d);
+}
+
+static int h_page(void *ctx, cs_buf *out)
+{
+	(void)ctx;
+	return cs_buf_puts(out, "<!DOCTYPE html><html><body>page</body></html>");
+}
+
+#define TOKEN "s3cret-token-0123456789"
+
+/* Beyond the loopback: refused without a token; with one, every route but
+ * the probes answers 401 unless the request carries it, and the token is
+ * in no answer. */
+static void test_token_rule(void **state)
+{
+	(void)state;
+	probe_state p = {0};
+	cs_httpd_handlers h = {.ctx = &p, .live = h_live, .ready = h_ready, .metrics = h_metrics,
+			       .page = h_page};
+	cs_httpd *d = NULL;
+	cs_err err = {0};
+	assert_int_equal(cs_httpd_start("0.0.0.0:0", &h, &d, &err), CS_EUSAGE);
+	assert_null(d);
+	assert_non_null(strstr(err.msg, "'0.0.0.0:0' beyond this machine needs a token"));
+	assert_non_null(strstr(err.msg, "CLASSY_SYNC_HTTP_TOKEN"));
+	h.token = "";
+	assert_int_equal(cs_httpd_start("[::]:0", &h, &d, &err), CS_EUSAGE);
+
+	char tok[] = TOKEN;
+	h.token = tok;
+	fixture f;
+	memset(&f, 0, sizeof(f));
+	f.p.m = cs_metrics_new();
+	atomic_store(&p.live, 1);
+	atomic_store(&p.ready, 1);
+	h.ctx = &p;
+	assert_int_equal(cs_httpd_start("0.0.0.0:0", &h, &f.d, &f.err), 0);
+	memset(tok, 'x', sizeof(tok) - 1); /* the server keeps no pointer to it */
+	f.http = cs_http_new(NULL, &f.err);
+	cs_http_resp_init(&f.resp);
+	assert_int_equal(fetch(&f, "GET", "127.0.0.1", "/healthz"), 200);
+	assert_int_equal(fetch(&f, "GET", "127.0.0.1", "/readyz"), 200);
+	assert_int_equal(fetch(&f, "GET", "127.0.0.1", "/"), 401);
+	assert_null(strstr(cs_buf_str(&f.resp.body), TOKEN));
+	assert_int_equal(fetch(&f, "GET", "127.0.0.1", "/metrics"), 401);
+	assert_int_equal(fetch_auth(&f, "GET", "127.0.0.1", "/", "Bearer wrong"), 401);
+	assert_int_equal(fetch_auth(&f, "GET", "127.0.0.1", "/", "Bearer " TOKEN "x"), 401);
+	assert_int_equal(fetch_auth(&f, "GET", "127.0.0.1", "/", "Basic " TOKEN), 401);
+	assert_int_equal(fetch_auth(&f, "GET", "127.0.0.1", "/", TOKEN), 401);
+	assert_int_equal(fetch_auth(&f, "GET", "127.0.0.1", "/", "Bearer " TOKEN), 200);
+	assert_string_equal(f.resp.content_type, "text/html; charset=utf-8");
+	assert_non_null(strstr(cs_buf_str(&f.resp.body), "page"));
+	assert_int_equal(fetch_auth(&f, "GET", "127.0.0.1", "/", "bearer " TOKEN), 200);
+	teardown_f(&f);
+}
+
+static void test_loopback_judgement(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *addr;
+		int loopback;
+	} cases[] = {
+		{":9464", 1},	      {"127.0.0.1:9464", 1}, {"127.3.4.5:1", 1},
+		{"localhost:80", 1},  {"[::1]:9464", 1},     {"[::ffff:127.0.0.1]:1", 1},
+		{"0.0.0.0:9464", 0},  {"[::]:9464", 0},      {"10.0.0.1:1", 0},
+		{"128.0.0.1:1", 0},   {"[::ffff:10.0.0.1]:1", 0},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int lo = -1;
+		cs_err err = {0};
+		assert_int_equal(cs_httpd_listen_is_loopback(cases[i].addr, &lo, &err), 0);
+		if (lo != cases[i].loopback)
+			fail_msg("%s: loopback %d", cases[i].addr, lo);
+	}
+	int lo;
+	cs_err err = {0};
+	assert_int_equal(cs_httpd_listen_is_loopback("nope", &lo, &err), CS_EUSAGE);
 }
 
 int main(void)
@@ -291,6 +380,8 @@ int main(void)
 		cmocka_unit_test(test_ipv6_loopback),
 		cmocka_unit_test(test_bad_listen_strings),
 		cmocka_unit_test(test_bind_errors_name_the_address),
+		cmocka_unit_test(test_token_rule),
+		cmocka_unit_test(test_loopback_judgement),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -499,12 +499,16 @@ static void test_visit_redacts(void **state)
 	setenv("DB_PASSWORD", "hunter2", 1);
 	setenv("DB_PORT", "5432", 1);
 	setenv("LOG_LEVEL", "WARN", 1);
+	setenv("CLASSY_SYNC_HTTP_TOKEN", "page-token-0123456789", 1);
 	cs_config cfg;
 	load_ok(&cfg);
+	unsetenv("CLASSY_SYNC_HTTP_TOKEN");
 	seen s = {0};
 	cs_config_visit(&cfg, collect, &s);
-	assert_int_equal(s.count, 23);
+	assert_int_equal(s.count, 24);
 	assert_null(strstr(s.dump, "hunter2"));
+	assert_null(strstr(s.dump, "page-token-0123456789"));
+	assert_non_null(strstr(s.dump, "CLASSY_SYNC_HTTP_TOKEN=(set)\n"));
 	assert_non_null(strstr(s.dump, "DB_PASSWORD=(set)\n"));
 	assert_non_null(strstr(s.dump, "CLASSY_SYNC_KEY=(unset)\n"));
 	assert_non_null(strstr(s.dump, "DB_TYPE=sqlite\n"));

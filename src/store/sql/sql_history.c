@@ -1,9 +1,11 @@
-/* The run history the daemon and `health` read through ctrl ops: per org
- * and entity the newest run and the newest success, the failure count over
- * the newest finished runs, the newest push of a plugin, and the last run of
- * every org and entity. Every statement is an index seek on sync_runs
- * (organization_id, entity, id) or plugin_runs (plugin, id), so the cost
- * does not grow with the history. Read-only. */
+/* The run history the daemon, `health` and the status page read through
+ * ctrl ops: per org and entity the newest run and the newest success, the
+ * failure count over the newest finished runs, the newest runs themselves,
+ * the newest push of a plugin with its counts, its recent rejections by
+ * reason, and the last run of every org and entity. Every statement is an
+ * index seek on sync_runs (organization_id, entity, id), plugin_runs
+ * (plugin, id) or plugin_outcomes (plugin, status, id), so the cost does not
+ * grow with the history. Read-only. */
 #include "store/sql/sqlstore.h"
 
 #include <string.h>
@@ -181,20 +183,93 @@ static int plugin_row(cs_sql_stmt *q, void *arg)
 	p->status = status_code(cs_sql_col_text(q, 0));
 	cs_sql_col_copy(q, 1, p->started_at, sizeof(p->started_at));
 	cs_sql_col_copy(q, 2, p->error, sizeof(p->error));
+	cs_sql_col_copy(q, 3, p->finished_at, sizeof(p->finished_at));
+	long long *n[] = {&p->counts.considered, &p->counts.unchanged, &p->counts.created,
+			  &p->counts.updated,    &p->counts.tagged,    &p->counts.skipped,
+			  &p->counts.rejected,   &p->counts.failed};
+	for (size_t i = 0; i < sizeof(n) / sizeof(n[0]); i++)
+		*n[i] = cs_sql_col_int(q, 4 + (int)i);
 	return 0;
 }
 
 int cs_sql_plugin_last(cs_sql_store *s, cs_plugin_last *p, cs_err *err)
 {
 	p->found = 0;
-	p->started_at[0] = p->error[0] = '\0';
+	p->started_at[0] = p->error[0] = p->finished_at[0] = '\0';
+	memset(&p->counts, 0, sizeof(p->counts));
 	if (!cs_sql_has_table(s->c, "plugin_runs"))
 		return 0;
 	return cs_sql_query(s->c,
-			    "SELECT status, started_at, error FROM plugin_runs WHERE plugin = ?1"
+			    "SELECT status, started_at, error, finished_at, considered, unchanged,"
+			    " created, updated, tagged, skipped, rejected, failed FROM plugin_runs"
+			    " WHERE plugin = ?1"
 			    " AND organization_id = ?2 AND mode <> 'dry-run' ORDER BY id DESC"
 			    " LIMIT 1",
 			    "read plugin runs",
 			    CS_SQL_ARGS(CS_V_TEXT(p->plugin), CS_V_INT(p->org_id)), plugin_row, p,
 			    err);
+}
+
+static int history_row(cs_sql_stmt *q, void *arg)
+{
+	cs_run_history *h = arg;
+	cs_run r;
+	memset(&r, 0, sizeof(r));
+	r.id = cs_sql_col_int(q, 0);
+	r.org_id = h->org_id;
+	r.entity = h->entity;
+	const char *mode = cs_sql_col_text(q, 1);
+	r.full = mode && !strcmp(mode, "full");
+	cs_sql_col_copy(q, 2, r.started_at, sizeof(r.started_at));
+	cs_sql_col_copy(q, 3, r.finished_at, sizeof(r.finished_at));
+	r.status = status_code(cs_sql_col_text(q, 4));
+	r.records = cs_sql_col_int(q, 5);
+	r.pages = cs_sql_col_int(q, 6);
+	r.requests = cs_sql_col_int(q, 7);
+	r.retries = cs_sql_col_int(q, 8);
+	cs_sql_col_copy(q, 9, r.error, sizeof(r.error));
+	return h->cb(&r, h->ctx);
+}
+
+/* CS_CTRL_RUN_HISTORY: an index range on sync_runs (organization_id, entity, id). */
+int cs_sql_run_history(cs_sql_store *s, cs_run_history *h, cs_err *err)
+{
+	int limit = h->limit < 1 ? 1 : h->limit > FACTS_MAX_WINDOW ? FACTS_MAX_WINDOW : h->limit;
+	if (h->entity < 0 || h->entity >= CS_ENT_COUNT || !h->cb)
+		return cs_err_set(err, CS_EUSAGE, "cannot read run history: bad entity or callback");
+	return cs_sql_query(s->c,
+			    "SELECT id, mode, started_at, finished_at, status, records, pages,"
+			    " requests, retries, error FROM sync_runs WHERE organization_id = ?1"
+			    " AND entity = ?2 ORDER BY id DESC LIMIT ?3",
+			    "read run history",
+			    CS_SQL_ARGS(CS_V_INT(h->org_id), CS_V_TEXT(cs_entities[h->entity].name),
+					CS_V_INT(limit)),
+			    history_row, h, err);
+}
+
+static int rejection_row(cs_sql_stmt *q, void *arg)
+{
+	cs_plugin_rejections *r = arg;
+	const char *reason = cs_sql_col_text(q, 0);
+	return r->cb(reason && *reason ? reason : "(no reason given)", cs_sql_col_int(q, 1),
+		     r->ctx);
+}
+
+/* CS_CTRL_PLUGIN_REJECTIONS: the newest rejections through plugin_outcomes
+ * (plugin, status, id), grouped by error title; no email, no detail. */
+int cs_sql_plugin_rejections(cs_sql_store *s, cs_plugin_rejections *r, cs_err *err)
+{
+	int limit = r->limit < 1 ? 1 : r->limit > 1000 ? 1000 : r->limit;
+	if (!r->cb || !r->plugin)
+		return cs_err_set(err, CS_EUSAGE, "cannot read rejections: no plugin or callback");
+	if (!cs_sql_has_table(s->c, "plugin_outcomes"))
+		return 0;
+	return cs_sql_query(s->c,
+			    "SELECT reason, COUNT(*) FROM (SELECT error_title AS reason FROM"
+			    " plugin_outcomes WHERE plugin = ?1 AND status = 'rejected' AND"
+			    " organization_id = ?2 ORDER BY id DESC LIMIT ?3) AS recent"
+			    " GROUP BY reason ORDER BY 2 DESC, 1",
+			    "read plugin rejections",
+			    CS_SQL_ARGS(CS_V_TEXT(r->plugin), CS_V_INT(r->org_id), CS_V_INT(limit)),
+			    rejection_row, r, err);
 }

@@ -58,6 +58,10 @@ static int store_ctrl(cs_store *st, int op, void *arg, cs_err *err)
 		return cs_sql_recompute_some(s, arg, err);
 	if (op == CS_CTRL_RATE_SLOT)
 		return cs_sql_rate_slot(s, arg, err);
+	if (op == CS_CTRL_RUN_HISTORY)
+		return cs_sql_run_history(s, arg, err);
+	if (op == CS_CTRL_PLUGIN_REJECTIONS)
+		return cs_sql_plugin_rejections(s, arg, err);
 	if (op == CS_CTRL_DROP_PLAN)
 		return cs_sql_schema_plan(s, arg, err);
 	if (op == CS_CTRL_BACKUP && s->hooks.backup)

@@ -105,6 +105,8 @@ int cs_sql_alert_save(cs_store *st, const cs_alert_row *row, cs_err *err);
 int cs_sql_last_runs(cs_sql_store *s, cJSON **out, cs_err *err);
 int cs_sql_run_facts(cs_sql_store *s, cs_run_facts *f, cs_err *err);
 int cs_sql_plugin_last(cs_sql_store *s, cs_plugin_last *p, cs_err *err);
+int cs_sql_run_history(cs_sql_store *s, cs_run_history *h, cs_err *err);
+int cs_sql_plugin_rejections(cs_sql_store *s, cs_plugin_rejections *r, cs_err *err);
 int cs_sql_has_rows(cs_sql_store *s, cs_has_rows *h, cs_err *err); /* sql_page.c */
 int cs_sql_recompute_some(cs_sql_store *s, cs_recompute_some *r, cs_err *err);
 int cs_sql_rate_slot(cs_sql_store *s, cs_rate_slot *r, cs_err *err); /* sql_rate.c */
