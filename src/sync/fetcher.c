@@ -54,14 +54,12 @@ static void maybe_signal(void)
 		const char *env;
 		int sig;
 	} hooks[] = {{"CLASSY_SYNC_TEST_TERM_AT", SIGTERM}, {"CLASSY_SYNC_TEST_INT_AT", SIGINT}};
-	static long at[2] = {-1, -1}, pages;
-	pages++;
+	/* one count for the process: a run may have several strategy threads */
+	static atomic_long pages;
+	long n = atomic_fetch_add(&pages, 1) + 1;
 	for (int i = 0; i < 2; i++) {
-		if (at[i] < 0) {
-			const char *v = getenv(hooks[i].env);
-			at[i] = v ? atol(v) : 0;
-		}
-		if (at[i] > 0 && pages == at[i])
+		const char *v = getenv(hooks[i].env); /* read only: no thread sets it */
+		if (v && atol(v) == n)
 			raise(hooks[i].sig);
 	}
 }
