@@ -84,6 +84,7 @@ void cs_cmd_install_signals(void);
 /* The command tables, one per file. */
 extern const cs_cmd cs_cmd_db;
 extern const cs_cmd cs_cmd_db_copy; /* a verb of db */
+extern const cs_cmd cs_cmd_db_schema; /* a verb of db */
 extern const cs_cmd cs_cmd_org;
 extern const cs_cmd cs_cmd_sync;
 extern const cs_cmd cs_cmd_status;
