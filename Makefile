@@ -5,7 +5,7 @@ TSAN_BUILD ?= build-tsan
 PREFIX ?= /usr/local
 JOBS ?= $(shell nproc)
 
-.PHONY: all build demo test test-unit test-integration test-asan bench install clean bootstrap contract \
+.PHONY: all build demo test test-unit test-integration test-asan bench install package clean bootstrap contract \
 	fuzz mutate test-tsan test-valgrind test-faults test-alloc
 
 all: build
@@ -83,8 +83,16 @@ bench: bootstrap build
 	@bash bench/ceiling
 	@bash bench/mailchimp
 
+# The same install rules as `make package` (cmake/package.cmake): the binaries,
+# man page, completion, unit, sysusers.d entry, and PREFIX/etc/classy-sync
+# (/etc when PREFIX is /usr; an existing configuration is kept).
 install: build
 	@cmake --install $(BUILD) --prefix $(PREFIX)
+
+# The Debian packages build/classy-sync_<version>_<arch>.deb and
+# build/classy-sync-sandbox_<version>_<arch>.deb (CPack; Depends from dpkg-shlibdeps).
+package: bootstrap build
+	@cd $(BUILD) && cpack -G DEB
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)

@@ -37,6 +37,9 @@ int cs_classy_list_start(cs_classy *c, cs_http_loop *loop, const cs_classy_list_
 	}
 	const char *headers[] = {auth, "Accept: application/json", NULL};
 	cs_http_req req = {"GET", url.data, headers, NULL, 0, 0, NULL};
+	/* the client's options, its waits told which entity they hold up */
+	cs_http_opts o = *cs_http_get_opts(c->http);
+	o.label = q->entity ? q->entity->name : NULL;
 	/* The page's buffer receives the body, so records can point into it
 	 * and its capacity is reused from page to page. */
 	cs_classy_page_reset(p);
@@ -45,7 +48,7 @@ int cs_classy_list_start(cs_classy *c, cs_http_loop *loop, const cs_classy_list_
 	r->body = p->body;
 	cs_buf_init(&p->body, 0);
 	l->token_stamp = c->token_expires;
-	rc = cs_http_loop_submit(loop, l->call, &req, cs_http_get_opts(c->http), done, ud, err);
+	rc = cs_http_loop_submit(loop, l->call, &req, &o, done, ud, err);
 	if (rc) {
 		p->body = r->body;
 		cs_buf_init(&r->body, 0);

@@ -14,7 +14,7 @@
 #include <string.h>
 
 typedef struct copy_view {
-	int tty;
+	int tty, ansi;
 	int tables;
 	long long rows;
 } copy_view;
@@ -24,7 +24,8 @@ static void on_progress(const char *table, long long done, long long total, void
 	copy_view *v = ctx;
 	if (!v->tty)
 		return;
-	fprintf(stderr, "\r\033[Kcopying %s: %lld of %lld rows", table, done, total);
+	cs_cmd_erase_line(stderr, v->ansi, 79);
+	fprintf(stderr, "copying %s: %lld of %lld rows", table, done, total);
 	if (total > 0)
 		fprintf(stderr, " (%lld %%)", done * 100 / total);
 	fflush(stderr);
@@ -37,7 +38,7 @@ static void on_table(const cs_copy_table *t, void *ctx)
 	for (int i = 0; i < 8; i++)
 		snprintf(hex + 2 * i, 3, "%02x", t->source_sum[i]);
 	if (v->tty)
-		fprintf(stderr, "\r\033[K");
+		cs_cmd_erase_line(stderr, v->ansi, 79);
 	printf("  %-24s %10lld %10lld %10lld  %s\n", t->name, t->target_rows, t->copied,
 	       t->resumed, hex);
 	fflush(stdout);
@@ -116,12 +117,14 @@ static int db_copy(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args)
 	printf("copying the mirror to %s\n", shown);
 	printf("  %-24s %10s %10s %10s  %s\n", "table", "rows", "copied", "resumed",
 	       "sha256 (first 8 bytes)");
-	copy_view v = {.tty = ctx->stderr_tty};
+	copy_view v = {.tty = ctx->stderr_tty && !ctx->quiet, .ansi = ctx->stderr_ansi};
 	cs_copy_hooks hooks = {on_progress, on_table, copy_should_stop, &v};
 	rc = cs_store_copy(ctx->store, to, &hooks, &err);
 	if (v.tty)
-		fprintf(stderr, "\r\033[K");
+		cs_cmd_erase_line(stderr, v.ansi, 79);
 	cs_store_close(to);
+	if (rc == CS_EINTR)
+		return cs_cmd_stopped_exit(cs_cmd_fail(&err));
 	if (rc)
 		return cs_cmd_fail(&err);
 	printf("copy verified: %d tables, %lld rows; each table's row count and checksum equal "

@@ -18,16 +18,46 @@
 #include <unistd.h>
 
 static volatile sig_atomic_t g_stop;
+static int g_verbosity; /* -1 quiet, 0 LOG_LEVEL, 1 verbose */
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	g_stop = 1;
+	if (!g_stop)
+		g_stop = sig;
 }
 
 int cs_cmd_should_stop(void)
 {
 	return g_stop != 0;
+}
+
+int cs_cmd_stopped_exit(int code)
+{
+	return g_stop == SIGINT ? CS_EXIT_INTERRUPTED : code;
+}
+
+const cs_cmd_global cs_cmd_globals[] = {
+	{"-h", "--help", 0, 0, "show this help"},
+	{"-q", "--quiet", -1, 0, "only warnings and errors on stderr (no progress)"},
+	{"-v", "--verbose", 1, 0, "debug messages on stderr (overrides LOG_LEVEL)"},
+	{"-V", "--version", 0, 1, "print the version"},
+	{NULL, NULL, 0, 0, NULL},
+};
+
+/* -q and -v, anywhere on the line (-h and -V are read where they apply). */
+static int global_opt(const char *s)
+{
+	for (const cs_cmd_global *g = cs_cmd_globals; g->shrt; g++)
+		if (g->verbosity && (!strcmp(s, g->shrt) || !strcmp(s, g->lng))) {
+			g_verbosity = g->verbosity;
+			return 1;
+		}
+	return 0;
+}
+
+int cs_cmd_verbosity(void)
+{
+	return g_verbosity;
 }
 
 void cs_cmd_install_signals(void)
@@ -94,17 +124,25 @@ int cs_cmd_usage_error(const char *prog, const char *fmt, ...)
 	return CS_EXIT_USAGE;
 }
 
+void cs_cmd_synopsis(const cs_cmd *cmd, const char *prog, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s%s%s%s%s", prog, cmd->sub ? " <command>" : "", cmd->usage ? " " : "",
+		 cmd->usage ? cmd->usage : "", cmd->opts ? " [options]" : "");
+}
+
 static void print_help(const cs_cmd *cmd, const char *prog, FILE *out)
 {
-	fprintf(out, "usage: %s%s%s%s%s\n", prog, cmd->sub ? " <command>" : "",
-		cmd->usage ? " " : "", cmd->usage ? cmd->usage : "", cmd->opts ? " [options]" : "");
+	char synopsis[512];
+	cs_cmd_synopsis(cmd, prog, synopsis, sizeof(synopsis));
+	fprintf(out, "usage: %s\n", synopsis);
 	fprintf(out, "\n%s\n", cmd->summary);
 	if (cmd->description)
 		fprintf(out, "\n%s\n", cmd->description);
 	if (cmd->sub) {
 		fprintf(out, "\ncommands:\n");
 		for (const cs_cmd *const *s = cmd->sub; *s; s++)
-			fprintf(out, "  %-18s %s\n", (*s)->name, (*s)->summary);
+			if (!((*s)->flags & CS_CMD_HIDDEN))
+				fprintf(out, "  %-18s %s\n", (*s)->name, (*s)->summary);
 	}
 	fprintf(out, "\noptions:\n");
 	for (const cs_cmd_opt *o = cmd->opts; o && o->name; o++) {
@@ -113,7 +151,14 @@ static void print_help(const cs_cmd *cmd, const char *prog, FILE *out)
 			 o->arg ? o->arg : "");
 		fprintf(out, "  %-22s %s\n", left, o->help);
 	}
-	fprintf(out, "  %-22s %s\n", "-h, --help", "show this help");
+	int top = !prog[strcspn(prog, " ")];
+	for (const cs_cmd_global *g = cs_cmd_globals; g->shrt; g++) {
+		if (g->top_only && !top)
+			continue;
+		char left[64];
+		snprintf(left, sizeof(left), "%s, %s", g->shrt, g->lng);
+		fprintf(out, "  %-22s %s\n", left, g->help);
+	}
 	if (cmd->sub)
 		fprintf(out, "\nrun '%s <command> --help' for a command's own options\n", prog);
 }
@@ -149,6 +194,8 @@ static int parse_args(const cs_cmd *cmd, const char *prog, int argc, char **argv
 			only_pos = 1;
 			continue;
 		}
+		if (global_opt(s))
+			continue;
 		char name[64];
 		const char *eq = strchr(s, '=');
 		size_t len = eq ? (size_t)(eq - s) : strlen(s);
@@ -205,21 +252,33 @@ int cs_cmd_key_fresh(void *store, cs_err *err)
 	return n == 0;
 }
 
+/* LOG_LEVEL, unless -q or -v said otherwise. */
+static void set_log(int level, int format)
+{
+	if (g_verbosity)
+		level = g_verbosity < 0 ? CS_LOG_WARN : CS_LOG_DEBUG;
+	cs_log_setup(level, format);
+}
+
 static int setup(cs_cmd_ctx *ctx, int flags, cs_err *err)
 {
 	if (!(flags & (CS_CMD_CONFIG | CS_CMD_STORE | CS_CMD_KEY)))
 		return 0;
 	if (cs_config_load(&ctx->cfg, err))
 		return err->code;
-	cs_log_setup(ctx->cfg.log_level, ctx->cfg.log_format);
+	set_log(ctx->cfg.log_level, ctx->cfg.log_format);
 	cs_http_global_ca_file(ctx->cfg.ca_file);
 	cs_proc_set_host_name(ctx->cfg.host);
-	if ((flags & CS_CMD_STORE) && cs_store_open(&ctx->cfg, &ctx->store, err))
+	if ((flags & CS_CMD_STORE) && (cs_config_make_db_dir(&ctx->cfg, err) ||
+					cs_store_open(&ctx->cfg, &ctx->store, err)))
 		return err->code;
 	if (flags & CS_CMD_MIGRATED) {
 		int applied = 0;
-		if (ctx->store->migrate(ctx->store, &applied, err))
+		char note[1400];
+		if (cs_cmd_db_migrate(ctx, &applied, note, sizeof(note), err))
 			return cs_err_wrap(err, "cannot bring the database schema up to date");
+		if (note[0])
+			cs_info("%s", note);
 		if (applied)
 			cs_info("applied %d database migration(s)", applied);
 		/* Fresh tables get the reference rows the views need; seeding never
@@ -244,8 +303,11 @@ static int run_leaf(const cs_cmd *cmd, const char *prog, int argc, char **argv)
 	cs_cmd_ctx ctx;
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.stderr_tty = isatty(STDERR_FILENO);
+	ctx.stderr_ansi = cs_cmd_ansi(STDERR_FILENO);
 	ctx.prog = prog;
+	ctx.quiet = g_verbosity < 0;
 	cs_err err = {0};
+	set_log(cs_log_level(), CS_LOG_TEXT); /* before setup reads the configuration */
 	if (setup(&ctx, cmd->flags, &err))
 		rc = cs_cmd_fail(&err);
 	else
@@ -264,6 +326,10 @@ int cs_cmd_run(const cs_cmd *cmd, const char *prog, int argc, char **argv)
 			return CS_EXIT_OK;
 		}
 		return run_leaf(cmd, prog, argc, argv);
+	}
+	while (argc > 0 && global_opt(argv[0])) {
+		argc--;
+		argv++;
 	}
 	if (argc == 0 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h") ||
 	    !strcmp(argv[0], "help")) {

@@ -163,14 +163,15 @@ static int wait_key(long ms, int *in_open)
 static int watch(const cs_health_opts *o, long interval_ms, int json)
 {
 	term t;
-	int in_open = 1, rc = 0;
+	int in_open = 1, rc = 0, ansi = cs_cmd_ansi(STDOUT_FILENO);
 	cs_cmd_install_signals();
 	term_raw(&t);
 	do {
 		cs_health_report rep;
 		cs_err err = {0};
 		rc = cs_health_run(o, &rep, &err);
-		fputs("\033[H\033[2J", stdout);
+		/* a new screen on a terminal; a blank line between reports otherwise */
+		fputs(ansi ? "\033[H\033[2J" : "\n", stdout);
 		if (rc)
 			printf("health: %s\n", err.msg);
 		else if (json)

@@ -275,9 +275,13 @@ static const cs_cmd org_list_cmd = {"list", org_list, CS_CMD_STORE | CS_CMD_MIGR
 static const cs_cmd org_remove_cmd = {"remove", org_remove, CS_CMD_STORE | CS_CMD_MIGRATED,
 	"remove an organization; keeps its synced data unless --purge", "ID", remove_opts, 1, 1,
 	NULL, NULL, NULL};
+static const cs_cmd_opt org_sync_opts[] = {
+	{"json", CS_CMD_OPT_FLAG, NULL, "print the summary as one JSON object (see README)"},
+	{NULL, 0, NULL, NULL},
+};
 static const cs_cmd org_sync_cmd = {"sync", cs_cmd_org_sync,
 	CS_CMD_STORE | CS_CMD_MIGRATED | CS_CMD_KEY, "sync every entity of one organization",
-	"ID [incremental|full]", NULL, 1, 2, NULL, NULL, NULL};
+	"ID [incremental|full]", org_sync_opts, 1, 2, NULL, NULL, NULL};
 
 static const cs_cmd *const org_subs[] = {
 	&org_add_cmd, &org_list_cmd, &org_remove_cmd, &org_sync_cmd, NULL,

@@ -146,8 +146,8 @@ static int plugin_sync(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *a
 	cJSON_Delete(rep.samples);
 	int code = cs_plugin_exit_code(&rep, rc);
 	if (rc)
-		return cs_cmd_fail(&err);
-	return code;
+		code = cs_cmd_fail(&err);
+	return cs_cmd_should_stop() ? cs_cmd_stopped_exit(code) : code;
 }
 
 static void print_rows(const cJSON *root, const char *key, const char *title,

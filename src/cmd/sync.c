@@ -4,7 +4,7 @@
  * (progress.c), results to stdout. It must never sync an org and entity
  * another process holds the lease of. */
 #include "cmd/cmd.h"
-#include "util/buf.h"
+#include "cmd/sync_report.h"
 
 #include "sched/dconfig.h"
 #include "daemon/lease.h"
@@ -17,32 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void print_result(const cs_sync_org_result *r)
-{
-	printf("organization %lld\n", r->org_id);
-	printf("  %-16s %-11s %9s %6s %8s %7s %9s %10s\n", "entity", "status", "records", "pages",
-	       "requests", "retries", "seconds", "records/s");
-	for (int i = 0; i < r->nents; i++) {
-		const cs_sync_entity_result *e = &r->ents[i];
-		double secs = e->elapsed_ms / 1000.0;
-		printf("  %-16s %-11s %9lld %6lld %8lld %7lld %9.2f %10.0f\n", e->entity->name,
-		       cs_run_status_name(e->status), e->records, e->pages, e->requests, e->retries,
-		       secs, secs > 0 ? e->records / secs : 0);
-		if (e->marked_deleted)
-			printf("    %lld row(s) absent from the full scan were marked deleted\n",
-			       e->marked_deleted);
-		if (e->error[0])
-			fprintf(stderr, "classy-sync: error: %s of organization %lld (%s): %s\n",
-				e->entity->name, r->org_id, cs_run_status_name(e->status), e->error);
-	}
-	if (r->aggregates_updated)
-		printf("  supporter aggregates recomputed: %lld\n", r->aggregates_updated);
-	if (r->aggregates_rc)
-		fprintf(stderr, "classy-sync: error: %s; the totals of the supporters this run touched "
-				"are stale until a later sync recomputes them\n",
-			r->aggregates_error);
-}
-
 /* Leases around each entity of a manual sync (see daemon/lease.h), so a
  * daemon or another manual sync never runs the same org and entity at once.
  * An entity whose lease is held is skipped: it counts as not done (exit 3
@@ -50,8 +24,8 @@ static void print_result(const cs_sync_org_result *r)
 typedef struct lease_ctx {
 	cs_daemon_lease_keeper *leases;
 	long long org;
-	size_t *skipped;
 	int *busy;  /* the database stayed locked once: the command stops asking */
+	cs_cmd_sync_report *rep;
 	int tried;  /* a lease of this org was asked for */
 	int failed; /* could not ask: the database failed */
 	cs_err err;
@@ -74,9 +48,7 @@ static int lease_begin(const cs_entity *e, void *arg)
 	if (rc == CS_ECONFLICT) {
 		char who[256];
 		cs_daemon_lease_describe(&held, who, sizeof(who));
-		fprintf(stderr, "classy-sync: %s of organization %lld is being synced by %s; skipped\n",
-			e->name, l->org, who);
-		(*l->skipped)++;
+		cs_cmd_sync_report_skipped(l->rep, l->org, e, who);
 	} else if (rc && !l->failed) {
 		l->failed = 1;
 		l->err = lerr;
@@ -103,7 +75,7 @@ typedef struct org_run {
  * as failed, the others run. Returns how many are connected. */
 static size_t connect_orgs(cs_cmd_ctx *ctx, cs_daemon_lease_keeper *leases,
 			   const cs_org_list *orgs, org_run *runs, cs_sync_target *targets,
-			   size_t *skipped, int *busy, size_t *failed)
+			   int *busy, cs_cmd_sync_report *rep)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < orgs->n; i++) {
@@ -111,27 +83,25 @@ static size_t connect_orgs(cs_cmd_ctx *ctx, cs_daemon_lease_keeper *leases,
 		cs_err err = {0};
 		if (cs_sync_connect(&ctx->cfg, &orgs->v[i], ctx->key, cs_cmd_should_stop, &r->http,
 				    &r->api, &err)) {
-			(*failed)++;
-			fprintf(stderr, "classy-sync: error: organization %lld: %s\n", orgs->v[i].id,
-				err.msg);
+			rep->failed++;
+			cs_cmd_sync_report_error(rep, "organization %lld: %s", orgs->v[i].id, err.msg);
 			continue;
 		}
 		r->connected = 1;
-		r->lc = (lease_ctx){.leases = leases, .org = orgs->v[i].id, .skipped = skipped,
-				    .busy = busy};
+		r->lc = (lease_ctx){.leases = leases, .org = orgs->v[i].id, .busy = busy, .rep = rep};
 		targets[n++] = (cs_sync_target){orgs->v[i].id, r->api, &r->lc};
 	}
 	return n;
 }
 
 /* Every org and entity at once, each under its lease (the HTTP event loop
- * and the applications' budgets are shared), then one summary per org. */
+ * and the applications' budgets are shared), then the report. */
 static int sync_all(cs_cmd_ctx *ctx, cs_daemon_lease_keeper *leases, const cs_org_list *orgs,
-		    const cs_entity *only, int full)
+		    const cs_entity *only, int full, int json)
 {
-	size_t ok = 0, failed = 0, skipped = 0, untried = 0;
+	size_t untried = 0;
 	int busy = 0;
-	long long total_records = 0, total_requests = 0;
+	cs_cmd_sync_report rep;
 	org_run *runs = calloc(orgs->n, sizeof(*runs));
 	cs_sync_target *targets = calloc(orgs->n, sizeof(*targets));
 	cs_sync_org_result *res = calloc(orgs->n, sizeof(*res));
@@ -142,37 +112,30 @@ static int sync_all(cs_cmd_ctx *ctx, cs_daemon_lease_keeper *leases, const cs_or
 		fprintf(stderr, "classy-sync: error: cannot start the sync: out of memory\n");
 		return CS_EXIT_FAIL;
 	}
+	cs_cmd_sync_report_init(&rep, json, full);
 	int64_t t0 = cs_time_mono_ms();
-	size_t n = connect_orgs(ctx, leases, orgs, runs, targets, &skipped, &busy, &failed);
+	size_t n = connect_orgs(ctx, leases, orgs, runs, targets, &busy, &rep);
 	cs_sync_opts opts = {.full = full, .lookback_s = -1, .should_stop = cs_cmd_should_stop,
 			     .entity_begin = lease_begin, .entity_end = lease_end,
 			     .concurrency = ctx->cfg.concurrency, .fields = ctx->cfg.fields};
 	cs_cmd_progress *pg = NULL;
-	if (ctx->stderr_tty && cs_log_level() > CS_LOG_DEBUG && (pg = cs_cmd_progress_new())) {
+	if (ctx->stderr_tty && !ctx->quiet && cs_log_level() > CS_LOG_DEBUG &&
+	    (pg = cs_cmd_progress_new(ctx->stderr_ansi))) {
 		opts.progress = cs_cmd_progress_cb;
 		opts.progress_ctx = pg;
 	}
 	cs_err err = {0};
 	int rc = n ? cs_sync_orgs(ctx->store, targets, n, only, &opts, res, &err) : 0;
 	cs_cmd_progress_free(pg);
-	for (size_t i = 0; i < n; i++) {
-		const cs_sync_org_result *r = &res[i];
-		if (r->nents)
-			print_result(r);
-		for (int k = 0; k < r->nents; k++) {
-			total_records += r->ents[k].records;
-			total_requests += r->ents[k].requests;
-			r->ents[k].status == CS_RUN_SUCCESS ? ok++ : failed++;
-		}
-		failed += r->aggregates_rc != 0;
-	}
+	for (size_t i = 0; i < n; i++)
+		cs_cmd_sync_report_org(&rep, &res[i]);
 	for (size_t i = 0, k = 0; i < orgs->n; i++) {
 		if (!runs[i].connected)
 			continue;
 		if (runs[i].lc.failed) {
-			failed++;
-			fprintf(stderr, "classy-sync: error: organization %lld: %s\n",
-				targets[k].org_id, runs[i].lc.err.msg);
+			rep.failed++;
+			cs_cmd_sync_report_error(&rep, "organization %lld: %s", targets[k].org_id,
+						 runs[i].lc.err.msg);
 		}
 		untried += busy && !runs[i].lc.tried;
 		k++;
@@ -181,32 +144,29 @@ static int sync_all(cs_cmd_ctx *ctx, cs_daemon_lease_keeper *leases, const cs_or
 	}
 	if (untried) {
 		/* one bounded wait per command: the orgs after it were not tried */
-		failed += untried;
-		fprintf(stderr, "classy-sync: error: %zu more organization(s) not synced: the database "
-				"is locked by another process\n", untried);
+		rep.failed += untried;
+		cs_cmd_sync_report_error(&rep, "%zu more organization(s) not synced: the database "
+					       "is locked by another process", untried);
 	}
-	if (rc && err.code != CS_EINTR && total_records == 0 && ok == 0 && failed == 0) {
-		failed++;
-		fprintf(stderr, "classy-sync: error: %s\n", err.msg);
+	if (rc && err.code != CS_EINTR && rep.records == 0 && rep.ok == 0 && rep.failed == 0) {
+		rep.failed++;
+		cs_cmd_sync_report_error(&rep, "%s", err.msg);
 	}
-	double secs = (cs_time_mono_ms() - t0) / 1000.0;
-	printf("total: %lld records, %lld requests, %.2f s, %.0f records/s\n", total_records,
-	       total_requests, secs, secs > 0 ? total_records / secs : 0);
-	free(runs);
-	free(targets);
-	free(res);
+	int code = rep.failed == 0 ? CS_EXIT_OK : rep.ok ? CS_EXIT_PARTIAL : CS_EXIT_FAIL;
 	if (cs_cmd_should_stop()) {
 		fprintf(stderr, "classy-sync: interrupted: the pages in flight were committed or "
 				"rolled back; rerun to continue\n");
-		return CS_EXIT_FAIL;
+		code = cs_cmd_stopped_exit(CS_EXIT_FAIL);
 	}
-	failed += skipped; /* not done: another process held the lease */
-	if (failed == 0)
-		return CS_EXIT_OK;
-	return ok ? CS_EXIT_PARTIAL : CS_EXIT_FAIL;
+	cs_cmd_sync_report_end(&rep, cs_time_mono_ms() - t0, code);
+	free(runs);
+	free(targets);
+	free(res);
+	return code;
 }
 
-int cs_cmd_sync_orgs(cs_cmd_ctx *ctx, long long org_id, const char *entity_name, int full)
+int cs_cmd_sync_orgs(cs_cmd_ctx *ctx, long long org_id, const char *entity_name, int full,
+		     int json)
 {
 	const cs_entity *only = NULL;
 	if (entity_name && strcmp(entity_name, "all") && !(only = cs_entity_find(entity_name)))
@@ -235,7 +195,7 @@ int cs_cmd_sync_orgs(cs_cmd_ctx *ctx, long long org_id, const char *entity_name,
 		return cs_cmd_fail(&err);
 	}
 	cs_sync_share *share = cs_sync_share_start(&ctx->cfg);
-	int code = sync_all(ctx, leases, &orgs, only, full);
+	int code = sync_all(ctx, leases, &orgs, only, full, json);
 	cs_sync_share_stop(share);
 	cs_org_list_release(&orgs);
 	cs_daemon_lease_keeper_free(leases);
@@ -259,23 +219,24 @@ static int cmd_sync(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args
 	int full;
 	if (parse_mode(ctx->prog, args->npos > 1 ? args->pos[1] : NULL, &full))
 		return CS_EXIT_USAGE;
-	return cs_cmd_sync_orgs(ctx, cs_cmd_arg_num(self, args, "org"), args->pos[0], full);
+	return cs_cmd_sync_orgs(ctx, cs_cmd_arg_num(self, args, "org"), args->pos[0], full,
+				cs_cmd_arg_set(self, args, "json"));
 }
 
 int cs_cmd_org_sync(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args)
 {
-	(void)self;
 	int full;
 	long long id;
 	if (cs_cmd_org_id(ctx->prog, args->pos[0], &id))
 		return CS_EXIT_USAGE;
 	if (parse_mode(ctx->prog, args->npos > 1 ? args->pos[1] : NULL, &full))
 		return CS_EXIT_USAGE;
-	return cs_cmd_sync_orgs(ctx, id, "all", full);
+	return cs_cmd_sync_orgs(ctx, id, "all", full, cs_cmd_arg_set(self, args, "json"));
 }
 
 static const cs_cmd_opt sync_opts[] = {
 	{"org", CS_CMD_OPT_INT, "ID", "only this organization (default: every registered one)"},
+	{"json", CS_CMD_OPT_FLAG, NULL, "print the summary as one JSON object on stdout (see README)"},
 	{NULL, 0, NULL, NULL},
 };
 
@@ -294,6 +255,7 @@ const cs_cmd cs_cmd_sync = {
 		"'all' runs campaigns, supporters, transactions, recurring plans, then recomputes\n"
 		"supporter aggregates. An org and entity another process (the daemon, another\n"
 		"sync) is syncing is skipped with a message naming it, and counts as not done.\n"
-		"Exit codes: 0 ok, 1 failure (or nothing run), 2 usage, 3 partial (something\n"
-		"failed or was skipped while something else ran).",
+		"Exit codes: 0 ok, 1 failure (or nothing run, or stopped by SIGTERM), 2 usage,\n"
+		"3 partial (something failed or was skipped while something else ran), 130\n"
+		"stopped by Ctrl-C (SIGINT) after the pages in flight were committed.",
 };

@@ -11,7 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#define CS_VERSION "0.1.0"
+/* CS_VERSION comes from the build (project() in CMakeLists.txt), the one
+ * place the package's version is also read from. */
 
 static int cmd_version(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args)
 {
@@ -28,6 +29,7 @@ static const cs_cmd cmd_version_def = {
 
 static const cs_cmd *const fixed_subs[] = {
 	&cs_cmd_sync, &cs_cmd_org, &cs_cmd_status, &cs_cmd_health, &cs_cmd_daemon, &cs_cmd_db, &cs_cmd_config,
+	&cs_cmd_gen_docs,
 };
 
 /* The fixed commands, then one per push plugin, then version. */
@@ -51,6 +53,13 @@ static void build_top(void)
 	top.sub = top_subs;
 }
 
+const cs_cmd *cs_cmd_root(void)
+{
+	if (!top.sub)
+		build_top();
+	return &top;
+}
+
 int cs_cmd_main(int argc, char **argv)
 {
 	cs_err err = {0};
@@ -62,8 +71,7 @@ int cs_cmd_main(int argc, char **argv)
 	cs_cmd_install_signals();
 	if (cs_http_global_init(&err))
 		return cs_cmd_fail(&err);
-	if (argc >= 2 && !strcmp(argv[1], "--version"))
+	if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")))
 		return cmd_version(NULL, NULL, NULL);
-	build_top();
-	return cs_cmd_run(&top, "classy-sync", argc - 1, argv + 1);
+	return cs_cmd_run(cs_cmd_root(), "classy-sync", argc - 1, argv + 1);
 }

@@ -556,6 +556,10 @@ int cs_http_after_attempt(const cs_http_opts *o, cs_http_stats *stats, const cs_
 		return give_up(req, resp, st, extra, err);
 	}
 	cs_debug("%s %s: %s, retrying in %ld ms", req->method, shown_url(req), st->why, wait);
+	cs_http_wait w = {req->method, shown_url(req), o->label, st->why,
+			  st->last == V_TRANSPORT ? 0 : resp->status, st->attempts, o->max_retries, wait};
+	if (o->on_wait)
+		o->on_wait(&w, o->wait_ud);
 	st->waited_ms += wait;
 	*wait_ms = wait;
 	return 0;

@@ -21,6 +21,13 @@ typedef struct cs_http_opts {
 	cs_http_budget *budget;       /* shared request budget, may be NULL */
 	/* Stops waits early when it returns non-zero (SIGTERM); may be NULL. */
 	int (*should_stop)(void);
+	/* Told before a request waits to be tried again, on the thread that
+	 * sent it (the event loop's for its calls), so the caller can log or
+	 * show it; the HTTP layer itself only logs it at debug level. It must
+	 * not block. NULL: none. */
+	void (*on_wait)(const cs_http_wait *w, void *ud);
+	void *wait_ud;
+	const char *label; /* what the requests are for (an entity), for on_wait */
 } cs_http_opts;
 
 typedef struct cs_http_req {

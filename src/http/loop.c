@@ -69,6 +69,8 @@ struct cs_http_loop {
 	call_list incoming, pending, scheduled, active;
 	cs_http_stats totals;
 	char retry_why[256];
+	long retry_status;          /* of the latest retry scheduled */
+	int retry_n, retry_max;
 	cs_http_loop_info info; /* published at the end of every turn */
 };
 
@@ -336,6 +338,9 @@ static void reap(cs_http_loop *l)
 		c->not_before = scaled_after(now, now + wait);
 		_Static_assert(sizeof(l->retry_why) == sizeof(c->st.why), "retry_why");
 		memcpy(l->retry_why, c->st.why, sizeof(l->retry_why));
+		l->retry_status = rc == CURLE_OK ? c->resp.status : 0;
+		l->retry_n = c->st.attempts;
+		l->retry_max = c->o.max_retries;
 	}
 }
 
@@ -378,6 +383,9 @@ static void publish(cs_http_loop *l, int64_t now)
 	in.retries = l->totals.retries;
 	in.throttled = l->totals.throttled;
 	in.errors = l->totals.errors;
+	in.retry_status = l->retry_status;
+	in.retry_n = l->retry_n;
+	in.retry_max = l->retry_max;
 	snprintf(in.retry_why, sizeof(in.retry_why), "%.*s", (int)sizeof(in.retry_why) - 1,
 		 l->retry_why);
 	pthread_mutex_lock(&l->mu);

@@ -62,6 +62,8 @@ typedef struct cs_http_loop_info {
 	int64_t hold_ms; /* the longest hold still to go */
 	int64_t retry_ms;    /* the longest retry wait still to go */
 	char retry_why[128]; /* why the latest retry was scheduled */
+	long retry_status;   /* ... its HTTP status (0: a transport failure) */
+	int retry_n, retry_max; /* ... it is retry n of max */
 	long requests, retries, throttled, errors; /* since the loop started */
 } cs_http_loop_info;
 void cs_http_loop_get_info(cs_http_loop *l, cs_http_loop_info *out);

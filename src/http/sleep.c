@@ -9,6 +9,7 @@
 #include "util/err.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
@@ -48,4 +49,20 @@ int cs_http_sleep_ms(long ms, int (*should_stop)(void))
 		}
 		left_us -= us;
 	}
+}
+
+void cs_http_wait_text(const cs_http_wait *w, const char *peer, char *out, size_t n)
+{
+	char why[300];
+	if (w->status > 0)
+		snprintf(why, sizeof(why), "HTTP %ld from %s", w->status, peer);
+	else
+		snprintf(why, sizeof(why), "%s: %s", peer, w->why ? w->why : "no answer");
+	/* tenths below ten seconds: backoff starts at half a second */
+	if (w->wait_ms < 10000)
+		snprintf(out, n, "waiting %.1f s: %s, retry %d of %d", w->wait_ms / 1000.0, why,
+			 w->retry, w->max_retries);
+	else
+		snprintf(out, n, "waiting %ld s: %s, retry %d of %d", (w->wait_ms + 500) / 1000, why,
+			 w->retry, w->max_retries);
 }

@@ -85,8 +85,43 @@ enum cs_store_ctrl_op {
 	CS_CTRL_PLUGIN_LAST = 101, /* arg: cs_plugin_last *, for `health` */
 	CS_CTRL_HAS_ROWS = 102,    /* arg: cs_has_rows *, for the sync */
 	CS_CTRL_RECOMPUTE_SOME = 103, /* arg: cs_recompute_some *, for the sync */
-	CS_CTRL_RATE_SLOT = 104       /* arg: cs_rate_slot *, for the shared budget */
+	CS_CTRL_RATE_SLOT = 104,      /* arg: cs_rate_slot *, for the shared budget */
+	CS_CTRL_DROP_PLAN = 110,      /* arg: cs_drop_plan *, for `db rollback|reset` */
+	CS_CTRL_BACKUP = 111          /* arg: cs_store_backup *, before a schema change */
 };
+
+/* CS_CTRL_DROP_PLAN: what `db rollback` (the newest applied migration) or
+ * `db reset` (every applied one, newest first) would drop, read from the
+ * migration list itself, with the rows each table holds; changes nothing.
+ * cb sees each object in the order it would be dropped. A migration this
+ * build does not know fails as the rollback or reset would. */
+typedef struct cs_drop_item {
+	int version;           /* the migration whose step drops it */
+	const char *migration; /* that migration's name */
+	const char *kind;      /* "table", "column", "index" or "view" */
+	char name[160];        /* "plugin_state", or "sync_runs.host" for a column */
+	const char *about;     /* what a table holds, for people; may be NULL */
+	long long rows;        /* rows of a table, non-NULL values of a column; -1: none held */
+} cs_drop_item;
+
+typedef struct cs_drop_plan {
+	int all; /* in: 1 every applied migration (reset), 0 the newest (rollback) */
+	int (*cb)(const cs_drop_item *it, void *ctx); /* in, may be NULL */
+	void *ctx;
+	int version;    /* out: the newest applied version, 0 when none is */
+	const char *name; /* out: its name, or NULL */
+	long long rows; /* out: rows and column values in all that would be dropped */
+} cs_drop_plan;
+
+/* CS_CTRL_BACKUP: a consistent copy of the whole database, written next to
+ * it as "<file>.bak-v<version>-<YYYYmmddTHHMMSSZ>" with mode 0600 (SQLite:
+ * VACUUM INTO, then fsync). On failure (a full disk) nothing is left behind
+ * and the database is unchanged. CS_ENOTFOUND where the backend makes none:
+ * a server database is backed up by its DBA (pg_dump, mariadb-dump). */
+typedef struct cs_store_backup {
+	int version;     /* in: the schema version being backed up, for the name */
+	char path[1100]; /* out: the backup file */
+} cs_store_backup;
 
 /* CS_CTRL_WHERE: the SQLite file's path, or the server's URL without its
  * password ("postgresql://cs@db.example.org:5432/classy"). */

@@ -116,7 +116,8 @@ static void reject(cs_sync_walk *w, size_t i)
 	char what[256];
 	snprintf(what, sizeof(what), "record %zu of %s page %d (id %s): %s", i + 1,
 		 t->full ? "a full scan's" : "an incremental", w->pages, text, r->why);
-	cs_warn("%s of organization %lld: %s; not stored, the rest of the page is", t->e->name,
+	cs_logc(CS_LOG_WARN, &t->log, NULL,
+		"%s of organization %lld: %s; not stored, the rest of the page is", t->e->name,
 		t->org, what);
 	if (t->rejected++ == 0)
 		memcpy(t->first_reject, what, sizeof(what));
@@ -231,7 +232,8 @@ static int take_incremental(cs_sync_walk *w, cs_sync_job *job, cs_err *err)
 
 	int group_ended = last || newest > w->lower;
 	if (group_ended && w->walk_pages > 0 && w->fresh > 0 && w->walks == MAX_TIE_WALKS)
-		cs_warn("%s org %lld: the records sharing one second kept changing during %d "
+		cs_logc(CS_LOG_WARN, &t->log, NULL,
+			"%s org %lld: the records sharing one second kept changing during %d "
 			"walks; moving on (a full sync re-reads them)",
 			t->e->name, t->org, MAX_TIE_WALKS + 1);
 	if (group_ended && w->walk_pages > 0 && w->fresh > 0 && w->walks < MAX_TIE_WALKS) {

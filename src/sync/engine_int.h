@@ -18,6 +18,7 @@
 #include "sync/guard.h"
 #include "sync/sync.h"
 #include "util/idset.h"
+#include "util/log.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -140,6 +141,9 @@ struct cs_sync_task {
 	cs_sync_entity_result *res;  /* records, pages: the writer's */
 	cs_sync_org_result *ores;    /* its org's: the aggregates once all its tasks ended */
 	cs_run run_row;
+	/* what its log lines carry as fields: org, entity, mode, run_id
+	 * (util/log.h); set by run.c as the task begins */
+	cs_log_ctx log;
 	int full;
 	int lookback_s;
 	char fields[512];            /* fields= of its queries, "" for all */

@@ -46,16 +46,24 @@ static long range_min_records(void)
 /* CLASSY_SYNC_TEST_TERM_AT=N sends SIGTERM to this process when the Nth
  * page answer is taken, before the walk asks for its next page: the scan is
  * provably mid-way whatever the machine's load (a stop after a commit could
- * land once every page had been fetched), and no new request goes out. */
-static void maybe_term(void)
+ * land once every page had been fetched), and no new request goes out.
+ * CLASSY_SYNC_TEST_INT_AT=N does the same with SIGINT (Ctrl-C). */
+static void maybe_signal(void)
 {
-	static long term_at = -1, pages;
-	if (term_at < 0) {
-		const char *v = getenv("CLASSY_SYNC_TEST_TERM_AT");
-		term_at = v ? atol(v) : 0;
+	static const struct {
+		const char *env;
+		int sig;
+	} hooks[] = {{"CLASSY_SYNC_TEST_TERM_AT", SIGTERM}, {"CLASSY_SYNC_TEST_INT_AT", SIGINT}};
+	static long at[2] = {-1, -1}, pages;
+	pages++;
+	for (int i = 0; i < 2; i++) {
+		if (at[i] < 0) {
+			const char *v = getenv(hooks[i].env);
+			at[i] = v ? atol(v) : 0;
+		}
+		if (at[i] > 0 && pages == at[i])
+			raise(hooks[i].sig);
 	}
-	if (term_at > 0 && ++pages == term_at)
-		raise(SIGTERM);
 }
 
 /* ---- the completion queue: filled on the loop's thread ------------------ */
@@ -339,7 +347,8 @@ static int maybe_finish(cs_sync_ctx *c, cs_sync_task *t, cs_err *err)
 		 * this scan marks nothing (the next clean one will). */
 		job->keep_absent = t->rejected > 0;
 		if (job->keep_absent)
-			cs_warn("%s org %lld: the full scan rejected %lld record(s), so it marks no "
+			cs_logc(CS_LOG_WARN, &t->log, NULL,
+				"%s org %lld: the full scan rejected %lld record(s), so it marks no "
 				"row deleted this time", t->e->name, t->org, t->rejected);
 		rc = c->emit(c, job, err);
 	}
@@ -393,8 +402,8 @@ static int answer(cs_sync_ctx *c, cs_sync_walk *w, cs_err *err)
 		/* A 200 whose body does not parse is usually a proxy cutting the
 		 * answer; asking again is cheap and nothing was stored. */
 		if (rc == CS_EPROTO)
-			cs_warn("%s org %lld page %d: %s; asking again", t->e->name, t->org,
-				w->q.page, werr.msg);
+			cs_logc(CS_LOG_WARN, &t->log, NULL, "%s org %lld page %d: %s; asking again",
+				t->e->name, t->org, w->q.page, werr.msg);
 		submit(c, w);
 		return maybe_finish(c, t, err);
 	} else if (rc) {
@@ -428,7 +437,7 @@ static int answer(cs_sync_ctx *c, cs_sync_walk *w, cs_err *err)
 	job->kind = CS_JOB_PAGE;
 	job->task = t;
 	job->total = total;
-	maybe_term();
+	maybe_signal();
 	if (w->done) {
 		t->open_walks--;
 		walk_retire(w);

@@ -11,6 +11,7 @@
 #include "util/secret.h"
 #include "util/timeutil.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,9 @@ static void fail_result(cs_sync_entity_result *r, const cs_err *err)
 static int task_begin(cs_sync_ctx *c, cs_sync_task *t, cs_err *err)
 {
 	cs_store *st = c->st;
+	cs_log_ctx_num(&t->log, "org", t->org);
+	cs_log_ctx_str(&t->log, "entity", t->e->name);
+	cs_log_ctx_str(&t->log, "mode", t->full ? "full" : "incremental");
 	int rc = st->state_get(st, t->org, t->e->id, &t->state, err);
 	if (rc)
 		return rc;
@@ -48,7 +52,8 @@ static int task_begin(cs_sync_ctx *c, cs_sync_task *t, cs_err *err)
 			cs_err herr = {0};
 			t->fresh_scan = st->ctrl(st, CS_CTRL_HAS_ROWS, &h, &herr) == 0 && !h.any;
 		} else {
-			cs_info("%s org %lld: resuming the full sync started %s after id %lld",
+			cs_logc(CS_LOG_INFO, &t->log, NULL,
+				"%s org %lld: resuming the full sync started %s after id %lld",
 				t->e->name, t->org, t->state.full_started_at, t->state.full_last_id);
 		}
 		t->start_lo = t->state.full_last_id;
@@ -63,8 +68,9 @@ static int task_begin(cs_sync_ctx *c, cs_sync_task *t, cs_err *err)
 	if ((rc = st->run_begin(st, &t->run_row, err)))
 		return rc;
 	t->res->run_id = t->run_row.id;
-	cs_debug("%s sync of %s for organization %lld started", t->full ? "full" : "incremental",
-		 t->e->name, t->org);
+	cs_log_ctx_num(&t->log, "run_id", t->run_row.id);
+	cs_logc(CS_LOG_INFO, &t->log, NULL, "%s sync of %s for organization %lld started",
+		t->full ? "full" : "incremental", t->e->name, t->org);
 	return 0;
 }
 
@@ -410,6 +416,23 @@ int cs_sync_entity(cs_store *st, cs_classy *api, long long org, const cs_entity 
 	return rc;
 }
 
+/* A request of an org's client will be tried again: said at info level,
+ * with the org (carried in ud) and entity as fields, on the thread that
+ * sent it (the event loop's). The CLI's progress line shows the same from
+ * the loop's info. */
+static void log_wait(const cs_http_wait *w, void *ud)
+{
+	char text[512];
+	cs_http_wait_text(w, "Classy", text, sizeof(text));
+	cs_logc(CS_LOG_INFO, NULL,
+		(cs_log_field[]){CS_LOG_NUM("org", (long long)(intptr_t)ud),
+				 CS_LOG_STR("entity", w->label ? w->label : ""),
+				 CS_LOG_NUM("status", w->status), CS_LOG_NUM("retry", w->retry),
+				 CS_LOG_NUM("max_retries", w->max_retries),
+				 CS_LOG_NUM("wait_ms", w->wait_ms), CS_LOG_END},
+		"%s (%s %s)", text, w->method, w->url);
+}
+
 int cs_sync_connect(const cs_config *cfg, const cs_org *org, const unsigned char *key,
 		    int (*should_stop)(void), cs_http **http, cs_classy **api, cs_err *err)
 {
@@ -425,7 +448,8 @@ int cs_sync_connect(const cs_config *cfg, const cs_org *org, const unsigned char
 	if (rc)
 		return cs_err_wrap(err, "organization %lld", org->id);
 	cs_http_opts hopts = {.budget = cs_http_budget_get(org->client_id, cfg->rate_limit),
-			      .should_stop = should_stop};
+			      .should_stop = should_stop, .on_wait = log_wait,
+			      .wait_ud = (void *)(intptr_t)org->id};
 	*http = cs_http_new(&hopts, err);
 	if (!*http) {
 		rc = err->code ? err->code : CS_ERR;

@@ -175,6 +175,15 @@ int cs_sync_writer_commit(cs_sync_ctx *c, cs_err *err)
 		if (t->e->supporter_ref)
 			t->since_chunk += c->batch.records;
 	}
+	if (!rc)
+		cs_logc(CS_LOG_DEBUG, &t->log,
+			(cs_log_field[]){CS_LOG_NUM("batch_records", c->batch.records),
+					 CS_LOG_NUM("records", t->res->records),
+					 CS_LOG_NUM("pages", t->res->pages),
+					 CS_LOG_NUM("duration_ms", cs_time_mono_ms() - t->t0),
+					 CS_LOG_END},
+			"%s org %lld: committed %lld records (%lld in %lld pages so far)", t->e->name,
+			t->org, c->batch.records, t->res->records, t->res->pages);
 	c->batch.task = NULL;
 	c->batch.records = c->batch.pages = 0;
 	if (!rc)
@@ -334,10 +343,20 @@ void cs_sync_writer_end(cs_sync_ctx *c, cs_sync_task *t)
 	cs_err ferr = {0};
 	if (!(t->lost && c->keep_lost) && c->st->run_finish(c->st, run, &ferr))
 		cs_warn("cannot record the end of run %lld: %s", run->id, ferr.msg);
-	/* The caller reports outcomes (the CLI's summary and errors); this is detail. */
-	cs_debug("%s of organization %lld: %s, %lld records in %lld pages, %lld requests",
-		 t->e->name, t->org, cs_run_status_name(res->status), res->records, res->pages,
-		 res->requests);
+	/* The caller reports outcomes (the CLI's summary and errors); this is
+	 * the log's record of it, with its numbers as fields. */
+	cs_logc(res->status == CS_RUN_SUCCESS ? CS_LOG_INFO : CS_LOG_WARN, &t->log,
+		(cs_log_field[]){CS_LOG_STR("status", cs_run_status_name(res->status)),
+				 CS_LOG_NUM("records", res->records), CS_LOG_NUM("pages", res->pages),
+				 CS_LOG_NUM("requests", res->requests),
+				 CS_LOG_NUM("retries", res->retries),
+				 CS_LOG_NUM("duration_ms", res->elapsed_ms),
+				 res->error[0] ? (cs_log_field)CS_LOG_STR("error", res->error)
+					       : (cs_log_field)CS_LOG_END,
+				 CS_LOG_END},
+		"%s of organization %lld: %s, %lld records in %lld pages, %lld requests%s%s",
+		t->e->name, t->org, cs_run_status_name(res->status), res->records, res->pages,
+		res->requests, res->error[0] ? ": " : "", res->error);
 	t->ended = 1;
 	if (c->opts->entity_end && !(t->lost && c->keep_lost))
 		c->opts->entity_end(t->e, t->entity_ctx);

@@ -24,7 +24,7 @@
  * overrides, validation and redacted display. Adding a variable means adding
  * a row (and a cs_config field), never new code paths. */
 
-enum var_type { T_STR, T_PATH, T_URL, T_INT, T_ENUM, T_KEY, T_DBURL, T_FILE };
+enum var_type { T_STR, T_PATH, T_URL, T_INT, T_ENUM, T_KEY, T_DBURL, T_FILE, T_DBPATH };
 #define F_SECRET 1u
 
 typedef struct var {
@@ -67,8 +67,9 @@ _Static_assert(CS_SHARED_OFF == 0 && CS_SHARED_ON == 1 && CS_SHARED_AUTO == 2, "
 static const var vars[] = {
 	{"DB_TYPE", T_ENUM, 0, FIELD(db_type), "sqlite", db_types, 0, 0,
 	 "database backend: sqlite, postgresql (postgres, pg) or mysql (mariadb)"},
-	{"DB_PATH", T_PATH, 0, FIELD(db_path), "./classy-sync.db", NULL, 0, 0,
-	 "SQLite database file"},
+	{"DB_PATH", T_DBPATH, 0, FIELD(db_path), NULL, NULL, 0, 0,
+	 "SQLite database file; default: classy.db in $STATE_DIRECTORY (systemd), else in "
+	 "$XDG_STATE_HOME/classy-sync (~/.local/state/classy-sync), made 0700"},
 	{"DB_HOST", T_STR, 0, FIELD(db_host), NULL, NULL, 0, 0, "server database host"},
 	{"DB_PORT", T_INT, 0, FIELD(db_port), NULL, NULL, 1, 65535, "server database port"},
 	{"DB_USER", T_STR, 0, FIELD(db_user), NULL, NULL, 0, 0, "server database user"},
@@ -154,6 +155,23 @@ static int set_path(const var *v, const char *val, cs_config *cfg, cs_err *err)
 		return cs_err_set(err, CS_EUSAGE, "%s: value is too long (at most %zu bytes)",
 				  v->name, v->size - 1);
 	return 0;
+}
+
+/* DB_PATH: a value as any path. Unset: the database of an older version,
+ * ./classy-sync.db, when the working directory holds one (it was the
+ * default), else the state directory's classy.db, whose directory
+ * cs_config_make_db_dir creates. */
+static int set_db_path(const var *v, const char *val, cs_config *cfg, cs_err *err)
+{
+	cfg->db_path_default = 0;
+	if (*val)
+		return set_path(v, val, cfg, err);
+	char path[sizeof(cfg->db_path)];
+	cs_config_default_db_path(path, sizeof(path));
+	if (!path[0] || access(CS_CONFIG_OLD_DB_PATH, F_OK) == 0)
+		return set_str(v, CS_CONFIG_OLD_DB_PATH, cfg, err);
+	cfg->db_path_default = 1;
+	return set_str(v, path, cfg, err);
 }
 
 static int host_char(char c)
@@ -330,6 +348,7 @@ typedef int (*setter)(const var *, const char *, cs_config *, cs_err *);
 static const setter setters[] = {
 	[T_STR] = set_str, [T_PATH] = set_path, [T_URL] = set_url,  [T_INT] = set_int,
 	[T_ENUM] = set_enum, [T_KEY] = set_key, [T_DBURL] = set_dburl, [T_FILE] = set_file,
+	[T_DBPATH] = set_db_path,
 };
 
 /* Precedence: a real environment variable (even an empty one), then the
@@ -529,6 +548,7 @@ int cs_config_target(const cs_config *base, const char *url, const char *passwor
 	out->db_path[0] = out->database_url[0] = out->db_host[0] = out->db_user[0] = '\0';
 	out->db_password[0] = out->db_name[0] = '\0';
 	out->db_port = 0;
+	out->db_path_default = 0;
 	if (!strncmp(url, "sqlite:", 7)) {
 		const char *path = url + 7;
 		if (!strncmp(path, "//", 2))

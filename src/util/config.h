@@ -16,6 +16,7 @@ enum cs_sslmode { CS_SSL_PREFER = 0, CS_SSL_DISABLE, CS_SSL_ALLOW, CS_SSL_REQUIR
 typedef struct cs_config {
 	int db_type;
 	char db_path[1024];
+	int db_path_default; /* DB_PATH was not set: the state directory's classy.db */
 	char db_host[256];
 	int db_port;
 	char db_user[256];
@@ -44,6 +45,21 @@ typedef struct cs_config {
  * is validated; a bad one fails with CS_EUSAGE and a message naming the
  * variable (and, for a file, the file and line). */
 int cs_config_load(cs_config *cfg, cs_err *err);
+
+/* The default DB_PATH of versions before the state directory, still used
+ * when DB_PATH is unset and the working directory holds such a file. */
+#define CS_CONFIG_OLD_DB_PATH "./classy-sync.db"
+
+/* config_dbpath.c: the default DB_PATH into out (empty when no state
+ * directory can be found): $STATE_DIRECTORY/classy.db (the first of a
+ * list), else $XDG_STATE_HOME/classy-sync/classy.db (only when absolute),
+ * else ~/.local/state/classy-sync/classy.db. */
+void cs_config_default_db_path(char *out, size_t n);
+/* Creates the directory of the default DB_PATH (and its parents), each one
+ * made 0700; nothing when DB_PATH was set. Called before the database or a
+ * file beside it is opened, not by cs_config_load, so `config show` creates
+ * nothing. */
+int cs_config_make_db_dir(const cs_config *cfg, cs_err *err);
 
 /* Calls fn once per known variable with its current value, secrets replaced
  * by "(set)" or "(unset)". For `config show` and docs. */

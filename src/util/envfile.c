@@ -158,11 +158,22 @@ int cs_envfile_parse(cs_envfile *ef, const char *path, cs_err *err)
 	return rc;
 }
 
+/* Whether a failed open is about the path the user gave (a configuration error, exit 2),
+ * not about the machine (out of memory or file descriptors, an I/O error: exit 1). */
+static int path_error(int e)
+{
+	return e == ENOENT || e == ENOTDIR || e == EACCES || e == EPERM || e == EISDIR ||
+	       e == ELOOP || e == ENAMETOOLONG;
+}
+
 int cs_envfile_load_default(cs_envfile *ef, cs_err *err)
 {
 	const char *named = getenv(ENV_FILE_VAR);
 	if (named && *named) {
 		FILE *probe = fopen(named, "r");
+		if (!probe && !path_error(errno))
+			return cs_err_set(err, CS_EIO, "%s: cannot open env file '%s': %s",
+					  ENV_FILE_VAR, named, strerror(errno));
 		if (!probe)
 			return cs_err_set(err, CS_EUSAGE,
 					  "%s: cannot open env file '%s': %s; fix the path or unset %s",

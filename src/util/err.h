@@ -21,8 +21,15 @@ enum cs_code {
 	CS_EDBCONN = -13    /* the connection to the database server was lost */
 };
 
-/* Process exit codes, shared by every command. */
-enum cs_exit { CS_EXIT_OK = 0, CS_EXIT_FAIL = 1, CS_EXIT_USAGE = 2, CS_EXIT_PARTIAL = 3 };
+/* Process exit codes, shared by every command. 130 (128 + SIGINT, the
+ * shell's convention) when Ctrl-C stopped a command cleanly. */
+enum cs_exit {
+	CS_EXIT_OK = 0,
+	CS_EXIT_FAIL = 1,
+	CS_EXIT_USAGE = 2,
+	CS_EXIT_PARTIAL = 3,
+	CS_EXIT_INTERRUPTED = 130
+};
 
 typedef struct cs_err {
 	int code;

@@ -29,7 +29,7 @@ if [ "$(cs_backend)" != sqlite ]; then
 fi
 cs db reset
 assert_eq "$RC" 2 "db reset without --yes"
-grep -qF "every table in '$where'" "$ERR" || fail "db reset does not say which database: $(cat "$ERR")"
+grep -qF "resetting database '$where'" "$ERR" || fail "db reset does not say which database: $(cat "$ERR")"
 cs_ok db rollback
 cs_ok db status
 grep -q "pending" "$OUT" || fail "rollback left no pending migration"

@@ -37,7 +37,11 @@ tconsent=$(db "SELECT LOWER(TRIM(email_address)) FROM supporters WHERE id = ${id
 cs mailchimp sync
 assert_eq "$RC" 1 "missing merge fields stop the run"
 grep -q "TOTALAMT (number)" "$ERR" || fail "missing fields not listed: $(cat "$ERR")"
-grep -q -- "--create-fields" "$ERR" || fail "no hint at --create-fields"
+grep -q -- "'classy-sync mailchimp sync --create-fields'" "$ERR" || fail "no hint at --create-fields: $(cat "$ERR")"
+# health --detailed runs the same pre-flight: its hint names the command that has the flag
+cs health mailchimp --detailed
+grep -q -- "run 'classy-sync mailchimp sync --create-fields'" "$OUT" ||
+  fail "health --detailed does not name the command of --create-fields: $(cat "$OUT")"
 assert_eq "$(mc_stats .writes)" 0 "nothing was written before the pre-flight passed"
 
 # ---- first push ----

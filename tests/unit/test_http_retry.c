@@ -4,6 +4,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include <cmocka.h>
 
@@ -55,6 +57,61 @@ static void test_503_body_retry_after_then_200(void **state)
 	assert_int_equal(f.resp.status, 200);
 	assert_int_equal(cs_http_get_stats(f.h)->throttled, 1);
 	assert_int_equal(cs_http_get_stats(f.h)->retries, 1);
+	teardown_f(&f);
+}
+
+/* on_wait is told each retry before its wait: status (0 for a transport
+ * failure), which retry of how many, the wait, the label; and never for
+ * the final answer. */
+typedef struct waits {
+	int n;
+	cs_http_wait w[4];
+	char why[4][64];
+	char text[4][128];
+} waits;
+
+static void note_wait(const cs_http_wait *w, void *ud)
+{
+	waits *ws = ud;
+	if (ws->n == 4)
+		return;
+	ws->w[ws->n] = *w;
+	snprintf(ws->why[ws->n], sizeof(ws->why[0]), "%s", w->why);
+	cs_http_wait_text(w, "Classy", ws->text[ws->n], sizeof(ws->text[0]));
+	ws->n++;
+}
+
+static void test_on_wait_told_each_retry(void **state)
+{
+	(void)state;
+	static const fake_answer script[] = {
+		/* first: libcurl itself re-sends on a reused connection that drops */
+		{0, NULL, NULL, FAKE_DROP},
+		{503, "Retry-After: 12", "{}", FAKE_SEND},
+		{200, NULL, OK_BODY, FAKE_SEND},
+	};
+	waits ws = {0};
+	cs_http_opts o = {.backoff_base_ms = 1, .backoff_max_ms = 1, .retry_budget_ms = 60000,
+			  .max_retries = 5, .on_wait = note_wait, .wait_ud = &ws,
+			  .label = "supporters"};
+	fixture f;
+	setup_with(&f, script, ARRAY_LEN(script), o);
+	assert_int_equal(get(&f), 0);
+	assert_int_equal(f.resp.status, 200);
+	assert_int_equal(ws.n, 2);
+	assert_int_equal(ws.w[0].status, 0);
+	assert_int_equal(ws.w[0].retry, 1);
+	assert_int_equal(ws.w[0].max_retries, 5);
+	assert_true(ws.w[0].wait_ms <= 1);
+	assert_string_equal(ws.w[0].label, "supporters");
+	assert_string_equal(ws.w[0].method, "GET");
+	assert_string_equal(ws.text[0],
+			    "waiting 0.0 s: Classy: the server closed the connection without "
+			    "answering, retry 1 of 5");
+	assert_int_equal(ws.w[1].status, 503);
+	assert_int_equal(ws.w[1].retry, 2);
+	assert_int_equal(ws.w[1].wait_ms, 12000);
+	assert_string_equal(ws.text[1], "waiting 12 s: HTTP 503 from Classy, retry 2 of 5");
 	teardown_f(&f);
 }
 
@@ -437,6 +494,7 @@ int main(void)
 		cmocka_unit_test(test_429_retry_after_then_200),
 		cmocka_unit_test(test_503_body_retry_after_then_200),
 		cmocka_unit_test(test_retry_after_beyond_budget_gives_up),
+		cmocka_unit_test(test_on_wait_told_each_retry),
 		cmocka_unit_test(test_throttled_until_retries_run_out),
 		cmocka_unit_test(test_500_three_times_then_200),
 		cmocka_unit_test(test_5xx_until_retries_run_out),

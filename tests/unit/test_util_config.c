@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -25,6 +27,7 @@ static const char *const touched[] = {
 	"LOG_FORMAT",     "CLASSY_SYNC_ENV_FILE", "HOME",
 	"MAILCHIMP_API_KEY", "OTHER_TOOL",
 	"CLASSY_SYNC_ALLOW_HTTP", "CLASSY_SYNC_CA_FILE",
+	"XDG_STATE_HOME", "STATE_DIRECTORY",
 };
 
 /* 32 zero bytes, base64 */
@@ -66,6 +69,7 @@ static int teardown(void **state)
 	}
 	unlink(".env");
 	unlink("other.env");
+	unlink("classy-sync.db");
 	assert_int_equal(chdir(f->oldcwd), 0);
 	rmdir(f->dir);
 	free(f);
@@ -103,7 +107,8 @@ static void test_defaults(void **state)
 	cs_config cfg;
 	load_ok(&cfg);
 	assert_int_equal(cfg.db_type, CS_DB_SQLITE);
-	assert_string_equal(cfg.db_path, "./classy-sync.db");
+	assert_string_equal(cfg.db_path, "/home/tester/.local/state/classy-sync/classy.db");
+	assert_int_equal(cfg.db_path_default, 1);
 	assert_string_equal(cfg.db_host, "");
 	assert_int_equal(cfg.db_port, 0);
 	assert_string_equal(cfg.db_password, "");
@@ -113,6 +118,36 @@ static void test_defaults(void **state)
 	assert_string_equal(cfg.key_b64, "");
 	assert_int_equal(cfg.log_level, CS_LOG_INFO);
 	assert_int_equal(cfg.log_format, CS_LOG_TEXT);
+}
+
+/* The default DB_PATH: systemd's state directory, else XDG_STATE_HOME (only
+ * absolute), else ~/.local/state; the old ./classy-sync.db while one is
+ * there; a DB_PATH that is set is taken as it is. */
+static void test_db_path_default(void **state)
+{
+	(void)state;
+	cs_config cfg;
+	setenv("XDG_STATE_HOME", "/var/xdg", 1);
+	load_ok(&cfg);
+	assert_string_equal(cfg.db_path, "/var/xdg/classy-sync/classy.db");
+	setenv("XDG_STATE_HOME", "relative/xdg", 1);
+	load_ok(&cfg);
+	assert_string_equal(cfg.db_path, "/home/tester/.local/state/classy-sync/classy.db");
+	setenv("STATE_DIRECTORY", "/var/lib/classy-sync:/var/lib/other", 1);
+	load_ok(&cfg);
+	assert_string_equal(cfg.db_path, "/var/lib/classy-sync/classy.db");
+	assert_int_equal(cfg.db_path_default, 1);
+	write_file("classy-sync.db", "");
+	load_ok(&cfg);
+	assert_string_equal(cfg.db_path, "./classy-sync.db");
+	assert_int_equal(cfg.db_path_default, 0);
+	setenv("DB_PATH", "/srv/x.db", 1);
+	load_ok(&cfg);
+	assert_string_equal(cfg.db_path, "/srv/x.db");
+	assert_int_equal(cfg.db_path_default, 0);
+	/* nothing made for a DB_PATH that was set */
+	cs_err err = {0};
+	assert_int_equal(cs_config_make_db_dir(&cfg, &err), 0);
 }
 
 static void test_env_values(void **state)
@@ -205,6 +240,33 @@ static void test_named_env_file(void **state)
 	setenv("CLASSY_SYNC_ENV_FILE", "missing.env", 1);
 	load_fails("CLASSY_SYNC_ENV_FILE: cannot open env file 'missing.env'");
 	load_fails("unset CLASSY_SYNC_ENV_FILE");
+}
+
+/* A named env file that cannot be opened for want of resources (here file descriptors;
+ * the allocation-failure pass found ENOMEM) is a failure of the machine, exit 1, not a
+ * configuration error (exit 2) with advice to fix a path that is fine. */
+static void test_named_env_file_resources(void **state)
+{
+	(void)state;
+	write_file("other.env", "DB_HOST=named\n");
+	setenv("CLASSY_SYNC_ENV_FILE", "other.env", 1);
+	struct rlimit old;
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	struct rlimit low = {64, old.rlim_max};
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	int fds[64], n = 0;
+	for (int fd; n < 64 && (fd = open("/dev/null", O_RDONLY)) >= 0;)
+		fds[n++] = fd;
+	cs_config cfg;
+	cs_err err = {0};
+	int rc = cs_config_load(&cfg, &err);
+	while (n > 0)
+		close(fds[--n]);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	assert_int_equal(rc, CS_EIO);
+	assert_int_equal(cs_err_exit_code(rc), CS_EXIT_FAIL);
+	assert_non_null(strstr(err.msg, "cannot open env file 'other.env'"));
+	assert_null(strstr(err.msg, "fix the path"));
 }
 
 static void test_dotenv_malformed(void **state)
@@ -530,8 +592,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_defaults),          T(test_env_values),
+		T(test_db_path_default),
 		T(test_dotenv_forms),      T(test_env_wins_over_file),
-		T(test_named_env_file),    T(test_dotenv_malformed),
+		T(test_named_env_file),    T(test_named_env_file_resources),
+		T(test_dotenv_malformed),
 		T(test_bad_values_env),    T(test_bad_values_file),
 		T(test_secret_never_in_messages), T(test_urls),
 		T(test_home_and_length),   T(test_visit_redacts),

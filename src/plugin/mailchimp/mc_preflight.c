@@ -119,7 +119,8 @@ static int check_merge_fields(mc_client *c, const mc_config *cfg, const char *li
 	else if (rc == 0 && missing.len && !create)
 		rc = cs_err_set(err, CS_ERR,
 				"merge fields missing in mailchimp list '%s': %s; create them in "
-				"Mailchimp, or rerun with --create-fields to let classy-sync create them",
+				"Mailchimp, or run 'classy-sync mailchimp sync --create-fields' to let "
+				"classy-sync create them",
 				list, cs_buf_str(&missing));
 	else if (rc == 0 && missing.len && dry)
 		snprintf(note, notesz, "would create merge fields: %s", cs_buf_str(&missing));

@@ -120,7 +120,8 @@ static int pgsql_reconnect(cs_sql *base, cs_err *err)
 	return connect_db((cs_pgsql *)base, err);
 }
 
-static const cs_sql_hooks pgsql_hooks = {pgsql_close, NULL, pgsql_describe, pgsql_reconnect};
+static const cs_sql_hooks pgsql_hooks = {pgsql_close, NULL, pgsql_describe, pgsql_reconnect,
+					 NULL};
 
 int cs_pgsql_open(const cs_config *cfg, cs_store **out, cs_err *err)
 {

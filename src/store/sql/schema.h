@@ -80,11 +80,15 @@ extern const unsigned cs_sql_nmigrations;
 /* Whether a table's rows mean nothing outside their database (the shared
  * budget's seconds, rate_slots): `db copy` leaves it alone on both sides. */
 int cs_sql_table_ephemeral(const cs_sql_table *t);
+int cs_sql_table_name_ephemeral(const char *name);
 
 /* The entity table of e and its indexes, as data the DDL generator reads;
  * built once (sql_entities.c). */
 const cs_sql_table *cs_sql_entity_table(int entity);
 const cs_sql_index *cs_sql_entity_indexes(int entity, size_t *n);
+
+/* What a table holds, in a few words for people, or NULL. */
+const char *cs_sql_table_about(const char *table);
 
 /* sql_ddl.c: CREATE and DROP statements for one object, appended to b. */
 int cs_sql_ddl_create(const cs_sql_dialect *d, const cs_sql_obj *o, cs_buf *b);

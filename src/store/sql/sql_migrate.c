@@ -6,6 +6,7 @@
 #include "store/sql/schema.h"
 #include "store/sql/sqlstore.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* Kept outside the migration list: it records the list. */
@@ -258,4 +259,109 @@ int cs_sql_schema_reset(cs_store *st, cs_err *err)
 	if (rc == 0 && s->hooks.after_reset)
 		s->hooks.after_reset(s->c);
 	return rc;
+}
+
+/* ---- what a rollback or a reset would drop (CS_CTRL_DROP_PLAN) ----
+ * Read from the same migration list run_objects drops from, in the same
+ * order, so what is announced is what is dropped. */
+
+/* Rows of a table (col NULL), or values of one of its columns. */
+static int count_held(cs_sql_store *s, const char *table, const char *col, long long *n,
+		      cs_err *err)
+{
+	*n = 0;
+	if (!cs_sql_has_table(s->c, table))
+		return 0;
+	cs_buf q = CS_BUF_INIT;
+	int bad = cs_buf_puts(&q, "SELECT COUNT(*) FROM ") | cs_sql_ident(&q, table);
+	if (col)
+		bad |= cs_buf_puts(&q, " WHERE ") | cs_sql_ident(&q, col) |
+		       cs_buf_puts(&q, " IS NOT NULL");
+	int rc = bad ? cs_err_set(err, CS_ERR, "cannot count the rows of '%s': out of memory",
+				  table)
+		     : cs_sql_query_int(s->c, cs_buf_str(&q), "count rows", CS_SQL_NOARGS, n,
+					NULL, err);
+	cs_buf_release(&q);
+	return rc;
+}
+
+static int plan_item(cs_sql_store *s, const cs_sql_migration *m, const char *kind,
+		     const char *table, const char *col, cs_drop_plan *p, cs_err *err)
+{
+	cs_drop_item it = {m->version, m->name, kind, "", NULL, -1};
+	if (col)
+		snprintf(it.name, sizeof(it.name), "%s.%s", table, col);
+	else
+		snprintf(it.name, sizeof(it.name), "%s", table);
+	if (!strcmp(kind, "table") || col) {
+		int rc = count_held(s, table, col, &it.rows, err);
+		if (rc < 0)
+			return rc;
+		it.about = col ? NULL : cs_sql_table_about(table);
+		/* a table of bookkeeping that is rebuilt on its own (the shared
+		 * budget's recent seconds) is listed, but is no data to confirm */
+		if (col || !cs_sql_table_name_ephemeral(table))
+			p->rows += it.rows;
+	}
+	return p->cb ? p->cb(&it, p->ctx) : 0;
+}
+
+static int plan_migration(cs_sql_store *s, const cs_sql_migration *m, cs_drop_plan *p,
+			  cs_err *err)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < m->nobjs; i++) {
+		const cs_sql_obj *o = &m->objs[m->nobjs - 1 - i];
+		const cs_sql_added_col *a = o->def;
+		switch (o->kind) {
+		case CS_OBJ_TABLE:
+			rc = plan_item(s, m, "table", ((const cs_sql_table *)o->def)->name, NULL, p,
+				       err);
+			break;
+		case CS_OBJ_INDEX:
+			rc = plan_item(s, m, "index", ((const cs_sql_index *)o->def)->name, NULL, p,
+				       err);
+			break;
+		case CS_OBJ_VIEW:
+			rc = plan_item(s, m, "view", ((const cs_sql_view *)o->def)->name, NULL, p,
+				       err);
+			break;
+		case CS_OBJ_COLUMN:
+			rc = plan_item(s, m, "column", a->table, a->col.name, p, err);
+			break;
+		case CS_OBJ_ENTITY_TABLES:
+			for (int e = CS_ENT_COUNT - 1; rc == 0 && e >= 0; e--)
+				rc = plan_item(s, m, "table", cs_sql_entity_table(e)->name, NULL, p,
+					       err);
+			break;
+		}
+	}
+	return rc;
+}
+
+int cs_sql_schema_plan(cs_sql_store *s, cs_drop_plan *p, cs_err *err)
+{
+	applied_set set;
+	p->version = 0;
+	p->name = NULL;
+	p->rows = 0;
+	int rc = load_applied(s, &set, err);
+	if (rc < 0 || set.n == 0)
+		return rc;
+	p->version = set.version[set.n - 1];
+	for (int k = set.n - 1; k >= 0; k--) {
+		const cs_sql_migration *m = find_migration(set.version[k]);
+		if (!m)
+			return cs_err_set(err, CS_ERR,
+					  "cannot %s database '%s': migration %d is unknown to this "
+					  "build of classy-sync; use the newer classy-sync that "
+					  "applied it",
+					  p->all ? "reset" : "roll back", s->c->name, set.version[k]);
+		if (k == set.n - 1)
+			p->name = m->name;
+		rc = plan_migration(s, m, p, err);
+		if (rc < 0 || !p->all)
+			return rc;
+	}
+	return 0;
 }

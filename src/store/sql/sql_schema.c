@@ -13,6 +13,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <string.h>
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define NN CS_SQLCOL_NOT_NULL
@@ -379,9 +380,47 @@ int cs_sql_table_ephemeral(const cs_sql_table *t)
 	return t == &rate_slots;
 }
 
+int cs_sql_table_name_ephemeral(const char *name)
+{
+	return !strcmp(name, rate_slots.name);
+}
+
 const cs_sql_migration cs_sql_migrations[] = {
 	{1, "core", COLS(v1)},      {2, "reference", COLS(v2)}, {3, "views", COLS(v3)},
 	{4, "plugins", COLS(v4)},   {5, "operations", COLS(v5)}, {6, "workers", COLS(v6)},
 	{7, "budget", COLS(v7)},
 };
 const unsigned cs_sql_nmigrations = ARRAY_LEN(cs_sql_migrations);
+
+/* What each table holds, in words that read after "2,863 rows of": `db
+ * rollback` and `db reset` say what they would drop with them. An entity
+ * table holds "records synced from Classy"; a table missing here is named
+ * without words. */
+static const struct {
+	const char *table, *about;
+} table_about[] = {
+	{"organizations", "registered organizations and their encrypted API credentials"},
+	{"sync_state", "sync checkpoints (where each sync resumes)"},
+	{"sync_runs", "sync run history"},
+	{"aggregate_queue", "supporters waiting for their totals to be recomputed"},
+	{"segment_thresholds", "segment thresholds (reference data you may have edited)"},
+	{"special_tags", "tag names (reference data you may have edited)"},
+	{"frequency_factors", "recurring frequency factors (reference data)"},
+	{"plugin_state", "Mailchimp sent-state (what each push plugin last sent per contact)"},
+	{"plugin_runs", "push plugin run history"},
+	{"plugin_outcomes", "push audit trail (each action on a contact)"},
+	{"sync_leases", "job leases (who runs which job now)"},
+	{"alerts", "alert records (cooldowns, open alerts)"},
+	{"rate_slots", "request-budget seconds shared by workers (bookkeeping, rebuilt on its own)"},
+};
+
+const char *cs_sql_table_about(const char *table)
+{
+	for (size_t i = 0; i < ARRAY_LEN(table_about); i++)
+		if (!strcmp(table_about[i].table, table))
+			return table_about[i].about;
+	for (int e = 0; e < CS_ENT_COUNT; e++)
+		if (!strcmp(cs_entities[e].name, table))
+			return "records synced from Classy";
+	return NULL;
+}

@@ -58,6 +58,15 @@ static int store_ctrl(cs_store *st, int op, void *arg, cs_err *err)
 		return cs_sql_recompute_some(s, arg, err);
 	if (op == CS_CTRL_RATE_SLOT)
 		return cs_sql_rate_slot(s, arg, err);
+	if (op == CS_CTRL_DROP_PLAN)
+		return cs_sql_schema_plan(s, arg, err);
+	if (op == CS_CTRL_BACKUP && s->hooks.backup)
+		return s->hooks.backup(s->c, arg, err);
+	if (op == CS_CTRL_BACKUP)
+		return cs_err_set(err, CS_ENOTFOUND,
+				  "classy-sync makes no backup of a %s database: back it up with "
+				  "the server's own tools first (that is its DBA's job)",
+				  st->name);
 	return cs_err_set(err, CS_ENOTFOUND,
 			  "store operation %d is not supported by the %s backend; upgrade "
 			  "classy-sync",

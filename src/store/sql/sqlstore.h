@@ -16,6 +16,8 @@ typedef struct cs_sql_hooks {
 	/* connects again with the same settings; NULL: the product cannot lose
 	 * its connection (SQLite) */
 	int (*reconnect)(cs_sql *c, cs_err *err);
+	/* CS_CTRL_BACKUP; NULL: the product's backups are its DBA's job */
+	int (*backup)(cs_sql *c, cs_store_backup *b, cs_err *err);
 } cs_sql_hooks;
 
 #define CS_SQL_FIELD_MEMO 128
@@ -55,6 +57,7 @@ int cs_sql_schema_rollback(cs_store *st, int *version, cs_err *err);
 int cs_sql_schema_list(cs_store *st, cs_migration_cb cb, void *ctx, cs_err *err);
 int cs_sql_schema_reset(cs_store *st, cs_err *err);
 int cs_sql_schema_version(cs_sql_store *s, int *version, cs_err *err);
+int cs_sql_schema_plan(cs_sql_store *s, cs_drop_plan *p, cs_err *err); /* ctrl op */
 
 int cs_sql_org_put(cs_store *st, const cs_org *org, cs_err *err);
 int cs_sql_org_get(cs_store *st, long long id, cs_org *out, cs_err *err);

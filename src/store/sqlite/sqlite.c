@@ -117,7 +117,7 @@ static const char *sqlite_describe(cs_sql *c)
 }
 
 static const cs_sql_hooks sqlite_hooks = {sqlite_close, sqlite_after_reset, sqlite_describe,
-					 NULL};
+					 NULL, cs_sqlite_backup};
 
 static int connect(cs_sqlite *s)
 {

@@ -25,6 +25,11 @@ extern const cs_sql_dialect cs_sqlite_dialect;
  * '<path>': <why, and what to do>". */
 int cs_sqlite_fail(cs_sqlite *s, int rc, const char *what, cs_err *err);
 
+/* sqlite_backup.c: CS_CTRL_BACKUP (store/store.h), VACUUM INTO a new file
+ * next to the database. */
+struct cs_store_backup;
+int cs_sqlite_backup(cs_sql *c, struct cs_store_backup *b, cs_err *err);
+
 /* sqlite_ckpt.c: WAL checkpoints off the writer's thread. */
 void cs_sqlite_ckpt_setup(cs_sqlite *s);
 void cs_sqlite_ckpt_stop(cs_sqlite *s);
