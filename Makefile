@@ -34,6 +34,7 @@ test: bootstrap build
 	@TSAN_TESTS='$(TSAN_QUICK)' $(MAKE) --no-print-directory test-tsan
 	@bash tests/contract/run
 	@bash tests/contract/mailchimp
+	@bash tests/contract/schema
 
 test-unit: build
 	@cd $(BUILD) && ctest --output-on-failure -L unit
@@ -75,6 +76,7 @@ fuzz: bootstrap
 contract: bootstrap build
 	@bash tests/contract/run
 	@bash tests/contract/mailchimp
+	@bash tests/contract/schema
 
 bench: bootstrap build
 	@bash bench/run

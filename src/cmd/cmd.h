@@ -128,6 +128,7 @@ const char *cs_cmd_grouped(long long n, char *buf, size_t size);
 /* The command tables, one per file. */
 extern const cs_cmd cs_cmd_db;
 extern const cs_cmd cs_cmd_db_copy; /* a verb of db */
+extern const cs_cmd cs_cmd_db_schema; /* a verb of db */
 extern const cs_cmd cs_cmd_org;
 extern const cs_cmd cs_cmd_sync;
 extern const cs_cmd cs_cmd_status;

@@ -1,7 +1,8 @@
-/* classy-sync db migrate|rollback|status|seed|reset (and copy, db_copy.c): the schema and the
- * reference data, through the store's vtable. `reset`, and a `rollback`
- * step that drops rows, must never run without --yes, nor any schema change
- * without the backup db_guard.c takes first; this file never touches SQL. */
+/* classy-sync db migrate|rollback|status|seed|reset (and copy, db_copy.c;
+ * schema, db_schema.c): the schema and the reference data, through the
+ * store's vtable. `reset`, and a `rollback` step that drops rows, must
+ * never run without --yes, nor any schema change without the backup
+ * db_guard.c takes first; this file never touches SQL. */
 #include "cmd/cmd.h"
 
 #include <stdio.h>
@@ -172,7 +173,7 @@ static const cs_cmd db_reset_cmd = {"reset", db_reset, CS_CMD_STORE,
 
 static const cs_cmd *const db_subs[] = {
 	&db_migrate_cmd, &db_rollback_cmd, &db_status_cmd, &db_seed_cmd, &db_reset_cmd,
-	&cs_cmd_db_copy, NULL,
+	&cs_cmd_db_copy, &cs_cmd_db_schema, NULL,
 };
 
 const cs_cmd cs_cmd_db = {

@@ -22,6 +22,8 @@ typedef struct cs_column {
 	const char *name; /* API field name == column name */
 	int type;         /* enum cs_col_type */
 	int flags;        /* enum cs_col_flags */
+	const char *desc; /* the field's description in Classy's OpenAPI document
+			   * (tests/contract/schema checks it); the data dictionary */
 } cs_column;
 
 enum cs_entity_id {
@@ -43,6 +45,8 @@ typedef struct cs_entity {
 	/* Column holding the supporter id whose aggregates a change affects,
 	 * or NULL. Supporters point at themselves ("id"). */
 	const char *supporter_ref;
+	const char *schema;  /* the record's schema in Classy's OpenAPI document */
+	const char *id_desc; /* the document's description of its id field */
 } cs_entity;
 
 extern const cs_entity cs_entities[CS_ENT_COUNT];

@@ -9,3 +9,8 @@ int cs_mysql_open(const cs_config *cfg, cs_store **out, cs_err *err)
 	*out = NULL;
 	return cs_store_not_built("mysql", "MySQL", err);
 }
+
+const struct cs_sql_dialect *cs_mysql_dialect_get(void)
+{
+	return NULL;
+}

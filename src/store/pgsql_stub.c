@@ -9,3 +9,8 @@ int cs_pgsql_open(const cs_config *cfg, cs_store **out, cs_err *err)
 	*out = NULL;
 	return cs_store_not_built("postgresql", "PostgreSQL", err);
 }
+
+const struct cs_sql_dialect *cs_pgsql_dialect_get(void)
+{
+	return NULL;
+}

@@ -15,7 +15,8 @@
 #define API "https://api.classy.org/2.0"
 
 static const cs_entity with_items = {CS_ENT_TRANSACTIONS, "transactions", "transactions",
-				     "transactions", "items", NULL, 0, "supporter_id"};
+				     "transactions", "items", NULL, 0, "supporter_id",
+				     "Transaction", NULL};
 
 static void test_url_table(void **state)
 {

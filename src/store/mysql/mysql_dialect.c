@@ -16,6 +16,7 @@
  * command again. Between the failure and that rerun the schema is half
  * applied, which readers can see. */
 #include "store/mysql/mysql_int.h"
+#include "store/backends.h"
 #include "store/sql/aggregates.h"
 #include "store/sql/segments.h"
 
@@ -221,3 +222,8 @@ const cs_sql_dialect cs_mysql_dialect = {
 	.words = words,
 	.overrides = overrides,
 };
+
+const struct cs_sql_dialect *cs_mysql_dialect_get(void)
+{
+	return &cs_mysql_dialect;
+}

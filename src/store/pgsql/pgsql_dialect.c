@@ -4,6 +4,7 @@
  * texts that PostgreSQL cannot take as written for SQLite are overridden by
  * key here; everything else is the core's text. */
 #include "store/pgsql/pgsql_int.h"
+#include "store/backends.h"
 #include "store/sql/aggregates.h"
 
 static const cs_sql_word words[] = {
@@ -115,3 +116,8 @@ const cs_sql_dialect cs_pgsql_dialect = {
 	.words = words,
 	.overrides = overrides,
 };
+
+const struct cs_sql_dialect *cs_pgsql_dialect_get(void)
+{
+	return &cs_pgsql_dialect;
+}

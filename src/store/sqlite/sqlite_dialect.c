@@ -3,6 +3,7 @@
  * and the few functions the views and aggregates use. SQLite is the
  * reference dialect: the core's texts need no override here. */
 #include "store/sqlite/sqlite_int.h"
+#include "store/backends.h"
 
 /* Times are stored as UTC ISO 8601 text (with or without milliseconds), so
  * they are compared and subtracted as julian days, never as strings. */
@@ -73,3 +74,8 @@ const cs_sql_dialect cs_sqlite_dialect = {
 	.words = words,
 	.overrides = NULL,
 };
+
+const struct cs_sql_dialect *cs_sqlite_dialect_get(void)
+{
+	return &cs_sqlite_dialect;
+}
