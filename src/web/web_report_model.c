@@ -7,6 +7,7 @@
 #include "web/web_report_int.h"
 
 #include "util/timeutil.h"
+#include "web/web_html.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,7 +96,8 @@ static int campaign_row(const cs_giving_row *g, void *ctx)
 		return 0;
 	cs_report_campaign *c = &r->campaigns[r->ncampaigns++];
 	c->id = (long long)g->v[0];
-	snprintf(c->name, sizeof(c->name), "%s", g->label ? g->label : "");
+	/* a campaign named after a person's address ("jane@x.org's run") shows none */
+	cs_web_scrub_emails(g->label ? g->label : "", c->name, sizeof(c->name));
 	c->goal = g->null[1] ? -1 : g->v[1];
 	c->raised = g->v[2];
 	c->pct = g->null[3] ? -1 : g->v[3];
