@@ -282,7 +282,7 @@ static void campaigns(cs_web_w *w, const cs_web_report *r)
 	static const char *const heads[] = {"#rank", "campaign", "#goal", "#raised",
 					    "#of goal", "#gifts", "#donors", NULL};
 	double a[CS_REPORT_CAMPAIGNS], b[CS_REPORT_CAMPAIGNS];
-	char rank[CS_REPORT_CAMPAIGNS][8];
+	char rank[CS_REPORT_CAMPAIGNS][16];
 	const char *ticks[CS_REPORT_CAMPAIGNS];
 	for (int i = 0; i < r->ncampaigns; i++) {
 		a[i] = r->campaigns[i].raised;
