@@ -83,6 +83,7 @@ bench: bootstrap build
 	@bash bench/ceiling
 	@bash bench/mailchimp
 	@bash bench/status_page
+	@bash bench/report
 
 # The same install rules as `make package` (cmake/package.cmake): the binaries,
 # man page, completion, unit, sysusers.d entry, and PREFIX/etc/classy-sync

@@ -132,6 +132,7 @@ extern const cs_cmd cs_cmd_db_schema; /* a verb of db */
 extern const cs_cmd cs_cmd_org;
 extern const cs_cmd cs_cmd_sync;
 extern const cs_cmd cs_cmd_status;
+extern const cs_cmd cs_cmd_report;
 extern const cs_cmd cs_cmd_config;
 extern const cs_cmd cs_cmd_health;
 extern const cs_cmd cs_cmd_daemon;

@@ -28,7 +28,8 @@ static const cs_cmd cmd_version_def = {
 };
 
 static const cs_cmd *const fixed_subs[] = {
-	&cs_cmd_sync, &cs_cmd_org, &cs_cmd_status, &cs_cmd_health, &cs_cmd_daemon, &cs_cmd_db, &cs_cmd_config,
+	&cs_cmd_sync, &cs_cmd_org, &cs_cmd_status, &cs_cmd_report, &cs_cmd_health, &cs_cmd_daemon,
+	&cs_cmd_db, &cs_cmd_config,
 	&cs_cmd_gen_docs,
 };
 

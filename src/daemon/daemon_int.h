@@ -93,6 +93,7 @@ typedef struct cs_daemon_worker {
 	 * the first request */
 	pthread_mutex_t page_mu;
 	cs_store *page_st;
+	struct cs_web_report_cache *report_cache; /* the giving report's figures, under page_mu */
 } cs_daemon_worker;
 
 /* daemon_job.c: the job thread, and the stop flag every job honours (set
@@ -108,8 +109,10 @@ void cs_daemon_observe(cs_daemon_worker *w, int event, long long org, int kind, 
 void cs_daemon_check_stale(cs_daemon_worker *w, int64_t now);
 void cs_daemon_check_health(cs_daemon_worker *w, int64_t now);
 
-/* daemon_page.c: the status page handler and its connection */
+/* daemon_page.c: the status page and giving report handlers, and their
+ * connection */
 int cs_daemon_page(void *ctx, cs_buf *out);
+int cs_daemon_report(void *ctx, long long org, cs_buf *out);
 void cs_daemon_page_close(cs_daemon_worker *w);
 
 /* daemon_status.c: the status file, finished jobs, the starting history */

@@ -1,4 +1,5 @@
-/* The status page (web/web.h) as the endpoint serves it: on the endpoint's
+/* The status page (web/web.h) and the giving report (web/report.h) as the
+ * endpoint serves them: on the endpoint's
  * thread, through a store connection of its own (the loop's is not shared
  * across threads), opened at the first request and opened again after a
  * failure. The intervals come from the running config, read under the
@@ -9,12 +10,16 @@
 #include "health/health.h"
 #include "util/log.h"
 #include "util/timeutil.h"
+#include "web/report.h"
 #include "web/web.h"
 
 #include <stdio.h>
 #include <unistd.h>
 
 #define PAGE_REFRESH_S 30
+/* The giving report's figures are read again after a run starts or ends,
+ * and at least this often (what no run records: an edited threshold). */
+#define REPORT_TTL_MS (5 * 60 * 1000)
 
 static long interval_of(void *ctx, long long org, int kind)
 {
@@ -34,6 +39,12 @@ static void daemon_line(const cs_daemon_worker *w, int64_t now, char *out, size_
 		 w->a->sup_pid, (long)getpid(), up, w->a->restarts, beat);
 }
 
+/* The page's connection, opened at the first request (under page_mu). */
+static int page_store(cs_daemon_worker *w, cs_err *err)
+{
+	return w->page_st ? 0 : cs_store_open(w->a->o->cfg, &w->page_st, err);
+}
+
 int cs_daemon_page(void *ctx, cs_buf *out)
 {
 	cs_daemon_worker *w = ctx;
@@ -43,8 +54,7 @@ int cs_daemon_page(void *ctx, cs_buf *out)
 	int64_t now = cs_time_now_ms();
 	daemon_line(w, now, line, sizeof(line));
 	pthread_mutex_lock(&w->page_mu);
-	if (!w->page_st)
-		rc = cs_store_open(w->a->o->cfg, &w->page_st, &err);
+	rc = page_store(w, &err);
 	if (rc == 0) {
 		cs_web_source src = {w->page_st, now, interval_of, w, line, PAGE_REFRESH_S};
 		rc = cs_web_status_page(&src, out, &err);
@@ -58,10 +68,33 @@ int cs_daemon_page(void *ctx, cs_buf *out)
 	return rc ? CS_ERR : 0;
 }
 
+int cs_daemon_report(void *ctx, long long org, cs_buf *out)
+{
+	cs_daemon_worker *w = ctx;
+	cs_err err = {0};
+	pthread_mutex_lock(&w->page_mu);
+	int rc = page_store(w, &err);
+	if (rc == 0 && !w->report_cache && !(w->report_cache = cs_web_report_cache_new()))
+		rc = cs_err_set(&err, CS_ERR, "out of memory");
+	if (rc == 0) {
+		cs_web_report_source src = {w->page_st, cs_time_now_ms(), org, 0};
+		rc = cs_web_report_cached(w->report_cache, &src, REPORT_TTL_MS, out, &err);
+	}
+	if (rc && rc != CS_ENOTFOUND) {
+		cs_warn("cannot render the giving report: %s", err.msg);
+		cs_store_close(w->page_st); /* a connection that failed is opened anew */
+		w->page_st = NULL;
+	}
+	pthread_mutex_unlock(&w->page_mu);
+	return rc == CS_ENOTFOUND ? CS_ENOTFOUND : rc ? CS_ERR : 0;
+}
+
 void cs_daemon_page_close(cs_daemon_worker *w)
 {
 	pthread_mutex_lock(&w->page_mu);
 	cs_store_close(w->page_st);
 	w->page_st = NULL;
+	cs_web_report_cache_free(w->report_cache);
+	w->report_cache = NULL;
 	pthread_mutex_unlock(&w->page_mu);
 }

@@ -331,7 +331,8 @@ static int worker_setup(cs_daemon_worker *w, id_list *ids, cs_err *err)
 	}
 	if (o->http) {
 		cs_httpd_handlers h = {.ctx = w, .live = live, .ready = ready, .metrics = metrics,
-				       .page = cs_daemon_page, .token = o->http_token};
+				       .page = cs_daemon_page, .report = cs_daemon_report,
+				       .token = o->http_token};
 		if ((rc = cs_httpd_start(o->http, &h, &w->httpd, err)))
 			return rc;
 	}

@@ -1,4 +1,4 @@
-/* The daemon's endpoint (/, /healthz, /readyz, /metrics). We bind the
+/* The daemon's endpoint (/, /report, /healthz, /readyz, /metrics). We bind the
  * listening socket ourselves and hand it to libmicrohttpd: binding is where
  * things go wrong (port in use, address not on this host), and doing it
  * here gives us the errno to name the problem, where MHD_start_daemon only
@@ -224,6 +224,7 @@ typedef struct answer {
 	unsigned status;
 	const char *ctype;
 	cs_buf body;
+	struct MHD_Connection *conn; /* for the query's arguments */
 } answer;
 
 /* One line of text: the reason a handler gave, or a fallback. */
@@ -285,6 +286,48 @@ static void route_page(const cs_httpd *s, answer *a)
 	a->ctype = HTML_TEXT;
 }
 
+/* "?org=": absent, empty or "all" is 0 (every org), else a positive id;
+ * -1 when it is neither. */
+static long long org_arg(struct MHD_Connection *conn)
+{
+	const char *v = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "org");
+	if (!v || !*v || !strcmp(v, "all"))
+		return 0;
+	size_t n = strlen(v);
+	if (n > 18 || strspn(v, "0123456789") != n)
+		return -1;
+	long long id = strtoll(v, NULL, 10);
+	return id > 0 ? id : -1;
+}
+
+static void route_report(const cs_httpd *s, answer *a)
+{
+	long long org = org_arg(a->conn);
+	if (!s->h.report) {
+		answer_text(a, MHD_HTTP_NOT_FOUND, "not found; try /, /healthz, /readyz or /metrics");
+		return;
+	}
+	if (org < 0) {
+		answer_text(a, MHD_HTTP_BAD_REQUEST,
+			    "bad org: use /report?org=ID (a registered organization's id) or "
+			    "/report?org=all");
+		return;
+	}
+	int rc = s->h.report(s->h.ctx, org, &a->body);
+	if (rc < 0) {
+		cs_buf_reset(&a->body);
+		if (rc == CS_ENOTFOUND)
+			answer_text(a, MHD_HTTP_NOT_FOUND,
+				    "no such organization; /report?org=all lists the registered ones");
+		else
+			answer_text(a, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				    "cannot render the giving report; see the daemon's log");
+		return;
+	}
+	a->status = MHD_HTTP_OK;
+	a->ctype = HTML_TEXT;
+}
+
 /* open: reachable without the token (probes must not need a secret). */
 static const struct route {
 	const char *path;
@@ -292,6 +335,7 @@ static const struct route {
 	int open;
 } routes[] = {
 	{"/", route_page, 0},
+	{"/report", route_report, 0},
 	{"/healthz", route_healthz, 1},
 	{"/readyz", route_readyz, 1},
 	{"/metrics", route_metrics, 0},
@@ -327,7 +371,7 @@ static void dispatch(const cs_httpd *s, struct MHD_Connection *conn, const char 
 			r = &routes[i];
 	if (!r)
 		answer_text(a, MHD_HTTP_NOT_FOUND,
-			    "not found; try /, /healthz, /readyz or /metrics");
+			    "not found; try /, /report, /healthz, /readyz or /metrics");
 	else if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
 		answer_text(a, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed; use GET");
 	else if (s->auth && !r->open && !authorized(s, conn))
@@ -352,7 +396,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	answer a = {0, NULL, CS_BUF_INIT};
+	answer a = {0, NULL, CS_BUF_INIT, conn};
 	cs_buf_init(&a.body, 16 << 20);
 	dispatch(cls, conn, url, method, &a);
 	struct MHD_Response *resp = MHD_create_response_from_buffer(

@@ -88,6 +88,7 @@ enum cs_store_ctrl_op {
 	CS_CTRL_RATE_SLOT = 104,      /* arg: cs_rate_slot *, for the shared budget */
 	CS_CTRL_RUN_HISTORY = 105,    /* arg: cs_run_history *, for the status page */
 	CS_CTRL_PLUGIN_REJECTIONS = 106, /* arg: cs_plugin_rejections *, for the status page */
+	CS_CTRL_GIVING = 107,         /* arg: cs_giving_query *, for the giving report */
 	CS_CTRL_DROP_PLAN = 110,      /* arg: cs_drop_plan *, for `db rollback|reset` */
 	CS_CTRL_BACKUP = 111          /* arg: cs_store_backup *, before a schema change */
 };
@@ -196,6 +197,51 @@ typedef struct cs_plugin_rejections {
 	void *ctx;
 } cs_plugin_rejections;
 
+/* CS_CTRL_GIVING: one part of the giving report (web/report.h), for one
+ * org or (org_id 0) every org together, read in the views' own terms: a
+ * gift is a successful transaction that is not deleted, money is summed
+ * exactly and given in the org's currency units. cb gets one row at a
+ * time: label (text, NULL for SQL NULL) and n numbers (null[i] set for SQL
+ * NULL). Never a donor's name or email. The parts and their columns:
+ *   MONTHS        "YYYY-MM" of purchased_at in [from, until): gifts, amount,
+ *                 recurring gifts, recurring amount (a plan's gifts),
+ *                 distinct donors; from transactions
+ *   FIRST_GIFTS   "YYYY-MM" of first_donation_date in [from, until): donors
+ *                 whose first gift it was; from supporter_summary
+ *   VALUE         value_tier (NULL: no successful gift): sort, supporters,
+ *                 total lifetime value; from donor_value_distribution
+ *   ENGAGEMENT    engagement_segment, the same columns; from
+ *                 donor_engagement_distribution
+ *   CAMPAIGNS     name: campaign_id, goal, raised, percent_of_goal,
+ *                 gift_count, unique_donors; the `limit` (1..100) that raised
+ *                 most; from campaign_performance
+ *   DONORS        label NULL: donors who gave once, donors who gave more
+ *                 than once; from supporter_summary
+ * from and until are dates (YYYY-MM-DD, UTC), for the monthly parts. */
+enum cs_giving_part {
+	CS_GIVING_MONTHS = 0,
+	CS_GIVING_FIRST_GIFTS,
+	CS_GIVING_VALUE,
+	CS_GIVING_ENGAGEMENT,
+	CS_GIVING_CAMPAIGNS,
+	CS_GIVING_DONORS,
+	CS_GIVING_NPARTS
+};
+#define CS_GIVING_COLS 8
+typedef struct cs_giving_row {
+	const char *label;
+	int n;
+	double v[CS_GIVING_COLS];
+	unsigned char null[CS_GIVING_COLS];
+} cs_giving_row;
+typedef struct cs_giving_query {
+	int part;          /* in: enum cs_giving_part */
+	long long org_id;  /* in: 0 every org */
+	const char *from, *until; /* in: the monthly parts' dates */
+	int limit;         /* in: CAMPAIGNS */
+	int (*cb)(const cs_giving_row *row, void *ctx);
+	void *ctx;
+} cs_giving_query;
 
 /* CS_CTRL_HAS_ROWS: whether an org has any row of an entity, through the
  * organization_id index. A full scan that starts on none cannot leave a row

@@ -3,6 +3,7 @@
  * escaping it, and never emit bytes a strict XML parser refuses. */
 #include "web/web_html.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -167,6 +168,15 @@ void cs_web_fmt_count(long long v, char *out, size_t n)
 			out[o++] = digits[i];
 	}
 	out[o] = '\0';
+}
+
+void cs_web_fmt_money(double v, char *out, size_t n)
+{
+	long long cents = llround(v * 100);
+	long long a = cents < 0 ? -cents : cents;
+	char whole[40];
+	cs_web_fmt_count(a / 100, whole, sizeof(whole));
+	snprintf(out, n, "%s%s.%02lld", cents < 0 ? "-" : "", whole, a % 100);
 }
 
 void cs_web_fmt_secs(double s, char *out, size_t n)

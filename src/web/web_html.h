@@ -36,6 +36,8 @@ void cs_web_scrub_emails(const char *s, char *out, size_t n);
 
 /* "1,234,567" */
 void cs_web_fmt_count(long long v, char *out, size_t n);
+/* An amount to the cent with separators: "12,345.60", "-3.00". */
+void cs_web_fmt_money(double v, char *out, size_t n);
 /* "0.4 s", "12.5 s", "3 min 05 s", "1 h 02 min"; "-" when s < 0 */
 void cs_web_fmt_secs(double s, char *out, size_t n);
 

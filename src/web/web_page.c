@@ -227,7 +227,7 @@ static void history(cs_web_w *w, const cs_web_org *o, int ent)
 	cs_web_chart c = {id, title, desc, "runs, oldest to newest", "failed run", e->nruns, failed,
 			  {{"records", CS_WEB_BARS, "s-records", recs},
 			   {"duration (s)", CS_WEB_DOTS, "s-secs", secs}},
-			  2};
+			  2, NULL, 0, 0, 0, NULL};
 	cs_web_tag(w, "<figure>");
 	cs_web_elem(w, "figcaption", NULL, title);
 	cs_web_svg_chart(w, &c);

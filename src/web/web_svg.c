@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #define W 560
 #define H 220
@@ -14,6 +15,10 @@
 #define BOTTOM 40
 #define PLOT_W (W - LEFT - RIGHT)
 #define PLOT_H (H - TOP - BOTTOM)
+/* Slanted tick labels need room below the plot: the chart grows by this,
+ * the plot keeps its size. */
+#define SLANT_ROOM 70
+#define TICK_CHARS 18 /* a longer label is cut (the table has it whole) */
 
 /* A tick scale: the smallest 1, 2 or 5 x 10^k at or above the maximum. */
 static double nice_max(const double *v, int n)
@@ -75,17 +80,21 @@ static void axis(cs_web_w *w, const cs_web_series *s, int right, double max)
 	cs_web_tag(w, "</text></g>");
 }
 
-static void marks(cs_web_w *w, const cs_web_chart *c, const cs_web_series *s, double max)
+/* Series k of a grouped chart sits in its share of each slot; a lone bar
+ * series is centred. */
+static void marks(cs_web_w *w, const cs_web_chart *c, int k, double max)
 {
+	const cs_web_series *s = &c->series[k];
 	double slot = (double)PLOT_W / (c->n ? c->n : 1);
-	double bw = slot * 0.6;
+	double bw = c->grouped ? slot * 0.8 / c->nseries : slot * 0.6;
+	double shift = c->grouped ? -slot * 0.4 + bw * (k + 0.5) : 0;
 	char tag[256];
 	snprintf(tag, sizeof(tag), "<g class=\"%s\">", s->cls);
 	cs_web_tag(w, tag);
 	for (int i = 0; i < c->n; i++) {
 		if (s->v[i] < 0)
 			continue;
-		double cx = LEFT + slot * (i + 0.5), y = y_of(s->v[i], max);
+		double cx = LEFT + slot * (i + 0.5) + shift, y = y_of(s->v[i], max);
 		if (s->kind == CS_WEB_BARS)
 			snprintf(tag, sizeof(tag),
 				 "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"%s/>",
@@ -102,6 +111,8 @@ static void failures(cs_web_w *w, const cs_web_chart *c)
 {
 	double slot = (double)PLOT_W / (c->n ? c->n : 1);
 	char tag[200];
+	if (!c->marked)
+		return;
 	cs_web_tag(w, "<g class=\"mark\">");
 	for (int i = 0; c->marked && i < c->n; i++) {
 		if (!c->marked[i])
@@ -127,6 +138,8 @@ static void legend(cs_web_w *w, const cs_web_chart *c)
 		cs_web_text(w, c->series[s].name);
 		cs_web_tag(w, "</text>");
 	}
+	if (!c->mark_label)
+		return;
 	snprintf(tag, sizeof(tag),
 		 "<path class=\"mark\" d=\"M%d 5 l8 8 m0 -8 l-8 8\"/><text x=\"%d\" y=\"13\">", x,
 		 x + 14);
@@ -135,13 +148,69 @@ static void legend(cs_web_w *w, const cs_web_chart *c)
 	cs_web_tag(w, "</text>");
 }
 
+/* s cut to at most TICK_CHARS characters, never inside one (UTF-8). */
+static void cut_label(const char *s, char *out, size_t n)
+{
+	size_t o = 0;
+	int chars = 0;
+	for (; *s && o + 4 < n; chars++) {
+		if (chars == TICK_CHARS) {
+			memcpy(out + o, "\xE2\x80\xA6", 3); /* an ellipsis */
+			o += 3;
+			break;
+		}
+		do
+			out[o++] = *s++;
+		while (*s && ((unsigned char)*s & 0xC0) == 0x80 && o + 1 < n);
+	}
+	out[o] = '\0';
+}
+
+/* The x axis' labels under their slots, slanted to fit long ones. */
+static void ticks(cs_web_w *w, const cs_web_chart *c)
+{
+	double slot = (double)PLOT_W / (c->n ? c->n : 1);
+	int every = c->tick_every > 1 ? c->tick_every : 1;
+	char tag[200], label[4 * TICK_CHARS + 8];
+	cs_web_tag(w, "<g class=\"axis ticks\">");
+	for (int i = 0; i < c->n; i += every) {
+		double x = LEFT + slot * (i + 0.5);
+		int y = TOP + PLOT_H + 14;
+		if (c->slant)
+			snprintf(tag, sizeof(tag),
+				 "<text x=\"%.1f\" y=\"%d\" text-anchor=\"end\" "
+				 "transform=\"rotate(-35 %.1f %d)\">",
+				 x, y, x, y);
+		else
+			snprintf(tag, sizeof(tag), "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">",
+				 x, y);
+		cs_web_tag(w, tag);
+		cut_label(c->ticks[i] ? c->ticks[i] : "", label, sizeof(label));
+		cs_web_text(w, label);
+		cs_web_tag(w, "</text>");
+	}
+	cs_web_tag(w, "</g>");
+}
+
+/* The largest value of every series, for a grouped chart's shared axis. */
+static double shared_max(const cs_web_chart *c)
+{
+	double m = 0;
+	for (int s = 0; s < c->nseries; s++) {
+		double v = nice_max(c->series[s].v, c->n);
+		m = v > m ? v : m;
+	}
+	return m;
+}
+
 void cs_web_svg_chart(cs_web_w *w, const cs_web_chart *c)
 {
 	char tag[400];
+	int h = H + (c->ticks && c->slant ? SLANT_ROOM : 0);
 	snprintf(tag, sizeof(tag),
 		 "<svg class=\"chart\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" "
 		 "aria-labelledby=\"%s-t %s-d\">",
-		 W, H, W, H, c->id, c->id);
+		 W, h, W, h, c->id, c->id);
 	cs_web_tag(w, tag);
 	snprintf(tag, sizeof(tag), "<title id=\"%s-t\">", c->id);
 	cs_web_tag(w, tag);
@@ -155,14 +224,20 @@ void cs_web_svg_chart(cs_web_w *w, const cs_web_chart *c)
 		 LEFT + PLOT_W, TOP);
 	cs_web_tag(w, tag);
 	for (int s = 0; s < c->nseries; s++) {
-		double max = nice_max(c->series[s].v, c->n);
-		axis(w, &c->series[s], s == 1, max);
-		marks(w, c, &c->series[s], max);
+		double max = c->grouped ? shared_max(c) : nice_max(c->series[s].v, c->n);
+		cs_web_series shared = {c->y_label, CS_WEB_BARS, "shared", NULL};
+		if (!c->grouped)
+			axis(w, &c->series[s], s == 1, max);
+		else if (s == 0)
+			axis(w, c->y_label ? &shared : &c->series[0], 0, max);
+		marks(w, c, s, max);
 	}
 	failures(w, c);
 	legend(w, c);
+	if (c->ticks)
+		ticks(w, c);
 	snprintf(tag, sizeof(tag), "<text class=\"axis-label\" x=\"%d\" y=\"%d\" text-anchor=\"middle\">",
-		 LEFT + PLOT_W / 2, H - 10);
+		 LEFT + PLOT_W / 2, h - 10);
 	cs_web_tag(w, tag);
 	cs_web_text(w, c->x_label);
 	cs_web_tag(w, "</text></svg>");

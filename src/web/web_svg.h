@@ -25,11 +25,19 @@ typedef struct cs_web_chart {
 	const char *title;   /* "supporters: the last 30 runs" */
 	const char *desc;    /* one sentence for screen readers */
 	const char *x_label; /* "runs, oldest to newest" */
-	const char *mark_label; /* legend of a marked point: "failed run" */
+	const char *mark_label; /* legend of a marked point: "failed run"; NULL: none */
 	int n;
 	const unsigned char *marked; /* n flags, or NULL */
 	cs_web_series series[CS_WEB_CHART_SERIES];
 	int nseries;
+	/* n labels under the x axis (months, segments), or NULL; every
+	 * tick_every-th is written (0 or 1: all), slanted when slant is set */
+	const char *const *ticks;
+	int tick_every, slant;
+	/* both series are bars side by side on one shared left axis (amounts
+	 * of one kind: raised and goal), instead of one axis each */
+	int grouped;
+	const char *y_label; /* a grouped chart's axis label: "amount" */
 } cs_web_chart;
 
 void cs_web_svg_chart(cs_web_w *w, const cs_web_chart *c);

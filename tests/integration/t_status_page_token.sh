@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The endpoint's access rule (issue 13): beyond loopback the daemon refuses
-# to start without a token (exit 2, nothing left running); with one, / and
-# /metrics answer 401 without it and 200 with 'Authorization: Bearer TOKEN',
+# to start without a token (exit 2, nothing left running); with one, /,
+# /report and /metrics answer 401 without it and 200 with 'Authorization: Bearer TOKEN',
 # /healthz and /readyz need none; the token is never on the command line,
 # in the log, in the status file or in an answer.
 . "$(dirname "$0")/lib.sh"
@@ -38,9 +38,13 @@ code() { curl -s -o "$TEST_TMP/body" -w '%{http_code}' "$@"; }
 assert_eq "$(code "$base/")" 401 "/ without the token"
 ! grep -q "$TOKEN" "$TEST_TMP/body" || fail "the 401 answer shows the token"
 assert_eq "$(code "$base/metrics")" 401 "/metrics without the token"
+assert_eq "$(code "$base/report")" 401 "/report without the token"
+assert_eq "$(code "$base/report?org=all")" 401 "/report?org=all without the token"
 assert_eq "$(code -H "Authorization: Bearer wrong-$TOKEN" "$base/")" 401 "a wrong token"
 assert_eq "$(code -H "Authorization: Bearer $TOKEN" "$base/")" 200 "/ with the token"
 grep -q '<h1>classy-sync status</h1>' "$TEST_TMP/body" || fail "not the status page"
+assert_eq "$(code -H "Authorization: Bearer $TOKEN" "$base/report")" 200 "/report with the token"
+grep -q '<h1>Giving report: ' "$TEST_TMP/body" || fail "not the giving report"
 assert_eq "$(code -H "Authorization: Bearer $TOKEN" "$base/metrics")" 200 "/metrics with the token"
 assert_eq "$(code "$base/healthz")" 200 "/healthz needs no token"
 assert_eq "$(code "$base/readyz")" 200 "/readyz needs no token"

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "web/web_html.h"
+#include "web/web_svg.h"
 
 #include <string.h>
 
@@ -116,6 +117,43 @@ static void test_formats(void **state)
 	assert_string_equal(t, "1 h 02 min");
 	cs_web_fmt_secs(-1, t, sizeof(t));
 	assert_string_equal(t, "-");
+	cs_web_fmt_money(1234567.6, t, sizeof(t));
+	assert_string_equal(t, "1,234,567.60");
+	cs_web_fmt_money(-3, t, sizeof(t));
+	assert_string_equal(t, "-3.00");
+	cs_web_fmt_money(0.005, t, sizeof(t));
+	assert_string_equal(t, "0.01");
+	cs_web_fmt_money(0, t, sizeof(t));
+	assert_string_equal(t, "0.00");
+}
+
+/* The report's charts: labels under the x axis, escaped, cut on a
+ * character boundary (CJK is three bytes); a grouped chart has one axis
+ * with its own label, both series' bars, and no mark legend. */
+static void test_chart_ticks_and_groups(void **state)
+{
+	(void)state;
+	cs_buf b = CS_BUF_INIT;
+	cs_web_w w = {&b, 0};
+	double a[2] = {1, 2}, g[2] = {3, -1};
+	const char *ticks[2] = {"<a&b>", "慈善基金会慈善基金会慈善基金会慈善基金会"};
+	cs_web_chart c = {"c1", "t", "d", "x", NULL, 2, NULL,
+			  {{"raised", CS_WEB_BARS, "s-a", a}, {"goal", CS_WEB_BARS, "s-b", g}},
+			  2, ticks, 1, 1, 1, "amount"};
+	cs_web_svg_chart(&w, &c);
+	assert_int_equal(w.failed, 0);
+	const char *s = cs_buf_str(&b);
+	assert_non_null(strstr(s, "&lt;a&amp;b&gt;"));
+	/* 18 characters then an ellipsis */
+	assert_non_null(strstr(s, ">慈善基金会慈善基金会慈善基金会慈善基\xE2\x80\xA6<"));
+	assert_non_null(strstr(s, ">amount</text>"));
+	assert_null(strstr(s, ">raised</text></g>")); /* no axis of its own */
+	assert_null(strstr(s, "class=\"mark\""));
+	int rects = 0;
+	for (const char *p = s; (p = strstr(p, "<rect x=")); p++)
+		rects++;
+	assert_int_equal(rects, 3); /* a missing goal draws no bar */
+	cs_buf_release(&b);
 }
 
 int main(void)
@@ -128,6 +166,7 @@ int main(void)
 		cmocka_unit_test(test_failure_is_sticky),
 		cmocka_unit_test(test_scrubs_emails),
 		cmocka_unit_test(test_formats),
+		cmocka_unit_test(test_chart_ticks_and_groups),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

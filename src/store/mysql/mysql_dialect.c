@@ -32,6 +32,8 @@ static const cs_sql_word words[] = {
 	/* whole days between two times, truncated like the other dialects */
 	{"days_between", "TIMESTAMPDIFF(DAY, $2, $1)"},
 	{"date", "CAST($1 AS DATE)"},
+	/* UTC: the session's time_zone is +00:00 */
+	{"month", "DATE_FORMAT($1, '%Y-%m')"},
 	/* LOWER() folds every letter utf8mb4 knows (É -> é), which would merge
 	 * contacts that SQLite and the destinations' ASCII hashes keep apart;
 	 * MariaDB has no TRANSLATE(), and under the binary collation REPLACE()

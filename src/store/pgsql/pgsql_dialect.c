@@ -19,6 +19,7 @@ static const cs_sql_word words[] = {
 	/* whole days between two times, truncated like the other dialects */
 	{"days_between", "TRUNC(EXTRACT(EPOCH FROM ($1 - $2)) / 86400)::bigint"},
 	{"date", "($1 AT TIME ZONE 'UTC')::date"},
+	{"month", "to_char($1 AT TIME ZONE 'UTC', 'YYYY-MM')"},
 	/* lower() folds every letter the database's locale knows (É -> é),
 	 * which would merge contacts that SQLite and the destinations' ASCII
 	 * hashes keep apart */

@@ -62,6 +62,8 @@ static int store_ctrl(cs_store *st, int op, void *arg, cs_err *err)
 		return cs_sql_run_history(s, arg, err);
 	if (op == CS_CTRL_PLUGIN_REJECTIONS)
 		return cs_sql_plugin_rejections(s, arg, err);
+	if (op == CS_CTRL_GIVING)
+		return cs_sql_giving(s, arg, err);
 	if (op == CS_CTRL_DROP_PLAN)
 		return cs_sql_schema_plan(s, arg, err);
 	if (op == CS_CTRL_BACKUP && s->hooks.backup)

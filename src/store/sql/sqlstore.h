@@ -107,6 +107,7 @@ int cs_sql_run_facts(cs_sql_store *s, cs_run_facts *f, cs_err *err);
 int cs_sql_plugin_last(cs_sql_store *s, cs_plugin_last *p, cs_err *err);
 int cs_sql_run_history(cs_sql_store *s, cs_run_history *h, cs_err *err);
 int cs_sql_plugin_rejections(cs_sql_store *s, cs_plugin_rejections *r, cs_err *err);
+int cs_sql_giving(cs_sql_store *s, cs_giving_query *g, cs_err *err); /* sql_giving.c */
 int cs_sql_has_rows(cs_sql_store *s, cs_has_rows *h, cs_err *err); /* sql_page.c */
 int cs_sql_recompute_some(cs_sql_store *s, cs_recompute_some *r, cs_err *err);
 int cs_sql_rate_slot(cs_sql_store *s, cs_rate_slot *r, cs_err *err); /* sql_rate.c */

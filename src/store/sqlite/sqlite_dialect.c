@@ -17,6 +17,8 @@ static const cs_sql_word words[] = {
 	 * truncating the raw double would turn an exact 6 days into 5 */
 	{"days_between", "(CAST(ROUND(($1 - $2) * 86400000) AS INTEGER) / 86400000)"},
 	{"date", "date($1)"},
+	/* the UTC month "YYYY-MM" of a stored time: its first seven characters */
+	{"month", "substr($1, 1, 7)"},
 	/* SQLite's lower() folds ASCII letters only (no ICU) */
 	{"lower_ascii", "LOWER($1)"},
 	{"max2", "MAX($1, $2)"},
