@@ -386,7 +386,10 @@ static const sb_field plan_fields[] = {
 	F("raw_currency_code", STR, POOL, 0, 0, 0, 0, 0, EN("USD")),
 	F("raw_donation_amount", NUMSTR, AMOUNT, 0, 0, 0, 10000, 0, NULL),
 	F("recur_until", DATE, DOFF, 80, 0, 0, 365, 1095, NULL),
-	F("schedule", OBJ, RAW, 50, 0, 0, 0, 0, EN("{\"day_of_month\":15}", "{\"day_of_month\":1}")),
+	/* the document's shape: mmdd, month, day */
+	F("schedule", OBJ, RAW, 50, 0, 0, 0, 0,
+	  EN("{\"mmdd\":\"0115\",\"month\":\"January\",\"day\":15}",
+	     "{\"mmdd\":\"0901\",\"month\":\"September\",\"day\":1}")),
 	F("started_at", TIME, TOFF, 0, 0, 0, 0, 0, NULL),
 	F("state", STR, POOL, 0, SUP, LOC, 0, 0, &state),
 	F("status", STR, STATUS, 0, 0, 0, 0, 0, NULL),

@@ -97,6 +97,23 @@ static void value(tstore *t, const cs_entity *e, const char *c, long long id, ch
 	snprintf(out, n, "%s", q_quote(t, 0, "SELECT \"%s\" FROM %s WHERE id = %lld", c, e->name, id));
 }
 
+/* A JSON column's two renderings hold the same document: MariaDB's
+ * JSON_EXTRACT spaces what it prints ({"a": 1}), the writer prints compact
+ * JSON, and MariaDB's JSON is text that keeps either as it came. */
+static int same_json(const cs_column *c, const char *a, const char *b)
+{
+	if (c->type != CS_COL_JSON || a[0] != '\'' || b[0] != '\'')
+		return 0;
+	char x[4096], y[4096];
+	snprintf(x, sizeof(x), "%.*s", (int)strlen(a) - 2, a + 1);
+	snprintf(y, sizeof(y), "%.*s", (int)strlen(b) - 2, b + 1);
+	cJSON *jx = cJSON_Parse(x), *jy = cJSON_Parse(y);
+	int same = jx && jy && cJSON_Compare(jx, jy, 1);
+	cJSON_Delete(jx);
+	cJSON_Delete(jy);
+	return same;
+}
+
 static void test_backfill_matches_the_writer(void **state)
 {
 	(void)state;
@@ -115,7 +132,8 @@ static void test_backfill_matches_the_writer(void **state)
 			insert_old(&t, ent, 1 + odd, json[e][odd]);
 		}
 	}
-	assert_int_equal(t.st->migrate(t.st, &applied, &err), 0);
+	if (t.st->migrate(t.st, &applied, &err))
+		fail_msg("migrate: %s", err.msg);
 	assert_int_equal(applied, 1);
 	/* the same records through the writer, as ids 11 and 12 */
 	for (int e = 0; e < CS_ENT_COUNT; e++)
@@ -139,7 +157,7 @@ static void test_backfill_matches_the_writer(void **state)
 				char old[4096], now[4096];
 				value(&t, ent, c->name, 1 + odd, old, sizeof(old));
 				value(&t, ent, c->name, 11 + odd, now, sizeof(now));
-				if (strcmp(old, now))
+				if (strcmp(old, now) && !same_json(c, old, now))
 					fail_msg("%s.%s (%s value): backfilled %s, written %s",
 						 ent->name, c->name, odd ? "odd" : "good", old, now);
 				/* a good value fills the column; a text column takes any
@@ -183,7 +201,8 @@ static void test_backfilled_times_are_utc(void **state)
 	};
 	for (int i = 0; i < 2; i++)
 		insert_old(&t, &cs_entities[CS_ENT_TRANSACTIONS], i + 1, recs[i]);
-	assert_int_equal(t.st->migrate(t.st, &applied, &err), 0);
+	if (t.st->migrate(t.st, &applied, &err))
+		fail_msg("migrate: %s", err.msg);
 	assert_same_time(q_text(&t, "SELECT charged_at FROM transactions WHERE id = 1"),
 			 "2017-01-01T12:02:01Z");
 	assert_same_time(q_text(&t, "SELECT charged_at FROM transactions WHERE id = 2"),

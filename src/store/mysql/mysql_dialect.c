@@ -26,9 +26,12 @@
 	"^([0-9]{3}[1-9]|[0-9]{2}[1-9][0-9]|[0-9][1-9][0-9]{2}|[1-9][0-9]{3})-(0[1-9]|1[0-2])-" \
 	"(0[1-9]|[12][0-9]|3[01])([T ]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]([.][0-9]+){0,1}"   \
 	"([Zz]|[+-][0-9]{2}(:{0,1}[0-9]{2}){0,1}){0,1}){0,1}$"
-/* The zone of a time ("+HHMM", "+HH:MM", "+HH"; NULL for Z or none) and its
+/* The zone of a time ("+HHMM", "+HH:MM", "+HH"; NULL for Z or none: MariaDB's
+ * REGEXP_SUBSTR gives '' for no match, which a strict CAST refuses) and its
  * minutes east of UTC. */
-#define ZONE(x) "REPLACE(REGEXP_SUBSTR(SUBSTR(" x ", 20), '[+-][0-9]{2}(:{0,1}[0-9]{2}){0,1}$'), ':', '')"
+#define ZONE(x)                                                                         \
+	"NULLIF(REPLACE(REGEXP_SUBSTR(SUBSTR(" x ", 20), '[+-][0-9]{2}(:{0,1}[0-9]{2}){0,1}$'),"  \
+	" ':', ''), '')"
 #define ZONE_MIN(x)                                                                     \
 	"COALESCE((CASE LEFT(" ZONE(x) ", 1) WHEN '-' THEN -1 ELSE 1 END) * (CAST(SUBSTR(" \
 	ZONE(x) ", 2, 2) AS SIGNED) * 60 + IF(LENGTH(" ZONE(x) ") = 5, CAST(SUBSTR(" ZONE(x) \
