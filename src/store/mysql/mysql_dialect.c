@@ -258,6 +258,7 @@ const cs_sql_dialect cs_mysql_dialect = {
 	.partial_indexes = 0,
 	.batch_rows = 100,
 	.ddl_rerunnable = 1,
+	.alter_many = 1,
 	.insert_ignore = "INSERT IGNORE",
 	.ignore_suffix = "",
 	/* every column after the key: MySQL finds the conflicting key itself */

@@ -137,6 +137,7 @@ const cs_sql_dialect cs_pgsql_dialect = {
 	.begin_read = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
 	.table_suffix = "",
 	.partial_indexes = 1,
+	.alter_many = 1,
 	.batch_rows = 100,
 	.insert_ignore = "INSERT",
 	.ignore_suffix = " ON CONFLICT DO NOTHING",

@@ -106,12 +106,37 @@ static int already_done(cs_sql_store *s, const cs_sql_obj *o, int up, int *done,
 	return rc;
 }
 
+/* Appends one object's DDL to b. Where one ALTER TABLE takes several
+ * clauses (alter_many), a column of the table the last statement altered
+ * joins that statement: "ALTER TABLE "t" ADD COLUMN a ..., ADD COLUMN b
+ * ...;". *last names that table, or is NULL after any other statement. */
+static int append_ddl(const cs_sql_dialect *d, const cs_sql_obj *o, int up, const char **last,
+		      cs_buf *b)
+{
+	const cs_sql_added_col *a = o->def;
+	cs_buf one = CS_BUF_INIT;
+	int bad = up ? cs_sql_ddl_create(d, o, &one) : cs_sql_ddl_drop(d, o, &one);
+	/* the generated text starts ALTER TABLE "<table>" (sql_ddl.c) */
+	size_t head = o->kind == CS_OBJ_COLUMN ? strlen("ALTER TABLE \"\" ") + strlen(a->table) : 0;
+	if (!bad && head && d->alter_many && *last && !strcmp(*last, a->table) && b->len &&
+	    b->data[b->len - 1] == ';' && one.len > head) {
+		b->len--; /* reopen the statement */
+		bad |= cs_buf_puts(b, ", ") | cs_buf_puts(b, cs_buf_str(&one) + head);
+	} else if (!bad) {
+		bad |= cs_buf_puts(b, cs_buf_str(&one));
+	}
+	*last = head ? a->table : NULL;
+	cs_buf_release(&one);
+	return bad;
+}
+
 /* Creates (up) or drops (down, in reverse order) the migration's objects,
  * then (up) fills the entity columns it added from raw_json. */
 static int run_objects(cs_sql_store *s, const cs_sql_migration *m, int up, cs_err *err)
 {
 	cs_buf b = CS_BUF_INIT;
 	int bad = 0, rc = 0;
+	const char *last = NULL;
 	for (size_t i = 0; rc == 0 && i < m->nobjs; i++) {
 		size_t n = 0;
 		const cs_sql_obj *list = cs_sql_obj_expand(&m->objs[up ? i : m->nobjs - 1 - i], &n);
@@ -120,8 +145,7 @@ static int run_objects(cs_sql_store *s, const cs_sql_migration *m, int up, cs_er
 			int done = 0;
 			rc = already_done(s, o, up, &done, err);
 			if (rc == 0 && !done)
-				bad |= up ? cs_sql_ddl_create(s->c->dia, o, &b)
-					  : cs_sql_ddl_drop(s->c->dia, o, &b);
+				bad |= append_ddl(s->c->dia, o, up, &last, &b);
 		}
 	}
 	if (rc == 0 && bad)
