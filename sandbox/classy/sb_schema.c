@@ -213,10 +213,13 @@ static const sb_field transaction_fields[] = {
 	F("tax_entity_id", INT, INT, 80, 0, 0, 300, 340, NULL),
 	F("total_gross_amount", NUM, AMOUNT, 0, 0, 0, 10000, 0, NULL),
 	F("updated_at", TIME, UPDATED, 0, 0, 0, 0, 0, NULL),
+	/* the document's shape: every key present, null when not captured */
 	F("utm", OBJ, RAW, 0, 0, 0, 0, 0,
-	  EN("{\"utm_source\":\"newsletter\",\"utm_medium\":\"email\",\"utm_campaign\":\"spring\"}",
-	     "{\"utm_source\":null,\"utm_medium\":null,\"utm_campaign\":null}",
-	     "{\"utm_source\":\"facebook\",\"utm_medium\":\"social\",\"utm_campaign\":\"gt\"}")),
+	  EN("{\"campaign\":\"spring\",\"content\":\"top_banner\",\"medium\":\"email\","
+	     "\"source\":\"newsletter\",\"term\":null}",
+	     "{\"campaign\":null,\"content\":null,\"medium\":null,\"source\":null,\"term\":null}",
+	     "{\"campaign\":\"gt\",\"content\":null,\"medium\":\"social\",\"source\":\"facebook\","
+	     "\"term\":\"donate now\"}")),
 	F("opted_into_payment_sync", BOOL, BOOL, 0, 0, 0, 10, 0, NULL),
 };
 
@@ -386,7 +389,10 @@ static const sb_field plan_fields[] = {
 	F("raw_currency_code", STR, POOL, 0, 0, 0, 0, 0, EN("USD")),
 	F("raw_donation_amount", NUMSTR, AMOUNT, 0, 0, 0, 10000, 0, NULL),
 	F("recur_until", DATE, DOFF, 80, 0, 0, 365, 1095, NULL),
-	F("schedule", OBJ, RAW, 50, 0, 0, 0, 0, EN("{\"day_of_month\":15}", "{\"day_of_month\":1}")),
+	/* the document's shape: mmdd, month, day */
+	F("schedule", OBJ, RAW, 50, 0, 0, 0, 0,
+	  EN("{\"mmdd\":\"0115\",\"month\":\"January\",\"day\":15}",
+	     "{\"mmdd\":\"0901\",\"month\":\"September\",\"day\":1}")),
 	F("started_at", TIME, TOFF, 0, 0, 0, 0, 0, NULL),
 	F("state", STR, POOL, 0, SUP, LOC, 0, 0, &state),
 	F("status", STR, STATUS, 0, 0, 0, 0, 0, NULL),

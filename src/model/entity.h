@@ -11,7 +11,8 @@ enum cs_col_type {
 	CS_COL_BOOL,    /* stored 0/1 */
 	CS_COL_MONEY,   /* exact decimal, see util/money.h */
 	CS_COL_TIME,    /* datetime, stored UTC ISO 8601 with Z */
-	CS_COL_DATE     /* calendar date, stored YYYY-MM-DD */
+	CS_COL_DATE,    /* calendar date, stored YYYY-MM-DD */
+	CS_COL_JSON     /* a nested object or array, stored as compact JSON */
 };
 
 enum cs_col_flags {
@@ -24,6 +25,8 @@ typedef struct cs_column {
 	int flags;        /* enum cs_col_flags */
 	const char *desc; /* the field's description in Classy's OpenAPI document
 			   * (tests/contract/schema checks it); the data dictionary */
+	int since;        /* the migration that added the column to an existing
+			   * table, 0: the table had it from migration 1 */
 } cs_column;
 
 enum cs_entity_id {

@@ -72,11 +72,14 @@ static int make_plan(const cs_sql_table *t, plan *p, cs_err *err)
 	/* columns later migrations added to the table */
 	for (unsigned m = 0; m < cs_sql_nmigrations; m++)
 		for (size_t i = 0; i < cs_sql_migrations[m].nobjs; i++) {
-			const cs_sql_obj *o = &cs_sql_migrations[m].objs[i];
-			const cs_sql_added_col *a = o->def;
-			if (o->kind == CS_OBJ_COLUMN && !strcmp(a->table, t->name) &&
-			    p->ncols < CS_SQL_ROW_MAX)
-				add_col(p, &a->col);
+			size_t n = 0;
+			const cs_sql_obj *x = cs_sql_obj_expand(&cs_sql_migrations[m].objs[i], &n);
+			for (size_t j = 0; j < n; j++) {
+				const cs_sql_added_col *a = x[j].def;
+				if (x[j].kind == CS_OBJ_COLUMN && !strcmp(a->table, t->name) &&
+				    p->ncols < CS_SQL_ROW_MAX)
+					add_col(p, &a->col);
+			}
 		}
 	return 0;
 }

@@ -59,14 +59,15 @@ static void test_migrate_rollback_cycle(void **state)
 	list_migrations(&t, &l);
 	assert_int_equal(l.applied, n);
 	assert_int_equal(l.versions[0], 1);
-	assert_int_equal(l.versions[n - 1], n);
+	/* numbered in order, not densely: 8 is another branch's */
+	assert_int_equal(l.versions[n - 1], cs_sql_migrations[n - 1].version);
 	assert_int_equal(t.st->migrate(t.st, &applied, &err), 0);
 	assert_int_equal(applied, 0);
 
 	/* down to v2 (reference): no view is left, the tables are */
-	for (int v = n; v >= 3; v--) {
+	for (int i = n - 1; i >= 2; i--) {
 		assert_int_equal(t.st->rollback(t.st, &version, &err), 0);
-		assert_int_equal(version, v);
+		assert_int_equal(version, cs_sql_migrations[i].version);
 	}
 	assert_int_equal(tstore_count_views(&t), 0);
 	list_migrations(&t, &l);
@@ -75,9 +76,9 @@ static void test_migrate_rollback_cycle(void **state)
 	assert_int_equal(applied, n - 2);
 	assert_true(tstore_count_views(&t) > 0);
 
-	for (int v = n; v >= 1; v--) {
+	for (int i = n - 1; i >= 0; i--) {
 		assert_int_equal(t.st->rollback(t.st, &version, &err), 0);
-		assert_int_equal(version, v);
+		assert_int_equal(version, cs_sql_migrations[i].version);
 	}
 	assert_int_equal(cs_sql_has_table(t.sql, "supporters"), 0);
 	assert_int_equal(t.st->rollback(t.st, &version, &err), 0);
@@ -118,9 +119,9 @@ static void test_added_column_migration(void **state)
 	tstore_open(&t);
 	assert_true(has_column(&t, "sync_runs", "host"));
 	assert_true(has_column(&t, "plugin_runs", "host"));
-	for (int v = n; v >= 6; v--) { /* the newer ones go first */
+	for (int i = n - 1; cs_sql_migrations[i].version >= 6; i--) { /* newer ones first */
 		assert_int_equal(t.st->rollback(t.st, &version, &err), 0);
-		assert_int_equal(version, v);
+		assert_int_equal(version, cs_sql_migrations[i].version);
 	}
 	assert_false(has_column(&t, "sync_runs", "host"));
 	assert_false(has_column(&t, "plugin_runs", "host"));
@@ -134,9 +135,9 @@ static void test_added_column_migration(void **state)
 		assert_int_equal(t.st->migrate(t.st, &applied, &err), 0);
 		assert_int_equal(applied, 1);
 		/* a rollback that stopped after one column went */
-		for (int v = n; v > 6; v--) {
+		for (int i = n - 1; cs_sql_migrations[i].version > 6; i--) {
 			assert_int_equal(t.st->rollback(t.st, &version, &err), 0);
-			assert_int_equal(version, v);
+			assert_int_equal(version, cs_sql_migrations[i].version);
 		}
 		q_run_ok(&t, "ALTER TABLE sync_runs DROP COLUMN host");
 		assert_int_equal(t.st->rollback(t.st, &version, &err), 0);

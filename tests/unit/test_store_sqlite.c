@@ -10,7 +10,8 @@
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define SYNC1 "2025-01-01T00:00:00.000Z"
 
-static const char *const affinity[] = {"INTEGER", "TEXT", "INTEGER", "REAL", "TEXT", "TEXT"};
+static const char *const affinity[] = {"INTEGER", "TEXT", "INTEGER", "REAL", "TEXT", "TEXT",
+					"TEXT"};
 
 /* SQLite's declared types and pragmas (each product's catalog differs; the
  * columns themselves are used by every other test) */

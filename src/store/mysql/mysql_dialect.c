@@ -20,6 +20,28 @@
 #include "store/sql/aggregates.h"
 #include "store/sql/segments.h"
 
+/* The times the API sends (NOTES.md: Z, +0000, .000Z; a date alone), year 1
+ * on: what the CAST below reads without failing. */
+#define TIME_RX                                                                         \
+	"^([0-9]{3}[1-9]|[0-9]{2}[1-9][0-9]|[0-9][1-9][0-9]{2}|[1-9][0-9]{3})-(0[1-9]|1[0-2])-" \
+	"(0[1-9]|[12][0-9]|3[01])([T ]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]([.][0-9]+){0,1}"   \
+	"([Zz]|[+-][0-9]{2}(:{0,1}[0-9]{2}){0,1}){0,1}){0,1}$"
+/* The zone of a time ("+HHMM", "+HH:MM", "+HH"; NULL for Z or none: MariaDB's
+ * REGEXP_SUBSTR gives '' for no match, which a strict CAST refuses) and its
+ * minutes east of UTC. */
+#define ZONE(x)                                                                         \
+	"NULLIF(REPLACE(REGEXP_SUBSTR(SUBSTR(" x ", 20), '[+-][0-9]{2}(:{0,1}[0-9]{2}){0,1}$'),"  \
+	" ':', ''), '')"
+#define ZONE_MIN(x)                                                                     \
+	"COALESCE((CASE LEFT(" ZONE(x) ", 1) WHEN '-' THEN -1 ELSE 1 END) * (CAST(SUBSTR(" \
+	ZONE(x) ", 2, 2) AS SIGNED) * 60 + IF(LENGTH(" ZONE(x) ") = 5, CAST(SUBSTR(" ZONE(x) \
+	", 4, 2) AS SIGNED), 0)), 0)"
+/* The UTC DATETIME(3) of a time the pattern accepted. */
+#define UTC_TIME(x)                                                                     \
+	"DATE_SUB(CAST(CONCAT(LEFT(" x ", 10), ' ', IF(LENGTH(" x ") > 10, SUBSTR(" x ", 12, 8),"  \
+	" '00:00:00'), COALESCE(REGEXP_SUBSTR(SUBSTR(" x ", 20), '^[.][0-9]{1,6}'), '')) AS"      \
+	" DATETIME(3)), INTERVAL " ZONE_MIN(x) " MINUTE)"
+
 static const cs_sql_word words[] = {
 	/* an exact sum of @x4 values: NUMERIC/DECIMAL never overflows here */
 	{"sum4", "SUM($1)"},
@@ -66,6 +88,28 @@ static const cs_sql_word words[] = {
 	{"key_only_table", ""},
 	/* an index goes with its table: a rerun after the table is gone is fine */
 	{"drop_index", "ALTER TABLE IF EXISTS $2 DROP INDEX IF EXISTS $1"},
+	/* a field of a JSON document (sql_backfill.c): its text (JSON null
+	 * reads 'null': the type tells), its JSON type, itself as JSON; then
+	 * the column value of each type, from the three, as the writer stores
+	 * it, NULL where the writer stores NULL. In strict mode a failed cast
+	 * fails the statement, so each is guarded by a pattern first. */
+	{"jv", "JSON_UNQUOTE(JSON_EXTRACT($1, CONCAT('$.\"', $2, '\"')))"},
+	{"jt", "JSON_TYPE(JSON_EXTRACT($1, CONCAT('$.\"', $2, '\"')))"},
+	{"jx", "JSON_EXTRACT($1, CONCAT('$.\"', $2, '\"'))"},
+	{"j_text", "CASE WHEN $2 = 'NULL' THEN NULL ELSE $1 END"},
+	{"j_int", "CASE WHEN $2 NOT IN ('NULL', 'OBJECT', 'ARRAY', 'BOOLEAN') AND $1 REGEXP"
+		  " '^-{0,1}[0-9]{1,18}$' THEN CAST($1 AS SIGNED) END"},
+	{"j_bool", "CASE WHEN $2 = 'BOOLEAN' THEN $1 = 'true' WHEN $2 IN ('INTEGER', 'UNSIGNED"
+		   " INTEGER') AND $1 IN ('0', '1') THEN $1 = '1' WHEN $2 = 'STRING' THEN CASE"
+		   " LOWER($1) WHEN 'true' THEN 1 WHEN '1' THEN 1 WHEN 't' THEN 1 WHEN 'false' THEN 0"
+		   " WHEN '0' THEN 0 WHEN 'f' THEN 0 END END"},
+	{"j_money", "CASE WHEN $2 NOT IN ('NULL', 'OBJECT', 'ARRAY', 'BOOLEAN') AND TRIM($1) REGEXP"
+		    " '^[+-]{0,1}[0-9]{1,15}([.][0-9]*){0,1}$' THEN ROUND(CAST(TRIM($1) AS"
+		    " DECIMAL(34,12)), 4) END"},
+	{"j_time", "CASE WHEN $2 = 'STRING' AND $1 REGEXP '" TIME_RX "' THEN " UTC_TIME("$1") " END"},
+	{"j_date", "CASE WHEN $2 = 'STRING' AND $1 REGEXP '" TIME_RX "' THEN DATE(" UTC_TIME("$1")
+		   ") END"},
+	{"j_json", "CASE WHEN $2 = 'NULL' THEN NULL ELSE $3 END"},
 	{NULL, NULL},
 };
 
@@ -216,6 +260,7 @@ const cs_sql_dialect cs_mysql_dialect = {
 	.partial_indexes = 0,
 	.batch_rows = 100,
 	.ddl_rerunnable = 1,
+	.alter_many = 1,
 	.insert_ignore = "INSERT IGNORE",
 	.ignore_suffix = "",
 	/* every column after the key: MySQL finds the conflicting key itself */

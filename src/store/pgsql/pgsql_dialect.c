@@ -7,6 +7,13 @@
 #include "store/backends.h"
 #include "store/sql/aggregates.h"
 
+/* The times the API sends (NOTES.md: Z, +0000, .000Z; a date alone), year 1
+ * on: what the cast below reads without failing. */
+#define TIME_RX                                                                         \
+	"^([0-9]{3}[1-9]|[0-9]{2}[1-9][0-9]|[0-9][1-9][0-9]{2}|[1-9][0-9]{3})-(0[1-9]|1[0-2])-" \
+	"(0[1-9]|[12][0-9]|3[01])([T ]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]([.][0-9]+){0,1}"   \
+	"([Zz]|[+-][0-9]{2}(:{0,1}[0-9]{2}){0,1}){0,1}){0,1}$"
+
 static const cs_sql_word words[] = {
 	/* an exact sum of @x4 values: NUMERIC/DECIMAL never overflows here */
 	{"sum4", "SUM($1)"},
@@ -39,6 +46,28 @@ static const cs_sql_word words[] = {
 	{"lock_row", " FOR UPDATE"},
 	{"key_only_table", ""},
 	{"drop_index", "DROP INDEX IF EXISTS $1"},
+	/* a field of a JSON document (sql_backfill.c): its text, its JSON
+	 * type, itself as jsonb; then the column value of each type, from the
+	 * three, as the writer stores it, NULL where the writer stores NULL.
+	 * A cast that could fail is guarded by a pattern first: one odd value
+	 * must not fail the migration. */
+	{"jv", "($1 ->> CAST($2 AS TEXT))"},
+	{"jt", "jsonb_typeof($1 -> CAST($2 AS TEXT))"},
+	{"jx", "($1 -> CAST($2 AS TEXT))"},
+	{"j_text", "$1"},
+	{"j_int", "CASE WHEN $2 IN ('number', 'string') AND $1 ~ '^-{0,1}[0-9]{1,18}$' THEN"
+		  " CAST($1 AS BIGINT) END"},
+	{"j_bool", "CASE WHEN $2 = 'boolean' THEN CAST($1 AS BOOLEAN) WHEN $2 = 'number' AND $1 IN"
+		   " ('0', '1') THEN $1 = '1' WHEN $2 = 'string' THEN CASE lower($1) WHEN 'true' THEN"
+		   " TRUE WHEN '1' THEN TRUE WHEN 't' THEN TRUE WHEN 'false' THEN FALSE WHEN '0' THEN"
+		   " FALSE WHEN 'f' THEN FALSE END END"},
+	{"j_money", "CASE WHEN $2 IN ('number', 'string') AND btrim($1) ~"
+		    " '^[+-]{0,1}[0-9]{1,15}([.][0-9]*){0,1}$' THEN ROUND(CAST(btrim($1) AS NUMERIC),"
+		    " 4) END"},
+	{"j_time", "CASE WHEN $2 = 'string' AND $1 ~ '" TIME_RX "' THEN CAST($1 AS TIMESTAMPTZ) END"},
+	{"j_date", "CASE WHEN $2 = 'string' AND $1 ~ '" TIME_RX "' THEN CAST(CAST($1 AS TIMESTAMPTZ)"
+		   " AT TIME ZONE 'UTC' AS DATE) END"},
+	{"j_json", "CASE WHEN $2 = 'null' THEN NULL ELSE $3 END"},
 	{NULL, NULL},
 };
 
@@ -109,6 +138,7 @@ const cs_sql_dialect cs_pgsql_dialect = {
 	.begin_read = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
 	.table_suffix = "",
 	.partial_indexes = 1,
+	.alter_many = 1,
 	.batch_rows = 100,
 	.insert_ignore = "INSERT",
 	.ignore_suffix = " ON CONFLICT DO NOTHING",

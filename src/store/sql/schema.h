@@ -58,7 +58,11 @@ enum cs_sql_obj_kind {
 	CS_OBJ_INDEX,
 	CS_OBJ_VIEW,
 	CS_OBJ_ENTITY_TABLES, /* the mirrored entity tables, from model/entities.c */
-	CS_OBJ_COLUMN         /* a cs_sql_added_col */
+	CS_OBJ_COLUMN,        /* a cs_sql_added_col */
+	/* the columns the model says a migration adds to the entity tables
+	 * (cs_column.since == *(const int *)def): a CS_OBJ_COLUMN each, and the
+	 * migration fills them from raw_json (sql_backfill.c) */
+	CS_OBJ_ENTITY_COLUMNS
 };
 
 typedef struct cs_sql_obj {
@@ -86,6 +90,17 @@ int cs_sql_table_name_ephemeral(const char *name);
  * built once (sql_entities.c). */
 const cs_sql_table *cs_sql_entity_table(int entity);
 const cs_sql_index *cs_sql_entity_indexes(int entity, size_t *n);
+
+/* The objects o stands for, n of them: the CS_OBJ_COLUMN of each entity
+ * column a CS_OBJ_ENTITY_COLUMNS adds (in entity, then model order; NULL
+ * and 0 when none), or o itself. Whatever walks a migration's objects walks
+ * these. */
+const cs_sql_obj *cs_sql_obj_expand(const cs_sql_obj *o, size_t *n);
+
+/* After a migration's DDL: fills the columns a CS_OBJ_ENTITY_COLUMNS of
+ * version `since` added from each row's raw_json (sql_backfill.c). */
+struct cs_sql_store;
+int cs_sql_backfill(struct cs_sql_store *s, int since, cs_err *err);
 
 /* What a table holds, in a few words for people, or NULL. */
 const char *cs_sql_table_about(const char *table);

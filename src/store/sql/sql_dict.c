@@ -96,11 +96,14 @@ static int emit_table(const cs_sql_table *t, const cs_entity *e,
 	/* the columns later migrations add, in their order */
 	for (unsigned m = 0; m < cs_sql_nmigrations; m++)
 		for (size_t k = 0; k < cs_sql_migrations[m].nobjs; k++) {
-			const cs_sql_obj *o = &cs_sql_migrations[m].objs[k];
-			const cs_sql_added_col *a = o->def;
-			if (o->kind == CS_OBJ_COLUMN && !strcmp(a->table, t->name) &&
-			    n < MAX_DICT_COLS)
-				table_col(&cols[n++], t->name, &a->col, e);
+			size_t nx = 0;
+			const cs_sql_obj *x = cs_sql_obj_expand(&cs_sql_migrations[m].objs[k], &nx);
+			for (size_t j = 0; j < nx; j++) {
+				const cs_sql_added_col *a = x[j].def;
+				if (x[j].kind == CS_OBJ_COLUMN && !strcmp(a->table, t->name) &&
+				    n < MAX_DICT_COLS)
+					table_col(&cols[n++], t->name, &a->col, e);
+			}
 		}
 	const cs_sql_dict_text *d = text_of(t->name, NULL, 0);
 	cs_dict_table out = {t->name, 0, e ? e->schema : NULL, d ? d->desc : NULL, cols, n};

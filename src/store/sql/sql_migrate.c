@@ -106,24 +106,56 @@ static int already_done(cs_sql_store *s, const cs_sql_obj *o, int up, int *done,
 	return rc;
 }
 
-/* Creates (up) or drops (down, in reverse order) the migration's objects. */
+/* Appends one object's DDL to b. Where one ALTER TABLE takes several
+ * clauses (alter_many), a column of the table the last statement altered
+ * joins that statement: "ALTER TABLE "t" ADD COLUMN a ..., ADD COLUMN b
+ * ...;". *last names that table, or is NULL after any other statement. */
+static int append_ddl(const cs_sql_dialect *d, const cs_sql_obj *o, int up, const char **last,
+		      cs_buf *b)
+{
+	const cs_sql_added_col *a = o->def;
+	cs_buf one = CS_BUF_INIT;
+	int bad = up ? cs_sql_ddl_create(d, o, &one) : cs_sql_ddl_drop(d, o, &one);
+	/* the generated text starts ALTER TABLE "<table>" (sql_ddl.c) */
+	size_t head = o->kind == CS_OBJ_COLUMN ? strlen("ALTER TABLE \"\" ") + strlen(a->table) : 0;
+	if (!bad && head && d->alter_many && *last && !strcmp(*last, a->table) && b->len &&
+	    b->data[b->len - 1] == ';' && one.len > head) {
+		b->len--; /* reopen the statement */
+		bad |= cs_buf_puts(b, ", ") | cs_buf_puts(b, cs_buf_str(&one) + head);
+	} else if (!bad) {
+		bad |= cs_buf_puts(b, cs_buf_str(&one));
+	}
+	*last = head ? a->table : NULL;
+	cs_buf_release(&one);
+	return bad;
+}
+
+/* Creates (up) or drops (down, in reverse order) the migration's objects,
+ * then (up) fills the entity columns it added from raw_json. */
 static int run_objects(cs_sql_store *s, const cs_sql_migration *m, int up, cs_err *err)
 {
 	cs_buf b = CS_BUF_INIT;
 	int bad = 0, rc = 0;
+	const char *last = NULL;
 	for (size_t i = 0; rc == 0 && i < m->nobjs; i++) {
-		const cs_sql_obj *o = &m->objs[up ? i : m->nobjs - 1 - i];
-		int done = 0;
-		rc = already_done(s, o, up, &done, err);
-		if (rc == 0 && !done)
-			bad |= up ? cs_sql_ddl_create(s->c->dia, o, &b)
-				  : cs_sql_ddl_drop(s->c->dia, o, &b);
+		size_t n = 0;
+		const cs_sql_obj *list = cs_sql_obj_expand(&m->objs[up ? i : m->nobjs - 1 - i], &n);
+		for (size_t j = 0; rc == 0 && j < n; j++) {
+			const cs_sql_obj *o = &list[up ? j : n - 1 - j];
+			int done = 0;
+			rc = already_done(s, o, up, &done, err);
+			if (rc == 0 && !done)
+				bad |= append_ddl(s->c->dia, o, up, &last, &b);
+		}
 	}
 	if (rc == 0 && bad)
 		rc = cs_err_set(err, CS_ERR, "cannot build the schema of migration %d: out of memory",
 				m->version);
 	if (rc == 0 && b.len)
 		rc = cs_sql_script(s->c, cs_buf_str(&b), "execute SQL", err);
+	for (size_t i = 0; rc == 0 && up && i < m->nobjs; i++)
+		if (m->objs[i].kind == CS_OBJ_ENTITY_COLUMNS)
+			rc = cs_sql_backfill(s, *(const int *)m->objs[i].def, err);
 	cs_buf_release(&b);
 	return rc;
 }
@@ -306,35 +338,37 @@ static int plan_item(cs_sql_store *s, const cs_sql_migration *m, const char *kin
 	return p->cb ? p->cb(&it, p->ctx) : 0;
 }
 
+static int plan_obj(cs_sql_store *s, const cs_sql_migration *m, const cs_sql_obj *o,
+		    cs_drop_plan *p, cs_err *err)
+{
+	const cs_sql_added_col *a = o->def;
+	int rc = 0;
+	switch (o->kind) {
+	case CS_OBJ_TABLE:
+		return plan_item(s, m, "table", ((const cs_sql_table *)o->def)->name, NULL, p, err);
+	case CS_OBJ_INDEX:
+		return plan_item(s, m, "index", ((const cs_sql_index *)o->def)->name, NULL, p, err);
+	case CS_OBJ_VIEW:
+		return plan_item(s, m, "view", ((const cs_sql_view *)o->def)->name, NULL, p, err);
+	case CS_OBJ_COLUMN:
+		return plan_item(s, m, "column", a->table, a->col.name, p, err);
+	case CS_OBJ_ENTITY_TABLES:
+		for (int e = CS_ENT_COUNT - 1; rc == 0 && e >= 0; e--)
+			rc = plan_item(s, m, "table", cs_sql_entity_table(e)->name, NULL, p, err);
+		return rc;
+	}
+	return 0;
+}
+
 static int plan_migration(cs_sql_store *s, const cs_sql_migration *m, cs_drop_plan *p,
 			  cs_err *err)
 {
 	int rc = 0;
-	for (size_t i = 0; rc == 0 && i < m->nobjs; i++) {
-		const cs_sql_obj *o = &m->objs[m->nobjs - 1 - i];
-		const cs_sql_added_col *a = o->def;
-		switch (o->kind) {
-		case CS_OBJ_TABLE:
-			rc = plan_item(s, m, "table", ((const cs_sql_table *)o->def)->name, NULL, p,
-				       err);
-			break;
-		case CS_OBJ_INDEX:
-			rc = plan_item(s, m, "index", ((const cs_sql_index *)o->def)->name, NULL, p,
-				       err);
-			break;
-		case CS_OBJ_VIEW:
-			rc = plan_item(s, m, "view", ((const cs_sql_view *)o->def)->name, NULL, p,
-				       err);
-			break;
-		case CS_OBJ_COLUMN:
-			rc = plan_item(s, m, "column", a->table, a->col.name, p, err);
-			break;
-		case CS_OBJ_ENTITY_TABLES:
-			for (int e = CS_ENT_COUNT - 1; rc == 0 && e >= 0; e--)
-				rc = plan_item(s, m, "table", cs_sql_entity_table(e)->name, NULL, p,
-					       err);
-			break;
-		}
+	for (size_t k = 0; rc == 0 && k < m->nobjs; k++) {
+		size_t n = 0;
+		const cs_sql_obj *list = cs_sql_obj_expand(&m->objs[m->nobjs - 1 - k], &n);
+		for (size_t i = 0; rc == 0 && i < n; i++)
+			rc = plan_obj(s, m, &list[n - 1 - i], p, err);
 	}
 	return rc;
 }

@@ -131,6 +131,21 @@ static int conv_date(cs_sql_row *r, int k, const cJSON *v)
 	return rc;
 }
 
+/* A nested object or array, as compact JSON for a JSON column; any other
+ * value is printed as JSON too (a string quoted), so every product's JSON
+ * type takes it. */
+static int conv_json(cs_sql_row *r, int k, const cJSON *v)
+{
+	char *json = cJSON_PrintUnformatted(v);
+	if (!json || r->nowned == CS_SQL_ROW_MAX) {
+		cJSON_free(json);
+		return CS_ERR;
+	}
+	r->owned[r->nowned++] = json;
+	r->v[k] = (cs_sql_val){CS_SQL_JSON, 0, 0, json};
+	return 0;
+}
+
 static const struct {
 	int (*conv)(cs_sql_row *r, int k, const cJSON *v);
 	const char *what; /* for the debug log */
@@ -138,6 +153,7 @@ static const struct {
 	[CS_COL_INT] = {conv_int, "an integer"},   [CS_COL_TEXT] = {conv_text, "text"},
 	[CS_COL_BOOL] = {conv_bool, "a boolean"},  [CS_COL_MONEY] = {conv_money, "an amount"},
 	[CS_COL_TIME] = {conv_time, "a datetime"}, [CS_COL_DATE] = {conv_date, "a date"},
+	[CS_COL_JSON] = {conv_json, "JSON"},
 };
 
 /* Column of the field at position pos of a record, through the memo. */

@@ -5,7 +5,8 @@
  * (sql_page.c) and `db copy` (store_copy.c). */
 #include "store/sql/sqlstore.h"
 
-#define CS_SQL_ROW_MAX 72
+/* the widest entity (campaigns: 106 mirrored columns) plus the store's */
+#define CS_SQL_ROW_MAX 128
 #define CS_SQL_ROW_SCRATCH 64
 /* Row layout: [0] id, [1] organization_id, then the mirrored columns in
  * entity order, then raw_json, synced_at, deleted_at. */

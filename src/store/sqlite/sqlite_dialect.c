@@ -7,6 +7,11 @@
 
 /* Times are stored as UTC ISO 8601 text (with or without milliseconds), so
  * they are compared and subtracted as julian days, never as strings. */
+/* A time's zone "+HHMM" as SQLite's date functions read it ("+HH:MM"). */
+#define ZONE_FIX(x)                                                                     \
+	"CASE WHEN " x " GLOB '*[+-][0-9][0-9][0-9][0-9]' THEN substr(" x ", 1, length(" x \
+	") - 2) || ':' || substr(" x ", -2) ELSE " x " END"
+
 static const cs_sql_word words[] = {
 	/* db copy: AUTOINCREMENT follows explicit ids by itself */
 	{"serial_restart", "SELECT 1"},
@@ -45,6 +50,32 @@ static const cs_sql_word words[] = {
 	{"lock_row", ""}, /* BEGIN IMMEDIATE already holds the write lock */
 	{"key_only_table", " WITHOUT ROWID"},
 	{"drop_index", "DROP INDEX IF EXISTS $1"},
+	/* a field of a JSON document (sql_backfill.c): its text, its JSON
+	 * type, itself as JSON; then the column value of each type, from the
+	 * three, as the writer's converters (sql_row.c) make it, NULL where
+	 * they store NULL. json_extract gives true as 1: the type tells. */
+	{"jv", "json_extract($1, '$.\"' || $2 || '\"')"},
+	{"jt", "json_type($1, '$.\"' || $2 || '\"')"},
+	{"jx", "($1 -> ('$.\"' || $2 || '\"'))"},
+	{"j_text", "CASE $2 WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE $1 END"},
+	{"j_int", "CASE WHEN $2 = 'integer' THEN $1 WHEN $2 = 'text' AND length($1) BETWEEN 1 AND 18"
+		  " AND ltrim($1, '-') <> '' AND substr($1, 1 + ($1 GLOB '-*')) NOT GLOB '*[^0-9]*'"
+		  " THEN CAST($1 AS INTEGER) END"},
+	{"j_bool", "CASE WHEN $2 = 'true' THEN 1 WHEN $2 = 'false' THEN 0 WHEN $2 IN ('integer',"
+		   " 'real') AND $1 IN (0, 1) THEN CAST($1 AS INTEGER) WHEN $2 = 'text' THEN CASE"
+		   " lower($1) WHEN 'true' THEN 1 WHEN '1' THEN 1 WHEN 't' THEN 1 WHEN 'false' THEN 0"
+		   " WHEN '0' THEN 0 WHEN 'f' THEN 0 END END"},
+	/* the writer keeps four places (util/money.h) */
+	{"j_money", "CASE WHEN $2 IN ('integer', 'real') THEN ROUND($1, 4) WHEN $2 = 'text' AND"
+		    " trim($1) GLOB '*[0-9]*' AND trim($1) NOT GLOB '*[^0-9.+-]*' THEN"
+		    " ROUND(CAST(trim($1) AS REAL), 4) END"},
+	/* the stored form: UTC, milliseconds when the API sent a fraction, a
+	 * date alone as the date */
+	{"j_time", "CASE WHEN $2 = 'text' THEN CASE WHEN length($1) = 10 THEN date($1) ELSE"
+		   " strftime(CASE WHEN instr($1, '.') THEN '%Y-%m-%dT%H:%M:%fZ' ELSE"
+		   " '%Y-%m-%dT%H:%M:%SZ' END, " ZONE_FIX("$1") ") END END"},
+	{"j_date", "CASE WHEN $2 = 'text' THEN date(" ZONE_FIX("$1") ") END"},
+	{"j_json", "CASE WHEN $2 = 'null' THEN NULL ELSE $3 END"},
 	{NULL, NULL},
 };
 

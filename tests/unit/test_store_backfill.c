@@ -1,0 +1,268 @@
+/* Migration 9 on every backend (SQLite, and through tests/with-backend.sh
+ * PostgreSQL and MySQL): it adds a column for every field the entity
+ * tables did not mirror, and fills them from the raw_json of rows written
+ * before it, with no refetch. The same record written before the migration
+ * (by the old schema: id, organization, raw_json) and after it (by the
+ * writer) reads back the same in every column the migration added: the
+ * backfill gives what the writer's converters give, in Classy's time forms
+ * and for values that do not convert (NULL on both sides). Its rollback
+ * drops the columns again. */
+#include "test_store_helpers.h"
+
+#include <cjson/cJSON.h>
+
+#define V9 9
+#define SYNC "2024-05-01T10:00:00.123Z"
+
+/* The index of migration 9 in the list, whose rollback comes first. */
+static int top_is_v9(void)
+{
+	return cs_sql_migrations[cs_sql_nmigrations - 1].version == V9;
+}
+
+/* Classy's time forms (NOTES.md), and an offset that is not UTC. */
+static const char *const times[] = {"2021-04-23T08:23:21Z", "2021-04-23T08:23:21+0000",
+				    "2024-10-05T14:48:00.000Z", "2021-04-23T10:23:21+02:00"};
+
+/* A record of entity e with every field of migration 9 set: good values
+ * (odd == 0), or values of the wrong kind for the column (odd == 1). */
+static char *record(const cs_entity *e, long long id, int odd)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "id", (double)id);
+	cJSON_AddStringToObject(o, "updated_at", "2024-01-01T00:00:00Z");
+	int k = 0;
+	for (size_t i = 0; i < e->ncolumns; i++) {
+		const cs_column *c = &e->columns[i];
+		if (c->since != V9)
+			continue;
+		k++;
+		switch (c->type) {
+		case CS_COL_INT:
+			odd ? cJSON_AddStringToObject(o, c->name, "12a")
+			    : cJSON_AddNumberToObject(o, c->name, 1000 + k);
+			break;
+		case CS_COL_TEXT:
+			odd ? cJSON_AddNumberToObject(o, c->name, 42)
+			    : cJSON_AddStringToObject(o, c->name, "Grüße, O'Brien");
+			break;
+		case CS_COL_BOOL:
+			odd ? cJSON_AddStringToObject(o, c->name, "maybe")
+			    : cJSON_AddBoolToObject(o, c->name, k % 2);
+			break;
+		case CS_COL_MONEY:
+			odd ? cJSON_AddStringToObject(o, c->name, "n/a")
+			    : cJSON_AddNumberToObject(o, c->name, 12.5 + k);
+			break;
+		case CS_COL_TIME:
+			cJSON_AddStringToObject(o, c->name, odd ? "yesterday" : times[k % 4]);
+			break;
+		case CS_COL_DATE:
+			cJSON_AddStringToObject(o, c->name, odd ? "2023-13-45" : "2023-04-01");
+			break;
+		case CS_COL_JSON:
+			if (odd)
+				cJSON_AddStringToObject(o, c->name, "plain");
+			else
+				cJSON_AddItemToObject(o, c->name,
+						      cJSON_Parse("{\"source\":\"mailchimp\",\"n\":[1,2]}"));
+			break;
+		}
+	}
+	char *s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	assert_non_null(s);
+	return s;
+}
+
+/* A row as the schema before migration 9 wrote it. */
+static void insert_old(tstore *t, const cs_entity *e, long long id, const char *json)
+{
+	cs_err err = {0};
+	char sql[256];
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO %s (id, organization_id, raw_json, synced_at) VALUES (?1, 7, ?2, ?3)",
+		 e->name);
+	if (cs_sql_exec(t->sql, sql, "insert an old row",
+			CS_SQL_ARGS(CS_V_INT(id), ((cs_sql_val){CS_SQL_JSON, 0, 0, json}),
+				    CS_V_TIME(SYNC)),
+			NULL, &err))
+		fail_msg("%s: %s", sql, err.msg);
+}
+
+/* Column c of row id, rendered (NULL, a number, 'text'). */
+static void value(tstore *t, const cs_entity *e, const char *c, long long id, char *out,
+		  size_t n)
+{
+	snprintf(out, n, "%s", q_quote(t, 0, "SELECT \"%s\" FROM %s WHERE id = %lld", c, e->name, id));
+}
+
+/* A JSON column's two renderings hold the same document: MariaDB's
+ * JSON_EXTRACT spaces what it prints ({"a": 1}), the writer prints compact
+ * JSON, and MariaDB's JSON is text that keeps either as it came. */
+static int same_json(const cs_column *c, const char *a, const char *b)
+{
+	if (c->type != CS_COL_JSON || a[0] != '\'' || b[0] != '\'')
+		return 0;
+	char x[4096], y[4096];
+	snprintf(x, sizeof(x), "%.*s", (int)strlen(a) - 2, a + 1);
+	snprintf(y, sizeof(y), "%.*s", (int)strlen(b) - 2, b + 1);
+	cJSON *jx = cJSON_Parse(x), *jy = cJSON_Parse(y);
+	int same = jx && jy && cJSON_Compare(jx, jy, 1);
+	cJSON_Delete(jx);
+	cJSON_Delete(jy);
+	return same;
+}
+
+static void test_backfill_matches_the_writer(void **state)
+{
+	(void)state;
+	tstore t;
+	cs_err err = {0};
+	int version = 0, applied = 0;
+	char *json[CS_ENT_COUNT][2];
+	tstore_open(&t);
+	assert_true(top_is_v9());
+	assert_int_equal(t.st->rollback(t.st, &version, &err), 0);
+	assert_int_equal(version, V9);
+	for (int e = 0; e < CS_ENT_COUNT; e++) {
+		const cs_entity *ent = &cs_entities[e];
+		for (int odd = 0; odd < 2; odd++) {
+			json[e][odd] = record(ent, 1 + odd, odd);
+			insert_old(&t, ent, 1 + odd, json[e][odd]);
+		}
+	}
+	if (t.st->migrate(t.st, &applied, &err))
+		fail_msg("migrate: %s", err.msg);
+	assert_int_equal(applied, 1);
+	/* the same records through the writer, as ids 11 and 12 */
+	for (int e = 0; e < CS_ENT_COUNT; e++)
+		for (int odd = 0; odd < 2; odd++) {
+			cJSON *j = cJSON_Parse(json[e][odd]);
+			cJSON_ReplaceItemInObject(j, "id", cJSON_CreateNumber(11 + odd));
+			char *s = cJSON_PrintUnformatted(j);
+			const char *one[] = {s};
+			put_page(&t, e, 7, SYNC, one, 1);
+			cJSON_free(s);
+			cJSON_Delete(j);
+		}
+	int checked = 0, filled = 0;
+	for (int e = 0; e < CS_ENT_COUNT; e++) {
+		const cs_entity *ent = &cs_entities[e];
+		for (size_t i = 0; i < ent->ncolumns; i++) {
+			const cs_column *c = &ent->columns[i];
+			if (c->since != V9)
+				continue;
+			for (int odd = 0; odd < 2; odd++) {
+				char old[4096], now[4096];
+				value(&t, ent, c->name, 1 + odd, old, sizeof(old));
+				value(&t, ent, c->name, 11 + odd, now, sizeof(now));
+				if (strcmp(old, now) && !same_json(c, old, now))
+					fail_msg("%s.%s (%s value): backfilled %s, written %s",
+						 ent->name, c->name, odd ? "odd" : "good", old, now);
+				/* a good value fills the column; a text column takes any
+				 * scalar and a JSON column any value, odd or not */
+				if (!odd && !strcmp(old, "NULL"))
+					fail_msg("%s.%s: the backfill left it NULL", ent->name,
+						 c->name);
+				if (odd && strcmp(old, "NULL") && c->type != CS_COL_TEXT &&
+				    c->type != CS_COL_JSON)
+					fail_msg("%s.%s: the odd value became %s", ent->name, c->name,
+						 old);
+				filled += strcmp(old, "NULL") != 0;
+				checked++;
+			}
+		}
+	}
+	assert_true(checked > 400); /* 216 columns, two records each */
+	assert_true(filled > 216);
+	for (int e = 0; e < CS_ENT_COUNT; e++)
+		for (int odd = 0; odd < 2; odd++)
+			cJSON_free(json[e][odd]);
+	tstore_close(&t);
+}
+
+/* Classy's time forms are stored as the writer stores them: UTC, the
+ * milliseconds kept when sent. */
+static void test_backfilled_times_are_utc(void **state)
+{
+	(void)state;
+	tstore t;
+	cs_err err = {0};
+	int version = 0, applied = 0;
+	tstore_open(&t);
+	assert_int_equal(t.st->rollback(t.st, &version, &err), 0);
+	const char *recs[] = {
+		"{\"id\":1,\"charged_at\":\"2017-01-01T12:02:01+0000\",\"fee_on_top\":true,"
+		"\"hide_amount\":false,\"card_last_four\":1234,\"adjustment_amount\":0.5,"
+		"\"comment\":\"Hi\",\"account_type\":null,\"utm\":{\"source\":\"mailchimp\"}}",
+		"{\"id\":2,\"charged_at\":\"2017-01-01T14:02:01.250+02:00\",\"fee_on_top\":\"false\","
+		"\"card_last_four\":\"0042\"}",
+	};
+	for (int i = 0; i < 2; i++)
+		insert_old(&t, &cs_entities[CS_ENT_TRANSACTIONS], i + 1, recs[i]);
+	if (t.st->migrate(t.st, &applied, &err))
+		fail_msg("migrate: %s", err.msg);
+	assert_same_time(q_text(&t, "SELECT charged_at FROM transactions WHERE id = 1"),
+			 "2017-01-01T12:02:01Z");
+	assert_same_time(q_text(&t, "SELECT charged_at FROM transactions WHERE id = 2"),
+			 "2017-01-01T12:02:01.250Z");
+	assert_int_equal(q_int(&t, "SELECT fee_on_top FROM transactions WHERE id = 1"), 1);
+	assert_int_equal(q_int(&t, "SELECT fee_on_top FROM transactions WHERE id = 2"), 0);
+	assert_int_equal(q_int(&t, "SELECT hide_amount FROM transactions WHERE id = 1"), 0);
+	assert_int_equal(q_int(&t, "SELECT card_last_four FROM transactions WHERE id = 2"), 42);
+	assert_string_equal(q_quote(&t, 0, "SELECT adjustment_amount FROM transactions WHERE id = 1"),
+			    "0.5");
+	assert_string_equal(q_text(&t, "SELECT comment FROM transactions WHERE id = 1"), "Hi");
+	assert_string_equal(q_quote(&t, 0, "SELECT account_type FROM transactions WHERE id = 1"),
+			    "NULL");
+	assert_int_equal(q_int(&t, "SELECT COUNT(*) FROM transactions WHERE utm IS NOT NULL"), 1);
+	tstore_close(&t);
+}
+
+static int no_row(cs_sql_stmt *st, void *ctx)
+{
+	(void)st;
+	(void)ctx;
+	return 0;
+}
+
+static int has_column(tstore *t, const char *table, const char *col)
+{
+	cs_err err = {0};
+	char sql[128];
+	snprintf(sql, sizeof(sql), "SELECT %s FROM %s WHERE 1 = 0", col, table);
+	return cs_sql_query(t->sql, sql, "look for a column", CS_SQL_NOARGS, no_row, NULL, &err) == 0;
+}
+
+/* The rollback drops every column the migration added, and only those. */
+static void test_rollback_drops_the_columns(void **state)
+{
+	(void)state;
+	tstore t;
+	cs_err err = {0};
+	int version = 0;
+	tstore_open(&t);
+	assert_true(has_column(&t, "transactions", "utm"));
+	assert_true(has_column(&t, "campaigns", "allow_ecards"));
+	assert_int_equal(t.st->rollback(t.st, &version, &err), 0);
+	assert_int_equal(version, V9);
+	for (int e = 0; e < CS_ENT_COUNT; e++)
+		for (size_t i = 0; i < cs_entities[e].ncolumns; i++) {
+			const cs_column *c = &cs_entities[e].columns[i];
+			if (has_column(&t, cs_entities[e].name, c->name) != (c->since != V9))
+				fail_msg("%s.%s %s after the rollback", cs_entities[e].name, c->name,
+					 c->since == V9 ? "is still there" : "is gone");
+		}
+	tstore_close(&t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_backfill_matches_the_writer),
+		cmocka_unit_test(test_backfilled_times_are_utc),
+		cmocka_unit_test(test_rollback_drops_the_columns),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
