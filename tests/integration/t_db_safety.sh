@@ -41,6 +41,18 @@ check_backup_note() {
   fi
 }
 
+# Migration 8 holds the exact cents of the synced amounts, copies of what raw_json holds (it
+# fills them again when applied): named with their values, but no --yes; typed views go too.
+cents=$(db "SELECT COUNT(total_gross_amount_cents) FROM transactions")
+[ "$cents" -gt 0 ] || fail "the sync filled no cents"
+cs_ok db rollback
+grep -qF "rolled back migration 8" "$OUT" || fail "rollback of 8: $(cat "$OUT")"
+grep -qF "transactions.total_gross_amount_cents (column): $cents values of exact cents" "$OUT" ||
+  fail "the cents column is not named: $(cat "$OUT")"
+assert_eq "$(version)" 7 "schema version after rolling back migration 8"
+check_backup_note 8
+rm -f "$DB_PATH".bak-*
+
 # Migration 7 holds only the request budget's recent seconds (rate_slots, filled on a server
 # database, where the budget is shared by default): not data, so no --yes, but still a backup.
 cs_ok db rollback
@@ -96,7 +108,7 @@ fi
 
 # Another command migrates on its own: the database is backed up first (SQLite).
 cs_ok status
-assert_eq "$(version)" 7 "schema version after the implicit migration"
+assert_eq "$(version)" 8 "schema version after the implicit migration"
 if [ "$(cs_backend)" = sqlite ]; then
   bak=$(backup_of 3)
   assert_eq "$(sqlite3 -batch "$bak" "SELECT COUNT(*) FROM supporters")" "$supporters" \
@@ -109,12 +121,12 @@ assert_eq "$RC" 2 "reset without --yes"
 grep -qF "supporters (table): 40 rows of records synced from Classy" "$ERR" ||
   fail "reset does not name supporters and its rows: $(cat "$ERR")"
 grep -qF "organizations (table): 1 row of" "$ERR" || fail "reset does not name organizations"
-assert_eq "$(version)" 7 "schema version after the refused reset"
+assert_eq "$(version)" 8 "schema version after the refused reset"
 assert_eq "$(db "SELECT COUNT(*) FROM supporters")" "$supporters" "supporters after the refused reset"
 cs_ok db reset --yes
-check_backup_note 7
+check_backup_note 8
 if [ "$(cs_backend)" = sqlite ]; then
-  bak=$(compgen -G "$DB_PATH.bak-v7-*" | sort | tail -1)
+  bak=$(compgen -G "$DB_PATH.bak-v8-*" | sort | tail -1)
   assert_eq "$(stat -c %a "$bak")" 600 "mode of the reset's backup"
   assert_eq "$(sqlite3 -batch "$bak" "SELECT COUNT(*) FROM supporters")" "$supporters" \
     "supporters in the reset's backup"

@@ -53,17 +53,35 @@ typedef struct cs_sql_added_col {
 	cs_sql_col col;
 } cs_sql_added_col;
 
+/* Work a migration does on the rows that exist, in C, after the objects
+ * listed before it exist and inside the migration's transaction (filling
+ * an added column from raw_json). Nothing to undo: a rollback drops what
+ * was filled. */
+struct cs_sql_store;
+typedef struct cs_sql_backfill {
+	const char *what;
+	int (*run)(struct cs_sql_store *s, cs_err *err);
+} cs_sql_backfill;
+
 enum cs_sql_obj_kind {
 	CS_OBJ_TABLE = 1,
 	CS_OBJ_INDEX,
 	CS_OBJ_VIEW,
 	CS_OBJ_ENTITY_TABLES, /* the mirrored entity tables, from model/entities.c */
-	CS_OBJ_COLUMN         /* a cs_sql_added_col */
+	CS_OBJ_COLUMN,        /* a cs_sql_added_col */
+	/* A view an earlier migration made, which this one replaces: dropped on
+	 * the way up, made again as it was on the way down. */
+	CS_OBJ_VIEW_REPLACED,
+	/* A view whose columns carry the declared types of their roles, as the
+	 * data dictionary lists them (sql_dict_text.c): see sql_ddl.c */
+	CS_OBJ_VIEW_TYPED,
+	CS_OBJ_BACKFILL /* a cs_sql_backfill */
 };
 
 typedef struct cs_sql_obj {
 	int kind;
-	const void *def; /* cs_sql_table, cs_sql_index, cs_sql_view or cs_sql_added_col */
+	const void *def; /* cs_sql_table, cs_sql_index, cs_sql_view, cs_sql_added_col or
+			  * cs_sql_backfill */
 } cs_sql_obj;
 
 /* A migration creates its objects in order and drops them in reverse. */
@@ -86,6 +104,19 @@ int cs_sql_table_name_ephemeral(const char *name);
  * built once (sql_entities.c). */
 const cs_sql_table *cs_sql_entity_table(int entity);
 const cs_sql_index *cs_sql_entity_indexes(int entity, size_t *n);
+
+/* The table that never holds a row, whose columns declare one type per
+ * column role: SQLite gives a view's column a declared type only from a
+ * table's column, so a typed view reads its types from here (sql_ddl.c). */
+extern const cs_sql_table cs_sql_view_column_types;
+
+/* The exact integer-cents twin of each money column the API sends
+ * (migration 8, sql_cents.c): *n of them for entity e, in its money
+ * columns' order; each named <money column>_cents. */
+const cs_sql_added_col *cs_sql_cents_cols(int entity, size_t *n);
+/* Whether table.column is one of them: values rebuilt from raw_json, which
+ * a rollback drops without anything to confirm. */
+int cs_sql_cents_col(const char *table, const char *column);
 
 /* What a table holds, in a few words for people, or NULL. */
 const char *cs_sql_table_about(const char *table);

@@ -114,6 +114,21 @@ static int run_objects(cs_sql_store *s, const cs_sql_migration *m, int up, cs_er
 	for (size_t i = 0; rc == 0 && i < m->nobjs; i++) {
 		const cs_sql_obj *o = &m->objs[up ? i : m->nobjs - 1 - i];
 		int done = 0;
+		if (o->kind == CS_OBJ_BACKFILL) {
+			/* it reads and writes what the objects before it made */
+			if (!up)
+				continue;
+			if (bad)
+				break;
+			if (b.len)
+				rc = cs_sql_script(s->c, cs_buf_str(&b), "execute SQL", err);
+			cs_buf_reset(&b);
+			if (rc == 0)
+				rc = ((const cs_sql_backfill *)o->def)->run(s, err);
+			if (rc < 0)
+				cs_err_wrap(err, "%s", ((const cs_sql_backfill *)o->def)->what);
+			continue;
+		}
 		rc = already_done(s, o, up, &done, err);
 		if (rc == 0 && !done)
 			bad |= up ? cs_sql_ddl_create(s->c->dia, o, &b)
@@ -297,10 +312,13 @@ static int plan_item(cs_sql_store *s, const cs_sql_migration *m, const char *kin
 		int rc = count_held(s, table, col, &it.rows, err);
 		if (rc < 0)
 			return rc;
-		it.about = col ? NULL : cs_sql_table_about(table);
+		int cents = col && cs_sql_cents_col(table, col);
+		it.about = cents ? "exact cents (made again from raw_json by migration 8)"
+		       : col ? NULL : cs_sql_table_about(table);
 		/* a table of bookkeeping that is rebuilt on its own (the shared
-		 * budget's recent seconds) is listed, but is no data to confirm */
-		if (col || !cs_sql_table_name_ephemeral(table))
+		 * budget's recent seconds), or a column that is a copy of what
+		 * raw_json holds, is listed, but is no data to confirm */
+		if (col ? !cents : !cs_sql_table_name_ephemeral(table))
 			p->rows += it.rows;
 	}
 	return p->cb ? p->cb(&it, p->ctx) : 0;
@@ -323,8 +341,12 @@ static int plan_migration(cs_sql_store *s, const cs_sql_migration *m, cs_drop_pl
 				       err);
 			break;
 		case CS_OBJ_VIEW:
+		case CS_OBJ_VIEW_TYPED:
 			rc = plan_item(s, m, "view", ((const cs_sql_view *)o->def)->name, NULL, p,
 				       err);
+			break;
+		case CS_OBJ_VIEW_REPLACED: /* made again as it was: nothing is lost */
+		case CS_OBJ_BACKFILL:
 			break;
 		case CS_OBJ_COLUMN:
 			rc = plan_item(s, m, "column", a->table, a->col.name, p, err);
