@@ -96,7 +96,8 @@ extern const cs_sql_migration cs_sql_migrations[];
 extern const unsigned cs_sql_nmigrations;
 
 /* Whether a table's rows mean nothing outside their database (the shared
- * budget's seconds, rate_slots): `db copy` leaves it alone on both sides. */
+ * budget's seconds, rate_slots; view_column_types, which holds none): `db
+ * copy` leaves it alone on both sides. */
 int cs_sql_table_ephemeral(const cs_sql_table *t);
 int cs_sql_table_name_ephemeral(const char *name);
 

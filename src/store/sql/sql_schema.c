@@ -473,14 +473,15 @@ static const cs_sql_obj v8[] = {
 	{CS_OBJ_INDEX, &recurring_plans_next_processing_date},
 };
 
+/* view_column_types too: it never holds a row, and has no key to copy by */
 int cs_sql_table_ephemeral(const cs_sql_table *t)
 {
-	return t == &rate_slots;
+	return t == &rate_slots || t == &cs_sql_view_column_types;
 }
 
 int cs_sql_table_name_ephemeral(const char *name)
 {
-	return !strcmp(name, rate_slots.name);
+	return !strcmp(name, rate_slots.name) || !strcmp(name, cs_sql_view_column_types.name);
 }
 
 const cs_sql_migration cs_sql_migrations[] = {
