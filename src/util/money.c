@@ -93,6 +93,18 @@ double cs_money_to_double(cs_money m)
 	return (double)m / CS_MONEY_SCALE;
 }
 
+int64_t cs_money_to_cents(cs_money m)
+{
+	/* integer arithmetic only: a double would lose the last cents of an
+	 * amount near the top of cs_money */
+	int64_t q = m / 100, r = m % 100;
+	if (r >= 50)
+		q++;
+	else if (r <= -50)
+		q--;
+	return q;
+}
+
 void cs_money_format(cs_money m, char *out)
 {
 	uint64_t mag = m < 0 ? (uint64_t)0 - (uint64_t)m : (uint64_t)m;

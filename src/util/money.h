@@ -19,6 +19,11 @@ int cs_money_parse(const char *s, cs_money *out);
  * nearest ten-thousandth; exact for any amount the API sends. */
 int cs_money_from_double(double d, cs_money *out);
 double cs_money_to_double(cs_money m);
+/* The amount in whole hundredths (cents), rounded half away from zero: exact
+ * for every amount of at most two decimals, which an integer column then
+ * sums exactly (SQLite's *_cents columns); finer digits (a three-decimal
+ * currency) round there, the amount itself keeps them. */
+int64_t cs_money_to_cents(cs_money m);
 /* Formats with at least two decimals and at most four: "1000.00", "0.125". */
 void cs_money_format(cs_money m, char *out);
 

@@ -42,7 +42,7 @@ check_backup_note() {
 }
 
 # Migration 9 added a column for every field, which the sync filled: rolling it back drops those
-# values, named column by column, and needs --yes. (8 is another branch's: the list runs 7, 9.)
+# values, named column by column, and needs --yes.
 infos=$(db "SELECT COUNT(*) FROM transactions WHERE browser_info IS NOT NULL")
 [ "$infos" -gt 0 ] || fail "the sync filled no transactions.browser_info"
 cs db rollback
@@ -53,9 +53,21 @@ grep -qF "transactions.browser_info (column): $infos value" "$ERR" ||
 assert_eq "$(version)" 9 "schema version after the refused rollback of 9"
 cs_ok db rollback --yes
 grep -qF "rolled back migration 9" "$OUT" || fail "rollback of 9: $(cat "$OUT")"
-assert_eq "$(version)" 7 "schema version after rolling back migration 9"
+assert_eq "$(version)" 8 "schema version after rolling back migration 9"
 check_backup_note 9
 [ "$(cs_backend)" = sqlite ] && backup_of 9 >/dev/null
+rm -f "$DB_PATH".bak-*
+
+# Migration 8 holds the exact cents of the synced amounts, copies of what raw_json holds (it
+# fills them again when applied): named with their values, but no --yes; typed views go too.
+cents=$(db "SELECT COUNT(total_gross_amount_cents) FROM transactions")
+[ "$cents" -gt 0 ] || fail "the sync filled no cents"
+cs_ok db rollback
+grep -qF "rolled back migration 8" "$OUT" || fail "rollback of 8: $(cat "$OUT")"
+grep -qF "transactions.total_gross_amount_cents (column): $cents values of exact cents" "$OUT" ||
+  fail "the cents column is not named: $(cat "$OUT")"
+assert_eq "$(version)" 7 "schema version after rolling back migration 8"
+check_backup_note 8
 rm -f "$DB_PATH".bak-*
 
 # Migration 7 holds only the request budget's recent seconds (rate_slots, filled on a server

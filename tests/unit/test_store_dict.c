@@ -92,6 +92,59 @@ static void test_dictionary_matches_database(void **state)
 	assert_int_equal(s.api_cols, want);
 }
 
+/* The declared types of a table's or view's columns, in order, as the
+ * catalogue spells them in the dialect's DDL words: PRAGMA table_info on
+ * SQLite; information_schema on a server, with PostgreSQL's long names
+ * and MariaDB's integer display widths put back in the DDL's words. */
+static const char *db_types(fx *f, const char *name)
+{
+	const char *b = tstore_backend();
+	if (!strcmp(b, "sqlite"))
+		return q_list(&f->t, "SELECT type FROM pragma_table_info('%s') ORDER BY cid", name);
+	if (!strcmp(b, "postgresql"))
+		return q_list(&f->t,
+			      "SELECT CASE data_type WHEN 'numeric' THEN 'NUMERIC(' ||"
+			      " numeric_precision || ',' || numeric_scale || ')'"
+			      " WHEN 'timestamp with time zone' THEN 'TIMESTAMPTZ'"
+			      " ELSE UPPER(data_type) END FROM information_schema.columns"
+			      " WHERE table_name = '%s' AND table_schema = current_schema()"
+			      " ORDER BY ordinal_position", name);
+	return q_list(&f->t,
+		      "SELECT CASE data_type WHEN 'bigint' THEN 'BIGINT' WHEN 'datetime' THEN"
+		      " CONCAT('DATETIME(', datetime_precision, ')') ELSE UPPER(column_type) END"
+		      " FROM information_schema.columns WHERE table_name = '%s'"
+		      " AND table_schema = DATABASE() ORDER BY ordinal_position", name);
+}
+
+/* Every view column declares a type (BI tools read it), the one the
+ * dictionary gives its role on this backend (migration 8). */
+static int check_view_types(const cs_dict_table *t, void *arg)
+{
+	fx *f = arg;
+	char want[4096] = "";
+	size_t used = 0;
+	int b = backend_index();
+	if (!t->is_view)
+		return 0;
+	for (size_t i = 0; i < t->ncols; i++) {
+		const char *type = t->cols[i].type[b];
+		if (!type || !*type)
+			fail_msg("%s.%s has no type on %s", t->name, t->cols[i].name,
+				 tstore_backend());
+		used += (size_t)snprintf(want + used, sizeof(want) - used, "%s%s", i ? "," : "",
+					 type);
+	}
+	const char *got = db_types(f, t->name);
+	if (strcmp(got, want))
+		fail_msg("view %s declares\n  %s\nthe dictionary says\n  %s", t->name, got, want);
+	return 0;
+}
+
+static void test_view_columns_declare_types(void **state)
+{
+	assert_int_equal(cs_dict_each(check_view_types, *state), 0);
+}
+
 typedef struct find {
 	const char *table, *column;
 	cs_dict_col col;
@@ -158,6 +211,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dictionary_matches_database, setup_migrated,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_api_fields_and_types, setup_migrated,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_view_columns_declare_types, setup_migrated,
 						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,13 +12,13 @@
 
 typedef struct mig_list {
 	int n, applied;
-	int versions[8];
+	int versions[32];
 } mig_list;
 
 static int collect_migration(const cs_migration_info *m, void *ctx)
 {
 	mig_list *l = ctx;
-	if (l->n < 8)
+	if (l->n < 32)
 		l->versions[l->n] = m->version;
 	l->n++;
 	l->applied += m->applied;
@@ -59,7 +59,6 @@ static void test_migrate_rollback_cycle(void **state)
 	list_migrations(&t, &l);
 	assert_int_equal(l.applied, n);
 	assert_int_equal(l.versions[0], 1);
-	/* numbered in order, not densely: 8 is another branch's */
 	assert_int_equal(l.versions[n - 1], cs_sql_migrations[n - 1].version);
 	assert_int_equal(t.st->migrate(t.st, &applied, &err), 0);
 	assert_int_equal(applied, 0);

@@ -397,8 +397,11 @@ static void test_failure_paces_alone_and_says_so(void **state)
 	assert_int_equal(cs_http_budget_reserve(b, &at), 1);
 	assert_int_equal(q_int(&t, "SELECT COUNT(*) FROM rate_slots WHERE used > 0"), 1);
 
-	/* the table goes (migration 7 rolled back): still granted, locally */
-	assert_int_equal(t.st->rollback(t.st, &version, &err), 0);
+	/* the table goes (migration 7 rolled back, after those above it):
+	 * still granted, locally */
+	do
+		assert_int_equal(t.st->rollback(t.st, &version, &err), 0);
+	while (version > 7);
 	assert_int_equal(version, 7);
 	capture_start(&cap);
 	granted[0] = cs_http_budget_reserve(b, &at);

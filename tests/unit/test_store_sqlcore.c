@@ -169,13 +169,15 @@ static void test_every_migration_generates(void **state)
 	(void)state;
 	for (unsigned i = 0; i < cs_sql_nmigrations; i++) {
 		const cs_sql_migration *m = &cs_sql_migrations[i];
-		/* in order, not densely: a number may be left to another branch */
+		/* numbered in order */
 		assert_true(i == 0 ? m->version == 1 : m->version > cs_sql_migrations[i - 1].version);
 		for (size_t k = 0; k < m->nobjs; k++) {
 			size_t n = 0;
 			const cs_sql_obj *x = cs_sql_obj_expand(&m->objs[k], &n);
 			assert_true(n > 0);
 			for (size_t j = 0; j < n; j++) {
+				if (x[j].kind == CS_OBJ_BACKFILL) /* code, not DDL */
+					continue;
 				assert_true(strlen(ddl(&cs_sqlite_dialect, &x[j], 1)) > 10);
 				assert_true(strlen(ddl(&cs_sqlite_dialect, &x[j], 0)) > 10);
 			}

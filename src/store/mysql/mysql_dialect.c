@@ -75,6 +75,8 @@ static const cs_sql_word words[] = {
 	{"x4", "CAST(ROUND($1 * 10000) AS SIGNED)"},
 	/* Only where a duplicate key is the one possible failure (queue rows,
 	 * temp tables, reference data): IGNORE also downgrades data errors */
+	/* a member as JSON text (MariaDB keeps a number's source text) */
+	{"json_member", "JSON_EXTRACT($1, CONCAT('$.', $2))"},
 	{"insert_ignore", "INSERT IGNORE"},
 	{"ignore_conflicts", ""},
 	{"outer_first_join", "STRAIGHT_JOIN"},
@@ -268,6 +270,20 @@ const cs_sql_dialect cs_mysql_dialect = {
 	.excluded = "VALUES(\"%s\")",
 	.words = words,
 	.overrides = overrides,
+	/* A CAST declares a view column's type, as far as CAST can name one
+	 * (measured on MariaDB 10.11, information_schema.columns): SIGNED is
+	 * BIGINT only from a wide enough argument (a TINYINT gives INT(4)), so
+	 * through DECIMAL(20,0); no CAST gives TINYINT(1), so a boolean view
+	 * column is a BIGINT 0/1; CHAR(255) is VARCHAR(255), CHAR(16777216) is
+	 * LONGTEXT (a bare CHAR keeps its argument's length), in the session's
+	 * utf8mb4_bin, which the view keeps. A view's sums may pass what one
+	 * stored amount can be: 38 digits. */
+	.view_cast = 1,
+	.view_type = {[CS_ROLE_BOOL] = "BIGINT", [CS_ROLE_MONEY] = "DECIMAL(38,4)"},
+#define AS_BIGINT "CAST(CAST($1 AS DECIMAL(20,0)) AS SIGNED)"
+	.view_cast_to = {[CS_ROLE_ID] = AS_BIGINT, [CS_ROLE_INT] = AS_BIGINT,
+			 [CS_ROLE_BOOL] = AS_BIGINT, [CS_ROLE_KEY] = "CAST($1 AS CHAR(255))",
+			 [CS_ROLE_TEXT] = "CAST($1 AS CHAR(16777216))"},
 };
 
 const struct cs_sql_dialect *cs_mysql_dialect_get(void)

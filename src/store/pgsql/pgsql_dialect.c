@@ -34,6 +34,8 @@ static const cs_sql_word words[] = {
 	{"max2", "GREATEST($1, $2)"},
 	{"min2", "LEAST($1, $2)"},
 	{"x4", "ROUND($1 * 10000)::bigint"},
+	/* a member as JSON text: jsonb keeps a number's digits (numeric) */
+	{"json_member", "($1 -> CAST($2 AS TEXT))::text"},
 	{"insert_ignore", "INSERT"},
 	{"ignore_conflicts", " ON CONFLICT DO NOTHING"},
 	{"outer_first_join", "JOIN"},
@@ -146,6 +148,10 @@ const cs_sql_dialect cs_pgsql_dialect = {
 	.excluded = "excluded.\"%s\"",
 	.words = words,
 	.overrides = overrides,
+	.view_cast = 1,
+	/* a view's sums may pass what one stored amount can be (two of
+	 * 9e14): 38 digits hold any sum of them, and a CAST never fails */
+	.view_type = {[CS_ROLE_MONEY] = "NUMERIC(38,4)"},
 };
 
 const struct cs_sql_dialect *cs_pgsql_dialect_get(void)

@@ -53,6 +53,16 @@ typedef struct cs_sql_added_col {
 	cs_sql_col col;
 } cs_sql_added_col;
 
+/* Work a migration does on the rows that exist, in C, after the objects
+ * listed before it exist and inside the migration's transaction (filling
+ * an added column from raw_json). Nothing to undo: a rollback drops what
+ * was filled. */
+struct cs_sql_store;
+typedef struct cs_sql_backfill {
+	const char *what;
+	int (*run)(struct cs_sql_store *s, cs_err *err);
+} cs_sql_backfill;
+
 enum cs_sql_obj_kind {
 	CS_OBJ_TABLE = 1,
 	CS_OBJ_INDEX,
@@ -62,12 +72,20 @@ enum cs_sql_obj_kind {
 	/* the columns the model says a migration adds to the entity tables
 	 * (cs_column.since == *(const int *)def): a CS_OBJ_COLUMN each, and the
 	 * migration fills them from raw_json (sql_backfill.c) */
-	CS_OBJ_ENTITY_COLUMNS
+	CS_OBJ_ENTITY_COLUMNS,
+	/* A view an earlier migration made, which this one replaces: dropped on
+	 * the way up, made again as it was on the way down. */
+	CS_OBJ_VIEW_REPLACED,
+	/* A view whose columns carry the declared types of their roles, as the
+	 * data dictionary lists them (sql_dict_text.c): see sql_ddl.c */
+	CS_OBJ_VIEW_TYPED,
+	CS_OBJ_BACKFILL /* a cs_sql_backfill */
 };
 
 typedef struct cs_sql_obj {
 	int kind;
-	const void *def; /* cs_sql_table, cs_sql_index, cs_sql_view or cs_sql_added_col */
+	const void *def; /* cs_sql_table, cs_sql_index, cs_sql_view, cs_sql_added_col or
+			  * cs_sql_backfill */
 } cs_sql_obj;
 
 /* A migration creates its objects in order and drops them in reverse. */
@@ -82,7 +100,8 @@ extern const cs_sql_migration cs_sql_migrations[];
 extern const unsigned cs_sql_nmigrations;
 
 /* Whether a table's rows mean nothing outside their database (the shared
- * budget's seconds, rate_slots): `db copy` leaves it alone on both sides. */
+ * budget's seconds, rate_slots; view_column_types, which holds none): `db
+ * copy` leaves it alone on both sides. */
 int cs_sql_table_ephemeral(const cs_sql_table *t);
 int cs_sql_table_name_ephemeral(const char *name);
 
@@ -99,8 +118,20 @@ const cs_sql_obj *cs_sql_obj_expand(const cs_sql_obj *o, size_t *n);
 
 /* After a migration's DDL: fills the columns a CS_OBJ_ENTITY_COLUMNS of
  * version `since` added from each row's raw_json (sql_backfill.c). */
-struct cs_sql_store;
-int cs_sql_backfill(struct cs_sql_store *s, int since, cs_err *err);
+int cs_sql_backfill_columns(struct cs_sql_store *s, int since, cs_err *err);
+
+/* The table that never holds a row, whose columns declare one type per
+ * column role: SQLite gives a view's column a declared type only from a
+ * table's column, so a typed view reads its types from here (sql_ddl.c). */
+extern const cs_sql_table cs_sql_view_column_types;
+
+/* The exact integer-cents twin of each money column the API sends
+ * (migration 8, sql_cents.c): *n of them for entity e, in its money
+ * columns' order; each named <money column>_cents. */
+const cs_sql_added_col *cs_sql_cents_cols(int entity, size_t *n);
+/* Whether table.column is one of them: values rebuilt from raw_json, which
+ * a rollback drops without anything to confirm. */
+int cs_sql_cents_col(const char *table, const char *column);
 
 /* What a table holds, in a few words for people, or NULL. */
 const char *cs_sql_table_about(const char *table);

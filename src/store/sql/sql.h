@@ -138,6 +138,15 @@ struct cs_sql_dialect {
 	/* Upsert: `conflict` goes after VALUES with %s the key column list;
 	 * `excluded` names the incoming value of column %s. */
 	const char *conflict, *excluded;
+	/* A view's declared column types (schema.h: CS_OBJ_VIEW_TYPED, made in
+	 * sql_ddl.c): 1, a CAST per column (CAST($1 AS <its type>), or the
+	 * template view_cast_to[role], $1 the column); 0, a first UNION ALL arm
+	 * without rows over view_column_types, for a product whose CAST declares
+	 * nothing (SQLite). view_type[role]: the type a view column of that role
+	 * declares, where not type[role]. */
+	int view_cast;
+	const char *view_type[CS_ROLE_COUNT];
+	const char *view_cast_to[CS_ROLE_COUNT];
 	const cs_sql_word *words; /* NULL-terminated */
 	/* A statement text that must differ from the core's, by key (see
 	 * cs_sql_text); NULL-terminated pairs, or NULL. */

@@ -42,7 +42,7 @@ static int update_text(const cs_entity *e, int since, cs_buf *b, const char **fi
 	return bad;
 }
 
-int cs_sql_backfill(cs_sql_store *s, int since, cs_err *err)
+int cs_sql_backfill_columns(cs_sql_store *s, int since, cs_err *err)
 {
 	int rc = 0;
 	for (int e = 0; rc == 0 && e < CS_ENT_COUNT; e++) {

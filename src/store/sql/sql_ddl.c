@@ -14,6 +14,7 @@
  * by running the same command again (the DROPs already say IF EXISTS). An
  * added column has no such clause in every product: sql_migrate.c skips
  * adding one that exists, and dropping one that is gone. */
+#include "store/sql/dict_text.h"
 #include "store/sql/schema.h"
 #include "store/sql/sqlstore.h"
 #include "model/entity.h"
@@ -96,6 +97,87 @@ static int entity_tables(const cs_sql_dialect *d, cs_buf *b, int create)
 	return bad;
 }
 
+/* ---- views ---- */
+
+static int create_view_head(const cs_sql_dialect *d, const cs_sql_view *v, cs_buf *b)
+{
+	int bad = cs_buf_puts(b, d->ddl_rerunnable ? "CREATE OR REPLACE VIEW " : "CREATE VIEW ");
+	return bad | cs_sql_ident(b, v->name) | cs_buf_puts(b, " AS ");
+}
+
+/* The view's SELECT in the dialect: a dialect may plan a view differently
+ * ("view.<name>"); its rows must be the same. */
+static const char *view_select(const cs_sql_dialect *d, const cs_sql_view *v)
+{
+	char key[80];
+	snprintf(key, sizeof(key), "view.%s", v->name);
+	return cs_sql_text(d, key, v->select);
+}
+
+/* The column of view_column_types declared as role is declared. */
+static const char *typed_column(int role)
+{
+	const cs_sql_table *t = &cs_sql_view_column_types;
+	for (size_t i = 0; i < t->ncols; i++)
+		if (t->cols[i].role == role)
+			return t->cols[i].name;
+	return NULL;
+}
+
+/* tv.column converted by the dialect's template for its role ($1: the
+ * column), or CAST to the type. */
+static int cast(cs_buf *b, const char *tmpl, const char *column, const char *type)
+{
+	const char *at = tmpl ? strstr(tmpl, "$1") : NULL;
+	if (!at)
+		return cs_buf_printf(b, "CAST(tv.\"%s\" AS %s) AS ", column, type);
+	return cs_buf_append(b, tmpl, (size_t)(at - tmpl)) |
+	       cs_buf_printf(b, "tv.\"%s\"%s AS ", column, at + 2);
+}
+
+/* The view with each column declared as its role, in the order and with the
+ * roles the data dictionary lists (sql_dict_text.c): one description, read
+ * by `db schema` and here. The view's own SELECT is the derived table tv,
+ * whose columns are taken by name, so a column the list names and the view
+ * lacks fails the migration rather than take another's place.
+ *  - A dialect with view_cast: CAST(tv.c AS type) per column (or the
+ *    dialect's template for the role). The rows are the same: every value
+ *    already has its column's type or one that converts without loss.
+ *  - SQLite, where a CAST gives a view column no declared type (3.40): the
+ *    columns of a first UNION ALL arm that reads no row from
+ *    view_column_types, whose column of each role is declared as the role
+ *    is; SQLite declares a compound's columns as its first arm's. A filter
+ *    on the view still reaches the real arm's indexes (pushed down). */
+static int create_typed_view(const cs_sql_dialect *d, const cs_sql_view *v, cs_buf *b)
+{
+	int bad = create_view_head(d, v, b) | cs_buf_puts(b, "SELECT "), n = 0;
+	for (int arm = d->view_cast ? 1 : 0; arm < 2; arm++) {
+		n = 0;
+		if (arm == 1 && !d->view_cast)
+			bad |= cs_buf_printf(b, " FROM \"%s\" k WHERE 1 = 0 UNION ALL SELECT ",
+					     cs_sql_view_column_types.name);
+		for (size_t i = 0; i < cs_sql_dict_ntexts; i++) {
+			const cs_sql_dict_text *t = &cs_sql_dict_texts[i];
+			if (!t->column || t->role < 0 || strcmp(t->table, v->name))
+				continue;
+			const char *type = d->view_type[t->role] ? d->view_type[t->role]
+								 : d->type[t->role];
+			bad |= cs_buf_puts(b, n++ ? ", " : "");
+			if (arm == 0) {
+				const char *k = typed_column(t->role);
+				bad |= (k == NULL) | cs_buf_printf(b, "k.\"%s\" AS ", k ? k : "");
+			} else if (d->view_cast) {
+				bad |= cast(b, d->view_cast_to[t->role], t->column, type);
+			} else {
+				bad |= cs_buf_puts(b, "tv.");
+			}
+			bad |= cs_sql_ident(b, t->column);
+		}
+	}
+	bad |= n == 0; /* a view the dictionary does not list */
+	return bad | cs_buf_printf(b, " FROM (%s) tv;", view_select(d, v));
+}
+
 int cs_sql_ddl_create(const cs_sql_dialect *d, const cs_sql_obj *o, cs_buf *b)
 {
 	switch (o->kind) {
@@ -103,17 +185,15 @@ int cs_sql_ddl_create(const cs_sql_dialect *d, const cs_sql_obj *o, cs_buf *b)
 		return create_table(d, o->def, b);
 	case CS_OBJ_INDEX:
 		return create_index(d, o->def, b);
-	case CS_OBJ_VIEW: {
-		const cs_sql_view *v = o->def;
-		/* a dialect may plan a view differently ("view.<name>"); its rows
-		 * must be the same */
-		char key[80];
-		snprintf(key, sizeof(key), "view.%s", v->name);
-		int bad = cs_buf_puts(b, d->ddl_rerunnable ? "CREATE OR REPLACE VIEW "
-							   : "CREATE VIEW ");
-		bad |= cs_sql_ident(b, v->name);
-		return bad | cs_buf_printf(b, " AS %s;", cs_sql_text(d, key, v->select));
-	}
+	case CS_OBJ_VIEW:
+		return create_view_head(d, o->def, b) |
+		       cs_buf_printf(b, "%s;", view_select(d, o->def));
+	case CS_OBJ_VIEW_TYPED:
+		return create_typed_view(d, o->def, b);
+	case CS_OBJ_VIEW_REPLACED: /* the earlier migration's view goes */
+		return cs_sql_ddl_drop(d, &(cs_sql_obj){CS_OBJ_VIEW, o->def}, b);
+	case CS_OBJ_BACKFILL: /* run by sql_migrate.c, no DDL */
+		return 0;
 	case CS_OBJ_ENTITY_TABLES:
 		return entity_tables(d, b, 1);
 	case CS_OBJ_COLUMN: {
@@ -147,6 +227,14 @@ int cs_sql_ddl_drop(const cs_sql_dialect *d, const cs_sql_obj *o, cs_buf *b)
 	case CS_OBJ_VIEW:
 		name = ((const cs_sql_view *)o->def)->name;
 		break;
+	case CS_OBJ_VIEW_TYPED:
+		name = ((const cs_sql_view *)o->def)->name;
+		return cs_buf_puts(b, "DROP VIEW IF EXISTS ") | cs_sql_ident(b, name) |
+		       cs_buf_puts(b, ";");
+	case CS_OBJ_VIEW_REPLACED: /* the earlier migration's view, as it was */
+		return cs_sql_ddl_create(d, &(cs_sql_obj){CS_OBJ_VIEW, o->def}, b);
+	case CS_OBJ_BACKFILL:
+		return 0;
 	case CS_OBJ_ENTITY_TABLES:
 		return entity_tables(d, b, 0);
 	case CS_OBJ_COLUMN: {

@@ -58,14 +58,17 @@ static const cs_sql_dict_text *text_of(const char *table, const char *column, in
 	return NULL;
 }
 
+/* is_view: a view's column, declared as its dialect declares a view
+ * column of the role (sql.h: view_type; migration 8 made them so). */
 static void fill(cs_dict_col *c, const char *name, int role, const char *api_field,
-		 const char *desc)
+		 const char *desc, int is_view)
 {
 	c->name = name;
 	c->logical = logical_of_role[role];
 	for (int b = 0; b < CS_DICT_NBACKENDS; b++) {
 		const cs_sql_dialect *d = dialect(b);
-		c->type[b] = d ? d->type[role] : NULL;
+		c->type[b] = !d ? NULL : is_view && d->view_type[role] ? d->view_type[role]
+								       : d->type[role];
 	}
 	c->api_field = api_field;
 	c->desc = desc;
@@ -77,12 +80,12 @@ static void table_col(cs_dict_col *c, const char *table, const cs_sql_col *col,
 {
 	int i = e ? cs_entity_column_index(e, col->name) : -1;
 	if (i >= 0) {
-		fill(c, col->name, col->role, col->name, e->columns[i].desc);
+		fill(c, col->name, col->role, col->name, e->columns[i].desc, 0);
 	} else if (e && !strcmp(col->name, "id")) {
-		fill(c, col->name, col->role, "id", e->id_desc);
+		fill(c, col->name, col->role, "id", e->id_desc, 0);
 	} else {
 		const cs_sql_dict_text *t = text_of(table, col->name, e != NULL);
-		fill(c, col->name, col->role, NULL, t ? t->desc : NULL);
+		fill(c, col->name, col->role, NULL, t ? t->desc : NULL, 0);
 	}
 }
 
@@ -120,7 +123,7 @@ static int emit_listed(const char *name, int is_view, int (*fn)(const cs_dict_ta
 	for (size_t i = 0; i < cs_sql_dict_ntexts && n < MAX_DICT_COLS; i++) {
 		const cs_sql_dict_text *t = &cs_sql_dict_texts[i];
 		if (t->column && t->role >= 0 && !strcmp(t->table, name))
-			fill(&cols[n++], t->column, t->role, NULL, t->desc);
+			fill(&cols[n++], t->column, t->role, NULL, t->desc, is_view);
 	}
 	const cs_sql_dict_text *d = text_of(name, NULL, 0);
 	cs_dict_table out = {name, is_view, NULL, d ? d->desc : NULL, cols, n};

@@ -14,8 +14,9 @@
 #define VCOL(v, c, role, d) {v, c, CS_ROLE_##role, d}
 
 /* supporter_segments and contact_segments end with the same columns
- * (segments.h: SEGMENTS_SELECT) */
-#define SEGMENT_COLS(v)                                                                        \
+ * (segments.h: SEGMENTS_SELECT), but for the first and last gift: a
+ * supporter's is the gift's time, a contact's the UTC date (@date) */
+#define SEGMENT_COLS(v, when, what)                                                            \
 	VCOL(v, "email_address", TEXT, "The supporter's email address"),                        \
 	VCOL(v, "first_name", TEXT, "First name"), VCOL(v, "last_name", TEXT, "Last name"),     \
 	VCOL(v, "opt_in", BOOL, "Whether the supporter opted in to email (Classy's opt_in)"),   \
@@ -25,8 +26,8 @@
 	VCOL(v, "monthly_recurring_amount", MONEY,                                              \
 	     "Monthly value of active recurring plans (frequency_factors)"),                    \
 	VCOL(v, "active_recurring_plans", INT, "Number of active recurring plans"),             \
-	VCOL(v, "first_donation_date", TIME, "Time of the first successful gift"),              \
-	VCOL(v, "last_donation_date", TIME, "Time of the latest successful gift"),              \
+	VCOL(v, "first_donation_date", when, what " of the first successful gift"),             \
+	VCOL(v, "last_donation_date", when, what " of the latest successful gift"),             \
 	VCOL(v, "days_since_last_gift", INT,                                                    \
 	     "Whole days since the latest successful gift (0 for a future date)"),              \
 	VCOL(v, "value_tier", KEY,                                                              \
@@ -80,6 +81,20 @@ const cs_sql_dict_text cs_sql_dict_texts[] = {
 	COL("supporters", "monthly_recurring_amount",
 	    "Monthly value of the active plans: donation_amount x frequency_factors"),
 	COL("supporters", "aggregates_at", "When the aggregates were last computed; NULL: pending"),
+	/* migration 8: each amount in whole cents, which SUM() adds exactly
+	 * (SQLite's REAL money columns show float noise in a sum) */
+#define CENTS_DESC(c) "Exact " c " in whole cents (hundredths, rounded half away from zero " \
+		      "past two decimals): an integer that SUM() adds exactly; from the API's " \
+		      "decimal text, never through a float"
+	COL("campaigns", "goal_cents", CENTS_DESC("goal")),
+	COL("transactions", "total_gross_amount_cents", CENTS_DESC("total_gross_amount")),
+	COL("transactions", "donation_gross_amount_cents", CENTS_DESC("donation_gross_amount")),
+	COL("transactions", "donation_net_amount_cents", CENTS_DESC("donation_net_amount")),
+	COL("transactions", "fees_amount_cents", CENTS_DESC("fees_amount")),
+	COL("transactions", "raw_total_gross_amount_cents", CENTS_DESC("raw_total_gross_amount")),
+	COL("transactions", "charged_total_gross_amount_cents",
+	    CENTS_DESC("charged_total_gross_amount")),
+	COL("recurring_plans", "donation_amount_cents", CENTS_DESC("donation_amount")),
 
 	/* ---- the migrations' own record (sql_migrate.c) ---- */
 	TBL("schema_migrations", "The migrations applied to this database (db status)"),
@@ -210,11 +225,26 @@ const cs_sql_dict_text cs_sql_dict_texts[] = {
 	COL("rate_slots", "slot", "Wall-clock second"),
 	COL("rate_slots", "used", "Requests handed out in that second"),
 
+	/* ---- v8 analysts ---- */
+	TBL("view_column_types", "Never holds a row: each column is declared as one column role "
+				 "is, and SQLite's views take their columns' declared types from "
+				 "it (a view column gets none from a CAST there)"),
+	COL("view_column_types", "id_value", "Declared as an API id"),
+	COL("view_column_types", "int_value", "Declared as an integer"),
+	COL("view_column_types", "bool_value", "Declared as a boolean"),
+	COL("view_column_types", "money_value", "Declared as an amount"),
+	COL("view_column_types", "real_value", "Declared as a number"),
+	COL("view_column_types", "time_value", "Declared as a datetime"),
+	COL("view_column_types", "date_value", "Declared as a date"),
+	COL("view_column_types", "key_value", "Declared as short text"),
+	COL("view_column_types", "text_value", "Declared as text"),
+	COL("view_column_types", "json_value", "Declared as a JSON document"),
+
 	/* ---- views ---- */
 	TBL("supporter_segments", "One row per not deleted supporter: figures and segments"),
 	VCOL("supporter_segments", "supporter_id", INT, "The supporter (supporters.id)"),
 	VCOL("supporter_segments", "organization_id", INT, "The organization"),
-	SEGMENT_COLS("supporter_segments"),
+	SEGMENT_COLS("supporter_segments", TIME, "Time"),
 	TBL("supporter_summary", "One row per not deleted supporter: giving summary"),
 	VCOL("supporter_summary", "supporter_id", INT, "The supporter (supporters.id)"),
 	VCOL("supporter_summary", "organization_id", INT, "The organization"),
@@ -255,6 +285,6 @@ const cs_sql_dict_text cs_sql_dict_texts[] = {
 	VCOL("contact_segments", "organization_id", INT, "The organization"),
 	VCOL("contact_segments", "email_key", KEY, "Trimmed, ASCII-lowercased email"),
 	VCOL("contact_segments", "merged_supporters", INT, "Supporters merged into the contact"),
-	SEGMENT_COLS("contact_segments"),
+	SEGMENT_COLS("contact_segments", DATE, "UTC date"),
 };
 const size_t cs_sql_dict_ntexts = ARRAY_LEN(cs_sql_dict_texts);

@@ -130,6 +130,21 @@ static int append_ddl(const cs_sql_dialect *d, const cs_sql_obj *o, int up, cons
 	return bad;
 }
 
+/* A backfill object of a migration: the DDL gathered so far runs first,
+ * since the backfill reads and writes what it made. */
+static int run_backfill(cs_sql_store *s, const cs_sql_backfill *bf, cs_buf *b, const char **last,
+			cs_err *err)
+{
+	int rc = b->len ? cs_sql_script(s->c, cs_buf_str(b), "execute SQL", err) : 0;
+	cs_buf_reset(b);
+	*last = NULL;
+	if (rc == 0)
+		rc = bf->run(s, err);
+	if (rc < 0)
+		cs_err_wrap(err, "%s", bf->what);
+	return rc;
+}
+
 /* Creates (up) or drops (down, in reverse order) the migration's objects,
  * then (up) fills the entity columns it added from raw_json. */
 static int run_objects(cs_sql_store *s, const cs_sql_migration *m, int up, cs_err *err)
@@ -140,9 +155,15 @@ static int run_objects(cs_sql_store *s, const cs_sql_migration *m, int up, cs_er
 	for (size_t i = 0; rc == 0 && i < m->nobjs; i++) {
 		size_t n = 0;
 		const cs_sql_obj *list = cs_sql_obj_expand(&m->objs[up ? i : m->nobjs - 1 - i], &n);
-		for (size_t j = 0; rc == 0 && j < n; j++) {
+		for (size_t j = 0; rc == 0 && !bad && j < n; j++) {
 			const cs_sql_obj *o = &list[up ? j : n - 1 - j];
 			int done = 0;
+			if (o->kind == CS_OBJ_BACKFILL) {
+				/* it reads and writes what the objects before it made */
+				if (up)
+					rc = run_backfill(s, o->def, &b, &last, err);
+				continue;
+			}
 			rc = already_done(s, o, up, &done, err);
 			if (rc == 0 && !done)
 				bad |= append_ddl(s->c->dia, o, up, &last, &b);
@@ -155,7 +176,7 @@ static int run_objects(cs_sql_store *s, const cs_sql_migration *m, int up, cs_er
 		rc = cs_sql_script(s->c, cs_buf_str(&b), "execute SQL", err);
 	for (size_t i = 0; rc == 0 && up && i < m->nobjs; i++)
 		if (m->objs[i].kind == CS_OBJ_ENTITY_COLUMNS)
-			rc = cs_sql_backfill(s, *(const int *)m->objs[i].def, err);
+			rc = cs_sql_backfill_columns(s, *(const int *)m->objs[i].def, err);
 	cs_buf_release(&b);
 	return rc;
 }
@@ -329,10 +350,13 @@ static int plan_item(cs_sql_store *s, const cs_sql_migration *m, const char *kin
 		int rc = count_held(s, table, col, &it.rows, err);
 		if (rc < 0)
 			return rc;
-		it.about = col ? NULL : cs_sql_table_about(table);
+		int cents = col && cs_sql_cents_col(table, col);
+		it.about = cents ? "exact cents (made again from raw_json by migration 8)"
+		       : col ? NULL : cs_sql_table_about(table);
 		/* a table of bookkeeping that is rebuilt on its own (the shared
-		 * budget's recent seconds) is listed, but is no data to confirm */
-		if (col || !cs_sql_table_name_ephemeral(table))
+		 * budget's recent seconds), or a column that is a copy of what
+		 * raw_json holds, is listed, but is no data to confirm */
+		if (col ? !cents : !cs_sql_table_name_ephemeral(table))
 			p->rows += it.rows;
 	}
 	return p->cb ? p->cb(&it, p->ctx) : 0;
@@ -349,7 +373,12 @@ static int plan_obj(cs_sql_store *s, const cs_sql_migration *m, const cs_sql_obj
 	case CS_OBJ_INDEX:
 		return plan_item(s, m, "index", ((const cs_sql_index *)o->def)->name, NULL, p, err);
 	case CS_OBJ_VIEW:
+	case CS_OBJ_VIEW_TYPED:
 		return plan_item(s, m, "view", ((const cs_sql_view *)o->def)->name, NULL, p, err);
+	case CS_OBJ_VIEW_REPLACED: /* made again as it was: nothing is lost */
+	case CS_OBJ_BACKFILL:
+	case CS_OBJ_ENTITY_COLUMNS: /* expanded into its columns by the caller */
+		return 0;
 	case CS_OBJ_COLUMN:
 		return plan_item(s, m, "column", a->table, a->col.name, p, err);
 	case CS_OBJ_ENTITY_TABLES:

@@ -44,6 +44,10 @@ static int upsert_cols(const cs_entity *e, const char **cols)
 	cols[n++] = "raw_json";
 	cols[n++] = "synced_at";
 	cols[n++] = "deleted_at"; /* bound NULL: a row seen again is live */
+	size_t ncents = 0;
+	const cs_sql_added_col *cc = cs_sql_cents_cols(e->id, &ncents);
+	for (size_t i = 0; i < ncents; i++)
+		cols[n++] = cc[i].col.name;
 	return n;
 }
 
@@ -65,7 +69,9 @@ static int prepare_upsert(cs_sql_store *s, const cs_entity *e, cs_err *err)
 	const char *cols[CS_SQL_ROW_MAX];
 	cs_buf b = CS_BUF_INIT;
 	char what[96];
-	if (CS_SQL_ROW_COL((int)e->ncolumns) + 3 > CS_SQL_ROW_MAX)
+	size_t ncents = 0;
+	cs_sql_cents_cols(e->id, &ncents);
+	if (CS_SQL_ROW_COL((int)e->ncolumns) + 3 + (int)ncents > CS_SQL_ROW_MAX)
 		return cs_err_set(err, CS_ERR, "entity '%s' has too many columns", e->name);
 	cs_sql_upsert u = upsert_spec(e, cols);
 	if (cs_sql_upsert_text(s->c->dia, &u, &b)) {

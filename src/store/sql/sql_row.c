@@ -239,15 +239,17 @@ int cs_sql_row_from_record(cs_sql_store *s, const cs_entity *e, long long org,
 			   const cs_record *rec, cs_sql_row *r, cs_err *err)
 {
 	int n = CS_SQL_ROW_COL((int)e->ncolumns);
+	size_t ncents = 0;
+	cs_sql_cents_cols(e->id, &ncents);
 	r->nowned = 0;
 	r->supporter = -1;
-	if (n + 3 > CS_SQL_ROW_MAX)
+	if (n + 3 + (int)ncents > CS_SQL_ROW_MAX)
 		return cs_err_set(err, CS_ERR, "entity '%s' has more than %d columns", e->name,
-				  CS_SQL_ROW_MAX - 5);
+				  CS_SQL_ROW_MAX - 5 - (int)ncents);
 	int rc = record_id(e, org, rec, &r->id, err);
 	if (rc < 0)
 		return rc;
-	r->n = n + 3;
+	r->n = n + 3 + (int)ncents;
 	for (int k = 0; k < r->n; k++)
 		r->v[k] = CS_V_NULL; /* deleted_at stays NULL: a row seen again is live */
 	r->v[0] = CS_V_INT(r->id);
@@ -269,6 +271,9 @@ int cs_sql_row_from_record(cs_sql_store *s, const cs_entity *e, long long org,
 		}
 	}
 	r->v[n + 1] = CS_V_TIME(s->synced_at);
+	/* after deleted_at: each amount's exact cents, from the value just read */
+	if (rc == 0)
+		cs_sql_cents_fill(e, r->v, &r->v[n + 3]);
 	if (rc < 0) {
 		cs_sql_row_release(r);
 		return cs_err_set(err, CS_ERR, "cannot write the record in database '%s': out of "

@@ -8,6 +8,7 @@
  * tables come from model/entities.c (built below). No table has a
  * foreign key: rows of an org removed without --purge, and orphans, stay. */
 #include "store/sql/schema.h"
+#include "store/sql/sqlrow.h"
 #include "store/sql/views.h"
 #include "model/entity.h"
 
@@ -425,16 +426,111 @@ static const cs_sql_obj v7[] = {
 	{CS_OBJ_TABLE, &rate_slots},
 };
 
+/* ---- v8 analysts: typed views, exact cents, indexed reporting dates ----
+ *  Every view is made again with declared column types (the roles the
+ *  data dictionary lists for it, sql_dict_text.c): SQLite reads them from
+ *  view_column_types, the servers from a CAST (sql_ddl.c). The distributions
+ *  read supporter_segments, so they go first and come back last. */
+
+/* one column per role a view column may have, each declared as the
+ * dialect declares that role (SERIAL is a key, never a view's column) */
+static const cs_sql_col view_column_types_cols[] = {
+	{"id_value", CS_ROLE_ID, 0, NULL, NULL},       {"int_value", CS_ROLE_INT, 0, NULL, NULL},
+	{"bool_value", CS_ROLE_BOOL, 0, NULL, NULL},   {"money_value", CS_ROLE_MONEY, 0, NULL, NULL},
+	{"real_value", CS_ROLE_REAL, 0, NULL, NULL},   {"time_value", CS_ROLE_TIME, 0, NULL, NULL},
+	{"date_value", CS_ROLE_DATE, 0, NULL, NULL},   {"key_value", CS_ROLE_KEY, 0, NULL, NULL},
+	{"text_value", CS_ROLE_TEXT, 0, NULL, NULL},   {"json_value", CS_ROLE_JSON, 0, NULL, NULL},
+};
+const cs_sql_table cs_sql_view_column_types = {"view_column_types",
+					       COLS(view_column_types_cols), NULL, 0};
+
+/* The exact cents of each money field the API sends (sql_cents.c): filled
+ * by the writer and, for the rows already stored, from raw_json below. */
+#define CENTS(t, c) {t, {c "_cents", CS_ROLE_INT, 0, NULL, NULL}}
+static const cs_sql_added_col campaign_cents[] = {CENTS("campaigns", "goal")};
+static const cs_sql_added_col transaction_cents[] = {
+	CENTS("transactions", "total_gross_amount"),
+	CENTS("transactions", "donation_gross_amount"),
+	CENTS("transactions", "donation_net_amount"),
+	CENTS("transactions", "fees_amount"),
+	CENTS("transactions", "raw_total_gross_amount"),
+	CENTS("transactions", "charged_total_gross_amount"),
+};
+static const cs_sql_added_col plan_cents[] = {CENTS("recurring_plans", "donation_amount")};
+static const struct {
+	const cs_sql_added_col *cols;
+	size_t n;
+} cents_of_entity[CS_ENT_COUNT] = {
+	[CS_ENT_CAMPAIGNS] = {COLS(campaign_cents)},
+	[CS_ENT_TRANSACTIONS] = {COLS(transaction_cents)},
+	[CS_ENT_RECURRING_PLANS] = {COLS(plan_cents)},
+};
+
+const cs_sql_added_col *cs_sql_cents_cols(int entity, size_t *n)
+{
+	*n = cents_of_entity[entity].n;
+	return cents_of_entity[entity].cols;
+}
+
+int cs_sql_cents_col(const char *table, const char *column)
+{
+	for (int e = 0; e < CS_ENT_COUNT; e++)
+		for (size_t i = 0; i < cents_of_entity[e].n; i++)
+			if (!strcmp(cents_of_entity[e].cols[i].table, table) &&
+			    !strcmp(cents_of_entity[e].cols[i].col.name, column))
+				return 1;
+	return 0;
+}
+
+static const cs_sql_backfill cents_backfill = {"exact cents from raw_json",
+					       cs_sql_cents_backfill};
+
+/* The dates reports filter and group by: a gift's date (revenue per month,
+ * the last 12 months) and a plan's next charge (what comes in next). */
+static const cs_sql_index transactions_purchased_at = {
+	"transactions_purchased_at", "transactions", "purchased_at", NULL, NULL, 0};
+static const cs_sql_index recurring_plans_next_processing_date = {
+	"recurring_plans_next_processing_date", "recurring_plans", "next_processing_date", NULL,
+	NULL, 0};
+
+#define REPLACED(v) {CS_OBJ_VIEW_REPLACED, &cs_sql_view_##v}
+#define TYPED(v) {CS_OBJ_VIEW_TYPED, &cs_sql_view_##v}
+#define CENTS_COL(a, i) {CS_OBJ_COLUMN, &a[i]}
+static const cs_sql_obj v8[] = {
+	{CS_OBJ_TABLE, &cs_sql_view_column_types},
+	REPLACED(donor_engagement_distribution),
+	REPLACED(donor_value_distribution),
+	REPLACED(contact_segments),
+	REPLACED(campaign_performance),
+	REPLACED(supporter_summary),
+	REPLACED(supporter_segments),
+	TYPED(supporter_segments),
+	TYPED(supporter_summary),
+	TYPED(campaign_performance),
+	TYPED(donor_value_distribution),
+	TYPED(donor_engagement_distribution),
+	TYPED(contact_segments),
+	CENTS_COL(campaign_cents, 0),
+	CENTS_COL(transaction_cents, 0),
+	CENTS_COL(transaction_cents, 1),
+	CENTS_COL(transaction_cents, 2),
+	CENTS_COL(transaction_cents, 3),
+	CENTS_COL(transaction_cents, 4),
+	CENTS_COL(transaction_cents, 5),
+	CENTS_COL(plan_cents, 0),
+	{CS_OBJ_BACKFILL, &cents_backfill},
+	{CS_OBJ_INDEX, &transactions_purchased_at},
+	{CS_OBJ_INDEX, &recurring_plans_next_processing_date},
+};
+
+/* view_column_types too: it never holds a row, and has no key to copy by */
 /* ---- v9 every field: a column for each field of Classy's four schemas ----
  *  the entity tables mirrored 74 of the document's 293 fields (ids
  *  included); the rest
  *  were reachable only through raw_json. The columns come from the model
  *  (cs_column.since 9), and the migration fills them from each row's
  *  raw_json (sql_backfill.c), with no refetch. A rollback drops them and
- *  says how many values each held.
- *  TODO(merge): 8 is the schema-views branch's (money cents, view types,
- *  indexes); nothing here needs the numbers dense, but renumber this one
- *  if 8 lands after a release that carries 9. */
+ *  says how many values each held. */
 
 static const int v9_since = 9;
 static const cs_sql_obj v9[] = {
@@ -443,18 +539,19 @@ static const cs_sql_obj v9[] = {
 
 int cs_sql_table_ephemeral(const cs_sql_table *t)
 {
-	return t == &rate_slots;
+	return t == &rate_slots || t == &cs_sql_view_column_types;
 }
 
 int cs_sql_table_name_ephemeral(const char *name)
 {
-	return !strcmp(name, rate_slots.name);
+	return !strcmp(name, rate_slots.name) || !strcmp(name, cs_sql_view_column_types.name);
 }
 
 const cs_sql_migration cs_sql_migrations[] = {
 	{1, "core", COLS(v1)},      {2, "reference", COLS(v2)}, {3, "views", COLS(v3)},
 	{4, "plugins", COLS(v4)},   {5, "operations", COLS(v5)}, {6, "workers", COLS(v6)},
-	{7, "budget", COLS(v7)},     {9, "every-field", COLS(v9)},
+	{7, "budget", COLS(v7)},     {8, "analysts", COLS(v8)},
+	{9, "every-field", COLS(v9)},
 };
 const unsigned cs_sql_nmigrations = ARRAY_LEN(cs_sql_migrations);
 
@@ -478,6 +575,7 @@ static const struct {
 	{"sync_leases", "job leases (who runs which job now)"},
 	{"alerts", "alert records (cooldowns, open alerts)"},
 	{"rate_slots", "request-budget seconds shared by workers (bookkeeping, rebuilt on its own)"},
+	{"view_column_types", "nothing (it never holds a row: it gives SQLite's views their types)"},
 };
 
 const char *cs_sql_table_about(const char *table)
