@@ -69,8 +69,8 @@ CURLcode cs_http_drive(CURLM *m, CURL *c, cs_http_xfer *x)
 			started = now;
 			deadline = cs_http_deadline(x, started);
 		} else if (before >= deadline) {
-			/* That perform began past libcurl's timeout, yet libcurl
-			 * did not end the transfer: it is stuck. */
+			/* That perform began a second past libcurl's timeout,
+			 * yet libcurl did not end the transfer: it is stuck. */
 			rc = cs_http_xfer_abandon(x, now - started);
 			break;
 		}
