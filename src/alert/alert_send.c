@@ -50,7 +50,8 @@ struct cs_alerter {
 
 /* cs_http's should_stop takes no argument; the worker thread records its
  * alerter here, and should_stop is only ever called on that thread (from
- * cs_http_sleep_ms and libcurl's progress callback). */
+ * cs_http_sleep_ms, cs_http_do's transfer loop and libcurl's progress
+ * callback). */
 static _Thread_local cs_alerter *tl_self;
 
 static int worker_should_stop(void)

@@ -1,11 +1,12 @@
-/* HTTP over libcurl. One easy handle per client keeps the connection alive
- * between requests; every request re-applies all options after
- * curl_easy_reset, which keeps live connections but forgets the previous
- * request's method, body and headers. The options of an attempt and the
- * retry policy live here, shared with the event loop (loop.c) through
- * http_int.h; it must never turn off TLS verification, never retry past
- * max_retries or the retry budget, and never log a URL that carries a
- * secret (log_url). */
+/* HTTP over libcurl. One easy handle per client, run on the client's own
+ * multi handle (drive.c), which keeps the connection alive between
+ * requests; every request re-applies all options after curl_easy_reset,
+ * which forgets the previous request's method, body and headers. The
+ * options of an attempt and the retry policy live here, shared with the
+ * event loop (loop.c) through http_int.h; it must never turn off TLS
+ * verification, never retry past max_retries or the retry budget, never
+ * log a URL that carries a secret (log_url), and never leave the end of a
+ * transfer to libcurl alone (our deadline, http_int.h). */
 #include "http/http_int.h"
 
 #include "util/log.h"
@@ -29,6 +30,7 @@
 
 struct cs_http {
 	CURL *curl;
+	CURLM *multi; /* runs curl's transfers and keeps its connections */
 	cs_http_opts o; /* with defaults applied */
 	cs_http_stats stats;
 	cs_http_xfer x; /* the callbacks' state during a request */
@@ -85,9 +87,10 @@ cs_http *cs_http_new(const cs_http_opts *opts, cs_err *err)
 	cs_http_apply_defaults(&h->o);
 	h->stats.rl_remaining = -1;
 	h->curl = curl_easy_init();
-	if (!h->curl) {
-		free(h);
-		cs_err_set(err, CS_ERR, "cannot create the HTTP client: curl_easy_init failed");
+	h->multi = curl_multi_init();
+	if (!h->curl || !h->multi) {
+		cs_http_free(h);
+		cs_err_set(err, CS_ERR, "cannot create the HTTP client: libcurl is out of memory");
 		return NULL;
 	}
 	return h;
@@ -97,6 +100,7 @@ void cs_http_free(cs_http *h)
 {
 	if (!h)
 		return;
+	curl_multi_cleanup(h->multi); /* the handle is never left in it */
 	curl_easy_cleanup(h->curl);
 	free(h);
 }
@@ -258,6 +262,9 @@ static size_t on_header(char *line, size_t size, size_t n, void *ud)
 	return len;
 }
 
+/* Ends a transfer that libcurl runs as soon as a stop is asked. One it no
+ * longer runs never gets here: our loops (drive.c, loop.c) check the stop
+ * flag themselves too. */
 static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
 {
 	(void)dt, (void)dn, (void)ut, (void)un;
@@ -320,6 +327,8 @@ void cs_http_xfer_setup(CURL *c, const cs_http_opts *o, const cs_http_req *req,
 	h->overflow = 0;
 	h->cur = resp;
 	h->should_stop = o->should_stop;
+	h->timeout_ms = o->timeout_ms;
+	h->stuck_ms = 0;
 	cs_buf_reset(&resp->body);
 	resp->body.max = o->max_body;
 	resp_clear_meta(resp);
@@ -330,9 +339,21 @@ static CURLcode perform(cs_http *h, const cs_http_req *req, struct curl_slist *h
 			cs_http_resp *resp)
 {
 	cs_http_xfer_setup(h->curl, &h->o, req, hdrs, &h->x, resp);
-	CURLcode rc = curl_easy_perform(h->curl);
+	if (!h->multi && !(h->multi = curl_multi_init())) {
+		snprintf(h->x.errbuf, sizeof(h->x.errbuf), "cannot start the transfer: out of memory");
+		return CURLE_OUT_OF_MEMORY;
+	}
+	CURLcode rc = cs_http_drive(h->multi, h->curl, &h->x);
 	if (rc == CURLE_OK)
 		curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &resp->status);
+	if (h->x.stuck_ms > 0) {
+		/* What kept it stuck lives on in the multi handle's connection
+		 * cache (libcurl 7.88.1: a connection whose first request failed
+		 * is kept, and PIPEWAIT transfers wait on it forever): start the
+		 * next attempt on a new one. */
+		curl_multi_cleanup(h->multi);
+		h->multi = curl_multi_init(); /* NULL: made again, or failed, next time */
+	}
 	h->x.cur = NULL;
 	return rc;
 }
@@ -361,6 +382,12 @@ static int is_retryable(CURLcode rc)
 /* Describes a transport failure in lowercase words, without the URL. */
 static void describe_failure(CURL *c, const cs_http_xfer *h, CURLcode rc, char *out, size_t n)
 {
+	if (h->stuck_ms > 0) { /* our deadline, not libcurl's timeout (http_int.h) */
+		snprintf(out, n, "stuck in libcurl, abandoned after %ld ms (libcurl's %ld ms timeout "
+			 "never fired; it may have run out of memory: check free memory and run again)",
+			 h->stuck_ms, h->timeout_ms);
+		return;
+	}
 	for (size_t i = 0; i < sizeof(retryable) / sizeof(retryable[0]); i++) {
 		if (retryable[i].code == rc && retryable[i].what) {
 			snprintf(out, n, "%s", retryable[i].what);

@@ -1,9 +1,9 @@
 #ifndef CS_HTTP_INT_H
 #define CS_HTTP_INT_H
-/* Internals shared by http.c (one blocking transfer at a time) and loop.c
- * (many transfers on one event loop): the options of an attempt, the
- * callbacks' state and the retry policy, so both paths judge answers and
- * retry exactly alike. Not a public interface. */
+/* Internals shared by http.c (one blocking transfer at a time, driven by
+ * drive.c) and loop.c (many transfers on one event loop): the options of an
+ * attempt, our deadline, the callbacks' state and the retry policy, so both
+ * paths judge answers and retry exactly alike. Not a public interface. */
 #include "http/headers.h"
 #include "http/http.h"
 
@@ -15,8 +15,46 @@ typedef struct cs_http_xfer {
 	cs_http_resp *cur; /* the response the callbacks fill */
 	int overflow;      /* the body hit max_body */
 	int (*should_stop)(void);
+	long timeout_ms;   /* the attempt's CURLOPT_TIMEOUT_MS */
+	long stuck_ms;     /* > 0: abandoned at our deadline after this long */
 	char errbuf[CURL_ERROR_SIZE];
 } cs_http_xfer;
+
+/* Our own deadline for every transfer. libcurl enforces CURLOPT_TIMEOUT_MS
+ * only while its state machine runs: libcurl 7.88.1 can be left stuck by a
+ * failed allocation while it builds a request, and then neither its timeout
+ * nor its progress callback fires again. So our loops (cs_http_drive, and
+ * the event loop's) check the deadline between polls, outside libcurl's
+ * callbacks. It is counted from the end of the transfer's first
+ * curl_multi_perform (where libcurl starts its clock) and lies
+ * CS_HTTP_DEADLINE_GRACE_MS past libcurl's timeout; a transfer is abandoned
+ * only when a whole curl_multi_perform ran after the deadline without
+ * ending it. A transfer libcurl still runs has then been ended by libcurl's
+ * own timeout, so normal timeouts keep their verdict and words, however
+ * slow the machine. */
+#define CS_HTTP_DEADLINE_GRACE_MS 1000
+/* How often our loops look at stop flags and deadlines at the latest. */
+#define CS_HTTP_TURN_MS 100
+
+static inline int64_t cs_http_deadline(const cs_http_xfer *x, int64_t started)
+{
+	return started + x->timeout_ms + CS_HTTP_DEADLINE_GRACE_MS;
+}
+
+/* Marks the attempt as abandoned at our deadline after ran_ms, and returns
+ * the code its verdict takes (a retryable timeout, worded by stuck_ms). The
+ * caller takes the handle out of its multi handle. */
+static inline CURLcode cs_http_xfer_abandon(cs_http_xfer *x, int64_t ran_ms)
+{
+	x->stuck_ms = ran_ms > 0 ? (long)ran_ms : 1;
+	return CURLE_OPERATION_TIMEDOUT;
+}
+
+/* Runs the attempt set up on c (cs_http_xfer_setup) on m, the blocking
+ * client's own multi handle, until libcurl ends it, x->should_stop fires
+ * (CURLE_ABORTED_BY_CALLBACK) or our deadline passes (abandoned); c is out
+ * of m again when it returns (drive.c). */
+CURLcode cs_http_drive(CURLM *m, CURL *c, cs_http_xfer *x);
 
 /* One request's attempts so far. */
 typedef struct cs_http_attempts {

@@ -14,7 +14,10 @@
  * It must never parse a body, touch a database or sleep: every wait is a
  * timer of curl_multi_poll. Answers are judged and retried by the same
  * policy as cs_http_do (http_int.h). Each call owns its easy handle; the
- * multi handle owns the connections, so they are reused across calls. */
+ * multi handle owns the connections, so they are reused across calls.
+ * Stop flags and every active call's deadline (http_int.h) are checked
+ * here, between polls, never in a libcurl callback: a transfer libcurl
+ * left stuck is removed and its attempt fails as abandoned. */
 #include "http/loop.h"
 #include "http/http_int.h"
 
@@ -30,7 +33,7 @@
  * a place in flight for it. */
 #define LOOKAHEAD_MS 1000
 /* Stop requests are noticed within this. */
-#define STOP_POLL_MS 100
+#define STOP_POLL_MS CS_HTTP_TURN_MS
 
 enum call_state { C_IDLE = 0, C_INCOMING, C_PENDING, C_SCHEDULED, C_ACTIVE, C_DONE };
 enum wait_kind { W_NONE = 0, W_HELD, W_RETRY };
@@ -40,6 +43,8 @@ struct cs_http_call {
 	int state;
 	int wait;           /* enum wait_kind, while pending with not_before */
 	int64_t not_before; /* monotonic ms: pending until, or scheduled send time */
+	int64_t started;    /* monotonic ms: after the active attempt's first perform; 0 before */
+	int fresh;          /* the last attempt was abandoned: the next one on a new connection */
 	CURL *easy;
 	cs_http_opts o;
 	cs_http_req req; /* points into the copies below */
@@ -234,10 +239,21 @@ static void start(cs_http_loop *l, cs_http_call *c)
 {
 	cs_http_xfer_setup(c->easy, &c->o, &c->req, c->hdrs, &c->x, &c->resp);
 	curl_easy_setopt(c->easy, CURLOPT_PRIVATE, c);
+	if (c->fresh) {
+		/* What kept the last attempt stuck lives on in the shared
+		 * connection cache (libcurl 7.88.1 keeps a connection whose first
+		 * request failed, and PIPEWAIT transfers wait on it forever): this
+		 * one neither waits nor reuses; its answer settles the host's
+		 * connections for the calls after it. */
+		curl_easy_setopt(c->easy, CURLOPT_FRESH_CONNECT, 1L);
+		curl_easy_setopt(c->easy, CURLOPT_PIPEWAIT, 0L);
+		c->fresh = 0;
+	}
 	cs_http_attempt_begin(&c->stats, &c->st);
 	l->totals.requests++;
 	if (c->st.attempts > 1)
 		l->totals.retries++;
+	c->started = 0;
 	CURLMcode mc = curl_multi_add_handle(l->multi, c->easy);
 	if (mc != CURLM_OK) {
 		move_to(l, c, C_PENDING);
@@ -308,8 +324,35 @@ static void start_due(cs_http_loop *l, int64_t now)
 	}
 }
 
-/* Transfers that ended: a final answer or failure ends the call; anything
- * the policy retries goes back to pending until its wait is over. */
+/* An attempt of active call c ended with rc: a final answer or failure
+ * ends the call; anything the policy retries goes back to pending until
+ * its wait is over. */
+static void attempt_ended(cs_http_loop *l, cs_http_call *c, CURLcode rc)
+{
+	curl_multi_remove_handle(l->multi, c->easy);
+	move_to(l, c, C_PENDING);
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &c->resp.status);
+	long throttled = c->stats.throttled, errors = c->stats.errors, wait;
+	int r = cs_http_after_attempt(&c->o, &c->stats, &c->req, c->easy, rc, &c->x, &c->resp,
+				      &c->st, &wait, &c->err);
+	l->totals.throttled += c->stats.throttled - throttled;
+	l->totals.errors += c->stats.errors - errors;
+	if (r < 0 || wait < 0) {
+		finish(l, c, r);
+		return;
+	}
+	int64_t now = cs_time_mono_ms();
+	c->wait = W_RETRY;
+	c->not_before = scaled_after(now, now + wait);
+	_Static_assert(sizeof(l->retry_why) == sizeof(c->st.why), "retry_why");
+	memcpy(l->retry_why, c->st.why, sizeof(l->retry_why));
+	l->retry_status = rc == CURLE_OK ? c->resp.status : 0;
+	l->retry_n = c->st.attempts;
+	l->retry_max = c->o.max_retries;
+}
+
+/* Transfers libcurl ended. */
 static void reap(cs_http_loop *l)
 {
 	CURLMsg *m;
@@ -319,28 +362,24 @@ static void reap(cs_http_loop *l)
 			continue;
 		cs_http_call *c = NULL;
 		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&c);
-		CURLcode rc = m->data.result;
-		curl_multi_remove_handle(l->multi, c->easy);
-		move_to(l, c, C_PENDING);
-		if (rc == CURLE_OK)
-			curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &c->resp.status);
-		long throttled = c->stats.throttled, errors = c->stats.errors, wait;
-		int r = cs_http_after_attempt(&c->o, &c->stats, &c->req, c->easy, rc, &c->x, &c->resp,
-					      &c->st, &wait, &c->err);
-		l->totals.throttled += c->stats.throttled - throttled;
-		l->totals.errors += c->stats.errors - errors;
-		if (r < 0 || wait < 0) {
-			finish(l, c, r);
-			continue;
+		attempt_ended(l, c, m->data.result);
+	}
+}
+
+/* Transfers that a whole perform (begun at `before`, ended by `after`)
+ * ran past our deadline without ending: stuck, abandoned (http_int.h). Run
+ * after reap, so one that libcurl timed out itself keeps its verdict. A
+ * transfer's clock starts after its first perform, as libcurl's does. */
+static void expire(cs_http_loop *l, int64_t before, int64_t after)
+{
+	for (cs_http_call *c = l->active.head, *next; c; c = next) {
+		next = c->next;
+		if (!c->started)
+			c->started = after;
+		else if (before >= cs_http_deadline(&c->x, c->started)) {
+			c->fresh = 1;
+			attempt_ended(l, c, cs_http_xfer_abandon(&c->x, after - c->started));
 		}
-		int64_t now = cs_time_mono_ms();
-		c->wait = W_RETRY;
-		c->not_before = scaled_after(now, now + wait);
-		_Static_assert(sizeof(l->retry_why) == sizeof(c->st.why), "retry_why");
-		memcpy(l->retry_why, c->st.why, sizeof(l->retry_why));
-		l->retry_status = rc == CURLE_OK ? c->resp.status : 0;
-		l->retry_n = c->st.attempts;
-		l->retry_max = c->o.max_retries;
 	}
 }
 
@@ -350,6 +389,11 @@ static long next_timeout(cs_http_loop *l, int64_t now)
 	curl_multi_timeout(l->multi, &t);
 	if (t < 0 || t > STOP_POLL_MS)
 		t = STOP_POLL_MS; /* stop flags are polled, not signalled */
+	for (const cs_http_call *c = l->active.head; c; c = c->next) {
+		int64_t left = cs_http_deadline(&c->x, c->started) - now;
+		if (c->started && left < t)
+			t = left > 0 ? (long)left : 0;
+	}
 	const call_list *lists[] = {&l->pending, &l->scheduled};
 	for (size_t i = 0; i < 2; i++)
 		for (const cs_http_call *c = lists[i]->head; c; c = c->next)
@@ -420,9 +464,11 @@ static void *loop_main(void *arg)
 		start_due(l, now);
 		admit(l, now);
 		int running;
+		int64_t before = cs_time_mono_ms();
 		curl_multi_perform(l->multi, &running);
 		reap(l);
 		now = cs_time_mono_ms();
+		expire(l, before, now);
 		start_due(l, now);
 		admit(l, now);
 		publish(l, now);
@@ -531,6 +577,7 @@ int cs_http_loop_submit(cs_http_loop *l, cs_http_call *c, const cs_http_req *req
 	c->rc = 0;
 	c->wait = W_NONE;
 	c->not_before = 0;
+	c->fresh = 0;
 	c->done = done;
 	c->ud = ud;
 	pthread_mutex_lock(&l->mu);
