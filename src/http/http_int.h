@@ -33,6 +33,9 @@ typedef struct cs_http_xfer {
  * own timeout, so normal timeouts keep their verdict and words, however
  * slow the machine. */
 #define CS_HTTP_DEADLINE_GRACE_MS 1000
+/* Retry-After (a header's, or a body's retry_after) above a day is taken as
+ * a day: the retry budget then gives up with a message saying so. */
+#define CS_HTTP_MAX_RETRY_AFTER_S 86400L
 /* How often our loops look at stop flags and deadlines at the latest. */
 #define CS_HTTP_TURN_MS 100
 
