@@ -10,32 +10,12 @@
 #include <cmocka.h>
 
 #include "http/loop.h"
+#include "test_http_done.h"
 #include "test_http_fake.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define OK_BODY "{\"ok\":true}"
 
-/* Calls report here; the test thread waits for a count. */
-static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t g_cv = PTHREAD_COND_INITIALIZER;
-static int g_done;
-
-static void on_done(cs_http_call *call, void *ud)
-{
-	(void)call, (void)ud;
-	pthread_mutex_lock(&g_mu);
-	g_done++;
-	pthread_cond_broadcast(&g_cv);
-	pthread_mutex_unlock(&g_mu);
-}
-
-static void wait_done(int n)
-{
-	pthread_mutex_lock(&g_mu);
-	while (g_done < n)
-		pthread_cond_wait(&g_cv, &g_mu);
-	pthread_mutex_unlock(&g_mu);
-}
 
 typedef struct fixture {
 	fake_server srv;

@@ -27,6 +27,7 @@
 #include <curl/curl.h>
 
 #include "http/loop.h"
+#include "test_http_done.h"
 #include "test_http_fixture.h"
 
 #define OK_BODY "{\"ok\":true}"
@@ -238,26 +239,6 @@ static void test_silent_server_times_out_as_before(void **state)
 
 /* ---- the event loop ----------------------------------------------------- */
 
-static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t g_cv = PTHREAD_COND_INITIALIZER;
-static int g_done;
-
-static void on_done(cs_http_call *call, void *ud)
-{
-	(void)call, (void)ud;
-	pthread_mutex_lock(&g_mu);
-	g_done++;
-	pthread_cond_broadcast(&g_cv);
-	pthread_mutex_unlock(&g_mu);
-}
-
-static void wait_done(int n)
-{
-	pthread_mutex_lock(&g_mu);
-	while (g_done < n)
-		pthread_cond_wait(&g_cv, &g_mu);
-	pthread_mutex_unlock(&g_mu);
-}
 
 /* One call of the loop to url with o; returns its result, err filled. */
 static int loop_call(cs_http_loop *l, cs_http_call *c, const char *url, const cs_http_opts *o,

@@ -220,21 +220,6 @@ static void test_backfilled_times_are_utc(void **state)
 	tstore_close(&t);
 }
 
-static int no_row(cs_sql_stmt *st, void *ctx)
-{
-	(void)st;
-	(void)ctx;
-	return 0;
-}
-
-static int has_column(tstore *t, const char *table, const char *col)
-{
-	cs_err err = {0};
-	char sql[128];
-	snprintf(sql, sizeof(sql), "SELECT %s FROM %s WHERE 1 = 0", col, table);
-	return cs_sql_query(t->sql, sql, "look for a column", CS_SQL_NOARGS, no_row, NULL, &err) == 0;
-}
-
 /* The rollback drops every column the migration added, and only those. */
 static void test_rollback_drops_the_columns(void **state)
 {

@@ -205,6 +205,24 @@ static int put_json(tstore *t, int entity, long long org, const char *json, cs_e
 }
 
 /* One page holding the given records, committed without state. */
+static int no_row_cb(cs_sql_stmt *st, void *ctx)
+{
+	(void)st;
+	(void)ctx;
+	return 0;
+}
+
+/* Whether table has column col (a query naming it runs). */
+__attribute__((unused)) static int has_column(tstore *t, const char *table, const char *col)
+{
+	cs_err err = {0};
+	char sql[128];
+	/* unquoted: SQLite reads a quoted name that is no column as a string */
+	snprintf(sql, sizeof(sql), "SELECT %s FROM %s WHERE 1 = 0", col, table);
+	return cs_sql_query(t->sql, sql, "look for a column", CS_SQL_NOARGS, no_row_cb, NULL,
+			    &err) == 0;
+}
+
 __attribute__((unused)) static void put_page(tstore *t, int entity, long long org,
 					     const char *synced_at, const char *const *jsons,
 					     size_t n)

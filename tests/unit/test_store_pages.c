@@ -87,23 +87,6 @@ static void test_migrate_rollback_cycle(void **state)
 	tstore_close(&t);
 }
 
-static int no_row(cs_sql_stmt *st, void *ctx)
-{
-	(void)st;
-	(void)ctx;
-	return 0;
-}
-
-/* Whether table has column col (a query naming it runs). */
-static int has_column(tstore *t, const char *table, const char *col)
-{
-	cs_err err = {0};
-	char sql[128];
-	/* unquoted: SQLite reads a quoted name that is no column as a string */
-	snprintf(sql, sizeof(sql), "SELECT %s FROM %s WHERE 1 = 0", col, table);
-	return cs_sql_query(t->sql, sql, "look for a column", CS_SQL_NOARGS, no_row, NULL, &err) == 0;
-}
-
 /* Migration 6 adds host to sync_runs and plugin_runs; its rollback takes it
  * away. Where DDL is not transactional (MySQL), a migration that stopped
  * after a column was added, or a rollback after it was dropped, is finished
