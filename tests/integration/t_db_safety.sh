@@ -41,6 +41,18 @@ check_backup_note() {
   fi
 }
 
+# Migration 10 holds the exact cents of migration 9's amounts, copies of what raw_json holds (it
+# fills them again when applied): named with their values, but no --yes.
+ppcents=$(db "SELECT COUNT(pp_fees_amount_cents) FROM transactions")
+[ "$ppcents" -gt 0 ] || fail "the sync filled no pp_fees_amount_cents"
+cs_ok db rollback
+grep -qF "rolled back migration 10" "$OUT" || fail "rollback of 10: $(cat "$OUT")"
+grep -qF "transactions.pp_fees_amount_cents (column): $ppcents values of exact cents (made again from raw_json by migration 10)" "$OUT" ||
+  fail "the cents column of migration 10 is not named: $(cat "$OUT")"
+assert_eq "$(version)" 9 "schema version after rolling back migration 10"
+check_backup_note 10
+rm -f "$DB_PATH".bak-*
+
 # Migration 9 added a column for every field, which the sync filled: rolling it back drops those
 # values, named column by column, and needs --yes.
 infos=$(db "SELECT COUNT(*) FROM transactions WHERE browser_info IS NOT NULL")
@@ -125,7 +137,7 @@ fi
 
 # Another command migrates on its own: the database is backed up first (SQLite).
 cs_ok status
-assert_eq "$(version)" 9 "schema version after the implicit migration"
+assert_eq "$(version)" 10 "schema version after the implicit migration"
 if [ "$(cs_backend)" = sqlite ]; then
   bak=$(backup_of 3)
   assert_eq "$(sqlite3 -batch "$bak" "SELECT COUNT(*) FROM supporters")" "$supporters" \
