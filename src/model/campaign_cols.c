@@ -15,6 +15,7 @@
 #define D CS_COL_DATE
 #define J CS_COL_JSON
 #define IX CS_COLF_INDEX
+#define NA CS_COLF_NOT_AMOUNT /* a percent or flag: no cents twin */
 
 const cs_column cs_campaign_cols[] = {
 	{"name", T, 0, "Campaign name", 0},
@@ -92,7 +93,7 @@ const cs_column cs_campaign_cols[] = {
 	 "Percentage to be added to fee on top (aka Classy Mode) Transactions for the "
 	 "Campaign to cover fees. If fixed fot percent is null falls back on the "
 	 "Organization's fixed fot percent", 9},
-	{"effective_flex_rate_percent", M, 0,
+	{"effective_flex_rate_percent", M, NA,
 	 "Percentage Campaign elects to be added to donor covered fees calculation to cover "
 	 "any additional costs other than fees. If flex rate percent is null falls back on "
 	 "the Organization's flex rate percent", 9},
@@ -110,7 +111,7 @@ const cs_column cs_campaign_cols[] = {
 	 "Indicates whether the Campaign will be hidden on the profile", 9},
 	{"is_fees_free", B, 0,
 	 "Indicates whether the Campaign has Fees associated with it or not", 9},
-	{"is_general", M, 0,
+	{"is_general", M, NA,
 	 "Indicates whether the Campaign is general or not. Boolean returned as 0 or 1 "
 	 "accordingly.", 9},
 	{"location_details", T, 0,
@@ -142,7 +143,7 @@ const cs_column cs_campaign_cols[] = {
 	{"fixed_fot_percent", T, 0,
 	 "Percentage Campaign elects to be added to Fee on top (aka Classy Mode) Transactions "
 	 "to cover Fees", 9},
-	{"flex_rate_percent", M, 0,
+	{"flex_rate_percent", M, NA,
 	 "Percentage Campaign elects to be added to donor covered fees calculation to cover "
 	 "any additional costs other than fees.", 9},
 	{"is_billing_address_required", B, 0,

@@ -16,7 +16,13 @@ enum cs_col_type {
 };
 
 enum cs_col_flags {
-	CS_COLF_INDEX = 1 << 0 /* relationship or filter column: gets an index */
+	CS_COLF_INDEX = 1 << 0, /* relationship or filter column: gets an index */
+	/* A CS_COL_MONEY column that holds no amount of currency: a percent or
+	 * rate, or a 0/1 flag the document types as a number. Every other money
+	 * column has an exact integer-cents twin (store/sql/sql_cents.c); cents
+	 * of a rate would cut its digits (2.875 % is no 288) and a sum of rates
+	 * means nothing, so these have none. */
+	CS_COLF_NOT_AMOUNT = 1 << 1
 };
 
 typedef struct cs_column {

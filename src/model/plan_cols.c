@@ -15,6 +15,7 @@
 #define D CS_COL_DATE
 #define J CS_COL_JSON
 #define IX CS_COLF_INDEX
+#define NA CS_COLF_NOT_AMOUNT /* a percent or flag: no cents twin */
 
 const cs_column cs_plan_cols[] = {
 	{"supporter_id", I, IX,
@@ -35,7 +36,7 @@ const cs_column cs_plan_cols[] = {
 	/* migration 9 */
 	{"address", T, 0, "Line one of Billing address", 9},
 	{"address2", T, 0, "Line two of Billing address", 9},
-	{"applied_fot_percent", M, 0,
+	{"applied_fot_percent", M, NA,
 	 "The percentage to be added to all fee on top (aka Classy Mode) transactions created "
 	 "for this plan", 9},
 	{"cancel_by", T, 0, "Type of user that cancelled Recurring Donation Plan", 9},

@@ -15,6 +15,7 @@
 #define D CS_COL_DATE
 #define J CS_COL_JSON
 #define IX CS_COLF_INDEX
+#define NA CS_COLF_NOT_AMOUNT /* a percent or flag: no cents twin */
 
 const cs_column cs_transaction_cols[] = {
 	{"supporter_id", I, IX, "Supporter ID associated with the Member", 0},
@@ -60,12 +61,12 @@ const cs_column cs_transaction_cols[] = {
 	 "The total value the transaction's total_gross_amount has been adjusted", 9},
 	{"application_fee_amount", M, 0,
 	 "Flat amount associated with the application fee (normalized value)", 9},
-	{"applied_application_fee_percent", M, 0, "Percent taken by GoFundMe Pro", 9},
-	{"applied_flex_rate_percent", M, 0, "Add on rate set by organization", 9},
-	{"applied_fot_percent", M, 0,
+	{"applied_application_fee_percent", M, NA, "Percent taken by GoFundMe Pro", 9},
+	{"applied_flex_rate_percent", M, NA, "Add on rate set by organization", 9},
+	{"applied_fot_percent", M, NA,
 	 "Percentage added to Fee on Top (aka Classy Mode) Transactions to cover fees. Null "
 	 "if the Transaction is not fee on top", 9},
-	{"applied_processor_fee_percent", M, 0, "Percent taken by card processor", 9},
+	{"applied_processor_fee_percent", M, NA, "Percent taken by card processor", 9},
 	{"applied_raw_processor_fee_flat", M, 0, "Flat rate taken by card processor", 9},
 	{"billing_address1", T, 0, "Billing address", 9},
 	{"billing_address2", T, 0, "Billing address 2", 9},

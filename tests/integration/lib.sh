@@ -62,6 +62,16 @@ lib_on_exit() {
 }
 
 # Picks the value of --NAME from an argument list, or prints $2 by default.
+# The browser tests' screenshots show org names in Chinese and Arabic: without a font for each
+# script chromium draws boxes. scripts/bootstrap installs fonts-wqy-microhei; DejaVu has Arabic.
+need_shot_fonts() {
+  local lang
+  for lang in zh ar; do
+    fc-list ":lang=$lang" family | grep -q . ||
+      fail "no '$lang' font: the screenshot would show boxes for its text (run scripts/bootstrap)"
+  done
+}
+
 _lib_flag() {
 	local name=$1 dflt=$2
 	shift 2

@@ -18,6 +18,7 @@ version() { db "SELECT MAX(version) FROM schema_migrations"; }
 supporters=$(db "SELECT COUNT(*) FROM supporters")
 [ "$supporters" -eq 40 ] || fail "the sync stored $supporters supporters, not 40"
 hosts=$(db "SELECT COUNT(*) FROM sync_runs WHERE host IS NOT NULL")
+latest=$(version) # the newest migration this build knows
 [ "$hosts" -gt 0 ] || fail "no sync run recorded its host"
 
 # The one backup of version $1 next to the database (SQLite): mode 0600, opens, and is a
@@ -40,6 +41,18 @@ check_backup_note() {
     [ -z "$(compgen -G "$DB_PATH.bak-*" || true)" ] || fail "a backup file on $(cs_backend)"
   fi
 }
+
+# Migration 10 holds the exact cents of migration 9's amounts, copies of what raw_json holds (it
+# fills them again when applied): named with their values, but no --yes.
+ppcents=$(db "SELECT COUNT(pp_fees_amount_cents) FROM transactions")
+[ "$ppcents" -gt 0 ] || fail "the sync filled no pp_fees_amount_cents"
+cs_ok db rollback
+grep -qF "rolled back migration 10" "$OUT" || fail "rollback of 10: $(cat "$OUT")"
+grep -qF "transactions.pp_fees_amount_cents (column): $ppcents values of exact cents (made again from raw_json by migration 10)" "$OUT" ||
+  fail "the cents column of migration 10 is not named: $(cat "$OUT")"
+assert_eq "$(version)" 9 "schema version after rolling back migration 10"
+check_backup_note 10
+rm -f "$DB_PATH".bak-*
 
 # Migration 9 added a column for every field, which the sync filled: rolling it back drops those
 # values, named column by column, and needs --yes.
@@ -125,7 +138,7 @@ fi
 
 # Another command migrates on its own: the database is backed up first (SQLite).
 cs_ok status
-assert_eq "$(version)" 9 "schema version after the implicit migration"
+assert_eq "$(version)" "$latest" "schema version after the implicit migration"
 if [ "$(cs_backend)" = sqlite ]; then
   bak=$(backup_of 3)
   assert_eq "$(sqlite3 -batch "$bak" "SELECT COUNT(*) FROM supporters")" "$supporters" \
@@ -138,12 +151,12 @@ assert_eq "$RC" 2 "reset without --yes"
 grep -qF "supporters (table): 40 rows of records synced from Classy" "$ERR" ||
   fail "reset does not name supporters and its rows: $(cat "$ERR")"
 grep -qF "organizations (table): 1 row of" "$ERR" || fail "reset does not name organizations"
-assert_eq "$(version)" 9 "schema version after the refused reset"
+assert_eq "$(version)" "$latest" "schema version after the refused reset"
 assert_eq "$(db "SELECT COUNT(*) FROM supporters")" "$supporters" "supporters after the refused reset"
 cs_ok db reset --yes
-check_backup_note 9
+check_backup_note "$latest"
 if [ "$(cs_backend)" = sqlite ]; then
-  bak=$(compgen -G "$DB_PATH.bak-v9-*" | sort | tail -1)
+  bak=$(compgen -G "$DB_PATH.bak-v$latest-*" | sort | tail -1)
   assert_eq "$(stat -c %a "$bak")" 600 "mode of the reset's backup"
   assert_eq "$(sqlite3 -batch "$bak" "SELECT COUNT(*) FROM supporters")" "$supporters" \
     "supporters in the reset's backup"

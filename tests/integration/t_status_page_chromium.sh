@@ -8,6 +8,7 @@
 . "$(dirname "$0")/cs.sh"
 . "$(dirname "$0")/daemon.sh"
 command -v chromium >/dev/null || { echo "SKIPPED: no chromium (apt-get install chromium)"; exit 77; }
+need_shot_fonts
 cs_env
 cs_ok db migrate
 . "$(dirname "$0")/page.sh"

@@ -1,7 +1,8 @@
 /* Migration 9 on every backend (SQLite, and through tests/with-backend.sh
  * PostgreSQL and MySQL): it adds a column for every field the entity
  * tables did not mirror, and fills them from the raw_json of rows written
- * before it, with no refetch. The same record written before the migration
+ * before it, with no refetch; migration 10 does the same for the exact
+ * cents twins of its amounts. The same record written before the migration
  * (by the old schema: id, organization, raw_json) and after it (by the
  * writer) reads back the same in every column the migration added: the
  * backfill gives what the writer's converters give, in Classy's time forms
@@ -14,10 +15,19 @@
 #define V9 9
 #define SYNC "2024-05-01T10:00:00.123Z"
 
-/* The index of migration 9 in the list, whose rollback comes first. */
-static int top_is_v9(void)
+/* Rolls back migration 9 and those after it (migration 10's cents twins
+ * of its amounts first); returns how many a migrate applies again. */
+static int roll_back_v9(tstore *t)
 {
-	return cs_sql_migrations[cs_sql_nmigrations - 1].version == V9;
+	cs_err err = {0};
+	int version = 0, n = 0;
+	do {
+		if (t->st->rollback(t->st, &version, &err))
+			fail_msg("rollback: %s", err.msg);
+		n++;
+	} while (version > V9);
+	assert_int_equal(version, V9);
+	return n;
 }
 
 /* Classy's time forms (NOTES.md), and an offset that is not UTC. */
@@ -100,9 +110,9 @@ static void value(tstore *t, const cs_entity *e, const char *c, long long id, ch
 /* A JSON column's two renderings hold the same document: MariaDB's
  * JSON_EXTRACT spaces what it prints ({"a": 1}), the writer prints compact
  * JSON, and MariaDB's JSON is text that keeps either as it came. */
-static int same_json(const cs_column *c, const char *a, const char *b)
+static int same_json(int type, const char *a, const char *b)
 {
-	if (c->type != CS_COL_JSON || a[0] != '\'' || b[0] != '\'')
+	if (type != CS_COL_JSON || a[0] != '\'' || b[0] != '\'')
 		return 0;
 	char x[4096], y[4096];
 	snprintf(x, sizeof(x), "%.*s", (int)strlen(a) - 2, a + 1);
@@ -114,17 +124,39 @@ static int same_json(const cs_column *c, const char *a, const char *b)
 	return same;
 }
 
+/* Column name of the old rows 1, 2 (backfilled) against the written rows
+ * 11, 12: the same value, a good one filling it, an odd one leaving it
+ * NULL unless text or JSON take it. Returns how many it compared. */
+static int same_both_ways(tstore *t, const cs_entity *ent, const char *name, int type,
+			  int *filled)
+{
+	for (int odd = 0; odd < 2; odd++) {
+		char old[4096], now[4096];
+		value(t, ent, name, 1 + odd, old, sizeof(old));
+		value(t, ent, name, 11 + odd, now, sizeof(now));
+		if (strcmp(old, now) && !same_json(type, old, now))
+			fail_msg("%s.%s (%s value): backfilled %s, written %s", ent->name, name,
+				 odd ? "odd" : "good", old, now);
+		/* a good value fills the column; a text column takes any scalar
+		 * and a JSON column any value, odd or not */
+		if (!odd && !strcmp(old, "NULL"))
+			fail_msg("%s.%s: the backfill left it NULL", ent->name, name);
+		if (odd && strcmp(old, "NULL") && type != CS_COL_TEXT && type != CS_COL_JSON)
+			fail_msg("%s.%s: the odd value became %s", ent->name, name, old);
+		*filled += strcmp(old, "NULL") != 0;
+	}
+	return 2;
+}
+
 static void test_backfill_matches_the_writer(void **state)
 {
 	(void)state;
 	tstore t;
 	cs_err err = {0};
-	int version = 0, applied = 0;
+	int applied = 0;
 	char *json[CS_ENT_COUNT][2];
 	tstore_open(&t);
-	assert_true(top_is_v9());
-	assert_int_equal(t.st->rollback(t.st, &version, &err), 0);
-	assert_int_equal(version, V9);
+	int rolled = roll_back_v9(&t);
 	for (int e = 0; e < CS_ENT_COUNT; e++) {
 		const cs_entity *ent = &cs_entities[e];
 		for (int odd = 0; odd < 2; odd++) {
@@ -134,7 +166,7 @@ static void test_backfill_matches_the_writer(void **state)
 	}
 	if (t.st->migrate(t.st, &applied, &err))
 		fail_msg("migrate: %s", err.msg);
-	assert_int_equal(applied, 1);
+	assert_int_equal(applied, rolled);
 	/* the same records through the writer, as ids 11 and 12 */
 	for (int e = 0; e < CS_ENT_COUNT; e++)
 		for (int odd = 0; odd < 2; odd++) {
@@ -146,36 +178,24 @@ static void test_backfill_matches_the_writer(void **state)
 			cJSON_free(s);
 			cJSON_Delete(j);
 		}
-	int checked = 0, filled = 0;
+	int checked = 0, filled = 0, twins = 0;
 	for (int e = 0; e < CS_ENT_COUNT; e++) {
 		const cs_entity *ent = &cs_entities[e];
-		for (size_t i = 0; i < ent->ncolumns; i++) {
-			const cs_column *c = &ent->columns[i];
-			if (c->since != V9)
-				continue;
-			for (int odd = 0; odd < 2; odd++) {
-				char old[4096], now[4096];
-				value(&t, ent, c->name, 1 + odd, old, sizeof(old));
-				value(&t, ent, c->name, 11 + odd, now, sizeof(now));
-				if (strcmp(old, now) && !same_json(c, old, now))
-					fail_msg("%s.%s (%s value): backfilled %s, written %s",
-						 ent->name, c->name, odd ? "odd" : "good", old, now);
-				/* a good value fills the column; a text column takes any
-				 * scalar and a JSON column any value, odd or not */
-				if (!odd && !strcmp(old, "NULL"))
-					fail_msg("%s.%s: the backfill left it NULL", ent->name,
-						 c->name);
-				if (odd && strcmp(old, "NULL") && c->type != CS_COL_TEXT &&
-				    c->type != CS_COL_JSON)
-					fail_msg("%s.%s: the odd value became %s", ent->name, c->name,
-						 old);
-				filled += strcmp(old, "NULL") != 0;
-				checked++;
-			}
-		}
+		for (size_t i = 0; i < ent->ncolumns; i++)
+			if (ent->columns[i].since == V9)
+				checked += same_both_ways(&t, ent, ent->columns[i].name,
+							  ent->columns[i].type, &filled);
+		/* migration 10's cents twins of those amounts (cents: an integer) */
+		const cs_sql_twin *tw;
+		size_t n = 0;
+		const cs_sql_added_col *cc = cs_sql_cents_cols(e, &n);
+		for (size_t i = 0; (tw = cs_sql_cents_twin(e, i)); i++)
+			if (tw->version == 10)
+				twins += same_both_ways(&t, ent, cc[i].col.name, CS_COL_INT, &filled);
 	}
+	assert_int_equal(twins, 2 * 24);
 	assert_true(checked > 400); /* 216 columns, two records each */
-	assert_true(filled > 216);
+	assert_true(filled > 216 + 24);
 	for (int e = 0; e < CS_ENT_COUNT; e++)
 		for (int odd = 0; odd < 2; odd++)
 			cJSON_free(json[e][odd]);
@@ -189,9 +209,9 @@ static void test_backfilled_times_are_utc(void **state)
 	(void)state;
 	tstore t;
 	cs_err err = {0};
-	int version = 0, applied = 0;
+	int applied = 0;
 	tstore_open(&t);
-	assert_int_equal(t.st->rollback(t.st, &version, &err), 0);
+	roll_back_v9(&t);
 	const char *recs[] = {
 		"{\"id\":1,\"charged_at\":\"2017-01-01T12:02:01+0000\",\"fee_on_top\":true,"
 		"\"hide_amount\":false,\"card_last_four\":1234,\"adjustment_amount\":0.5,"
@@ -225,13 +245,10 @@ static void test_rollback_drops_the_columns(void **state)
 {
 	(void)state;
 	tstore t;
-	cs_err err = {0};
-	int version = 0;
 	tstore_open(&t);
 	assert_true(has_column(&t, "transactions", "utm"));
 	assert_true(has_column(&t, "campaigns", "allow_ecards"));
-	assert_int_equal(t.st->rollback(t.st, &version, &err), 0);
-	assert_int_equal(version, V9);
+	roll_back_v9(&t);
 	for (int e = 0; e < CS_ENT_COUNT; e++)
 		for (size_t i = 0; i < cs_entities[e].ncolumns; i++) {
 			const cs_column *c = &cs_entities[e].columns[i];

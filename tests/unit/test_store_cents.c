@@ -1,5 +1,5 @@
-/* Exact cents (migration 8) on every backend: the writer fills each money
- * column's *_cents twin from the amount read exactly from the API's text,
+/* Exact cents (migrations 8 and 10) on every backend: the writer fills each
+ * amount's *_cents twin from the amount read exactly from the API's text,
  * so SUM() of cents is exact where SUM() of SQLite's REAL is not (0.1 +
  * 0.2); migration 8 fills the rows written before it from raw_json, by the
  * same rule; rolling it back drops the columns, and applying it again fills
@@ -167,6 +167,128 @@ static void test_rollback_names_what_it_drops(void **state)
 	assert_int_equal(q_int(&f->t, "SELECT COUNT(*) FROM supporter_summary"), 0);
 }
 
+/* ---- every amount of the model, as migration 10 (`cents`) made it ---- */
+
+/* Each amount's value in five records, as the API may send it: a number, a
+ * string, digits a double does not hold (2.675 is 2.67499... as a double),
+ * half cents either way; each record sets every money column of its entity
+ * to one value, and the twins read back the cents, rounded half away from
+ * zero, never through a float. */
+static const struct {
+	const char *json;
+	long long cents;
+} amounts[] = {{"0.1", 10}, {"\"0.2\"", 20}, {"2.675", 268}, {"-0.125", -13}, {"\"0.005\"", 1}};
+#define NAMOUNTS (sizeof(amounts) / sizeof(amounts[0]))
+
+static void put_amounts(fx *f, int e)
+{
+	const cs_entity *ent = &cs_entities[e];
+	char json[NAMOUNTS][8192];
+	const char *recs[NAMOUNTS];
+	for (size_t r = 0; r < NAMOUNTS; r++) {
+		size_t len = (size_t)snprintf(json[r], sizeof(json[r]), "{\"id\":%zu", r + 1);
+		for (size_t i = 0; i < ent->ncolumns; i++)
+			if (ent->columns[i].type == CS_COL_MONEY)
+				len += (size_t)snprintf(json[r] + len, sizeof(json[r]) - len,
+							",\"%s\":%s", ent->columns[i].name,
+							amounts[r].json);
+		assert_true(len + 2 < sizeof(json[r]));
+		strcat(json[r], "}");
+		recs[r] = json[r];
+	}
+	put_page(&f->t, e, 9, SYNC1, recs, NAMOUNTS);
+}
+
+/* Every money column has a twin but a percent's (CS_COLF_NOT_AMOUNT), each
+ * twin holds the cents of each record's amount, and 0.1 + 0.2 sums to 30.
+ * Returns how many twins it read. */
+static int check_twins(fx *f, const char *when)
+{
+	int twins = 0;
+	for (int e = 0; e < CS_ENT_COUNT; e++) {
+		const cs_entity *ent = &cs_entities[e];
+		for (size_t i = 0; i < ent->ncolumns; i++) {
+			const cs_column *c = &ent->columns[i];
+			if (c->type != CS_COL_MONEY)
+				continue;
+			char twin[96];
+			snprintf(twin, sizeof(twin), "%s_cents", c->name);
+			int amount = !(c->flags & CS_COLF_NOT_AMOUNT);
+			if (amount && strstr(c->name, "_percent"))
+				fail_msg("%s.%s: a percent is no amount (CS_COLF_NOT_AMOUNT)",
+					 ent->name, c->name);
+			if (has_column(&f->t, ent->name, twin) != amount)
+				fail_msg("%s: %s.%s %s", when, ent->name, twin,
+					 amount ? "is missing" : "exists for no amount");
+			if (!amount)
+				continue;
+			twins++;
+			for (size_t r = 0; r < NAMOUNTS; r++) {
+				long long got = q_int(&f->t, "SELECT COALESCE(%s, -999) FROM %s"
+							     " WHERE id = %zu", twin, ent->name, r + 1);
+				if (got != amounts[r].cents)
+					fail_msg("%s: %s.%s of %s is %lld, want %lld", when, ent->name,
+						 twin, amounts[r].json, got, amounts[r].cents);
+			}
+			assert_int_equal(q_int(&f->t, "SELECT SUM(%s) FROM %s WHERE id <= 2", twin,
+					       ent->name), 30);
+		}
+	}
+	return twins;
+}
+
+static void test_every_amount_has_exact_cents(void **state)
+{
+	fx *f = *state;
+	cs_err err = {0};
+	int applied = 0;
+	for (int e = 0; e < CS_ENT_COUNT; e++)
+		put_amounts(f, e);
+	int twins = check_twins(f, "written");
+	assert_int_equal(twins, 8 + 24); /* migration 8's, migration 10's */
+	/* migration 10 only, then from migration 8 on: each backfill fills what
+	 * it added from raw_json as the writer did */
+	rollback_to(f, 9);
+	assert_true(has_column(&f->t, "transactions", "fees_amount_cents"));
+	assert_false(has_column(&f->t, "transactions", "pp_fees_amount_cents"));
+	assert_int_equal(f->st->migrate(f->st, &applied, &err), 0);
+	assert_int_equal(check_twins(f, "backfilled by migration 10"), twins);
+	rollback_to(f, 7);
+	assert_int_equal(f->st->migrate(f->st, &applied, &err), 0);
+	assert_int_equal(applied, (int)cs_sql_nmigrations - 7);
+	assert_int_equal(check_twins(f, "backfilled by migrations 8 and 10"), twins);
+}
+
+/* Rolling back migration 10 names each twin it drops with its values, as
+ * made again from raw_json: nothing to confirm. */
+static int see_v10(const cs_drop_item *it, void *ctx)
+{
+	plan_seen *p = ctx;
+	assert_int_equal(it->version, 10);
+	assert_string_equal(it->kind, "column");
+	assert_non_null(strstr(it->name, "_cents"));
+	assert_non_null(strstr(it->about, "by migration 10"));
+	p->cents++;
+	p->cent_values += it->rows;
+	return 0;
+}
+
+static void test_rollback_of_10_names_its_twins(void **state)
+{
+	fx *f = *state;
+	cs_err err = {0};
+	put_amounts(f, CS_ENT_TRANSACTIONS);
+	plan_seen seen = {0};
+	cs_drop_plan p = {0};
+	p.cb = see_v10;
+	p.ctx = &seen;
+	assert_int_equal(f->st->ctrl(f->st, CS_CTRL_DROP_PLAN, &p, &err), 0);
+	assert_int_equal(p.version, 10);
+	assert_int_equal(seen.cents, 24);
+	assert_int_equal(seen.cent_values, 19 * (long long)NAMOUNTS); /* transactions' 19 */
+	assert_int_equal(p.rows, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -174,6 +296,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_migration_backfills_from_raw_json, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_names_what_it_drops, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_every_amount_has_exact_cents, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rollback_of_10_names_its_twins, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -60,7 +60,8 @@ typedef struct cs_sql_added_col {
 struct cs_sql_store;
 typedef struct cs_sql_backfill {
 	const char *what;
-	int (*run)(struct cs_sql_store *s, cs_err *err);
+	int (*run)(struct cs_sql_store *s, int version, cs_err *err);
+	int version; /* handed to run: the migration it belongs to */
 } cs_sql_backfill;
 
 enum cs_sql_obj_kind {
@@ -79,7 +80,10 @@ enum cs_sql_obj_kind {
 	/* A view whose columns carry the declared types of their roles, as the
 	 * data dictionary lists them (sql_dict_text.c): see sql_ddl.c */
 	CS_OBJ_VIEW_TYPED,
-	CS_OBJ_BACKFILL /* a cs_sql_backfill */
+	CS_OBJ_BACKFILL, /* a cs_sql_backfill */
+	/* the exact-cents twins migration *(const int *)def adds (sql_cents.c):
+	 * a CS_OBJ_COLUMN each, then the CS_OBJ_BACKFILL that fills them */
+	CS_OBJ_CENTS_COLUMNS
 };
 
 typedef struct cs_sql_obj {
@@ -112,9 +116,13 @@ const cs_sql_index *cs_sql_entity_indexes(int entity, size_t *n);
 
 /* The objects o stands for, n of them: the CS_OBJ_COLUMN of each entity
  * column a CS_OBJ_ENTITY_COLUMNS adds (in entity, then model order; NULL
- * and 0 when none), or o itself. Whatever walks a migration's objects walks
- * these. */
+ * and 0 when none), those of a CS_OBJ_CENTS_COLUMNS with their backfill, or
+ * o itself. Whatever walks a migration's objects walks these. */
 const cs_sql_obj *cs_sql_obj_expand(const cs_sql_obj *o, size_t *n);
+/* The run of objs whose version[] is v (objs sorted by version): its first
+ * object and *n, or NULL and 0. */
+const cs_sql_obj *cs_sql_obj_run(const cs_sql_obj *objs, const int *version, size_t nobjs,
+				 int v, size_t *n);
 
 /* After a migration's DDL: fills the columns a CS_OBJ_ENTITY_COLUMNS of
  * version `since` added from each row's raw_json (sql_backfill.c). */
@@ -125,13 +133,23 @@ int cs_sql_backfill_columns(struct cs_sql_store *s, int since, cs_err *err);
  * table's column, so a typed view reads its types from here (sql_ddl.c). */
 extern const cs_sql_table cs_sql_view_column_types;
 
-/* The exact integer-cents twin of each money column the API sends
- * (migration 8, sql_cents.c): *n of them for entity e, in its money
- * columns' order; each named <money column>_cents. */
+/* The exact integer-cents twin of each amount the model has (sql_cents.c:
+ * every money column but a CS_COLF_NOT_AMOUNT one): *n of them for entity
+ * e, in model order; each named <money column>_cents. */
 const cs_sql_added_col *cs_sql_cents_cols(int entity, size_t *n);
-/* Whether table.column is one of them: values rebuilt from raw_json, which
- * a rollback drops without anything to confirm. */
-int cs_sql_cents_col(const char *table, const char *column);
+typedef struct cs_sql_twin {
+	const char *about; /* for what a rollback drops: rebuilt from raw_json */
+	const char *desc;  /* the data dictionary's words */
+	int source;        /* the entity column index of its amount */
+	int version;       /* the migration that adds it */
+} cs_sql_twin;
+/* The i-th twin of entity e (NULL past the last), and table.column's (NULL
+ * when it is no twin: a rollback drops a twin's values without anything to
+ * confirm, raw_json holds them). */
+const cs_sql_twin *cs_sql_cents_twin(int entity, size_t i);
+const cs_sql_twin *cs_sql_cents_find(const char *table, const char *column);
+/* The objects of a CS_OBJ_CENTS_COLUMNS of version v (cs_sql_obj_expand). */
+const cs_sql_obj *cs_sql_cents_expand(int version, size_t *n);
 
 /* What a table holds, in a few words for people, or NULL. */
 const char *cs_sql_table_about(const char *table);

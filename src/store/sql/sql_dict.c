@@ -79,7 +79,10 @@ static void table_col(cs_dict_col *c, const char *table, const cs_sql_col *col,
 		      const cs_entity *e)
 {
 	int i = e ? cs_entity_column_index(e, col->name) : -1;
-	if (i >= 0) {
+	const cs_sql_twin *cents = e ? cs_sql_cents_find(table, col->name) : NULL;
+	if (cents) {
+		fill(c, col->name, col->role, NULL, cents->desc, 0);
+	} else if (i >= 0) {
 		fill(c, col->name, col->role, col->name, e->columns[i].desc, 0);
 	} else if (e && !strcmp(col->name, "id")) {
 		fill(c, col->name, col->role, "id", e->id_desc, 0);

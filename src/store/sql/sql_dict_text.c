@@ -81,20 +81,7 @@ const cs_sql_dict_text cs_sql_dict_texts[] = {
 	COL("supporters", "monthly_recurring_amount",
 	    "Monthly value of the active plans: donation_amount x frequency_factors"),
 	COL("supporters", "aggregates_at", "When the aggregates were last computed; NULL: pending"),
-	/* migration 8: each amount in whole cents, which SUM() adds exactly
-	 * (SQLite's REAL money columns show float noise in a sum) */
-#define CENTS_DESC(c) "Exact " c " in whole cents (hundredths, rounded half away from zero " \
-		      "past two decimals): an integer that SUM() adds exactly; from the API's " \
-		      "decimal text, never through a float"
-	COL("campaigns", "goal_cents", CENTS_DESC("goal")),
-	COL("transactions", "total_gross_amount_cents", CENTS_DESC("total_gross_amount")),
-	COL("transactions", "donation_gross_amount_cents", CENTS_DESC("donation_gross_amount")),
-	COL("transactions", "donation_net_amount_cents", CENTS_DESC("donation_net_amount")),
-	COL("transactions", "fees_amount_cents", CENTS_DESC("fees_amount")),
-	COL("transactions", "raw_total_gross_amount_cents", CENTS_DESC("raw_total_gross_amount")),
-	COL("transactions", "charged_total_gross_amount_cents",
-	    CENTS_DESC("charged_total_gross_amount")),
-	COL("recurring_plans", "donation_amount_cents", CENTS_DESC("donation_amount")),
+	/* the *_cents twins of the amounts are described with them (sql_cents.c) */
 
 	/* ---- the migrations' own record (sql_migrate.c) ---- */
 	TBL("schema_migrations", "The migrations applied to this database (db status)"),

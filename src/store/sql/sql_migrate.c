@@ -139,7 +139,7 @@ static int run_backfill(cs_sql_store *s, const cs_sql_backfill *bf, cs_buf *b, c
 	cs_buf_reset(b);
 	*last = NULL;
 	if (rc == 0)
-		rc = bf->run(s, err);
+		rc = bf->run(s, bf->version, err);
 	if (rc < 0)
 		cs_err_wrap(err, "%s", bf->what);
 	return rc;
@@ -350,9 +350,8 @@ static int plan_item(cs_sql_store *s, const cs_sql_migration *m, const char *kin
 		int rc = count_held(s, table, col, &it.rows, err);
 		if (rc < 0)
 			return rc;
-		int cents = col && cs_sql_cents_col(table, col);
-		it.about = cents ? "exact cents (made again from raw_json by migration 8)"
-		       : col ? NULL : cs_sql_table_about(table);
+		const cs_sql_twin *cents = col ? cs_sql_cents_find(table, col) : NULL;
+		it.about = cents ? cents->about : col ? NULL : cs_sql_table_about(table);
 		/* a table of bookkeeping that is rebuilt on its own (the shared
 		 * budget's recent seconds), or a column that is a copy of what
 		 * raw_json holds, is listed, but is no data to confirm */
@@ -378,6 +377,7 @@ static int plan_obj(cs_sql_store *s, const cs_sql_migration *m, const cs_sql_obj
 	case CS_OBJ_VIEW_REPLACED: /* made again as it was: nothing is lost */
 	case CS_OBJ_BACKFILL:
 	case CS_OBJ_ENTITY_COLUMNS: /* expanded into its columns by the caller */
+	case CS_OBJ_CENTS_COLUMNS:
 		return 0;
 	case CS_OBJ_COLUMN:
 		return plan_item(s, m, "column", a->table, a->col.name, p, err);

@@ -151,22 +151,29 @@ const cs_sql_index *cs_sql_entity_indexes(int entity, size_t *n)
 	return built[entity].idx;
 }
 
+const cs_sql_obj *cs_sql_obj_run(const cs_sql_obj *objs, const int *version, size_t nobjs,
+				 int v, size_t *n)
+{
+	size_t first = 0;
+	while (first < nobjs && version[first] != v)
+		first++;
+	size_t last = first;
+	while (last < nobjs && version[last] == v)
+		last++;
+	*n = last - first;
+	return last > first ? &objs[first] : NULL;
+}
+
 const cs_sql_obj *cs_sql_obj_expand(const cs_sql_obj *o, size_t *n)
 {
+	if (o->kind == CS_OBJ_CENTS_COLUMNS)
+		return cs_sql_cents_expand(*(const int *)o->def, n);
 	if (o->kind != CS_OBJ_ENTITY_COLUMNS) {
 		*n = 1;
 		return o;
 	}
 	pthread_once(&built_once, build_all);
-	int since = *(const int *)o->def;
-	size_t first = 0;
-	while (first < nadded_objs && added_objs_since[first] != since)
-		first++;
-	size_t last = first;
-	while (last < nadded_objs && added_objs_since[last] == since)
-		last++;
-	*n = last - first;
-	return last > first ? &added_objs[first] : NULL;
+	return cs_sql_obj_run(added_objs, added_objs_since, nadded_objs, *(const int *)o->def, n);
 }
 
 /* ---- v1 core: organizations, sync bookkeeping, entity tables ---- */
@@ -444,46 +451,10 @@ static const cs_sql_col view_column_types_cols[] = {
 const cs_sql_table cs_sql_view_column_types = {"view_column_types",
 					       COLS(view_column_types_cols), NULL, 0};
 
-/* The exact cents of each money field the API sends (sql_cents.c): filled
- * by the writer and, for the rows already stored, from raw_json below. */
-#define CENTS(t, c) {t, {c "_cents", CS_ROLE_INT, 0, NULL, NULL}}
-static const cs_sql_added_col campaign_cents[] = {CENTS("campaigns", "goal")};
-static const cs_sql_added_col transaction_cents[] = {
-	CENTS("transactions", "total_gross_amount"),
-	CENTS("transactions", "donation_gross_amount"),
-	CENTS("transactions", "donation_net_amount"),
-	CENTS("transactions", "fees_amount"),
-	CENTS("transactions", "raw_total_gross_amount"),
-	CENTS("transactions", "charged_total_gross_amount"),
-};
-static const cs_sql_added_col plan_cents[] = {CENTS("recurring_plans", "donation_amount")};
-static const struct {
-	const cs_sql_added_col *cols;
-	size_t n;
-} cents_of_entity[CS_ENT_COUNT] = {
-	[CS_ENT_CAMPAIGNS] = {COLS(campaign_cents)},
-	[CS_ENT_TRANSACTIONS] = {COLS(transaction_cents)},
-	[CS_ENT_RECURRING_PLANS] = {COLS(plan_cents)},
-};
-
-const cs_sql_added_col *cs_sql_cents_cols(int entity, size_t *n)
-{
-	*n = cents_of_entity[entity].n;
-	return cents_of_entity[entity].cols;
-}
-
-int cs_sql_cents_col(const char *table, const char *column)
-{
-	for (int e = 0; e < CS_ENT_COUNT; e++)
-		for (size_t i = 0; i < cents_of_entity[e].n; i++)
-			if (!strcmp(cents_of_entity[e].cols[i].table, table) &&
-			    !strcmp(cents_of_entity[e].cols[i].col.name, column))
-				return 1;
-	return 0;
-}
-
-static const cs_sql_backfill cents_backfill = {"exact cents from raw_json",
-					       cs_sql_cents_backfill};
+/* The exact cents of each amount the tables had from the start
+ * (sql_cents.c): filled by the writer and, for the rows already stored,
+ * from raw_json by the backfill that ends the run. */
+static const int v8_since = 8;
 
 /* The dates reports filter and group by: a gift's date (revenue per month,
  * the last 12 months) and a plan's next charge (what comes in next). */
@@ -495,7 +466,6 @@ static const cs_sql_index recurring_plans_next_processing_date = {
 
 #define REPLACED(v) {CS_OBJ_VIEW_REPLACED, &cs_sql_view_##v}
 #define TYPED(v) {CS_OBJ_VIEW_TYPED, &cs_sql_view_##v}
-#define CENTS_COL(a, i) {CS_OBJ_COLUMN, &a[i]}
 static const cs_sql_obj v8[] = {
 	{CS_OBJ_TABLE, &cs_sql_view_column_types},
 	REPLACED(donor_engagement_distribution),
@@ -510,15 +480,7 @@ static const cs_sql_obj v8[] = {
 	TYPED(donor_value_distribution),
 	TYPED(donor_engagement_distribution),
 	TYPED(contact_segments),
-	CENTS_COL(campaign_cents, 0),
-	CENTS_COL(transaction_cents, 0),
-	CENTS_COL(transaction_cents, 1),
-	CENTS_COL(transaction_cents, 2),
-	CENTS_COL(transaction_cents, 3),
-	CENTS_COL(transaction_cents, 4),
-	CENTS_COL(transaction_cents, 5),
-	CENTS_COL(plan_cents, 0),
-	{CS_OBJ_BACKFILL, &cents_backfill},
+	{CS_OBJ_CENTS_COLUMNS, &v8_since},
 	{CS_OBJ_INDEX, &transactions_purchased_at},
 	{CS_OBJ_INDEX, &recurring_plans_next_processing_date},
 };
@@ -537,6 +499,16 @@ static const cs_sql_obj v9[] = {
 	{CS_OBJ_ENTITY_COLUMNS, &v9_since},
 };
 
+/* ---- v10 cents: the exact cents of migration 9's amounts ----
+ *  what migration 8 gave the first amounts (sql_cents.c), for the amounts
+ *  migration 9 added: a twin each, filled from raw_json; percents and rates
+ *  get none (model/entity.h: CS_COLF_NOT_AMOUNT). */
+
+static const int v10_since = 10;
+static const cs_sql_obj v10[] = {
+	{CS_OBJ_CENTS_COLUMNS, &v10_since},
+};
+
 int cs_sql_table_ephemeral(const cs_sql_table *t)
 {
 	return t == &rate_slots || t == &cs_sql_view_column_types;
@@ -551,7 +523,7 @@ const cs_sql_migration cs_sql_migrations[] = {
 	{1, "core", COLS(v1)},      {2, "reference", COLS(v2)}, {3, "views", COLS(v3)},
 	{4, "plugins", COLS(v4)},   {5, "operations", COLS(v5)}, {6, "workers", COLS(v6)},
 	{7, "budget", COLS(v7)},     {8, "analysts", COLS(v8)},
-	{9, "every-field", COLS(v9)},
+	{9, "every-field", COLS(v9)},  {10, "cents", COLS(v10)},
 };
 const unsigned cs_sql_nmigrations = ARRAY_LEN(cs_sql_migrations);
 

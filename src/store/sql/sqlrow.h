@@ -11,7 +11,7 @@
 #define CS_SQL_ROW_SCRATCH 64
 /* Row layout: [0] id, [1] organization_id, then the mirrored columns in
  * entity order, then raw_json, synced_at, deleted_at, then the cents twin of
- * each money column (migration 8, sql_cents.c). */
+ * each amount (migrations 8 and 10, sql_cents.c). */
 #define CS_SQL_ROW_COL(col) ((col) + 2)
 
 typedef struct cs_sql_row {
@@ -31,15 +31,12 @@ int cs_sql_row_from_record(cs_sql_store *s, const cs_entity *e, long long org,
 /* Frees what the converters allocated (printed objects). */
 void cs_sql_row_release(cs_sql_row *r);
 
-/* sql_cents.c. The entity column index the i-th cents column of entity
- * (schema.h: cs_sql_cents_cols) twins, or -1. */
-int cs_sql_cents_source(int entity, size_t i);
-/* Fills out[] with the cents of each money value of a row (NULL where the
- * amount is NULL); returns how many. */
+/* sql_cents.c. Fills out[] with the cents of each amount of a row (NULL
+ * where the amount is NULL), in cs_sql_cents_cols order; returns how many. */
 size_t cs_sql_cents_fill(const cs_entity *e, const cs_sql_val *row, cs_sql_val *out);
-/* Migration 8's backfill: the cents columns of every stored row, from its
- * raw_json (the rows of every entity, a batch at a time). */
-int cs_sql_cents_backfill(cs_sql_store *s, cs_err *err);
+/* sql_cents_backfill.c: the twins migration `version` adds, for every
+ * stored row, from its raw_json (a batch of rows at a time). */
+int cs_sql_cents_backfill(cs_sql_store *s, int version, cs_err *err);
 
 /* Rows kept for one multi-row statement. Text values are copied in, since
  * what they came from (a record, a result row) may be gone by the time the
