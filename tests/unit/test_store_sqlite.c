@@ -90,6 +90,36 @@ static void test_typed_views_keep_their_indexes(void **state)
 	tstore_close(&t);
 }
 
+/* A new database gets 8 KB pages (two or three transaction rows a page);
+ * one made with other pages keeps them, and the store still works on it
+ * (the pragma must not come after the file's first write, nor rewrite an
+ * existing file). */
+static void test_page_size(void **state)
+{
+	(void)state;
+	tstore t;
+	cs_err err = {0};
+	tstore_sqlite_only();
+	tstore_open(&t);
+	assert_int_equal(q_int(&t, "PRAGMA page_size"), 8192);
+	cs_store_close(t.st);
+	t.st = NULL;
+	unlink(t.path);
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open(t.path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA page_size = 4096; CREATE TABLE x (a)", NULL,
+				      NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(cs_store_open(&t.cfg, &t.st, &err), 0);
+	t.db = cs_sqlite_handle(t.st);
+	t.sql = cs_sql_store_conn(t.st);
+	tstore_migrate(&t);
+	assert_int_equal(q_int(&t, "PRAGMA page_size"), 4096);
+	assert_string_equal(q_text(&t, "PRAGMA journal_mode"), "wal");
+	tstore_close(&t);
+}
+
 static void test_bad_db_path(void **state)
 {
 	(void)state;
@@ -306,6 +336,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_schema_follows_entities),
 		cmocka_unit_test(test_typed_views_keep_their_indexes),
+		cmocka_unit_test(test_page_size),
 		cmocka_unit_test(test_bad_db_path),
 		cmocka_unit_test(test_not_a_database),
 		cmocka_unit_test(test_failure_messages),

@@ -10,8 +10,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-/* 16 MB of 4 KB pages: large enough that the disk syncs rarely, small
- * enough that the WAL index stays cheap to search. */
+/* WAL frames, not bytes: 32 MB of a new database's 8 KB pages (16 MB of
+ * an older one's 4 KB): large enough that the disk syncs rarely, small
+ * enough that the WAL index (one entry a frame) stays cheap to search. */
 #define CKPT_PAGES 4000
 
 struct cs_sqlite_ckpt {
