@@ -8,6 +8,8 @@
  *   daemon_status.c      status file, finished jobs, history
  *   daemon_alerts.c      alert records and conditions
  *   daemon_job.c         a job's thread, the stop flag
+ *   daemon_page.c        the status page and the report's requests
+ *   daemon_report.c      the report's loader thread and kept figures
  *   lease.c, notify.c    the lease keeper, systemd notify */
 #include "alert/alert.h"
 #include "daemon/daemon.h"
@@ -93,7 +95,7 @@ typedef struct cs_daemon_worker {
 	 * the first request */
 	pthread_mutex_t page_mu;
 	cs_store *page_st;
-	struct cs_web_report_cache *report_cache; /* the giving report's figures, under page_mu */
+	struct cs_daemon_reports *reports; /* the giving report's loader, with --http */
 } cs_daemon_worker;
 
 /* daemon_job.c: the job thread, and the stop flag every job honours (set
@@ -114,6 +116,19 @@ void cs_daemon_check_health(cs_daemon_worker *w, int64_t now);
 int cs_daemon_page(void *ctx, cs_buf *out);
 int cs_daemon_report(void *ctx, long long org, cs_buf *out);
 void cs_daemon_page_close(cs_daemon_worker *w);
+
+/* daemon_report.c: the giving report's figures, read on a thread of their
+ * own (its own connection, a queue of a few loads) and kept between
+ * requests. serve renders org's kept figures for a request, key being the
+ * runs key now (web/report.h): 0 with the page (marked as being refreshed
+ * when stale, and a reload queued), CS_WEB_REPORT_RETRY_S with a waiting
+ * page when there are none yet (their load queued), negative when their
+ * last load failed (said once) or rendering did. */
+typedef struct cs_daemon_reports cs_daemon_reports;
+int cs_daemon_reports_start(const cs_config *cfg, cs_daemon_reports **out, cs_err *err);
+int cs_daemon_reports_serve(cs_daemon_reports *L, long long org, uint64_t key, cs_buf *out,
+			    cs_err *err);
+void cs_daemon_reports_stop(cs_daemon_reports *L); /* waits for a load in progress; NULL is fine */
 
 /* daemon_status.c: the status file, finished jobs, the starting history */
 int cs_daemon_write_status(cs_daemon_worker *w, const char *state);

@@ -1,8 +1,10 @@
 /* The status page (web/web.h) and the giving report (web/report.h) as the
- * endpoint serves them: on the endpoint's
- * thread, through a store connection of its own (the loop's is not shared
- * across threads), opened at the first request and opened again after a
- * failure. The intervals come from the running config, read under the
+ * endpoint serves them, on the endpoint's thread, through a store
+ * connection of its own (the loop's is not shared across threads), opened
+ * at the first request and opened again after a failure. The status page
+ * reads small tables; the report's figures are read on the loader's thread
+ * (daemon_report.c), and a request reads only the runs key they are kept
+ * under. The intervals come from the running config, read under the
  * worker's mutex as a SIGHUP may swap it. Never blocks the loop for longer
  * than one interval lookup. */
 #include "daemon/daemon_int.h"
@@ -17,10 +19,6 @@
 #include <unistd.h>
 
 #define PAGE_REFRESH_S 30
-/* The giving report's figures are read again after a run starts or ends,
- * and at least this often (what no run records: an edited threshold). */
-#define REPORT_TTL_MS (5 * 60 * 1000)
-
 static long interval_of(void *ctx, long long org, int kind)
 {
 	cs_daemon_worker *w = ctx;
@@ -72,21 +70,22 @@ int cs_daemon_report(void *ctx, long long org, cs_buf *out)
 {
 	cs_daemon_worker *w = ctx;
 	cs_err err = {0};
+	uint64_t key = 0;
+	/* the runs key is small tables, read here; the figures never are */
 	pthread_mutex_lock(&w->page_mu);
 	int rc = page_store(w, &err);
-	if (rc == 0 && !w->report_cache && !(w->report_cache = cs_web_report_cache_new()))
-		rc = cs_err_set(&err, CS_ERR, "out of memory");
-	if (rc == 0) {
-		cs_web_report_source src = {w->page_st, cs_time_now_ms(), org, 0};
-		rc = cs_web_report_cached(w->report_cache, &src, REPORT_TTL_MS, out, &err);
-	}
+	if (rc == 0)
+		rc = cs_web_report_runs_key(w->page_st, org, &key, &err);
 	if (rc && rc != CS_ENOTFOUND) {
-		cs_warn("cannot render the giving report: %s", err.msg);
 		cs_store_close(w->page_st); /* a connection that failed is opened anew */
 		w->page_st = NULL;
 	}
 	pthread_mutex_unlock(&w->page_mu);
-	return rc == CS_ENOTFOUND ? CS_ENOTFOUND : rc ? CS_ERR : 0;
+	if (rc == 0)
+		rc = cs_daemon_reports_serve(w->reports, org, key, out, &err);
+	if (rc < 0 && rc != CS_ENOTFOUND)
+		cs_warn("cannot render the giving report: %s", err.msg);
+	return rc == CS_ENOTFOUND ? CS_ENOTFOUND : rc < 0 ? CS_ERR : rc;
 }
 
 void cs_daemon_page_close(cs_daemon_worker *w)
@@ -94,7 +93,7 @@ void cs_daemon_page_close(cs_daemon_worker *w)
 	pthread_mutex_lock(&w->page_mu);
 	cs_store_close(w->page_st);
 	w->page_st = NULL;
-	cs_web_report_cache_free(w->report_cache);
-	w->report_cache = NULL;
 	pthread_mutex_unlock(&w->page_mu);
+	cs_daemon_reports_stop(w->reports);
+	w->reports = NULL;
 }

@@ -329,6 +329,8 @@ static int worker_setup(cs_daemon_worker *w, id_list *ids, cs_err *err)
 		if ((rc = cs_alerter_new(&ao, &w->alerter, err)))
 			return rc;
 	}
+	if (o->http && (rc = cs_daemon_reports_start(o->cfg, &w->reports, err)))
+		return rc;
 	if (o->http) {
 		cs_httpd_handlers h = {.ctx = w, .live = live, .ready = ready, .metrics = metrics,
 				       .page = cs_daemon_page, .report = cs_daemon_report,

@@ -9,7 +9,8 @@
  * (but the probes /healthz and /readyz), never keeps the token itself (a
  * hash of it) nor writes it anywhere, and never does slow work on the
  * server thread: the handlers read a timestamp, render the registry or read
- * small tables. */
+ * small tables (the report's figures are read on a thread of the daemon's,
+ * and the handler answers 503 while they are). */
 #include "httpd/httpd.h"
 
 #include <arpa/inet.h>
@@ -225,6 +226,7 @@ typedef struct answer {
 	const char *ctype;
 	cs_buf body;
 	struct MHD_Connection *conn; /* for the query's arguments */
+	int retry_after_s;           /* > 0: a Retry-After header */
 } answer;
 
 /* One line of text: the reason a handler gave, or a fallback. */
@@ -314,6 +316,12 @@ static void route_report(const cs_httpd *s, answer *a)
 		return;
 	}
 	int rc = s->h.report(s->h.ctx, org, &a->body);
+	if (rc > 0) { /* the figures are being read: the page the handler wrote says so */
+		a->status = MHD_HTTP_SERVICE_UNAVAILABLE;
+		a->ctype = HTML_TEXT;
+		a->retry_after_s = rc;
+		return;
+	}
 	if (rc < 0) {
 		cs_buf_reset(&a->body);
 		if (rc == CS_ENOTFOUND)
@@ -396,7 +404,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	answer a = {0, NULL, CS_BUF_INIT, conn};
+	answer a = {0, NULL, CS_BUF_INIT, conn, 0};
 	cs_buf_init(&a.body, 16 << 20);
 	dispatch(cls, conn, url, method, &a);
 	struct MHD_Response *resp = MHD_create_response_from_buffer(
@@ -408,6 +416,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	if (a.status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	if (a.retry_after_s > 0) {
+		char secs[16];
+		snprintf(secs, sizeof(secs), "%d", a.retry_after_s);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, secs);
+	}
 	if (a.status == MHD_HTTP_UNAUTHORIZED)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 					"Bearer realm=\"classy-sync\"");

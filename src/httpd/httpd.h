@@ -6,8 +6,9 @@
  *                 handlers->page appends (404 when page is NULL)
  *   GET /report  200, HTML, the giving report handlers->report appends for
  *                 the organization of "?org=ID" (absent or "all": every
- *                 one); 400 for another value, 404 for an unknown org or
- *                 when report is NULL
+ *                 one); 503 with Retry-After and the handler's HTML while
+ *                 its figures are being read; 400 for another value, 404
+ *                 for an unknown org or when report is NULL
  *   GET /healthz  200 "ok\n" while handlers->live says the work loop is
  *                 turning (its heartbeat is fresh), else 503 "<reason>\n"
  *   GET /readyz   200 "ok\n" when handlers->ready says the daemon can do its
@@ -43,7 +44,9 @@ typedef struct cs_httpd_handlers {
 	int (*page)(void *ctx, cs_buf *out);
 	/* Appends the HTML of the giving report of org (0: every org);
 	 * CS_ENOTFOUND when org is not registered (then 404), another negative
-	 * on failure (then 500). Optional. */
+	 * on failure (then 500); a positive number when the figures are not
+	 * there yet: 503 with the HTML it appended and a Retry-After of that
+	 * many seconds. Optional. */
 	int (*report)(void *ctx, long long org, cs_buf *out);
 	/* NULL or "": no authentication (loopback only). Copied (hashed). */
 	const char *token;

@@ -29,29 +29,60 @@ typedef struct cs_web_report_source {
 	cs_store *store;
 	int64_t now_ms;   /* the clock the months count back from */
 	long long org_id; /* 0: every organization together */
-	/* 1: a file (report --html): no selector, its links would lead nowhere */
-	int standalone;
+	/* CS_WEB_REPORT_STANDALONE and the like, for the page */
+	unsigned flags;
 } cs_web_report_source;
+
+/* A file (report --html): no selector, its links would lead nowhere. */
+#define CS_WEB_REPORT_STANDALONE 1u
+/* Figures a sync run has changed since they were read, shown while they
+ * are read again: the page says so and reloads itself. */
+#define CS_WEB_REPORT_REFRESHING 2u
+/* The meta refresh of a page that waits for figures, in seconds. */
+#define CS_WEB_REPORT_RETRY_S 2
 
 /* Reads the figures. CS_ENOTFOUND when org_id is not registered; other
  * failures when the store cannot be read. *out is NULL on failure. */
 int cs_web_report_load(const cs_web_report_source *src, cs_web_report **out, cs_err *err);
-/* Appends the page. Fails when it outgrows out's cap or memory runs out. */
-int cs_web_report_render(const cs_web_report *r, int standalone, cs_buf *out, cs_err *err);
+/* Appends the page (flags: CS_WEB_REPORT_*). Fails when it outgrows out's
+ * cap or memory runs out. */
+int cs_web_report_render(const cs_web_report *r, unsigned flags, cs_buf *out, cs_err *err);
 void cs_web_report_free(cs_web_report *r); /* NULL is fine */
 
 /* Both of the above at once. */
 int cs_web_report_page(const cs_web_report_source *src, cs_buf *out, cs_err *err);
 
-/* The daemon's figures kept between requests (web_report_cache.c): each
- * selection's are read again when a run of an org starts or finishes (the
- * newest run of each org and entity, read through the sync_runs index),
- * an org is added, removed or renamed, or they are ttl_ms old; else the
- * page is rendered from them. Not thread-safe. */
+/* The small page that stands in while the figures of org are read: it
+ * says so and reloads itself after CS_WEB_REPORT_RETRY_S. */
+int cs_web_report_wait_page(long long org, cs_buf *out, cs_err *err);
+
+/* The daemon's figures kept between requests (web_report_cache.c). Each
+ * selection's figures are kept with the runs key they were read under: a
+ * hash of the state of every registered org (id, name, the newest run of
+ * each entity, read through the sync_runs index). A run that starts or
+ * finishes, an org added, removed or renamed changes the key. Not
+ * thread-safe: its user serialises get and put (the daemon reads figures on
+ * a thread of their own and renders on the endpoint's). */
 typedef struct cs_web_report_cache cs_web_report_cache;
 cs_web_report_cache *cs_web_report_cache_new(void); /* NULL: out of memory */
 void cs_web_report_cache_free(cs_web_report_cache *c); /* NULL is fine */
-int cs_web_report_cached(cs_web_report_cache *c, const cs_web_report_source *src, int64_t ttl_ms,
-			 cs_buf *out, cs_err *err);
+
+/* The runs key of the store now. CS_ENOTFOUND when org (0: all) is not
+ * registered. Reads small tables only (organizations, sync_runs' index). */
+int cs_web_report_runs_key(cs_store *st, long long org, uint64_t *key, cs_err *err);
+
+enum cs_web_report_state {
+	CS_WEB_REPORT_MISSING, /* none kept */
+	CS_WEB_REPORT_STALE,   /* kept, but read under another key, ttl_ms ago or more */
+	CS_WEB_REPORT_FRESH
+};
+/* The figures kept for org (NULL when missing) and how they stand against
+ * key and now_ms; they stay the cache's, valid until the next put. */
+const cs_web_report *cs_web_report_cache_get(cs_web_report_cache *c, long long org, uint64_t key,
+					     int64_t now_ms, int64_t ttl_ms, int *state);
+/* Keeps r (taken over) as org's figures, read at at_ms under key; the
+ * oldest selection goes when the cache is full. */
+void cs_web_report_cache_put(cs_web_report_cache *c, long long org, uint64_t key, int64_t at_ms,
+			     cs_web_report *r);
 
 #endif

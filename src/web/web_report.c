@@ -29,10 +29,24 @@ static const char css[] =
 	".s-b rect{fill:#f58518}table.data{font-size:12px}"
 	"@media print{nav{display:none}figure{break-inside:avoid}}";
 
-static void head(cs_web_w *w, const cs_web_report *r)
+/* The document's opening up to <title>'s text; a page that waits for its
+ * figures reloads itself. */
+static void doc_open(cs_web_w *w, int refresh_s)
 {
 	cs_web_tag(w, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/>"
-		      "<meta name=\"viewport\" content=\"width=device-width\"/><title>");
+		      "<meta name=\"viewport\" content=\"width=device-width\"/>");
+	if (refresh_s > 0) {
+		cs_web_tag(w, "<meta http-equiv=\"refresh\" content=\"");
+		cs_web_textf(w, "%d", refresh_s);
+		cs_web_tag(w, "\"/>");
+	}
+	cs_web_tag(w, "<title>");
+}
+
+static void head(cs_web_w *w, const cs_web_report *r, unsigned flags)
+{
+	int refreshing = (flags & CS_WEB_REPORT_REFRESHING) != 0;
+	doc_open(w, refreshing ? CS_WEB_REPORT_RETRY_S : 0);
 	cs_web_textf(w, "Giving report: %s", r->scope);
 	cs_web_tag(w, "</title><style>");
 	cs_web_tag(w, css);
@@ -44,6 +58,10 @@ static void head(cs_web_w *w, const cs_web_report *r)
 	cs_web_textf(w, "as of %s; months in UTC; amounts in each organization's own currency, "
 			"summed as they are when organizations are together",
 		     now);
+	if (refreshing)
+		cs_web_textf(w, "; being refreshed: a sync run has finished since these figures "
+				"were read, and this page reloads in %d s",
+			     CS_WEB_REPORT_RETRY_S);
 	cs_web_tag(w, "</p></header>");
 }
 
@@ -304,11 +322,11 @@ static void campaigns(cs_web_w *w, const cs_web_report *r)
 	cs_web_tag(w, "</tbody></table></figure></section>");
 }
 
-int cs_web_report_render(const cs_web_report *r, int standalone, cs_buf *out, cs_err *err)
+int cs_web_report_render(const cs_web_report *r, unsigned flags, cs_buf *out, cs_err *err)
 {
 	cs_web_w w = {out, 0};
-	head(&w, r);
-	if (!standalone)
+	head(&w, r, flags);
+	if (!(flags & CS_WEB_REPORT_STANDALONE))
 		selector(&w, r);
 	months(&w, r, 0);
 	months(&w, r, 1);
@@ -320,5 +338,23 @@ int cs_web_report_render(const cs_web_report *r, int standalone, cs_buf *out, cs
 	if (w.failed)
 		return cs_err_set(err, CS_ERR, "cannot render the giving report: it outgrew its "
 						"buffer or memory ran out");
+	return 0;
+}
+
+int cs_web_report_wait_page(long long org, cs_buf *out, cs_err *err)
+{
+	cs_web_w w = {out, 0};
+	doc_open(&w, CS_WEB_REPORT_RETRY_S);
+	cs_web_text(&w, "Giving report: reading the figures");
+	cs_web_tag(&w, "</title></head><body><h1>Giving report</h1><p>");
+	if (org)
+		cs_web_textf(&w, "The figures of organization %lld are being read", org);
+	else
+		cs_web_text(&w, "The figures of all organizations are being read");
+	cs_web_textf(&w, " from the database; this page reloads in %d s.", CS_WEB_REPORT_RETRY_S);
+	cs_web_tag(&w, "</p></body></html>\n");
+	if (w.failed)
+		return cs_err_set(err, CS_ERR, "cannot render the giving report's waiting page: "
+						"out of memory");
 	return 0;
 }

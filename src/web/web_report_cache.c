@@ -1,13 +1,14 @@
 /* The daemon's giving report figures, kept between requests (report.h).
- * Reading them costs a scan of the transactions (seconds at 1M), where the
- * page itself renders in milliseconds; the figures change only when a sync
- * writes. So each selection's figures are kept with the state of the runs
- * that wrote them: per org in scope, the newest run of each entity (status
- * and time, through the sync_runs index) and the org's name. A run that
- * starts or finishes changes that state and the figures are read again; so
- * does age past the ttl, for what no run records (an edited threshold, a
- * day that moves a donor to another engagement segment, rows written by
- * SQL). Not thread-safe: the daemon calls it under its page mutex. */
+ * Reading them costs seconds at 1M transactions, where the page itself
+ * renders in milliseconds; the figures change only when a sync writes. So
+ * each selection's figures are kept with the runs key they were read under:
+ * per registered org its id, name and the newest run of each entity (status
+ * and time, through the sync_runs index). A run that starts or finishes
+ * changes the key, and the figures are stale; so does age past the ttl, for
+ * what no run records (an edited threshold, a day that moves a donor to
+ * another engagement segment, rows written by SQL). Stale figures are still
+ * returned: the caller shows them while it reads new ones. Only counts: it
+ * never reads a figure itself. Not thread-safe (report.h). */
 #include "web/web_report_int.h"
 
 #include <stdio.h>
@@ -69,54 +70,59 @@ static int mix_org(cs_store *st, const cs_org *o, uint64_t *h, cs_err *err)
 	return rc;
 }
 
-/* The state of the runs of the orgs in scope (every registered org: the
- * selector lists them all). */
-static int runs_key(cs_store *st, uint64_t *key, cs_err *err)
+int cs_web_report_runs_key(cs_store *st, long long org, uint64_t *key, cs_err *err)
 {
 	cs_org_list l = {0};
 	uint64_t h = 14695981039346656037ULL;
 	int rc = cs_org_list_load(st, 0, &l, err);
-	for (size_t i = 0; rc == 0 && i < l.n; i++)
+	int found = org == 0;
+	/* every registered org: the selector lists them all */
+	for (size_t i = 0; rc == 0 && i < l.n; i++) {
+		found |= l.v[i].id == org;
 		rc = mix_org(st, &l.v[i], &h, err);
+	}
 	mix(&h, &l.n, sizeof(l.n));
 	cs_org_list_release(&l);
 	*key = h;
+	if (rc == 0 && !found)
+		rc = cs_err_set(err, CS_ENOTFOUND,
+				"no organization %lld: 'classy-sync org list' shows the registered ones",
+				org);
 	return rc;
 }
 
-/* The slot of org, else the oldest (emptied). */
-static slot *slot_for(cs_web_report_cache *c, long long org)
+static slot *find(cs_web_report_cache *c, long long org)
 {
-	slot *old = &c->s[0];
-	for (int i = 0; i < CACHE_SLOTS; i++) {
+	for (int i = 0; i < CACHE_SLOTS; i++)
 		if (c->s[i].r && c->s[i].org == org)
 			return &c->s[i];
-		if (!c->s[i].r || (old->r && c->s[i].at_ms < old->at_ms))
-			old = &c->s[i];
-	}
-	cs_web_report_free(old->r);
-	memset(old, 0, sizeof(*old));
-	return old;
+	return NULL;
 }
 
-int cs_web_report_cached(cs_web_report_cache *c, const cs_web_report_source *src, int64_t ttl_ms,
-			 cs_buf *out, cs_err *err)
+const cs_web_report *cs_web_report_cache_get(cs_web_report_cache *c, long long org, uint64_t key,
+					     int64_t now_ms, int64_t ttl_ms, int *state)
 {
-	uint64_t key = 0;
-	int rc = runs_key(src->store, &key, err);
-	if (rc)
-		return rc;
-	slot *s = slot_for(c, src->org_id);
-	if (s->r && (s->key != key || src->now_ms - s->at_ms >= ttl_ms || src->now_ms < s->at_ms)) {
-		cs_web_report_free(s->r);
-		s->r = NULL;
+	const slot *s = find(c, org);
+	if (!s) {
+		*state = CS_WEB_REPORT_MISSING;
+		return NULL;
 	}
-	if (!s->r) {
-		if ((rc = cs_web_report_load(src, &s->r, err)))
-			return rc;
-		s->org = src->org_id;
-		s->key = key;
-		s->at_ms = src->now_ms;
+	/* a clock set back makes the age meaningless: read them again */
+	int old = now_ms - s->at_ms >= ttl_ms || now_ms < s->at_ms;
+	*state = s->key != key || old ? CS_WEB_REPORT_STALE : CS_WEB_REPORT_FRESH;
+	return s->r;
+}
+
+void cs_web_report_cache_put(cs_web_report_cache *c, long long org, uint64_t key, int64_t at_ms,
+			     cs_web_report *r)
+{
+	slot *s = find(c, org);
+	if (!s) { /* an empty slot, else the oldest */
+		s = &c->s[0];
+		for (int i = 1; i < CACHE_SLOTS && s->r; i++)
+			if (!c->s[i].r || c->s[i].at_ms < s->at_ms)
+				s = &c->s[i];
 	}
-	return cs_web_report_render(s->r, src->standalone, out, err);
+	cs_web_report_free(s->r);
+	*s = (slot){org, key, at_ms, r};
 }

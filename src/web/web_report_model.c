@@ -200,7 +200,7 @@ int cs_web_report_page(const cs_web_report_source *src, cs_buf *out, cs_err *err
 	cs_web_report *r = NULL;
 	int rc = cs_web_report_load(src, &r, err);
 	if (rc == 0)
-		rc = cs_web_report_render(r, src->standalone, out, err);
+		rc = cs_web_report_render(r, src->flags, out, err);
 	cs_web_report_free(r);
 	return rc;
 }

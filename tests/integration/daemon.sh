@@ -10,6 +10,9 @@
 #   dm_runs [WHERE]         count sync_runs rows matching WHERE
 #   dm_overlaps             runs of one org and entity that overlapped in time (a run
 #                           of a killed process, relabelled when the next began, aside)
+#   dm_report_ready URL [TOKEN]
+#                           poll the giving report at URL until it is 200 (its figures are
+#                           read on the daemon's loader thread: 503 until then)
 DM_CONFIG="$TEST_TMP/daemon-config.json"
 
 dm_config() { printf '%s\n' "$1" >"$DM_CONFIG"; }
@@ -90,4 +93,10 @@ dm_time_ms() {
   "$@" >/dev/null 2>&1 </dev/null || true
   t1=$(date +%s%N)
   echo $(((t1 - t0) / 1000000))
+}
+
+dm_report_ready() {
+  local auth=
+  [ -n "${2:-}" ] && auth="-H 'Authorization: Bearer $2'"
+  wait_for "[ \"\$(curl -s -o /dev/null -w '%{http_code}' $auth '$1')\" = 200 ]" 60
 }

@@ -105,6 +105,8 @@ ls "$TEST_TMP" | grep -q '\.tmp-' && fail "a temporary file was left beside the 
 dm_config '{}'
 dm_start --http 127.0.0.1:0
 base="http://127.0.0.1:$(dm_jq .http_port)/report"
+dm_report_ready "$base"
+dm_report_ready "$base?org=$ORG"
 curl -sf -D "$TEST_TMP/h.txt" "$base" >"$TEST_TMP/page-all.html" || fail "GET /report failed"
 grep -qi '^content-type: text/html; charset=utf-8' "$TEST_TMP/h.txt" || fail "content type"
 grep -qi "^content-security-policy: default-src 'none'" "$TEST_TMP/h.txt" || fail "no CSP"

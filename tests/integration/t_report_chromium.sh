@@ -16,6 +16,9 @@ cs_ok db seed --demo
 dm_config '{}'
 dm_start --http 127.0.0.1:0
 url="http://127.0.0.1:$(dm_jq .http_port)/report"
+# the figures are read on the daemon's loader: the browser gets them warm
+dm_report_ready "$url"
+dm_report_ready "$url?org=1"
 shot=$(dirname "$CS_BIN")/giving-report.png
 rm -f "$shot"
 browse() { # ARGS...: chromium with its own profile, its console on stderr

@@ -43,6 +43,7 @@ assert_eq "$(code "$base/report?org=all")" 401 "/report?org=all without the toke
 assert_eq "$(code -H "Authorization: Bearer wrong-$TOKEN" "$base/")" 401 "a wrong token"
 assert_eq "$(code -H "Authorization: Bearer $TOKEN" "$base/")" 200 "/ with the token"
 grep -q '<h1>classy-sync status</h1>' "$TEST_TMP/body" || fail "not the status page"
+dm_report_ready "$base/report" "$TOKEN" # its figures are read on the daemon's loader
 assert_eq "$(code -H "Authorization: Bearer $TOKEN" "$base/report")" 200 "/report with the token"
 grep -q '<h1>Giving report: ' "$TEST_TMP/body" || fail "not the giving report"
 assert_eq "$(code -H "Authorization: Bearer $TOKEN" "$base/metrics")" 200 "/metrics with the token"

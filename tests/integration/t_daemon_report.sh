@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# /report never blocks the daemon's endpoint (issue 13): the figures are read
+# on the loader's thread, which the test-only hook CLASSY_SYNC_TEST_REPORT_HOLD
+# holds while its file exists. While a load is held: /healthz, /readyz and /
+# answer at once; /report is 503 with Retry-After: 2 and a small page that
+# reloads itself, for every request; an unknown org is still 404. Released,
+# /report is 200 with the report. Figures a change has made stale (the org
+# renamed: part of the runs key) are shown marked "being refreshed", with a
+# meta refresh, while their reload is held; then fresh, unmarked. The demo
+# org's syncs are disabled, so no sync run changes the runs key meanwhile.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/cs.sh"
+. "$(dirname "$0")/daemon.sh"
+cs_env
+cs_ok db migrate
+cs_ok db seed --demo
+orgs=$(db "SELECT id FROM organizations" | jq -Rn '[inputs | {key: ., value: {enabled: false}}] | from_entries')
+dm_config "{\"organizations\": $orgs}"
+HOLD=$TEST_TMP/hold
+touch "$HOLD"
+CLASSY_SYNC_TEST_REPORT_HOLD=$HOLD dm_start --http 127.0.0.1:0
+base="http://127.0.0.1:$(dm_jq .http_port)"
+# get PATH: the status code; headers in $TEST_TMP/h.txt, body in $TEST_TMP/body.
+# A 2 s cap: an endpoint whose thread were held would fail the test here.
+get() { curl -s --max-time 2 -D "$TEST_TMP/h.txt" -o "$TEST_TMP/body" -w '%{http_code}' "$base$1"; }
+
+# held: the load is queued and waits on the hook
+assert_eq "$(get /report)" 503 "/report while its figures are not read"
+grep -qi '^retry-after: 2' "$TEST_TMP/h.txt" || fail "no Retry-After: 2: $(cat "$TEST_TMP/h.txt")"
+grep -qi '^content-type: text/html; charset=utf-8' "$TEST_TMP/h.txt" || fail "the 503 is not HTML"
+grep -q '<meta http-equiv="refresh" content="2"/>' "$TEST_TMP/body" || fail "the 503 page does not reload"
+grep -q 'being read' "$TEST_TMP/body" || fail "the 503 page does not say why: $(cat "$TEST_TMP/body")"
+python3 -c 'import sys, xml.dom.minidom as m; m.parse(sys.argv[1])' "$TEST_TMP/body" ||
+  fail "the 503 page is not well-formed"
+for path in /healthz /readyz /; do
+  assert_eq "$(get $path)" 200 "$path while a report load is held"
+done
+assert_eq "$(get /report)" 503 "/report again while the load is held"
+assert_eq "$(get '/report?org=424242')" 404 "an unknown org while a load is held"
+assert_eq "$(get /healthz)" 200 "/healthz after more report requests"
+
+# released: the figures arrive
+rm "$HOLD"
+wait_for '[ "$(get /report)" = 200 ]' 30
+grep -q '<h1>Giving report: <bdi>all organizations</bdi></h1>' "$TEST_TMP/body" || fail "not the report"
+! grep -q 'being refreshed' "$TEST_TMP/body" || fail "fresh figures are marked as being refreshed"
+! grep -q 'http-equiv="refresh"' "$TEST_TMP/body" || fail "fresh figures reload themselves"
+
+# stale: a rename changes the runs key; the old figures show, marked, while
+# their reload is held
+touch "$HOLD"
+db "UPDATE organizations SET name = 'Renamed Org' WHERE id = 1"
+assert_eq "$(get /report)" 200 "/report with stale figures"
+grep -q 'being refreshed' "$TEST_TMP/body" || fail "stale figures are not marked"
+grep -q '<meta http-equiv="refresh" content="2"/>' "$TEST_TMP/body" || fail "stale figures do not reload"
+! grep -q 'Renamed Org' "$TEST_TMP/body" || fail "the stale page shows figures it has not read"
+assert_eq "$(get /healthz)" 200 "/healthz while a reload is held"
+rm "$HOLD"
+wait_for '[ "$(get /report)" = 200 ] && grep -q "Renamed Org" "$TEST_TMP/body"' 30
+! grep -q 'being refreshed' "$TEST_TMP/body" || fail "reloaded figures are marked as being refreshed"
+cs_ok daemon stop
+echo "ok"
