@@ -26,7 +26,7 @@ demo: bootstrap build
 # concurrent sync engine and its writer, kill -9 resume, the Mailchimp pool,
 # the daemon's worker, jobs, lease keeper and endpoint, health's probes) and
 # every unit test; `make test-tsan` runs the longer list (tests/tsan/run).
-TSAN_QUICK = ^(unit/[a-z_]+|integration/t_(sync_basic|concurrency|kill9|mc_push|daemon_basic|daemon_overlap|health))$$
+TSAN_QUICK = ^(unit/[a-z_]+|integration/t_(sync_basic|concurrency|kill9|mc_push|daemon_basic|daemon_overlap|daemon_report|health))$$
 
 test: bootstrap build
 	@cd $(BUILD) && ctest --output-on-failure -j 2
