@@ -6,7 +6,9 @@
 # reloads itself, for every request; an unknown org is still 404. Released,
 # /report is 200 with the report. Figures a change has made stale (the org
 # renamed: part of the runs key) are shown marked "being refreshed", with a
-# meta refresh, while their reload is held; then fresh, unmarked. The demo
+# meta refresh, while their reload is held; then fresh, unmarked. A daemon
+# reads all organizations' figures at start: the first /report after that is
+# 200 without a request having asked for them. The demo
 # org's syncs are disabled, so no sync run changes the runs key meanwhile.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cs.sh"
@@ -58,5 +60,16 @@ assert_eq "$(get /healthz)" 200 "/healthz while a reload is held"
 rm "$HOLD"
 wait_for '[ "$(get /report)" = 200 ] && grep -q "Renamed Org" "$TEST_TMP/body"' 30
 ! grep -q 'being refreshed' "$TEST_TMP/body" || fail "reloaded figures are marked as being refreshed"
+cs_ok daemon stop
+
+# started: the default selection (all organizations) is read before anyone asks,
+# so the first person to open /report gets the report, not the waiting page
+read_all='giving report: read the figures of all organizations in [0-9]+ ms'
+before=$(grep -cE "$read_all" "$(dm_log)" || true)
+dm_start --http 127.0.0.1:0
+base="http://127.0.0.1:$(dm_jq .http_port)"
+wait_for "[ \$(grep -cE '$read_all' '$(dm_log)') -gt $before ]" 30
+assert_eq "$(get /report)" 200 "the first /report after a start, once the loader has read it"
+grep -q 'Renamed Org' "$TEST_TMP/body" || fail "not the report of the store's organizations"
 cs_ok daemon stop
 echo "ok"
