@@ -119,10 +119,6 @@ const cs_sql_index *cs_sql_entity_indexes(int entity, size_t *n);
  * and 0 when none), those of a CS_OBJ_CENTS_COLUMNS with their backfill, or
  * o itself. Whatever walks a migration's objects walks these. */
 const cs_sql_obj *cs_sql_obj_expand(const cs_sql_obj *o, size_t *n);
-/* The run of objs whose version[] is v (objs sorted by version): its first
- * object and *n, or NULL and 0. */
-const cs_sql_obj *cs_sql_obj_run(const cs_sql_obj *objs, const int *version, size_t nobjs,
-				 int v, size_t *n);
 
 /* After a migration's DDL: fills the columns a CS_OBJ_ENTITY_COLUMNS of
  * version `since` added from each row's raw_json (sql_backfill.c). */
@@ -148,8 +144,10 @@ typedef struct cs_sql_twin {
  * confirm, raw_json holds them). */
 const cs_sql_twin *cs_sql_cents_twin(int entity, size_t i);
 const cs_sql_twin *cs_sql_cents_find(const char *table, const char *column);
-/* The objects of a CS_OBJ_CENTS_COLUMNS of version v (cs_sql_obj_expand). */
-const cs_sql_obj *cs_sql_cents_expand(int version, size_t *n);
+/* Every twin's objects (its column, then each version's backfill), sorted by
+ * the migration that adds them, with that version of each in *version: what
+ * cs_sql_obj_expand takes a CS_OBJ_CENTS_COLUMNS's run from. */
+const cs_sql_obj *cs_sql_cents_objs(const int **version, size_t *n);
 
 /* What a table holds, in a few words for people, or NULL. */
 const char *cs_sql_table_about(const char *table);

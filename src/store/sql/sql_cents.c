@@ -138,10 +138,12 @@ const cs_sql_twin *cs_sql_cents_find(const char *table, const char *column)
 	return NULL;
 }
 
-const cs_sql_obj *cs_sql_cents_expand(int version, size_t *n)
+const cs_sql_obj *cs_sql_cents_objs(const int **version, size_t *n)
 {
 	pthread_once(&built_once, build);
-	return cs_sql_obj_run(runs.objs, runs.version, runs.n, version, n);
+	*version = runs.version;
+	*n = runs.n;
+	return runs.objs;
 }
 
 size_t cs_sql_cents_fill(const cs_entity *e, const cs_sql_val *row, cs_sql_val *out)

@@ -151,8 +151,10 @@ const cs_sql_index *cs_sql_entity_indexes(int entity, size_t *n)
 	return built[entity].idx;
 }
 
-const cs_sql_obj *cs_sql_obj_run(const cs_sql_obj *objs, const int *version, size_t nobjs,
-				 int v, size_t *n)
+/* The run of objs whose version[] is v (objs sorted by version): its first
+ * object and *n, or NULL and 0. */
+static const cs_sql_obj *obj_run(const cs_sql_obj *objs, const int *version, size_t nobjs, int v,
+				 size_t *n)
 {
 	size_t first = 0;
 	while (first < nobjs && version[first] != v)
@@ -166,14 +168,18 @@ const cs_sql_obj *cs_sql_obj_run(const cs_sql_obj *objs, const int *version, siz
 
 const cs_sql_obj *cs_sql_obj_expand(const cs_sql_obj *o, size_t *n)
 {
-	if (o->kind == CS_OBJ_CENTS_COLUMNS)
-		return cs_sql_cents_expand(*(const int *)o->def, n);
+	if (o->kind == CS_OBJ_CENTS_COLUMNS) {
+		const int *version = NULL;
+		size_t nobjs = 0;
+		const cs_sql_obj *objs = cs_sql_cents_objs(&version, &nobjs);
+		return obj_run(objs, version, nobjs, *(const int *)o->def, n);
+	}
 	if (o->kind != CS_OBJ_ENTITY_COLUMNS) {
 		*n = 1;
 		return o;
 	}
 	pthread_once(&built_once, build_all);
-	return cs_sql_obj_run(added_objs, added_objs_since, nadded_objs, *(const int *)o->def, n);
+	return obj_run(added_objs, added_objs_since, nadded_objs, *(const int *)o->def, n);
 }
 
 /* ---- v1 core: organizations, sync bookkeeping, entity tables ---- */
