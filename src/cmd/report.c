@@ -2,7 +2,9 @@
  * serves at /report (web/report.h), written as one self-contained HTML file
  * to attach to an email or print to PDF: no selector (its links would lead
  * nowhere), nothing from elsewhere. FILE "-" is stdout. The file appears
- * whole or not at all: it is written beside FILE and renamed over it.
+ * whole or not at all: it is written beside FILE and renamed over it
+ * (a FILE that is not a regular file, /dev/stdout or a pipe, is written
+ * into as it is: renaming over it would replace the device or the pipe).
  * Exit 0 written, 1 the store could not be read or FILE not written (an
  * unknown --org too, as with sync), 2 a usage error. */
 #include "cmd/cmd.h"
@@ -14,6 +16,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define REPORT_MAX_BYTES (64 << 20)
@@ -23,6 +26,16 @@ static int write_all(FILE *f, const cs_buf *b)
 	return fwrite(cs_buf_str(b), 1, b->len, f) == b->len && fflush(f) == 0 ? 0 : -1;
 }
 
+static int write_into(const char *path, const cs_buf *b, cs_err *err)
+{
+	FILE *f = fopen(path, "w");
+	int bad = !f || write_all(f, b);
+	int e = errno;
+	if (f && fclose(f) != 0 && !bad)
+		bad = 1, e = errno;
+	return bad ? cs_err_set(err, CS_EIO, "cannot write '%s': %s", path, strerror(e)) : 0;
+}
+
 /* FILE.tmp-PID, then rename: a reader never sees half a report. */
 static int write_file(const char *path, const cs_buf *b, cs_err *err)
 {
@@ -30,6 +43,9 @@ static int write_file(const char *path, const cs_buf *b, cs_err *err)
 		return write_all(stdout, b) ? cs_err_set(err, CS_EIO, "cannot write the report to "
 								  "stdout: %s", strerror(errno))
 					    : 0;
+	struct stat st;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return write_into(path, b, err);
 	char tmp[4200];
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", path, (long)getpid()) >= sizeof(tmp))
 		return cs_err_set(err, CS_EUSAGE, "cannot write '%s': the path is too long", path);

@@ -12,6 +12,12 @@
  * load is keyed by the runs key read before it, so a run that ends during
  * a load leaves the figures stale, never wrongly fresh.
  *
+ * At start the loader reads every organization together, then each
+ * registered org in turn while no request waits (as many as the cache
+ * keeps): a person who opens any org's report after that finds it read.
+ * Idle, it closes its connection: a read maps the database file into
+ * memory (CS_CTRL_READER), and the mapping goes with the connection.
+ *
  * Never reads a figure on the endpoint's thread, never holds its mutex
  * while reading, never queues one selection twice. */
 #include "daemon/daemon_int.h"
@@ -45,6 +51,10 @@ struct cs_daemon_reports {
 	int n;
 	long long failed[QUEUE_MAX]; /* loads that failed, until a request sees it */
 	int nfailed;
+	/* orgs read ahead while nothing waits, listed once by the first read
+	 * of every org together; the cache keeps them and that selection */
+	long long ahead[CS_WEB_REPORT_CACHE_SLOTS - 1];
+	int nahead, listed;
 	cs_web_report_cache *cache; /* under mu */
 	cs_store *st;               /* the loader thread's only */
 	char *hold;                 /* CLASSY_SYNC_TEST_REPORT_HOLD, or NULL */
@@ -131,11 +141,38 @@ static void log_loaded(long long org, int64_t at)
 		cs_info("giving report: read the figures of all organizations in %lld ms", ms);
 }
 
+/* Queues the next org to read ahead whose figures are not kept yet;
+ * 0 when none is left (under mu). */
+static int read_ahead(cs_daemon_reports *L)
+{
+	while (L->nahead > 0) {
+		long long org = L->ahead[0];
+		int state;
+		drop_at(L->ahead, &L->nahead, 0);
+		if (!cs_web_report_cache_get(L->cache, org, 0, cs_time_now_ms(), REPORT_TTL_MS,
+					     &state)) {
+			enqueue(L, org);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 static void *loader_main(void *arg)
 {
 	cs_daemon_reports *L = arg;
 	pthread_mutex_lock(&L->mu);
 	while (!L->stop) {
+		if (L->n == 0 && read_ahead(L))
+			continue;
+		if (L->n == 0 && L->st) { /* idle: the mapping and cache go */
+			cs_store *st = L->st;
+			L->st = NULL;
+			pthread_mutex_unlock(&L->mu);
+			cs_store_close(st);
+			pthread_mutex_lock(&L->mu);
+			continue;
+		}
 		if (L->n == 0) {
 			pthread_cond_wait(&L->cv, &L->mu);
 			continue;
@@ -153,6 +190,10 @@ static void *loader_main(void *arg)
 		else if (rc == 0)
 			log_loaded(org, at);
 		pthread_mutex_lock(&L->mu);
+		if (rc == 0 && org == 0 && !L->listed) {
+			L->nahead = (int)cs_web_report_org_ids(r, L->ahead, CS_WEB_REPORT_CACHE_SLOTS - 1);
+			L->listed = 1;
+		}
 		if (rc == 0)
 			cs_web_report_cache_put(L->cache, org, key, at, r);
 		else if (L->nfailed < QUEUE_MAX && queued(L->failed, L->nfailed, org) < 0)

@@ -48,6 +48,9 @@ int cs_web_report_load(const cs_web_report_source *src, cs_web_report **out, cs_
  * cap or memory runs out. */
 int cs_web_report_render(const cs_web_report *r, unsigned flags, cs_buf *out, cs_err *err);
 void cs_web_report_free(cs_web_report *r); /* NULL is fine */
+/* The registered orgs r lists in its selector: up to max ids into ids;
+ * returns how many. */
+size_t cs_web_report_org_ids(const cs_web_report *r, long long *ids, size_t max);
 
 /* Both of the above at once. */
 int cs_web_report_page(const cs_web_report_source *src, cs_buf *out, cs_err *err);
@@ -64,6 +67,7 @@ int cs_web_report_wait_page(long long org, cs_buf *out, cs_err *err);
  * thread-safe: its user serialises get and put (the daemon reads figures on
  * a thread of their own and renders on the endpoint's). */
 typedef struct cs_web_report_cache cs_web_report_cache;
+#define CS_WEB_REPORT_CACHE_SLOTS 16 /* selections kept; the oldest goes first */
 cs_web_report_cache *cs_web_report_cache_new(void); /* NULL: out of memory */
 void cs_web_report_cache_free(cs_web_report_cache *c); /* NULL is fine */
 

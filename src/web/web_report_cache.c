@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CACHE_SLOTS 16
+#define CACHE_SLOTS CS_WEB_REPORT_CACHE_SLOTS
 
 typedef struct slot {
 	long long org; /* the selection, 0 all */

@@ -118,6 +118,10 @@ static int donors_row(const cs_giving_row *g, void *ctx)
 
 static int load_parts(cs_web_report *r, cs_store *st, cs_err *err)
 {
+	/* the parts read whole tables at 1M rows: the store's reading mode */
+	int rc = st->ctrl(st, CS_CTRL_READER, NULL, err);
+	if (rc)
+		return rc;
 	char from[16], until[16];
 	window(r, from, until);
 	struct {
@@ -135,7 +139,7 @@ static int load_parts(cs_web_report *r, cs_store *st, cs_err *err)
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
 		cs_giving_query q = {steps[i].part, r->org_id, from, until, CS_REPORT_CAMPAIGNS,
 				     steps[i].cb, steps[i].ctx};
-		int rc = st->ctrl(st, CS_CTRL_GIVING, &q, err);
+		rc = st->ctrl(st, CS_CTRL_GIVING, &q, err);
 		if (rc)
 			return rc;
 	}
@@ -185,6 +189,14 @@ int cs_web_report_load(const cs_web_report_source *src, cs_web_report **out, cs_
 	}
 	*out = r;
 	return 0;
+}
+
+size_t cs_web_report_org_ids(const cs_web_report *r, long long *ids, size_t max)
+{
+	size_t n = 0;
+	for (; r && n < r->norgs && n < max; n++)
+		ids[n] = r->orgs[n].id;
+	return n;
 }
 
 void cs_web_report_free(cs_web_report *r)

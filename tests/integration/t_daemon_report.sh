@@ -8,7 +8,8 @@
 # renamed: part of the runs key) are shown marked "being refreshed", with a
 # meta refresh, while their reload is held; then fresh, unmarked. A daemon
 # reads all organizations' figures at start: the first /report after that is
-# 200 without a request having asked for them. The demo
+# 200 without a request having asked for them; then each org's, and idle it
+# lets go of the database file it mapped to read them. The demo
 # org's syncs are disabled, so no sync run changes the runs key meanwhile.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cs.sh"
@@ -71,5 +72,16 @@ base="http://127.0.0.1:$(dm_jq .http_port)"
 wait_for "[ \$(grep -cE '$read_all' '$(dm_log)') -gt $before ]" 30
 assert_eq "$(get /report)" 200 "the first /report after a start, once the loader has read it"
 grep -q 'Renamed Org' "$TEST_TMP/body" || fail "not the report of the store's organizations"
+# then every org's own, ahead of any request for it
+for org in $(db "SELECT id FROM organizations"); do
+  wait_for "grep -qE 'giving report: read the figures of org $org in [0-9]+ ms' '$(dm_log)'" 30
+  assert_eq "$(get "/report?org=$org")" 200 "the first /report?org=$org, read ahead"
+  grep -q 'being refreshed' "$TEST_TMP/body" && fail "org $org's figures read ahead are not fresh"
+done
+# idle, the loader has closed its connection: the file it mapped to read
+# (CS_CTRL_READER) is no longer mapped into the daemon
+db_file=$(readlink -f "$DB_PATH")
+mapped() { grep -cE " $db_file\$" "/proc/$(dm_jq .worker_pid)/maps"; }
+wait_for '[ "$(mapped)" = 0 ]' 30
 cs_ok daemon stop
 echo "ok"

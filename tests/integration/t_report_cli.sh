@@ -35,6 +35,19 @@ grep -q 'data-month=' "$OUT" || fail "the empty report lacks its months"
 cs_ok report --html "$TEST_TMP/r.html"
 [ -s "$TEST_TMP/r.html" ] || fail "no file written"
 grep -q "wrote the giving report" "$ERR" || fail "no word on stderr"
+# a path that is not a regular file (a pipe, /dev/stdout) is written into,
+# not renamed over: as root, a rename over /dev/null replaces the device
+mkfifo "$TEST_TMP/pipe"
+cat "$TEST_TMP/pipe" >"$TEST_TMP/piped.html" &
+reader=$!
+cs report --html "$TEST_TMP/pipe"
+if [ ! -p "$TEST_TMP/pipe" ]; then
+  kill "$reader" 2>/dev/null
+  fail "report --html replaced the pipe with a file"
+fi
+wait "$reader"
+[ "$RC" = 0 ] || fail "report --html PIPE exited $RC: $(cat "$ERR")"
+grep -q '</html>' "$TEST_TMP/piped.html" || fail "the report did not come out of the pipe"
 cs_ok --help
 grep -qE '^  report ' "$OUT" || fail "report is not in the help"
 echo "ok"

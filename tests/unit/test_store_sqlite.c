@@ -120,6 +120,22 @@ static void test_page_size(void **state)
 	tstore_close(&t);
 }
 
+/* CS_CTRL_READER maps the file (the giving report's reads); a connection
+ * that was not asked keeps SQLite's default of no mapping, so a sync's
+ * memory does not grow with the file. */
+static void test_reader_maps_the_file(void **state)
+{
+	(void)state;
+	tstore t;
+	cs_err err = {0};
+	tstore_sqlite_only();
+	tstore_open(&t);
+	assert_int_equal(q_int(&t, "PRAGMA mmap_size"), 0);
+	assert_int_equal(t.st->ctrl(t.st, CS_CTRL_READER, NULL, &err), 0);
+	assert_true(q_int(&t, "PRAGMA mmap_size") >= 256LL << 20);
+	tstore_close(&t);
+}
+
 static void test_bad_db_path(void **state)
 {
 	(void)state;
@@ -337,6 +353,7 @@ int main(void)
 		cmocka_unit_test(test_schema_follows_entities),
 		cmocka_unit_test(test_typed_views_keep_their_indexes),
 		cmocka_unit_test(test_page_size),
+		cmocka_unit_test(test_reader_maps_the_file),
 		cmocka_unit_test(test_bad_db_path),
 		cmocka_unit_test(test_not_a_database),
 		cmocka_unit_test(test_failure_messages),

@@ -215,7 +215,7 @@ static int mysql_reconnect(cs_sql *base, cs_err *err)
 }
 
 static const cs_sql_hooks mysql_hooks = {mysql_close_conn, NULL, mysql_describe,
-					 mysql_reconnect, NULL};
+					 mysql_reconnect, NULL, NULL};
 
 int cs_mysql_open(const cs_config *cfg, cs_store **out, cs_err *err)
 {

@@ -121,7 +121,7 @@ static int pgsql_reconnect(cs_sql *base, cs_err *err)
 }
 
 static const cs_sql_hooks pgsql_hooks = {pgsql_close, NULL, pgsql_describe, pgsql_reconnect,
-					 NULL};
+					 NULL, NULL};
 
 int cs_pgsql_open(const cs_config *cfg, cs_store **out, cs_err *err)
 {

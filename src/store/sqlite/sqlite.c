@@ -122,8 +122,20 @@ static const char *sqlite_describe(cs_sql *c)
 	return c->name;
 }
 
+/* CS_CTRL_READER. SQLite caps the mapping at its compile-time
+ * SQLITE_MAX_MMAP_SIZE (2 GB in Debian's build) and reads past it as
+ * before; where mapping fails it falls back to reading by itself. SQLite
+ * remaps as a checkpoint grows the file, and writes never go through the
+ * mapping (SQLITE_MMAP_READWRITE is off). */
+static int sqlite_reader(cs_sql *c, cs_err *err)
+{
+	cs_sqlite *s = (cs_sqlite *)c;
+	int rc = sqlite3_exec(s->db, "PRAGMA mmap_size = 2147418112", NULL, NULL, NULL);
+	return rc == SQLITE_OK ? 0 : cs_sqlite_fail(s, rc, "map into memory", err);
+}
+
 static const cs_sql_hooks sqlite_hooks = {sqlite_close, sqlite_after_reset, sqlite_describe,
-					 NULL, cs_sqlite_backup};
+					 NULL, cs_sqlite_backup, sqlite_reader};
 
 static int connect(cs_sqlite *s)
 {
