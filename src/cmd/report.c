@@ -78,7 +78,8 @@ static int cmd_report(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *ar
 	cs_err err = {0};
 	cs_buf b = CS_BUF_INIT;
 	cs_buf_init(&b, REPORT_MAX_BYTES);
-	cs_web_report_source src = {ctx->store, cs_time_now_ms(), org, CS_WEB_REPORT_STANDALONE};
+	cs_web_report_source src = {ctx->store, cs_time_now_ms(), org, CS_WEB_REPORT_STANDALONE,
+				    NULL};
 	int rc = cs_web_report_page(&src, &b, &err);
 	if (rc == 0)
 		rc = write_file(path, &b, &err);

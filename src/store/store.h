@@ -91,7 +91,7 @@ enum cs_store_ctrl_op {
 	CS_CTRL_GIVING = 107,         /* arg: cs_giving_query *, for the giving report */
 	CS_CTRL_DROP_PLAN = 110,      /* arg: cs_drop_plan *, for `db rollback|reset` */
 	CS_CTRL_BACKUP = 111,         /* arg: cs_store_backup *, before a schema change */
-	CS_CTRL_READER = 112          /* arg unused: see below */
+	CS_CTRL_READER = 112          /* arg: cs_store_reader * or NULL: see below */
 };
 
 /* CS_CTRL_READER: this connection is about to read much and write nothing
@@ -101,6 +101,14 @@ enum cs_store_ctrl_op {
  * in SQLite (docs/BENCHMARKS.md). The mapped pages are the kernel's file
  * cache, counted in the process's RSS while the connection lives: close it
  * when idle (the daemon's report loader does). Servers: nothing to do. */
+typedef struct cs_store_reader {
+	/* asked now and then during each statement (SQLite: every 100,000 VM
+	 * steps, about a millisecond); non-zero stops it, and the read fails
+	 * CS_EINTR, so a daemon that stops does not wait out seconds of SQL.
+	 * Called on the reading thread. NULL: never stopped. */
+	int (*cancel)(void *ctx);
+	void *ctx;
+} cs_store_reader;
 
 /* CS_CTRL_DROP_PLAN: what `db rollback` (the newest applied migration) or
  * `db reset` (every applied one, newest first) would drop, read from the

@@ -31,6 +31,7 @@ typedef struct cs_web_report_source {
 	long long org_id; /* 0: every organization together */
 	/* CS_WEB_REPORT_STANDALONE and the like, for the page */
 	unsigned flags;
+	const cs_store_reader *reader; /* how a long read is stopped, or NULL */
 } cs_web_report_source;
 
 /* A file (report --html): no selector, its links would lead nowhere. */

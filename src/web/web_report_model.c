@@ -116,10 +116,11 @@ static int donors_row(const cs_giving_row *g, void *ctx)
 	return 0;
 }
 
-static int load_parts(cs_web_report *r, cs_store *st, cs_err *err)
+static int load_parts(cs_web_report *r, cs_store *st, const cs_store_reader *reader,
+		      cs_err *err)
 {
 	/* the parts read whole tables at 1M rows: the store's reading mode */
-	int rc = st->ctrl(st, CS_CTRL_READER, NULL, err);
+	int rc = st->ctrl(st, CS_CTRL_READER, (void *)reader, err);
 	if (rc)
 		return rc;
 	char from[16], until[16];
@@ -182,7 +183,7 @@ int cs_web_report_load(const cs_web_report_source *src, cs_web_report **out, cs_
 	r->org_id = src->org_id;
 	int rc = load_orgs(r, src->store, err);
 	if (rc == 0)
-		rc = load_parts(r, src->store, err);
+		rc = load_parts(r, src->store, src->reader, err);
 	if (rc) {
 		cs_web_report_free(r);
 		return rc;

@@ -136,6 +136,34 @@ static void test_reader_maps_the_file(void **state)
 	tstore_close(&t);
 }
 
+static int cancel_answer(void *ctx)
+{
+	return *(int *)ctx;
+}
+
+/* A reader's cancel stops a long statement (the daemon stopping during
+ * seconds of the report's SQL), as CS_EINTR; unasked it changes nothing. */
+static void test_reader_cancel(void **state)
+{
+	(void)state;
+	static const char count[] = "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1"
+				    " FROM c WHERE i < 1000000) SELECT count(*) FROM c";
+	tstore t;
+	cs_err err = {0};
+	int stop = 0;
+	cs_store_reader r = {cancel_answer, &stop};
+	tstore_sqlite_only();
+	tstore_open(&t);
+	assert_int_equal(t.st->ctrl(t.st, CS_CTRL_READER, &r, &err), 0);
+	assert_int_equal(sqlite3_exec(t.db, count, NULL, NULL, NULL), SQLITE_OK);
+	stop = 1;
+	int rc = sqlite3_exec(t.db, count, NULL, NULL, NULL);
+	assert_int_equal(rc, SQLITE_INTERRUPT);
+	assert_int_equal(cs_sqlite_map_error(t.path, rc, NULL, "read", &err), CS_EINTR);
+	assert_non_null(strstr(err.msg, "stopped before the read finished"));
+	tstore_close(&t);
+}
+
 static void test_bad_db_path(void **state)
 {
 	(void)state;
@@ -354,6 +382,7 @@ int main(void)
 		cmocka_unit_test(test_typed_views_keep_their_indexes),
 		cmocka_unit_test(test_page_size),
 		cmocka_unit_test(test_reader_maps_the_file),
+		cmocka_unit_test(test_reader_cancel),
 		cmocka_unit_test(test_bad_db_path),
 		cmocka_unit_test(test_not_a_database),
 		cmocka_unit_test(test_failure_messages),

@@ -67,7 +67,7 @@ static int store_ctrl(cs_store *st, int op, void *arg, cs_err *err)
 	if (op == CS_CTRL_DROP_PLAN)
 		return cs_sql_schema_plan(s, arg, err);
 	if (op == CS_CTRL_READER)
-		return s->hooks.reader ? s->hooks.reader(s->c, err) : 0;
+		return s->hooks.reader ? s->hooks.reader(s->c, arg, err) : 0;
 	if (op == CS_CTRL_BACKUP && s->hooks.backup)
 		return s->hooks.backup(s->c, arg, err);
 	if (op == CS_CTRL_BACKUP)

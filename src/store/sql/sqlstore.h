@@ -19,7 +19,7 @@ typedef struct cs_sql_hooks {
 	/* CS_CTRL_BACKUP; NULL: the product's backups are its DBA's job */
 	int (*backup)(cs_sql *c, cs_store_backup *b, cs_err *err);
 	/* CS_CTRL_READER; NULL: the product has nothing to change for it */
-	int (*reader)(cs_sql *c, cs_err *err);
+	int (*reader)(cs_sql *c, const cs_store_reader *r, cs_err *err);
 } cs_sql_hooks;
 
 #define CS_SQL_FIELD_MEMO 128

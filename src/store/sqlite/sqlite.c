@@ -127,9 +127,10 @@ static const char *sqlite_describe(cs_sql *c)
  * before; where mapping fails it falls back to reading by itself. SQLite
  * remaps as a checkpoint grows the file, and writes never go through the
  * mapping (SQLITE_MMAP_READWRITE is off). */
-static int sqlite_reader(cs_sql *c, cs_err *err)
+static int sqlite_reader(cs_sql *c, const cs_store_reader *r, cs_err *err)
 {
 	cs_sqlite *s = (cs_sqlite *)c;
+	sqlite3_progress_handler(s->db, 100000, r ? r->cancel : NULL, r ? r->ctx : NULL);
 	int rc = sqlite3_exec(s->db, "PRAGMA mmap_size = 2147418112", NULL, NULL, NULL);
 	return rc == SQLITE_OK ? 0 : cs_sqlite_fail(s, rc, "map into memory", err);
 }

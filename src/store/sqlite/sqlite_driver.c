@@ -35,6 +35,8 @@ static const struct {
 	 "the file cannot be opened; check that DB_PATH names a file in an existing, writable "
 	 "directory"},
 	{SQLITE_IOERR, CS_EIO, "a disk I/O error occurred; check the disk and its space, then rerun"},
+	/* a reader's cancel (CS_CTRL_READER): its caller is stopping */
+	{SQLITE_INTERRUPT, CS_EINTR, "stopped before the read finished"},
 };
 
 /* "cannot open database 'x.db': ..." but "cannot commit a page in database
