@@ -97,6 +97,20 @@ typedef struct cs_sql_word {
 	const char *text;
 } cs_sql_word;
 
+/* For a server's @j_time and @j_date (sql_backfill.c): the date a time
+ * text x starts with ("YYYY-MM-DD...") is on the calendar: its day within
+ * its month's length, February 29 in a leap year only, as the writer's
+ * parser has it (util/timeutil.c). A server's cast of "2021-02-30" fails
+ * the statement, and so the whole migration, for one odd stored value. x
+ * must have matched the time pattern in an outer CASE first, so these
+ * casts cannot fail; i is the dialect's integer type for CAST. */
+#define CS_SQL_YEAR_(x, i) "CAST(SUBSTR(" x ", 1, 4) AS " i ")"
+#define CS_SQL_DAY_EXISTS(x, i)                                                              \
+	"CAST(SUBSTR(" x ", 9, 2) AS " i ") <= CASE CAST(SUBSTR(" x ", 6, 2) AS " i ")"        \
+	" WHEN 2 THEN CASE WHEN MOD(" CS_SQL_YEAR_(x, i) ", 4) = 0 AND (MOD(" CS_SQL_YEAR_(x, i) \
+	", 100) <> 0 OR MOD(" CS_SQL_YEAR_(x, i) ", 400) = 0) THEN 29 ELSE 28 END"            \
+	" WHEN 4 THEN 30 WHEN 6 THEN 30 WHEN 9 THEN 30 WHEN 11 THEN 30 ELSE 31 END"
+
 /* Column roles: what a column holds. The dialect names a type for each. */
 enum cs_sql_role {
 	CS_ROLE_ID = 0,  /* 64-bit integer key given by the API (no autoincrement) */

@@ -12,6 +12,12 @@
 	"CASE WHEN " x " GLOB '*[+-][0-9][0-9][0-9][0-9]' THEN substr(" x ", 1, length(" x \
 	") - 2) || ':' || substr(" x ", -2) ELSE " x " END"
 
+/* The date x starts with is on the calendar: SQLite's date() passes
+ * "2021-02-30" through as it is, but a modifier makes it count days
+ * ("2021-03-02"), so only a real date reads back the same. What the
+ * writer's parser stores as NULL must be NULL here too. */
+#define DAY_EXISTS "date(substr($1, 1, 10), '+0 days') = substr($1, 1, 10)"
+
 static const cs_sql_word words[] = {
 	/* db copy: AUTOINCREMENT follows explicit ids by itself */
 	{"serial_restart", "SELECT 1"},
@@ -74,10 +80,10 @@ static const cs_sql_word words[] = {
 		    " ROUND(CAST(trim($1) AS REAL), 4) END"},
 	/* the stored form: UTC, milliseconds when the API sent a fraction, a
 	 * date alone as the date */
-	{"j_time", "CASE WHEN $2 = 'text' THEN CASE WHEN length($1) = 10 THEN date($1) ELSE"
-		   " strftime(CASE WHEN instr($1, '.') THEN '%Y-%m-%dT%H:%M:%fZ' ELSE"
+	{"j_time", "CASE WHEN $2 = 'text' AND " DAY_EXISTS " THEN CASE WHEN length($1) = 10 THEN"
+		   " date($1) ELSE strftime(CASE WHEN instr($1, '.') THEN '%Y-%m-%dT%H:%M:%fZ' ELSE"
 		   " '%Y-%m-%dT%H:%M:%SZ' END, " ZONE_FIX("$1") ") END END"},
-	{"j_date", "CASE WHEN $2 = 'text' THEN date(" ZONE_FIX("$1") ") END"},
+	{"j_date", "CASE WHEN $2 = 'text' AND " DAY_EXISTS " THEN date(" ZONE_FIX("$1") ") END"},
 	{"j_json", "CASE WHEN $2 = 'null' THEN NULL ELSE $3 END"},
 	{NULL, NULL},
 };
