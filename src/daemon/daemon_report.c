@@ -187,7 +187,7 @@ static void *loader_main(void *arg)
 		cs_web_report *r = NULL;
 		cs_err err = {0};
 		int64_t at = cs_time_now_ms();
-		int rc = L->stop ? CS_EINTR : load(L, org, &key, &r, &err);
+		int rc = atomic_load(&L->stopping) ? CS_EINTR : load(L, org, &key, &r, &err);
 		if (rc && rc != CS_EINTR)
 			cs_warn("cannot read the giving report's figures: %s", err.msg);
 		else if (rc == 0)
