@@ -62,6 +62,8 @@ void cs_http_apply_defaults(cs_http_opts *o)
 		o->backoff_max_ms = 30000;
 	if (o->retry_budget_ms <= 0)
 		o->retry_budget_ms = 300000;
+	if (o->stuck_grace_ms <= 0)
+		o->stuck_grace_ms = CS_HTTP_DEADLINE_GRACE_MS;
 	if (o->max_body == 0)
 		o->max_body = CS_BUF_DEFAULT_MAX;
 }

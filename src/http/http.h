@@ -17,6 +17,10 @@ typedef struct cs_http_opts {
 	long backoff_base_ms;    /* first backoff, default 500; doubles with jitter */
 	long backoff_max_ms;     /* cap for one wait, default 30 000 */
 	long retry_budget_ms;    /* total waiting allowed per request, default 300 000 */
+	/* How far past timeout_ms our own deadline for a transfer libcurl left
+	 * stuck lies (http_int.h), default 1 000. Tests that make transfers
+	 * stuck on purpose shorten it; the verdict is the same at any value. */
+	long stuck_grace_ms;
 	size_t max_body;         /* response cap, default 64 MiB */
 	cs_http_budget *budget;       /* shared request budget, may be NULL */
 	/* Stops waits early when it returns non-zero (SIGTERM); may be NULL. */

@@ -17,6 +17,7 @@ typedef struct cs_http_xfer {
 	int (*should_stop)(void);
 	long timeout_ms;   /* the attempt's CURLOPT_TIMEOUT_MS */
 	long stuck_ms;     /* > 0: abandoned at our deadline after this long */
+	long grace_ms;     /* our deadline lies this far past timeout_ms */
 	char errbuf[CURL_ERROR_SIZE];
 } cs_http_xfer;
 
@@ -27,7 +28,8 @@ typedef struct cs_http_xfer {
  * the event loop's) check the deadline between polls, outside libcurl's
  * callbacks. It is counted from the end of the transfer's first
  * curl_multi_perform (where libcurl starts its clock) and lies
- * CS_HTTP_DEADLINE_GRACE_MS past libcurl's timeout; a transfer is abandoned
+ * CS_HTTP_DEADLINE_GRACE_MS (cs_http_opts.stuck_grace_ms) past libcurl's
+ * timeout; a transfer is abandoned
  * only when a whole curl_multi_perform ran after the deadline without
  * ending it. A transfer libcurl still runs has then been ended by libcurl's
  * own timeout, so normal timeouts keep their verdict and words, however
@@ -41,7 +43,7 @@ typedef struct cs_http_xfer {
 
 static inline int64_t cs_http_deadline(const cs_http_xfer *x, int64_t started)
 {
-	return started + x->timeout_ms + CS_HTTP_DEADLINE_GRACE_MS;
+	return started + x->timeout_ms + x->grace_ms;
 }
 
 /* Marks the attempt as abandoned at our deadline after ran_ms, and returns

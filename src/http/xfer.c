@@ -212,6 +212,7 @@ void cs_http_xfer_setup(CURL *c, const cs_http_opts *o, const cs_http_req *req,
 	h->cur = resp;
 	h->should_stop = o->should_stop;
 	h->timeout_ms = o->timeout_ms;
+	h->grace_ms = o->stuck_grace_ms;
 	h->stuck_ms = 0;
 	cs_buf_reset(&resp->body);
 	resp->body.max = o->max_body;

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# builds: plain (its valgrind part runs in the plain build only: make test runs it there too)
 # A database another process holds the write lock of is reported as such
 # (finding 4): "database is locked by another process", exit 1, after one
 # bounded busy wait for the whole command, never as a held lease (the old bug

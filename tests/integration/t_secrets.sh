@@ -21,16 +21,18 @@ enc_upper=$(jq -rn --arg s "$SECRET" '$s | @uri')
 enc_lower=$(sed -E 's/%([0-9A-F]{2})/%\L\1/g' <<<"$enc_upper")
 enc_plus=${enc_upper//%20/+}
 # no_leak FILE WHAT: no 5-character piece of any form of the secret is in FILE.
+# All pieces in one grep (a fork each was a third of this test's CPU); the piece
+# found is named on failure.
+pieces="$TEST_TMP/secret-pieces"
+for form in "$SECRET" "$enc_upper" "$enc_lower" "$enc_plus"; do
+  for ((i = 0; i + 5 <= ${#form}; i++)); do printf '%s\n' "${form:i:5}"; done
+done >"$pieces"
 no_leak() {
-  local file=$1 what=$2 form i
-  for form in "$SECRET" "$enc_upper" "$enc_lower" "$enc_plus"; do
-    for ((i = 0; i + 5 <= ${#form}; i++)); do
-      if grep -qF -- "${form:i:5}" "$file"; then
-        echo "--- $what"; cat "$file"
-        fail "$what holds '${form:i:5}' of the client secret"
-      fi
-    done
-  done
+  local file=$1 what=$2 piece
+  grep -qFf "$pieces" -- "$file" || return 0
+  piece=$(grep -oFf "$pieces" -- "$file" | head -1)
+  echo "--- $what"; cat "$file"
+  fail "$what holds '$piece' of the client secret"
 }
 
 # 1. The token endpoint echoes the form body in its 401 message.
