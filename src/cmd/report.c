@@ -26,17 +26,20 @@ static int write_all(FILE *f, const cs_buf *b)
 	return fwrite(cs_buf_str(b), 1, b->len, f) == b->len && fflush(f) == 0 ? 0 : -1;
 }
 
-static int write_into(const char *path, const cs_buf *b, cs_err *err)
+/* Writes b into the file at path: 0, or the errno of what failed. */
+static int write_to(const char *path, const cs_buf *b)
 {
 	FILE *f = fopen(path, "w");
-	int bad = !f || write_all(f, b);
-	int e = errno;
-	if (f && fclose(f) != 0 && !bad)
-		bad = 1, e = errno;
-	return bad ? cs_err_set(err, CS_EIO, "cannot write '%s': %s", path, strerror(e)) : 0;
+	if (!f)
+		return errno;
+	int e = write_all(f, b) ? errno : 0;
+	if (fclose(f) != 0 && !e)
+		e = errno;
+	return e;
 }
 
-/* FILE.tmp-PID, then rename: a reader never sees half a report. */
+/* FILE.tmp-PID, then rename: a reader never sees half a report. A FILE
+ * that is not a regular file is written into as it is. */
 static int write_file(const char *path, const cs_buf *b, cs_err *err)
 {
 	if (!strcmp(path, "-"))
@@ -44,25 +47,22 @@ static int write_file(const char *path, const cs_buf *b, cs_err *err)
 								  "stdout: %s", strerror(errno))
 					    : 0;
 	struct stat st;
-	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
-		return write_into(path, b, err);
+	int e = 0;
 	char tmp[4200];
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", path, (long)getpid()) >= sizeof(tmp))
-		return cs_err_set(err, CS_EUSAGE, "cannot write '%s': the path is too long", path);
-	FILE *f = fopen(tmp, "w");
-	if (!f)
-		return cs_err_set(err, CS_EIO, "cannot write '%s': %s", path, strerror(errno));
-	int bad = write_all(f, b);
-	int e = errno;
-	if (fclose(f) != 0 && !bad)
-		bad = -1, e = errno;
-	if (!bad && rename(tmp, path) != 0)
-		bad = -1, e = errno;
-	if (bad) {
-		unlink(tmp);
-		return cs_err_set(err, CS_EIO, "cannot write '%s': %s", path, strerror(e));
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		e = write_to(path, b);
+	} else {
+		if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", path, (long)getpid()) >=
+		    sizeof(tmp))
+			return cs_err_set(err, CS_EUSAGE, "cannot write '%s': the path is too long",
+					  path);
+		e = write_to(tmp, b);
+		if (!e && rename(tmp, path) != 0)
+			e = errno;
+		if (e)
+			unlink(tmp);
 	}
-	return 0;
+	return e ? cs_err_set(err, CS_EIO, "cannot write '%s': %s", path, strerror(e)) : 0;
 }
 
 static int cmd_report(cs_cmd_ctx *ctx, const cs_cmd *self, const cs_cmd_args *args)

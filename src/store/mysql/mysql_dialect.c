@@ -42,7 +42,10 @@
 	" '00:00:00'), COALESCE(REGEXP_SUBSTR(SUBSTR(" x ", 20), '^[.][0-9]{1,6}'), '')) AS"      \
 	" DATETIME(3)), INTERVAL " ZONE_MIN(x) " MINUTE)"
 
-#define DAY_EXISTS CS_SQL_DAY_EXISTS("$1", "SIGNED")
+/* x, when it is a time on the calendar (else NULL) */
+#define IF_TIME(x)                                                                           \
+	"CASE WHEN $2 = 'STRING' AND $1 REGEXP '" TIME_RX "' THEN CASE WHEN "                 \
+	CS_SQL_DAY_EXISTS("$1", "SIGNED") " THEN " x " END END"
 
 static const cs_sql_word words[] = {
 	/* an exact sum of @x4 values: NUMERIC/DECIMAL never overflows here */
@@ -110,10 +113,8 @@ static const cs_sql_word words[] = {
 	{"j_money", "CASE WHEN $2 NOT IN ('NULL', 'OBJECT', 'ARRAY', 'BOOLEAN') AND TRIM($1) REGEXP"
 		    " '^[+-]{0,1}[0-9]{1,15}([.][0-9]*){0,1}$' THEN ROUND(CAST(TRIM($1) AS"
 		    " DECIMAL(34,12)), 4) END"},
-	{"j_time", "CASE WHEN $2 = 'STRING' AND $1 REGEXP '" TIME_RX "' THEN CASE WHEN " DAY_EXISTS
-		   " THEN " UTC_TIME("$1") " END END"},
-	{"j_date", "CASE WHEN $2 = 'STRING' AND $1 REGEXP '" TIME_RX "' THEN CASE WHEN " DAY_EXISTS
-		   " THEN DATE(" UTC_TIME("$1") ") END END"},
+	{"j_time", IF_TIME(UTC_TIME("$1"))},
+	{"j_date", IF_TIME("DATE(" UTC_TIME("$1") ")")},
 	{"j_json", "CASE WHEN $2 = 'NULL' THEN NULL ELSE $3 END"},
 	{NULL, NULL},
 };

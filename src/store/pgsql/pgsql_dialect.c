@@ -14,7 +14,10 @@
 	"(0[1-9]|[12][0-9]|3[01])([T ]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]([.][0-9]+){0,1}"   \
 	"([Zz]|[+-][0-9]{2}(:{0,1}[0-9]{2}){0,1}){0,1}){0,1}$"
 
-#define DAY_EXISTS CS_SQL_DAY_EXISTS("$1", "INTEGER")
+/* x, when it is a time on the calendar (else NULL) */
+#define IF_TIME(x)                                                                           \
+	"CASE WHEN $2 = 'string' AND $1 ~ '" TIME_RX "' THEN CASE WHEN "                      \
+	CS_SQL_DAY_EXISTS("$1", "INTEGER") " THEN " x " END END"
 
 static const cs_sql_word words[] = {
 	/* an exact sum of @x4 values: NUMERIC/DECIMAL never overflows here */
@@ -68,10 +71,8 @@ static const cs_sql_word words[] = {
 	{"j_money", "CASE WHEN $2 IN ('number', 'string') AND btrim($1) ~"
 		    " '^[+-]{0,1}[0-9]{1,15}([.][0-9]*){0,1}$' THEN ROUND(CAST(btrim($1) AS NUMERIC),"
 		    " 4) END"},
-	{"j_time", "CASE WHEN $2 = 'string' AND $1 ~ '" TIME_RX "' THEN CASE WHEN " DAY_EXISTS
-		   " THEN CAST($1 AS TIMESTAMPTZ) END END"},
-	{"j_date", "CASE WHEN $2 = 'string' AND $1 ~ '" TIME_RX "' THEN CASE WHEN " DAY_EXISTS
-		   " THEN CAST(CAST($1 AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS DATE) END END"},
+	{"j_time", IF_TIME("CAST($1 AS TIMESTAMPTZ)")},
+	{"j_date", IF_TIME("CAST(CAST($1 AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS DATE)")},
 	{"j_json", "CASE WHEN $2 = 'null' THEN NULL ELSE $3 END"},
 	{NULL, NULL},
 };
